@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Plugs McpServices into every <see cref="McpServerOptions"/> the SDK creates (once per request when stateless, so it must stay cheap):
+/// the service identity as <c>serverInfo</c>, and the tool-call pipeline as the outermost call-tool filter.
+/// </summary>
+internal sealed class McpServerOptionsSetup(ServiceIdentity identity, ToolCallPipeline pipeline) : IPostConfigureOptions<McpServerOptions>
+{
+    private readonly Implementation _serverInfo = new()
+    {
+        Name = identity.Name,
+        Version = identity.Version,
+        Description = identity.Description,
+    };
+
+    public void PostConfigure(string? name, McpServerOptions options)
+    {
+        options.ServerInfo = _serverInfo;
+        var filters = options.Filters.Request;
+        filters.CallToolFilters.Insert(0, pipeline.CallToolFilter);
+        filters.ListToolsFilters.Insert(0, pipeline.ListToolsFilter);
+    }
+}

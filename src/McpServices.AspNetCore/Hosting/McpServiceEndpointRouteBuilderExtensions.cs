@@ -1,0 +1,53 @@
+using McpServices.AspNetCore;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps the endpoints of an MCP service.</summary>
+public static class McpServiceEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the MCP endpoint (Streamable HTTP, at <see cref="McpServiceOptions.Path"/>, <c>/mcp</c> by default) behind the
+    /// McpServices HTTP stage (Origin and Host checks, body limit), and the health endpoints <c>/livez</c> and <c>/readyz</c>
+    /// (anonymous). Builds the tool catalog now, so configuration mistakes fail at startup.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder (usually the <c>WebApplication</c>).</param>
+    /// <returns>A convention builder for the MCP endpoint, for example to chain <c>.RequireAuthorization()</c> or <c>.RequireHost()</c>.</returns>
+    /// <exception cref="InvalidOperationException">The McpServices services were not added: call <c>builder.AddMcpService()</c> first.</exception>
+    public static IEndpointConventionBuilder MapMcpService(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var services = endpoints.ServiceProvider;
+        if (services.GetService<McpServiceMarker>() is null)
+        {
+            throw new InvalidOperationException("MapMcpService() found no McpServices services. Call builder.AddMcpService() (or services.AddMcpService()) before building the application.");
+        }
+
+        var options = services.GetRequiredService<IOptions<McpServiceOptions>>().Value;
+        _ = services.GetRequiredService<ToolCatalog>();
+        var gate = services.GetRequiredService<McpRequestGate>();
+
+        var mcp = endpoints.MapMcp(options.Path);
+        mcp.Add(endpoint =>
+        {
+            if (endpoint.RequestDelegate is { } inner)
+            {
+                endpoint.RequestDelegate = gate.Wrap(inner);
+            }
+        });
+
+        endpoints.MapHealthChecks(options.LivenessPath, new HealthCheckOptions { Predicate = _ => false })
+            .WithDisplayName("McpServices liveness")
+            .AllowAnonymous()
+            .DisableHttpMetrics();
+        endpoints.MapHealthChecks(options.ReadinessPath, new HealthCheckOptions())
+            .WithDisplayName("McpServices readiness")
+            .AllowAnonymous()
+            .DisableHttpMetrics();
+
+        return mcp;
+    }
+}

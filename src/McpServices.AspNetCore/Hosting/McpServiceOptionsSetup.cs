@@ -1,0 +1,102 @@
+using System.Text;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>Fills the defaults that depend on the application: name and version.</summary>
+internal sealed class McpServiceOptionsSetup(IHostEnvironment environment) : IPostConfigureOptions<McpServiceOptions>
+{
+    public void PostConfigure(string? name, McpServiceOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Name))
+        {
+            options.Name = ServiceNaming.ToKebabCase(environment.ApplicationName);
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Version))
+        {
+            options.Version = ServiceNaming.GetInformationalVersion(environment.ApplicationName) ?? "0.0.0";
+        }
+        else
+        {
+            options.Version = ServiceNaming.StripBuildMetadata(options.Version.Trim());
+        }
+
+        options.Path = NormalizePath(options.Path);
+        options.LivenessPath = NormalizePath(options.LivenessPath);
+        options.ReadinessPath = NormalizePath(options.ReadinessPath);
+    }
+
+    private static string NormalizePath(string path)
+    {
+        path = path?.Trim() ?? string.Empty;
+        return path.Length > 1 ? path.TrimEnd('/') : path;
+    }
+}
+
+/// <summary>Validates <see cref="McpServiceOptions"/> at startup with messages that name the fix.</summary>
+internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, McpServiceOptions options)
+    {
+        var failures = new List<string>();
+        const string Section = McpServiceOptions.SectionName;
+
+        if (string.IsNullOrEmpty(options.Name) || options.Name.Length > 63 || !ServiceNaming.DnsLabel().IsMatch(options.Name))
+        {
+            failures.Add($"{Section}:Name '{options.Name}' is not a valid service name. Use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit (for example 'inventory'), in configuration ({Section}:Name) or in AddMcpService(o => o.Name = ...).");
+        }
+
+        if (string.IsNullOrEmpty(options.Version) || !ServiceNaming.SemVer().IsMatch(options.Version))
+        {
+            failures.Add($"{Section}:Version '{options.Version}' is not a SemVer 2.0 version such as '1.4.0' or '2.0.0-beta.1'. Set <Version> in the project file, or {Section}:Version in configuration.");
+        }
+
+        ValidatePath(failures, $"{Section}:Path", options.Path);
+        ValidatePath(failures, $"{Section}:LivenessPath", options.LivenessPath);
+        ValidatePath(failures, $"{Section}:ReadinessPath", options.ReadinessPath);
+        var paths = new[] { options.Path, options.LivenessPath, options.ReadinessPath };
+        if (paths.Distinct(StringComparer.OrdinalIgnoreCase).Count() != paths.Length)
+        {
+            failures.Add($"{Section}:Path, {Section}:LivenessPath and {Section}:ReadinessPath must be different paths; they are '{options.Path}', '{options.LivenessPath}' and '{options.ReadinessPath}'.");
+        }
+
+        if (options.MaxRequestBodySize <= 0)
+        {
+            failures.Add($"{Section}:MaxRequestBodySize must be a positive number of bytes (the default is 1048576); it is {options.MaxRequestBodySize}.");
+        }
+
+        if (options.DrainTimeout < TimeSpan.Zero || options.DrainTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{Section}:DrainTimeout must be between 00:00:00 and 00:10:00 (the default is 00:00:25); it is {options.DrainTimeout}.");
+        }
+
+        foreach (var origin in options.AllowedOrigins)
+        {
+            if (origin != "*" && !OriginPolicy.TryNormalizeOrigin(origin, out _))
+            {
+                failures.Add($"{Section}:AllowedOrigins contains '{origin}', which is not an origin. Use 'scheme://host[:port]' without a path, for example 'https://agents.example.com'.");
+            }
+        }
+
+        foreach (var host in options.AllowedHosts)
+        {
+            if (string.IsNullOrWhiteSpace(host) || host.Contains('/', StringComparison.Ordinal) || host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('['))
+            {
+                failures.Add($"{Section}:AllowedHosts contains '{host}', which is not a host name. Use names without scheme or port, for example 'inventory.example.com' or '*.svc.cluster.local'.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidatePath(List<string> failures, string key, string path)
+    {
+        if (string.IsNullOrEmpty(path) || path[0] != '/' || path.Contains("//", StringComparison.Ordinal) || path.IndexOfAny(['?', '#', ' ']) >= 0)
+        {
+            var fix = new StringBuilder().Append(key).Append(" '").Append(path).Append("' is not a valid path. Use an absolute path such as '/mcp'.");
+            failures.Add(fix.ToString());
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using McpServices.AspNetCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Server;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds an MCP service to a service collection.</summary>
+public static class McpServiceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the services of a governed MCP service: Streamable HTTP transport (stateless by default), the tool-call pipeline
+    /// (argument validation, error mapping, graceful drain), health checks and self-description.
+    /// Options are bound from the <c>McpService</c> configuration section; configuration overrides values set in <paramref name="configure"/>.
+    /// Map the endpoints with <c>app.MapMcpService()</c>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets option defaults in code.</param>
+    /// <returns>A builder to add tools with <c>WithTools&lt;T&gt;()</c>.</returns>
+    public static IMcpServiceBuilder AddMcpService(this IServiceCollection services, Action<McpServiceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = new McpServiceBuilder(services);
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        if (services.Any(d => d.ServiceType == typeof(McpServiceMarker)))
+        {
+            return builder;
+        }
+
+        if (services.Any(d => d.ServiceType.FullName == "ModelContextProtocol.AspNetCore.AuthorizationFiltersMarker"))
+        {
+            throw new InvalidOperationException("AddMcpService() cannot be combined with the MCP SDK's AddAuthorizationFilters(): McpServices authorizes tool calls itself, so that refused calls are audited and answered with the MCP specification's challenges. Remove the AddAuthorizationFilters() call.");
+        }
+
+        services.AddSingleton<McpServiceMarker>();
+        services.AddOptions<McpServiceOptions>().BindConfiguration(McpServiceOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<McpServiceOptions>, McpServiceOptionsSetup>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpServiceOptions>, McpServiceOptionsValidator>());
+
+        services.AddHttpContextAccessor();
+        services.TryAddSingleton<ServiceIdentity>();
+        services.TryAddSingleton<ToolCatalog>(sp => new ToolCatalog(sp.GetServices<McpServerTool>(), sp));
+        services.TryAddSingleton<ShutdownCoordinator>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShutdownCoordinator>());
+        services.TryAddSingleton<ToolCallPipeline>();
+        services.TryAddSingleton<McpRequestGate>();
+        services.TryAddSingleton<ServiceDescriber>();
+
+        // The SDK: Streamable HTTP, session mode from McpService:SessionMode. McpServices' own setup must run after the SDK's
+        // so that the tool-call pipeline is the outermost filter.
+        services.AddMcpServer().WithHttpTransport();
+        services.AddOptions<HttpServerTransportOptions>().Configure<IOptions<McpServiceOptions>>((transport, service) => transport.SessionMode = service.Value.SessionMode);
+        services.AddSingleton<IPostConfigureOptions<ModelContextProtocol.Server.McpServerOptions>, McpServerOptionsSetup>();
+
+        services.AddHealthChecks().AddCheck<McpServiceReadinessCheck>(McpServiceReadinessCheck.Name, tags: ["ready"]);
+
+        // Shutdown must outlast the drain, or the host would cut in-flight calls short.
+        services.AddOptions<HostOptions>().Configure<IOptions<McpServiceOptions>>((host, service) =>
+        {
+            var needed = service.Value.DrainTimeout + TimeSpan.FromSeconds(5);
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
+
+        // Logs go to stderr so that stdout carries only machine-readable output (the self-description, the audit trail).
+        services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = Logging.LogLevel.Trace);
+
+        if (DescribeCommand.IsRequested())
+        {
+            services.AddSingleton<IHostLifetime, DescribeHostLifetime>();
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>Derives the default service name and version from the application assembly.</summary>
+internal static partial class ServiceNaming
+{
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    internal static partial Regex DnsLabel();
+
+    // SemVer 2.0.0, https://semver.org/#is-there-a-suggested-regular-expression-regex-to-check-a-semver-string
+    [GeneratedRegex(@"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$", RegexOptions.CultureInvariant)]
+    internal static partial Regex SemVer();
+
+    /// <summary>Converts <c>Contoso.InventoryAPI</c> to <c>contoso-inventory-api</c>.</summary>
+    internal static string ToKebabCase(string value)
+    {
+        var sb = new StringBuilder(value.Length + 8);
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsUpper(c))
+            {
+                var previous = i > 0 ? value[i - 1] : '\0';
+                var next = i + 1 < value.Length ? value[i + 1] : '\0';
+                var startsWord = i > 0 && (char.IsLower(previous) || char.IsDigit(previous) || (char.IsUpper(previous) && char.IsLower(next)));
+                if (startsWord && sb.Length > 0 && sb[^1] != '-')
+                {
+                    sb.Append('-');
+                }
+
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else if (char.IsAsciiLetterOrDigit(c))
+            {
+                sb.Append(c);
+            }
+            else if (sb.Length > 0 && sb[^1] != '-')
+            {
+                sb.Append('-');
+            }
+        }
+
+        return sb.ToString().Trim('-');
+    }
+
+    internal static string? GetInformationalVersion(string? applicationName)
+    {
+        var assembly = LoadApplicationAssembly(applicationName);
+        var informational = assembly?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        if (string.IsNullOrWhiteSpace(informational))
+        {
+            var version = assembly?.GetName().Version;
+            return version is null ? null : $"{version.Major}.{version.Minor}.{Math.Max(version.Build, 0)}";
+        }
+
+        return StripBuildMetadata(informational);
+    }
+
+    internal static string StripBuildMetadata(string version)
+    {
+        var plus = version.IndexOf('+', StringComparison.Ordinal);
+        return plus < 0 ? version : version[..plus];
+    }
+
+    private static Assembly? LoadApplicationAssembly(string? applicationName)
+    {
+        if (!string.IsNullOrEmpty(applicationName))
+        {
+            try
+            {
+                return Assembly.Load(new AssemblyName(applicationName));
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
+            {
+                // Fall back to the entry assembly.
+            }
+        }
+
+        return Assembly.GetEntryAssembly();
+    }
+}

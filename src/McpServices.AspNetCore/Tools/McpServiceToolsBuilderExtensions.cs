@@ -1,0 +1,54 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using McpServices.AspNetCore;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers tool classes with an MCP service.</summary>
+public static class McpServiceToolsBuilderExtensions
+{
+    /// <summary>
+    /// Exposes the tools of <typeparamref name="TTools"/>: its methods marked <see cref="McpServerToolAttribute"/> if it has any,
+    /// otherwise every public method (for a plain class, its public instance methods; for a static class, its public static methods).
+    /// Tool names default to the method name in snake_case without <c>Async</c>; descriptions come from <c>[Description]</c>.
+    /// An instance of <typeparamref name="TTools"/> is created per call with constructor injection from the request's services.
+    /// </summary>
+    /// <typeparam name="TTools">The tool class.</typeparam>
+    /// <param name="builder">The MCP service builder.</param>
+    /// <param name="serializerOptions">JSON options for binding arguments and serializing results; the default is the MCP SDK's options.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static IMcpServiceBuilder WithTools<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] TTools>(
+        this IMcpServiceBuilder builder,
+        JsonSerializerOptions? serializerOptions = null)
+        => builder.WithTools(typeof(TTools), serializerOptions);
+
+    /// <summary>Exposes the tools of <paramref name="toolType"/>; see <see cref="WithTools{TTools}(IMcpServiceBuilder, JsonSerializerOptions?)"/>.</summary>
+    /// <param name="builder">The MCP service builder.</param>
+    /// <param name="toolType">The tool class.</param>
+    /// <param name="serializerOptions">JSON options for binding arguments and serializing results; the default is the MCP SDK's options.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static IMcpServiceBuilder WithTools(
+        this IMcpServiceBuilder builder,
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] Type toolType,
+        JsonSerializerOptions? serializerOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(toolType);
+
+        var methods = ToolFactory.GetToolMethods(toolType);
+        if (methods.Count == 0)
+        {
+            throw new InvalidOperationException($"WithTools({toolType.Name}): the class has no public methods and no methods marked [McpServerTool]. Add public methods (each becomes a tool) or mark the tool methods with [McpServerTool].");
+        }
+
+        var options = serializerOptions ?? McpJsonUtilities.DefaultOptions;
+        foreach (var method in methods)
+        {
+            builder.Services.AddSingleton(services => ToolFactory.Create(toolType, method, services, options));
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Collections.Frozen;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// The service's tools, built once at startup from every <see cref="McpServerTool"/> registered in DI,
+/// with their validation plans. Fails fast on duplicate names instead of dropping a tool silently as the SDK would.
+/// </summary>
+internal sealed class ToolCatalog
+{
+    private readonly FrozenDictionary<string, ToolDescriptor> _byName;
+
+    public ToolCatalog(IEnumerable<McpServerTool> tools, IServiceProvider services)
+    {
+        var isService = services.GetService<IServiceProviderIsService>();
+        var validators = new Dictionary<System.Text.Json.JsonSerializerOptions, ObjectValidator>();
+        var descriptors = new Dictionary<string, ToolDescriptor>(StringComparer.Ordinal);
+        foreach (var tool in tools)
+        {
+            var source = tool.Metadata.OfType<ToolSource>().FirstOrDefault();
+            var serializerOptions = source?.SerializerOptions ?? McpJsonUtilities.DefaultOptions;
+            if (!validators.TryGetValue(serializerOptions, out var objectValidator))
+            {
+                validators[serializerOptions] = objectValidator = new ObjectValidator(serializerOptions);
+            }
+
+            var method = source?.Method ?? tool.Metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault();
+            var plan = ArgumentPlan.Create(method, tool.ProtocolTool.InputSchema, serializerOptions, objectValidator, isService);
+            var descriptor = new ToolDescriptor(tool, source, plan);
+            if (descriptors.TryGetValue(descriptor.Name, out var existing))
+            {
+                throw new InvalidOperationException(
+                    $"The tool name '{descriptor.Name}' is declared twice, by {existing.DisplaySource} and by {descriptor.DisplaySource}. " +
+                    "Tool names must be unique: rename one with [McpServerTool(Name = \"...\")] or rename the method.");
+            }
+
+            descriptors.Add(descriptor.Name, descriptor);
+        }
+
+        _byName = descriptors.ToFrozenDictionary(StringComparer.Ordinal);
+        Tools = descriptors.Values.OrderBy(d => d.Name, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Gets the tools, ordered by name (ordinal).</summary>
+    public IReadOnlyList<ToolDescriptor> Tools { get; }
+
+    public ToolDescriptor? Find(string? name) =>
+        name is not null && _byName.TryGetValue(name, out var descriptor) ? descriptor : null;
+}

@@ -1,0 +1,85 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Server;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>Where a tool came from: the class and method McpServices built it from.</summary>
+internal sealed record ToolSource(Type ToolType, MethodInfo Method, JsonSerializerOptions SerializerOptions);
+
+/// <summary>Creates SDK tools from a tool class: methods marked <c>[McpServerTool]</c>, or every public method of a plain class.</summary>
+internal static class ToolFactory
+{
+    public static IReadOnlyList<MethodInfo> GetToolMethods(Type toolType)
+    {
+        var all = toolType.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static);
+        var attributed = all.Where(m => m.IsDefined(typeof(McpServerToolAttribute), inherit: false)).ToArray();
+        if (attributed.Length > 0)
+        {
+            return attributed.OrderBy(m => m.MetadataToken).ToArray();
+        }
+
+        if (toolType.IsAbstract && toolType.IsSealed)
+        {
+            // A static class without attributes: its public static methods are the tools.
+            return toolType.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly)
+                .Where(IsPlainToolMethod)
+                .OrderBy(m => m.MetadataToken)
+                .ToArray();
+        }
+
+        return toolType.GetMethods(BindingFlags.Public | BindingFlags.Instance)
+            .Where(IsPlainToolMethod)
+            .OrderBy(m => m.MetadataToken)
+            .ToArray();
+    }
+
+    private static bool IsPlainToolMethod(MethodInfo method)
+    {
+        if (method.IsSpecialName || method.IsGenericMethodDefinition || method.IsDefined(typeof(CompilerGeneratedAttribute)))
+        {
+            return false;
+        }
+
+        var baseDefinition = method.GetBaseDefinition().DeclaringType;
+        if (baseDefinition == typeof(object))
+        {
+            return false;
+        }
+
+        if ((method.Name is nameof(IDisposable.Dispose) or nameof(IAsyncDisposable.DisposeAsync)) && method.GetParameters().Length == 0)
+        {
+            return false;
+        }
+
+        return true;
+    }
+
+    public static McpServerTool Create(Type toolType, MethodInfo method, IServiceProvider services, JsonSerializerOptions serializerOptions)
+    {
+        // Authorization attributes stay out of the SDK tool's metadata: McpServices evaluates them in its own pipeline
+        // (so refused calls are audited and get the spec's HTTP challenges); the SDK would otherwise evaluate them a second time.
+        var metadata = new List<object> { method };
+        metadata.AddRange(toolType.GetCustomAttributes(inherit: true).Where(a => !IsAuthorizationMetadata(a)));
+        metadata.AddRange(method.GetCustomAttributes(inherit: true).Where(a => !IsAuthorizationMetadata(a)));
+        var source = new ToolSource(toolType, method, serializerOptions);
+        metadata.Add(source);
+
+        var options = new McpServerToolCreateOptions
+        {
+            Services = services,
+            SerializerOptions = serializerOptions,
+            Metadata = metadata,
+        };
+
+        return method.IsStatic
+            ? McpServerTool.Create(method, target: null, options)
+            : McpServerTool.Create(method, request => ActivatorUtilities.CreateInstance(request.Services ?? services, toolType), options);
+    }
+
+    internal static bool IsAuthorizationMetadata(object attribute) =>
+        attribute is IAuthorizeData or AuthorizationPolicy or IAuthorizationRequirementData;
+}

@@ -1,0 +1,285 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using FluentValidation;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Binds and validates a tool's arguments before the tool runs: required fields and JSON types (from the input schema),
+/// DataAnnotations on parameters and on complex argument types, and FluentValidation validators registered in DI.
+/// Everything reflective is computed once, when the tool catalog is built.
+/// </summary>
+internal sealed class ArgumentPlan
+{
+    private static readonly NullabilityInfoContext NullabilityContext = new();
+
+    private readonly ToolArgument[] _arguments;
+    private readonly JsonSerializerOptions _serializerOptions;
+    private readonly ObjectValidator _objectValidator;
+
+    private ArgumentPlan(ToolArgument[] arguments, JsonSerializerOptions serializerOptions, ObjectValidator objectValidator)
+    {
+        _arguments = arguments;
+        _serializerOptions = serializerOptions;
+        _objectValidator = objectValidator;
+    }
+
+    public IReadOnlyList<ToolArgument> Arguments => _arguments;
+
+    public static ArgumentPlan Create(MethodInfo? method, JsonElement inputSchema, JsonSerializerOptions serializerOptions, ObjectValidator objectValidator, IServiceProviderIsService? isService)
+    {
+        var schemaProperties = new HashSet<string>(StringComparer.Ordinal);
+        var required = new HashSet<string>(StringComparer.Ordinal);
+        if (inputSchema.ValueKind == JsonValueKind.Object)
+        {
+            if (inputSchema.TryGetProperty("properties", out var props) && props.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var p in props.EnumerateObject())
+                {
+                    schemaProperties.Add(p.Name);
+                }
+            }
+
+            if (inputSchema.TryGetProperty("required", out var req) && req.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var r in req.EnumerateArray())
+                {
+                    if (r.GetString() is { } name)
+                    {
+                        required.Add(name);
+                    }
+                }
+            }
+        }
+
+        var arguments = new List<ToolArgument>();
+        if (method is not null)
+        {
+            foreach (var parameter in method.GetParameters())
+            {
+                if (parameter.Name is null || !schemaProperties.Contains(parameter.Name))
+                {
+                    continue; // injected (CancellationToken, services, McpServer, ...), not an argument
+                }
+
+                var type = parameter.ParameterType;
+                var nullable = !type.IsValueType
+                    ? NullabilityContext.Create(parameter).WriteState != NullabilityState.NotNull
+                    : Nullable.GetUnderlyingType(type) is not null;
+                var validatorType = typeof(IValidator<>).MakeGenericType(type);
+                arguments.Add(new ToolArgument(
+                    parameter.Name,
+                    type,
+                    parameter,
+                    required.Contains(parameter.Name),
+                    nullable,
+                    parameter.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray(),
+                    !TypeShapes.IsSimple(type) && objectValidator.HasRules(type),
+                    isService?.IsService(validatorType) == true ? typeof(IEnumerable<>).MakeGenericType(validatorType) : null));
+            }
+        }
+
+        return new ArgumentPlan(arguments.ToArray(), serializerOptions, objectValidator);
+    }
+
+    /// <summary>Binds and validates; returns the bound values (by argument name) and every error found.</summary>
+    public async ValueTask<ArgumentValidationResult> ValidateAsync(IDictionary<string, JsonElement>? arguments, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        List<ArgumentError>? errors = null;
+        var values = new Dictionary<string, object?>(_arguments.Length, StringComparer.Ordinal);
+        foreach (var argument in _arguments)
+        {
+            if (arguments is null || !arguments.TryGetValue(argument.Name, out var element) || element.ValueKind == JsonValueKind.Undefined)
+            {
+                if (argument.Required)
+                {
+                    (errors ??= []).Add(new ArgumentError(argument.Name, $"The {argument.Name} field is required."));
+                    continue;
+                }
+
+                var defaultValue = argument.Parameter.HasDefaultValue ? argument.Parameter.DefaultValue : null;
+                values[argument.Name] = defaultValue;
+                continue;
+            }
+
+            object? value;
+            try
+            {
+                value = element.ValueKind == JsonValueKind.Null && !argument.Type.IsValueType
+                    ? null
+                    : JsonSerializer.Deserialize(element, _serializerOptions.GetTypeInfo(argument.Type));
+            }
+            catch (JsonException ex)
+            {
+                (errors ??= []).Add(DescribeBindingError(argument, ex));
+                continue;
+            }
+            catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+            {
+                (errors ??= []).Add(new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type)}."));
+                continue;
+            }
+
+            values[argument.Name] = value;
+            if (value is null && !argument.Nullable)
+            {
+                (errors ??= []).Add(new ArgumentError(argument.Name, $"The {argument.Name} field is required."));
+                continue;
+            }
+
+            if (argument.Attributes.Length > 0)
+            {
+                var context = new ValidationContext(values, services, items: null) { MemberName = argument.Name, DisplayName = argument.Name };
+                foreach (var attribute in argument.Attributes)
+                {
+                    var result = attribute.GetValidationResult(value, context);
+                    if (result != ValidationResult.Success && result is not null)
+                    {
+                        (errors ??= []).Add(new ArgumentError(argument.Name, result.ErrorMessage ?? $"The {argument.Name} field is invalid."));
+                    }
+                }
+            }
+
+            if (value is not null && argument.HasObjectRules)
+            {
+                _objectValidator.Validate(value, argument.Name, services, errors ??= []);
+            }
+
+            if (value is not null && argument.ValidatorsType is not null)
+            {
+                foreach (var validator in (IEnumerable<object>)services.GetRequiredService(argument.ValidatorsType))
+                {
+                    var result = await ((IValidator)validator).ValidateAsync(new ValidationContext<object>(value), cancellationToken).ConfigureAwait(false);
+                    foreach (var failure in result.Errors)
+                    {
+                        (errors ??= []).Add(new ArgumentError(JoinPath(argument.Name, failure.PropertyName), failure.ErrorMessage));
+                    }
+                }
+            }
+        }
+
+        return new ArgumentValidationResult(values, errors ?? (IReadOnlyList<ArgumentError>)[]);
+    }
+
+    private ArgumentError DescribeBindingError(ToolArgument argument, JsonException exception)
+    {
+        // Never echo the serializer's message: it names CLR types. Resolve the failing field from the JSON path instead.
+        var (path, type) = ResolvePath(argument, exception.Path);
+        return new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type)}.");
+    }
+
+    private (string Path, Type Type) ResolvePath(ToolArgument argument, string? jsonPath)
+    {
+        var path = argument.Name;
+        var type = argument.Type;
+        if (string.IsNullOrEmpty(jsonPath) || jsonPath == "$")
+        {
+            return (path, type);
+        }
+
+        var segments = jsonPath.TrimStart('$');
+        var i = 0;
+        while (i < segments.Length)
+        {
+            if (segments[i] == '.')
+            {
+                var end = segments.IndexOfAny(['.', '['], i + 1);
+                var name = end < 0 ? segments[(i + 1)..] : segments[(i + 1)..end];
+                i = end < 0 ? segments.Length : end;
+                path += "." + name;
+                type = FindPropertyType(type, name) ?? typeof(object);
+            }
+            else if (segments[i] == '[')
+            {
+                var end = segments.IndexOf(']', i);
+                if (end < 0)
+                {
+                    break;
+                }
+
+                var index = segments[(i + 1)..end];
+                i = end + 1;
+                if (index.StartsWith('\''))
+                {
+                    var name = index.Trim('\'');
+                    path += "." + name;
+                    type = FindPropertyType(type, name) ?? typeof(object);
+                }
+                else
+                {
+                    path += "[" + index + "]";
+                    type = TypeShapes.GetElementType(type) ?? typeof(object);
+                }
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        return (path, type);
+    }
+
+    private Type? FindPropertyType(Type type, string jsonName)
+    {
+        try
+        {
+            var info = _serializerOptions.GetTypeInfo(Nullable.GetUnderlyingType(type) ?? type);
+            if (info.Kind == JsonTypeInfoKind.Object)
+            {
+                foreach (var property in info.Properties)
+                {
+                    if (string.Equals(property.Name, jsonName, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return property.PropertyType;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
+        {
+        }
+
+        return null;
+    }
+
+    private string JoinPath(string argument, string? propertyName)
+    {
+        if (string.IsNullOrEmpty(propertyName))
+        {
+            return argument;
+        }
+
+        var policy = _serializerOptions.PropertyNamingPolicy;
+        var parts = propertyName.Split('.');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var bracket = parts[i].IndexOf('[', StringComparison.Ordinal);
+            var name = bracket < 0 ? parts[i] : parts[i][..bracket];
+            var rest = bracket < 0 ? string.Empty : parts[i][bracket..];
+            parts[i] = (policy?.ConvertName(name) ?? name) + rest;
+        }
+
+        return argument + "." + string.Join('.', parts);
+    }
+}
+
+/// <summary>A tool argument as McpServices validates it.</summary>
+internal sealed record ToolArgument(
+    string Name,
+    Type Type,
+    ParameterInfo Parameter,
+    bool Required,
+    bool Nullable,
+    ValidationAttribute[] Attributes,
+    bool HasObjectRules,
+    Type? ValidatorsType);
+
+/// <summary>The outcome of binding and validating a call's arguments.</summary>
+internal sealed record ArgumentValidationResult(IReadOnlyDictionary<string, object?> Values, IReadOnlyList<ArgumentError> Errors)
+{
+    public bool IsValid => Errors.Count == 0;
+}

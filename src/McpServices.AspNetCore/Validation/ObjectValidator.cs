@@ -1,0 +1,204 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Validates DataAnnotations on complex argument types, recursively (nested objects and collections), reporting JSON field paths.
+/// Property plans are built once per type; the per-call work is reading values and running the attributes.
+/// </summary>
+internal sealed class ObjectValidator
+{
+    private const int MaxDepth = 32;
+    private readonly JsonSerializerOptions _serializerOptions;
+    private readonly ConcurrentDictionary<Type, TypePlan> _plans = new();
+
+    public ObjectValidator(JsonSerializerOptions serializerOptions)
+    {
+        _serializerOptions = serializerOptions;
+    }
+
+    /// <summary>Whether values of <paramref name="type"/> carry anything to validate.</summary>
+    public bool HasRules(Type type) => GetPlan(type).HasRules;
+
+    public void Validate(object value, string path, IServiceProvider services, List<ArgumentError> errors) =>
+        Validate(value, path, services, errors, depth: 0, visited: null);
+
+    private void Validate(object value, string path, IServiceProvider services, List<ArgumentError> errors, int depth, HashSet<object>? visited)
+    {
+        if (depth > MaxDepth)
+        {
+            return;
+        }
+
+        var type = value.GetType();
+        if (TypeShapes.GetElementType(type) is not null && value is IEnumerable items)
+        {
+            var index = 0;
+            foreach (var item in items)
+            {
+                if (item is not null && !TypeShapes.IsSimple(item.GetType()))
+                {
+                    Validate(item, $"{path}[{index}]", services, errors, depth + 1, visited);
+                }
+
+                index++;
+            }
+
+            return;
+        }
+
+        var plan = GetPlan(type);
+        if (!plan.HasRules)
+        {
+            return;
+        }
+
+        visited ??= new HashSet<object>(ReferenceEqualityComparer.Instance);
+        if (!type.IsValueType && !visited.Add(value))
+        {
+            return;
+        }
+
+        foreach (var property in plan.Properties)
+        {
+            var propertyValue = property.Property.GetValue(value);
+            var propertyPath = $"{path}.{property.JsonName}";
+            if (property.Attributes.Length > 0)
+            {
+                var context = new ValidationContext(value, services, items: null)
+                {
+                    MemberName = property.Property.Name,
+                    DisplayName = property.JsonName,
+                };
+                foreach (var attribute in property.Attributes)
+                {
+                    var result = attribute.GetValidationResult(propertyValue, context);
+                    if (result != ValidationResult.Success && result is not null)
+                    {
+                        errors.Add(new ArgumentError(propertyPath, result.ErrorMessage ?? $"The {property.JsonName} field is invalid."));
+                    }
+                }
+            }
+
+            if (property.Nested && propertyValue is not null)
+            {
+                Validate(propertyValue, propertyPath, services, errors, depth + 1, visited);
+            }
+        }
+
+        if (plan.IsValidatableObject && value is IValidatableObject validatable)
+        {
+            var context = new ValidationContext(value, services, items: null);
+            foreach (var result in validatable.Validate(context))
+            {
+                var members = result.MemberNames.ToArray();
+                if (members.Length == 0)
+                {
+                    errors.Add(new ArgumentError(path, result.ErrorMessage ?? "The value is invalid."));
+                }
+                else
+                {
+                    foreach (var member in members)
+                    {
+                        errors.Add(new ArgumentError($"{path}.{plan.JsonNameOf(member)}", result.ErrorMessage ?? "The value is invalid."));
+                    }
+                }
+            }
+        }
+    }
+
+    private TypePlan GetPlan(Type type) => _plans.GetOrAdd(type, static (t, self) => self.BuildPlan(t, new HashSet<Type>()), this);
+
+    private TypePlan BuildPlan(Type type, HashSet<Type> building)
+    {
+        if (TypeShapes.IsSimple(type))
+        {
+            return TypePlan.Empty;
+        }
+
+        if (TypeShapes.GetElementType(type) is { } elementType)
+        {
+            var elementPlan = TypeShapes.IsSimple(elementType) ? TypePlan.Empty : GetPlanRecursive(elementType, building);
+            return elementPlan.HasRules ? TypePlan.CollectionWithRules : TypePlan.Empty;
+        }
+
+        if (!building.Add(type))
+        {
+            // A recursive type: assume it may have rules; the runtime walk guards against cycles.
+            return TypePlan.CollectionWithRules;
+        }
+
+        var jsonNames = GetJsonNames(type);
+        var properties = new List<PropertyPlan>();
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.GetIndexParameters().Length > 0 || property.GetMethod is null)
+            {
+                continue;
+            }
+
+            var attributes = property.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray();
+            var nested = !TypeShapes.IsSimple(property.PropertyType) && GetPlanRecursive(property.PropertyType, building).HasRules;
+            if (attributes.Length > 0 || nested)
+            {
+                var jsonName = jsonNames.TryGetValue(property.Name, out var name) ? name : property.Name;
+                properties.Add(new PropertyPlan(property, jsonName, attributes, nested));
+            }
+        }
+
+        building.Remove(type);
+        var validatable = typeof(IValidatableObject).IsAssignableFrom(type);
+        return new TypePlan(properties.ToArray(), validatable, jsonNames);
+    }
+
+    private TypePlan GetPlanRecursive(Type type, HashSet<Type> building) =>
+        _plans.TryGetValue(type, out var plan) ? plan : BuildPlan(type, building);
+
+    private Dictionary<string, string> GetJsonNames(Type type)
+    {
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            var info = _serializerOptions.GetTypeInfo(type);
+            if (info.Kind == JsonTypeInfoKind.Object)
+            {
+                foreach (var property in info.Properties)
+                {
+                    if (property.AttributeProvider is MemberInfo member)
+                    {
+                        names[member.Name] = property.Name;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
+        {
+            // The resolver does not know the type; fall back to CLR names below.
+        }
+
+        return names;
+    }
+
+    private sealed record PropertyPlan(PropertyInfo Property, string JsonName, ValidationAttribute[] Attributes, bool Nested);
+
+    private sealed class TypePlan(PropertyPlan[] properties, bool isValidatableObject, Dictionary<string, string> jsonNames)
+    {
+        public static readonly TypePlan Empty = new([], false, []);
+        public static readonly TypePlan CollectionWithRules = new([], false, []) { ForceRules = true };
+
+        public PropertyPlan[] Properties { get; } = properties;
+
+        public bool IsValidatableObject { get; } = isValidatableObject;
+
+        private bool ForceRules { get; init; }
+
+        public bool HasRules => ForceRules || Properties.Length > 0 || IsValidatableObject;
+
+        public string JsonNameOf(string member) => jsonNames.TryGetValue(member, out var name) ? name : member;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Collections;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>Classifies CLR types the way JSON Schema sees them.</summary>
+internal static class TypeShapes
+{
+    public static bool IsSimple(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type.IsPrimitive
+            || type.IsEnum
+            || type == typeof(string)
+            || type == typeof(decimal)
+            || type == typeof(DateTime)
+            || type == typeof(DateTimeOffset)
+            || type == typeof(DateOnly)
+            || type == typeof(TimeOnly)
+            || type == typeof(TimeSpan)
+            || type == typeof(Guid)
+            || type == typeof(Uri)
+            || type == typeof(JsonElement)
+            || typeof(JsonNode).IsAssignableFrom(type)
+            || type == typeof(object);
+    }
+
+    /// <summary>The element type of a collection (not a string or dictionary), or <see langword="null"/>.</summary>
+    public static Type? GetElementType(Type type)
+    {
+        if (type == typeof(string) || !typeof(IEnumerable).IsAssignableFrom(type))
+        {
+            return null;
+        }
+
+        if (type.IsArray)
+        {
+            return type.GetElementType();
+        }
+
+        var enumerable = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>)
+            ? type
+            : type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
+        var element = enumerable?.GetGenericArguments()[0];
+        if (element is { IsGenericType: true } && element.GetGenericTypeDefinition() == typeof(KeyValuePair<,>))
+        {
+            return null;
+        }
+
+        return element;
+    }
+
+    public static string Describe(Type type)
+    {
+        var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        if (underlying.IsEnum)
+        {
+            return "one of: " + string.Join(", ", Enum.GetNames(underlying).Select(n => JsonNamingPolicy.CamelCase.ConvertName(n)));
+        }
+
+        return underlying switch
+        {
+            _ when underlying == typeof(bool) => "a boolean",
+            _ when underlying == typeof(byte) || underlying == typeof(sbyte) || underlying == typeof(short) || underlying == typeof(ushort)
+                || underlying == typeof(int) || underlying == typeof(uint) || underlying == typeof(long) || underlying == typeof(ulong) => "an integer",
+            _ when underlying == typeof(float) || underlying == typeof(double) || underlying == typeof(decimal) => "a number",
+            _ when underlying == typeof(string) || underlying == typeof(char) => "a string",
+            _ when underlying == typeof(DateTime) || underlying == typeof(DateTimeOffset) => "a date-time string (ISO 8601)",
+            _ when underlying == typeof(DateOnly) => "a date string (yyyy-MM-dd)",
+            _ when underlying == typeof(TimeOnly) => "a time string (HH:mm:ss)",
+            _ when underlying == typeof(TimeSpan) => "a duration string (hh:mm:ss)",
+            _ when underlying == typeof(Guid) => "a UUID string",
+            _ when underlying == typeof(Uri) => "a URI string",
+            _ when GetElementType(underlying) is not null => "an array",
+            _ => "an object",
+        };
+    }
+}

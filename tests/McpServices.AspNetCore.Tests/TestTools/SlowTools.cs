@@ -1,0 +1,19 @@
+namespace McpServices.AspNetCore.Tests.TestTools;
+
+/// <summary>Lets a test hold a call in flight and release it.</summary>
+public sealed class CallGate
+{
+    public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+public sealed class SlowTools(CallGate gate)
+{
+    public async Task<string> Hold(CancellationToken cancellationToken)
+    {
+        gate.Entered.TrySetResult();
+        await gate.Release.Task.WaitAsync(cancellationToken);
+        return "released";
+    }
+}

@@ -1,0 +1,148 @@
+using McpServices.AspNetCore.Tests.TestTools;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Protocol;
+
+namespace McpServices.AspNetCore.Tests.Tools;
+
+public sealed class ToolDiscoveryTests
+{
+    [Fact]
+    public async Task ListTools_PlainClass_ExposesPublicMethodsAsSnakeCaseTools()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        await using var client = await server.ConnectAsync();
+
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["add", "divide"], tools.Select(t => t.Name));
+        var add = tools.Single(t => t.Name == "add");
+        Assert.Equal("Adds two integers.", add.Description);
+    }
+
+    [Fact]
+    public async Task ListTools_SdkAttributedClass_ExposesOnlyAttributedMethodsWithAnnotations()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<WeatherTools>());
+        await using var client = await server.ConnectAsync();
+
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var tool = Assert.Single(tools);
+        Assert.Equal("get_forecast", tool.Name);
+        Assert.Equal("Weather forecast", tool.Title);
+        Assert.True(tool.ProtocolTool.Annotations?.ReadOnlyHint);
+        Assert.True(tool.ProtocolTool.Annotations?.IdempotentHint);
+        Assert.False(tool.ProtocolTool.Annotations?.OpenWorldHint);
+    }
+
+    [Fact]
+    public async Task ListTools_SeveralClasses_AreOrderedByName()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<WeatherTools>().WithTools<CalculatorTools>().WithTools<OrderTools>());
+        await using var client = await server.ConnectAsync();
+
+        var names = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name).ToArray();
+
+        Assert.Equal(["add", "divide", "get_forecast", "place_order", "reserve"], names);
+    }
+
+    [Fact]
+    public async Task InputSchema_CarriesDescriptionsDefaultsRequiredAndRanges()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithTools<OrderTools>());
+        await using var client = await server.ConnectAsync();
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var add = tools.Single(t => t.Name == "add").ProtocolTool.InputSchema;
+        Assert.Equal("The first addend.", add.GetProperty("properties").GetProperty("a").GetProperty("description").GetString());
+        Assert.Equal(2, add.GetProperty("properties").GetProperty("b").GetProperty("default").GetInt32());
+        Assert.Equal(["a"], add.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+
+        var reserve = tools.Single(t => t.Name == "reserve").ProtocolTool.InputSchema;
+        var quantity = reserve.GetProperty("properties").GetProperty("quantity");
+        Assert.Equal("integer", quantity.GetProperty("type").GetString());
+        Assert.Equal(1, quantity.GetProperty("minimum").GetInt32());
+        Assert.Equal(1000, quantity.GetProperty("maximum").GetInt32());
+        Assert.Equal(["sku", "quantity"], reserve.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task CallTool_PlainClass_GetsConstructorInjectionAndReturnsResult()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        await using var client = await server.ConnectAsync();
+
+        var result = await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 40 }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal("42", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Equal(1, server.Log().Count("add"));
+    }
+
+    [Fact]
+    public async Task CallTool_AsyncMethod_IsNamedWithoutAsyncSuffix()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        await using var client = await server.ConnectAsync();
+
+        var result = await client.CallToolAsync("divide", new Dictionary<string, object?> { ["a"] = 1, ["b"] = 4 }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("0.25", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
+    public async Task CallTool_UnknownTool_IsJsonRpcInvalidParams()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        await using var client = await server.ConnectAsync();
+
+        var ex = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() =>
+            client.CallToolAsync("nope", cancellationToken: TestContext.Current.CancellationToken).AsTask());
+
+        Assert.Equal(ModelContextProtocol.McpErrorCode.InvalidParams, ex.ErrorCode);
+    }
+
+    [Fact]
+    public async Task ServerInfo_CarriesServiceNameAndVersion()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => { o.Name = "calculator"; o.Version = "2.3.4+sha.abc"; o.Description = "Adds things."; });
+        await using var client = await server.ConnectAsync();
+
+        Assert.Equal("calculator", client.ServerInfo!.Name);
+        Assert.Equal("2.3.4", client.ServerInfo.Version);
+        Assert.Equal("Adds things.", client.ServerInfo!.Description);
+    }
+
+    [Fact]
+    public async Task WithTools_DuplicateToolNames_FailsAtStartupNamingBothMethods()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            TestServer.StartAsync(b => b.WithTools<WeatherTools>().WithTools<DuplicateForecastTools>()));
+
+        Assert.Contains("'get_forecast' is declared twice", ex.Message);
+        Assert.Contains(nameof(DuplicateForecastTools), ex.Message);
+    }
+
+    [Fact]
+    public void WithTools_ClassWithoutPublicMethods_FailsNamingTheFix()
+    {
+        var services = new ServiceCollection();
+        var builder = services.AddMcpService();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => builder.WithTools<NoTools>());
+
+        Assert.Contains("[McpServerTool]", ex.Message);
+    }
+
+    public sealed class DuplicateForecastTools
+    {
+        public string GetForecast(string city) => city;
+    }
+
+    public sealed class NoTools
+    {
+        internal void Hidden()
+        {
+        }
+    }
+}
