@@ -1,5 +1,6 @@
 using McpServices.AspNetCore;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -31,8 +32,17 @@ public static class McpServiceEndpointRouteBuilderExtensions
         var gate = services.GetRequiredService<McpRequestGate>();
 
         var mcp = endpoints.MapMcp(options.Path);
-        mcp.Add(endpoint =>
+        mcp.Finally(endpoint =>
         {
+            // The gate answers wrong content types itself (415 with a JSON-RPC error body), so routing must not filter on them first.
+            for (var i = endpoint.Metadata.Count - 1; i >= 0; i--)
+            {
+                if (endpoint.Metadata[i] is IAcceptsMetadata)
+                {
+                    endpoint.Metadata.RemoveAt(i);
+                }
+            }
+
             if (endpoint.RequestDelegate is { } inner)
             {
                 endpoint.RequestDelegate = gate.Wrap(inner);

@@ -28,6 +28,10 @@ public static class McpServiceHostApplicationBuilderExtensions
                 ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Warning",
                 ["Logging:LogLevel:Microsoft.AspNetCore.Routing"] = "Warning",
                 ["Logging:LogLevel:ModelContextProtocol"] = "Warning",
+
+                // The SDK logs every JSON-RPC error a handler returns as an unhandled exception. McpServices returns refusals
+                // (denied, rate-limited, unknown tool) as JSON-RPC errors on purpose and logs real tool failures itself.
+                ["Logging:LogLevel:ModelContextProtocol.Server.McpServer"] = "Critical",
             },
         });
 

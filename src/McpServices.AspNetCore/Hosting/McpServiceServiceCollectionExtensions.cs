@@ -49,6 +49,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<ToolCatalog>(sp => new ToolCatalog(sp.GetServices<McpServerTool>(), sp));
         services.TryAddSingleton<ShutdownCoordinator>();
         services.AddHostedService(sp => sp.GetRequiredService<ShutdownCoordinator>());
+        services.TryAddSingleton<ToolCallCompletion>();
         services.TryAddSingleton<ToolCallPipeline>();
         services.TryAddSingleton<McpRequestGate>();
         services.TryAddSingleton<ServiceDescriber>();

@@ -13,6 +13,7 @@ internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
 {
     private readonly TimeSpan _drainTimeout;
     private readonly ILogger _logger;
+    private readonly CancellationTokenSource _drainExpired = new();
     private int _inFlight;
     private volatile bool _draining;
 
@@ -26,6 +27,9 @@ internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
     public bool IsDraining => _draining;
 
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Cancelled when the drain timeout has passed with calls still running: those calls are cancelled so the server can stop.</summary>
+    public CancellationToken DrainExpired => _drainExpired.Token;
 
     /// <summary>Registers an in-flight call; returns <see langword="false"/> (registering nothing) once draining has begun.</summary>
     public bool TryEnter()
@@ -69,6 +73,7 @@ internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
         if (remaining > 0)
         {
             LogDrainTimedOut(_logger, remaining, _drainTimeout);
+            await _drainExpired.CancelAsync().ConfigureAwait(false);
         }
         else
         {

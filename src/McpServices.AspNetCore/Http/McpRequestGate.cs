@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -6,19 +7,27 @@ using Microsoft.Extensions.Options;
 namespace McpServices.AspNetCore;
 
 /// <summary>
-/// The HTTP stage in front of the MCP endpoint: Host and Origin checks (DNS-rebinding protection), content type,
-/// body size limit, and a last line of defence that turns unexpected failures into a JSON-RPC error without details.
+/// The HTTP stage in front of the MCP endpoint. In order: Host and Origin checks (DNS-rebinding protection), content type,
+/// body size limit (the body is read once into a pooled buffer), then, for <c>tools/call</c>, the admission checks that must be
+/// answered with an HTTP status before the SDK starts its response stream (503 while draining). It ends with a last line of defence
+/// that turns unexpected failures into a JSON-RPC error without details.
 /// </summary>
 internal sealed partial class McpRequestGate
 {
+    internal const string EnvelopeItemKey = "McpServices.JsonRpcEnvelope";
+
     private readonly OriginPolicy _originPolicy;
     private readonly long _maxBodySize;
+    private readonly ShutdownCoordinator _shutdown;
+    private readonly ToolCallCompletion _completion;
     private readonly ILogger _logger;
 
-    public McpRequestGate(IOptions<McpServiceOptions> options, ILogger<McpRequestGate> logger)
+    public McpRequestGate(IOptions<McpServiceOptions> options, ShutdownCoordinator shutdown, ToolCallCompletion completion, ILogger<McpRequestGate> logger)
     {
         _originPolicy = new OriginPolicy(options.Value);
         _maxBodySize = options.Value.MaxRequestBodySize;
+        _shutdown = shutdown;
+        _completion = completion;
         _logger = logger;
     }
 
@@ -42,41 +51,102 @@ internal sealed partial class McpRequestGate
             return;
         }
 
-        if (HttpMethods.IsPost(request.Method))
+        if (!HttpMethods.IsPost(request.Method))
         {
-            if (!request.HasJsonContentType())
+            await InvokeNextAsync(context, next).ConfigureAwait(false);
+            return;
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, McpServiceErrorCodes.RequestRejected, "Unsupported Media Type: the request body must be a JSON-RPC message with Content-Type application/json.").ConfigureAwait(false);
+            return;
+        }
+
+        if (request.ContentLength > _maxBodySize)
+        {
+            await WriteTooLargeAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+        {
+            sizeFeature.MaxRequestBodySize = _maxBodySize;
+        }
+
+        byte[]? buffer = null;
+        try
+        {
+            int length;
+            try
             {
-                await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, McpServiceErrorCodes.RequestRejected, "Unsupported Media Type: the request body must be a JSON-RPC message with Content-Type application/json.").ConfigureAwait(false);
+                (buffer, length) = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException ex)
+            {
+                await WriteReadFailureAsync(context, ex).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
                 return;
             }
 
-            if (request.ContentLength > _maxBodySize)
+            if (length < 0)
             {
                 await WriteTooLargeAsync(context).ConfigureAwait(false);
                 return;
             }
 
-            var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-            if (sizeFeature is { IsReadOnly: false })
+            request.Body = new MemoryStream(buffer, 0, length, writable: false);
+            var envelope = JsonRpcEnvelope.TryRead(buffer.AsSpan(0, length));
+            if (envelope is not { IsToolCall: true })
             {
-                sizeFeature.MaxRequestBodySize = _maxBodySize;
+                await InvokeNextAsync(context, next).ConfigureAwait(false);
+                return;
+            }
+
+            envelope.ProtocolVersion = request.Headers["MCP-Protocol-Version"];
+            context.Items[EnvelopeItemKey] = envelope;
+            if (!_shutdown.TryEnter())
+            {
+                var call = ToolCall.FromEnvelope(envelope, buffer.AsSpan(0, length), context);
+                const string Message = "The service is shutting down and does not accept new tool calls; retry, another replica will serve the call.";
+                call.SetOutcome(ToolCallOutcome.Unavailable, "service_unavailable", Message);
+                _completion.Complete(call);
+                context.Response.Headers.RetryAfter = "1";
+                await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, McpServiceErrorCodes.Unavailable, Message, id: envelope.Id).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await InvokeNextAsync(context, next).ConfigureAwait(false);
+            }
+            finally
+            {
+                _shutdown.Exit();
             }
         }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
 
+    private async Task InvokeNextAsync(HttpContext context, RequestDelegate next)
+    {
         try
         {
             await next(context).ConfigureAwait(false);
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
-            if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                await WriteTooLargeAsync(context).ConfigureAwait(false);
-            }
-            else
-            {
-                await JsonRpcErrorWriter.WriteAsync(context, ex.StatusCode, McpServiceErrorCodes.RequestRejected, "Bad Request: the request could not be read.").ConfigureAwait(false);
-            }
+            await WriteReadFailureAsync(context, ex).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -90,13 +160,48 @@ internal sealed partial class McpRequestGate
         }
     }
 
+    /// <summary>Reads the whole body into a pooled buffer; the length is -1 when the body exceeds the limit.</summary>
+    private async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var limit = (int)Math.Min(_maxBodySize, Array.MaxLength - 1);
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 4096, 1, limit) + 1);
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)limit + 1));
+                buffer.AsSpan(0, length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+
+            var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return (buffer, length);
+            }
+
+            length += read;
+            if (length > limit)
+            {
+                return (buffer, -1);
+            }
+        }
+    }
+
+    private Task WriteReadFailureAsync(HttpContext context, BadHttpRequestException ex) =>
+        ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+            ? WriteTooLargeAsync(context)
+            : JsonRpcErrorWriter.WriteAsync(context, ex.StatusCode, McpServiceErrorCodes.RequestRejected, "Bad Request: the request body could not be read.");
+
     private Task WriteTooLargeAsync(HttpContext context) =>
         JsonRpcErrorWriter.WriteAsync(
             context,
             StatusCodes.Status413PayloadTooLarge,
             McpServiceErrorCodes.RequestRejected,
             $"Payload Too Large: the request body exceeds the limit of {_maxBodySize} bytes.",
-            w =>
+            writeData: w =>
             {
                 w.WriteStartObject();
                 w.WriteNumber("maxRequestBodySize", _maxBodySize);

@@ -5,3 +5,18 @@ internal interface IToolCallObserver
 {
     void OnCompleted(ToolCall call);
 }
+
+/// <summary>Completes a call and tells every observer, exactly once per call.</summary>
+internal sealed class ToolCallCompletion(IEnumerable<IToolCallObserver> observers)
+{
+    private readonly IToolCallObserver[] _observers = observers.ToArray();
+
+    public void Complete(ToolCall call)
+    {
+        call.Complete();
+        foreach (var observer in _observers)
+        {
+            observer.OnCompleted(call);
+        }
+    }
+}

@@ -6,16 +6,21 @@ using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore;
 
-/// <summary>The state of one <c>tools/call</c> as it passes the pipeline; read by the audit trail and telemetry when it completes.</summary>
+/// <summary>
+/// The state of one <c>tools/call</c> as it passes the pipeline, from the HTTP stage to the tool; read by the audit trail and telemetry
+/// when it completes. A call refused at the HTTP stage (401, 403, 503) has no <see cref="Request"/>.
+/// </summary>
 internal sealed class ToolCall
 {
     private readonly long _startTimestamp;
 
-    public ToolCall(RequestContext<CallToolRequestParams> request, HttpContext? httpContext)
+    private ToolCall(HttpContext? httpContext, string toolName, string? jsonRpcId, IDictionary<string, JsonElement>? arguments, RequestContext<CallToolRequestParams>? request)
     {
-        Request = request;
         HttpContext = httpContext;
-        ToolName = request.Params?.Name ?? string.Empty;
+        ToolName = toolName;
+        JsonRpcId = jsonRpcId;
+        RawArguments = arguments;
+        Request = request;
         Id = Guid.CreateVersion7().ToString("N");
         StartedAt = DateTimeOffset.UtcNow;
         _startTimestamp = Stopwatch.GetTimestamp();
@@ -24,15 +29,18 @@ internal sealed class ToolCall
     /// <summary>A unique, time-ordered id; the audit record's id and the reference returned to callers on unexpected failures.</summary>
     public string Id { get; }
 
-    public RequestContext<CallToolRequestParams> Request { get; }
+    public RequestContext<CallToolRequestParams>? Request { get; }
 
     public HttpContext? HttpContext { get; }
 
     public string ToolName { get; }
 
+    /// <summary>The JSON-RPC id as raw JSON (a quoted string or a number).</summary>
+    public string? JsonRpcId { get; }
+
     public ToolDescriptor? Tool { get; set; }
 
-    public IDictionary<string, JsonElement>? RawArguments => Request.Params?.Arguments;
+    public IDictionary<string, JsonElement>? RawArguments { get; }
 
     public IReadOnlyDictionary<string, object?>? BoundArguments { get; set; }
 
@@ -51,6 +59,21 @@ internal sealed class ToolCall
     public CallToolResult? Result { get; set; }
 
     public Exception? Exception { get; set; }
+
+    public static ToolCall FromRequest(RequestContext<CallToolRequestParams> request, HttpContext? httpContext)
+    {
+        var id = request.JsonRpcRequest.Id.Id switch
+        {
+            string s => JsonSerializer.Serialize(s),
+            long l => l.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            null => null,
+            var other => other.ToString(),
+        };
+        return new ToolCall(httpContext, request.Params?.Name ?? string.Empty, id, request.Params?.Arguments, request);
+    }
+
+    public static ToolCall FromEnvelope(JsonRpcEnvelope envelope, ReadOnlySpan<byte> body, HttpContext httpContext) =>
+        new(httpContext, envelope.ToolName ?? string.Empty, envelope.Id, envelope.ReadArguments(body), request: null);
 
     public void SetOutcome(ToolCallOutcome outcome, string? errorCode = null, string? errorMessage = null)
     {

@@ -13,9 +13,11 @@ namespace McpServices.AspNetCore;
 /// The governed tool call. Every <c>tools/call</c> passes the same ordered stages, and this class is the one place
 /// that order lives:
 /// <code>
-/// [observe] → admit (draining) → resolve tool → validate arguments → invoke → [observe: audit + metrics, whatever the outcome]
+/// HTTP stage (McpRequestGate): Host/Origin → content type → body limit → admission (draining: 503)
+/// MCP stage (this class):      [observe] → resolve tool → validate arguments → invoke → [observe: audit + metrics, whatever the outcome]
 /// </code>
-/// It runs as the outermost SDK call-tool filter, so refused calls are observed as surely as successful ones.
+/// It runs as the outermost SDK call-tool filter, so refused calls are observed as surely as successful ones; calls refused
+/// at the HTTP stage are observed there.
 /// </summary>
 internal sealed partial class ToolCallPipeline
 {
@@ -24,20 +26,20 @@ internal sealed partial class ToolCallPipeline
     private readonly ToolCatalog _catalog;
     private readonly ShutdownCoordinator _shutdown;
     private readonly IHttpContextAccessor _httpContextAccessor;
-    private readonly IToolCallObserver[] _observers;
+    private readonly ToolCallCompletion _completion;
     private readonly ILogger _logger;
 
     public ToolCallPipeline(
         ToolCatalog catalog,
         ShutdownCoordinator shutdown,
         IHttpContextAccessor httpContextAccessor,
-        IEnumerable<IToolCallObserver> observers,
+        ToolCallCompletion completion,
         ILogger<ToolCallPipeline> logger)
     {
         _catalog = catalog;
         _shutdown = shutdown;
         _httpContextAccessor = httpContextAccessor;
-        _observers = observers.ToArray();
+        _completion = completion;
         _logger = logger;
         CallToolFilter = next => (request, cancellationToken) => InvokeAsync(request, next, cancellationToken);
         ListToolsFilter = next => (request, cancellationToken) => ListAsync(request, next, cancellationToken);
@@ -54,21 +56,11 @@ internal sealed partial class ToolCallPipeline
         McpRequestHandler<CallToolRequestParams, CallToolResult> next,
         CancellationToken cancellationToken)
     {
-        var call = new ToolCall(request, _httpContextAccessor.HttpContext);
+        var call = ToolCall.FromRequest(request, _httpContextAccessor.HttpContext);
         request.Items[CallItemKey] = call;
-        var entered = false;
         try
         {
-            // 1. Admission: no new calls once shutdown has begun.
-            entered = _shutdown.TryEnter();
-            if (!entered)
-            {
-                throw Refuse(call, ToolCallOutcome.Unavailable, "service_unavailable", McpServiceErrorCodes.Unavailable,
-                    "The service is shutting down and does not accept new tool calls; retry, another replica will serve the call.",
-                    StatusCodes.Status503ServiceUnavailable, headers => headers.RetryAfter = "1");
-            }
-
-            // 2. Resolve the tool.
+            // 1. Resolve the tool.
             var tool = _catalog.Find(call.ToolName);
             call.Tool = tool;
             if (tool is null)
@@ -77,7 +69,7 @@ internal sealed partial class ToolCallPipeline
                 throw new McpProtocolException($"Unknown tool: '{call.ToolName}'.", McpErrorCode.InvalidParams);
             }
 
-            // 3. Validate arguments; an invalid call never reaches the tool.
+            // 2. Validate arguments; an invalid call never reaches the tool.
             var services = request.Services ?? call.HttpContext?.RequestServices ?? throw new InvalidOperationException("The MCP request has no service provider.");
             var validation = await tool.Arguments.ValidateAsync(request.Params?.Arguments, services, cancellationToken).ConfigureAwait(false);
             call.BoundArguments = validation.Values;
@@ -86,8 +78,8 @@ internal sealed partial class ToolCallPipeline
                 return Invalid(call, validation.Errors);
             }
 
-            // 4. Invoke.
-            return await InvokeToolAsync(call, next, cancellationToken).ConfigureAwait(false);
+            // 3. Invoke.
+            return await InvokeToolAsync(call, request, next, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -96,29 +88,30 @@ internal sealed partial class ToolCallPipeline
         }
         finally
         {
-            if (entered)
-            {
-                _shutdown.Exit();
-            }
-
-            call.Complete();
-            foreach (var observer in _observers)
-            {
-                observer.OnCompleted(call);
-            }
+            _completion.Complete(call);
         }
     }
 
-    private async ValueTask<CallToolResult> InvokeToolAsync(ToolCall call, McpRequestHandler<CallToolRequestParams, CallToolResult> next, CancellationToken cancellationToken)
+    private async ValueTask<CallToolResult> InvokeToolAsync(ToolCall call, RequestContext<CallToolRequestParams> request, McpRequestHandler<CallToolRequestParams, CallToolResult> next, CancellationToken cancellationToken)
     {
         CallToolResult result;
+
+        // A call still running when the drain timeout expires is cancelled, so shutdown cannot hang on it.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.DrainExpired);
         try
         {
-            result = await next(call.Request, cancellationToken).ConfigureAwait(false);
+            result = await next(request, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            call.SetOutcome(ToolCallOutcome.Cancelled, "cancelled", "The call was cancelled.");
             throw;
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            var cancelled = Failed(call, "shutdown", "The call was cancelled because the service is shutting down; retry it.");
+            call.SetOutcome(ToolCallOutcome.Cancelled, "shutdown", "The call was cancelled because the service is shutting down; retry it.");
+            return cancelled;
         }
         catch (McpProtocolException ex)
         {
@@ -188,18 +181,6 @@ internal sealed partial class ToolCallPipeline
 
             return result;
         }
-    }
-
-    private McpProtocolException Refuse(ToolCall call, ToolCallOutcome outcome, string errorCode, int rpcCode, string message, int? httpStatus = null, Action<IHeaderDictionary>? headers = null)
-    {
-        call.SetOutcome(outcome, errorCode, message);
-        if (httpStatus is { } status && call.HttpContext is { Response.HasStarted: false } http)
-        {
-            http.Response.StatusCode = status;
-            headers?.Invoke(http.Response.Headers);
-        }
-
-        return new McpProtocolException(message, (McpErrorCode)rpcCode);
     }
 
     private static CallToolResult Failed(ToolCall call, string errorCode, string message)

@@ -1,5 +1,4 @@
 using McpServices.AspNetCore.Tests.TestTools;
-using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Protocol;
 
 namespace McpServices.AspNetCore.Tests.Tools;

@@ -1,0 +1,77 @@
+using McpServices.AspNetCore.Tests.TestTools;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
+
+namespace McpServices.AspNetCore.Tests.Hosting;
+
+public sealed class StartupValidationTests
+{
+    [Theory]
+    [InlineData("Inventory_Service", "McpService:Name 'Inventory_Service' is not a valid service name")]
+    [InlineData("-inventory", "McpService:Name '-inventory'")]
+    public async Task InvalidName_FailsStartup_NamingTheSetting(string name, string expected)
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.Name = name));
+
+        Assert.Contains(expected, ex.Message);
+        Assert.Contains("AddMcpService(o => o.Name = ...)", ex.Message);
+    }
+
+    [Fact]
+    public async Task InvalidVersion_FailsStartup_NamingTheFix()
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.Version = "1.0"));
+
+        Assert.Contains("McpService:Version '1.0' is not a SemVer 2.0 version", ex.Message);
+        Assert.Contains("<Version>", ex.Message);
+    }
+
+    [Fact]
+    public async Task InvalidPathsAndLimits_FailStartup_ListingEveryProblem()
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+        {
+            o.Path = "mcp";
+            o.MaxRequestBodySize = 0;
+            o.AllowedOrigins = ["https://ok.example.com/path"];
+            o.DrainTimeout = TimeSpan.FromHours(1);
+        }));
+
+        Assert.Contains("McpService:Path 'mcp' is not a valid path", ex.Message);
+        Assert.Contains("McpService:MaxRequestBodySize", ex.Message);
+        Assert.Contains("McpService:AllowedOrigins contains 'https://ok.example.com/path'", ex.Message);
+        Assert.Contains("McpService:DrainTimeout", ex.Message);
+    }
+
+    [Fact]
+    public async Task Configuration_OverridesCodeDefaults()
+    {
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            o => o.Name = "from-code",
+            configure: b => b.Configuration["McpService:Name"] = "from-config");
+        await using var client = await server.ConnectAsync();
+
+        Assert.Equal("from-config", client.ServerInfo!.Name);
+    }
+
+    [Fact]
+    public void DefaultName_IsApplicationNameInKebabCase()
+    {
+        Assert.Equal("contoso-inventory-api", ServiceNaming.ToKebabCase("Contoso.InventoryAPI"));
+        Assert.Equal("inventory", ServiceNaming.ToKebabCase("Inventory"));
+        Assert.Equal("mcp-server2", ServiceNaming.ToKebabCase("MCPServer2"));
+        Assert.Equal("my-service", ServiceNaming.ToKebabCase("my_service"));
+    }
+
+    [Fact]
+    public async Task MapMcpService_WithoutAddMcpService_FailsNamingTheMissingCall()
+    {
+        var builder = WebApplication.CreateBuilder();
+        await using var app = builder.Build();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => app.MapMcpService());
+
+        Assert.Contains("builder.AddMcpService()", ex.Message);
+    }
+}

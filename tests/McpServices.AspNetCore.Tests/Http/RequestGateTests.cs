@@ -1,0 +1,205 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using McpServices.AspNetCore.Tests.TestTools;
+
+namespace McpServices.AspNetCore.Tests.Http;
+
+public sealed class RequestGateTests
+{
+    private const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
+
+    [Fact]
+    public async Task ForeignOrigin_Is403_WithJsonRpcError()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post(Initialize, origin: "http://evil.example.com"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var error = await ReadErrorAsync(response);
+        Assert.Equal(McpServiceErrorCodes.RequestRejected, error.GetProperty("code").GetInt32());
+        Assert.Contains("Origin", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task RebindingAttack_ForeignHostAndOrigin_Is403()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        var request = Post(Initialize, origin: "http://evil.example.com");
+        request.Headers.Host = "evil.example.com";
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task LoopbackOrigin_OnLoopbackHost_IsAccepted()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post(Initialize, origin: $"http://localhost:{server.BaseAddress.Port}"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ConfiguredOrigin_IsAccepted_OthersAreNot()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.AllowedOrigins = ["https://agents.example.com"]);
+        using var http = server.CreateHttpClient();
+
+        using var allowed = await http.SendAsync(Post(Initialize, origin: "https://agents.example.com"), TestContext.Current.CancellationToken);
+        using var refused = await http.SendAsync(Post(Initialize, origin: "https://agents.example.com.evil.net"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task HostFiltering_RefusesUnknownHosts_AcceptsConfiguredAndWildcards()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.AllowedHosts = ["127.0.0.1", "*.svc.cluster.local"]);
+        using var http = server.CreateHttpClient();
+
+        using var direct = await http.SendAsync(Post(Initialize), TestContext.Current.CancellationToken);
+        var viaService = Post(Initialize);
+        viaService.Headers.Host = "inventory.default.svc.cluster.local";
+        using var service = await http.SendAsync(viaService, TestContext.Current.CancellationToken);
+        var foreign = Post(Initialize);
+        foreign.Headers.Host = "attacker.example";
+        using var refused = await http.SendAsync(foreign, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, direct.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, service.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task BodyOverLimit_WithContentLength_Is413()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.MaxRequestBodySize = 1024);
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post(CallWithPadding(4096)), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var error = await ReadErrorAsync(response);
+        Assert.Equal(1024, error.GetProperty("data").GetProperty("maxRequestBodySize").GetInt32());
+    }
+
+    [Fact]
+    public async Task BodyOverLimit_Chunked_Is413()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.MaxRequestBodySize = 1024);
+        using var http = server.CreateHttpClient();
+        var request = Post(CallWithPadding(64 * 1024));
+        request.Content = new ChunkedContent(Encoding.UTF8.GetBytes(CallWithPadding(64 * 1024))).WithJson();
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task DefaultBodyLimit_IsOneMebibyte()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var under = await http.SendAsync(Post(CallWithPadding(1000 * 1000)), TestContext.Current.CancellationToken);
+        using var over = await http.SendAsync(Post(CallWithPadding(1024 * 1024 + 1)), TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(HttpStatusCode.RequestEntityTooLarge, under.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, over.StatusCode);
+    }
+
+    [Fact]
+    public async Task NonJsonContentType_Is415()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        var request = Post(Initialize);
+        request.Content = new StringContent("hello", Encoding.UTF8, "text/plain");
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task MalformedJson_Is400_WithoutStackTrace()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post("{\"jsonrpc\": \"2.0\", "), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("   at ", body);
+    }
+
+    internal static HttpRequestMessage Post(string json, string? origin = null, string path = "mcp")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
+
+        return request;
+    }
+
+    private static string CallWithPadding(int size)
+    {
+        var prefix = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"pad":" """;
+        var suffix = "\"}}}";
+        return prefix + new string('x', Math.Max(0, size - prefix.Length - suffix.Length)) + suffix;
+    }
+
+    private static async Task<JsonElement> ReadErrorAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return doc.RootElement.GetProperty("error").Clone();
+    }
+
+    private sealed class ChunkedContent(byte[] data) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            for (var i = 0; i < data.Length; i += 4096)
+            {
+                await stream.WriteAsync(data.AsMemory(i, Math.Min(4096, data.Length - i)));
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = -1;
+            return false;
+        }
+
+        protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+            stream.Write(data);
+
+        public ChunkedContent WithJson()
+        {
+            Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            return this;
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Text.Json;
+using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Testing;
+using FluentValidation;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace McpServices.AspNetCore.Tests.Validation;
+
+public sealed class ArgumentValidationTests : IAsyncLifetime
+{
+    private McpTestServer _server = null!;
+    private McpClient _client = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await TestServer.StartAsync(
+            b => b.WithTools<OrderTools>().WithTools<CalculatorTools>(),
+            configure: b => b.Services.AddValidatorsFromAssemblyContaining<OrderValidator>());
+        _client = await _server.ConnectAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _client.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task DataAnnotationsOnParameters_InvalidValues_ReportEveryFieldAndSkipTheTool()
+    {
+        var result = await CallAsync("reserve", new { sku = "bad", quantity = 5000, contact = "not-an-email", note = "x" });
+
+        var errors = AssertInvalid(result);
+        Assert.Equal(["sku", "quantity", "contact", "note"], errors.Select(e => e.Field));
+        Assert.Contains("must be between 1 and 1000", errors.Single(e => e.Field == "quantity").Message);
+        Assert.Contains("e-mail", errors.Single(e => e.Field == "contact").Message, StringComparison.OrdinalIgnoreCase);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+        foreach (var error in errors)
+        {
+            Assert.Contains($"{error.Field}: {error.Message}", text);
+        }
+
+        Assert.Equal(0, _server.Log().Count("reserve"));
+    }
+
+    [Fact]
+    public async Task MissingRequiredArguments_AreNamed()
+    {
+        var result = await CallAsync("reserve", new { });
+
+        var errors = AssertInvalid(result);
+        Assert.Equal(["sku", "quantity"], errors.Select(e => e.Field));
+        Assert.All(errors, e => Assert.Contains("is required", e.Message));
+    }
+
+    [Fact]
+    public async Task WrongJsonType_IsReportedWithTheExpectedType()
+    {
+        var result = await CallAsync("reserve", new { sku = "ABC-1234", quantity = "lots" });
+
+        var error = Assert.Single(AssertInvalid(result));
+        Assert.Equal("quantity", error.Field);
+        Assert.Equal("The value of quantity must be an integer.", error.Message);
+        Assert.Equal(0, _server.Log().Count("reserve"));
+    }
+
+    [Fact]
+    public async Task NullForNonNullableArgument_IsRequired()
+    {
+        var result = await CallAsync("reserve", new { sku = (string?)null, quantity = 1 });
+
+        var error = Assert.Single(AssertInvalid(result));
+        Assert.Equal("sku", error.Field);
+    }
+
+    [Fact]
+    public async Task ValidArguments_RunTheTool()
+    {
+        var result = await CallAsync("reserve", new { sku = "ABC-1234", quantity = 3, contact = "ops@example.com" });
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal("reserved 3 x ABC-1234", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Equal(1, _server.Log().Count("reserve"));
+    }
+
+    [Fact]
+    public async Task ComplexArgument_NestedDataAnnotations_ReportJsonPaths()
+    {
+        var result = await CallAsync("place_order", new
+        {
+            order = new
+            {
+                customerEmail = "nobody",
+                lines = new object[] { new { sku = "ABC-1234", quantity = 1 }, new { sku = "bad", quantity = 0 } },
+                gift = new { sku = "XYZ-0001", quantity = 101 },
+            },
+        });
+
+        var errors = AssertInvalid(result);
+        Assert.Equal(
+            ["order.customerEmail", "order.lines[1].sku", "order.lines[1].quantity", "order.gift.quantity"],
+            errors.Select(e => e.Field));
+        Assert.Equal("The sku must look like ABC-1234.", errors.Single(e => e.Field == "order.lines[1].sku").Message);
+        Assert.Contains("quantity", errors.Single(e => e.Field == "order.gift.quantity").Message);
+        Assert.Equal(0, _server.Log().Count("place_order"));
+    }
+
+    [Fact]
+    public async Task ComplexArgument_FluentValidationRules_AreEnforced()
+    {
+        var lines = Enumerable.Range(1, 4).Select(i => new { sku = $"ABC-000{i}", quantity = 1 }).ToArray();
+        var result = await CallAsync("place_order", new { order = new { customerEmail = "buyer@blocked.example", lines } });
+
+        var errors = AssertInvalid(result);
+        Assert.Equal(["order.customerEmail", "order.lines"], errors.Select(e => e.Field));
+        Assert.Equal("Orders from blocked.example are not accepted.", errors[0].Message);
+        Assert.Equal("An order has at most 3 lines.", errors[1].Message);
+        Assert.Equal(0, _server.Log().Count("place_order"));
+    }
+
+    [Fact]
+    public async Task ComplexArgument_WrongNestedType_NamesTheNestedField()
+    {
+        var result = await CallAsync("place_order", new { order = new { customerEmail = "a@example.com", lines = new object[] { new { sku = "ABC-1234", quantity = "two" } } } });
+
+        var error = Assert.Single(AssertInvalid(result));
+        Assert.Equal("order.lines[0].quantity", error.Field);
+        Assert.Equal("The value of order.lines[0].quantity must be an integer.", error.Message);
+    }
+
+    [Fact]
+    public async Task ComplexArgument_Valid_RunsTheTool()
+    {
+        var result = await CallAsync("place_order", new { order = new { customerEmail = "a@example.com", lines = new[] { new { sku = "ABC-1234", quantity = 2 } } } });
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal(1, _server.Log().Count("place_order"));
+    }
+
+    [Fact]
+    public async Task OptionalArgumentsWithDefaults_AreNotRequired()
+    {
+        var result = await CallAsync("add", new { a = 1 });
+
+        Assert.Equal("3", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    private async Task<CallToolResult> CallAsync(string tool, object arguments)
+    {
+        var json = JsonSerializer.SerializeToElement(arguments);
+        var dictionary = json.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value);
+        return await _client.CallToolAsync(tool, dictionary, cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    private static List<(string Field, string Message)> AssertInvalid(CallToolResult result)
+    {
+        Assert.True(result.IsError);
+        Assert.NotNull(result.StructuredContent);
+        return result.StructuredContent.Value.GetProperty("errors").EnumerateArray()
+            .Select(e => (e.GetProperty("field").GetString()!, e.GetProperty("message").GetString()!))
+            .ToList();
+    }
+}
