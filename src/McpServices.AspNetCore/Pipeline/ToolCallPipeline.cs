@@ -23,6 +23,9 @@ internal sealed partial class ToolCallPipeline
 {
     internal const string CallItemKey = "McpServices.ToolCall";
 
+    /// <summary>The <c>_meta</c> key that carries validation errors for tools that declare an output schema.</summary>
+    internal const string ValidationErrorsMetaKey = "io.mcpservices/errors";
+
     private readonly ToolCatalog _catalog;
     private readonly ShutdownCoordinator _shutdown;
     private readonly IHttpContextAccessor _httpContextAccessor;
@@ -211,8 +214,18 @@ internal sealed partial class ToolCallPipeline
         {
             IsError = true,
             Content = [new TextContentBlock { Text = message }],
-            StructuredContent = JsonSerializer.SerializeToElement(new JsonObject { ["errors"] = array }, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonObject))),
         };
+
+        // structuredContent must conform to a declared output schema (clients validate it even on errors), so a tool with an
+        // output schema carries the same errors in _meta instead.
+        if (call.Tool?.ProtocolTool.OutputSchema is null)
+        {
+            result.StructuredContent = JsonSerializer.SerializeToElement(new JsonObject { ["errors"] = array }, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonObject)));
+        }
+        else
+        {
+            result.Meta = new JsonObject { [ValidationErrorsMetaKey] = array };
+        }
         call.Result = result;
         return result;
     }

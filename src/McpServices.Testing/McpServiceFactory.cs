@@ -1,0 +1,70 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Client;
+using McpServices.AspNetCore;
+
+namespace McpServices.Testing;
+
+/// <summary>
+/// Runs a service's real <c>Program</c> in-process on real Kestrel at <c>127.0.0.1</c> on a free port, for tests of a whole service.
+/// Subclass it (or use <see cref="WebApplicationFactory{TEntryPoint}.WithWebHostBuilder"/>) to replace services or configuration.
+/// </summary>
+/// <typeparam name="TEntryPoint">A type in the service's entry assembly, usually <c>Program</c>.</typeparam>
+/// <example>
+/// <code>
+/// await using var factory = new McpServiceFactory&lt;Program&gt;();
+/// await using var client = await factory.ConnectAsync();
+/// var tools = await client.ListToolsAsync();
+/// </code>
+/// </example>
+public class McpServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoint>
+    where TEntryPoint : class
+{
+    /// <summary>Initializes a new instance that listens on a free loopback port.</summary>
+    public McpServiceFactory()
+    {
+        UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+    }
+
+    /// <summary>Gets or sets the host environment name the service runs in.</summary>
+    /// <value>The default value is <c>Testing</c>.</value>
+    public string EnvironmentName { get; set; } = "Testing";
+
+    /// <summary>Gets the server's base address, starting the server if needed.</summary>
+    public Uri BaseAddress
+    {
+        get
+        {
+            StartServer();
+            var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new Uri(address.EndsWith('/') ? address : address + "/");
+        }
+    }
+
+    /// <summary>Gets the absolute URL of the MCP endpoint, starting the server if needed.</summary>
+    public Uri McpEndpoint => new(BaseAddress, Services.GetRequiredService<IOptions<McpServiceOptions>>().Value.Path.TrimStart('/'));
+
+    /// <summary>Connects the MCP SDK's client to the service, starting the server if needed.</summary>
+    /// <param name="options">Token, pinned protocol version and headers; <see langword="null"/> for defaults.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt.</param>
+    /// <returns>A connected client; dispose it to disconnect.</returns>
+    public Task<McpClient> ConnectAsync(McpTestClientOptions? options = null, CancellationToken cancellationToken = default) =>
+        McpTestClient.ConnectAsync(McpEndpoint, options, cancellationToken);
+
+    /// <summary>Creates an <see cref="HttpClient"/> for the real server (not the in-memory test server).</summary>
+    /// <returns>A new client; the caller disposes it.</returns>
+    public HttpClient CreateLoopbackClient() => new() { BaseAddress = BaseAddress };
+
+    /// <inheritdoc />
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.UseEnvironment(EnvironmentName);
+        base.ConfigureWebHost(builder);
+    }
+}

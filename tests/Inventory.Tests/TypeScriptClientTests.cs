@@ -1,0 +1,47 @@
+using System.Text.Json;
+using McpServices.Testing;
+using McpServices.Tests.Common;
+
+namespace Inventory.Tests;
+
+/// <summary>The official MCP TypeScript SDK client (npm @modelcontextprotocol/sdk) against the sample.</summary>
+public sealed class TypeScriptClientTests
+{
+    [Fact]
+    public async Task TypeScriptSdkClient_ListsAndCallsTools()
+    {
+        await using var factory = new McpServiceFactory<Program>();
+        var plan = JsonSerializer.Serialize(new
+        {
+            url = factory.McpEndpoint.ToString(),
+            calls = new object[]
+            {
+                new { name = "get_stock", arguments = new { sku = "HAM-0001", warehouse = "ams-1" } },
+                new { name = "search_products", arguments = new { query = "hammer" } },
+                new { name = "adjust_stock", arguments = new { adjustment = new { sku = "HAM-0001", warehouse = "ams-1", delta = 0, reason = "x" } } },
+                new { name = "search_products", arguments = new { query = "hammer", limit = 0 } },
+            },
+        });
+
+        var result = await InteropTools.RunNodeAsync("ts-client.mjs", [plan], cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        using var output = JsonDocument.Parse(result.StandardOutput);
+        var root = output.RootElement;
+        Assert.False(root.TryGetProperty("error", out _), result.StandardOutput);
+        Assert.Equal("inventory", root.GetProperty("serverInfo").GetProperty("name").GetString());
+        Assert.Equal(["adjust_stock", "get_stock", "search_products"], root.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+
+        var results = root.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal("HAM-0001", results[0].GetProperty("structuredContent").GetProperty("sku").GetString());
+        Assert.True(results[1].GetProperty("structuredContent").GetProperty("totalMatches").GetInt32() >= 2);
+
+        // An invalid call is a tool result with isError and the failing fields, readable by the TypeScript client.
+        Assert.True(results[2].GetProperty("isError").GetBoolean());
+        Assert.Equal(["adjustment.reason", "adjustment.delta"], results[2].GetProperty("structuredContent").GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()));
+
+        // For a tool with an output schema, the errors travel in _meta so the client's output-schema validation still passes.
+        Assert.True(results[3].GetProperty("isError").GetBoolean(), results[3].ToString());
+        Assert.Equal("limit", results[3].GetProperty("_meta").GetProperty("io.mcpservices/errors")[0].GetProperty("field").GetString());
+    }
+}
