@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using McpServices.Testing;
 using McpServices.Tests.Common;
 
 namespace Inventory.Tests;
@@ -52,8 +51,8 @@ public sealed class DescribeTests
         using var doc = JsonDocument.Parse(described.StandardOutput);
         var describedTools = doc.RootElement.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToArray();
 
-        await using var factory = new McpServiceFactory<Program>();
-        await using var client = await factory.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var factory = new InventoryFactory();
+        await using var client = await factory.ConnectAsOperatorAsync(TestContext.Current.CancellationToken);
         var listed = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(listed.Select(t => t.Name), describedTools);

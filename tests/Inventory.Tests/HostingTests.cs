@@ -16,7 +16,12 @@ public sealed class HostingTests
             "dotnet",
             [Path.Combine(AppContext.BaseDirectory, "Inventory.dll")],
             AppContext.BaseDirectory,
-            new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}", ["ASPNETCORE_ENVIRONMENT"] = "Production" });
+            new Dictionary<string, string?>
+            {
+                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["McpService__Authentication__ApiKeys__ops__Hash"] = "sha256:" + new string('0', 64),
+            });
         var stdout = new List<string>();
         var stderr = new List<string>();
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -68,6 +73,39 @@ public sealed class HostingTests
         {
             Assert.Empty(stdout);
         }
+    }
+
+    [Fact]
+    public async Task Production_WithoutAnyWayToAuthenticate_RefusesToStart_SayingHowToFixIt()
+    {
+        var result = await ProcessRunner.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Inventory.dll")],
+            AppContext.BaseDirectory,
+            new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}", ["ASPNETCORE_ENVIRONMENT"] = "Production" },
+            TimeSpan.FromSeconds(60),
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("Authentication is on, but no way to authenticate callers is configured", result.StandardError);
+        Assert.Contains("Authentication:Schemes:Bearer:Authority", result.StandardError);
+        Assert.DoesNotContain("Now listening", result.StandardError);
+    }
+
+    [Fact]
+    public async Task Production_WithAuthenticationOff_RefusesToStart_UnlessAcknowledged()
+    {
+        var port = FreePort();
+        var refused = await ProcessRunner.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Inventory.dll")],
+            AppContext.BaseDirectory,
+            new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}", ["ASPNETCORE_ENVIRONMENT"] = "Production", ["McpService__Authentication__Enabled"] = "false" },
+            TimeSpan.FromSeconds(60),
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("McpService:Authentication:AcknowledgeUnauthenticated=true", refused.StandardError);
     }
 
     private static int FreePort()

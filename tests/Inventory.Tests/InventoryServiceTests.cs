@@ -7,13 +7,13 @@ namespace Inventory.Tests;
 
 public sealed class InventoryServiceTests : IAsyncLifetime
 {
-    private McpServiceFactory<Program> _factory = null!;
+    private InventoryFactory _factory = null!;
     private McpClient _client = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _factory = new McpServiceFactory<Program>();
-        _client = await _factory.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        _factory = new InventoryFactory();
+        _client = await _factory.ConnectAsOperatorAsync(TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -76,10 +76,10 @@ public sealed class InventoryServiceTests : IAsyncLifetime
     [Fact]
     public async Task AdjustStock_Valid_ChangesOnHand()
     {
-        var before = (await CallAsync("get_stock", new { sku = "SAW-0001", warehouse = "ber-1" })).StructuredContent!.Value
+        var before = (await CallAsync("get_stock", new { sku = "SAW-0001", warehouse = "ams-1" })).StructuredContent!.Value
             .GetProperty("warehouses")[0].GetProperty("onHand").GetInt32();
 
-        var result = await CallAsync("adjust_stock", new { adjustment = new { sku = "SAW-0001", warehouse = "ber-1", delta = 5, reason = "goods received" } });
+        var result = await CallAsync("adjust_stock", new { adjustment = new { sku = "SAW-0001", warehouse = "ams-1", delta = 5, reason = "goods received" } });
 
         Assert.NotEqual(true, result.IsError);
         using var doc = JsonDocument.Parse(Assert.IsType<TextContentBlock>(result.Content[0]).Text);
@@ -90,7 +90,10 @@ public sealed class InventoryServiceTests : IAsyncLifetime
     [Fact]
     public async Task AdjustStock_BreaksRules_ReportsEveryField()
     {
-        var result = await CallAsync("adjust_stock", new { adjustment = new { sku = "SAW-001", warehouse = "mars-1", delta = 0, reason = "x" } });
+        // An inventory admin passes the own-warehouse policy for any warehouse, so the call reaches validation.
+        var admin = _factory.Token(new McpTestToken { Scopes = ["inventory:read", "inventory:write"], Roles = ["inventory-admin"] });
+        await using var client = await _factory.ConnectAsync(new McpTestClientOptions { AccessToken = admin }, TestContext.Current.CancellationToken);
+        var result = await CallAsync("adjust_stock", new { adjustment = new { sku = "SAW-001", warehouse = "mars-1", delta = 0, reason = "x" } }, client);
 
         Assert.True(result.IsError);
         var fields = result.StructuredContent!.Value.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToArray();
@@ -100,15 +103,15 @@ public sealed class InventoryServiceTests : IAsyncLifetime
     [Fact]
     public async Task AdjustStock_BelowReserved_IsRefusedWithTheReason()
     {
-        var result = await CallAsync("adjust_stock", new { adjustment = new { sku = "GLV-0001", warehouse = "nyc-1", delta = -10_000, reason = "write-off" } });
+        var result = await CallAsync("adjust_stock", new { adjustment = new { sku = "GLV-0001", warehouse = "ams-1", delta = -10_000, reason = "write-off" } });
 
         Assert.True(result.IsError);
         Assert.Contains("less stock than is reserved", Assert.IsType<TextContentBlock>(result.Content[0]).Text);
     }
 
-    private async Task<CallToolResult> CallAsync(string tool, object arguments)
+    private async Task<CallToolResult> CallAsync(string tool, object arguments, McpClient? client = null)
     {
         var json = JsonSerializer.SerializeToElement(arguments);
-        return await _client.CallToolAsync(tool, json.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value), cancellationToken: TestContext.Current.CancellationToken);
+        return await (client ?? _client).CallToolAsync(tool, json.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value), cancellationToken: TestContext.Current.CancellationToken);
     }
 }

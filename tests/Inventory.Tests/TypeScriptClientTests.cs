@@ -10,10 +10,11 @@ public sealed class TypeScriptClientTests
     [Fact]
     public async Task TypeScriptSdkClient_ListsAndCallsTools()
     {
-        await using var factory = new McpServiceFactory<Program>();
+        await using var factory = new InventoryFactory();
         var plan = JsonSerializer.Serialize(new
         {
             url = factory.McpEndpoint.ToString(),
+            token = factory.Token(new McpTestToken { Scopes = ["inventory:read", "inventory:write"], Claims = { ["warehouse"] = "ams-1" } }),
             calls = new object[]
             {
                 new { name = "get_stock", arguments = new { sku = "HAM-0001", warehouse = "ams-1" } },

@@ -8,23 +8,51 @@ namespace McpServices.AspNetCore.Tests;
 /// <summary>Starts McpServices services with the test tool classes on real Kestrel.</summary>
 internal static class TestServer
 {
+    /// <summary>The token issuer services started with <c>authentication: true</c> trust.</summary>
+    public static McpTestTokenIssuer Issuer { get; } = new();
+
+    /// <summary>
+    /// Starts a service. Tests about authentication pass <paramref name="authentication"/>; the others run with authentication
+    /// turned off (and acknowledged) so they stay about their own subject.
+    /// </summary>
     public static Task<McpTestServer> StartAsync(
         Action<IMcpServiceBuilder> tools,
         Action<McpServiceOptions>? options = null,
         Action<WebApplicationBuilder>? configure = null,
-        Action<WebApplication>? configureApp = null)
+        Action<WebApplication>? configureApp = null,
+        bool authentication = false)
     {
         return McpTestServer.StartAsync(
             builder =>
             {
                 builder.Services.AddSingleton<InvocationLog>();
                 builder.Services.AddSingleton<CallGate>();
+                if (authentication)
+                {
+                    Issuer.ConfigureService(builder.Services);
+                }
+
                 configure?.Invoke(builder);
-                tools(builder.AddMcpService(options));
+                tools(builder.AddMcpService(o =>
+                {
+                    if (!authentication)
+                    {
+                        o.Authentication.Enabled = false;
+                        o.Authentication.AcknowledgeUnauthenticated = true;
+                    }
+
+                    options?.Invoke(o);
+                }));
             },
             configureApp,
             cancellationToken: TestContext.Current.CancellationToken);
     }
 
     public static InvocationLog Log(this McpTestServer server) => server.Services.GetRequiredService<InvocationLog>();
+
+    /// <summary>A token from <see cref="Issuer"/> for this server's MCP endpoint.</summary>
+    public static string Token(this McpTestServer server, params string[] scopes) => Issuer.CreateToken(server.McpEndpoint, scopes);
+
+    public static Task<ModelContextProtocol.Client.McpClient> ConnectWithScopesAsync(this McpTestServer server, params string[] scopes) =>
+        server.ConnectAsync(new McpTestClientOptions { AccessToken = server.Token(scopes) }, TestContext.Current.CancellationToken);
 }

@@ -2,12 +2,17 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Inventory.Domain;
 using McpServices.AspNetCore;
+using Microsoft.AspNetCore.Authorization;
 using ModelContextProtocol.Server;
 
 namespace Inventory.Tools;
 
-/// <summary>The inventory tools agents call. Created per call with constructor injection.</summary>
+/// <summary>
+/// The inventory tools agents call. Created per call with constructor injection. Reading needs the <c>inventory:read</c> scope;
+/// adjusting needs <c>inventory:write</c> and is limited to the caller's own warehouses.
+/// </summary>
 [McpServerToolType]
+[RequireScopes("inventory:read")]
 public sealed class InventoryTools(IInventoryStore store, ILogger<InventoryTools> logger)
 {
     [McpServerTool(Name = "search_products", Title = "Search products", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
@@ -48,6 +53,8 @@ public sealed class InventoryTools(IInventoryStore store, ILogger<InventoryTools
     }
 
     [McpServerTool(Name = "adjust_stock", Title = "Adjust stock", Destructive = true, Idempotent = false, OpenWorld = false)]
+    [RequireScopes("inventory:write")]
+    [Authorize(Policy = OwnWarehouseRequirement.PolicyName)]
     [Description("Adds or removes units of a product in one warehouse (goods received, shrinkage, count corrections) and returns the new stock level. Stock cannot fall below the reserved units.")]
     public StockAdjustmentResult AdjustStock([Description("The adjustment to apply.")] StockAdjustment adjustment)
     {

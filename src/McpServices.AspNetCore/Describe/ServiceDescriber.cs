@@ -11,7 +11,13 @@ namespace McpServices.AspNetCore;
 /// Produces the service's self-description: a deterministic JSON document (stable property and tool order) that is the single source
 /// for Kubernetes manifests, the tool contract and registry metadata. The format is documented in <c>docs/self-description.md</c>.
 /// </summary>
-internal sealed class ServiceDescriber(ServiceIdentity identity, IOptions<McpServiceOptions> options, ToolCatalog catalog)
+internal sealed class ServiceDescriber(
+    ServiceIdentity identity,
+    IOptions<McpServiceOptions> options,
+    ToolCatalog catalog,
+    ToolAuthorizer authorizer,
+    ToolRateLimiter rateLimiter,
+    ResourceUrls resourceUrls)
 {
     public const string SchemaVersion = "mcpservices.io/service-description/v1";
 
@@ -60,6 +66,21 @@ internal sealed class ServiceDescriber(ServiceIdentity identity, IOptions<McpSer
         w.WriteNumber("drainTimeoutSeconds", (long)o.DrainTimeout.TotalSeconds);
         w.WriteEndObject();
 
+        w.WriteStartObject("authentication");
+        w.WriteBoolean("enabled", o.Authentication.Enabled);
+        if (o.Authentication.Enabled)
+        {
+            w.WriteStartArray("methods");
+            w.WriteStringValue("bearer");
+            w.WriteStringValue("api_key");
+            w.WriteEndArray();
+            w.WriteString("resourceMetadata", resourceUrls.MetadataPaths[0]);
+            WriteNullableString(w, "resource", resourceUrls.ConfiguredResource);
+            WriteStrings(w, "scopes", authorizer.AllScopes);
+        }
+
+        w.WriteEndObject();
+
         w.WriteStartArray("tools");
         foreach (var tool in catalog.Tools)
         {
@@ -72,7 +93,7 @@ internal sealed class ServiceDescriber(ServiceIdentity identity, IOptions<McpSer
         output.Write("\n"u8);
     }
 
-    private static void WriteTool(Utf8JsonWriter w, ToolDescriptor descriptor)
+    private void WriteTool(Utf8JsonWriter w, ToolDescriptor descriptor)
     {
         var tool = descriptor.ProtocolTool;
         w.WriteStartObject();
@@ -100,7 +121,37 @@ internal sealed class ServiceDescriber(ServiceIdentity identity, IOptions<McpSer
         w.WriteBoolean("idempotent", readOnly || (annotations.IdempotentHint ?? false));
         w.WriteBoolean("openWorld", annotations.OpenWorldHint ?? true);
         w.WriteEndObject();
+
+        var access = authorizer.GetAccess(descriptor);
+        w.WriteBoolean("allowAnonymous", access.AllowAnonymous);
+        w.WriteBoolean("disabled", access.Disabled);
+        WriteStrings(w, "requiredScopes", access.RequiredScopes);
+        w.WritePropertyName("rateLimit");
+        if (rateLimiter.GetLimit(descriptor.Name) is { PermitsPerPeriod: > 0 } limit)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("permitsPerPeriod", limit.PermitsPerPeriod);
+            w.WriteNumber("periodSeconds", limit.Period.TotalSeconds);
+            w.WriteNumber("burst", limit.Burst > 0 ? limit.Burst : limit.PermitsPerPeriod);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNullValue();
+        }
+
         w.WriteEndObject();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            w.WriteStringValue(value);
+        }
+
+        w.WriteEndArray();
     }
 
     private static void WriteNullableString(Utf8JsonWriter w, string name, string? value)

@@ -12,8 +12,9 @@ public static class McpServiceEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the MCP endpoint (Streamable HTTP, at <see cref="McpServiceOptions.Path"/>, <c>/mcp</c> by default) behind the
-    /// McpServices HTTP stage (Origin and Host checks, body limit), and the health endpoints <c>/livez</c> and <c>/readyz</c>
-    /// (anonymous). Builds the tool catalog now, so configuration mistakes fail at startup.
+    /// McpServices HTTP stage (Origin and Host checks, body limit, authentication), the OAuth protected resource metadata
+    /// (<c>/.well-known/oauth-protected-resource/mcp</c>, when authentication is on) and the health endpoints <c>/livez</c> and
+    /// <c>/readyz</c> (anonymous). Builds the tool catalog now, so configuration mistakes fail at startup.
     /// </summary>
     /// <param name="endpoints">The endpoint route builder (usually the <c>WebApplication</c>).</param>
     /// <returns>A convention builder for the MCP endpoint, for example to chain <c>.RequireAuthorization()</c> or <c>.RequireHost()</c>.</returns>
@@ -48,6 +49,18 @@ public static class McpServiceEndpointRouteBuilderExtensions
                 endpoint.RequestDelegate = gate.Wrap(inner);
             }
         });
+
+        if (options.Authentication.Enabled)
+        {
+            var metadata = services.GetRequiredService<ProtectedResourceMetadata>();
+            foreach (var path in services.GetRequiredService<ResourceUrls>().MetadataPaths)
+            {
+                endpoints.MapGet(path, metadata.WriteAsync)
+                    .WithDisplayName("McpServices protected resource metadata")
+                    .AllowAnonymous()
+                    .WithMetadata(new ExcludeFromDescriptionAttribute());
+            }
+        }
 
         endpoints.MapHealthChecks(options.LivenessPath, new HealthCheckOptions { Predicate = _ => false })
             .WithDisplayName("McpServices liveness")

@@ -74,4 +74,13 @@ public sealed class McpServiceOptions
     /// </summary>
     /// <value>The default value is 25 seconds.</value>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>Gets the authentication settings (<c>McpService:Authentication</c>).</summary>
+    public McpServiceAuthenticationOptions Authentication { get; } = new();
+
+    /// <summary>Gets the per-tool authorization overrides (<c>McpService:Authorization</c>).</summary>
+    public McpServiceAuthorizationOptions Authorization { get; } = new();
+
+    /// <summary>Gets the rate limits (<c>McpService:RateLimits</c>).</summary>
+    public McpServiceRateLimitOptions RateLimits { get; } = new();
 }

@@ -1,4 +1,6 @@
 using McpServices.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Console;
@@ -45,6 +47,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpServiceOptions>, McpServiceOptionsValidator>());
 
         services.AddHttpContextAccessor();
+        services.TryAddSingleton<McpServiceSettings>();
         services.TryAddSingleton<ServiceIdentity>();
         services.TryAddSingleton<ToolCatalog>(sp => new ToolCatalog(sp.GetServices<McpServerTool>(), sp));
         services.TryAddSingleton<ShutdownCoordinator>();
@@ -53,6 +56,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<ToolCallPipeline>();
         services.TryAddSingleton<McpRequestGate>();
         services.TryAddSingleton<ServiceDescriber>();
+        AddAuthenticationAndAuthorization(services);
 
         // The SDK: Streamable HTTP, session mode from McpService:SessionMode. McpServices' own setup must run after the SDK's
         // so that the tool-call pipeline is the outermost filter.
@@ -81,5 +85,42 @@ public static class McpServiceServiceCollectionExtensions
         }
 
         return builder;
+    }
+
+    private static void AddAuthenticationAndAuthorization(IServiceCollection services)
+    {
+        services.TryAddSingleton<ApiKeyStore>();
+        services.TryAddSingleton<ResourceUrls>();
+        services.TryAddSingleton<ToolAuthorizer>();
+        services.TryAddSingleton<ToolRateLimiter>();
+        services.TryAddSingleton<ProtectedResourceMetadata>();
+        services.AddHostedService<McpServiceStartupCheck>();
+        services.AddAuthorization();
+
+        var authentication = services.AddAuthentication();
+        var jwtRegistered = services.Any(d => d.ServiceType == typeof(IPostConfigureOptions<JwtBearerOptions>) && d.ImplementationType == typeof(JwtBearerPostConfigureOptions));
+        if (!jwtRegistered)
+        {
+            authentication.AddJwtBearer(McpServiceAuthenticationDefaults.BearerScheme);
+        }
+
+        authentication.AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(McpServiceAuthenticationDefaults.ApiKeyScheme, "API key", configureOptions: null);
+        authentication.AddPolicyScheme(McpServiceAuthenticationDefaults.Scheme, "MCP caller", o => o.ForwardDefaultSelector = context =>
+        {
+            var header = context.RequestServices.GetRequiredService<McpServiceSettings>().Current.Authentication.ApiKeyHeader;
+            return ApiKeyAuthenticationHandler.ReadKey(context.Request.Headers, header) is not null
+                ? McpServiceAuthenticationDefaults.ApiKeyScheme
+                : McpServiceAuthenticationDefaults.BearerScheme;
+        });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<JwtBearerOptions>, JwtBearerSetup>());
+
+        // An application without its own default scheme authenticates with McpServices everywhere (HttpContext.User is set).
+        services.PostConfigure<AuthenticationOptions>(o =>
+        {
+            if (o.DefaultScheme is null && o.DefaultAuthenticateScheme is null && o.DefaultChallengeScheme is null)
+            {
+                o.DefaultScheme = McpServiceAuthenticationDefaults.Scheme;
+            }
+        });
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -8,9 +9,10 @@ namespace McpServices.AspNetCore;
 
 /// <summary>
 /// The HTTP stage in front of the MCP endpoint. In order: Host and Origin checks (DNS-rebinding protection), content type,
-/// body size limit (the body is read once into a pooled buffer), then, for <c>tools/call</c>, the admission checks that must be
-/// answered with an HTTP status before the SDK starts its response stream (503 while draining). It ends with a last line of defence
-/// that turns unexpected failures into a JSON-RPC error without details.
+/// body size limit (the body is read once into a pooled buffer), authentication (401 with the specification's challenge), then,
+/// for <c>tools/call</c>, the admission checks that must be answered with an HTTP status before the SDK starts its response
+/// stream: draining (503) and the tool's scopes (403 <c>insufficient_scope</c>). It ends with a last line of defence that turns
+/// unexpected failures into a JSON-RPC error without details.
 /// </summary>
 internal sealed partial class McpRequestGate
 {
@@ -20,14 +22,29 @@ internal sealed partial class McpRequestGate
     private readonly long _maxBodySize;
     private readonly ShutdownCoordinator _shutdown;
     private readonly ToolCallCompletion _completion;
+    private readonly ToolCatalog _catalog;
+    private readonly ToolAuthorizer _authorizer;
+    private readonly ResourceUrls _resourceUrls;
+    private readonly string _apiKeyHeader;
     private readonly ILogger _logger;
 
-    public McpRequestGate(IOptions<McpServiceOptions> options, ShutdownCoordinator shutdown, ToolCallCompletion completion, ILogger<McpRequestGate> logger)
+    public McpRequestGate(
+        IOptions<McpServiceOptions> options,
+        ShutdownCoordinator shutdown,
+        ToolCallCompletion completion,
+        ToolCatalog catalog,
+        ToolAuthorizer authorizer,
+        ResourceUrls resourceUrls,
+        ILogger<McpRequestGate> logger)
     {
         _originPolicy = new OriginPolicy(options.Value);
         _maxBodySize = options.Value.MaxRequestBodySize;
+        _apiKeyHeader = options.Value.Authentication.ApiKeyHeader;
         _shutdown = shutdown;
         _completion = completion;
+        _catalog = catalog;
+        _authorizer = authorizer;
+        _resourceUrls = resourceUrls;
         _logger = logger;
     }
 
@@ -53,7 +70,11 @@ internal sealed partial class McpRequestGate
 
         if (!HttpMethods.IsPost(request.Method))
         {
-            await InvokeNextAsync(context, next).ConfigureAwait(false);
+            if (await AuthenticateAsync(context, envelope: null, body: default).ConfigureAwait(false))
+            {
+                await InvokeNextAsync(context, next).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -100,21 +121,29 @@ internal sealed partial class McpRequestGate
             }
 
             request.Body = new MemoryStream(buffer, 0, length, writable: false);
-            var envelope = JsonRpcEnvelope.TryRead(buffer.AsSpan(0, length));
+            var body = new ReadOnlyMemory<byte>(buffer, 0, length);
+            var envelope = JsonRpcEnvelope.TryRead(body.Span);
+            if (envelope is not null)
+            {
+                envelope.ProtocolVersion = request.Headers["MCP-Protocol-Version"];
+                context.Items[EnvelopeItemKey] = envelope;
+            }
+
+            if (!await AuthenticateAsync(context, envelope, body).ConfigureAwait(false))
+            {
+                return;
+            }
+
             if (envelope is not { IsToolCall: true })
             {
                 await InvokeNextAsync(context, next).ConfigureAwait(false);
                 return;
             }
 
-            envelope.ProtocolVersion = request.Headers["MCP-Protocol-Version"];
-            context.Items[EnvelopeItemKey] = envelope;
             if (!_shutdown.TryEnter())
             {
-                var call = ToolCall.FromEnvelope(envelope, buffer.AsSpan(0, length), context);
                 const string Message = "The service is shutting down and does not accept new tool calls; retry, another replica will serve the call.";
-                call.SetOutcome(ToolCallOutcome.Unavailable, "service_unavailable", Message);
-                _completion.Complete(call);
+                Refuse(context, envelope, body, ToolCallOutcome.Unavailable, "service_unavailable", Message);
                 context.Response.Headers.RetryAfter = "1";
                 await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, McpServiceErrorCodes.Unavailable, Message, id: envelope.Id).ConfigureAwait(false);
                 return;
@@ -122,7 +151,10 @@ internal sealed partial class McpRequestGate
 
             try
             {
-                await InvokeNextAsync(context, next).ConfigureAwait(false);
+                if (await CheckScopesAsync(context, envelope, body).ConfigureAwait(false))
+                {
+                    await InvokeNextAsync(context, next).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -136,6 +168,88 @@ internal sealed partial class McpRequestGate
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    /// <summary>
+    /// Authenticates the caller with the McpServices scheme. Returns <see langword="false"/> after answering 401: a credential was
+    /// presented and is invalid, or none was presented and the request needs one (any request when no tool is anonymous;
+    /// a call to a tool that is not anonymous).
+    /// </summary>
+    private async Task<bool> AuthenticateAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body)
+    {
+        if (!_authorizer.AuthenticationEnabled)
+        {
+            return true;
+        }
+
+        var headers = context.Request.Headers;
+        var presented = headers.Authorization.Count > 0 || headers[_apiKeyHeader].Count > 0;
+        var result = await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            context.User = result.Principal;
+            CallerIdentity.Reset(context);
+            return true;
+        }
+
+        if (presented)
+        {
+            LogAuthenticationFailed(_logger, result.Failure?.Message ?? "no identity");
+            Refuse(context, envelope, body, ToolCallOutcome.Denied, "invalid_token", "The access token or API key is invalid, expired or revoked.");
+            await AuthenticationChallenges.WriteUnauthorizedAsync(context, _resourceUrls.GetMetadataUrl(context.Request), invalidToken: true, envelope?.Id).ConfigureAwait(false);
+            return false;
+        }
+
+        var allowed = envelope is { IsToolCall: true }
+            ? _catalog.Find(envelope.ToolName) is { } tool && _authorizer.GetAccess(tool).AllowAnonymous
+            : _authorizer.HasAnonymousTools;
+        if (allowed)
+        {
+            return true;
+        }
+
+        Refuse(context, envelope, body, ToolCallOutcome.Denied, "authentication_required", "The tool requires an authenticated caller.");
+        await AuthenticationChallenges.WriteUnauthorizedAsync(context, _resourceUrls.GetMetadataUrl(context.Request), invalidToken: false, envelope?.Id).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Answers 403 <c>insufficient_scope</c> when the caller's token lacks a scope the tool requires.</summary>
+    private async Task<bool> CheckScopesAsync(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
+    {
+        if (!_authorizer.AuthenticationEnabled || _catalog.Find(envelope.ToolName) is not { } tool)
+        {
+            return true;
+        }
+
+        var access = _authorizer.GetAccess(tool);
+        if (access.RequiredScopes.Length == 0 || access.AllowAnonymous)
+        {
+            return true;
+        }
+
+        var missing = access.MissingScopes(CallerIdentity.Of(context).Scopes);
+        if (missing.Length == 0)
+        {
+            return true;
+        }
+
+        Refuse(context, envelope, body, ToolCallOutcome.Denied, "insufficient_scope", $"The tool '{tool.Name}' requires the scope(s) {string.Join(", ", access.RequiredScopes)}.");
+        await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _resourceUrls.GetMetadataUrl(context.Request), access.RequiredScopes, missing, tool.Name, envelope.Id).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Records a tool call refused at the HTTP stage, so it is audited like any other; other requests need no record.</summary>
+    private void Refuse(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body, ToolCallOutcome outcome, string errorCode, string message)
+    {
+        if (envelope is not { IsToolCall: true })
+        {
+            return;
+        }
+
+        var call = ToolCall.FromEnvelope(envelope, body.Span, context);
+        call.Tool = _catalog.Find(envelope.ToolName);
+        call.SetOutcome(outcome, errorCode, message);
+        _completion.Complete(call);
     }
 
     private async Task InvokeNextAsync(HttpContext context, RequestDelegate next)
@@ -213,6 +327,9 @@ internal sealed partial class McpRequestGate
 
     [LoggerMessage(2, LogLevel.Warning, "Refused an MCP request from origin '{Origin}': it is not in McpService:AllowedOrigins (DNS-rebinding protection).")]
     private static partial void LogOriginRejected(ILogger logger, string origin);
+
+    [LoggerMessage(4, LogLevel.Debug, "MCP request refused with 401: {Reason}")]
+    private static partial void LogAuthenticationFailed(ILogger logger, string reason);
 
     [LoggerMessage(3, LogLevel.Error, "Unhandled exception while serving an MCP request; the client received a JSON-RPC internal error without details.")]
     private static partial void LogUnhandled(ILogger logger, Exception exception);

@@ -17,6 +17,7 @@ internal sealed class ToolCall
     private ToolCall(HttpContext? httpContext, string toolName, string? jsonRpcId, IDictionary<string, JsonElement>? arguments, RequestContext<CallToolRequestParams>? request)
     {
         HttpContext = httpContext;
+        Caller = httpContext is not null ? CallerIdentity.Of(httpContext) : CallerIdentity.Create(request?.User, remoteAddress: null);
         ToolName = toolName;
         JsonRpcId = jsonRpcId;
         RawArguments = arguments;
@@ -34,6 +35,9 @@ internal sealed class ToolCall
     public HttpContext? HttpContext { get; }
 
     public string ToolName { get; }
+
+    /// <summary>Who is calling.</summary>
+    public CallerIdentity Caller { get; }
 
     /// <summary>The JSON-RPC id as raw JSON (a quoted string or a number).</summary>
     public string? JsonRpcId { get; }

@@ -1,6 +1,8 @@
+using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
@@ -13,8 +15,9 @@ namespace McpServices.AspNetCore;
 /// The governed tool call. Every <c>tools/call</c> passes the same ordered stages, and this class is the one place
 /// that order lives:
 /// <code>
-/// HTTP stage (McpRequestGate): Host/Origin → content type → body limit → admission (draining: 503)
-/// MCP stage (this class):      [observe] → resolve tool → validate arguments → invoke → [observe: audit + metrics, whatever the outcome]
+/// HTTP stage (McpRequestGate): Host/Origin → content type → body limit → authentication (401) → draining (503) → scopes (403)
+/// MCP stage (this class):      [observe] → resolve tool → authorize (disabled, roles, policies with typed arguments)
+///                              → rate limit → validate arguments → invoke → [observe: audit + metrics, whatever the outcome]
 /// </code>
 /// It runs as the outermost SDK call-tool filter, so refused calls are observed as surely as successful ones; calls refused
 /// at the HTTP stage are observed there.
@@ -27,6 +30,8 @@ internal sealed partial class ToolCallPipeline
     internal const string ValidationErrorsMetaKey = "io.mcpservices/errors";
 
     private readonly ToolCatalog _catalog;
+    private readonly ToolAuthorizer _authorizer;
+    private readonly ToolRateLimiter _rateLimiter;
     private readonly ShutdownCoordinator _shutdown;
     private readonly IHttpContextAccessor _httpContextAccessor;
     private readonly ToolCallCompletion _completion;
@@ -34,12 +39,16 @@ internal sealed partial class ToolCallPipeline
 
     public ToolCallPipeline(
         ToolCatalog catalog,
+        ToolAuthorizer authorizer,
+        ToolRateLimiter rateLimiter,
         ShutdownCoordinator shutdown,
         IHttpContextAccessor httpContextAccessor,
         ToolCallCompletion completion,
         ILogger<ToolCallPipeline> logger)
     {
         _catalog = catalog;
+        _authorizer = authorizer;
+        _rateLimiter = rateLimiter;
         _shutdown = shutdown;
         _httpContextAccessor = httpContextAccessor;
         _completion = completion;
@@ -72,8 +81,48 @@ internal sealed partial class ToolCallPipeline
                 throw new McpProtocolException($"Unknown tool: '{call.ToolName}'.", McpErrorCode.InvalidParams);
             }
 
-            // 2. Validate arguments; an invalid call never reaches the tool.
             var services = request.Services ?? call.HttpContext?.RequestServices ?? throw new InvalidOperationException("The MCP request has no service provider.");
+
+            // 2. Authorize: configuration may disable the tool; roles and policies see the typed arguments.
+            //    (Authentication and scopes were checked at the HTTP stage, where they can be answered with 401/403.)
+            var access = _authorizer.GetAccess(tool);
+            if (access.Disabled)
+            {
+                throw Refuse(call, ToolCallOutcome.Denied, "tool_disabled", McpServiceErrorCodes.Forbidden, $"The tool '{tool.Name}' is disabled on this service.");
+            }
+
+            if (access.Policy is not null && !access.AllowAnonymous && _authorizer.AuthenticationEnabled)
+            {
+                AuthorizationResult authorization;
+                try
+                {
+                    authorization = await _authorizer.AuthorizeAsync(request.User ?? new ClaimsPrincipal(new ClaimsIdentity()), access, McpToolInvocationFactory.ForCall(tool, request.Params?.Arguments, services)).ConfigureAwait(false);
+                }
+                catch (McpToolArgumentException ex)
+                {
+                    return Invalid(call, [new ArgumentError(ex.ArgumentName, $"The value of {ex.ArgumentName} has the wrong type.")]);
+                }
+
+                if (!authorization.Succeeded)
+                {
+                    var reasons = authorization.Failure?.FailureReasons.Select(r => r.Message).Where(m => !string.IsNullOrWhiteSpace(m)).ToArray() ?? [];
+                    var message = reasons.Length > 0
+                        ? $"You are not allowed to call the tool '{tool.Name}': {string.Join(" ", reasons)}"
+                        : $"You are not allowed to call the tool '{tool.Name}'.";
+                    throw Refuse(call, ToolCallOutcome.Denied, "forbidden", McpServiceErrorCodes.Forbidden, message);
+                }
+            }
+
+            // 3. Rate limit per caller and tool.
+            if (_rateLimiter.TryAcquire(tool.Name, call.Caller) is { } retryAfter)
+            {
+                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+                var refusal = Refuse(call, ToolCallOutcome.RateLimited, "rate_limited", McpServiceErrorCodes.RateLimited, $"Rate limit exceeded for the tool '{tool.Name}'; retry after {seconds} second(s).");
+                refusal.Data["retryAfterSeconds"] = seconds;
+                throw refusal;
+            }
+
+            // 4. Validate arguments; an invalid call never reaches the tool.
             var validation = await tool.Arguments.ValidateAsync(request.Params?.Arguments, services, cancellationToken).ConfigureAwait(false);
             call.BoundArguments = validation.Values;
             if (!validation.IsValid)
@@ -81,7 +130,7 @@ internal sealed partial class ToolCallPipeline
                 return Invalid(call, validation.Errors);
             }
 
-            // 3. Invoke.
+            // 5. Invoke.
             return await InvokeToolAsync(call, request, next, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -165,25 +214,64 @@ internal sealed partial class ToolCallPipeline
         return result;
     }
 
-    private ValueTask<ListToolsResult> ListAsync(
+    /// <summary><c>tools/list</c> shows each caller only the tools it may call, ordered by name.</summary>
+    private async ValueTask<ListToolsResult> ListAsync(
         RequestContext<ListToolsRequestParams> request,
         McpRequestHandler<ListToolsRequestParams, ListToolsResult> next,
         CancellationToken cancellationToken)
     {
-        var pending = next(request, cancellationToken);
-        return pending.IsCompletedSuccessfully ? new ValueTask<ListToolsResult>(Order(pending.Result)) : Await(pending);
-
-        static async ValueTask<ListToolsResult> Await(ValueTask<ListToolsResult> pending) => Order(await pending.ConfigureAwait(false));
-
-        static ListToolsResult Order(ListToolsResult result)
+        var result = await next(request, cancellationToken).ConfigureAwait(false);
+        var tools = result.Tools;
+        var httpContext = _httpContextAccessor.HttpContext;
+        var caller = httpContext is not null ? CallerIdentity.Of(httpContext) : CallerIdentity.Create(request.User, null);
+        var user = request.User ?? new ClaimsPrincipal(new ClaimsIdentity());
+        for (var i = tools.Count - 1; i >= 0; i--)
         {
-            if (result.Tools is List<Tool> list && list.Count > 1)
+            if (_catalog.Find(tools[i].Name) is { } tool && !await IsVisibleAsync(tool, caller, user, request.Services ?? httpContext?.RequestServices).ConfigureAwait(false))
             {
-                list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+                tools.RemoveAt(i);
             }
-
-            return result;
         }
+
+        if (tools is List<Tool> list && list.Count > 1)
+        {
+            list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        }
+
+        return result;
+    }
+
+    private async ValueTask<bool> IsVisibleAsync(ToolDescriptor tool, CallerIdentity caller, ClaimsPrincipal user, IServiceProvider? services)
+    {
+        var access = _authorizer.GetAccess(tool);
+        if (access.Disabled)
+        {
+            return false;
+        }
+
+        if (!_authorizer.AuthenticationEnabled || access.AllowAnonymous)
+        {
+            return true;
+        }
+
+        if (!caller.IsAuthenticated || access.MissingScopes(caller.Scopes).Length > 0)
+        {
+            return false;
+        }
+
+        if (access.Policy is null || services is null)
+        {
+            return true;
+        }
+
+        var result = await _authorizer.AuthorizeAsync(user, access, McpToolInvocationFactory.ForListing(tool, services)).ConfigureAwait(false);
+        return result.Succeeded;
+    }
+
+    private static McpProtocolException Refuse(ToolCall call, ToolCallOutcome outcome, string errorCode, int rpcCode, string message)
+    {
+        call.SetOutcome(outcome, errorCode, message);
+        return new McpProtocolException(message, (McpErrorCode)rpcCode);
     }
 
     private static CallToolResult Failed(ToolCall call, string errorCode, string message)

@@ -1,0 +1,235 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>A validated API key: who is calling and what it may do.</summary>
+internal sealed record ApiKeyIdentity(string KeyId, string Owner, IReadOnlyList<string> Scopes);
+
+/// <summary>
+/// The API keys a service accepts: from configuration (reloaded with it) and from an optional JSON file, typically a mounted
+/// Kubernetes Secret, polled for changes so revocation takes effect without a restart. Keys have the form
+/// <c>mcpk_&lt;id&gt;_&lt;secret&gt;</c>; only SHA-256 hashes are stored and compared in constant time.
+/// </summary>
+internal sealed partial class ApiKeyStore : IDisposable
+{
+    public const string Prefix = "mcpk_";
+
+    private readonly McpServiceSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _fileLock = new();
+    private FrozenDictionary<string, Entry> _fromConfiguration = FrozenDictionary<string, Entry>.Empty;
+    private FrozenDictionary<string, Entry> _fromFile = FrozenDictionary<string, Entry>.Empty;
+    private string? _fileFingerprint;
+    private long _nextFileCheck;
+
+    public ApiKeyStore(McpServiceSettings settings, ILogger<ApiKeyStore> logger, TimeProvider? time = null)
+    {
+        _settings = settings;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        LoadConfiguration();
+        _settings.Changed += LoadConfiguration;
+        CheckFile(force: true);
+    }
+
+    /// <summary>Whether any key source is configured (used to decide whether the service has a way to authenticate callers).</summary>
+    public bool IsConfigured => _settings.Current.Authentication.ApiKeys.Count > 0 || !string.IsNullOrEmpty(_settings.Current.Authentication.ApiKeysFile);
+
+    public static bool LooksLikeApiKey(ReadOnlySpan<char> value) => value.StartsWith(Prefix, StringComparison.Ordinal);
+
+    /// <summary>Returns the key's identity, or <see langword="null"/> when the key is unknown, malformed, revoked or does not match.</summary>
+    public ApiKeyIdentity? Validate(string presented)
+    {
+        CheckFile(force: false);
+        if (!TryParseId(presented, out var keyId))
+        {
+            return null;
+        }
+
+        if (!_fromFile.TryGetValue(keyId, out var entry) && !_fromConfiguration.TryGetValue(keyId, out entry))
+        {
+            return null;
+        }
+
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        var bytes = Encoding.UTF8.GetBytes(presented);
+        SHA256.HashData(bytes, hash);
+        if (!CryptographicOperations.FixedTimeEquals(hash, entry.Hash) || entry.Disabled)
+        {
+            return null;
+        }
+
+        return entry.Identity;
+    }
+
+    /// <summary>Creates a new random key for <paramref name="keyId"/> and the hash to configure (used by tooling and tests).</summary>
+    public static (string Key, string Hash) CreateKey(string keyId)
+    {
+        if (!IsValidKeyId(keyId))
+        {
+            throw new ArgumentException("A key id has 1-64 letters, digits or '-'.", nameof(keyId));
+        }
+
+        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '-');
+        var key = $"{Prefix}{keyId}_{secret}";
+        return (key, HashOf(key));
+    }
+
+    public static string HashOf(string key) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    internal static bool IsValidKeyId(string keyId) =>
+        keyId.Length is > 0 and <= 64 && keyId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+
+    public void Dispose() => _settings.Changed -= LoadConfiguration;
+
+    private static bool TryParseId(string presented, out string keyId)
+    {
+        keyId = string.Empty;
+        if (presented.Length > 512 || !LooksLikeApiKey(presented))
+        {
+            return false;
+        }
+
+        var rest = presented.AsSpan(Prefix.Length);
+        var separator = rest.IndexOf('_');
+        if (separator <= 0)
+        {
+            return false;
+        }
+
+        keyId = rest[..separator].ToString();
+        return true;
+    }
+
+    private void LoadConfiguration()
+    {
+        _fromConfiguration = Build(_settings.Current.Authentication.ApiKeys, "configuration");
+    }
+
+    private void CheckFile(bool force)
+    {
+        var path = _settings.Current.Authentication.ApiKeysFile;
+        var now = _time.GetTimestamp();
+        if (!force && now < Volatile.Read(ref _nextFileCheck))
+        {
+            return;
+        }
+
+        lock (_fileLock)
+        {
+            if (!force && now < _nextFileCheck)
+            {
+                return;
+            }
+
+            _nextFileCheck = now + (long)(_settings.Current.Authentication.ApiKeysReloadInterval.TotalSeconds * _time.TimestampFrequency);
+            if (string.IsNullOrEmpty(path))
+            {
+                _fromFile = FrozenDictionary<string, Entry>.Empty;
+                _fileFingerprint = null;
+                return;
+            }
+
+            byte[] content;
+            try
+            {
+                content = File.ReadAllBytes(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                if (_fileFingerprint is not null || force)
+                {
+                    LogFileMissing(_logger, path, ex.Message);
+                }
+
+                // A missing file means no keys from it: revocation must never depend on the file staying readable.
+                _fromFile = FrozenDictionary<string, Entry>.Empty;
+                _fileFingerprint = null;
+                return;
+            }
+
+            var fingerprint = Convert.ToHexString(SHA256.HashData(content));
+            if (fingerprint == _fileFingerprint)
+            {
+                return;
+            }
+
+            try
+            {
+                var keys = JsonSerializer.Deserialize<Dictionary<string, McpServiceApiKey>>(content, FileJsonOptions) ?? [];
+                _fromFile = Build(keys, path);
+                _fileFingerprint = fingerprint;
+                LogFileLoaded(_logger, _fromFile.Count, path);
+            }
+            catch (JsonException ex)
+            {
+                LogFileInvalid(_logger, path, ex.Message);
+                _fromFile = FrozenDictionary<string, Entry>.Empty;
+                _fileFingerprint = fingerprint;
+            }
+        }
+    }
+
+    private FrozenDictionary<string, Entry> Build(IEnumerable<KeyValuePair<string, McpServiceApiKey>> keys, string source)
+    {
+        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        foreach (var (id, key) in keys)
+        {
+            if (!IsValidKeyId(id) || !TryParseHash(key.Hash, out var hash))
+            {
+                LogInvalidKey(_logger, id, source);
+                continue;
+            }
+
+            entries[id] = new Entry(hash, key.Disabled, new ApiKeyIdentity(id, string.IsNullOrWhiteSpace(key.Owner) ? id : key.Owner, key.Scopes.Where(s => !string.IsNullOrWhiteSpace(s)).ToArray()));
+        }
+
+        return entries.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    internal static bool TryParseHash(string? value, out byte[] hash)
+    {
+        hash = [];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return false;
+        }
+
+        var hex = value.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? value[7..] : value;
+        if (hex.Length != 64)
+        {
+            return false;
+        }
+
+        try
+        {
+            hash = Convert.FromHexString(hex);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static readonly JsonSerializerOptions FileJsonOptions = new() { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    private sealed record Entry(byte[] Hash, bool Disabled, ApiKeyIdentity Identity);
+
+    [LoggerMessage(40, LogLevel.Information, "Loaded {Count} API key(s) from {Path}.")]
+    private static partial void LogFileLoaded(ILogger logger, int count, string path);
+
+    [LoggerMessage(41, LogLevel.Warning, "The API key file {Path} cannot be read ({Reason}); no keys from it are accepted until it can.")]
+    private static partial void LogFileMissing(ILogger logger, string path, string reason);
+
+    [LoggerMessage(42, LogLevel.Error, "The API key file {Path} is not valid JSON ({Reason}); no keys from it are accepted until it is fixed.")]
+    private static partial void LogFileInvalid(ILogger logger, string path, string reason);
+
+    [LoggerMessage(43, LogLevel.Error, "API key '{KeyId}' from {Source} is ignored: the id must have 1-64 letters, digits or '-', and Hash must be 'sha256:' followed by 64 hex digits.")]
+    private static partial void LogInvalidKey(ILogger logger, string keyId, string source);
+}

@@ -1,0 +1,61 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// The MCP authorization specification's challenges: 401 with <c>WWW-Authenticate: Bearer resource_metadata="…"</c>
+/// (plus <c>error="invalid_token"</c> when a credential was presented), and 403 with <c>error="insufficient_scope"</c>
+/// naming every scope the call needs. The body is a JSON-RPC error.
+/// </summary>
+internal static class AuthenticationChallenges
+{
+    public static Task WriteUnauthorizedAsync(HttpContext context, string resourceMetadataUrl, bool invalidToken, string? id)
+    {
+        var header = new StringBuilder("Bearer ");
+        if (invalidToken)
+        {
+            header.Append("error=\"invalid_token\", error_description=\"The access token is invalid or expired.\", ");
+        }
+
+        header.Append("resource_metadata=\"").Append(resourceMetadataUrl).Append('"');
+        context.Response.Headers[HeaderNames.WWWAuthenticate] = header.ToString();
+        var message = invalidToken
+            ? "Unauthorized: the access token or API key is invalid, expired or revoked."
+            : "Unauthorized: this service requires an access token; see the WWW-Authenticate header for where to get one.";
+        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, McpServiceErrorCodes.Unauthenticated, message, id: id);
+    }
+
+    public static Task WriteInsufficientScopeAsync(HttpContext context, string resourceMetadataUrl, IReadOnlyList<string> requiredScopes, IReadOnlyList<string> missingScopes, string toolName, string? id)
+    {
+        var scope = string.Join(' ', requiredScopes);
+        context.Response.Headers[HeaderNames.WWWAuthenticate] =
+            $"Bearer error=\"insufficient_scope\", scope=\"{scope}\", resource_metadata=\"{resourceMetadataUrl}\", error_description=\"The tool '{toolName}' requires the scopes: {scope}.\"";
+        return JsonRpcErrorWriter.WriteAsync(
+            context,
+            StatusCodes.Status403Forbidden,
+            McpServiceErrorCodes.InsufficientScope,
+            $"Forbidden: the tool '{toolName}' requires the scope(s) {string.Join(", ", requiredScopes)}; the token lacks {string.Join(", ", missingScopes)}.",
+            w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("requiredScopes");
+                foreach (var s in requiredScopes)
+                {
+                    w.WriteStringValue(s);
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("missingScopes");
+                foreach (var s in missingScopes)
+                {
+                    w.WriteStringValue(s);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            },
+            id);
+    }
+}

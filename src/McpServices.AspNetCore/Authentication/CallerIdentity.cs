@@ -1,0 +1,91 @@
+using System.Net;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>Who is calling, as the pipeline, rate limits and audit records see it. Built once per request from the principal.</summary>
+internal sealed class CallerIdentity
+{
+    private const string ItemKey = "McpServices.CallerIdentity";
+
+    public static readonly IReadOnlySet<string> NoScopes = new HashSet<string>();
+
+    private CallerIdentity(bool isAuthenticated, string? subject, string? clientId, string authenticationMethod, IReadOnlySet<string> scopes, string? apiKeyId, IPAddress? remoteAddress)
+    {
+        IsAuthenticated = isAuthenticated;
+        Subject = subject;
+        ClientId = clientId;
+        AuthenticationMethod = authenticationMethod;
+        Scopes = scopes;
+        ApiKeyId = apiKeyId;
+        RemoteAddress = remoteAddress;
+    }
+
+    public bool IsAuthenticated { get; }
+
+    public string? Subject { get; }
+
+    public string? ClientId { get; }
+
+    /// <summary><c>jwt</c>, <c>api_key</c> or <c>anonymous</c>.</summary>
+    public string AuthenticationMethod { get; }
+
+    public IReadOnlySet<string> Scopes { get; }
+
+    public string? ApiKeyId { get; }
+
+    public IPAddress? RemoteAddress { get; }
+
+    /// <summary>The rate-limit partition: the subject or client id, the API key id, or the remote address when anonymous.</summary>
+    public string PartitionKey => ApiKeyId is not null ? "key:" + ApiKeyId
+        : Subject is not null ? "sub:" + Subject
+        : ClientId is not null ? "client:" + ClientId
+        : "ip:" + (RemoteAddress?.ToString() ?? "unknown");
+
+    public static CallerIdentity Of(HttpContext context)
+    {
+        if (context.Items.TryGetValue(ItemKey, out var cached) && cached is CallerIdentity identity)
+        {
+            return identity;
+        }
+
+        identity = Create(context.User, context.Connection.RemoteIpAddress);
+        context.Items[ItemKey] = identity;
+        return identity;
+    }
+
+    public static void Reset(HttpContext context) => context.Items.Remove(ItemKey);
+
+    public static CallerIdentity Create(ClaimsPrincipal? user, IPAddress? remoteAddress)
+    {
+        var identity = user?.Identities.FirstOrDefault(i => i.IsAuthenticated);
+        if (identity is null)
+        {
+            return new CallerIdentity(false, null, null, "anonymous", NoScopes, null, remoteAddress);
+        }
+
+        var apiKeyId = identity.FindFirst(McpServiceAuthenticationDefaults.ApiKeyIdClaim)?.Value;
+        var subject = identity.FindFirst("sub")?.Value ?? identity.FindFirst(ClaimTypes.NameIdentifier)?.Value;
+        var clientId = identity.FindFirst("client_id")?.Value ?? identity.FindFirst("azp")?.Value ?? identity.FindFirst("appid")?.Value;
+        return new CallerIdentity(true, subject, clientId, apiKeyId is null ? "jwt" : "api_key", ReadScopes(identity), apiKeyId, remoteAddress);
+    }
+
+    /// <summary>Scopes from the <c>scope</c> and <c>scp</c> claims; each claim may hold several space-delimited scopes.</summary>
+    public static IReadOnlySet<string> ReadScopes(ClaimsIdentity identity)
+    {
+        HashSet<string>? scopes = null;
+        foreach (var claim in identity.Claims)
+        {
+            if (claim.Type is "scope" or "scp" or "http://schemas.microsoft.com/identity/claims/scope")
+            {
+                foreach (var scope in claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    (scopes ??= new HashSet<string>(StringComparer.Ordinal)).Add(scope);
+                }
+            }
+        }
+
+        return scopes ?? NoScopes;
+    }
+}

@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Hardens the standard JWT bearer scheme (configured from <c>Authentication:Schemes:Bearer</c>) for an MCP resource server:
+/// claims keep their JWT names, only expected algorithms are accepted, clock skew is small, and the audience must be this
+/// service's canonical resource URL (RFC 8707) or an audience configured explicitly.
+/// </summary>
+internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, ResourceUrls resourceUrls, IHttpContextAccessor httpContextAccessor) : IPostConfigureOptions<JwtBearerOptions>
+{
+    internal static readonly string[] AsymmetricAlgorithms =
+    [
+        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
+        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
+    ];
+
+    internal static readonly string[] SymmetricAlgorithms = [SecurityAlgorithms.HmacSha256, SecurityAlgorithms.HmacSha384, SecurityAlgorithms.HmacSha512];
+
+    public void PostConfigure(string? name, JwtBearerOptions jwt)
+    {
+        if (name != McpServiceAuthenticationDefaults.BearerScheme)
+        {
+            return;
+        }
+
+        var auth = options.Value.Authentication;
+        jwt.MapInboundClaims = false;
+        jwt.IncludeErrorDetails = false;
+
+        var parameters = jwt.TokenValidationParameters;
+
+        // The configuration binder yields signing keys lazily, re-creating them on every validation; materialize them once.
+        parameters.IssuerSigningKeys = parameters.IssuerSigningKeys?.ToArray();
+        var hasSymmetricKeys = parameters.IssuerSigningKey is SymmetricSecurityKey || parameters.IssuerSigningKeys?.Any(k => k is SymmetricSecurityKey) == true;
+        parameters.ValidAlgorithms = auth.ValidAlgorithms.Length > 0
+            ? auth.ValidAlgorithms
+            : hasSymmetricKeys ? [.. AsymmetricAlgorithms, .. SymmetricAlgorithms] : AsymmetricAlgorithms;
+        parameters.ClockSkew = auth.ClockSkew;
+        parameters.RequireSignedTokens = true;
+        parameters.RequireExpirationTime = true;
+        parameters.ValidateLifetime = true;
+        parameters.ValidateIssuer = true;
+        parameters.ValidateAudience = true;
+        parameters.RoleClaimType = auth.RoleClaimType;
+        parameters.NameClaimType = "sub";
+
+        // Challenges issued by ASP.NET Core authorization (for example .RequireAuthorization() on the endpoint) follow the MCP specification too.
+        if (jwt.EventsType is null)
+        {
+            jwt.Events ??= new JwtBearerEvents();
+            var inner = jwt.Events.OnChallenge;
+            jwt.Events.OnChallenge = async context =>
+            {
+                await inner(context).ConfigureAwait(false);
+                if (!context.Handled)
+                {
+                    context.HandleResponse();
+                    await AuthenticationChallenges.WriteUnauthorizedAsync(context.HttpContext, resourceUrls.GetMetadataUrl(context.Request), invalidToken: context.AuthenticateFailure is not null, id: null).ConfigureAwait(false);
+                }
+            };
+        }
+
+        var configuredAudiences = (parameters.ValidAudiences ?? []).Append(parameters.ValidAudience).Where(a => !string.IsNullOrEmpty(a)).Select(a => a!).ToArray();
+        parameters.AudienceValidator = (audiences, _, _) =>
+        {
+            var request = httpContextAccessor.HttpContext?.Request;
+            var resource = resourceUrls.ConfiguredResource ?? (request is null ? null : resourceUrls.GetResource(request));
+            foreach (var audience in audiences)
+            {
+                if (resource is not null && ResourceUrls.Matches(audience, resource))
+                {
+                    return true;
+                }
+
+                foreach (var configured in configuredAudiences)
+                {
+                    if (ResourceUrls.Matches(audience, configured))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        };
+    }
+}

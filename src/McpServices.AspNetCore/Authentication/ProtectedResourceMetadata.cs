@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Serves RFC 9728 OAuth 2.0 Protected Resource Metadata: <c>resource</c>, <c>authorization_servers</c> (always present),
+/// <c>scopes_supported</c> (every scope a tool requires) and <c>bearer_methods_supported</c>.
+/// </summary>
+internal sealed class ProtectedResourceMetadata(
+    ResourceUrls resourceUrls,
+    ToolAuthorizer authorizer,
+    ServiceIdentity identity,
+    McpServiceSettings settings,
+    IOptionsMonitor<JwtBearerOptions> jwtOptions)
+{
+    public async Task WriteAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.ContentType = "application/json";
+        response.Headers.CacheControl = "public, max-age=300";
+        response.Headers.AccessControlAllowOrigin = "*";
+
+        await using var w = new Utf8JsonWriter(response.Body);
+        w.WriteStartObject();
+        w.WriteString("resource", resourceUrls.GetResource(context.Request));
+        w.WriteStartArray("authorization_servers");
+        foreach (var server in GetAuthorizationServers())
+        {
+            w.WriteStringValue(server);
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("scopes_supported");
+        foreach (var scope in authorizer.AllScopes)
+        {
+            w.WriteStringValue(scope);
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("bearer_methods_supported");
+        w.WriteStringValue("header");
+        w.WriteEndArray();
+        w.WriteString("resource_name", identity.Name);
+        w.WriteEndObject();
+        await w.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Configured servers, else the JWT authority (or the issuer behind a metadata address), else the valid issuers.</summary>
+    public IReadOnlyList<string> GetAuthorizationServers()
+    {
+        var configured = settings.Current.Authentication.AuthorizationServers;
+        if (configured.Length > 0)
+        {
+            return configured;
+        }
+
+        var jwt = jwtOptions.Get(McpServiceAuthenticationDefaults.BearerScheme);
+        if (!string.IsNullOrEmpty(jwt.Authority))
+        {
+            return [jwt.Authority.TrimEnd('/')];
+        }
+
+        const string WellKnown = "/.well-known/openid-configuration";
+        if (!string.IsNullOrEmpty(jwt.MetadataAddress) && jwt.MetadataAddress.EndsWith(WellKnown, StringComparison.Ordinal))
+        {
+            return [jwt.MetadataAddress[..^WellKnown.Length]];
+        }
+
+        var parameters = jwt.TokenValidationParameters;
+        return (parameters.ValidIssuers ?? []).Prepend(parameters.ValidIssuer)
+            .Where(i => !string.IsNullOrEmpty(i)).Select(i => i!).Distinct(StringComparer.Ordinal).ToArray();
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// The service's canonical resource URL (RFC 8707) and the URL of its protected resource metadata (RFC 9728).
+/// Configured (<c>McpService:Authentication:Resource</c>) or derived from the request as the client addressed it.
+/// </summary>
+internal sealed class ResourceUrls
+{
+    public const string WellKnownPrefix = "/.well-known/oauth-protected-resource";
+
+    private readonly string? _configured;
+    private readonly string _mcpPath;
+
+    public ResourceUrls(IOptions<McpServiceOptions> options)
+    {
+        _configured = Normalize(options.Value.Authentication.Resource);
+        _mcpPath = options.Value.Path;
+    }
+
+    public string? ConfiguredResource => _configured;
+
+    /// <summary>The local paths the metadata is served at: path-aware for the MCP path (and for the configured resource's path), and the root.</summary>
+    public IReadOnlyList<string> MetadataPaths
+    {
+        get
+        {
+            var paths = new List<string> { WellKnownPrefix + _mcpPath };
+            if (_configured is not null && Uri.TryCreate(_configured, UriKind.Absolute, out var uri))
+            {
+                var resourcePath = uri.AbsolutePath.TrimEnd('/');
+                if (resourcePath.Length > 0 && !paths.Contains(WellKnownPrefix + resourcePath, StringComparer.Ordinal))
+                {
+                    paths.Add(WellKnownPrefix + resourcePath);
+                }
+            }
+
+            paths.Add(WellKnownPrefix);
+            return paths;
+        }
+    }
+
+    public string GetResource(HttpRequest request) =>
+        _configured ?? $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase}{_mcpPath}";
+
+    public string GetMetadataUrl(HttpRequest request)
+    {
+        if (_configured is not null && Uri.TryCreate(_configured, UriKind.Absolute, out var uri))
+        {
+            return $"{uri.GetLeftPart(UriPartial.Authority)}{WellKnownPrefix}{uri.AbsolutePath.TrimEnd('/')}";
+        }
+
+        return $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase}{WellKnownPrefix}{_mcpPath}";
+    }
+
+    /// <summary>Whether <paramref name="audience"/> names this resource (ignoring a trailing slash and the case of scheme and host).</summary>
+    public static bool Matches(string audience, string resource)
+    {
+        if (string.Equals(audience, resource, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        return Uri.TryCreate(audience, UriKind.Absolute, out var a) && Uri.TryCreate(resource, UriKind.Absolute, out var r)
+            && string.Equals(a.Scheme, r.Scheme, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(a.Authority, r.Authority, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(a.AbsolutePath.TrimEnd('/'), r.AbsolutePath.TrimEnd('/'), StringComparison.Ordinal)
+            && a.Query == r.Query;
+    }
+
+    private static string? Normalize(string? resource) =>
+        string.IsNullOrWhiteSpace(resource) ? null : resource.Trim().TrimEnd('/');
+}

@@ -1,0 +1,166 @@
+using System.Collections.Frozen;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>What a tool requires of its callers, after code declarations and configuration overrides are combined.</summary>
+internal sealed record ToolAccess(bool AllowAnonymous, bool Disabled, string[] RequiredScopes, AuthorizationPolicy? Policy)
+{
+    public string[] MissingScopes(IReadOnlySet<string> granted)
+    {
+        if (RequiredScopes.Length == 0)
+        {
+            return [];
+        }
+
+        var missing = new List<string>();
+        foreach (var scope in RequiredScopes)
+        {
+            if (!granted.Contains(scope))
+            {
+                missing.Add(scope);
+            }
+        }
+
+        return [.. missing];
+    }
+}
+
+/// <summary>
+/// Per-tool authorization. Code declares requirements (<see cref="RequireScopesAttribute"/>, <c>[Authorize(Roles/Policy)]</c>,
+/// <c>[AllowAnonymous]</c>; class-level declarations are defaults that methods refine); configuration adds scopes or disables a tool
+/// (<c>McpService:Authorization:Tools:&lt;tool&gt;</c>) and takes effect when configuration reloads.
+/// </summary>
+internal sealed class ToolAuthorizer : IDisposable
+{
+    private readonly ToolCatalog _catalog;
+    private readonly McpServiceSettings _settings;
+    private readonly IAuthorizationPolicyProvider? _policyProvider;
+    private readonly FrozenDictionary<string, DeclaredAccess> _declared;
+    private volatile FrozenDictionary<string, ToolAccess> _access = FrozenDictionary<string, ToolAccess>.Empty;
+
+    public ToolAuthorizer(ToolCatalog catalog, McpServiceSettings settings, IServiceProvider services)
+    {
+        _catalog = catalog;
+        _settings = settings;
+        _policyProvider = services.GetService<IAuthorizationPolicyProvider>();
+        _declared = catalog.Tools.ToFrozenDictionary(t => t.Name, Declare, StringComparer.Ordinal);
+        Rebuild();
+        _settings.Changed += Rebuild;
+    }
+
+    public bool AuthenticationEnabled => _settings.Current.Authentication.Enabled;
+
+    /// <summary>Whether any tool may be called without authentication (then the endpoint accepts anonymous requests).</summary>
+    public bool HasAnonymousTools { get; private set; }
+
+    /// <summary>Every scope any tool requires, ordered; the protected resource metadata's <c>scopes_supported</c>.</summary>
+    public IReadOnlyList<string> AllScopes { get; private set; } = [];
+
+    public ToolAccess GetAccess(ToolDescriptor tool) =>
+        _access.TryGetValue(tool.Name, out var access) ? access : new ToolAccess(false, false, [], null);
+
+    /// <summary>Evaluates the tool's roles and policies for a call (or for <c>tools/list</c>) with the typed-argument resource.</summary>
+    public async ValueTask<AuthorizationResult> AuthorizeAsync(ClaimsPrincipal user, ToolAccess access, McpToolInvocation invocation)
+    {
+        if (access.Policy is null || access.AllowAnonymous)
+        {
+            return AuthorizationResult.Success();
+        }
+
+        var authorization = invocation.Services.GetRequiredService<IAuthorizationService>();
+        return await authorization.AuthorizeAsync(user, invocation, access.Policy).ConfigureAwait(false);
+    }
+
+    public void Dispose() => _settings.Changed -= Rebuild;
+
+    private void Rebuild()
+    {
+        var overrides = _settings.Current.Authorization.Tools;
+        var access = new Dictionary<string, ToolAccess>(StringComparer.Ordinal);
+        foreach (var tool in _catalog.Tools)
+        {
+            var declared = _declared[tool.Name];
+            overrides.TryGetValue(tool.Name, out var configured);
+            var scopes = declared.Scopes.Concat(configured?.RequiredScopes ?? []).Where(s => !string.IsNullOrWhiteSpace(s))
+                .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+
+            // Configuration only tightens: a tool that requires scopes is not anonymous, whatever the code says.
+            var anonymous = declared.AllowAnonymous && scopes.Length == 0;
+            access[tool.Name] = new ToolAccess(anonymous, configured?.Disabled == true, scopes, declared.Policy);
+        }
+
+        _access = access.ToFrozenDictionary(StringComparer.Ordinal);
+        HasAnonymousTools = access.Values.Any(a => a.AllowAnonymous && !a.Disabled);
+        AllScopes = access.Values.SelectMany(a => a.RequiredScopes).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Unknown tool names in configuration overrides (typos must not silently leave a tool unprotected).</summary>
+    public IReadOnlyList<string> UnknownOverrides(McpServiceOptions options) =>
+        options.Authorization.Tools.Keys.Where(name => _catalog.Find(name) is null).Order(StringComparer.Ordinal).ToArray();
+
+    private DeclaredAccess Declare(ToolDescriptor tool)
+    {
+        IEnumerable<object> classAttributes;
+        IEnumerable<object> methodAttributes;
+        if (tool.Source is { } source)
+        {
+            classAttributes = source.ToolType.GetCustomAttributes(inherit: true);
+            methodAttributes = source.Method.GetCustomAttributes(inherit: true);
+        }
+        else
+        {
+            classAttributes = [];
+            methodAttributes = tool.Tool.Metadata;
+        }
+
+        var classList = classAttributes.ToList();
+        var methodList = methodAttributes.ToList();
+        var allowAnonymous = classList.Concat(methodList).Any(a => a is IAllowAnonymous);
+        var methodScopes = methodList.OfType<RequireScopesAttribute>().SelectMany(a => a.Scopes).ToArray();
+        var scopes = methodScopes.Length > 0 ? methodScopes : classList.OfType<RequireScopesAttribute>().SelectMany(a => a.Scopes).ToArray();
+
+        var authorizeData = classList.Concat(methodList).OfType<IAuthorizeData>().ToArray();
+        var requirements = classList.Concat(methodList).OfType<IAuthorizationRequirementData>().SelectMany(r => r.GetRequirements()).ToArray();
+        var policies = classList.Concat(methodList).OfType<AuthorizationPolicy>().ToList();
+        AuthorizationPolicy? policy = null;
+        if (authorizeData.Length > 0 || requirements.Length > 0 || policies.Count > 0)
+        {
+            if (_policyProvider is null)
+            {
+                throw new InvalidOperationException($"The tool '{tool.Name}' uses [Authorize] or authorization requirements, but authorization services are missing. Call builder.Services.AddAuthorization().");
+            }
+
+            if (requirements.Length > 0)
+            {
+                policies.Add(new AuthorizationPolicyBuilder().AddRequirements(requirements).Build());
+            }
+
+            try
+            {
+                policy = AuthorizationPolicy.CombineAsync(_policyProvider, authorizeData, policies).GetAwaiter().GetResult();
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new InvalidOperationException($"The tool '{tool.Name}' ({tool.DisplaySource}) names an authorization policy that is not registered: {ex.Message} Register it with builder.Services.AddAuthorization(o => o.AddPolicy(...)).", ex);
+            }
+        }
+
+        return new DeclaredAccess(allowAnonymous, scopes, policy);
+    }
+
+    private sealed record DeclaredAccess(bool AllowAnonymous, string[] Scopes, AuthorizationPolicy? Policy);
+}
+
+/// <summary>Builds the typed-argument resource for a tool.</summary>
+internal static class McpToolInvocationFactory
+{
+    public static McpToolInvocation ForCall(ToolDescriptor tool, IDictionary<string, System.Text.Json.JsonElement>? arguments, IServiceProvider services) =>
+        new(tool.Name, arguments, tool.Source?.SerializerOptions ?? McpJsonUtilities.DefaultOptions, services, isListing: false);
+
+    public static McpToolInvocation ForListing(ToolDescriptor tool, IServiceProvider services) =>
+        new(tool.Name, arguments: null, tool.Source?.SerializerOptions ?? McpJsonUtilities.DefaultOptions, services, isListing: true);
+}

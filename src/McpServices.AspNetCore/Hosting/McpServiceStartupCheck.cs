@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Fails startup, with a message that says how to fix it, when authentication cannot work or is switched off without
+/// acknowledgement, or when configuration names tools that do not exist. Runs when the host starts — not during
+/// <c>--describe</c>, which must not need production credentials.
+/// </summary>
+internal sealed class McpServiceStartupCheck(
+    IOptions<McpServiceOptions> options,
+    IHostEnvironment environment,
+    IOptionsMonitor<JwtBearerOptions> jwtOptions,
+    ApiKeyStore apiKeys,
+    ToolAuthorizer authorizer,
+    ToolCatalog catalog) : IHostedLifecycleService
+{
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        CheckToolNames();
+        var auth = options.Value.Authentication;
+        if (!auth.Enabled)
+        {
+            if (!environment.IsDevelopment() && !auth.AcknowledgeUnauthenticated)
+            {
+                throw new InvalidOperationException(
+                    $"Authentication is turned off (McpService:Authentication:Enabled=false) in the '{environment.EnvironmentName}' environment: anyone who can reach this service could call every tool. " +
+                    "Turn authentication on, or confirm that this is intended with McpService:Authentication:AcknowledgeUnauthenticated=true.");
+            }
+
+            return Task.CompletedTask;
+        }
+
+        var jwt = jwtOptions.Get(McpServiceAuthenticationDefaults.BearerScheme);
+        var parameters = jwt.TokenValidationParameters;
+        var jwtConfigured = !string.IsNullOrEmpty(jwt.Authority) || !string.IsNullOrEmpty(jwt.MetadataAddress) || jwt.Configuration is not null || jwt.ConfigurationManager is not null
+            || parameters.IssuerSigningKey is not null || parameters.IssuerSigningKeys?.Any() == true || parameters.IssuerSigningKeyResolver is not null;
+        if (!jwtConfigured && !apiKeys.IsConfigured)
+        {
+            throw new InvalidOperationException(
+                "Authentication is on, but no way to authenticate callers is configured. Configure a token issuer with Authentication:Schemes:Bearer:Authority " +
+                "(an OpenID Connect authority) — in Development, 'dotnet user-jwts create' does it for you — or API keys under McpService:Authentication:ApiKeys " +
+                "(or McpService:Authentication:ApiKeysFile). To run without authentication, set McpService:Authentication:Enabled=false.");
+        }
+
+        if (auth.Resource is { } resource && (!Uri.TryCreate(resource, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || !string.IsNullOrEmpty(uri.Fragment)))
+        {
+            throw new InvalidOperationException($"McpService:Authentication:Resource '{resource}' must be the absolute URL clients use for the MCP endpoint, for example 'https://inventory.example.com/mcp'.");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void CheckToolNames()
+    {
+        var unknown = authorizer.UnknownOverrides(options.Value)
+            .Select(t => $"McpService:Authorization:Tools:{t}")
+            .Concat(options.Value.RateLimits.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:RateLimits:Tools:{t}"))
+            .ToArray();
+        if (unknown.Length > 0)
+        {
+            throw new InvalidOperationException(
+                $"Configuration names tools this service does not have: {string.Join(", ", unknown)}. The tools are: {string.Join(", ", catalog.Tools.Select(t => t.Name))}. Fix the tool names (a typo would leave a tool without its intended protection).");
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

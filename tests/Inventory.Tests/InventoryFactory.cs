@@ -1,0 +1,38 @@
+using McpServices.Testing;
+using Microsoft.AspNetCore.Hosting;
+using ModelContextProtocol.Client;
+
+namespace Inventory.Tests;
+
+/// <summary>The Inventory sample's real Program, trusting a test token issuer.</summary>
+public sealed class InventoryFactory : McpServiceFactory<Program>
+{
+    public McpTestTokenIssuer Issuer { get; } = new();
+
+    public string Token(params string[] scopes) => Issuer.CreateToken(McpEndpoint, scopes);
+
+    public string Token(McpTestToken token)
+    {
+        token.Audience ??= McpEndpoint.ToString();
+        return Issuer.CreateToken(token);
+    }
+
+    /// <summary>Connects with a token carrying both inventory scopes and ownership of <c>ams-1</c>.</summary>
+    public Task<McpClient> ConnectAsOperatorAsync(CancellationToken cancellationToken = default)
+    {
+        var token = Token(new McpTestToken { Scopes = ["inventory:read", "inventory:write"], Claims = { ["warehouse"] = "ams-1" } });
+        return ConnectAsync(new McpTestClientOptions { AccessToken = token }, cancellationToken);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(Issuer.ConfigureService);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Issuer.Dispose();
+    }
+}
