@@ -20,14 +20,15 @@ internal static class TestServer
         Action<McpServiceOptions>? options = null,
         Action<WebApplicationBuilder>? configure = null,
         Action<WebApplication>? configureApp = null,
-        bool authentication = false)
+        bool authentication = false,
+        bool trustTestIssuer = true)
     {
         return McpTestServer.StartAsync(
             builder =>
             {
                 builder.Services.AddSingleton<InvocationLog>();
                 builder.Services.AddSingleton<CallGate>();
-                if (authentication)
+                if (authentication && trustTestIssuer)
                 {
                     Issuer.ConfigureService(builder.Services);
                 }

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Text.Json;
+using McpServices.AspNetCore.Tests.Http;
+using McpServices.AspNetCore.Tests.TestTools;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.HttpOverrides;
+
+namespace McpServices.AspNetCore.Tests.Authentication;
+
+public sealed class ProtectedResourceMetadataTests
+{
+    [Fact]
+    public async Task Metadata_IsPathAware_AndListsResourceServersScopesAndBearerMethods()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true);
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.GetAsync(".well-known/oauth-protected-resource/mcp", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var root = doc.RootElement;
+        Assert.Equal(server.McpEndpoint.ToString().TrimEnd('/'), root.GetProperty("resource").GetString());
+        Assert.Equal([TestServer.Issuer.Issuer], root.GetProperty("authorization_servers").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["inventory:audit", "inventory:read", "inventory:write"], root.GetProperty("scopes_supported").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["header"], root.GetProperty("bearer_methods_supported").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task Metadata_ScopesIncludeConfigurationOverrides()
+    {
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o => o.Authorization.Tools["purge"] = new McpToolAuthorizationOverride { RequiredScopes = ["inventory:admin"] },
+            authentication: true);
+        using var http = server.CreateHttpClient();
+
+        var json = await http.GetStringAsync(".well-known/oauth-protected-resource/mcp", TestContext.Current.CancellationToken);
+
+        Assert.Contains("\"inventory:admin\"", json);
+    }
+
+    [Fact]
+    public async Task ConfiguredResource_BehindATlsTerminatingIngressWithPathPrefix_IsUsedForAudienceAndChallenge()
+    {
+        const string Resource = "https://agents.example.com/inventory/mcp";
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Authentication.Resource = Resource, authentication: true);
+        using var http = server.CreateHttpClient();
+
+        // The challenge points clients at the public metadata URL…
+        using var unauthorized = await http.SendAsync(RequestGateTests.Post(Call), TestContext.Current.CancellationToken);
+        Assert.Contains("resource_metadata=\"https://agents.example.com/.well-known/oauth-protected-resource/inventory/mcp\"", unauthorized.Headers.WwwAuthenticate.Single().Parameter);
+
+        // …which the service also answers locally, whether or not the ingress strips the prefix.
+        foreach (var path in new[] { ".well-known/oauth-protected-resource/inventory/mcp", ".well-known/oauth-protected-resource/mcp" })
+        {
+            using var doc = JsonDocument.Parse(await http.GetStringAsync(path, TestContext.Current.CancellationToken));
+            Assert.Equal(Resource, doc.RootElement.GetProperty("resource").GetString());
+        }
+
+        // Tokens must be issued for the public resource, not for the address the pod sees.
+        Assert.Equal(HttpStatusCode.OK, await CallWithTokenAsync(http, Resource));
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallWithTokenAsync(http, server.McpEndpoint.ToString().TrimEnd('/')));
+    }
+
+    [Fact]
+    public async Task DerivedResource_HonoursForwardedHeaders_FromAProxy()
+    {
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            configure: b => b.Services.Configure<ForwardedHeadersOptions>(o =>
+            {
+                o.ForwardedHeaders = ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost | ForwardedHeaders.XForwardedPrefix;
+                o.KnownIPNetworks.Clear();
+                o.KnownProxies.Clear();
+            }),
+            configureApp: app =>
+            {
+                app.UseForwardedHeaders();
+                app.MapMcpService();
+            },
+            authentication: true);
+        using var http = server.CreateHttpClient();
+
+        using var request = RequestGateTests.Post(Call);
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        request.Headers.Add("X-Forwarded-Host", "tools.example.com");
+        request.Headers.Add("X-Forwarded-Prefix", "/inventory");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Contains("resource_metadata=\"https://tools.example.com/inventory/.well-known/oauth-protected-resource/mcp\"", response.Headers.WwwAuthenticate.Single().Parameter);
+    }
+
+    [Fact]
+    public async Task WithAuthenticationOff_NoMetadataIsServed()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.GetAsync(".well-known/oauth-protected-resource/mcp", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private const string Call = """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read_stock","arguments":{}}}""";
+
+    private static async Task<HttpStatusCode> CallWithTokenAsync(HttpClient http, string audience)
+    {
+        using var request = RequestGateTests.Post(Call);
+        request.Headers.Authorization = new("Bearer", TestServer.Issuer.CreateToken(new Testing.McpTestToken { Audience = audience, Scopes = ["inventory:read"] }));
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.StatusCode;
+    }
+}
