@@ -63,8 +63,10 @@ public sealed class OidcTestIssuer : IAsyncDisposable
         builder.Services.AddOpenIddict().AddServer(o =>
         {
             o.SetTokenEndpointUris("connect/token");
+            o.SetAuthorizationEndpointUris("connect/authorize");
+            o.AllowAuthorizationCodeFlow();
             o.SetJsonWebKeySetEndpointUris(".well-known/jwks");
-            o.SetConfigurationEndpointUris(".well-known/openid-configuration");
+            o.SetConfigurationEndpointUris(".well-known/openid-configuration", ".well-known/oauth-authorization-server");
             o.AllowClientCredentialsFlow();
             o.EnableDegradedMode();
             o.DisableAccessTokenEncryption();
@@ -78,6 +80,14 @@ public sealed class OidcTestIssuer : IAsyncDisposable
             o.AddEventHandler<HandleJsonWebKeySetRequestContext>(b => b.UseInlineHandler(_ =>
             {
                 Interlocked.Increment(ref jwksRequests.Value);
+                return default;
+            }));
+
+            // The authorization endpoint is advertised (clients such as the MCP TypeScript SDK require it in the metadata)
+            // but machine clients here only use client credentials: interactive requests are refused.
+            o.AddEventHandler<ValidateAuthorizationRequestContext>(b => b.UseInlineHandler(context =>
+            {
+                context.Reject(Errors.UnauthorizedClient, "This test issuer only issues client-credentials tokens.");
                 return default;
             }));
 

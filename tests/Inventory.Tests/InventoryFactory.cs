@@ -5,7 +5,7 @@ using ModelContextProtocol.Client;
 namespace Inventory.Tests;
 
 /// <summary>The Inventory sample's real Program, trusting a test token issuer.</summary>
-public sealed class InventoryFactory : McpServiceFactory<Program>
+public sealed class InventoryFactory(string? authority = null) : McpServiceFactory<Program>
 {
     public McpTestTokenIssuer Issuer { get; } = new();
 
@@ -27,7 +27,16 @@ public sealed class InventoryFactory : McpServiceFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureServices(Issuer.ConfigureService);
+        if (authority is null)
+        {
+            builder.ConfigureServices(Issuer.ConfigureService);
+        }
+        else
+        {
+            // A real OpenID Connect issuer, configured the way a deployment configures one.
+            builder.UseSetting("Authentication:Schemes:Bearer:Authority", authority);
+            builder.UseSetting("Authentication:Schemes:Bearer:RequireHttpsMetadata", "false");
+        }
     }
 
     public override async ValueTask DisposeAsync()

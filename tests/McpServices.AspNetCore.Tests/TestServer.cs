@@ -1,7 +1,6 @@
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Hosting;
 
 namespace McpServices.AspNetCore.Tests;
 

@@ -1,0 +1,196 @@
+using System.Net;
+using System.Text.Json;
+using McpServices.AspNetCore.Tests.Http;
+using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Testing;
+using Microsoft.AspNetCore.Authorization;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace McpServices.AspNetCore.Tests.Authorization;
+
+public sealed class ToolAuthorizationTests
+{
+    [Fact]
+    public async Task ToolsList_ShowsEachCallerOnlyTheToolsItMayCall()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>().WithTools<PublicTools>(), authentication: true);
+
+        Assert.Equal(["ping"], await ListAsync(server, token: null));
+        Assert.Equal(["ping", "read_stock"], await ListAsync(server, server.Token("inventory:read")));
+        Assert.Equal(["ping", "read_stock", "write_stock"], await ListAsync(server, server.Token("inventory:read", "inventory:write", "inventory:audit")));
+        Assert.Equal(["ping", "purge", "read_stock"], await ListAsync(server, TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["inventory:read"], Roles = ["admin"] })));
+    }
+
+    [Fact]
+    public async Task ClassLevelScope_IsTheDefault_AndAMethodsOwnScopesReplaceIt()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true);
+
+        // write_stock declares its own scopes, so the class default (inventory:read) is not needed.
+        await using var client = await server.ConnectWithScopesAsync("inventory:write", "inventory:audit");
+        var result = await client.CallToolAsync("write_stock", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("written", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
+    public async Task AllowAnonymousTool_IsCallableWithoutAToken_OthersAreNot()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>().WithTools<PublicTools>(), authentication: true);
+        await using var anonymous = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var pong = await anonymous.CallToolAsync("ping", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("pong", Assert.IsType<TextContentBlock>(Assert.Single(pong.Content)).Text);
+
+        using var http = server.CreateHttpClient();
+        using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_stock"}}"""), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("resource_metadata=", response.Headers.WwwAuthenticate.Single().Parameter);
+        Assert.Equal(0, server.Log().Count("read_stock"));
+    }
+
+    [Fact]
+    public async Task Role_Missing_IsAClearJsonRpcError_AndTheToolDoesNotRun()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true);
+        await using var client = await server.ConnectWithScopesAsync("inventory:read");
+
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("purge", cancellationToken: TestContext.Current.CancellationToken).AsTask());
+
+        Assert.Equal(McpServiceErrorCodes.Forbidden, (int)ex.ErrorCode);
+        Assert.Contains("not allowed to call the tool 'purge'", ex.Message);
+        Assert.Equal(0, server.Log().Count("purge"));
+    }
+
+    [Fact]
+    public async Task TypedArgumentPolicy_AllowsOwnWarehouse_RefusesOthersWithTheHandlersReason()
+    {
+        await using var server = await StartWarehouseServiceAsync();
+        var token = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken);
+
+        var own = await client.CallToolAsync("move_stock", Args(new { transfer = new { warehouse = "ams-1", quantity = 5 } }), cancellationToken: TestContext.Current.CancellationToken);
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("move_stock", Args(new { transfer = new { warehouse = "ber-1", quantity = 5 } }), cancellationToken: TestContext.Current.CancellationToken).AsTask());
+
+        Assert.Equal("moved 5 from ams-1", Assert.IsType<TextContentBlock>(Assert.Single(own.Content)).Text);
+        Assert.Equal(McpServiceErrorCodes.Forbidden, (int)ex.ErrorCode);
+        Assert.Contains("Only your own warehouse.", ex.Message);
+        Assert.Equal(1, server.Log().Count("move_stock"));
+    }
+
+    [Fact]
+    public async Task TypedArgumentPolicy_IsEvaluatedForListing()
+    {
+        await using var server = await StartWarehouseServiceAsync();
+        var owner = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
+        var stranger = server.Token("stock:move");
+
+        Assert.Equal(["move_stock"], await ListAsync(server, owner));
+        Assert.Empty(await ListAsync(server, stranger));
+    }
+
+    [Fact]
+    public async Task TypedArgumentPolicy_ArgumentOfTheWrongType_IsInvalidNotAnError()
+    {
+        await using var server = await StartWarehouseServiceAsync();
+        var token = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken);
+
+        var result = await client.CallToolAsync("move_stock", Args(new { transfer = "ams-1" }), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError);
+        Assert.Equal("transfer", result.StructuredContent!.Value.GetProperty("errors")[0].GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task ConfigurationOverride_AddsScopes_WithoutARebuild()
+    {
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            configure: b => b.Configuration["McpService:Authorization:Tools:read_stock:RequiredScopes:0"] = "inventory:audit",
+            authentication: true);
+        using var http = server.CreateHttpClient();
+
+        using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_stock"}}""");
+        request.Headers.Authorization = new("Bearer", server.Token("inventory:read"));
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("scope=\"inventory:audit inventory:read\"", response.Headers.WwwAuthenticate.Single().Parameter);
+    }
+
+    [Fact]
+    public async Task ConfigurationOverride_DisablesATool_AndTakesEffectOnReload()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true);
+        await using var client = await server.ConnectWithScopesAsync("inventory:read");
+        Assert.Contains("read_stock", (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name));
+
+        // A platform team flips the switch in configuration (for example a ConfigMap); no restart.
+        var configuration = (Microsoft.Extensions.Configuration.IConfigurationRoot)server.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        configuration["McpService:Authorization:Tools:read_stock:Disabled"] = "true";
+        configuration.Reload();
+
+        Assert.DoesNotContain("read_stock", (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name));
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        Assert.Contains("is disabled", ex.Message);
+        Assert.Equal(0, server.Log().Count("read_stock"));
+    }
+
+    [Fact]
+    public async Task ConfigurationOverride_ForAnUnknownTool_FailsStartup()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o => o.Authorization.Tools["reed_stock"] = new McpToolAuthorizationOverride { Disabled = true },
+            authentication: true));
+
+        Assert.Contains("McpService:Authorization:Tools:reed_stock", ex.Message);
+        Assert.Contains("read_stock", ex.Message);
+    }
+
+    [Fact]
+    public async Task UnknownPolicyName_FailsStartup_NamingTheTool()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<WarehouseTools>(), authentication: true));
+
+        Assert.Contains("move_stock", ex.Message);
+        Assert.Contains("AddPolicy", ex.Message);
+    }
+
+    [Fact]
+    public async Task AuthenticationOff_OutsideDevelopment_RequiresAcknowledgement()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => McpTestServer.StartAsync(
+            b => b.AddMcpService(o => o.Authentication.Enabled = false).WithTools<CalculatorTools>(),
+            environmentName: "Production",
+            cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Contains("McpService:Authentication:AcknowledgeUnauthenticated=true", ex.Message);
+
+        await using var development = await McpTestServer.StartAsync(
+            b => b.AddMcpService(o => o.Authentication.Enabled = false).WithTools<CalculatorTools>(),
+            environmentName: "Development",
+            cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    private static Task<McpTestServer> StartWarehouseServiceAsync() =>
+        TestServer.StartAsync(
+            b => b.WithTools<WarehouseTools>(),
+            configure: b =>
+            {
+                b.Services.AddSingleton<IAuthorizationHandler, OwnWarehouseHandler>();
+                b.Services.AddAuthorizationBuilder().AddPolicy("OwnWarehouse", p => p.AddRequirements(new OwnWarehouseRequirement()));
+            },
+            authentication: true);
+
+    private static async Task<string[]> ListAsync(McpTestServer server, string? token)
+    {
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken);
+        return (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name).ToArray();
+    }
+
+    private static Dictionary<string, object?> Args(object value) =>
+        JsonSerializer.SerializeToElement(value).EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value);
+}
