@@ -10,7 +10,7 @@ namespace McpServices.AspNetCore;
 /// claims keep their JWT names, only expected algorithms are accepted, clock skew is small, and the audience must be this
 /// service's canonical resource URL (RFC 8707) or an audience configured explicitly.
 /// </summary>
-internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, ResourceUrls resourceUrls, IHttpContextAccessor httpContextAccessor) : IPostConfigureOptions<JwtBearerOptions>
+internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, ResourceUrls resourceUrls, IHttpContextAccessor httpContextAccessor, SigningKeyRefresh keyRefresh) : IPostConfigureOptions<JwtBearerOptions>
 {
     internal static readonly string[] AsymmetricAlgorithms =
     [
@@ -54,6 +54,16 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
         {
             jwt.Events ??= new JwtBearerEvents();
             var inner = jwt.Events.OnChallenge;
+            var failed = jwt.Events.OnAuthenticationFailed;
+            jwt.Events.OnAuthenticationFailed = async context =>
+            {
+                await failed(context).ConfigureAwait(false);
+                if (context.Result is null)
+                {
+                    await keyRefresh.TryRevalidateAsync(context).ConfigureAwait(false);
+                }
+            };
+
             jwt.Events.OnChallenge = async context =>
             {
                 await inner(context).ConfigureAwait(false);

@@ -87,25 +87,16 @@ public static class McpServiceServiceCollectionExtensions
         return builder;
     }
 
-    private const string BlockingConfigurationRefreshSwitch = "Switch.Microsoft.IdentityModel.UpdateConfigAsBlocking";
-
     private static void AddAuthenticationAndAuthorization(IServiceCollection services)
     {
         services.TryAddSingleton<ApiKeyStore>();
         services.TryAddSingleton<ResourceUrls>();
+        services.TryAddSingleton<SigningKeyRefresh>();
         services.TryAddSingleton<ToolAuthorizer>();
         services.TryAddSingleton<ToolRateLimiter>();
         services.TryAddSingleton<ProtectedResourceMetadata>();
         services.AddHostedService<McpServiceStartupCheck>();
         services.AddAuthorization();
-
-        // When a token names a signing key the service has not seen (the issuer rotated its keys), IdentityModel refreshes the
-        // JWKS and retries validation within the same request only in blocking mode; otherwise that request fails with 401.
-        // The refresh stays throttled by the bearer options' RefreshInterval. An application that sets the switch itself wins.
-        if (!AppContext.TryGetSwitch(BlockingConfigurationRefreshSwitch, out _))
-        {
-            AppContext.SetSwitch(BlockingConfigurationRefreshSwitch, true);
-        }
 
         var authentication = services.AddAuthentication();
         var jwtRegistered = services.Any(d => d.ServiceType == typeof(IPostConfigureOptions<JwtBearerOptions>) && d.ImplementationType == typeof(JwtBearerPostConfigureOptions));
