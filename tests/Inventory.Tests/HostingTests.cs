@@ -108,6 +108,73 @@ public sealed class HostingTests
         Assert.Contains("McpService:Authentication:AcknowledgeUnauthenticated=true", refused.StandardError);
     }
 
+    [Fact]
+    public async Task Development_TokenFromDotnetUserJwts_WorksWithoutExtraCode()
+    {
+        // dotnet user-jwts keeps its signing key in the user secrets of the sample's UserSecretsId and the issuer/audience in
+        // appsettings.Development.json; the service picks both up in Development with no code of its own.
+        var port = FreePort();
+        var mint = await ProcessRunner.RunAsync(
+            "dotnet",
+            ["user-jwts", "create", "--project", RepoPaths.Combine("samples", "Inventory"), "--audience", "http://localhost:5080/mcp", "--scope", "inventory:read", "--output", "token"],
+            RepoPaths.Root,
+            timeout: TimeSpan.FromMinutes(2),
+            cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(mint.ExitCode == 0, mint.Describe());
+        var token = mint.StandardOutput.Trim();
+
+        using var process = ProcessRunner.Start(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Inventory.dll")],
+            AppContext.BaseDirectory,
+            new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://localhost:{port}", ["ASPNETCORE_ENVIRONMENT"] = "Development", ["McpService__Authentication__Resource"] = "http://localhost:5080/mcp" });
+        try
+        {
+            using var http = new HttpClient();
+            await WaitForReadyAsync(http, port);
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"http://localhost:{port}/mcp")
+            {
+                Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_stock","arguments":{"sku":"HAM-0001"}}}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Accept.ParseAdd("application/json");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+            request.Headers.Authorization = new("Bearer", token);
+
+            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("Claw hammer", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task WaitForReadyAsync(HttpClient http, int port)
+    {
+        for (var i = 0; i < 150; i++)
+        {
+            try
+            {
+                using var ready = await http.GetAsync($"http://localhost:{port}/readyz", TestContext.Current.CancellationToken);
+                if (ready.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail("The service did not become ready within 30 seconds.");
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
