@@ -31,6 +31,9 @@ public class McpServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoint>
         UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
     }
 
+    /// <summary>Gets the service's audit records (they go here instead of the console).</summary>
+    public McpTestAuditSink Audit { get; } = new();
+
     /// <summary>Gets or sets the host environment name the service runs in.</summary>
     /// <value>The default value is <c>Testing</c>.</value>
     public string EnvironmentName { get; set; } = "Testing";
@@ -65,6 +68,11 @@ public class McpServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoint>
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.UseEnvironment(EnvironmentName);
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<IAuditSink>(Audit);
+            services.PostConfigure<McpServiceOptions>(o => o.Audit.Sinks = [.. o.Audit.EffectiveSinks.Where(s => s != "stdout"), "none"]);
+        });
         base.ConfigureWebHost(builder);
     }
 }

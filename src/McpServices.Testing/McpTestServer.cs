@@ -25,15 +25,19 @@ public sealed class McpTestServer : IAsyncDisposable
 {
     private bool _stopped;
 
-    private McpTestServer(WebApplication app, Uri baseAddress, string mcpPath)
+    private McpTestServer(WebApplication app, Uri baseAddress, string mcpPath, McpTestAuditSink audit)
     {
         App = app;
+        Audit = audit;
         BaseAddress = baseAddress;
         McpEndpoint = new Uri(baseAddress, mcpPath);
     }
 
     /// <summary>Gets the running application.</summary>
     public WebApplication App { get; }
+
+    /// <summary>Gets the service's audit records.</summary>
+    public McpTestAuditSink Audit { get; }
 
     /// <summary>Gets the application's services.</summary>
     public IServiceProvider Services => App.Services;
@@ -72,10 +76,14 @@ public sealed class McpTestServer : IAsyncDisposable
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
 
         // Defaults registered first: code in configureServices and the McpService configuration section both override them.
+        // Audit records go to an in-memory sink instead of the console.
+        var audit = new McpTestAuditSink();
+        builder.Services.AddSingleton<IAuditSink>(audit);
         builder.Services.Configure<McpServiceOptions>(o =>
         {
             o.Name = "test-service";
             o.Version = "1.0.0";
+            o.Audit.Sinks = ["none"];
         });
         configureServices(builder);
 
@@ -92,7 +100,7 @@ public sealed class McpTestServer : IAsyncDisposable
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var path = app.Services.GetService<IOptions<McpServiceOptions>>()?.Value.Path ?? "/mcp";
-        return new McpTestServer(app, new Uri(address.EndsWith('/') ? address : address + "/"), path.TrimStart('/'));
+        return new McpTestServer(app, new Uri(address.EndsWith('/') ? address : address + "/"), path.TrimStart('/'), audit);
     }
 
     /// <summary>Creates an <see cref="HttpClient"/> whose base address is the server's.</summary>

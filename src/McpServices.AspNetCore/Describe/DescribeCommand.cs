@@ -4,34 +4,93 @@ using Microsoft.Extensions.Hosting;
 namespace McpServices.AspNetCore;
 
 /// <summary>
-/// <c>dotnet MyService.dll --describe</c>: prints the self-description to stdout and exits 0, before the host starts
-/// anything (no port is bound, no hosted service runs, no external dependency is contacted).
+/// The service's own commands, run instead of the server: <c>--describe</c> prints the self-description; <c>--verify-audit
+/// &lt;file&gt;…</c> verifies audit record files (<c>-</c> reads stdin). They run before the host starts anything: no port is
+/// bound, no hosted service runs, no external dependency is contacted.
 /// </summary>
-internal static class DescribeCommand
+internal sealed record ServiceCommand(string Name, IReadOnlyList<string> Arguments)
 {
-    public const string Argument = "--describe";
+    public const string Describe = "--describe";
+    public const string VerifyAudit = "--verify-audit";
 
-    public static bool IsRequested() => Environment.GetCommandLineArgs().Skip(1).Contains(Argument, StringComparer.Ordinal);
+    public static ServiceCommand? FromCommandLine()
+    {
+        var args = Environment.GetCommandLineArgs().Skip(1).ToArray();
+        var index = Array.FindIndex(args, a => a is Describe or VerifyAudit);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var files = args.Skip(index + 1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal) || a == "-").ToArray();
+        return new ServiceCommand(args[index], files);
+    }
 }
 
-/// <summary>Replaces the host lifetime when <c>--describe</c> is given: the host's first start step prints the description and ends the process.</summary>
-internal sealed class DescribeHostLifetime(IServiceProvider services) : IHostLifetime
+/// <summary>Replaces the host lifetime when a command is given: the host's first start step runs it and ends the process.</summary>
+internal sealed class CommandHostLifetime(IServiceProvider services, ServiceCommand command) : IHostLifetime
 {
     public Task WaitForStartAsync(CancellationToken cancellationToken)
     {
-        var describer = (ServiceDescriber)services.GetService(typeof(ServiceDescriber))!;
-        var buffer = new ArrayBufferWriter<byte>();
-        describer.Describe(buffer);
-        using (var stdout = Console.OpenStandardOutput())
-        {
-            stdout.Write(buffer.WrittenSpan);
-            stdout.Flush();
-        }
+        var exitCode = command.Name == ServiceCommand.Describe ? Describe() : Verify();
 
         // The host would otherwise go on to start hosted services and bind ports. Nothing has started yet, so ending here is clean.
-        Environment.Exit(0);
+        Environment.Exit(exitCode);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private int Describe()
+    {
+        var describer = (ServiceDescriber)services.GetService(typeof(ServiceDescriber))!;
+        var buffer = new ArrayBufferWriter<byte>();
+        describer.Describe(buffer);
+        using var stdout = Console.OpenStandardOutput();
+        stdout.Write(buffer.WrittenSpan);
+        stdout.Flush();
+        return 0;
+    }
+
+    private int Verify()
+    {
+        if (command.Arguments.Count == 0)
+        {
+            Console.Error.WriteLine("Usage: --verify-audit <file> [<file>…]   (oldest first; '-' reads standard input)");
+            return 2;
+        }
+
+        var readers = new List<(string, TextReader)>();
+        try
+        {
+            foreach (var file in command.Arguments)
+            {
+                readers.Add((file, file == "-" ? Console.In : new StreamReader(file)));
+            }
+
+            var result = AuditVerifier.Verify(readers);
+            Console.Out.WriteLine(result.Message);
+            return result.Intact ? 0 : 1;
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"Cannot read audit file: {ex.Message}");
+            return 2;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            Console.Error.WriteLine($"Cannot read audit file: {ex.Message}");
+            return 2;
+        }
+        finally
+        {
+            foreach (var (_, reader) in readers)
+            {
+                if (reader != Console.In)
+                {
+                    reader.Dispose();
+                }
+            }
+        }
+    }
 }

@@ -123,6 +123,7 @@ internal sealed class ServiceDescriber(
         w.WriteEndObject();
 
         var access = authorizer.GetAccess(descriptor);
+        WriteStrings(w, "sensitiveParameters", Redaction.DeclaredPaths(descriptor));
         w.WriteBoolean("allowAnonymous", access.AllowAnonymous);
         w.WriteBoolean("disabled", access.Disabled);
         WriteStrings(w, "requiredScopes", access.RequiredScopes);

@@ -62,6 +62,14 @@ public static class McpServiceEndpointRouteBuilderExtensions
             }
         }
 
+        if (options.Telemetry.Enabled && options.Telemetry.Prometheus)
+        {
+            endpoints.MapPrometheusScrapingEndpoint(options.Telemetry.PrometheusPath)
+                .WithDisplayName("McpServices Prometheus metrics")
+                .AllowAnonymous()
+                .DisableHttpMetrics();
+        }
+
         endpoints.MapHealthChecks(options.LivenessPath, new HealthCheckOptions { Predicate = _ => false })
             .WithDisplayName("McpServices liveness")
             .AllowAnonymous()

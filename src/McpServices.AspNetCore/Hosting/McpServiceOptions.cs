@@ -83,4 +83,10 @@ public sealed class McpServiceOptions
 
     /// <summary>Gets the rate limits (<c>McpService:RateLimits</c>).</summary>
     public McpServiceRateLimitOptions RateLimits { get; } = new();
+
+    /// <summary>Gets the audit trail settings (<c>McpService:Audit</c>).</summary>
+    public McpServiceAuditOptions Audit { get; } = new();
+
+    /// <summary>Gets the OpenTelemetry settings (<c>McpService:Telemetry</c>).</summary>
+    public McpServiceTelemetryOptions Telemetry { get; } = new();
 }

@@ -72,6 +72,30 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             failures.Add($"{Section}:DrainTimeout must be between 00:00:00 and 00:10:00 (the default is 00:00:25); it is {options.DrainTimeout}.");
         }
 
+        var audit = options.Audit;
+        if (audit.BufferCapacity < 1)
+        {
+            failures.Add($"{Section}:Audit:BufferCapacity must be at least 1 (the default is 10000); it is {audit.BufferCapacity}.");
+        }
+
+        foreach (var sink in audit.Sinks ?? [])
+        {
+            if (sink.Trim().ToLowerInvariant() is not ("stdout" or "file" or "otlp" or "none"))
+            {
+                failures.Add($"{Section}:Audit:Sinks contains '{sink}'. The built-in sinks are 'stdout', 'file', 'otlp' and 'none'; register others with WithAuditSink<T>().");
+            }
+        }
+
+        if (audit.FileMaxBytes < 1024 || audit.FileMaxFiles < 1)
+        {
+            failures.Add($"{Section}:Audit:FileMaxBytes must be at least 1024 and {Section}:Audit:FileMaxFiles at least 1.");
+        }
+
+        if (!options.Telemetry.PrometheusPath.StartsWith('/'))
+        {
+            failures.Add($"{Section}:Telemetry:PrometheusPath '{options.Telemetry.PrometheusPath}' must be an absolute path such as '/metrics'.");
+        }
+
         foreach (var origin in options.AllowedOrigins)
         {
             if (origin != "*" && !OriginPolicy.TryNormalizeOrigin(origin, out _))

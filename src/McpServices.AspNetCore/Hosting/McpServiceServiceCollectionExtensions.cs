@@ -1,6 +1,7 @@
 using McpServices.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Console;
@@ -57,6 +58,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<McpRequestGate>();
         services.TryAddSingleton<ServiceDescriber>();
         AddAuthenticationAndAuthorization(services);
+        AddAuditAndTelemetry(services);
 
         // The SDK: Streamable HTTP, session mode from McpService:SessionMode. McpServices' own setup must run after the SDK's
         // so that the tool-call pipeline is the outermost filter.
@@ -64,7 +66,9 @@ public static class McpServiceServiceCollectionExtensions
         services.AddOptions<HttpServerTransportOptions>().Configure<IOptions<McpServiceOptions>>((transport, service) => transport.SessionMode = service.Value.SessionMode);
         services.AddSingleton<IPostConfigureOptions<ModelContextProtocol.Server.McpServerOptions>, McpServerOptionsSetup>();
 
-        services.AddHealthChecks().AddCheck<McpServiceReadinessCheck>(McpServiceReadinessCheck.Name, tags: ["ready"]);
+        services.AddHealthChecks()
+            .AddCheck<McpServiceReadinessCheck>(McpServiceReadinessCheck.Name, tags: ["ready"])
+            .AddCheck<AuditReadinessCheck>(AuditReadinessCheck.Name, tags: ["ready"]);
 
         // Shutdown must outlast the drain, or the host would cut in-flight calls short.
         services.AddOptions<HostOptions>().Configure<IOptions<McpServiceOptions>>((host, service) =>
@@ -79,9 +83,9 @@ public static class McpServiceServiceCollectionExtensions
         // Logs go to stderr so that stdout carries only machine-readable output (the self-description, the audit trail).
         services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = Logging.LogLevel.Trace);
 
-        if (DescribeCommand.IsRequested())
+        if (ServiceCommand.FromCommandLine() is { } command)
         {
-            services.AddSingleton<IHostLifetime, DescribeHostLifetime>();
+            services.AddSingleton<IHostLifetime>(sp => new CommandHostLifetime(sp, command));
         }
 
         return builder;
@@ -123,5 +127,23 @@ public static class McpServiceServiceCollectionExtensions
                 o.DefaultScheme = McpServiceAuthenticationDefaults.Scheme;
             }
         });
+    }
+
+    private static void AddAuditAndTelemetry(IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<McpServiceMetrics>();
+        services.TryAddSingleton<ToolCallTracing>();
+        services.TryAddSingleton<AuditSinkFactory>();
+        services.TryAddSingleton<AuditTrail>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditTrail>());
+
+        // Observers see every completed call: metrics and tracing first, then the audit trail.
+        services.AddSingleton<IToolCallObserver>(sp => sp.GetRequiredService<McpServiceMetrics>());
+        services.AddSingleton<IToolCallObserver>(sp => sp.GetRequiredService<ToolCallTracing>());
+        services.AddSingleton<IToolCallObserver>(sp => sp.GetRequiredService<AuditTrail>());
+
+        var configuration = services.LastOrDefault(d => d.ServiceType == typeof(IConfiguration))?.ImplementationInstance as IConfiguration;
+        McpServiceTelemetry.Add(services, configuration);
     }
 }

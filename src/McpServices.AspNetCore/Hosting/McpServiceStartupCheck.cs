@@ -20,6 +20,14 @@ internal sealed class McpServiceStartupCheck(
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         CheckToolNames();
+        var audit = options.Value.Audit;
+        if (!audit.Enabled && !environment.IsDevelopment() && !audit.AcknowledgeDisabled)
+        {
+            throw new InvalidOperationException(
+                $"The audit trail is turned off (McpService:Audit:Enabled=false) in the '{environment.EnvironmentName}' environment: tool calls would leave no record. " +
+                "Turn it on, or confirm that this is intended with McpService:Audit:AcknowledgeDisabled=true.");
+        }
+
         var auth = options.Value.Authentication;
         if (!auth.Enabled)
         {

@@ -25,6 +25,7 @@ internal sealed partial class McpRequestGate
     private readonly ToolCatalog _catalog;
     private readonly ToolAuthorizer _authorizer;
     private readonly ResourceUrls _resourceUrls;
+    private readonly AuditTrail _audit;
     private readonly string _apiKeyHeader;
     private readonly ILogger _logger;
 
@@ -35,6 +36,7 @@ internal sealed partial class McpRequestGate
         ToolCatalog catalog,
         ToolAuthorizer authorizer,
         ResourceUrls resourceUrls,
+        AuditTrail audit,
         ILogger<McpRequestGate> logger)
     {
         _originPolicy = new OriginPolicy(options.Value);
@@ -45,6 +47,7 @@ internal sealed partial class McpRequestGate
         _catalog = catalog;
         _authorizer = authorizer;
         _resourceUrls = resourceUrls;
+        _audit = audit;
         _logger = logger;
     }
 
@@ -129,36 +132,39 @@ internal sealed partial class McpRequestGate
                 context.Items[EnvelopeItemKey] = envelope;
             }
 
-            if (!await AuthenticateAsync(context, envelope, body).ConfigureAwait(false))
-            {
-                return;
-            }
-
             if (envelope is not { IsToolCall: true })
             {
-                await InvokeNextAsync(context, next).ConfigureAwait(false);
+                if (await AuthenticateAsync(context, envelope, body).ConfigureAwait(false))
+                {
+                    await InvokeNextAsync(context, next).ConfigureAwait(false);
+                }
+
                 return;
             }
 
-            if (!_shutdown.TryEnter())
+            // Every tools/call gets exactly one audit record. Admission reserves its place in the audit buffer first, so under
+            // FailClosed a call that cannot be audited never starts.
+            if (!_audit.TryAdmit(context))
             {
-                const string Message = "The service is shutting down and does not accept new tool calls; retry, another replica will serve the call.";
-                Refuse(context, envelope, body, ToolCallOutcome.Unavailable, "service_unavailable", Message);
-                context.Response.Headers.RetryAfter = "1";
+                const string Message = "The service cannot record an audit trail right now and does not accept tool calls until it can; retry later.";
+                Refuse(context, envelope, body, ToolCallOutcome.Unavailable, "audit_unavailable", Message);
+                context.Response.Headers.RetryAfter = "5";
                 await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, McpServiceErrorCodes.Unavailable, Message, id: envelope.Id).ConfigureAwait(false);
                 return;
             }
 
             try
             {
-                if (await CheckScopesAsync(context, envelope, body).ConfigureAwait(false))
-                {
-                    await InvokeNextAsync(context, next).ConfigureAwait(false);
-                }
+                await HandleToolCallAsync(context, next, envelope, body).ConfigureAwait(false);
             }
             finally
             {
-                _shutdown.Exit();
+                if (!ToolCallCompletion.IsCompleted(context))
+                {
+                    // The SDK rejected the message before the pipeline saw it (malformed params, protocol headers, …).
+                    var status = context.Response.StatusCode;
+                    Refuse(context, envelope, body, status is >= 400 and < 500 ? ToolCallOutcome.Invalid : ToolCallOutcome.Failed, "rejected_by_transport", $"The MCP transport rejected the request (HTTP {status}).");
+                }
             }
         }
         finally
@@ -167,6 +173,36 @@ internal sealed partial class McpRequestGate
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+        }
+    }
+
+    /// <summary>The HTTP stage of an admitted <c>tools/call</c>: authentication (401), draining (503), scopes (403), then the SDK.</summary>
+    private async Task HandleToolCallAsync(HttpContext context, RequestDelegate next, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
+    {
+        if (!await AuthenticateAsync(context, envelope, body).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (!_shutdown.TryEnter())
+        {
+            const string Message = "The service is shutting down and does not accept new tool calls; retry, another replica will serve the call.";
+            Refuse(context, envelope, body, ToolCallOutcome.Unavailable, "service_unavailable", Message);
+            context.Response.Headers.RetryAfter = "1";
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, McpServiceErrorCodes.Unavailable, Message, id: envelope.Id).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            if (await CheckScopesAsync(context, envelope, body).ConfigureAwait(false))
+            {
+                await InvokeNextAsync(context, next).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _shutdown.Exit();
         }
     }
 

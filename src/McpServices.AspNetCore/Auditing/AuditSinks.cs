@@ -1,0 +1,119 @@
+using System.Buffers;
+using Microsoft.Extensions.Hosting;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>Creates the built-in sinks named in <see cref="McpServiceAuditOptions.Sinks"/>.</summary>
+internal sealed class AuditSinkFactory(IHostEnvironment environment, ServiceIdentity identity)
+{
+    public IReadOnlyList<IAuditSink> Create(McpServiceAuditOptions options)
+    {
+        var sinks = new List<IAuditSink>();
+        foreach (var name in options.EffectiveSinks)
+        {
+            sinks.Add(name switch
+            {
+                "stdout" => new StdoutAuditSink(),
+                "file" => new FileAuditSink(Path.GetFullPath(options.FilePath, environment.ContentRootPath), options.FileMaxBytes, options.FileMaxFiles),
+                "otlp" => new OtlpAuditSink(options.OtlpEndpoint, identity),
+                _ => throw new InvalidOperationException($"McpService:Audit:Sinks names an unknown sink '{name}'. The built-in sinks are 'stdout', 'file' and 'otlp'; register others with WithAuditSink<T>()."),
+            });
+        }
+
+        return sinks;
+    }
+}
+
+/// <summary>JSON Lines on standard output — the Kubernetes way: the container runtime collects it. Logs go to stderr.</summary>
+internal sealed class StdoutAuditSink : IAuditSink, IDisposable
+{
+    private readonly Stream _stdout = Console.OpenStandardOutput();
+
+    public async ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>(records.Count * 1024);
+        foreach (var record in records)
+        {
+            buffer.Write(record.Json.Span);
+            buffer.Write("\n"u8);
+        }
+
+        await _stdout.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await _stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose() => _stdout.Dispose();
+}
+
+/// <summary>
+/// JSON Lines in a file, flushed to disk after every batch and rotated by size: <c>audit.jsonl</c> becomes <c>audit.jsonl.1</c>,
+/// <c>.1</c> becomes <c>.2</c>, and so on; the oldest is deleted. Verify a rotated set oldest first.
+/// </summary>
+internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : IAuditSink, IDisposable
+{
+    private FileStream? _stream;
+    private string? _lastWritten;
+
+    public async ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        var stream = Open();
+
+        // A retried batch starts after the last record already written, so a failure half-way never duplicates records.
+        var start = 0;
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (records[i].Hash == _lastWritten)
+            {
+                start = i + 1;
+            }
+        }
+
+        for (var i = start; i < records.Count; i++)
+        {
+            var record = records[i];
+            if (stream.Length > 0 && stream.Length + record.Json.Length + 1 > maxBytes)
+            {
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+                Rotate();
+                stream = Open();
+            }
+
+            await stream.WriteAsync(record.Json, cancellationToken).ConfigureAwait(false);
+            stream.WriteByte((byte)'\n');
+            _lastWritten = record.Hash;
+        }
+
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        stream.Flush(flushToDisk: true);
+    }
+
+    public void Dispose() => _stream?.Dispose();
+
+    private FileStream Open()
+    {
+        if (_stream is null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.Asynchronous);
+        }
+
+        return _stream;
+    }
+
+    private void Rotate()
+    {
+        _stream?.Dispose();
+        _stream = null;
+        File.Delete($"{path}.{maxFiles}");
+        for (var i = maxFiles - 1; i >= 1; i--)
+        {
+            if (File.Exists($"{path}.{i}"))
+            {
+                File.Move($"{path}.{i}", $"{path}.{i + 1}");
+            }
+        }
+
+        File.Move(path, $"{path}.1");
+    }
+}

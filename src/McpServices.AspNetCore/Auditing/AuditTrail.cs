@@ -1,0 +1,259 @@
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// The audit trail: one record for every <c>tools/call</c>. Records are captured when a call completes and written off the
+/// request path by one background writer, through a bounded buffer, to every sink in order.
+/// <list type="bullet">
+/// <item>Every admitted <c>tools/call</c> reserves a place in the buffer at the HTTP stage, so its record can always be kept.</item>
+/// <item><see cref="AuditFailurePolicy.FailClosed"/>: while the buffer is full or a sink is failing, new calls are refused (503) — no record of a call that ran is lost.</item>
+/// <item><see cref="AuditFailurePolicy.FailOpen"/>: calls continue; a record that finds the buffer full is dropped and counted.</item>
+/// <item>A failing sink is retried with the same records (in order, never re-chained), with backoff.</item>
+/// <item>On shutdown the buffer is flushed after the server has stopped, so records of drained calls are written.</item>
+/// </list>
+/// </summary>
+internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleService, IDisposable
+{
+    private const string TicketKey = "McpServices.AuditTicket";
+    private const int MaxBatch = 512;
+
+    private readonly McpServiceAuditOptions _options;
+    private readonly ServiceIdentity _identity;
+    private readonly IAuditSink[] _sinks;
+    private readonly McpServiceMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Channel<AuditEntry> _channel = Channel.CreateUnbounded<AuditEntry>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _abandon = new();
+    private readonly AuditRecordSerializer _serializer;
+    private Task? _writer;
+    private int _pending;
+    private volatile bool _sinksHealthy = true;
+    private long _lastDropLog;
+
+    public AuditTrail(IOptions<McpServiceOptions> options, ServiceIdentity identity, IEnumerable<IAuditSink> sinks, AuditSinkFactory builtIns, McpServiceMetrics metrics, ILogger<AuditTrail> logger)
+    {
+        _options = options.Value.Audit;
+        _identity = identity;
+        _sinks = [.. builtIns.Create(_options), .. sinks];
+        _metrics = metrics;
+        _logger = logger;
+        _serializer = new AuditRecordSerializer(identity, _options);
+        metrics.ObserveAuditBuffer(() => Volatile.Read(ref _pending));
+    }
+
+    public bool Enabled => _options.Enabled;
+
+    /// <summary>Whether the trail can accept new calls under its failure policy (used by readiness and admission).</summary>
+    public bool IsAccepting => !_options.Enabled || _options.FailurePolicy == AuditFailurePolicy.FailOpen
+        || (_sinksHealthy && Volatile.Read(ref _pending) < _options.BufferCapacity);
+
+    public bool SinksHealthy => _sinksHealthy;
+
+    public int Pending => Volatile.Read(ref _pending);
+
+    /// <summary>
+    /// Admits a <c>tools/call</c> at the HTTP stage, reserving a place for its record. Returns <see langword="false"/> when the call
+    /// must be refused (fail-closed and audit unavailable).
+    /// </summary>
+    public bool TryAdmit(HttpContext context)
+    {
+        if (!_options.Enabled)
+        {
+            return true;
+        }
+
+        if (_options.FailurePolicy == AuditFailurePolicy.FailClosed && !_sinksHealthy)
+        {
+            return false;
+        }
+
+        if (Interlocked.Increment(ref _pending) > _options.BufferCapacity)
+        {
+            Interlocked.Decrement(ref _pending);
+            return _options.FailurePolicy == AuditFailurePolicy.FailOpen;
+        }
+
+        context.Items[TicketKey] = true;
+        return true;
+    }
+
+    public void OnCompleted(ToolCall call)
+    {
+        if (!_options.Enabled)
+        {
+            return;
+        }
+
+        var reserved = call.HttpContext?.Items.Remove(TicketKey) == true;
+        if (!reserved && Interlocked.Increment(ref _pending) > _options.BufferCapacity)
+        {
+            Interlocked.Decrement(ref _pending);
+            Drop(call.ToolName, "buffer_full");
+            return;
+        }
+
+        _channel.Writer.TryWrite(AuditEntry.From(call, _identity.Version));
+    }
+
+    /// <summary>Waits until every record queued so far has been written (for tests and diagnostics).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        while (Volatile.Read(ref _pending) > 0)
+        {
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Enabled)
+        {
+            _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Runs after the server has stopped: no more records can arrive, so the buffer is flushed completely.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        _channel.Writer.TryComplete();
+        if (_writer is null)
+        {
+            return;
+        }
+
+        using var registration = cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _abandon);
+        try
+        {
+            await _writer.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        var lost = Volatile.Read(ref _pending);
+        if (lost > 0)
+        {
+            LogLostAtShutdown(_logger, lost);
+            _metrics.AuditDropped(lost, "shutdown");
+        }
+    }
+
+    public void Dispose() => _abandon.Dispose();
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _channel.Reader;
+        var entries = new List<AuditEntry>(MaxBatch);
+        var records = new List<AuditRecord>(MaxBatch);
+        try
+        {
+            while (await reader.WaitToReadAsync(_abandon.Token).ConfigureAwait(false))
+            {
+                entries.Clear();
+                records.Clear();
+                while (entries.Count < MaxBatch && reader.TryRead(out var entry))
+                {
+                    entries.Add(entry);
+                }
+
+                foreach (var entry in entries)
+                {
+                    try
+                    {
+                        records.Add(_serializer.Serialize(entry));
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // A record that cannot be serialized is a bug; keep the trail flowing and say so loudly.
+                        LogSerializationFailed(_logger, ex, entry.Id);
+                        _metrics.AuditDropped(1, "serialization_error");
+                        Interlocked.Decrement(ref _pending);
+                    }
+                }
+
+                foreach (var sink in _sinks)
+                {
+                    await WriteWithRetryAsync(sink, records).ConfigureAwait(false);
+                }
+
+                _metrics.AuditWritten(records.Count);
+                Interlocked.Add(ref _pending, -records.Count);
+            }
+        }
+        catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task WriteWithRetryAsync(IAuditSink sink, IReadOnlyList<AuditRecord> records)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            try
+            {
+                await sink.WriteAsync(records, _abandon.Token).ConfigureAwait(false);
+                if (!_sinksHealthy)
+                {
+                    _sinksHealthy = true;
+                    LogSinkRecovered(_logger, sink.GetType().Name);
+                }
+
+                return;
+            }
+            catch (Exception ex) when (!_abandon.IsCancellationRequested)
+            {
+                if (_sinksHealthy)
+                {
+                    _sinksHealthy = false;
+                    LogSinkFailed(_logger, ex, sink.GetType().Name, _options.FailurePolicy);
+                }
+
+                _metrics.AuditSinkFailure(sink.GetType().Name);
+                await Task.Delay(delay, _abandon.Token).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
+            }
+        }
+    }
+
+    private void Drop(string tool, string reason)
+    {
+        _metrics.AuditDropped(1, reason);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastDropLog);
+        if (now - last > 10_000 && Interlocked.CompareExchange(ref _lastDropLog, now, last) == last)
+        {
+            LogDropped(_logger, tool, reason);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(50, LogLevel.Error, "Audit sink {Sink} failed; records are kept and retried. Policy {Policy}: while it fails, new tool calls are refused (FailClosed) or continue with records dropped once the buffer is full (FailOpen).")]
+    private static partial void LogSinkFailed(ILogger logger, Exception exception, string sink, AuditFailurePolicy policy);
+
+    [LoggerMessage(51, LogLevel.Information, "Audit sink {Sink} recovered.")]
+    private static partial void LogSinkRecovered(ILogger logger, string sink);
+
+    [LoggerMessage(52, LogLevel.Error, "Audit record of a call to '{Tool}' dropped ({Reason}); see the mcpservices.audit.records.dropped metric.")]
+    private static partial void LogDropped(ILogger logger, string tool, string reason);
+
+    [LoggerMessage(53, LogLevel.Critical, "{Count} audit record(s) could not be written before the host stopped.")]
+    private static partial void LogLostAtShutdown(ILogger logger, int count);
+
+    [LoggerMessage(54, LogLevel.Critical, "Audit record {Id} could not be serialized and was dropped.")]
+    private static partial void LogSerializationFailed(ILogger logger, Exception exception, string id);
+}

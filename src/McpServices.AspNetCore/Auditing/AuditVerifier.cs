@@ -1,0 +1,121 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Verifies files of audit records (JSON Lines; other lines, such as logs, are skipped): every record's <c>hash</c> must match its
+/// content, and every record's <c>prevHash</c> must be the <c>hash</c> of the previous record of the same instance. Reports the
+/// first record that was modified, removed (a gap in the chain) or reordered.
+/// </summary>
+internal static class AuditVerifier
+{
+    public sealed record Result(bool Intact, int Records, int Instances, string Message);
+
+    private sealed record Line(int Number, string File, string Id, string Instance, string Hash, string PrevHash, bool HashValid);
+
+    public static Result Verify(IEnumerable<(string Name, TextReader Reader)> inputs)
+    {
+        var lines = new List<Line>();
+        foreach (var (name, reader) in inputs)
+        {
+            var number = 0;
+            while (reader.ReadLine() is { } text)
+            {
+                number++;
+                if (Parse(text, name, number) is { } line)
+                {
+                    lines.Add(line);
+                }
+            }
+        }
+
+        // 1. Content: the first record whose hash does not match its bytes was modified.
+        foreach (var line in lines)
+        {
+            if (!line.HashValid)
+            {
+                return Fail(lines, $"{Where(line)}: MODIFIED — record {line.Id} does not match its hash.");
+            }
+        }
+
+        // 2. Chain, per instance.
+        var byHash = lines.Select((l, i) => (l, i)).GroupBy(x => x.l.Hash).ToDictionary(g => g.Key, g => g.First().i);
+        var last = new Dictionary<string, Line>(StringComparer.Ordinal);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i];
+            if (!last.TryGetValue(line.Instance, out var previous))
+            {
+                last[line.Instance] = line;
+                continue; // the first record of an instance in these files: its predecessor may be in an earlier file
+            }
+
+            if (line.PrevHash != previous.Hash)
+            {
+                if (byHash.TryGetValue(line.PrevHash, out var target) && target > i)
+                {
+                    return Fail(lines, $"{Where(line)}: REORDERED — record {line.Id} follows a record that appears later ({Where(lines[target])}).");
+                }
+
+                if (byHash.TryGetValue(line.PrevHash, out target) && target < i)
+                {
+                    return Fail(lines, $"{Where(line)}: REORDERED — record {line.Id} chains to {Where(lines[target])}, not to the record before it ({Where(previous)}).");
+                }
+
+                return Fail(lines, $"{Where(line)}: REMOVED — the record before {line.Id} in instance {line.Instance}'s chain is missing (after {Where(previous)}).");
+            }
+
+            last[line.Instance] = line;
+        }
+
+        return new Result(true, lines.Count, last.Count, $"OK: {lines.Count} audit record(s) from {last.Count} instance(s); every hash matches and every chain is complete.");
+    }
+
+    private static Result Fail(List<Line> lines, string message) =>
+        new(false, lines.Count, lines.Select(l => l.Instance).Distinct().Count(), message);
+
+    private static string Where(Line line) => $"{line.File}:{line.Number}";
+
+    private static Line? Parse(string text, string file, int number)
+    {
+        var trimmed = text.TrimEnd('\r');
+        if (!trimmed.StartsWith("{\"schema\":\"" + AuditRecordSerializer.Schema + "\"", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(trimmed);
+            var root = doc.RootElement;
+            var hash = root.GetProperty("hash").GetString() ?? string.Empty;
+            var bytes = Encoding.UTF8.GetBytes(trimmed);
+            var valid = bytes.Length > AuditRecordSerializer.HashSuffixLength
+                && trimmed.EndsWith($",\"hash\":\"{hash}\"}}", StringComparison.Ordinal)
+                && hash.Length == 71;
+            if (valid)
+            {
+                var unhashed = new byte[bytes.Length - AuditRecordSerializer.HashSuffixLength + 1];
+                bytes.AsSpan(0, unhashed.Length - 1).CopyTo(unhashed);
+                unhashed[^1] = (byte)'}';
+                valid = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(unhashed)) == hash;
+            }
+
+            return new Line(
+                number,
+                file,
+                root.GetProperty("id").GetString() ?? "?",
+                root.GetProperty("service").GetProperty("instance").GetString() ?? "?",
+                hash,
+                root.GetProperty("prevHash").GetString() ?? string.Empty,
+                valid);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            // A line that claims to be a record but is not well-formed was modified.
+            return new Line(number, file, "?", "?", "?", "?", HashValid: false);
+        }
+    }
+}

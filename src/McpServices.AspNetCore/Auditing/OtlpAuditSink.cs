@@ -1,0 +1,120 @@
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Resources;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Audit records as OpenTelemetry log records over OTLP, through a pipeline of their own (independent of the application's log
+/// levels): the body is the JSON line, the attributes carry id, tool, outcome and hash. Each batch is flushed and the export
+/// result checked, so a collector that is down counts as a failing sink (and is retried).
+/// </summary>
+internal sealed class OtlpAuditSink : IAuditSink, IDisposable
+{
+    private readonly TrackingExporter _exporter;
+    private readonly BatchLogRecordExportProcessor _processor;
+    private readonly ILoggerFactory _factory;
+    private readonly ILogger _audit;
+
+    public OtlpAuditSink(string? endpoint, ServiceIdentity identity)
+    {
+        var options = new OtlpExporterOptions();
+        if (!string.IsNullOrWhiteSpace(endpoint))
+        {
+            options.Protocol = OtlpExportProtocol.HttpProtobuf;
+            options.Endpoint = new Uri(endpoint.TrimEnd('/').EndsWith("/v1/logs", StringComparison.Ordinal) ? endpoint : endpoint.TrimEnd('/') + "/v1/logs");
+        }
+
+        _exporter = new TrackingExporter(new OtlpLogExporter(options));
+        _processor = new BatchLogRecordExportProcessor(_exporter, maxQueueSize: 8192, scheduledDelayMilliseconds: 1000, exporterTimeoutMilliseconds: 10_000, maxExportBatchSize: 512);
+        var resource = ResourceBuilder.CreateDefault().AddService(identity.Name, serviceVersion: identity.Version, serviceInstanceId: identity.InstanceId);
+        _factory = LoggerFactory.Create(builder => builder.AddOpenTelemetry(o =>
+        {
+            o.SetResourceBuilder(resource);
+            o.IncludeFormattedMessage = true;
+            o.AddProcessor(_processor);
+        }));
+        _audit = _factory.CreateLogger("McpServices.Audit");
+    }
+
+    public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        var failuresBefore = _exporter.Failures;
+        foreach (var record in records)
+        {
+            _audit.Log(LogLevel.Information, new EventId(1, "AuditRecord"), new AuditLogState(record), null, static (state, _) => state.Body);
+        }
+
+        if (!_processor.ForceFlush(15_000) || _exporter.Failures != failuresBefore)
+        {
+            throw new IOException("The OTLP endpoint did not accept the audit records.");
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        _processor.Dispose();
+    }
+
+    private sealed class TrackingExporter(BaseExporter<LogRecord> inner) : BaseExporter<LogRecord>
+    {
+        private int _failures;
+
+        public int Failures => Volatile.Read(ref _failures);
+
+        public override ExportResult Export(in Batch<LogRecord> batch)
+        {
+            var result = inner.Export(batch);
+            if (result != ExportResult.Success)
+            {
+                Interlocked.Increment(ref _failures);
+            }
+
+            return result;
+        }
+
+        protected override bool OnShutdown(int timeoutMilliseconds) => inner.Shutdown(timeoutMilliseconds);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    private sealed class AuditLogState(AuditRecord record) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public string Body { get; } = System.Text.Encoding.UTF8.GetString(record.Json.Span);
+
+        public int Count => 5;
+
+        public KeyValuePair<string, object?> this[int index] => index switch
+        {
+            0 => new("mcpservices.audit.id", record.Id),
+            1 => new("mcp.tool.name", record.Tool),
+            2 => new("mcpservices.outcome", record.Outcome),
+            3 => new("mcpservices.audit.hash", record.Hash),
+            4 => new("{OriginalFormat}", Body),
+            _ => throw new ArgumentOutOfRangeException(nameof(index)),
+        };
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}

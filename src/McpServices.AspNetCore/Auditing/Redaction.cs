@@ -1,0 +1,201 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Which argument values audit records must not show: parameters and (recursively) properties marked <see cref="SensitiveAttribute"/>,
+/// and configured paths. A path is a list of JSON segments where <c>*</c> matches any property or array index.
+/// </summary>
+internal sealed class Redaction
+{
+    public const string Placeholder = "[redacted]";
+    private const int MaxDepth = 8;
+
+    private readonly string[][] _patterns;
+
+    private Redaction(string[][] patterns)
+    {
+        _patterns = patterns;
+    }
+
+    public static Redaction None { get; } = new([]);
+
+    public bool IsEmpty => _patterns.Length == 0;
+
+    /// <summary>The sensitive paths a tool declares with <see cref="SensitiveAttribute"/>, as dotted strings (for the self-description).</summary>
+    public static IReadOnlyList<string> DeclaredPaths(ToolDescriptor tool)
+    {
+        var paths = new List<string>();
+        if (tool.Method is null)
+        {
+            return paths;
+        }
+
+        var options = tool.Source?.SerializerOptions ?? ModelContextProtocol.McpJsonUtilities.DefaultOptions;
+        foreach (var argument in tool.Arguments.Arguments)
+        {
+            if (argument.Parameter.IsDefined(typeof(SensitiveAttribute), inherit: true))
+            {
+                paths.Add(argument.Name);
+                continue;
+            }
+
+            Collect(argument.Type, argument.Name, options, paths, depth: 0, new HashSet<Type>());
+        }
+
+        return paths;
+    }
+
+    public static Redaction For(ToolDescriptor? tool, string toolName, IEnumerable<string> configuredPaths)
+    {
+        var patterns = new List<string[]>();
+        foreach (var path in tool is null ? [] : DeclaredPaths(tool))
+        {
+            patterns.Add(path.Split('.'));
+        }
+
+        foreach (var configured in configuredPaths)
+        {
+            var colon = configured.IndexOf(':', StringComparison.Ordinal);
+            if (colon >= 0 && !string.Equals(configured[..colon], toolName, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var path = colon >= 0 ? configured[(colon + 1)..] : configured;
+            if (!string.IsNullOrWhiteSpace(path))
+            {
+                patterns.Add(path.Trim().Split('.'));
+            }
+        }
+
+        return patterns.Count == 0 ? None : new Redaction([.. patterns]);
+    }
+
+    /// <summary>Writes the arguments object with sensitive values replaced.</summary>
+    public void WriteArguments(Utf8JsonWriter writer, IDictionary<string, JsonElement> arguments)
+    {
+        var path = new List<string>(8);
+        writer.WriteStartObject();
+        foreach (var (name, value) in arguments)
+        {
+            writer.WritePropertyName(name);
+            path.Add(name);
+            WriteValue(writer, value, path);
+            path.RemoveAt(path.Count - 1);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private void WriteValue(Utf8JsonWriter writer, JsonElement value, List<string> path)
+    {
+        if (Matches(path))
+        {
+            writer.WriteStringValue(Placeholder);
+            return;
+        }
+
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object when !IsEmpty && path.Count < 64:
+                writer.WriteStartObject();
+                foreach (var property in value.EnumerateObject())
+                {
+                    writer.WritePropertyName(property.Name);
+                    path.Add(property.Name);
+                    WriteValue(writer, property.Value, path);
+                    path.RemoveAt(path.Count - 1);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array when !IsEmpty && path.Count < 64:
+                writer.WriteStartArray();
+                var index = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    path.Add(index++.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    WriteValue(writer, item, path);
+                    path.RemoveAt(path.Count - 1);
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                value.WriteTo(writer);
+                break;
+        }
+    }
+
+    private bool Matches(List<string> path)
+    {
+        foreach (var pattern in _patterns)
+        {
+            if (pattern.Length != path.Count)
+            {
+                continue;
+            }
+
+            var match = true;
+            for (var i = 0; i < pattern.Length && match; i++)
+            {
+                match = pattern[i] == "*" || string.Equals(pattern[i], path[i], StringComparison.Ordinal);
+            }
+
+            if (match)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void Collect(Type type, string prefix, JsonSerializerOptions options, List<string> paths, int depth, HashSet<Type> visiting)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (depth > MaxDepth || TypeShapes.IsSimple(type) || !visiting.Add(type))
+        {
+            return;
+        }
+
+        if (TypeShapes.GetElementType(type) is { } element)
+        {
+            Collect(element, prefix + ".*", options, paths, depth + 1, visiting);
+            visiting.Remove(type);
+            return;
+        }
+
+        JsonTypeInfo info;
+        try
+        {
+            info = options.GetTypeInfo(type);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
+        {
+            visiting.Remove(type);
+            return;
+        }
+
+        if (info.Kind == JsonTypeInfoKind.Object)
+        {
+            foreach (var property in info.Properties)
+            {
+                var path = prefix + "." + property.Name;
+                if (property.AttributeProvider is MemberInfo member && member.IsDefined(typeof(SensitiveAttribute), inherit: true))
+                {
+                    paths.Add(path);
+                }
+                else
+                {
+                    Collect(property.PropertyType, path, options, paths, depth + 1, visiting);
+                }
+            }
+        }
+
+        visiting.Remove(type);
+    }
+}

@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// OpenTelemetry for an MCP service: the SDK's <c>Experimental.ModelContextProtocol</c> spans and meter, ASP.NET Core and
+/// HttpClient spans and metrics, runtime metrics, the <c>McpServices</c> meter, and logs through the same pipeline — all with one
+/// resource (<c>service.name</c>, <c>service.version</c>, <c>service.instance.id</c>, and Kubernetes pod and namespace when known).
+/// OTLP export follows the standard <c>OTEL_*</c> variables and is added for a signal only when an endpoint is configured for it.
+/// </summary>
+internal static class McpServiceTelemetry
+{
+    public const string McpSdkSource = "Experimental.ModelContextProtocol";
+
+    public static void Add(IServiceCollection services, IConfiguration? configuration)
+    {
+        string? Setting(string key) => configuration?[key] ?? Environment.GetEnvironmentVariable(key);
+        if (string.Equals(Setting("McpService:Telemetry:Enabled") ?? Setting("McpService__Telemetry__Enabled"), "false", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        bool Has(string key) => !string.IsNullOrWhiteSpace(Setting(key));
+        var otlp = Has("OTEL_EXPORTER_OTLP_ENDPOINT");
+
+        var builder = services.AddOpenTelemetry();
+        builder.ConfigureResource(resource => resource.AddDetector(sp => new ServiceResourceDetector(sp.GetRequiredService<ServiceIdentity>())));
+        builder.WithTracing(tracing =>
+        {
+            tracing
+                .AddSource(McpSdkSource, ToolCallTracing.ActivitySourceName)
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsOperationalEndpoint(context.Request.Path))
+                .AddHttpClientInstrumentation();
+            if (otlp || Has("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+            {
+                tracing.AddOtlpExporter();
+            }
+        });
+        builder.WithMetrics(metrics =>
+        {
+            metrics
+                .AddMeter(McpServiceMetrics.MeterName, McpSdkSource, "System.Runtime")
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddPrometheusExporter();
+            if (otlp || Has("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
+            {
+                metrics.AddOtlpExporter();
+            }
+        });
+        builder.WithLogging(
+            logging =>
+            {
+                if (otlp || Has("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"))
+                {
+                    logging.AddOtlpExporter();
+                }
+            },
+            options =>
+            {
+                options.IncludeFormattedMessage = true;
+                options.IncludeScopes = true;
+            });
+    }
+
+    private static bool IsOperationalEndpoint(Microsoft.AspNetCore.Http.PathString path) =>
+        path.StartsWithSegments("/livez") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
+
+    /// <summary>The service identity as OpenTelemetry resource attributes.</summary>
+    private sealed class ServiceResourceDetector(ServiceIdentity identity) : IResourceDetector
+    {
+        public Resource Detect()
+        {
+            var attributes = new List<KeyValuePair<string, object>>
+            {
+                new("service.name", identity.Name),
+                new("service.version", identity.Version),
+                new("service.instance.id", identity.InstanceId),
+            };
+            if (Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod)
+            {
+                attributes.Add(new("k8s.pod.name", pod));
+            }
+            else if (Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") is { Length: > 0 } && Environment.GetEnvironmentVariable("HOSTNAME") is { Length: > 0 } host)
+            {
+                attributes.Add(new("k8s.pod.name", host));
+            }
+
+            if (Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } ns)
+            {
+                attributes.Add(new("k8s.namespace.name", ns));
+            }
+
+            return new Resource(attributes);
+        }
+    }
+}
