@@ -1,0 +1,223 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using McpServices.AspNetCore.Tests.Http;
+using McpServices.AspNetCore.Tests.TestTools;
+
+namespace McpServices.AspNetCore.Tests.Auditing;
+
+/// <summary>A sink that can be switched to fail, like a full disk or an unreachable collector.</summary>
+public sealed class FlakySink : IAuditSink
+{
+    public volatile bool Failing;
+
+    public List<AuditRecord> Written { get; } = [];
+
+    public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        if (Failing)
+        {
+            throw new IOException("disk full");
+        }
+
+        lock (Written)
+        {
+            Written.AddRange(records);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
+
+public sealed class AuditDeliveryTests
+{
+    private const string Call = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}""";
+
+    [Fact]
+    public async Task FailClosed_FailingSink_RefusesNewCalls_ThenRecovers_WithoutLosingRecords()
+    {
+        var sink = new FlakySink();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        using var http = server.CreateHttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(RequestGateTests.Post(Call), ct)).StatusCode);
+        sink.Failing = true;
+
+        // The call that runs while the sink breaks is kept; once the failure is noticed, new calls are refused.
+        HttpStatusCode status = HttpStatusCode.OK;
+        for (var i = 0; i < 100 && status == HttpStatusCode.OK; i++)
+        {
+            using var response = await http.SendAsync(RequestGateTests.Post(Call), ct);
+            status = response.StatusCode;
+            if (status == HttpStatusCode.ServiceUnavailable)
+            {
+                Assert.Contains("audit trail", await response.Content.ReadAsStringAsync(ct));
+            }
+
+            await Task.Delay(20, ct);
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        using (var ready = await http.GetAsync("readyz", ct))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+
+        var ran = server.Log().Count("add");
+        sink.Failing = false;
+        await WaitUntilAsync(async () => (await http.SendAsync(RequestGateTests.Post(Call), ct)).StatusCode == HttpStatusCode.OK);
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(ct);
+
+        // Every call that ran has its record, written once the sink recovered.
+        lock (sink.Written)
+        {
+            Assert.Equal(server.Log().Count("add"), sink.Written.Count(r => r.Outcome == "succeeded"));
+            Assert.True(sink.Written.Count(r => r.Outcome == "succeeded") > ran);
+            Assert.Equal(sink.Written.Count, sink.Written.Select(r => r.Id).Distinct().Count());
+        }
+    }
+
+    [Fact]
+    public async Task FailOpen_FullBuffer_CallsContinue_AndDroppedRecordsAreCounted()
+    {
+        var sink = new FlakySink { Failing = true };
+        var dropped = 0L;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "McpServices" && instrument.Name == "mcpservices.audit.records.dropped")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref dropped, value));
+        listener.Start();
+
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            o =>
+            {
+                o.Audit.FailurePolicy = AuditFailurePolicy.FailOpen;
+                o.Audit.BufferCapacity = 5;
+            },
+            configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        for (var i = 0; i < 20; i++)
+        {
+            var result = await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.NotEqual(true, result.IsError);
+        }
+
+        Assert.Equal(20, server.Log().Count("add"));
+        Assert.Equal(15, Interlocked.Read(ref dropped));
+
+        sink.Failing = false;
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+        lock (sink.Written)
+        {
+            Assert.Equal(5, sink.Written.Count);
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentLoad_WithShutdownInTheMiddle_EveryCallThatRanHasExactlyOneRecord()
+    {
+        var sink = new FlakySink();
+        var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.DrainTimeout = TimeSpan.FromSeconds(10), configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        var log = server.Log();
+        var clients = new List<ModelContextProtocol.Client.McpClient>();
+        for (var i = 0; i < 8; i++)
+        {
+            clients.Add(await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken));
+        }
+
+        using var stop = new CancellationTokenSource();
+        var load = clients.Select(client => Task.Run(async () =>
+        {
+            var n = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = n++ });
+                }
+                catch (Exception)
+                {
+                    // Refused (503) or connection closed once shutdown starts.
+                }
+            }
+        })).ToArray();
+
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        await server.DisposeAsync();
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        var ran = log.Count("add");
+        Assert.True(ran > 20, $"Only {ran} calls ran.");
+        lock (sink.Written)
+        {
+            Assert.Equal(ran, sink.Written.Count(r => r.Outcome == "succeeded"));
+            Assert.Equal(sink.Written.Count, sink.Written.Select(r => r.Id).Distinct().Count());
+            Assert.Equal(sink.Written.Count, sink.Written.Select(r => r.Hash).Distinct().Count());
+        }
+    }
+
+    [Fact]
+    public async Task FileSink_WritesJsonLines_AndRotates_AndTheSetVerifies()
+    {
+        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "audit.jsonl");
+            await using (var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+            {
+                o.Audit.Sinks = ["file"];
+                o.Audit.FilePath = path;
+                o.Audit.FileMaxBytes = 4096;
+                o.Audit.FileMaxFiles = 20;
+            }))
+            {
+                await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+                for (var i = 0; i < 30; i++)
+                {
+                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
+                }
+            }
+
+            var files = Directory.GetFiles(directory.FullName).OrderByDescending(f => f.Length).ThenByDescending(f => f, StringComparer.Ordinal).ToArray();
+            Assert.True(files.Length > 2, "The file sink should have rotated.");
+            Assert.All(files, f => Assert.True(new FileInfo(f).Length <= 4096));
+            var readers = files.Select(f => (Path.GetFileName(f), (TextReader)new StreamReader(f))).ToList();
+            var result = AuditVerifier.Verify(readers);
+            readers.ForEach(r => r.Item2.Dispose());
+
+            Assert.True(result.Intact, result.Message);
+            Assert.Equal(30, result.Records);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail("Condition not met within 10 seconds.");
+    }
+}

@@ -1,0 +1,229 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using McpServices.AspNetCore.Tests.Http;
+using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Testing;
+using ModelContextProtocol;
+
+namespace McpServices.AspNetCore.Tests.Auditing;
+
+public sealed class AuditRecordTests
+{
+    [Fact]
+    public async Task SucceededCall_RecordCarriesEveryField()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Version = "3.1.4", authentication: true);
+        var token = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = "alice", ClientId = "agent-7", Scopes = ["inventory:read", "extra"] });
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = token, ProtocolVersion = "2025-11-25" }, TestContext.Current.CancellationToken);
+
+        await client.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken);
+        var record = await server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            ["schema", "id", "time", "service", "actor", "source", "request", "target", "arguments", "outcome", "error", "durationMs", "resultBytes", "prevHash", "hash"],
+            record.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("mcpservices.io/audit/v1", record.GetProperty("schema").GetString());
+        Assert.Matches("^[0-9a-f]{32}$", record.GetProperty("id").GetString());
+        Assert.True(DateTimeOffset.UtcNow - record.GetProperty("time").GetDateTimeOffset() < TimeSpan.FromMinutes(1));
+        Assert.EndsWith("Z", record.GetProperty("time").GetString());
+        var service = record.GetProperty("service");
+        Assert.Equal("test-service", service.GetProperty("name").GetString());
+        Assert.Equal("3.1.4", service.GetProperty("version").GetString());
+        Assert.True(Guid.TryParse(service.GetProperty("instance").GetString(), out _));
+        var actor = record.GetProperty("actor");
+        Assert.Equal("alice", actor.GetProperty("subject").GetString());
+        Assert.Equal("agent-7", actor.GetProperty("clientId").GetString());
+        Assert.Equal("jwt", actor.GetProperty("authenticationMethod").GetString());
+        Assert.Equal(["extra", "inventory:read"], actor.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+        Assert.Equal(JsonValueKind.Null, actor.GetProperty("apiKeyId").ValueKind);
+        Assert.Equal("127.0.0.1", record.GetProperty("source").GetProperty("remoteAddress").GetString());
+        var request = record.GetProperty("request");
+        Assert.NotEqual(JsonValueKind.Null, request.GetProperty("jsonRpcId").ValueKind);
+        Assert.Equal("2025-11-25", request.GetProperty("protocolVersion").GetString());
+        Assert.Equal("read_stock", record.GetProperty("target").GetProperty("tool").GetString());
+        Assert.Equal("3.1.4", record.GetProperty("target").GetProperty("version").GetString());
+        Assert.Equal("succeeded", record.GetProperty("outcome").GetString());
+        Assert.Equal(JsonValueKind.Null, record.GetProperty("error").ValueKind);
+        Assert.True(record.GetProperty("durationMs").GetDouble() > 0);
+        Assert.True(record.GetProperty("resultBytes").GetInt64() > 10);
+        Assert.Matches("^sha256:[0-9a-f]{64}$", record.GetProperty("hash").GetString());
+    }
+
+    [Fact]
+    public async Task ApiKeyCaller_IsRecordedWithKeyIdAndOwner()
+    {
+        var (key, hash) = ApiKeyStore.CreateKey("ci-bot");
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Authentication.ApiKeys["ci-bot"] = new McpServiceApiKey { Owner = "release-pipeline", Hash = hash, Scopes = ["inventory:read"] }, authentication: true);
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = key }, TestContext.Current.CancellationToken);
+
+        await client.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken);
+        var actor = (await server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken)).GetProperty("actor");
+
+        Assert.Equal("release-pipeline", actor.GetProperty("subject").GetString());
+        Assert.Equal("api_key", actor.GetProperty("authenticationMethod").GetString());
+        Assert.Equal("ci-bot", actor.GetProperty("apiKeyId").GetString());
+    }
+
+    [Fact]
+    public async Task EveryOutcome_IsRecorded_ForRefusedCallsAsSurelyAsForSuccessfulOnes()
+    {
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>().WithTools<OrderTools>().WithTools<FailingTools>().WithTools<SlowTools>(),
+            o =>
+            {
+                o.RateLimits.Tools["read_stock"] = new McpRateLimit { PermitsPerPeriod = 1, Period = TimeSpan.FromMinutes(1) };
+                o.Authorization.Tools["reserve"] = new McpToolAuthorizationOverride();
+            },
+            authentication: true);
+        var all = server.Token("inventory:read");
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = all }, TestContext.Current.CancellationToken);
+        using var http = server.CreateHttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        await client.CallToolAsync("read_stock", cancellationToken: ct);                                                             // succeeded
+        await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("read_stock", cancellationToken: ct).AsTask());   // rate_limited
+        await client.CallToolAsync("reserve", new Dictionary<string, object?> { ["sku"] = "bad", ["quantity"] = 0 }, cancellationToken: ct); // invalid
+        await client.CallToolAsync("crash", cancellationToken: ct);                                                                  // failed
+        using (var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":"w1","method":"tools/call","params":{"name":"write_stock","arguments":{"why":"x"}}}"""))
+        {
+            request.Headers.Authorization = new("Bearer", all);
+            Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(request, ct)).StatusCode);                                  // denied (scope)
+        }
+
+        using (var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":"a1","method":"tools/call","params":{"name":"read_stock"}}"""))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(request, ct)).StatusCode);                              // denied (no token)
+        }
+
+        using (var cancel = new CancellationTokenSource())
+        {
+            var gate = server.Services.GetRequiredService<CallGate>();
+            var held = client.CallToolAsync("hold", cancellationToken: cancel.Token).AsTask();
+            await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+            await cancel.CancelAsync();                                                                                          // cancelled
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held);
+        }
+
+        var outcomes = new Dictionary<string, JsonElement>();
+        foreach (var expected in new[] { "succeeded", "rate_limited", "invalid", "failed", "denied", "cancelled" })
+        {
+            var record = await server.Audit.WaitForAsync(r => r.Outcome == expected, cancellationToken: ct);
+            outcomes[expected] = McpTestAuditSink.Parse(record);
+        }
+
+        Assert.Equal("rate_limited", outcomes["rate_limited"].GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("invalid_arguments", outcomes["invalid"].GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("quantity", outcomes["invalid"].GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal("internal_error", outcomes["failed"].GetProperty("error").GetProperty("code").GetString());
+        var denials = server.Audit.Records.Where(r => r.Outcome == "denied").Select(McpTestAuditSink.Parse).ToArray();
+        var scope = Assert.Single(denials, d => d.GetProperty("error").GetProperty("code").GetString() == "insufficient_scope");
+        Assert.Equal("\"w1\"", scope.GetProperty("request").GetProperty("jsonRpcId").GetRawText());
+        Assert.Equal("x", scope.GetProperty("arguments").GetProperty("why").GetString());
+        var anonymous = Assert.Single(denials, d => d.GetProperty("error").GetProperty("code").GetString() == "authentication_required");
+        Assert.Equal("anonymous", anonymous.GetProperty("actor").GetProperty("authenticationMethod").GetString());
+        Assert.Equal(0, server.Log().Count("write_stock"));
+    }
+
+    [Fact]
+    public async Task Unavailable_WhileDraining_IsRecorded()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SlowTools>().WithTools<CalculatorTools>(), o => o.DrainTimeout = TimeSpan.FromSeconds(10));
+        var gate = server.Services.GetRequiredService<CallGate>();
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var http = server.CreateHttpClient();
+        var held = client.CallToolAsync("hold", cancellationToken: TestContext.Current.CancellationToken).AsTask();
+        await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        var stopping = server.StopAsync(TestContext.Current.CancellationToken);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+
+        using var refused = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"""), TestContext.Current.CancellationToken);
+        gate.Release.SetResult();
+        await held;
+        await stopping;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records, r => r.Tool == "add"));
+        Assert.Equal("unavailable", record.GetProperty("outcome").GetString());
+        Assert.Equal("service_unavailable", record.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task SensitiveParametersAndProperties_AreRedacted_AndConfiguredPathsToo()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>(), o => o.Audit.RedactPaths = ["register:registration.profile.city", "referrer"]);
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        await client.CallToolAsync("reset_password", new Dictionary<string, object?> { ["user"] = "bob", ["newPassword"] = "hunter2!" }, cancellationToken: TestContext.Current.CancellationToken);
+        await client.CallToolAsync("register", new Dictionary<string, object?>
+        {
+            ["registration"] = new { email = "bob@example.com", password = "s3cret", profile = new { taxId = "123-45", city = "Lyon" }, previous = new[] { new { taxId = "999", city = "Nice" } } },
+            ["referrer"] = "partner-42",
+        }, cancellationToken: TestContext.Current.CancellationToken);
+
+        var reset = (await server.Audit.WaitForToolAsync("reset_password", TestContext.Current.CancellationToken)).GetProperty("arguments");
+        var register = (await server.Audit.WaitForToolAsync("register", TestContext.Current.CancellationToken)).GetProperty("arguments");
+
+        Assert.Equal("bob", reset.GetProperty("user").GetString());
+        Assert.Equal("[redacted]", reset.GetProperty("newPassword").GetString());
+        var registration = register.GetProperty("registration");
+        Assert.Equal("bob@example.com", registration.GetProperty("email").GetString());
+        Assert.Equal("[redacted]", registration.GetProperty("password").GetString());
+        Assert.Equal("[redacted]", registration.GetProperty("profile").GetProperty("taxId").GetString());
+        Assert.Equal("[redacted]", registration.GetProperty("profile").GetProperty("city").GetString());
+        Assert.Equal("[redacted]", registration.GetProperty("previous")[0].GetProperty("taxId").GetString());
+        Assert.Equal("Nice", registration.GetProperty("previous")[0].GetProperty("city").GetString());
+        Assert.Equal("[redacted]", register.GetProperty("referrer").GetString());
+        Assert.DoesNotContain(server.Audit.Records, r => Encoding.UTF8.GetString(r.Json.Span).Contains("hunter2", StringComparison.Ordinal) || Encoding.UTF8.GetString(r.Json.Span).Contains("s3cret", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SensitiveParameters_AreListedInTheSelfDescription()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>());
+
+        using var doc = JsonDocument.Parse(server.Services.GetRequiredService<ServiceDescriber>().DescribeToString());
+        var tools = doc.RootElement.GetProperty("tools").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!, t => t.GetProperty("sensitiveParameters").EnumerateArray().Select(e => e.GetString()).ToArray());
+
+        Assert.Equal(["newPassword"], tools["reset_password"]);
+        Assert.Equal(["registration.password", "registration.profile.taxId", "registration.previous.*.taxId"], tools["register"]);
+    }
+
+    [Fact]
+    public async Task DigestMode_RecordsOnlyTheSha256OfTheArguments()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>(), o => o.Audit.Arguments = AuditArgumentsMode.Digest);
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        await client.CallToolAsync("reset_password", new Dictionary<string, object?> { ["user"] = "bob", ["newPassword"] = "hunter2!" }, cancellationToken: TestContext.Current.CancellationToken);
+        var arguments = (await server.Audit.WaitForToolAsync("reset_password", TestContext.Current.CancellationToken)).GetProperty("arguments");
+
+        Assert.Equal(["sha256"], arguments.EnumerateObject().Select(p => p.Name));
+        var expected = Convert.ToHexStringLower(SHA256.HashData("""{"user":"bob","newPassword":"hunter2!"}"""u8));
+        Assert.Equal(expected, arguments.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public async Task Records_AreChained_ByPrevHash_AndEachHashCoversItsRecord()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        for (var i = 0; i < 5; i++)
+        {
+            await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        await server.Audit.WaitForAsync(_ => server.Audit.Records.Count >= 5, cancellationToken: TestContext.Current.CancellationToken);
+        var records = server.Audit.Records.Select(McpTestAuditSink.Parse).ToArray();
+
+        Assert.Equal(AuditRecordSerializer.Genesis, records[0].GetProperty("prevHash").GetString());
+        for (var i = 1; i < records.Length; i++)
+        {
+            Assert.Equal(records[i - 1].GetProperty("hash").GetString(), records[i].GetProperty("prevHash").GetString());
+        }
+
+        var lines = server.Audit.Records.Select(r => Encoding.UTF8.GetString(r.Json.Span)).ToArray();
+        Assert.True(AuditVerifier.Verify([("memory", new StringReader(string.Join('\n', lines)))]).Intact);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text;
+using McpServices.AspNetCore.Tests.TestTools;
+
+namespace McpServices.AspNetCore.Tests.Auditing;
+
+public sealed class AuditVerifierTests
+{
+    [Fact]
+    public async Task IntactFile_IsAccepted_AndOtherLinesAreSkipped()
+    {
+        var lines = await RecordsAsync(6);
+        var file = lines.ToList();
+        file.Insert(2, """{"Timestamp":"2026-11-28T13:00:00Z","LogLevel":"Information","Message":"a log line on the same stream"}""");
+
+        var result = Verify(file);
+
+        Assert.True(result.Intact, result.Message);
+        Assert.Equal(6, result.Records);
+        Assert.StartsWith("OK: 6 audit record(s) from 1 instance(s)", result.Message);
+    }
+
+    [Fact]
+    public async Task ModifiedRecord_IsReported()
+    {
+        var lines = await RecordsAsync(6);
+        lines[3] = lines[3].Replace("\"outcome\":\"succeeded\"", "\"outcome\":\"failed\"", StringComparison.Ordinal);
+
+        var result = Verify(lines);
+
+        Assert.False(result.Intact);
+        Assert.StartsWith("audit.jsonl:4: MODIFIED", result.Message);
+    }
+
+    [Fact]
+    public async Task RemovedRecord_IsReported()
+    {
+        var lines = await RecordsAsync(6);
+        lines.RemoveAt(2);
+
+        var result = Verify(lines);
+
+        Assert.False(result.Intact);
+        Assert.StartsWith("audit.jsonl:3: REMOVED", result.Message);
+    }
+
+    [Fact]
+    public async Task ReorderedRecords_AreReported()
+    {
+        var lines = await RecordsAsync(6);
+        (lines[2], lines[3]) = (lines[3], lines[2]);
+
+        var result = Verify(lines);
+
+        Assert.False(result.Intact);
+        Assert.StartsWith("audit.jsonl:3: REORDERED", result.Message);
+    }
+
+    [Fact]
+    public async Task ModifiedAndRehashedRecord_BreaksTheChain()
+    {
+        var lines = await RecordsAsync(4);
+        var tampered = lines[1].Replace("\"outcome\":\"succeeded\"", "\"outcome\":\"failed\"", StringComparison.Ordinal);
+        var body = tampered[..^AuditRecordSerializer.HashSuffixLength] + "}";
+        var hash = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(body)));
+        lines[1] = tampered[..^AuditRecordSerializer.HashSuffixLength] + $",\"hash\":\"{hash}\"}}";
+
+        var result = Verify(lines);
+
+        Assert.False(result.Intact);
+        Assert.Contains("audit.jsonl:3", result.Message);
+    }
+
+    private static AuditVerifier.Result Verify(IEnumerable<string> lines) =>
+        AuditVerifier.Verify([("audit.jsonl", new StringReader(string.Join('\n', lines) + "\n"))]);
+
+    private static async Task<List<string>> RecordsAsync(int count)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        for (var i = 0; i < count; i++)
+        {
+            await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        await server.Audit.WaitForAsync(_ => server.Audit.Records.Count >= count, cancellationToken: TestContext.Current.CancellationToken);
+        return server.Audit.Records.Select(r => Encoding.UTF8.GetString(r.Json.Span)).ToList();
+    }
+}

@@ -1,0 +1,36 @@
+namespace McpServices.AspNetCore.Tests.TestTools;
+
+public sealed class Profile
+{
+    [Sensitive]
+    public string? TaxId { get; set; }
+
+    public string? City { get; set; }
+}
+
+public sealed class Registration
+{
+    public string? Email { get; set; }
+
+    [Sensitive]
+    public string? Password { get; set; }
+
+    public Profile? Profile { get; set; }
+
+    public List<Profile> Previous { get; set; } = [];
+}
+
+public sealed class AccountTools(InvocationLog log)
+{
+    public string ResetPassword(string user, [Sensitive] string newPassword)
+    {
+        log.Record("reset_password");
+        return $"reset {user} ({newPassword.Length} chars)";
+    }
+
+    public string Register(Registration registration, string? referrer = null)
+    {
+        log.Record("register");
+        return $"registered {registration.Email} via {referrer}";
+    }
+}
