@@ -10,6 +10,7 @@ log() { printf '\n== %s\n' "$*"; }
 # Debian packages used by the tests (only installed when missing).
 apt_packages=()
 need_apt() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
+need_apt prometheus
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   log "apt: installing ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -45,6 +45,6 @@ public static class McpServiceHostApplicationBuilderExtensions
             });
         }
 
-        return builder.Services.AddMcpService(configure);
+        return McpServiceServiceCollectionExtensions.AddMcpServiceCore(builder.Services, configure, builder.Configuration);
     }
 }

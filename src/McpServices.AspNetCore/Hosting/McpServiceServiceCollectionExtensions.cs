@@ -26,6 +26,13 @@ public static class McpServiceServiceCollectionExtensions
     public static IMcpServiceBuilder AddMcpService(this IServiceCollection services, Action<McpServiceOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        var configuration = services.LastOrDefault(d => d.ServiceType == typeof(IConfiguration))?.ImplementationInstance as IConfiguration;
+        return AddMcpServiceCore(services, configure, configuration);
+    }
+
+    /// <summary>The registration shared by both entry points; <paramref name="configuration"/> decides what must be known before the container is built (OTLP exporters).</summary>
+    internal static IMcpServiceBuilder AddMcpServiceCore(IServiceCollection services, Action<McpServiceOptions>? configure, IConfiguration? configuration)
+    {
         var builder = new McpServiceBuilder(services);
         if (configure is not null)
         {
@@ -58,7 +65,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<McpRequestGate>();
         services.TryAddSingleton<ServiceDescriber>();
         AddAuthenticationAndAuthorization(services);
-        AddAuditAndTelemetry(services);
+        AddAuditAndTelemetry(services, configuration);
 
         // The SDK: Streamable HTTP, session mode from McpService:SessionMode. McpServices' own setup must run after the SDK's
         // so that the tool-call pipeline is the outermost filter.
@@ -129,7 +136,7 @@ public static class McpServiceServiceCollectionExtensions
         });
     }
 
-    private static void AddAuditAndTelemetry(IServiceCollection services)
+    private static void AddAuditAndTelemetry(IServiceCollection services, IConfiguration? configuration)
     {
         services.AddMetrics();
         services.TryAddSingleton<McpServiceMetrics>();
@@ -143,7 +150,6 @@ public static class McpServiceServiceCollectionExtensions
         services.AddSingleton<IToolCallObserver>(sp => sp.GetRequiredService<ToolCallTracing>());
         services.AddSingleton<IToolCallObserver>(sp => sp.GetRequiredService<AuditTrail>());
 
-        var configuration = services.LastOrDefault(d => d.ServiceType == typeof(IConfiguration))?.ImplementationInstance as IConfiguration;
         McpServiceTelemetry.Add(services, configuration);
     }
 }

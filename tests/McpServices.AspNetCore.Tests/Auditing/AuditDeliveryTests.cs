@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
@@ -81,18 +80,6 @@ public sealed class AuditDeliveryTests
     public async Task FailOpen_FullBuffer_CallsContinue_AndDroppedRecordsAreCounted()
     {
         var sink = new FlakySink { Failing = true };
-        var dropped = 0L;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == "McpServices" && instrument.Name == "mcpservices.audit.records.dropped")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref dropped, value));
-        listener.Start();
-
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<CalculatorTools>(),
             o =>
@@ -101,6 +88,7 @@ public sealed class AuditDeliveryTests
                 o.Audit.BufferCapacity = 5;
             },
             configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        using var listener = new Telemetry.ScopedMeterListener(server.Services);
         await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         for (var i = 0; i < 20; i++)
@@ -110,7 +98,7 @@ public sealed class AuditDeliveryTests
         }
 
         Assert.Equal(20, server.Log().Count("add"));
-        Assert.Equal(15, Interlocked.Read(ref dropped));
+        Assert.Equal(15, listener.Sum("mcpservices.audit.records.dropped", ("mcpservices.reason", "buffer_full")));
 
         sink.Failing = false;
         await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);

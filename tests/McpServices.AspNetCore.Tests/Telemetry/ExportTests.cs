@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Sockets;
+using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Tests.Common;
+
+namespace McpServices.AspNetCore.Tests.Telemetry;
+
+public sealed class ExportTests
+{
+    [Fact]
+    public async Task Otlp_TracesMetricsAndLogs_AreExportedWithTheStandardVariables()
+    {
+        await using var receiver = await OtlpTestReceiver.StartAsync(TestContext.Current.CancellationToken);
+        await using (var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>().WithTools<FailingTools>(),
+            o => o.Name = "otlp-probe",
+            configure: b =>
+            {
+                b.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint.ToString();
+                b.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+            }))
+        {
+            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+            await client.CallToolAsync("crash", cancellationToken: TestContext.Current.CancellationToken); // logs an error, with its reference
+        }
+
+        // Providers flush on shutdown.
+        Assert.True(receiver.Received("/v1/traces", "otlp-probe", "tools/call add"), Describe(receiver));
+        Assert.True(receiver.Received("/v1/metrics", "otlp-probe", "mcpservices.tool.calls"), Describe(receiver));
+        Assert.True(receiver.Received("/v1/logs", "otlp-probe", "the caller received a generic error"), Describe(receiver));
+    }
+
+    [Fact]
+    public async Task OtlpAuditSink_SendsRecordsAsLogRecords_AndFailsClosedWhenTheCollectorIsDown()
+    {
+        await using var receiver = await OtlpTestReceiver.StartAsync(TestContext.Current.CancellationToken);
+        await using (var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+        {
+            o.Audit.Sinks = ["otlp"];
+            o.Audit.OtlpEndpoint = receiver.Endpoint.ToString();
+        }))
+        {
+            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+            await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(receiver.Received("/v1/logs", "mcpservices.io/audit/v1", "\"tool\":\"add\"", "mcpservices.audit.hash"), Describe(receiver));
+
+        // A collector nobody listens on: the sink fails, so a fail-closed service refuses calls.
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        await using var isolated = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            o =>
+            {
+                o.Audit.Sinks = ["otlp"];
+                o.Audit.OtlpEndpoint = $"http://127.0.0.1:{port}";
+                o.DrainTimeout = TimeSpan.Zero;
+            },
+            configure: b => b.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(1)));
+        await using var second = await isolated.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await second.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+        var audit = isolated.Services.GetRequiredService<AuditTrail>();
+        for (var i = 0; i < 200 && audit.SinksHealthy; i++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.False(audit.SinksHealthy);
+        Assert.False(audit.IsAccepting);
+    }
+
+    private static string Describe(OtlpTestReceiver receiver) =>
+        "Received: " + string.Join(", ", receiver.Requests.Select(r => $"{r.Path} ({r.Body.Length} bytes)"));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
