@@ -163,7 +163,7 @@ internal sealed partial class McpRequestGate
                 {
                     // The SDK rejected the message before the pipeline saw it (malformed params, protocol headers, …).
                     var status = context.Response.StatusCode;
-                    Refuse(context, envelope, body, status is >= 400 and < 500 ? ToolCallOutcome.Invalid : ToolCallOutcome.Failed, "rejected_by_transport", $"The MCP transport rejected the request (HTTP {status}).");
+                    Refuse(context, envelope, body, status >= 500 ? ToolCallOutcome.Failed : ToolCallOutcome.Invalid, "rejected_by_transport", $"The MCP transport rejected the request (HTTP {status}).");
                 }
             }
         }

@@ -127,6 +127,21 @@ public sealed class AuditRecordTests
     }
 
     [Fact]
+    public async Task ToolCallTheSdkRejectsBeforeThePipeline_IsStillRecordedOnce()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"add","arguments":"not-an-object"}}"""), TestContext.Current.CancellationToken);
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+
+        var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
+        Assert.Equal("invalid", record.GetProperty("outcome").GetString());
+        Assert.Equal("rejected_by_transport", record.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    [Fact]
     public async Task Unavailable_WhileDraining_IsRecorded()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<SlowTools>().WithTools<CalculatorTools>(), o => o.DrainTimeout = TimeSpan.FromSeconds(10));
