@@ -15,10 +15,17 @@ internal sealed class McpServiceStartupCheck(
     IOptionsMonitor<JwtBearerOptions> jwtOptions,
     ApiKeyStore apiKeys,
     ToolAuthorizer authorizer,
-    ToolCatalog catalog) : IHostedLifecycleService
+    ToolCatalog catalog,
+    Microsoft.Extensions.DependencyInjection.IServiceProviderIsService? serviceProviderIsService = null) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
+        if (Type.GetType("ModelContextProtocol.AspNetCore.AuthorizationFiltersMarker, ModelContextProtocol.AspNetCore") is { } marker
+            && serviceProviderIsService?.IsService(marker) == true)
+        {
+            throw new InvalidOperationException("The MCP SDK's AddAuthorizationFilters() was called (for example inside WithMcpServer): McpServices authorizes tool calls itself, so that refused calls are audited and answered with the MCP specification's challenges. Remove the AddAuthorizationFilters() call and use [RequireScopes] and [Authorize] on tools.");
+        }
+
         CheckToolNames();
         var audit = options.Value.Audit;
         if (!audit.Enabled && !environment.IsDevelopment() && !audit.AcknowledgeDisabled)
