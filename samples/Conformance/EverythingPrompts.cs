@@ -28,4 +28,12 @@ public sealed class EverythingPrompts
         new() { Role = Role.User, Content = ImageContentBlock.FromBytes(EverythingTools.Png, "image/png") },
         new() { Role = Role.User, Content = new TextContentBlock { Text = "Please analyze the image above." } },
     ];
+
+    [McpServerPrompt(Name = "test_input_required_result_prompt"), Description("A prompt that first asks the user for context (SEP-2322).")]
+    public static string InputRequiredPrompt(RequestContext<GetPromptRequestParams> context)
+    {
+        var userContext = MultiRoundTripTools.Elicited(context.Params, "user_context", "context")
+            ?? throw MultiRoundTripTools.InputRequired(("user_context", MultiRoundTripTools.AskFor("What context should the prompt use?", "context", "string")));
+        return $"Prompt with user context: {userContext}";
+    }
 }

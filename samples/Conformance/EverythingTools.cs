@@ -79,6 +79,9 @@ public sealed class EverythingTools
     [McpServerTool(Name = "test_error_handling"), Description("Always fails, with a message for the caller.")]
     public static string ErrorHandling() => throw new ToolException("This tool intentionally returns an error for testing", "intentional_error");
 
+    [McpServerTool(Name = "test_custom_headers"), Description("Echoes a region that clients also send as the Mcp-Param-Region header (SEP-2243).")]
+    public static string CustomHeaders([McpHeader("Region"), Description("The region to route to")] string region) => $"Region: {region}";
+
     [McpServerTool(Name = "test_sampling"), Description("Asks the client's model to complete a prompt.")]
     public static async Task<string> Sampling(McpServer server, [Description("The prompt to send to the LLM")] string prompt, CancellationToken cancellationToken)
     {
@@ -180,7 +183,10 @@ public sealed class EverythingTools
     }
 }
 
-/// <summary>A tool whose input schema uses JSON Schema 2020-12 keywords (<c>$schema</c>, <c>$defs</c>, <c>$ref</c>), declared verbatim.</summary>
+/// <summary>
+/// A tool whose input schema uses JSON Schema 2020-12 keywords (<c>$schema</c>, <c>$defs</c>, <c>$anchor</c>, <c>$ref</c>,
+/// <c>allOf</c>/<c>anyOf</c>, <c>if</c>/<c>then</c>/<c>else</c>), declared verbatim.
+/// </summary>
 internal sealed class JsonSchema202012Tool : McpServerTool
 {
     private static readonly Tool Definition = new()
@@ -192,12 +198,23 @@ internal sealed class JsonSchema202012Tool : McpServerTool
               "$schema": "https://json-schema.org/draft/2020-12/schema",
               "type": "object",
               "$defs": {
-                "address": { "type": "object", "properties": { "street": { "type": "string" }, "city": { "type": "string" } } }
+                "address": {
+                  "$anchor": "addressDef",
+                  "type": "object",
+                  "properties": { "street": { "type": "string" }, "city": { "type": "string" } }
+                }
               },
               "properties": {
                 "name": { "type": "string" },
-                "address": { "$ref": "#/$defs/address" }
+                "address": { "$ref": "#/$defs/address" },
+                "contactMethod": { "type": "string", "enum": ["phone", "email"] },
+                "phone": { "type": "string" },
+                "email": { "type": "string" }
               },
+              "allOf": [{ "anyOf": [{ "required": ["phone"] }, { "required": ["email"] }] }],
+              "if": { "properties": { "contactMethod": { "const": "phone" } }, "required": ["contactMethod"] },
+              "then": { "required": ["phone"] },
+              "else": { "required": ["email"] },
               "additionalProperties": false
             }
             """),

@@ -11,6 +11,7 @@ var subscriptions = new ConcurrentDictionary<string, ConcurrentDictionary<string
 
 builder.AddMcpService()
     .WithTools<EverythingTools>()
+    .WithTools<MultiRoundTripTools>()
     .WithPrompts<EverythingPrompts>()
     .WithResources<EverythingResources>()
     .WithMcpServer(mcp => mcp

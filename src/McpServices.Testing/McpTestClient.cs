@@ -33,6 +33,10 @@ public static class McpTestClient
             ProtocolVersion = options.ProtocolVersion,
             ClientInfo = new Implementation { Name = options.ClientName, Version = "1.0.0" },
         };
+        if (options.Handlers is { } handlers)
+        {
+            clientOptions.Handlers = handlers;
+        }
 
         return McpClient.CreateAsync(transport, clientOptions, cancellationToken: cancellationToken);
     }

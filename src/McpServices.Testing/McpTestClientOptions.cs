@@ -1,3 +1,5 @@
+using ModelContextProtocol.Client;
+
 namespace McpServices.Testing;
 
 /// <summary>How a test connects its MCP client to a service under test.</summary>
@@ -17,4 +19,11 @@ public sealed class McpTestClientOptions
     /// <summary>Gets or sets the client name sent in <c>clientInfo</c>.</summary>
     /// <value>The default value is <c>mcpservices-test</c>.</value>
     public string ClientName { get; set; } = "mcpservices-test";
+
+    /// <summary>
+    /// Gets or sets the client's handlers for requests from the service (elicitation, sampling, roots); the client declares the
+    /// matching capabilities. On protocol 2026-07-28 they answer the service's input requests (multi round-trip requests).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the client declares no such capability.</value>
+    public McpClientHandlers? Handlers { get; set; }
 }

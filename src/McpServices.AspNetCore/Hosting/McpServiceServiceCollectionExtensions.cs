@@ -64,6 +64,8 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<ToolCallPipeline>();
         services.TryAddSingleton<McpRequestGate>();
         services.TryAddSingleton<ServiceDescriber>();
+        services.AddDataProtection();
+        services.TryAddSingleton<IMcpRequestStateProtector, McpRequestStateProtector>();
         AddAuthenticationAndAuthorization(services);
         AddAuditAndTelemetry(services, configuration);
 

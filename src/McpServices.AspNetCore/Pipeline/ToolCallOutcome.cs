@@ -21,6 +21,9 @@ internal enum ToolCallOutcome
     /// <summary>The call was cancelled by the client or by shutdown.</summary>
     Cancelled,
 
+    /// <summary>The tool asked the client for input (a multi round-trip request); the client retries the call with the answers.</summary>
+    InputRequired,
+
     /// <summary>The service could not accept the call (shutting down, or audit unavailable); the tool did not run.</summary>
     Unavailable,
 }
@@ -36,6 +39,7 @@ internal static class ToolCallOutcomeNames
         ToolCallOutcome.Invalid => "invalid",
         ToolCallOutcome.Cancelled => "cancelled",
         ToolCallOutcome.Unavailable => "unavailable",
+        ToolCallOutcome.InputRequired => "input_required",
         _ => "unknown",
     };
 }

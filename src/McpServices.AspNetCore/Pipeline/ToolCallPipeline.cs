@@ -165,15 +165,24 @@ internal sealed partial class ToolCallPipeline
             call.SetOutcome(ToolCallOutcome.Cancelled, "shutdown", "The call was cancelled because the service is shutting down; retry it.");
             return cancelled;
         }
+        catch (McpProtocolException ex) when (ex.ErrorCode == McpErrorCode.InvalidParams)
+        {
+            // The tool refused what the client sent (for example an altered requestState): the client's error, not the tool's.
+            call.Exception = ex;
+            call.SetOutcome(ToolCallOutcome.Invalid, "invalid_params", ex.Message);
+            throw;
+        }
         catch (McpProtocolException ex)
         {
             call.Exception = ex;
             call.SetOutcome(ToolCallOutcome.Failed, "protocol_error", ex.Message);
             throw;
         }
-        catch (InputRequiredException)
+        catch (InputRequiredException ex)
         {
-            // Multi round-trip request (2026-07-28): the SDK answers with an input request; the call is not finished.
+            // Multi round-trip request (2026-07-28): the SDK answers with the input requests; the client retries the call.
+            var keys = ex.Result.InputRequests is { Count: > 0 } requests ? string.Join(", ", requests.Keys) : "(state only)";
+            call.SetOutcome(ToolCallOutcome.InputRequired, "input_required", $"Input requested: {keys}.");
             throw;
         }
         catch (ToolException ex)

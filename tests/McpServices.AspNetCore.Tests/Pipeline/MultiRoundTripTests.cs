@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Testing;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace McpServices.AspNetCore.Tests.Pipeline;
+
+/// <summary>Multi round-trip requests (SEP-2322, protocol 2026-07-28): input requests, protected request state, and their audit.</summary>
+public sealed class MultiRoundTripTests
+{
+    [Fact]
+    public async Task SdkClient_AnswersTheInputRequest_AndTheCallCompletes_EachRoundAudited()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<TransferTools>());
+        var asked = new List<string>();
+        await using var client = await server.ConnectAsync(new McpTestClientOptions
+        {
+            ProtocolVersion = "2026-07-28",
+            Handlers = new McpClientHandlers
+            {
+                ElicitationHandler = (request, _) =>
+                {
+                    asked.Add(request!.Message);
+                    return ValueTask.FromResult(new ElicitResult { Action = "accept", Content = new Dictionary<string, JsonElement> { ["ok"] = JsonSerializer.SerializeToElement(true) } });
+                },
+            },
+        }, TestContext.Current.CancellationToken);
+
+        var result = await client.CallToolAsync("transfer", new Dictionary<string, object?> { ["amount"] = 100 }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal("Transferred 100.", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Equal(["Transfer 100?"], asked);
+        Assert.Equal(1, server.Log().Count("transfer"));
+        await server.Audit.WaitForAsync(r => r.Outcome == "succeeded", cancellationToken: TestContext.Current.CancellationToken);
+        var records = server.Audit.Records;
+        Assert.Equal(["input_required", "succeeded"], records.Select(r => r.Outcome));
+        var first = McpTestAuditSink.Parse(records[0]);
+        Assert.Equal("input_required", first.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("Input requested: confirm.", first.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task TamperedRequestState_IsRefusedWithInvalidParams_AndTheToolDoesNotAct()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<TransferTools>());
+        using var http = server.CreateHttpClient();
+
+        var first = await CallAsync(http, """{"name":"transfer","arguments":{"amount":5}}""");
+        var result = first.GetProperty("result");
+        Assert.Equal("input_required", result.GetProperty("resultType").GetString());
+        var state = result.GetProperty("requestState").GetString()!;
+
+        var tampered = state[..^2] + (state[^2] == 'A' ? "B" : "A") + state[^1];
+        var retry = await CallAsync(http, Confirmed(5, tampered));
+
+        var error = retry.GetProperty("error");
+        Assert.Equal((int)McpErrorCode.InvalidParams, error.GetProperty("code").GetInt32());
+        Assert.StartsWith("The requestState is not valid", error.GetProperty("message").GetString());
+        Assert.Equal(0, server.Log().Count("transfer"));
+        await server.Audit.WaitForAsync(r => r.Outcome == "invalid", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(["input_required", "invalid"], server.Audit.Records.Select(r => r.Outcome));
+    }
+
+    [Fact]
+    public async Task RequestState_IsBoundToTheCaller_AnotherCallerCannotReplayIt()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<TransferTools>(), authentication: true);
+        using var alice = server.CreateHttpClient();
+        alice.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = "alice" }));
+        using var mallory = server.CreateHttpClient();
+        mallory.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = "mallory" }));
+
+        var first = await CallAsync(alice, """{"name":"transfer","arguments":{"amount":7}}""");
+        var state = first.GetProperty("result").GetProperty("requestState").GetString();
+        var answer = Confirmed(7, state!);
+
+        var replayed = await CallAsync(mallory, answer);
+        Assert.Equal((int)McpErrorCode.InvalidParams, replayed.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(0, server.Log().Count("transfer"));
+
+        var completed = await CallAsync(alice, answer);
+        Assert.Equal("Transferred 7.", completed.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task RequestStateProtector_RejectsExpiredState_AndStateForAnotherPurpose()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<TransferTools>());
+        var states = server.Services.GetRequiredService<IMcpRequestStateProtector>();
+
+        var protectedState = states.Protect("one", "payload");
+        Assert.Equal("payload", states.Unprotect("one", protectedState));
+        Assert.DoesNotContain("payload", protectedState, StringComparison.Ordinal);
+        Assert.Equal(McpErrorCode.InvalidParams, Assert.Throws<McpProtocolException>(() => states.Unprotect("two", protectedState)).ErrorCode);
+        Assert.Throws<McpProtocolException>(() => states.Unprotect("one", "not-a-state"));
+
+        var shortLived = states.Protect("one", "payload", TimeSpan.FromMilliseconds(1));
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Throws<McpProtocolException>(() => states.Unprotect("one", shortLived));
+        Assert.Throws<ArgumentOutOfRangeException>(() => states.Protect("one", "payload", TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task UnknownResource_ErrorCarriesTheRequestedUri()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithResources<NoteResources>());
+        using var http = server.CreateHttpClient();
+
+        var response = await SendAsync(http, "resources/read", "notes://missing", """{"uri":"notes://missing"}""");
+
+        var error = response.GetProperty("error");
+        Assert.Equal((int)McpErrorCode.InvalidParams, error.GetProperty("code").GetInt32());
+        Assert.Equal("notes://missing", error.GetProperty("data").GetProperty("uri").GetString());
+    }
+
+    /// <summary>The retry of <c>transfer</c>: the confirmation and the echoed state.</summary>
+    private static string Confirmed(int amount, string state) =>
+        $$"""{"name":"transfer","arguments":{"amount":{{amount}}},"requestState":"{{state}}","inputResponses":""" + """{"confirm":{"action":"accept","content":{"ok":true}}}}""";
+
+    private static Task<JsonElement> CallAsync(HttpClient http, string parameters) =>
+        SendAsync(http, "tools/call", "transfer", parameters);
+
+    /// <summary>A 2026-07-28 request as a client sends it: per-request <c>_meta</c> and the <c>Mcp-Method</c>/<c>Mcp-Name</c> headers.</summary>
+    private static async Task<JsonElement> SendAsync(HttpClient http, string method, string name, string parameters)
+    {
+        const string Meta = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{\"elicitation\":{}}}";
+        var body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" + method + "\",\"params\":{" + Meta + "," + parameters[1..] + "}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.Add("Mcp-Method", method);
+        request.Headers.Add("Mcp-Name", name);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        var json = response.Content.Headers.ContentType?.MediaType == "text/event-stream"
+            ? text.Split('\n').Last(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..]
+            : text;
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+}
