@@ -23,24 +23,34 @@ internal sealed class AuditRecordSerializer
     private readonly ServiceIdentity _identity;
     private readonly McpServiceAuditOptions _options;
     private readonly ConcurrentDictionary<string, Redaction> _redactions = new(StringComparer.Ordinal);
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ResultTypeInfo = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ModelContextProtocol.Protocol.CallToolResult));
+
     private readonly ArrayBufferWriter<byte> _buffer = new(2048);
+    private readonly Utf8JsonWriter _writer;
+    private readonly ArrayBufferWriter<byte> _measureBuffer = new(1024);
+    private readonly Utf8JsonWriter _measureWriter;
     private string _previousHash = Genesis;
 
     public AuditRecordSerializer(ServiceIdentity identity, McpServiceAuditOptions options)
     {
         _identity = identity;
         _options = options;
+        _writer = new Utf8JsonWriter(_buffer);
+        _measureWriter = new Utf8JsonWriter(_measureBuffer);
     }
 
     public AuditRecord Serialize(AuditEntry entry)
     {
         _buffer.ResetWrittenCount();
-        using (var w = new Utf8JsonWriter(_buffer))
+        _writer.Reset(_buffer);
+        var w = _writer;
         {
             w.WriteStartObject();
             w.WriteString("schema", Schema);
             w.WriteString("id", entry.Id);
-            w.WriteString("time", entry.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            Span<char> time = stackalloc char[28];
+            entry.Time.UtcDateTime.TryFormat(time, out var timeLength, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            w.WriteString("time", time[..timeLength]);
 
             w.WriteStartObject("service");
             w.WriteString("name", _identity.Name);
@@ -119,6 +129,7 @@ internal sealed class AuditRecordSerializer
 
             w.WriteString("prevHash", _previousHash);
             w.WriteEndObject();
+            w.Flush();
         }
 
         var unhashed = _buffer.WrittenSpan;
@@ -159,11 +170,13 @@ internal sealed class AuditRecordSerializer
         redaction.WriteArguments(w, entry.Arguments);
     }
 
-    private static long MeasureResult(ModelContextProtocol.Protocol.CallToolResult result)
+    /// <summary>The size of the result as the SDK serializes it, measured in a reused buffer.</summary>
+    private long MeasureResult(ModelContextProtocol.Protocol.CallToolResult result)
     {
-        using var counter = new CountingStream();
-        JsonSerializer.Serialize(counter, result, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ModelContextProtocol.Protocol.CallToolResult)));
-        return counter.Length;
+        _measureBuffer.ResetWrittenCount();
+        _measureWriter.Reset(_measureBuffer);
+        JsonSerializer.Serialize(_measureWriter, result, ResultTypeInfo);
+        return _measureWriter.BytesCommitted + _measureWriter.BytesPending;
     }
 
     private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
@@ -176,34 +189,5 @@ internal sealed class AuditRecordSerializer
         {
             w.WriteString(name, value);
         }
-    }
-
-    private sealed class CountingStream : Stream
-    {
-        private long _length;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => _length;
-
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => _length += count;
-
-        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
     }
 }

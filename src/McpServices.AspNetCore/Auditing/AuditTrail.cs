@@ -22,6 +22,13 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     private const string TicketKey = "McpServices.AuditTicket";
     private const int MaxBatch = 512;
 
+    /// <summary>
+    /// How long the writer waits for more records before writing a small batch. Each batch is one write and one flush to disk
+    /// (fsync) per sink; collecting records for a few milliseconds turns hundreds of flushes per second into a few, and delays only
+    /// the write, never the call.
+    /// </summary>
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(5);
+
     private readonly McpServiceAuditOptions _options;
     private readonly ServiceIdentity _identity;
     private readonly IAuditSink[] _sinks;
@@ -33,6 +40,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     private Task? _writer;
     private int _pending;
     private volatile bool _sinksHealthy = true;
+    private volatile bool _stopping;
     private long _lastDropLog;
 
     public AuditTrail(IOptions<McpServiceOptions> options, ServiceIdentity identity, IEnumerable<IAuditSink> sinks, AuditSinkFactory builtIns, McpServiceMetrics metrics, ILogger<AuditTrail> logger)
@@ -122,6 +130,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     /// <summary>Runs after the server has stopped: no more records can arrive, so the buffer is flushed completely.</summary>
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
+        _stopping = true;
         _channel.Writer.TryComplete();
         if (_writer is null)
         {
@@ -161,6 +170,15 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
                 while (entries.Count < MaxBatch && reader.TryRead(out var entry))
                 {
                     entries.Add(entry);
+                }
+
+                if (entries.Count < MaxBatch && !_stopping)
+                {
+                    await Task.Delay(BatchWindow, _abandon.Token).ConfigureAwait(false);
+                    while (entries.Count < MaxBatch && reader.TryRead(out var entry))
+                    {
+                        entries.Add(entry);
+                    }
                 }
 
                 foreach (var entry in entries)

@@ -10,7 +10,7 @@ namespace McpServices.AspNetCore;
 /// claims keep their JWT names, only expected algorithms are accepted, clock skew is small, and the audience must be this
 /// service's canonical resource URL (RFC 8707) or an audience configured explicitly.
 /// </summary>
-internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, ResourceUrls resourceUrls, IHttpContextAccessor httpContextAccessor, SigningKeyRefresh keyRefresh) : IPostConfigureOptions<JwtBearerOptions>
+internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, ResourceUrls resourceUrls, IHttpContextAccessor httpContextAccessor, SigningKeyRefresh keyRefresh, TokenValidationCache tokenCache) : IPostConfigureOptions<JwtBearerOptions>
 {
     internal static readonly string[] AsymmetricAlgorithms =
     [
@@ -20,6 +20,8 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
     ];
 
     internal static readonly string[] SymmetricAlgorithms = [SecurityAlgorithms.HmacSha256, SecurityAlgorithms.HmacSha384, SecurityAlgorithms.HmacSha512];
+
+    private static readonly JwtBearerEvents DefaultEvents = new();
 
     public void PostConfigure(string? name, JwtBearerOptions jwt)
     {
@@ -53,6 +55,14 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
         if (jwt.EventsType is null)
         {
             jwt.Events ??= new JwtBearerEvents();
+
+            // Validated tokens are remembered (TokenValidationCache) unless the application watches validation itself.
+            if (jwt.Events.OnMessageReceived == DefaultEvents.OnMessageReceived && jwt.Events.OnTokenValidated == DefaultEvents.OnTokenValidated)
+            {
+                jwt.Events.OnMessageReceived = tokenCache.TryAuthenticateAsync;
+                jwt.Events.OnTokenValidated = tokenCache.AddAsync;
+            }
+
             var inner = jwt.Events.OnChallenge;
             var failed = jwt.Events.OnAuthenticationFailed;
             jwt.Events.OnAuthenticationFailed = async context =>

@@ -39,6 +39,14 @@ public sealed class McpServiceAuthenticationOptions
     /// <value>The default value is empty: RS256/384/512, PS256/384/512 and ES256/384/512, plus HS256/384/512 only when symmetric signing keys are configured (as <c>dotnet user-jwts</c> does).</value>
     public string[] ValidAlgorithms { get; set; } = [];
 
+    /// <summary>
+    /// Gets or sets how long a bearer token that passed validation is remembered, so that further calls with it skip signature
+    /// verification and claims parsing. An entry never outlives the token, is dropped when the issuer's keys are refreshed, and is
+    /// not used when the application handles <c>JwtBearerEvents.OnTokenValidated</c> or <c>OnMessageReceived</c> itself.
+    /// </summary>
+    /// <value>The default value is 5 minutes; <see cref="TimeSpan.Zero"/> turns the cache off.</value>
+    public TimeSpan TokenValidationCacheDuration { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Gets or sets the claim type that carries roles in JWT bearer tokens.</summary>
     /// <value>The default value is <c>roles</c>.</value>
     public string RoleClaimType { get; set; } = "roles";

@@ -15,12 +15,14 @@ namespace McpServices.AspNetCore;
 internal sealed class SigningKeyRefresh
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly TokenValidationCache _tokenCache;
     private readonly TimeProvider _time;
     private OpenIdConnectConfiguration? _fetched;
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
 
-    public SigningKeyRefresh(TimeProvider? time = null)
+    public SigningKeyRefresh(TokenValidationCache tokenCache, TimeProvider? time = null)
     {
+        _tokenCache = tokenCache;
         _time = time ?? TimeProvider.System;
     }
 
@@ -77,6 +79,9 @@ internal sealed class SigningKeyRefresh
             try
             {
                 _fetched = await OpenIdConnectConfigurationRetriever.GetAsync(options.MetadataAddress, retriever, cancellationToken).ConfigureAwait(false);
+
+                // The issuer's keys changed: tokens remembered as valid may be signed with a key it has since retired.
+                _tokenCache.Clear();
             }
             catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidOperationException or ArgumentException)
             {

@@ -72,6 +72,11 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             failures.Add($"{Section}:DrainTimeout must be between 00:00:00 and 00:10:00 (the default is 00:00:25); it is {options.DrainTimeout}.");
         }
 
+        if (options.Authentication.TokenValidationCacheDuration < TimeSpan.Zero || options.Authentication.TokenValidationCacheDuration > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Section}:Authentication:TokenValidationCacheDuration must be between 00:00:00 (off) and 01:00:00 (the default is 00:05:00); it is {options.Authentication.TokenValidationCacheDuration}.");
+        }
+
         var audit = options.Audit;
         if (audit.BufferCapacity < 1)
         {

@@ -67,7 +67,10 @@ public static class McpServiceServiceCollectionExtensions
         services.AddDataProtection();
         services.TryAddSingleton<IMcpRequestStateProtector, McpRequestStateProtector>();
         AddAuthenticationAndAuthorization(services);
-        AddAuditAndTelemetry(services, configuration);
+        // Settings that shape the container (which OpenTelemetry readers exist) are read here: from configuration, else from code.
+        var inCode = new McpServiceOptions();
+        configure?.Invoke(inCode);
+        AddAuditAndTelemetry(services, configuration, inCode.Telemetry.Prometheus);
 
         // The SDK: Streamable HTTP, session mode from McpService:SessionMode. McpServices' own setup must run after the SDK's
         // so that the tool-call pipeline is the outermost filter.
@@ -105,6 +108,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<ApiKeyStore>();
         services.TryAddSingleton<ResourceUrls>();
         services.TryAddSingleton<SigningKeyRefresh>();
+        services.TryAddSingleton<TokenValidationCache>();
         services.TryAddSingleton<ToolAuthorizer>();
         services.TryAddSingleton<ToolRateLimiter>();
         services.TryAddSingleton<ProtectedResourceMetadata>();
@@ -128,17 +132,18 @@ public static class McpServiceServiceCollectionExtensions
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<JwtBearerOptions>, JwtBearerSetup>());
 
-        // An application without its own default scheme authenticates with McpServices everywhere (HttpContext.User is set).
-        services.PostConfigure<AuthenticationOptions>(o =>
+        // An application without its own default scheme authenticates with McpServices everywhere (HttpContext.User is set) —
+        // unless McpServices authentication is off, when no request should pay for an authentication that decides nothing.
+        services.AddOptions<AuthenticationOptions>().PostConfigure<IOptions<McpServiceOptions>>((o, mcp) =>
         {
-            if (o.DefaultScheme is null && o.DefaultAuthenticateScheme is null && o.DefaultChallengeScheme is null)
+            if (mcp.Value.Authentication.Enabled && o.DefaultScheme is null && o.DefaultAuthenticateScheme is null && o.DefaultChallengeScheme is null)
             {
                 o.DefaultScheme = McpServiceAuthenticationDefaults.Scheme;
             }
         });
     }
 
-    private static void AddAuditAndTelemetry(IServiceCollection services, IConfiguration? configuration)
+    private static void AddAuditAndTelemetry(IServiceCollection services, IConfiguration? configuration, bool prometheusInCode)
     {
         services.AddMetrics();
         services.TryAddSingleton<McpServiceMetrics>();
@@ -152,6 +157,6 @@ public static class McpServiceServiceCollectionExtensions
         services.AddSingleton<IToolCallObserver>(sp => sp.GetRequiredService<ToolCallTracing>());
         services.AddSingleton<IToolCallObserver>(sp => sp.GetRequiredService<AuditTrail>());
 
-        McpServiceTelemetry.Add(services, configuration);
+        McpServiceTelemetry.Add(services, configuration, prometheusInCode);
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,7 @@ internal sealed partial class McpRequestGate
 {
     internal const string EnvelopeItemKey = "McpServices.JsonRpcEnvelope";
 
+    private int _defaultSchemeIsOurs;
     private readonly OriginPolicy _originPolicy;
     private readonly long _maxBodySize;
     private readonly ShutdownCoordinator _shutdown;
@@ -123,8 +125,10 @@ internal sealed partial class McpRequestGate
                 return;
             }
 
+            // The SDK reads the buffered body again: as a stream, or (ReadFromJsonAsync) as a pipe over the same bytes, without copies.
             request.Body = new MemoryStream(buffer, 0, length, writable: false);
             var body = new ReadOnlyMemory<byte>(buffer, 0, length);
+            context.Features.Set<IRequestBodyPipeFeature>(new BufferedBodyPipe(body));
             var envelope = JsonRpcEnvelope.TryRead(body.Span);
             if (envelope is not null)
             {
@@ -220,7 +224,9 @@ internal sealed partial class McpRequestGate
 
         var headers = context.Request.Headers;
         var presented = headers.Authorization.Count > 0 || headers[_apiKeyHeader].Count > 0;
-        var result = await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false);
+        var result = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true } previous && await IsDefaultAuthenticateSchemeAsync(context).ConfigureAwait(false)
+            ? previous // the authentication middleware already ran this scheme for this request
+            : await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false);
         if (result.Succeeded)
         {
             context.User = result.Principal;
@@ -247,6 +253,22 @@ internal sealed partial class McpRequestGate
         Refuse(context, envelope, body, ToolCallOutcome.Denied, "authentication_required", "The tool requires an authenticated caller.");
         await AuthenticationChallenges.WriteUnauthorizedAsync(context, _resourceUrls.GetMetadataUrl(context.Request), invalidToken: false, envelope?.Id).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>Whether the application's default authenticate scheme is McpServices' own (so the middleware's result is ours).</summary>
+    private async ValueTask<bool> IsDefaultAuthenticateSchemeAsync(HttpContext context)
+    {
+        var known = Volatile.Read(ref _defaultSchemeIsOurs);
+        if (known != 0)
+        {
+            return known > 0;
+        }
+
+        var schemes = context.RequestServices.GetRequiredService<IAuthenticationSchemeProvider>();
+        var scheme = await schemes.GetDefaultAuthenticateSchemeAsync().ConfigureAwait(false);
+        var ours = scheme?.Name == McpServiceAuthenticationDefaults.Scheme;
+        Volatile.Write(ref _defaultSchemeIsOurs, ours ? 1 : -1);
+        return ours;
     }
 
     /// <summary>Answers 403 <c>insufficient_scope</c> when the caller's token lacks a scope the tool requires.</summary>
@@ -369,4 +391,10 @@ internal sealed partial class McpRequestGate
 
     [LoggerMessage(3, LogLevel.Error, "Unhandled exception while serving an MCP request; the client received a JSON-RPC internal error without details.")]
     private static partial void LogUnhandled(ILogger logger, Exception exception);
+}
+
+/// <summary>The request body, already read into memory, as a pipe.</summary>
+internal sealed class BufferedBodyPipe(ReadOnlyMemory<byte> body) : IRequestBodyPipeFeature
+{
+    public System.IO.Pipelines.PipeReader Reader { get; } = System.IO.Pipelines.PipeReader.Create(new ReadOnlySequence<byte>(body));
 }

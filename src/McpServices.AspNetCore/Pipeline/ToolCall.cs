@@ -22,8 +22,8 @@ internal sealed class ToolCall
         JsonRpcId = jsonRpcId;
         RawArguments = arguments;
         Request = request;
-        Id = Guid.CreateVersion7().ToString("N");
         StartedAt = DateTimeOffset.UtcNow;
+        Id = CallIds.Next(StartedAt);
         _startTimestamp = Stopwatch.GetTimestamp();
     }
 

@@ -17,7 +17,13 @@ internal static class McpServiceTelemetry
 {
     public const string McpSdkSource = "Experimental.ModelContextProtocol";
 
-    public static void Add(IServiceCollection services, IConfiguration? configuration)
+    /// <summary>Registered when the Prometheus exporter is: the scrape endpoint can be mapped.</summary>
+    internal sealed class PrometheusExporterMarker;
+
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The application's configuration, when known at registration.</param>
+    /// <param name="prometheusInCode">Whether <c>AddMcpService(o => …)</c> turns the Prometheus endpoint on.</param>
+    public static void Add(IServiceCollection services, IConfiguration? configuration, bool prometheusInCode)
     {
         string? Setting(string key) => configuration?[key] ?? Environment.GetEnvironmentVariable(key);
         if (string.Equals(Setting("McpService:Telemetry:Enabled") ?? Setting("McpService__Telemetry__Enabled"), "false", StringComparison.OrdinalIgnoreCase))
@@ -27,6 +33,15 @@ internal static class McpServiceTelemetry
 
         bool Has(string key) => !string.IsNullOrWhiteSpace(Setting(key));
         var otlp = Has("OTEL_EXPORTER_OTLP_ENDPOINT");
+
+        // Every metric reader aggregates every measurement, so the Prometheus reader is added only when its endpoint is served.
+        var prometheus = bool.TryParse(Setting("McpService:Telemetry:Prometheus") ?? Setting("McpService__Telemetry__Prometheus"), out var configured)
+            ? configured
+            : prometheusInCode;
+        if (prometheus)
+        {
+            services.AddSingleton<PrometheusExporterMarker>();
+        }
 
         var builder = services.AddOpenTelemetry();
         builder.ConfigureResource(resource => resource.AddDetector(sp => new ServiceResourceDetector(sp.GetRequiredService<ServiceIdentity>())));
@@ -46,8 +61,12 @@ internal static class McpServiceTelemetry
             metrics
                 .AddMeter(McpServiceMetrics.MeterName, McpSdkSource, "System.Runtime")
                 .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddPrometheusExporter();
+                .AddHttpClientInstrumentation();
+            if (prometheus)
+            {
+                metrics.AddPrometheusExporter();
+            }
+
             if (otlp || Has("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
             {
                 metrics.AddOtlpExporter();

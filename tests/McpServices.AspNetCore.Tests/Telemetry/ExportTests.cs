@@ -32,6 +32,32 @@ public sealed class ExportTests
     }
 
     [Fact]
+    public async Task Prometheus_TurnedOnInCode_ServesTheScrapeEndpoint_AndIsAbsentByDefault()
+    {
+        await using (var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.Telemetry.Prometheus = true))
+        {
+            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+            using var http = server.CreateHttpClient();
+            string text = string.Empty;
+            for (var i = 0; i < 20 && !text.Contains("mcpservices_tool_calls", StringComparison.Ordinal); i++)
+            {
+                text = await http.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
+            Assert.Contains("mcpservices_tool_calls", text, StringComparison.Ordinal);
+        }
+
+        // Off by default: no endpoint, and no Prometheus reader aggregating every measurement.
+        await using var plain = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var client2 = plain.CreateHttpClient();
+        using var response = await client2.GetAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Null(plain.Services.GetService<McpServiceTelemetry.PrometheusExporterMarker>());
+    }
+
+    [Fact]
     public async Task OtlpAuditSink_SendsRecordsAsLogRecords_AndFailsClosedWhenTheCollectorIsDown()
     {
         await using var receiver = await OtlpTestReceiver.StartAsync(TestContext.Current.CancellationToken);

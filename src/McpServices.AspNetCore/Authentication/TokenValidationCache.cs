@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Remembers bearer tokens that passed validation, so that an agent's stream of calls with one token pays for signature
+/// verification and claims parsing once, not on every call.
+/// </summary>
+/// <remarks>
+/// Safety rules: only successful validations are cached; an entry is keyed by the whole token (no hash collisions) and expires at
+/// the token's expiry or after <see cref="McpServiceAuthenticationOptions.TokenValidationCacheDuration"/>, whichever is first; it
+/// is used only while the issuer configuration it was validated against is current (a refreshed JWKS — a rotated or revoked
+/// key — invalidates it) and for the same resource (audience); each hit gets its own copy of the identity. The cache is not used
+/// when the application handles <c>JwtBearerEvents.OnTokenValidated</c> or <c>OnMessageReceived</c> itself, because those events
+/// must see every request.
+/// </remarks>
+internal sealed class TokenValidationCache(McpServiceSettings settings, ResourceUrls resourceUrls, TimeProvider? time = null)
+{
+    /// <summary>More distinct live tokens than this are validated without caching the surplus.</summary>
+    internal const int MaxEntries = 10_000;
+
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private int _count;
+
+    internal int Count => Volatile.Read(ref _count);
+
+    internal bool Contains(string token) => _entries.ContainsKey(token);
+
+
+    private TimeSpan Duration => settings.Current.Authentication.TokenValidationCacheDuration;
+
+    /// <summary>Answers <paramref name="context"/> from the cache when its token was validated before.</summary>
+    public async Task TryAuthenticateAsync(MessageReceivedContext context)
+    {
+        if (Duration <= TimeSpan.Zero || !TryFind(context, out var token, out var entry))
+        {
+            return;
+        }
+
+        var configuration = context.Options.ConfigurationManager is { } manager
+            ? await manager.GetConfigurationAsync(context.HttpContext.RequestAborted).ConfigureAwait(false)
+            : null;
+        if (_time.GetUtcNow() >= entry.CachedUntil || !ReferenceEquals(configuration, entry.Configuration) || !entry.SameResource(context.Request, resourceUrls.ConfiguredResource))
+        {
+            Remove(token, entry);
+            return;
+        }
+
+        context.Principal = new ClaimsPrincipal(entry.Identity.Clone());
+        context.Properties.IssuedUtc = entry.IssuedUtc;
+        context.Properties.ExpiresUtc = entry.ExpiresUtc;
+        context.Success();
+    }
+
+    /// <summary>Remembers a token the handler has just validated.</summary>
+    public async Task AddAsync(TokenValidatedContext context)
+    {
+        if (Duration <= TimeSpan.Zero || context.SecurityToken is not JsonWebToken token || context.Principal?.Identity is not ClaimsIdentity identity)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var expires = new DateTimeOffset(DateTime.SpecifyKind(token.ValidTo, DateTimeKind.Utc));
+        var until = expires < now + Duration ? expires : now + Duration;
+        if (until <= now)
+        {
+            return;
+        }
+
+        if (Volatile.Read(ref _count) >= MaxEntries)
+        {
+            Sweep(now);
+            if (Volatile.Read(ref _count) >= MaxEntries)
+            {
+                return;
+            }
+        }
+
+        var configuration = context.Options.ConfigurationManager is { } manager
+            ? await manager.GetConfigurationAsync(context.HttpContext.RequestAborted).ConfigureAwait(false)
+            : null;
+        var request = context.Request;
+        var entry = new Entry(identity.Clone(), until, expires, token.IssuedAt == DateTime.MinValue ? null : new DateTimeOffset(DateTime.SpecifyKind(token.IssuedAt, DateTimeKind.Utc)), configuration)
+        {
+            Scheme = request.Scheme,
+            Host = request.Host.Value,
+            PathBase = request.PathBase.Value,
+        };
+        if (_entries.TryAdd(token.EncodedToken, entry))
+        {
+            Interlocked.Increment(ref _count);
+        }
+    }
+
+    public void Clear()
+    {
+        foreach (var (token, entry) in _entries)
+        {
+            Remove(token, entry);
+        }
+    }
+
+    private void Sweep(DateTimeOffset now)
+    {
+        foreach (var (token, entry) in _entries)
+        {
+            if (now >= entry.CachedUntil)
+            {
+                Remove(token, entry);
+            }
+        }
+    }
+
+    private void Remove(string token, Entry entry)
+    {
+        if (_entries.TryRemove(new KeyValuePair<string, Entry>(token, entry)))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    /// <summary>Finds the request's bearer token without allocating it.</summary>
+    private bool TryFind(MessageReceivedContext context, out string token, out Entry entry)
+    {
+        var lookup = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (context.Token is { Length: > 0 } explicitToken)
+        {
+            return lookup.TryGetValue(explicitToken, out token!, out entry!);
+        }
+
+        var header = context.Request.Headers.Authorization;
+        if (header.Count == 1 && header[0] is { } value && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return lookup.TryGetValue(value.AsSpan(7).Trim(), out token!, out entry!);
+        }
+
+        token = null!;
+        entry = null!;
+        return false;
+    }
+
+    private sealed record Entry(ClaimsIdentity Identity, DateTimeOffset CachedUntil, DateTimeOffset ExpiresUtc, DateTimeOffset? IssuedUtc, object? Configuration)
+    {
+        public string? Scheme { get; init; }
+
+        public string? Host { get; init; }
+
+        public string? PathBase { get; init; }
+
+        /// <summary>The audience was checked against the request's resource URL: use the entry only for the same one.</summary>
+        public bool SameResource(Microsoft.AspNetCore.Http.HttpRequest request, string? configuredResource) =>
+            configuredResource is not null
+            || (string.Equals(request.Scheme, Scheme, StringComparison.Ordinal)
+                && string.Equals(request.Host.Value, Host, StringComparison.Ordinal)
+                && string.Equals(request.PathBase.Value, PathBase, StringComparison.Ordinal));
+    }
+}
