@@ -81,6 +81,19 @@ internal sealed class ServiceDescriber(
 
         w.WriteEndObject();
 
+        var audit = o.Audit;
+        w.WriteStartObject("audit");
+        w.WriteBoolean("enabled", audit.Enabled);
+        WriteStrings(w, "sinks", audit.Sinks is { Length: > 0 } sinks ? sinks.Select(s => s.Trim().ToLowerInvariant()).Distinct() : ["stdout"]);
+        w.WriteString("failurePolicy", audit.FailurePolicy == AuditFailurePolicy.FailClosed ? "fail-closed" : "fail-open");
+        w.WriteString("arguments", audit.Arguments == AuditArgumentsMode.Digest ? "digest" : "redacted");
+        w.WriteEndObject();
+
+        w.WriteStartObject("telemetry");
+        w.WriteBoolean("enabled", o.Telemetry.Enabled);
+        WriteNullableString(w, "prometheus", o.Telemetry.Enabled && o.Telemetry.Prometheus ? o.Telemetry.PrometheusPath : null);
+        w.WriteEndObject();
+
         w.WriteStartArray("tools");
         foreach (var tool in catalog.Tools)
         {

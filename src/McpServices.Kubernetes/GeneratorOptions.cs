@@ -1,0 +1,120 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace McpServices.Kubernetes;
+
+/// <summary>How to deploy the service. From a settings file (<c>--settings</c>, JSON with these names) and command-line options, which win.</summary>
+internal sealed class GeneratorOptions
+{
+    /// <summary>The folder that receives <c>base/</c> and <c>overlays/</c>.</summary>
+    public string Output { get; set; } = "deploy";
+
+    /// <summary>The image repository, for example <c>registry.example.com/team/inventory</c>; default: the service name.</summary>
+    public string? Image { get; set; }
+
+    /// <summary>The image tag; default: the service version.</summary>
+    public string? Tag { get; set; }
+
+    /// <summary>The image digest (<c>sha256:…</c>); when set, the manifests name the image by digest.</summary>
+    public string? Digest { get; set; }
+
+    /// <summary>The value of <c>app.kubernetes.io/part-of</c>; default: the service name.</summary>
+    public string? PartOf { get; set; }
+
+    public OverlayOptions Dev { get; set; } = new() { Replicas = 1, MaxReplicas = 2 };
+
+    public OverlayOptions Prod { get; set; } = new() { Replicas = 3, MaxReplicas = 10 };
+
+    public ResourceOptions Resources { get; set; } = new();
+
+    /// <summary>Namespaces whose pods may call the service (NetworkPolicy ingress), selected by these labels.</summary>
+    public Dictionary<string, string> AgentNamespaceLabels { get; set; } = new(StringComparer.Ordinal) { ["mcpservices.io/agent-access"] = "true" };
+
+    /// <summary>Gateway namespaces (by name) that may call the service, for example the one an HTTPRoute's gateway runs in.</summary>
+    public List<string> GatewayNamespaces { get; set; } = [];
+
+    /// <summary>Destinations the service may call besides DNS: identity provider, collector, downstream APIs.</summary>
+    public List<EgressRule> Egress { get; set; } = [];
+
+    /// <summary>The OpenID Connect authority (<c>Authentication:Schemes:Bearer:Authority</c>).</summary>
+    public string? Authority { get; set; }
+
+    /// <summary>The public URL of the MCP endpoint (the token audience), when clients reach it through a gateway.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>The OTLP endpoint (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>).</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    public HttpRouteOptions? HttpRoute { get; set; }
+
+    /// <summary>Adds a Prometheus Operator ServiceMonitor (and turns the service's <c>/metrics</c> endpoint on).</summary>
+    public bool ServiceMonitor { get; set; }
+
+    public KagentOptions? Kagent { get; set; }
+
+    public static GeneratorOptions Load(string? settingsFile)
+    {
+        if (settingsFile is null)
+        {
+            return new GeneratorOptions();
+        }
+
+        var json = File.ReadAllText(settingsFile);
+        return JsonSerializer.Deserialize(json, SettingsJson.Default.GeneratorOptions)
+            ?? throw new FormatException($"{settingsFile} holds no settings.");
+    }
+}
+
+internal sealed class OverlayOptions
+{
+    /// <summary>The namespace; default: the service name, with <c>-dev</c> for the dev overlay.</summary>
+    public string? Namespace { get; set; }
+
+    public int Replicas { get; set; }
+
+    public int MaxReplicas { get; set; }
+}
+
+internal sealed class ResourceOptions
+{
+    public string CpuRequest { get; set; } = "100m";
+
+    public string MemoryRequest { get; set; } = "128Mi";
+
+    public string CpuLimit { get; set; } = "1";
+
+    public string MemoryLimit { get; set; } = "384Mi";
+}
+
+internal sealed class EgressRule
+{
+    /// <summary>An IP block, for example <c>10.20.0.0/16</c> or <c>0.0.0.0/0</c>.</summary>
+    public string? Cidr { get; set; }
+
+    /// <summary>A namespace (by name) whose pods may be called.</summary>
+    public string? Namespace { get; set; }
+
+    /// <summary>Pods (by labels) in that namespace, or in the service's namespace when no namespace is given.</summary>
+    public Dictionary<string, string>? PodLabels { get; set; }
+
+    public List<int> Ports { get; set; } = [];
+}
+
+internal sealed class HttpRouteOptions
+{
+    public required string GatewayName { get; set; }
+
+    public required string GatewayNamespace { get; set; }
+
+    public string? Hostname { get; set; }
+}
+
+internal sealed class KagentOptions
+{
+    /// <summary>The Secret (key <c>authorization</c>, value <c>Bearer …</c>) kagent sends as the Authorization header.</summary>
+    public string? TokenSecret { get; set; }
+}
+
+[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSerializable(typeof(GeneratorOptions))]
+internal sealed partial class SettingsJson : JsonSerializerContext;
