@@ -1,0 +1,181 @@
+using System.Security.Cryptography;
+using System.Text;
+using k8s.Models;
+using McpServices.Testing;
+using McpServices.Tests.Common;
+using ModelContextProtocol.Protocol;
+
+namespace McpServices.Kubernetes.Tests;
+
+/// <summary>samples/Inventory as a container: pushed to a registry, run by podman, and run from its rendered pod template.</summary>
+public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<ContainerFixture>
+{
+    private const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
+    private const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
+
+    [Fact]
+    public async Task Registry_HoldsTheImage_TaggedWithTheVersion_NonRoot_OnPort8080_WithOciLabels()
+    {
+        using var tags = await fixture.RegistryGetAsync("inventory/tags/list");
+        Assert.Equal(["1.0.0", ContainerFixture.ExtraTag], tags.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()).Order(StringComparer.Ordinal));
+
+        using var manifest = await fixture.RegistryGetAsync("inventory/manifests/1.0.0", $"{OciManifest}, {DockerManifest}");
+        var configDigest = manifest.RootElement.GetProperty("config").GetProperty("digest").GetString();
+        using var image = await fixture.RegistryGetAsync($"inventory/blobs/{configDigest}");
+        var config = image.RootElement.GetProperty("config");
+
+        Assert.Equal("1654", config.GetProperty("User").GetString());
+        Assert.True(config.GetProperty("ExposedPorts").TryGetProperty("8080/tcp", out _));
+        var labels = config.GetProperty("Labels");
+        Assert.Equal("1.0.0", labels.GetProperty("org.opencontainers.image.version").GetString());
+        Assert.Equal("inventory", labels.GetProperty("org.opencontainers.image.title").GetString());
+        Assert.Equal("Inventory tools for agents: product search, stock lookup and stock adjustment.", labels.GetProperty("org.opencontainers.image.description").GetString());
+        Assert.Equal("https://github.com/mcpservices/mcpservices", labels.GetProperty("org.opencontainers.image.source").GetString());
+        Assert.Matches("^[0-9a-f]{40}$", labels.GetProperty("org.opencontainers.image.revision").GetString());
+        Assert.Equal($"{fixture.Registry}/{ContainerFixture.BaseRepository}:10.0", labels.GetProperty("org.opencontainers.image.base.name").GetString());
+    }
+
+    [Fact]
+    public async Task Publish_RegeneratesTheManifests_NamingThePushedImageByDigest()
+    {
+        var digest = await DigestOfAsync("1.0.0");
+        var kustomization = await File.ReadAllTextAsync(Path.Combine(fixture.PublishedManifests, "base", "kustomization.yaml"), TestContext.Current.CancellationToken);
+
+        Assert.Contains($"newName: {fixture.Registry}/inventory\n", kustomization, StringComparison.Ordinal);
+        Assert.Contains($"digest: {digest}\n", kustomization, StringComparison.Ordinal);
+        Assert.DoesNotContain("newTag", kustomization, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Podman_RunsTheImage_AnMcpClientCallsAToolWithAKey_AndTheAuditRecordIsOnTheContainersStdout()
+    {
+        var (key, hash) = NewApiKey();
+        var port = ServiceProcess.FreePort();
+        var name = $"inventory-{Guid.NewGuid():N}"[..20];
+        var run = await fixture.PodmanAsync(
+            "run", "--detach", "--name", name, "--publish", $"127.0.0.1:{port}:8080",
+            "--env", $"McpService__Authentication__ApiKeys__ops__Hash={hash}",
+            "--env", "McpService__Authentication__ApiKeys__ops__Owner=operations",
+            "--env", "McpService__Authentication__ApiKeys__ops__Scopes__0=inventory:read",
+            $"{fixture.Registry}/inventory:1.0.0");
+        Assert.True(run.ExitCode == 0, run.Describe());
+        try
+        {
+            await WaitUntilReadyAsync(port);
+            await CallGetStockAsync(port, key);
+
+            var logs = await fixture.PodmanAsync("logs", name);
+            Assert.Contains(logs.StandardOutput.Split('\n'), line => line.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal) && line.Contains("\"tool\":\"get_stock\"", StringComparison.Ordinal) && line.Contains("\"apiKeyId\":\"ops\"", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await fixture.PodmanAsync("rm", "--force", name);
+        }
+    }
+
+    /// <summary>
+    /// The dev overlay's pod template, as rendered, run by <c>podman kube play</c>: it applies the restricted security context
+    /// (uid 1654, read-only root filesystem, no capabilities, no new privileges), the ConfigMap and the volumes. Rewritten only
+    /// where podman 4.3 differs from Kubernetes: one replica with a host port on 127.0.0.1; the optional credentials Secret
+    /// dropped; the namespace given as a value (podman has no metadata.namespace); the API-key Secret volume as a host
+    /// directory holding the same file (podman 4.3 crashes on secret volumes). Podman ignores probes, so readiness is checked
+    /// from the host.
+    /// </summary>
+    [Fact]
+    public async Task PodmanKubePlay_RunsTheRenderedPodTemplate_UnderTheRestrictedSecurityContext_AndServesMcp()
+    {
+        var rendered = await ManifestTests.RenderAsync(Path.Combine(fixture.PublishedManifests, "overlays", "dev"));
+        var objects = ManifestPolicy.LoadStrict(rendered);
+        var config = objects.OfType<V1ConfigMap>().Single();
+        var deployment = objects.OfType<V1Deployment>().Single();
+        var pod = deployment.Spec.Template.Spec;
+        var container = pod.Containers.Single();
+        Assert.Contains("@sha256:", container.Image, StringComparison.Ordinal);
+
+        var (key, hash) = NewApiKey();
+        var keys = Directory.CreateDirectory(Path.Combine(fixture.Work, $"keys-{Guid.NewGuid():N}"));
+        await File.WriteAllTextAsync(Path.Combine(keys.FullName, "api-keys.json"), "{\"ops\":{\"Owner\":\"operations\",\"Hash\":\"" + hash + "\",\"Scopes\":[\"inventory:read\"]}}", TestContext.Current.CancellationToken);
+
+        var port = ServiceProcess.FreePort();
+        deployment.Spec.Replicas = 1;
+        container.Ports[0].HostPort = port;
+        container.Ports[0].HostIP = "127.0.0.1";
+        container.EnvFrom = [.. container.EnvFrom.Where(e => e.SecretRef is null)];
+        container.Env.Single(e => e.Name == "POD_NAMESPACE").ValueFrom = null;
+        container.Env.Single(e => e.Name == "POD_NAMESPACE").Value = deployment.Metadata.NamespaceProperty;
+        pod.Volumes.Single(v => v.Name == "api-keys").Secret = null;
+        pod.Volumes.Single(v => v.Name == "api-keys").HostPath = new V1HostPathVolumeSource { Path = keys.FullName, Type = "Directory" };
+        var play = Path.Combine(fixture.Work, $"play-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(play, ManifestPolicy.Serialize([config, deployment]), TestContext.Current.CancellationToken);
+
+        var started = await fixture.PodmanAsync("kube", "play", "--tls-verify=false", play);
+        Assert.True(started.ExitCode == 0, started.Describe());
+        try
+        {
+            await WaitUntilReadyAsync(port);
+            await CallGetStockAsync(port, key);
+
+            var containerName = $"{deployment.Metadata.Name}-pod-0-{container.Name}";
+            var inspect = await fixture.PodmanAsync("inspect", containerName, "--format", "{{.Config.User}}|{{.HostConfig.ReadonlyRootfs}}|{{.EffectiveCaps}}|{{.HostConfig.SecurityOpt}}");
+            Assert.True(inspect.ExitCode == 0, inspect.Describe());
+            Assert.Equal("1654:1654|true|[]|[no-new-privileges]", inspect.StandardOutput.Trim());
+
+            var logs = await fixture.PodmanAsync("logs", containerName);
+            Assert.Contains("\"schema\":\"mcpservices.io/audit/v1\"", logs.StandardOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await fixture.PodmanAsync("kube", "down", play);
+        }
+    }
+
+    private async Task<string> DigestOfAsync(string tag)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Head, new Uri($"http://{fixture.Registry}/v2/inventory/manifests/{tag}"));
+        request.Headers.Accept.ParseAdd($"{OciManifest}, {DockerManifest}");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode);
+        return response.Headers.GetValues("Docker-Content-Digest").Single();
+    }
+
+    private static (string Key, string Hash) NewApiKey()
+    {
+        var key = $"mcpk_ops_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))}";
+        return (key, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))));
+    }
+
+    private static async Task WaitUntilReadyAsync(int port)
+    {
+        using var http = new HttpClient();
+        for (var i = 0; i < 200; i++)
+        {
+            try
+            {
+                using var ready = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"), TestContext.Current.CancellationToken);
+                if (ready.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(150, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail($"The container on port {port} did not become ready within 30 seconds.");
+    }
+
+    /// <summary>The SDK's client, authenticated with the API key, lists the tools and calls one.</summary>
+    private static async Task CallGetStockAsync(int port, string key)
+    {
+        await using var client = await McpTestClient.ConnectAsync(new Uri($"http://127.0.0.1:{port}/mcp"), new McpTestClientOptions { AccessToken = key }, TestContext.Current.CancellationToken);
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(["get_stock", "search_products"], tools.Select(t => t.Name).Order(StringComparer.Ordinal));
+        var result = await client.CallToolAsync("get_stock", new Dictionary<string, object?> { ["sku"] = "HAM-0001" }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.NotEqual(true, result.IsError);
+        Assert.Contains("Claw hammer", Assert.IsType<TextContentBlock>(result.Content[0]).Text, StringComparison.Ordinal);
+    }
+}
