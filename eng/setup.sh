@@ -11,6 +11,8 @@ log() { printf '\n== %s\n' "$*"; }
 apt_packages=()
 need_apt() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
 need_apt prometheus
+# Containers without a Docker daemon: a loopback OCI registry, podman (with runc and catatonit for pods), jq for the base image.
+for package in docker-registry podman runc catatonit jq curl; do need_apt "$package"; done
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   log "apt: installing ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -27,6 +29,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$want" > "$stamp"
 fi
+
+# kubectl renders the kustomize overlays (offline); it is not a Debian package, so it must be on the machine.
+command -v kubectl >/dev/null || { echo "kubectl (1.27 or later) is required to render the Kubernetes manifests: https://kubernetes.io/docs/tasks/tools/" >&2; exit 1; }
 
 log "dotnet restore"
 dotnet restore "$root/McpServices.sln" --verbosity quiet
