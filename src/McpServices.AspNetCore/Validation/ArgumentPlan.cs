@@ -14,8 +14,6 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal sealed class ArgumentPlan
 {
-    private static readonly NullabilityInfoContext NullabilityContext = new();
-
     private readonly ToolArgument[] _arguments;
     private readonly JsonSerializerOptions _serializerOptions;
     private readonly ObjectValidator _objectValidator;
@@ -58,6 +56,9 @@ internal sealed class ArgumentPlan
         var arguments = new List<ToolArgument>();
         if (method is not null)
         {
+            // NullabilityInfoContext caches per instance and is not thread-safe: hosts built concurrently (tests, several
+            // services in one process) must not share one.
+            var nullability = new NullabilityInfoContext();
             foreach (var parameter in method.GetParameters())
             {
                 if (parameter.Name is null || !schemaProperties.Contains(parameter.Name))
@@ -67,7 +68,7 @@ internal sealed class ArgumentPlan
 
                 var type = parameter.ParameterType;
                 var nullable = !type.IsValueType
-                    ? NullabilityContext.Create(parameter).WriteState != NullabilityState.NotNull
+                    ? nullability.Create(parameter).WriteState != NullabilityState.NotNull
                     : Nullable.GetUnderlyingType(type) is not null;
                 var validatorType = typeof(IValidator<>).MakeGenericType(type);
                 arguments.Add(new ToolArgument(

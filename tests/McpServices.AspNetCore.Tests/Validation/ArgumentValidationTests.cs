@@ -146,6 +146,44 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.Equal("3", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
     }
 
+    [Fact]
+    public void ArgumentPlans_BuiltOnManyThreadsAtOnce_DoNotShareReflectionState()
+    {
+        // Regression: argument plans once shared one static NullabilityInfoContext, which is not thread-safe; hosts built at the
+        // same time (parallel test classes, several services in one process) failed with "An item with the same key has already
+        // been added". Every thread builds the plans of every test tool method at the same moment.
+        var methods = typeof(OrderTools).Assembly.GetTypes()
+            .Where(t => t.Namespace == typeof(OrderTools).Namespace)
+            .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly))
+            .ToArray();
+        var serializerOptions = ModelContextProtocol.McpJsonUtilities.DefaultOptions;
+        var objectValidator = new ObjectValidator(serializerOptions);
+        const int threads = 8;
+        using var start = new Barrier(threads);
+        var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() =>
+        {
+            start.SignalAndWait();
+            try
+            {
+                foreach (var method in methods)
+                {
+                    var schema = JsonSerializer.SerializeToElement(new { type = "object", properties = method.GetParameters().ToDictionary(p => p.Name!, _ => new { }) });
+                    ArgumentPlan.Create(method, schema, serializerOptions, objectValidator, isService: null);
+                }
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+
+        Assert.Empty(failures);
+        Assert.NotEmpty(methods);
+    }
+
     private async Task<CallToolResult> CallAsync(string tool, object arguments)
     {
         var json = JsonSerializer.SerializeToElement(arguments);
