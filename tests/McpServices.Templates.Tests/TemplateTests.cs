@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using McpServices.Testing;
+using McpServices.Tests.Common;
+using ModelContextProtocol.Protocol;
+
+namespace McpServices.Templates.Tests;
+
+/// <summary>
+/// `dotnet new mcp-service` and `dotnet new mcp-tool` from the template pack built from this commit, driven through
+/// `dotnet new` itself: every option combination is created, built with warnings as errors, tested, run and called.
+/// </summary>
+public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixture<TemplateFixture>
+{
+    [Theory]
+    [InlineData("jwt", false)]
+    [InlineData("apikey", false)]
+    [InlineData("none", false)]
+    [InlineData("jwt", true)]
+    [InlineData("apikey", true)]
+    [InlineData("none", true)]
+    public async Task McpService_EveryOptionCombination_BuildsWithoutWarnings_ItsTestsPass_AndItServesAnAuthenticatedCall(string auth, bool skipTests)
+    {
+        var variant = $"{auth}{(skipTests ? "-skip-tests" : string.Empty)}";
+        var solution = await CreateServiceAsync(variant, "--auth", auth, "--registry", "localhost:5000/agents", "--namespace", "tickets-prod", "--skip-tests", skipTests ? "true" : "false");
+
+        Snapshot.Match(Describe(solution), "tests", "McpServices.Templates.Tests", "Snapshots", $"mcp-service.{variant}.approved.txt");
+        Assert.Equal(!skipTests, Directory.Exists(Path.Combine(solution, "tests")));
+        var csproj = await File.ReadAllTextAsync(Path.Combine(solution, "src", "Tickets", "Tickets.csproj"), TestContext.Current.CancellationToken);
+        Assert.Contains($"Include=\"McpServices.AspNetCore\" Version=\"{fixture.Version}\"", csproj, StringComparison.Ordinal);
+
+        await BuildAsync(solution);
+        // The first build fills deploy/ with the generated kustomize base and overlays.
+        var deploy = Path.Combine(solution, "src", "Tickets", "deploy");
+        Assert.All(new[] { "base/kustomization.yaml", "base/deployment.yaml", "overlays/dev/kustomization.yaml", "overlays/prod/kustomization.yaml" }, f => Assert.True(File.Exists(Path.Combine(deploy, f)), f));
+        if (!skipTests)
+        {
+            var test = await fixture.DotnetAsync(solution, "test", "--no-build");
+            Assert.True(test.ExitCode == 0, test.Describe());
+            Assert.Matches(auth == "none" ? @"succeeded: 4\b" : @"succeeded: 5\b", test.StandardOutput);
+        }
+
+        // The README's path: a development credential, the service running, a tool called with it.
+        var port = ServiceProcess.FreePort();
+        var credential = await DevelopmentCredentialAsync(solution, auth, port);
+        await using var service = await RunAsync(solution, port);
+        await using var client = await McpTestClient.ConnectAsync(new Uri($"http://127.0.0.1:{port}/mcp"), new McpTestClientOptions { AccessToken = credential }, TestContext.Current.CancellationToken);
+        var result = await client.CallToolAsync("search_tickets", new Dictionary<string, object?> { ["query"] = "printer" }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.NotEqual(true, result.IsError);
+        Assert.Contains("TCK-1001", Assert.IsType<TextContentBlock>(result.Content[0]).Text, StringComparison.Ordinal);
+        if (auth != "none")
+        {
+            // Without the credential the service answers with the specification's challenge.
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => McpTestClient.ConnectAsync(new Uri($"http://127.0.0.1:{port}/mcp"), cancellationToken: TestContext.Current.CancellationToken));
+            Assert.Contains("401", refused.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task McpTool_AddsATool_ItsValidator_AndItsTest_ThatBuildAndPassOnceRegistered()
+    {
+        var solution = await CreateServiceAsync("with-tool");
+
+        var added = await fixture.NewAsync(solution, "mcp-tool", "-n", "Pricing", "--service", "Tickets");
+        Assert.True(added.ExitCode == 0, added.Describe());
+        Assert.Contains("Manual instructions: Register the new tool class", added.StandardOutput, StringComparison.Ordinal);
+        Snapshot.Match(Describe(solution, only: "Pricing"), "tests", "McpServices.Templates.Tests", "Snapshots", "mcp-tool.approved.txt");
+
+        // What the post-action asks the user to do.
+        var program = Path.Combine(solution, "src", "Tickets", "Program.cs");
+        var code = await File.ReadAllTextAsync(program, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(program, code.Replace(".WithTools<TicketTools>()", ".WithTools<TicketTools>()\n    .WithTools<PricingTools>()", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+
+        await BuildAsync(solution);
+        var test = await fixture.DotnetAsync(solution, "test", "--no-build");
+        Assert.True(test.ExitCode == 0, test.Describe());
+        Assert.Matches(@"succeeded: 7\b", test.StandardOutput);
+    }
+
+    [Fact]
+    public async Task McpService_GeneratesItsKubernetesManifests_WithTheChosenRegistryAndNamespace()
+    {
+        var solution = await CreateServiceAsync("manifests", "--registry", "localhost:5000/agents", "--namespace", "tickets-prod", "--skip-tests");
+
+        var generate = await fixture.DotnetAsync(solution, "build", Path.Combine("src", "Tickets"), "-t:McpGenerateKubernetesManifests", "-nologo");
+        Assert.True(generate.ExitCode == 0, generate.Describe());
+
+        var deploy = Path.Combine(solution, "src", "Tickets", "deploy");
+        var kustomization = await File.ReadAllTextAsync(Path.Combine(deploy, "base", "kustomization.yaml"), TestContext.Current.CancellationToken);
+        Assert.Contains("newName: localhost:5000/agents/tickets\n", kustomization, StringComparison.Ordinal);
+        Assert.Contains("newTag: 1.0.0\n", kustomization, StringComparison.Ordinal);
+        var rendered = await ProcessRunner.RunAsync("kubectl", ["kustomize", Path.Combine(deploy, "overlays", "prod")], cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(rendered.ExitCode == 0, rendered.Describe());
+        Assert.Contains("namespace: tickets-prod", rendered.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("mcpservices.io/tools: get_ticket,open_ticket,search_tickets", rendered.StandardOutput, StringComparison.Ordinal);
+        Assert.Matches(@"McpService__Authorization__Tools__open_ticket__RequiredScopes__[0-9]: tickets:write\n", rendered.StandardOutput);
+        Assert.Contains("image: localhost:5000/agents/tickets:1.0.0\n", rendered.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private async Task<string> CreateServiceAsync(string variant, params string[] options)
+    {
+        var folder = fixture.NewFolder(variant);
+        var created = await fixture.NewAsync(folder, ["mcp-service", "-n", "Tickets", .. options]);
+        Assert.True(created.ExitCode == 0, created.Describe());
+        return Path.Combine(folder, "Tickets");
+    }
+
+    private async Task BuildAsync(string solution)
+    {
+        var build = await fixture.DotnetAsync(solution, "build", "-warnaserror", "-nologo");
+        Assert.True(build.ExitCode == 0, build.Describe());
+        Assert.Contains("0 Warning(s)", build.StandardOutput, StringComparison.Ordinal);
+    }
+
+    /// <summary>As the generated README says: a user-jwts token, an API key in user secrets, or nothing.</summary>
+    private async Task<string?> DevelopmentCredentialAsync(string solution, string auth, int port)
+    {
+        var project = Path.Combine("src", "Tickets");
+        switch (auth)
+        {
+            case "jwt":
+                var token = await fixture.DotnetAsync(solution, "user-jwts", "create", "--project", project, "--audience", $"http://127.0.0.1:{port}/mcp", "--scope", "tickets:read", "--output", "token");
+                Assert.True(token.ExitCode == 0, token.Describe());
+                return token.StandardOutput.Trim();
+            case "apikey":
+                var key = $"mcpk_dev_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))}";
+                var hash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+                foreach (var (setting, value) in new[] { ("Hash", hash), ("Owner", "developer"), ("Scopes:0", "tickets:read") })
+                {
+                    var set = await fixture.DotnetAsync(solution, "user-secrets", "--project", project, "set", $"McpService:Authentication:ApiKeys:dev:{setting}", value);
+                    Assert.True(set.ExitCode == 0, set.Describe());
+                }
+
+                return key;
+            default:
+                return null;
+        }
+    }
+
+    private async Task<RunningService> RunAsync(string solution, int port)
+    {
+        var environment = fixture.Environment();
+        environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        var process = ProcessRunner.Start("dotnet", ["run", "--project", Path.Combine("src", "Tickets"), "--no-build", "--no-launch-profile"], solution, environment);
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var running = new RunningService(process);
+        using var http = new HttpClient();
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.False(process.HasExited, $"The service exited:\n{output}");
+            try
+            {
+                using var ready = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"), TestContext.Current.CancellationToken);
+                if (ready.IsSuccessStatusCode)
+                {
+                    return running;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+
+        await running.DisposeAsync();
+        Assert.Fail($"The service did not become ready:\n{output}");
+        return running;
+    }
+
+    /// <summary>The generated files (paths, sorted) and the files that carry the options, with per-instance values masked.</summary>
+    private static string Describe(string solution, string? only = null)
+    {
+        var files = Directory.EnumerateFiles(solution, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(solution, f).Replace('\\', '/'))
+            .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal))
+            .Where(f => only is null || f.Contains(only, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var text = new StringBuilder();
+        text.AppendLine("# files").AppendJoin('\n', files).AppendLine();
+        foreach (var file in files.Where(f => only is not null || f.EndsWith(".csproj", StringComparison.Ordinal) || f.EndsWith("Program.cs", StringComparison.Ordinal) || f.EndsWith("appsettings.json", StringComparison.Ordinal) || f.EndsWith("kubernetes.json", StringComparison.Ordinal)))
+        {
+            var content = File.ReadAllText(Path.Combine(solution, file));
+            content = Guid().Replace(content, "<guid>");
+            content = Version().Replace(content, "Version=\"<mcpservices-version>\"");
+            text.AppendLine().AppendLine($"# {file}").Append(content.TrimEnd('\n')).AppendLine();
+        }
+
+        return text.ToString();
+    }
+
+    [GeneratedRegex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")]
+    private static partial Regex Guid();
+
+    [GeneratedRegex("Version=\"0\\.[0-9]+\\.[0-9]+[^\"]*\"")]
+    private static partial Regex Version();
+
+    private sealed class RunningService(Process process) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None);
+            }
+
+            process.Dispose();
+        }
+    }
+}
