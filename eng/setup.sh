@@ -13,6 +13,8 @@ need_apt() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
 need_apt prometheus
 # Containers without a Docker daemon: a loopback OCI registry, podman (with runc and catatonit for pods), jq for the base image.
 for package in docker-registry podman runc catatonit jq curl; do need_apt "$package"; done
+# The generated template README's commands (API key creation) use openssl.
+need_apt openssl
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   log "apt: installing ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

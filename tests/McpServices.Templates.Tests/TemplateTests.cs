@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using McpServices.Testing;
@@ -42,11 +41,20 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
             Assert.Matches(auth == "none" ? @"succeeded: 4\b" : @"succeeded: 5\b", test.StandardOutput);
         }
 
-        // The README's path: a development credential, the service running, a tool called with it.
+        // The generated README's path, its own commands: a development credential (user-jwts token, API key in user secrets, or
+        // nothing), the service running, a tool called with curl. Only the README's port is swapped for a free one.
         var port = ServiceProcess.FreePort();
-        var credential = await DevelopmentCredentialAsync(solution, auth, port);
+        var readme = ReadmeSteps(await File.ReadAllTextAsync(Path.Combine(solution, "README.md"), TestContext.Current.CancellationToken), port);
+        var tokenFile = Path.Combine(fixture.Root, $"token-{System.Guid.NewGuid():N}");
+        await BashAsync(solution, $"{readme.Credential}\nprintf %s \"$token\" > '{tokenFile}'");
+        var credential = await File.ReadAllTextAsync(tokenFile, TestContext.Current.CancellationToken);
         await using var service = await RunAsync(solution, port);
-        await using var client = await McpTestClient.ConnectAsync(new Uri($"http://127.0.0.1:{port}/mcp"), new McpTestClientOptions { AccessToken = credential }, TestContext.Current.CancellationToken);
+        var call = await BashAsync(solution, $"token='{credential}'\n{readme.Call}");
+        Assert.Contains("TCK-1001", call, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"isError\":true", call, StringComparison.Ordinal);
+
+        // The SDK's client with the same credential.
+        await using var client = await McpTestClient.ConnectAsync(new Uri($"http://127.0.0.1:{port}/mcp"), new McpTestClientOptions { AccessToken = auth == "none" ? null : credential }, TestContext.Current.CancellationToken);
         var result = await client.CallToolAsync("search_tickets", new Dictionary<string, object?> { ["query"] = "printer" }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.NotEqual(true, result.IsError);
         Assert.Contains("TCK-1001", Assert.IsType<TextContentBlock>(result.Content[0]).Text, StringComparison.Ordinal);
@@ -114,29 +122,27 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.Contains("0 Warning(s)", build.StandardOutput, StringComparison.Ordinal);
     }
 
-    /// <summary>As the generated README says: a user-jwts token, an API key in user secrets, or nothing.</summary>
-    private async Task<string?> DevelopmentCredentialAsync(string solution, string auth, int port)
+    /// <summary>
+    /// The shell blocks of the generated README's "Call a tool" section: those that set <c>$token</c>, and the curl call (the
+    /// last block), with the README's localhost port replaced by <paramref name="port"/>.
+    /// </summary>
+    private static (string Credential, string Call) ReadmeSteps(string readme, int port)
     {
-        var project = Path.Combine("src", "Tickets");
-        switch (auth)
-        {
-            case "jwt":
-                var token = await fixture.DotnetAsync(solution, "user-jwts", "create", "--project", project, "--audience", $"http://127.0.0.1:{port}/mcp", "--scope", "tickets:read", "--output", "token");
-                Assert.True(token.ExitCode == 0, token.Describe());
-                return token.StandardOutput.Trim();
-            case "apikey":
-                var key = $"mcpk_dev_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))}";
-                var hash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-                foreach (var (setting, value) in new[] { ("Hash", hash), ("Owner", "developer"), ("Scopes:0", "tickets:read") })
-                {
-                    var set = await fixture.DotnetAsync(solution, "user-secrets", "--project", project, "set", $"McpService:Authentication:ApiKeys:dev:{setting}", value);
-                    Assert.True(set.ExitCode == 0, set.Describe());
-                }
+        var start = readme.IndexOf("## 3. Call a tool", StringComparison.Ordinal);
+        var end = readme.IndexOf("## 4.", start, StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, "The README has no 'Call a tool' section.");
+        var blocks = BashBlock().Matches(readme[start..end])
+            .Select(m => LocalhostPort().Replace(m.Groups[1].Value, $"127.0.0.1:{port}"))
+            .ToList();
+        Assert.True(blocks.Count >= 2, "The 'Call a tool' section needs a credential block and a call block.");
+        return (string.Join('\n', blocks[..^1]), blocks[^1]);
+    }
 
-                return key;
-            default:
-                return null;
-        }
+    private async Task<string> BashAsync(string workingDirectory, string script)
+    {
+        var result = await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", script], workingDirectory, fixture.Environment(), TimeSpan.FromMinutes(3), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(result.ExitCode == 0, $"{script}\n{result.Describe()}");
+        return result.StandardOutput.Trim();
     }
 
     private async Task<RunningService> RunAsync(string solution, int port)
@@ -196,6 +202,12 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
 
         return text.ToString();
     }
+
+    [GeneratedRegex("```bash\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex BashBlock();
+
+    [GeneratedRegex("localhost:[0-9]+")]
+    private static partial Regex LocalhostPort();
 
     [GeneratedRegex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")]
     private static partial Regex Guid();
