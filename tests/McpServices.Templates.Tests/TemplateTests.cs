@@ -76,10 +76,7 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.Contains("Manual instructions: Register the new tool class", added.StandardOutput, StringComparison.Ordinal);
         Snapshot.Match(Describe(solution, only: "Pricing"), "tests", "McpServices.Templates.Tests", "Snapshots", "mcp-tool.approved.txt");
 
-        // What the post-action asks the user to do.
-        var program = Path.Combine(solution, "src", "Tickets", "Program.cs");
-        var code = await File.ReadAllTextAsync(program, TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(program, code.Replace(".WithTools<TicketTools>()", ".WithTools<TicketTools>()\n    .WithTools<PricingTools>()", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+        await RegisterAsync(solution, "PricingTools");
 
         await BuildAsync(solution);
         var test = await fixture.DotnetAsync(solution, "test", "--no-build");
@@ -91,6 +88,11 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     public async Task McpService_GeneratesItsKubernetesManifests_WithTheChosenRegistryAndNamespace()
     {
         var solution = await CreateServiceAsync("manifests", "--registry", "localhost:5000/agents", "--namespace", "tickets-prod", "--skip-tests");
+        // A tool added to a service without tests (mcp-tool --skip-tests adds no test), then registered: the manifests declare it.
+        var added = await fixture.NewAsync(solution, "mcp-tool", "-n", "Pricing", "--service", "Tickets", "--skip-tests");
+        Assert.True(added.ExitCode == 0, added.Describe());
+        Assert.False(Directory.Exists(Path.Combine(solution, "tests")));
+        await RegisterAsync(solution, "PricingTools");
 
         var generate = await fixture.DotnetAsync(solution, "build", Path.Combine("src", "Tickets"), "-t:McpGenerateKubernetesManifests", "-nologo");
         Assert.True(generate.ExitCode == 0, generate.Describe());
@@ -102,7 +104,8 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         var rendered = await ProcessRunner.RunAsync("kubectl", ["kustomize", Path.Combine(deploy, "overlays", "prod")], cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(rendered.ExitCode == 0, rendered.Describe());
         Assert.Contains("namespace: tickets-prod", rendered.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("mcpservices.io/tools: get_ticket,open_ticket,search_tickets", rendered.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("mcpservices.io/tools: get_pricing,get_ticket,open_ticket,search_tickets\n", rendered.StandardOutput, StringComparison.Ordinal);
+        Assert.Matches(@"McpService__Authorization__Tools__get_pricing__RequiredScopes__[0-9]: pricing:read\n", rendered.StandardOutput);
         Assert.Matches(@"McpService__Authorization__Tools__open_ticket__RequiredScopes__[0-9]: tickets:write\n", rendered.StandardOutput);
         Assert.Contains("image: localhost:5000/agents/tickets:1.0.0\n", rendered.StandardOutput, StringComparison.Ordinal);
     }
@@ -113,6 +116,15 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         var created = await fixture.NewAsync(folder, ["mcp-service", "-n", "Tickets", .. options]);
         Assert.True(created.ExitCode == 0, created.Describe());
         return Path.Combine(folder, "Tickets");
+    }
+
+    /// <summary>What mcp-tool's post-action asks the user to do: register the tool class in Program.cs.</summary>
+    private static async Task RegisterAsync(string solution, string toolClass)
+    {
+        var program = Path.Combine(solution, "src", "Tickets", "Program.cs");
+        var code = await File.ReadAllTextAsync(program, TestContext.Current.CancellationToken);
+        Assert.Contains(".WithTools<TicketTools>()", code, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(program, code.Replace(".WithTools<TicketTools>()", $".WithTools<TicketTools>()\n    .WithTools<{toolClass}>()", StringComparison.Ordinal), TestContext.Current.CancellationToken);
     }
 
     private async Task BuildAsync(string solution)
