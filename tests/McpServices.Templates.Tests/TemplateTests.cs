@@ -67,6 +67,28 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task TemplatePack_InstallsByPackageIdFromAFeed_AndOffersBothTemplates()
+    {
+        var hive = fixture.NewFolder("hive-by-id");
+        var install = await fixture.DotnetAsync(fixture.Root, "new", "install", $"McpServices.Templates::{fixture.Version}", "--add-source", fixture.Feed, "--debug:custom-hive", hive);
+        Assert.True(install.ExitCode == 0, install.Describe());
+
+        var list = await fixture.DotnetAsync(fixture.Root, "new", "list", "--tag", "MCP", "--debug:custom-hive", hive);
+        Assert.True(list.ExitCode == 0, list.Describe());
+        Assert.Contains("mcp-service", list.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("mcp-tool", list.StandardOutput, StringComparison.Ordinal);
+
+        var help = await fixture.DotnetAsync(fixture.Root, "new", "mcp-service", "--help", "--debug:custom-hive", hive);
+        Assert.True(help.ExitCode == 0, help.Describe());
+        foreach (var option in new[] { "--auth", "--registry", "--namespace", "--skip-tests", "jwt", "apikey", "none" })
+        {
+            Assert.Contains(option, help.StandardOutput, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("--mcpservices-version", help.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task McpTool_AddsATool_ItsValidator_AndItsTest_ThatBuildAndPassOnceRegistered()
     {
         var solution = await CreateServiceAsync("with-tool");
