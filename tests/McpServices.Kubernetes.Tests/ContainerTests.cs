@@ -64,8 +64,7 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
             await WaitUntilReadyAsync(port);
             await CallGetStockAsync(port, key);
 
-            var logs = await fixture.PodmanAsync("logs", name);
-            Assert.Contains(logs.StandardOutput.Split('\n'), line => line.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal) && line.Contains("\"tool\":\"get_stock\"", StringComparison.Ordinal) && line.Contains("\"apiKeyId\":\"ops\"", StringComparison.Ordinal));
+            await AuditRecordOnStdoutAsync(name, line => line.Contains("\"tool\":\"get_stock\"", StringComparison.Ordinal) && line.Contains("\"apiKeyId\":\"ops\"", StringComparison.Ordinal));
         }
         finally
         {
@@ -120,13 +119,29 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
             Assert.True(inspect.ExitCode == 0, inspect.Describe());
             Assert.Equal("1654:1654|true|[]|[no-new-privileges]", inspect.StandardOutput.Trim());
 
-            var logs = await fixture.PodmanAsync("logs", containerName);
-            Assert.Contains("\"schema\":\"mcpservices.io/audit/v1\"", logs.StandardOutput, StringComparison.Ordinal);
+            await AuditRecordOnStdoutAsync(containerName, line => line.Contains("\"tool\":\"get_stock\"", StringComparison.Ordinal));
         }
         finally
         {
             await fixture.PodmanAsync("kube", "down", play);
         }
+    }
+
+    /// <summary>
+    /// Waits for an audit record matching <paramref name="matches"/> on the container's stdout. The record is written off the
+    /// request path and podman collects the output asynchronously, so it may appear shortly after the call returns.
+    /// </summary>
+    private async Task AuditRecordOnStdoutAsync(string container, Func<string, bool> matches)
+    {
+        bool IsTheRecord(string line) => line.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal) && matches(line);
+        var logs = await fixture.PodmanAsync("logs", container);
+        for (var attempt = 0; attempt < 50 && !logs.StandardOutput.Split('\n').Any(IsTheRecord); attempt++)
+        {
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            logs = await fixture.PodmanAsync("logs", container);
+        }
+
+        Assert.Contains(logs.StandardOutput.Split('\n'), IsTheRecord);
     }
 
     private async Task<string> DigestOfAsync(string tag)
