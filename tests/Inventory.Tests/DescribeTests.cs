@@ -8,8 +8,6 @@ namespace Inventory.Tests;
 /// <summary><c>dotnet Inventory.dll --describe</c>, run as a real process.</summary>
 public sealed class DescribeTests
 {
-    private static string InventoryDll => Path.Combine(AppContext.BaseDirectory, "Inventory.dll");
-
     [Fact]
     public async Task Describe_PrintsDescription_MatchingTheApprovedSnapshot()
     {
@@ -91,5 +89,5 @@ public sealed class DescribeTests
     }
 
     private static Task<ProcessResult> DescribeAsync(IDictionary<string, string?>? environment = null) =>
-        ProcessRunner.RunAsync("dotnet", [InventoryDll, "--describe"], AppContext.BaseDirectory, environment, TimeSpan.FromMinutes(1), cancellationToken: TestContext.Current.CancellationToken);
+        SampleProcess.RunToExitAsync(environment, "--describe");
 }

@@ -14,7 +14,7 @@ public sealed class HostingTests
         var port = FreePort();
         using var process = ProcessRunner.Start(
             "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "Inventory.dll")],
+            [SampleProcess.Dll],
             AppContext.BaseDirectory,
             new Dictionary<string, string?>
             {
@@ -78,13 +78,7 @@ public sealed class HostingTests
     [Fact]
     public async Task Production_WithoutAnyWayToAuthenticate_RefusesToStart_SayingHowToFixIt()
     {
-        var result = await ProcessRunner.RunAsync(
-            "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "Inventory.dll")],
-            AppContext.BaseDirectory,
-            new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}", ["ASPNETCORE_ENVIRONMENT"] = "Production" },
-            TimeSpan.FromSeconds(60),
-            cancellationToken: TestContext.Current.CancellationToken);
+        var result = await SampleProcess.RunToExitAsync(new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}", ["ASPNETCORE_ENVIRONMENT"] = "Production" });
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("Authentication is on, but no way to authenticate callers is configured", result.StandardError);
@@ -96,13 +90,7 @@ public sealed class HostingTests
     public async Task Production_WithAuthenticationOff_RefusesToStart_UnlessAcknowledged()
     {
         var port = FreePort();
-        var refused = await ProcessRunner.RunAsync(
-            "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "Inventory.dll")],
-            AppContext.BaseDirectory,
-            new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}", ["ASPNETCORE_ENVIRONMENT"] = "Production", ["McpService__Authentication__Enabled"] = "false" },
-            TimeSpan.FromSeconds(60),
-            cancellationToken: TestContext.Current.CancellationToken);
+        var refused = await SampleProcess.RunToExitAsync(new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}", ["ASPNETCORE_ENVIRONMENT"] = "Production", ["McpService__Authentication__Enabled"] = "false" });
 
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("McpService:Authentication:AcknowledgeUnauthenticated=true", refused.StandardError);
@@ -125,7 +113,7 @@ public sealed class HostingTests
 
         using var process = ProcessRunner.Start(
             "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "Inventory.dll")],
+            [SampleProcess.Dll],
             AppContext.BaseDirectory,
             new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://localhost:{port}", ["ASPNETCORE_ENVIRONMENT"] = "Development", ["McpService__Authentication__Resource"] = "http://localhost:5080/mcp" });
         try

@@ -124,5 +124,5 @@ public sealed class ObservabilityTests
     }
 
     private static Task<ProcessResult> VerifyAsync(string file) =>
-        ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "Inventory.dll"), "--verify-audit", file], AppContext.BaseDirectory, timeout: TimeSpan.FromMinutes(1), cancellationToken: TestContext.Current.CancellationToken);
+        SampleProcess.RunToExitAsync(null, "--verify-audit", file);
 }

@@ -21,6 +21,13 @@ public static class SampleProcess
         });
     }
 
+    /// <summary>The sample's entry assembly, copied next to the tests.</summary>
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "Inventory.dll");
+
+    /// <summary>Runs <c>dotnet Inventory.dll</c> with <paramref name="arguments"/> to its exit (refused starts, --describe, --verify-audit).</summary>
+    public static Task<ProcessResult> RunToExitAsync(IDictionary<string, string?>? environment, params string[] arguments) =>
+        ProcessRunner.RunAsync("dotnet", [Dll, .. arguments], AppContext.BaseDirectory, environment, TimeSpan.FromMinutes(1), cancellationToken: TestContext.Current.CancellationToken);
+
     public static Task<ServiceProcess> StartAsync(IDictionary<string, string?> environment, CancellationToken cancellationToken) =>
         ServiceProcess.StartAsync("Inventory.dll", environment, cancellationToken);
 

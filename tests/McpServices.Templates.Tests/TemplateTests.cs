@@ -116,6 +116,16 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.False(Directory.Exists(Path.Combine(solution, "tests")));
         await RegisterAsync(solution, "PricingTools");
 
+        // A service that cannot describe itself at build time (here: an invalid McpService:Path) still builds; the build says how
+        // to see why, and writes no manifests.
+        var environment = fixture.Environment();
+        environment["McpService__Path"] = "not-a-path";
+        var broken = await ProcessRunner.RunAsync("dotnet", ["build", Path.Combine("src", "Tickets"), "-warnaserror", "-nologo"], solution, environment, TimeSpan.FromMinutes(5), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(broken.ExitCode == 0, broken.Describe());
+        Assert.Contains("Tickets: Kubernetes manifests not generated", broken.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("dotnet build -t:McpGenerateKubernetesManifests", broken.StandardOutput, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(solution, "src", "Tickets", "deploy", "base")));
+
         var generate = await fixture.DotnetAsync(solution, "build", Path.Combine("src", "Tickets"), "-t:McpGenerateKubernetesManifests", "-nologo");
         Assert.True(generate.ExitCode == 0, generate.Describe());
 

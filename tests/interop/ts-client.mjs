@@ -4,6 +4,7 @@
 // Prints one JSON object: { serverInfo, protocolVersion, tools: [names], results: [CallToolResult | { error }] }
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { callPlannedTools, errorOf } from './plan-calls.mjs';
 
 const plan = JSON.parse(process.argv[2]);
 const headers = plan.token ? { Authorization: `Bearer ${plan.token}` } : {};
@@ -17,15 +18,9 @@ try {
   output.protocolVersion = transport.protocolVersion ?? null;
   const listed = await client.listTools();
   output.tools = listed.tools.map(t => t.name);
-  for (const call of plan.calls ?? []) {
-    try {
-      output.results.push(await client.callTool({ name: call.name, arguments: call.arguments ?? {} }));
-    } catch (e) {
-      output.results.push({ error: { message: String(e?.message ?? e), code: e?.code ?? null } });
-    }
-  }
+  await callPlannedTools(client, plan, output.results);
   await client.close();
 } catch (e) {
-  output.error = { message: String(e?.message ?? e), code: e?.code ?? null, name: e?.constructor?.name ?? null };
+  output.error = { ...errorOf(e), name: e?.constructor?.name ?? null };
 }
 process.stdout.write(JSON.stringify(output));

@@ -5,6 +5,7 @@
 // plan: { "url": "...", "clientId": "...", "clientSecret": "...", "scope": "..."?, "calls": [ { "name", "arguments" } ] }
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { callPlannedTools } from './plan-calls.mjs';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 
 const plan = JSON.parse(process.argv[2]);
@@ -32,13 +33,7 @@ try {
   output.tokenObtained = Boolean(provider.tokens()?.access_token);
   output.grantedScope = provider.tokens()?.scope ?? null;
   output.tools = (await client.listTools()).tools.map(t => t.name);
-  for (const call of plan.calls ?? []) {
-    try {
-      output.results.push(await client.callTool({ name: call.name, arguments: call.arguments ?? {} }));
-    } catch (e) {
-      output.results.push({ error: { message: String(e?.message ?? e), code: e?.code ?? null } });
-    }
-  }
+  await callPlannedTools(client, plan, output.results);
   await client.close();
 } catch (e) {
   output.error = { message: String(e?.message ?? e), name: e?.constructor?.name ?? null, stack: String(e?.stack ?? '') };

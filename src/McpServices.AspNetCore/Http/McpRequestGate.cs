@@ -150,10 +150,8 @@ internal sealed partial class McpRequestGate
             // FailClosed a call that cannot be audited never starts.
             if (!_audit.TryAdmit(context))
             {
-                const string Message = "The service cannot record an audit trail right now and does not accept tool calls until it can; retry later.";
-                Refuse(context, envelope, body, ToolCallOutcome.Unavailable, "audit_unavailable", Message);
-                context.Response.Headers.RetryAfter = "5";
-                await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, McpServiceErrorCodes.Unavailable, Message, id: envelope.Id).ConfigureAwait(false);
+                await RefuseUnavailableAsync(context, envelope, body, "audit_unavailable", retryAfterSeconds: 5,
+                    "The service cannot record an audit trail right now and does not accept tool calls until it can; retry later.").ConfigureAwait(false);
                 return;
             }
 
@@ -190,10 +188,8 @@ internal sealed partial class McpRequestGate
 
         if (!_shutdown.TryEnter())
         {
-            const string Message = "The service is shutting down and does not accept new tool calls; retry, another replica will serve the call.";
-            Refuse(context, envelope, body, ToolCallOutcome.Unavailable, "service_unavailable", Message);
-            context.Response.Headers.RetryAfter = "1";
-            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, McpServiceErrorCodes.Unavailable, Message, id: envelope.Id).ConfigureAwait(false);
+            await RefuseUnavailableAsync(context, envelope, body, "service_unavailable", retryAfterSeconds: 1,
+                "The service is shutting down and does not accept new tool calls; retry, another replica will serve the call.").ConfigureAwait(false);
             return;
         }
 
@@ -297,6 +293,14 @@ internal sealed partial class McpRequestGate
     }
 
     /// <summary>Records a tool call refused at the HTTP stage, so it is audited like any other; other requests need no record.</summary>
+    /// <summary>Audits the call as <c>unavailable</c> and answers 503 with <c>Retry-After</c>.</summary>
+    private Task RefuseUnavailableAsync(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body, string errorCode, int retryAfterSeconds, string message)
+    {
+        Refuse(context, envelope, body, ToolCallOutcome.Unavailable, errorCode, message);
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, McpServiceErrorCodes.Unavailable, message, id: envelope.Id);
+    }
+
     private void Refuse(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body, ToolCallOutcome outcome, string errorCode, string message)
     {
         if (envelope is not { IsToolCall: true })

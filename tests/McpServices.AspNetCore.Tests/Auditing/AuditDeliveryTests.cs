@@ -51,6 +51,7 @@ public sealed class AuditDeliveryTests
             if (status == HttpStatusCode.ServiceUnavailable)
             {
                 Assert.Contains("audit trail", await response.Content.ReadAsStringAsync(ct));
+                Assert.Equal("5", response.Headers.RetryAfter?.ToString());
             }
 
             await Task.Delay(20, ct);
