@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Benchmarks, one command: ./bench/run.sh [--micro] [run.py options, e.g. --duration 30 --rounds 5]
+# Benchmarks, one command: ./bench/run.sh [--micro] [run.py options, e.g. --duration 30 --rounds 5 --breakdown
+#                                          --profile bare,off,governed]
 #
 # 1. Load test (always): the SDK's bare template server vs. the same tool as an McpServices service with governance on and off,
 #    side by side in one run with wrk on loopback. Results: bench/results/results.{md,json}.
+#    --profile NAMES also samples those servers with perf under load and splits their CPU per call by part of the stack.
 # 2. Micro-benchmarks (--micro): BenchmarkDotNet, one benchmark per pipeline stage. Results: bench/results/micro/.
 #
 # Not part of the test run (./eng/test.sh). Installs wrk and nginx (Debian) when missing; nginx stands in for an OpenTelemetry
@@ -12,9 +14,11 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 micro=0
+profile=0
 args=()
 for a in "$@"; do
   if [[ "$a" == "--micro" ]]; then micro=1; else args+=("$a"); fi
+  [[ "$a" == --profile* ]] && profile=1
 done
 
 missing=()
@@ -22,6 +26,7 @@ command -v wrk >/dev/null || missing+=(wrk)
 [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v python3 >/dev/null || missing+=(python3)
+(( profile )) && ! command -v perf >/dev/null && missing+=(linux-perf)
 if (( ${#missing[@]} )); then
   echo "Installing ${missing[*]} (apt)…"
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null

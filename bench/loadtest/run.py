@@ -26,6 +26,8 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 
+import cpuprofile
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 BIN = os.path.join(REPO, "artifacts", "bin")
@@ -110,6 +112,12 @@ class Server:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.read().decode()
 
+    def cpu_seconds(self):
+        """CPU time the server process has used so far (all threads, user + system)."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss(self):
         with open(f"/proc/{self.process.pid}/status") as status:
             for line in status:
@@ -135,7 +143,9 @@ def wrk(server, duration, threads, connections, latency=True):
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", os.path.join(HERE, "call.lua")]
     if latency:
         args.append("--latency")
+    cpu_before = server.cpu_seconds()
     out = subprocess.run(args + [server.url], env=env, capture_output=True, text=True, check=True).stdout
+    cpu = server.cpu_seconds() - cpu_before
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
@@ -144,6 +154,8 @@ def wrk(server, duration, threads, connections, latency=True):
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": errors.group(1).strip() if errors else None,
+        # The server's own CPU time per answered call: wrk shares the cores, so this is the figure that capacity scales with.
+        "cpu_us_per_call": round(cpu / max(requests, 1) * 1e6, 1),
     }
     if latency:
         result["p50_ms"] = to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
@@ -161,13 +173,17 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=5)
+    # Tiered compilation (with dynamic PGO) keeps recompiling hot methods for about 20 s under this load; shorter warm-ups
+    # measure the JIT, not the server.
+    parser.add_argument("--warmup", type=int, default=25)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--starts", type=int, default=3, help="cold starts per server for start-to-first-call")
     parser.add_argument("--otlp", default="", help="OTLP/HTTP endpoint for the governed server's traces and metrics")
     parser.add_argument("--output", required=True, help="folder for results.json and results.md")
     parser.add_argument("--breakdown", action="store_true", help="also run McpServices with one governance feature at a time")
+    parser.add_argument("--profile", default="", help="comma-separated server names (bare,governed,off,...) to sample with perf "
+                        "after the measured rounds: CPU per call by part of the stack")
     options = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="mcps-bench-")
@@ -214,7 +230,12 @@ def main():
 
     governed = servers[1]
     governed.token = mint_token(key, governed.url)
+    profiled = [server for server in servers if server.name in options.profile.split(",")]
+    for server in profiled:
+        # Lets perf name JIT-compiled methods (a perf map file per process; no double-mapped code pages).
+        server.env.update({"DOTNET_PerfMapEnabled": "1", "DOTNET_EnableWriteXorExecute": "0"})
 
+    profiles = {}
     try:
         # Cold starts: process start to the first successful tools/call.
         for _ in range(options.starts):
@@ -235,6 +256,15 @@ def main():
         for _ in range(options.rounds):
             for server in servers:
                 server.rounds.append(wrk(server, options.duration, options.threads, options.connections))
+
+        for server in profiled:
+            data = os.path.join(work, f"{server.name}.perf.data")
+            recorder = cpuprofile.start(server.process.pid, max(options.duration - 2, 1), data)
+            measured = wrk(server, options.duration, options.threads, options.connections, latency=False)
+            recorder.wait()
+            shares = cpuprofile.report(data)
+            profiles[server.name] = {"cpu_us_per_call": measured["cpu_us_per_call"], "rps": measured["rps"],
+                                     "parts_us": {part: round(share * measured["cpu_us_per_call"], 1) for part, share in shares.items()}}
     finally:
         codes = {server.name: server.stop() for server in servers}
 
@@ -269,6 +299,7 @@ def main():
         "exit_codes": codes,
         "servers": [summary(server) for server in servers],
         "audit": audit_result,
+        "profiles": profiles,
     }
     bare = results["servers"][0]
     for entry in results["servers"]:
@@ -299,6 +330,7 @@ def summary(server):
         "rps_rounds": [r["rps"] for r in rounds],
         "p50_ms": round(statistics.median(r["p50_ms"] for r in rounds), 3),
         "p99_ms": round(statistics.median(r["p99_ms"] for r in rounds), 3),
+        "cpu_us_per_call": round(statistics.median(r["cpu_us_per_call"] for r in rounds), 1),
         "non2xx": sum(r["non2xx"] for r in rounds),
         "socket_errors": [r["socket_errors"] for r in rounds if r["socket_errors"]],
         "start_to_first_call_s": round(statistics.median(server.starts), 3),
@@ -318,12 +350,12 @@ def render(r):
         f"Run {r['date']} on {r['machine']['cpus']} × {r['machine']['cpu']}, .NET SDK {r['machine']['dotnet_sdk']}; "
         f"wrk -t{s['threads']} -c{s['connections']}, {s['rounds']} interleaved rounds of {s['duration']} s after a {s['warmup']} s warm-up (median round).",
         "",
-        "| Server | Requests/s | p50 (ms) | p99 (ms) | vs. bare | p99 vs. bare | Non-2xx | Start to first call (s) | RSS after warm-up (MB) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Server | Requests/s | p50 (ms) | p99 (ms) | vs. bare | p99 vs. bare | Server CPU per call (µs) | Non-2xx | Start to first call (s) | RSS after warm-up (MB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for e in r["servers"]:
         rows.append(f"| {e['label']} | {e['rps']:,.0f} | {e['p50_ms']:.2f} | {e['p99_ms']:.2f} | {e['rps_ratio_to_bare']:.2f}× | "
-                    f"{e['p99_delta_ms']:+.2f} ms | {e['non2xx']} | {e['start_to_first_call_s']:.2f} | {e['rss_after_warmup_mb']:.0f} |")
+                    f"{e['p99_delta_ms']:+.2f} ms | {e['cpu_us_per_call']:.0f} | {e['non2xx']} | {e['start_to_first_call_s']:.2f} | {e['rss_after_warmup_mb']:.0f} |")
     a = r["audit"]
     rows += [
         "",
@@ -332,6 +364,22 @@ def render(r):
         "",
         "Rounds (requests/s): " + "; ".join(f"{e['name']} {', '.join(f'{x:,.0f}' for x in e['rps_rounds'])}" for e in r["servers"]),
     ]
+    profiles = r.get("profiles") or {}
+    if profiles:
+        names = list(profiles)
+        parts = []
+        for name in names:
+            parts += [p for p in profiles[name]["parts_us"] if p not in parts]
+        rows += [
+            "",
+            "Server CPU per call by part of the stack (µs; perf samples during one more round, attributed to the innermost named frame):",
+            "",
+            "| Part | " + " | ".join(names) + " |",
+            "| --- | " + " | ".join("---:" for _ in names) + " |",
+        ]
+        for part in parts:
+            rows.append(f"| {part} | " + " | ".join(f"{profiles[n]['parts_us'].get(part, 0):.1f}" for n in names) + " |")
+        rows.append("| **total** | " + " | ".join(f"**{profiles[n]['cpu_us_per_call']:.1f}**" for n in names) + " |")
     return "\n".join(rows) + "\n"
 
 

@@ -71,7 +71,8 @@ internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : 
         for (var i = start; i < records.Count; i++)
         {
             var record = records[i];
-            if (stream.Length > 0 && stream.Length + record.Json.Length + 1 > maxBytes)
+            // Position, not Length: in append mode it is the file's size, kept by the stream (Length asks the kernel every time).
+            if (stream.Position > 0 && stream.Position + record.Json.Length + 1 > maxBytes)
             {
                 await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
                 stream.Flush(flushToDisk: true);

@@ -195,6 +195,47 @@ public sealed class AuditDeliveryTests
         }
     }
 
+    [Fact]
+    public async Task FileSink_AfterARestart_CountsTheExistingFileTowardsRotation()
+    {
+        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "audit.jsonl");
+            async Task CallAsync(long maxBytes, int calls)
+            {
+                await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+                {
+                    o.Audit.Sinks = ["file"];
+                    o.Audit.FilePath = path;
+                    o.Audit.FileMaxBytes = maxBytes;
+                });
+                await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+                for (var i = 0; i < calls; i++)
+                {
+                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
+                }
+            }
+
+            await CallAsync(1024 * 1024, 3);
+            var firstRun = File.ReadAllBytes(path);
+
+            // The next process appends to the same file; one more record does not fit, so its first write rotates.
+            await CallAsync(firstRun.Length + 10, 1);
+
+            Assert.Equal(firstRun, File.ReadAllBytes(path + ".1"));
+            var readers = new List<(string, TextReader)> { ("audit.jsonl.1", new StreamReader(path + ".1")), ("audit.jsonl", new StreamReader(path)) };
+            var result = AuditVerifier.Verify(readers);
+            readers.ForEach(r => r.Item2.Dispose());
+            Assert.True(result.Intact, result.Message);
+            Assert.Equal(4, result.Records);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         for (var i = 0; i < 200; i++)
