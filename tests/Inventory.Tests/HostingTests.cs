@@ -80,8 +80,8 @@ public sealed class HostingTests
     {
         var result = await SampleProcess.RunToExitAsync(new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}", ["ASPNETCORE_ENVIRONMENT"] = "Production" });
 
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("Authentication is on, but no way to authenticate callers is configured", result.StandardError);
+        Assert.Equal(78, result.ExitCode);
+        Assert.Contains("The MCP service cannot start because of its configuration:\n  - Authentication is on, but no way to authenticate callers is configured", result.StandardError);
         Assert.Contains("Authentication:Schemes:Bearer:Authority", result.StandardError);
         Assert.DoesNotContain("Now listening", result.StandardError);
     }
@@ -92,8 +92,27 @@ public sealed class HostingTests
         var port = FreePort();
         var refused = await SampleProcess.RunToExitAsync(new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}", ["ASPNETCORE_ENVIRONMENT"] = "Production", ["McpService__Authentication__Enabled"] = "false" });
 
-        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Equal(78, refused.ExitCode);
         Assert.Contains("McpService:Authentication:AcknowledgeUnauthenticated=true", refused.StandardError);
+    }
+
+    [Theory]
+    [InlineData("McpService__Path", "not-a-path", "McpService:Path 'not-a-path' is not a valid path. Use an absolute path such as '/mcp'.")]
+    [InlineData("McpService__Audit__Sinks__0", "kafka", "McpService:Audit:Sinks contains 'kafka'.")]
+    public async Task InvalidConfiguration_EndsWithTheMessage_NotAStackTrace(string key, string value, string message)
+    {
+        // Validation fails while the host is being built (the telemetry resource needs the service's name); the operator gets
+        // the fix and exit code 78 (EX_CONFIG), not the runtime's unhandled-exception report. --describe fails the same way.
+        foreach (var arguments in new[] { Array.Empty<string>(), ["--describe"] })
+        {
+            var result = await SampleProcess.RunToExitAsync(new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}", [key] = value }, arguments);
+
+            Assert.True(result.ExitCode == 78, result.Describe());
+            Assert.Contains($"The MCP service cannot start because of its configuration:\n  - {message}", result.StandardError);
+            Assert.DoesNotContain("Unhandled exception", result.StandardError);
+            Assert.DoesNotContain("   at ", result.StandardError);
+            Assert.Empty(result.StandardOutput);
+        }
     }
 
     [Fact]

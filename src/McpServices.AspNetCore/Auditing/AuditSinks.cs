@@ -16,7 +16,7 @@ internal sealed class AuditSinkFactory(IHostEnvironment environment, ServiceIden
                 "stdout" => new StdoutAuditSink(),
                 "file" => new FileAuditSink(Path.GetFullPath(options.FilePath, environment.ContentRootPath), options.FileMaxBytes, options.FileMaxFiles),
                 "otlp" => new OtlpAuditSink(options.OtlpEndpoint, identity),
-                _ => throw new InvalidOperationException($"McpService:Audit:Sinks names an unknown sink '{name}'. The built-in sinks are 'stdout', 'file' and 'otlp'; register others with WithAuditSink<T>()."),
+                _ => throw new McpServiceConfigurationException($"McpService:Audit:Sinks names an unknown sink '{name}'. The built-in sinks are 'stdout', 'file' and 'otlp'; register others with WithAuditSink<T>()."),
             });
         }
 

@@ -66,7 +66,7 @@ public static class McpServiceEndpointRouteBuilderExtensions
         {
             if (services.GetService<McpServiceTelemetry.PrometheusExporterMarker>() is null)
             {
-                throw new InvalidOperationException("McpService:Telemetry:Prometheus is on, but it was off when AddMcpService() ran, so no Prometheus exporter was registered. Set it in configuration before the builder adds the service (appsettings.json, environment variables, command line), or in AddMcpService(o => o.Telemetry.Prometheus = true).");
+                throw new McpServiceConfigurationException("McpService:Telemetry:Prometheus is on, but it was off when AddMcpService() ran, so no Prometheus exporter was registered. Set it in configuration before the builder adds the service (appsettings.json, environment variables, command line), or in AddMcpService(o => o.Telemetry.Prometheus = true).");
             }
 
             endpoints.MapPrometheusScrapingEndpoint(options.Telemetry.PrometheusPath)

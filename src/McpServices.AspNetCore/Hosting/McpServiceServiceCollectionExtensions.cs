@@ -34,6 +34,7 @@ public static class McpServiceServiceCollectionExtensions
     internal static IMcpServiceBuilder AddMcpServiceCore(IServiceCollection services, Action<McpServiceOptions>? configure, IConfiguration? configuration)
     {
         var builder = new McpServiceBuilder(services);
+        StartupErrors.Register();
         if (configure is not null)
         {
             services.Configure(configure);

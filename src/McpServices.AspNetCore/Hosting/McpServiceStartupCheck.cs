@@ -30,7 +30,7 @@ internal sealed class McpServiceStartupCheck(
         var audit = options.Value.Audit;
         if (!audit.Enabled && !environment.IsDevelopment() && !audit.AcknowledgeDisabled)
         {
-            throw new InvalidOperationException(
+            throw new McpServiceConfigurationException(
                 $"The audit trail is turned off (McpService:Audit:Enabled=false) in the '{environment.EnvironmentName}' environment: tool calls would leave no record. " +
                 "Turn it on, or confirm that this is intended with McpService:Audit:AcknowledgeDisabled=true.");
         }
@@ -40,7 +40,7 @@ internal sealed class McpServiceStartupCheck(
         {
             if (!environment.IsDevelopment() && !auth.AcknowledgeUnauthenticated)
             {
-                throw new InvalidOperationException(
+                throw new McpServiceConfigurationException(
                     $"Authentication is turned off (McpService:Authentication:Enabled=false) in the '{environment.EnvironmentName}' environment: anyone who can reach this service could call every tool. " +
                     "Turn authentication on, or confirm that this is intended with McpService:Authentication:AcknowledgeUnauthenticated=true.");
             }
@@ -54,7 +54,7 @@ internal sealed class McpServiceStartupCheck(
             || parameters.IssuerSigningKey is not null || parameters.IssuerSigningKeys?.Any() == true || parameters.IssuerSigningKeyResolver is not null;
         if (!jwtConfigured && !apiKeys.IsConfigured)
         {
-            throw new InvalidOperationException(
+            throw new McpServiceConfigurationException(
                 "Authentication is on, but no way to authenticate callers is configured. Configure a token issuer with Authentication:Schemes:Bearer:Authority " +
                 "(an OpenID Connect authority) — in Development, 'dotnet user-jwts create' does it for you — or API keys under McpService:Authentication:ApiKeys " +
                 "(or McpService:Authentication:ApiKeysFile). To run without authentication, set McpService:Authentication:Enabled=false.");
@@ -62,7 +62,7 @@ internal sealed class McpServiceStartupCheck(
 
         if (auth.Resource is { } resource && (!Uri.TryCreate(resource, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || !string.IsNullOrEmpty(uri.Fragment)))
         {
-            throw new InvalidOperationException($"McpService:Authentication:Resource '{resource}' must be the absolute URL clients use for the MCP endpoint, for example 'https://inventory.example.com/mcp'.");
+            throw new McpServiceConfigurationException($"McpService:Authentication:Resource '{resource}' must be the absolute URL clients use for the MCP endpoint, for example 'https://inventory.example.com/mcp'.");
         }
 
         return Task.CompletedTask;
@@ -76,7 +76,7 @@ internal sealed class McpServiceStartupCheck(
             .ToArray();
         if (unknown.Length > 0)
         {
-            throw new InvalidOperationException(
+            throw new McpServiceConfigurationException(
                 $"Configuration names tools this service does not have: {string.Join(", ", unknown)}. The tools are: {string.Join(", ", catalog.Tools.Select(t => t.Name))}. Fix the tool names (a typo would leave a tool without its intended protection).");
         }
     }

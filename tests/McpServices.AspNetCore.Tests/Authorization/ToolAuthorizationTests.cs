@@ -141,7 +141,7 @@ public sealed class ToolAuthorizationTests
     [Fact]
     public async Task ConfigurationOverride_ForAnUnknownTool_FailsStartup()
     {
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(
+        var ex = await Assert.ThrowsAsync<McpServiceConfigurationException>(() => TestServer.StartAsync(
             b => b.WithTools<SecuredTools>(),
             o => o.Authorization.Tools["reed_stock"] = new McpToolAuthorizationOverride { Disabled = true },
             authentication: true));
@@ -162,7 +162,7 @@ public sealed class ToolAuthorizationTests
     [Fact]
     public async Task AuthenticationOff_OutsideDevelopment_RequiresAcknowledgement()
     {
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => McpTestServer.StartAsync(
+        var ex = await Assert.ThrowsAsync<McpServiceConfigurationException>(() => McpTestServer.StartAsync(
             b => b.AddMcpService(o => o.Authentication.Enabled = false).WithTools<CalculatorTools>(),
             environmentName: "Production",
             cancellationToken: TestContext.Current.CancellationToken));

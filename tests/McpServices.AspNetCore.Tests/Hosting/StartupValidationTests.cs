@@ -41,6 +41,27 @@ public sealed class StartupValidationTests
         Assert.Contains("McpService:MaxRequestBodySize", ex.Message);
         Assert.Contains("McpService:AllowedOrigins contains 'https://ok.example.com/path'", ex.Message);
         Assert.Contains("McpService:DrainTimeout", ex.Message);
+
+        // What an operator sees when this ends the process: every failure on its own line, nothing else.
+        var lines = StartupErrors.Describe(ex);
+        Assert.NotNull(lines);
+        Assert.Equal(4, lines.Count);
+        Assert.StartsWith("McpService:Path 'mcp' is not a valid path", lines[0]);
+    }
+
+    [Fact]
+    public void StartupErrors_DescribeOnlyMcpServicesConfigurationErrors()
+    {
+        var ours = new McpServiceConfigurationException("Set McpService:Audit:AcknowledgeDisabled=true.");
+        Assert.Equal(["Set McpService:Audit:AcknowledgeDisabled=true."], StartupErrors.Describe(ours));
+        Assert.Equal(["Set McpService:Audit:AcknowledgeDisabled=true.", "McpService:Path is bad."],
+            StartupErrors.Describe(new AggregateException(ours, new OptionsValidationException(string.Empty, typeof(McpServiceOptions), ["McpService:Path is bad."]))));
+
+        // Anything else — an application's own options, a code error, a mix — keeps the runtime's full report.
+        Assert.Null(StartupErrors.Describe(new OptionsValidationException(string.Empty, typeof(HostOptions), ["not ours"])));
+        Assert.Null(StartupErrors.Describe(new InvalidOperationException("a bug")));
+        Assert.Null(StartupErrors.Describe(new AggregateException(ours, new InvalidOperationException("a bug"))));
+        Assert.Null(StartupErrors.Describe(null));
     }
 
     [Fact]

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Options;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// A setting an operator must fix before the service can start (as opposed to a mistake in code): the message says which
+/// setting and how. Derives from <see cref="InvalidOperationException"/>, the type these errors had before it existed.
+/// </summary>
+internal sealed class McpServiceConfigurationException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// Ends a process that cannot start because of its configuration with the message alone on stderr and exit code
+/// <see cref="ExitCode"/>, instead of the runtime's unhandled-exception report (a stack trace through the host and the DI
+/// container that tells an operator nothing more). Only McpServices' own configuration errors are handled: invalid
+/// <see cref="McpServiceOptions"/> and <see cref="McpServiceConfigurationException"/>; every other exception crashes as usual.
+/// The host has already logged the failure through the application's logging by then.
+/// </summary>
+internal static class StartupErrors
+{
+    /// <summary>EX_CONFIG from sysexits.h: a configuration error.</summary>
+    public const int ExitCode = 78;
+
+    private static int _registered;
+
+    public static void Register()
+    {
+        if (Interlocked.Exchange(ref _registered, 1) == 0)
+        {
+            AppDomain.CurrentDomain.UnhandledException += OnUnhandledException;
+        }
+    }
+
+    /// <summary>The operator-facing lines of a configuration error, or null when <paramref name="exception"/> is not one.</summary>
+    internal static IReadOnlyList<string>? Describe(Exception? exception)
+    {
+        switch (exception)
+        {
+            case McpServiceConfigurationException configuration:
+                return [configuration.Message];
+            case OptionsValidationException validation when validation.OptionsType.Assembly == typeof(StartupErrors).Assembly:
+                return validation.Failures.ToArray();
+            case AggregateException aggregate:
+                var lines = aggregate.InnerExceptions.Select(Describe).ToArray();
+                return lines.All(l => l is not null) && lines.Length > 0 ? lines.SelectMany(l => l!).ToArray() : null;
+            case { InnerException: { } inner } when exception is System.Reflection.TargetInvocationException or TypeInitializationException:
+                return Describe(inner);
+            default:
+                return null;
+        }
+    }
+
+    private static void OnUnhandledException(object sender, UnhandledExceptionEventArgs e)
+    {
+        if (Describe(e.ExceptionObject as Exception) is not { } lines)
+        {
+            return;
+        }
+
+        var error = Console.Error;
+        error.WriteLine("The MCP service cannot start because of its configuration:");
+        foreach (var line in lines)
+        {
+            error.WriteLine($"  - {line}");
+        }
+
+        error.Flush();
+        Environment.Exit(ExitCode);
+    }
+}
