@@ -10,16 +10,13 @@ namespace McpServices.Kubernetes.Tests;
 /// <summary>samples/Inventory as a container: pushed to a registry, run by podman, and run from its rendered pod template.</summary>
 public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<ContainerFixture>
 {
-    private const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
-    private const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
-
     [Fact]
     public async Task Registry_HoldsTheImage_TaggedWithTheVersion_NonRoot_OnPort8080_WithOciLabels()
     {
         using var tags = await fixture.RegistryGetAsync("inventory/tags/list");
         Assert.Equal(["1.0.0", ContainerFixture.ExtraTag], tags.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()).Order(StringComparer.Ordinal));
 
-        using var manifest = await fixture.RegistryGetAsync("inventory/manifests/1.0.0", $"{OciManifest}, {DockerManifest}");
+        using var manifest = await fixture.RegistryGetAsync("inventory/manifests/1.0.0", LocalRegistry.ManifestTypes);
         var configDigest = manifest.RootElement.GetProperty("config").GetProperty("digest").GetString();
         using var image = await fixture.RegistryGetAsync($"inventory/blobs/{configDigest}");
         var config = image.RootElement.GetProperty("config");
@@ -38,7 +35,7 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     [Fact]
     public async Task Publish_RegeneratesTheManifests_NamingThePushedImageByDigest()
     {
-        var digest = await DigestOfAsync("1.0.0");
+        var digest = await fixture.DigestOfAsync("1.0.0");
         var kustomization = await File.ReadAllTextAsync(Path.Combine(fixture.PublishedManifests, "base", "kustomization.yaml"), TestContext.Current.CancellationToken);
 
         Assert.Contains($"newName: {fixture.Registry}/inventory\n", kustomization, StringComparison.Ordinal);
@@ -142,16 +139,6 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
         }
 
         Assert.Contains(logs.StandardOutput.Split('\n'), IsTheRecord);
-    }
-
-    private async Task<string> DigestOfAsync(string tag)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Head, new Uri($"http://{fixture.Registry}/v2/inventory/manifests/{tag}"));
-        request.Headers.Accept.ParseAdd($"{OciManifest}, {DockerManifest}");
-        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-        Assert.True(response.IsSuccessStatusCode);
-        return response.Headers.GetValues("Docker-Content-Digest").Single();
     }
 
     private static (string Key, string Hash) NewApiKey()

@@ -142,6 +142,34 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.Contains("image: localhost:5000/agents/tickets:1.0.0\n", rendered.StandardOutput, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task McpService_PublishesItsImage_AsTheReadmeSays_ToTheRegistryPathChosen()
+    {
+        await using var registry = await LocalRegistry.StartAsync(fixture.NewFolder("registry"), TestContext.Current.CancellationToken);
+        var solution = await CreateServiceAsync("publish", "--registry", $"{registry.Address}/agents", "--skip-tests");
+
+        // README step 5 as written, plus the base image (images cannot be pulled here; a real registry serves the default one).
+        var readme = await File.ReadAllTextAsync(Path.Combine(solution, "README.md"), TestContext.Current.CancellationToken);
+        var publish = Assert.Single(ReadmeBlocks(readme, "## 5. Publish the image"));
+        Assert.Equal("dotnet publish src/Tickets -c Release -t:PublishContainer", publish.Split('#')[0].Trim());
+        await BashAsync(solution, $"{publish.Split('#')[0].Trim()} -p:ContainerBaseImage={registry.BaseImage} -nologo");
+
+        // The registry path (ContainerRegistry "host/agents" in the project) leads the repository: agents/tickets, tag = version.
+        using var tags = await registry.GetAsync("agents/tickets/tags/list");
+        Assert.Equal(["1.0.0"], tags.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        var digest = await registry.DigestAsync("agents/tickets", "1.0.0");
+        var kustomization = await File.ReadAllTextAsync(Path.Combine(solution, "src", "Tickets", "deploy", "base", "kustomization.yaml"), TestContext.Current.CancellationToken);
+        Assert.Contains($"newName: {registry.Address}/agents/tickets\n", kustomization, StringComparison.Ordinal);
+        Assert.Contains($"digest: {digest}\n", kustomization, StringComparison.Ordinal);
+
+        // On the command line the same value is a global property that cannot be split: a clear error, not the SDK's CONTAINER2012.
+        var commandLine = await fixture.DotnetAsync(solution, "publish", Path.Combine("src", "Tickets"), "-c", "Release", "-t:PublishContainer", $"-p:ContainerRegistry={registry.Address}/agents", $"-p:ContainerBaseImage={registry.BaseImage}", "-nologo");
+        Assert.NotEqual(0, commandLine.ExitCode);
+        Assert.Contains("MCPS1001", commandLine.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"-p:ContainerRegistry={registry.Address} -p:ContainerRepository=agents/tickets", commandLine.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("CONTAINER2012", commandLine.StandardOutput, StringComparison.Ordinal);
+    }
+
     private async Task<string> CreateServiceAsync(string variant, params string[] options)
     {
         var folder = fixture.NewFolder(variant);
@@ -172,14 +200,20 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     /// </summary>
     private static (string Credential, string Call) ReadmeSteps(string readme, int port)
     {
-        var start = readme.IndexOf("## 3. Call a tool", StringComparison.Ordinal);
-        var end = readme.IndexOf("## 4.", start, StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, "The README has no 'Call a tool' section.");
-        var blocks = BashBlock().Matches(readme[start..end])
-            .Select(m => LocalhostPort().Replace(m.Groups[1].Value, $"127.0.0.1:{port}"))
+        var blocks = ReadmeBlocks(readme, "## 3. Call a tool")
+            .Select(b => LocalhostPort().Replace(b, $"127.0.0.1:{port}"))
             .ToList();
         Assert.True(blocks.Count >= 2, "The 'Call a tool' section needs a credential block and a call block.");
         return (string.Join('\n', blocks[..^1]), blocks[^1]);
+    }
+
+    /// <summary>The bash blocks of the README section that starts with <paramref name="heading"/>.</summary>
+    private static List<string> ReadmeBlocks(string readme, string heading)
+    {
+        var start = readme.IndexOf(heading, StringComparison.Ordinal);
+        var end = start < 0 ? -1 : readme.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, $"The README has no '{heading}' section.");
+        return BashBlock().Matches(readme[start..end]).Select(m => m.Groups[1].Value).ToList();
     }
 
     private async Task<string> BashAsync(string workingDirectory, string script)
