@@ -69,6 +69,39 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
         }
     }
 
+    [Fact]
+    public async Task Podman_RunsTheImage_AnMcpClientCallsAToolWithATokenFromAnOpenIdConnectIssuer()
+    {
+        var agent = new OidcTestClient("planner-agent", "s3cret", ["inventory:read"]);
+        await using var issuer = await OidcTestIssuer.StartAsync([agent], ["inventory:read", "inventory:write"], TestContext.Current.CancellationToken);
+        var port = ServiceProcess.FreePort();
+        var name = $"inventory-{Guid.NewGuid():N}"[..20];
+
+        // The container shares the host's network so that it reaches the issuer on 127.0.0.1, as a pod reaches its identity
+        // provider: discovery and the signing keys come from the issuer, the audience is the service's own URL.
+        var run = await fixture.PodmanAsync(
+            "run", "--detach", "--name", name, "--network", "host",
+            "--env", $"ASPNETCORE_URLS=http://127.0.0.1:{port}",
+            "--env", $"Authentication__Schemes__Bearer__Authority={issuer.Authority}",
+            "--env", "Authentication__Schemes__Bearer__RequireHttpsMetadata=false",
+            $"{fixture.Registry}/inventory:1.0.0");
+        Assert.True(run.ExitCode == 0, run.Describe());
+        try
+        {
+            await WaitUntilReadyAsync(port);
+            var token = await issuer.RequestTokenAsync(agent.ClientId, agent.Secret, $"http://127.0.0.1:{port}/mcp", "inventory:read");
+            await CallGetStockAsync(port, token);
+
+            await AuditRecordOnStdoutAsync(name, line => line.Contains("\"tool\":\"get_stock\"", StringComparison.Ordinal)
+                && line.Contains("\"clientId\":\"planner-agent\"", StringComparison.Ordinal)
+                && line.Contains("\"authenticationMethod\":\"jwt\"", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await fixture.PodmanAsync("rm", "--force", name);
+        }
+    }
+
     /// <summary>
     /// The dev overlay's pod template, as rendered, run by <c>podman kube play</c>: it applies the restricted security context
     /// (uid 1654, read-only root filesystem, no capabilities, no new privileges), the ConfigMap and the volumes. Rewritten only
