@@ -20,11 +20,11 @@ internal sealed class AuditRecordSerializer
     /// <summary>Length of the fixed suffix <c>,"hash":"sha256:&lt;64 hex&gt;"}</c>.</summary>
     public const int HashSuffixLength = 82;
 
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ResultTypeInfo = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ModelContextProtocol.Protocol.CallToolResult));
+
     private readonly ServiceIdentity _identity;
     private readonly McpServiceAuditOptions _options;
     private readonly ConcurrentDictionary<string, Redaction> _redactions = new(StringComparer.Ordinal);
-    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ResultTypeInfo = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ModelContextProtocol.Protocol.CallToolResult));
-
     private readonly ArrayBufferWriter<byte> _buffer = new(2048);
     private readonly Utf8JsonWriter _writer;
     private readonly ArrayBufferWriter<byte> _measureBuffer = new(1024);
@@ -44,93 +44,91 @@ internal sealed class AuditRecordSerializer
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
         var w = _writer;
+        w.WriteStartObject();
+        w.WriteString("schema", Schema);
+        w.WriteString("id", entry.Id);
+        Span<char> time = stackalloc char[28];
+        entry.Time.UtcDateTime.TryFormat(time, out var timeLength, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        w.WriteString("time", time[..timeLength]);
+
+        w.WriteStartObject("service");
+        w.WriteString("name", _identity.Name);
+        w.WriteString("version", _identity.Version);
+        w.WriteString("instance", _identity.InstanceId);
+        w.WriteEndObject();
+
+        var caller = entry.Caller;
+        w.WriteStartObject("actor");
+        WriteNullable(w, "subject", caller.Subject);
+        WriteNullable(w, "clientId", caller.ClientId);
+        w.WriteString("authenticationMethod", caller.AuthenticationMethod);
+        w.WriteStartArray("scopes");
+        foreach (var scope in caller.Scopes.Order(StringComparer.Ordinal))
+        {
+            w.WriteStringValue(scope);
+        }
+
+        w.WriteEndArray();
+        WriteNullable(w, "apiKeyId", caller.ApiKeyId);
+        w.WriteEndObject();
+
+        w.WriteStartObject("source");
+        WriteNullable(w, "remoteAddress", caller.RemoteAddress?.ToString());
+        WriteNullable(w, "userAgent", entry.UserAgent);
+        w.WriteEndObject();
+
+        w.WriteStartObject("request");
+        w.WritePropertyName("jsonRpcId");
+        if (entry.JsonRpcId is null)
+        {
+            w.WriteNullValue();
+        }
+        else
+        {
+            w.WriteRawValue(entry.JsonRpcId, skipInputValidation: false);
+        }
+
+        WriteNullable(w, "protocolVersion", entry.ProtocolVersion);
+        WriteNullable(w, "traceId", entry.TraceId);
+        WriteNullable(w, "spanId", entry.SpanId);
+        w.WriteEndObject();
+
+        w.WriteStartObject("target");
+        w.WriteString("tool", entry.Tool);
+        WriteNullable(w, "version", entry.ToolVersion);
+        w.WriteEndObject();
+
+        w.WritePropertyName("arguments");
+        WriteArguments(w, entry);
+
+        w.WriteString("outcome", entry.Outcome.ToWire());
+        w.WritePropertyName("error");
+        if (entry.ErrorCode is null && entry.ErrorMessage is null)
+        {
+            w.WriteNullValue();
+        }
+        else
         {
             w.WriteStartObject();
-            w.WriteString("schema", Schema);
-            w.WriteString("id", entry.Id);
-            Span<char> time = stackalloc char[28];
-            entry.Time.UtcDateTime.TryFormat(time, out var timeLength, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
-            w.WriteString("time", time[..timeLength]);
-
-            w.WriteStartObject("service");
-            w.WriteString("name", _identity.Name);
-            w.WriteString("version", _identity.Version);
-            w.WriteString("instance", _identity.InstanceId);
+            WriteNullable(w, "code", entry.ErrorCode);
+            WriteNullable(w, "message", entry.ErrorMessage);
             w.WriteEndObject();
-
-            var caller = entry.Caller;
-            w.WriteStartObject("actor");
-            WriteNullable(w, "subject", caller.Subject);
-            WriteNullable(w, "clientId", caller.ClientId);
-            w.WriteString("authenticationMethod", caller.AuthenticationMethod);
-            w.WriteStartArray("scopes");
-            foreach (var scope in caller.Scopes.Order(StringComparer.Ordinal))
-            {
-                w.WriteStringValue(scope);
-            }
-
-            w.WriteEndArray();
-            WriteNullable(w, "apiKeyId", caller.ApiKeyId);
-            w.WriteEndObject();
-
-            w.WriteStartObject("source");
-            WriteNullable(w, "remoteAddress", caller.RemoteAddress?.ToString());
-            WriteNullable(w, "userAgent", entry.UserAgent);
-            w.WriteEndObject();
-
-            w.WriteStartObject("request");
-            w.WritePropertyName("jsonRpcId");
-            if (entry.JsonRpcId is null)
-            {
-                w.WriteNullValue();
-            }
-            else
-            {
-                w.WriteRawValue(entry.JsonRpcId, skipInputValidation: false);
-            }
-
-            WriteNullable(w, "protocolVersion", entry.ProtocolVersion);
-            WriteNullable(w, "traceId", entry.TraceId);
-            WriteNullable(w, "spanId", entry.SpanId);
-            w.WriteEndObject();
-
-            w.WriteStartObject("target");
-            w.WriteString("tool", entry.Tool);
-            WriteNullable(w, "version", entry.ToolVersion);
-            w.WriteEndObject();
-
-            w.WritePropertyName("arguments");
-            WriteArguments(w, entry);
-
-            w.WriteString("outcome", entry.Outcome.ToWire());
-            w.WritePropertyName("error");
-            if (entry.ErrorCode is null && entry.ErrorMessage is null)
-            {
-                w.WriteNullValue();
-            }
-            else
-            {
-                w.WriteStartObject();
-                WriteNullable(w, "code", entry.ErrorCode);
-                WriteNullable(w, "message", entry.ErrorMessage);
-                w.WriteEndObject();
-            }
-
-            w.WriteNumber("durationMs", Math.Round(entry.DurationMs, 3));
-            w.WritePropertyName("resultBytes");
-            if (entry.Result is null)
-            {
-                w.WriteNullValue();
-            }
-            else
-            {
-                w.WriteNumberValue(MeasureResult(entry.Result));
-            }
-
-            w.WriteString("prevHash", _previousHash);
-            w.WriteEndObject();
-            w.Flush();
         }
+
+        w.WriteNumber("durationMs", Math.Round(entry.DurationMs, 3));
+        w.WritePropertyName("resultBytes");
+        if (entry.Result is null)
+        {
+            w.WriteNullValue();
+        }
+        else
+        {
+            w.WriteNumberValue(MeasureResult(entry.Result));
+        }
+
+        w.WriteString("prevHash", _previousHash);
+        w.WriteEndObject();
+        w.Flush();
 
         var unhashed = _buffer.WrittenSpan;
         var hash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(unhashed));

@@ -84,7 +84,7 @@ internal sealed class ServiceDescriber(
         var audit = o.Audit;
         w.WriteStartObject("audit");
         w.WriteBoolean("enabled", audit.Enabled);
-        WriteStrings(w, "sinks", audit.Sinks is { Length: > 0 } sinks ? sinks.Select(s => s.Trim().ToLowerInvariant()).Distinct() : ["stdout"]);
+        WriteStrings(w, "sinks", audit.EffectiveSinks);
         w.WriteString("failurePolicy", audit.FailurePolicy == AuditFailurePolicy.FailClosed ? "fail-closed" : "fail-open");
         w.WriteString("arguments", audit.Arguments == AuditArgumentsMode.Digest ? "digest" : "redacted");
         w.WriteEndObject();

@@ -292,7 +292,6 @@ internal sealed partial class McpRequestGate
         return false;
     }
 
-    /// <summary>Records a tool call refused at the HTTP stage, so it is audited like any other; other requests need no record.</summary>
     /// <summary>Audits the call as <c>unavailable</c> and answers 503 with <c>Retry-After</c>.</summary>
     private Task RefuseUnavailableAsync(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body, string errorCode, int retryAfterSeconds, string message)
     {
@@ -301,6 +300,7 @@ internal sealed partial class McpRequestGate
         return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, McpServiceErrorCodes.Unavailable, message, id: envelope.Id);
     }
 
+    /// <summary>Records a tool call refused at the HTTP stage, so it is audited like any other; other requests need no record.</summary>
     private void Refuse(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body, ToolCallOutcome outcome, string errorCode, string message)
     {
         if (envelope is not { IsToolCall: true })
@@ -395,10 +395,4 @@ internal sealed partial class McpRequestGate
 
     [LoggerMessage(3, LogLevel.Error, "Unhandled exception while serving an MCP request; the client received a JSON-RPC internal error without details.")]
     private static partial void LogUnhandled(ILogger logger, Exception exception);
-}
-
-/// <summary>The request body, already read into memory, as a pipe.</summary>
-internal sealed class BufferedBodyPipe(ReadOnlyMemory<byte> body) : IRequestBodyPipeFeature
-{
-    public System.IO.Pipelines.PipeReader Reader { get; } = System.IO.Pipelines.PipeReader.Create(new ReadOnlySequence<byte>(body));
 }

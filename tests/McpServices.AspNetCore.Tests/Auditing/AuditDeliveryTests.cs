@@ -182,9 +182,7 @@ public sealed class AuditDeliveryTests
             var files = Directory.GetFiles(directory.FullName).OrderByDescending(f => f.Length).ThenByDescending(f => f, StringComparer.Ordinal).ToArray();
             Assert.True(files.Length > 2, "The file sink should have rotated.");
             Assert.All(files, f => Assert.True(new FileInfo(f).Length <= 4096));
-            var readers = files.Select(f => (Path.GetFileName(f), (TextReader)new StreamReader(f))).ToList();
-            var result = AuditVerifier.Verify(readers);
-            readers.ForEach(r => r.Item2.Dispose());
+            var result = VerifyFiles(files);
 
             Assert.True(result.Intact, result.Message);
             Assert.Equal(30, result.Records);
@@ -224,15 +222,27 @@ public sealed class AuditDeliveryTests
             await CallAsync(firstRun.Length + 10, 1);
 
             Assert.Equal(firstRun, File.ReadAllBytes(path + ".1"));
-            var readers = new List<(string, TextReader)> { ("audit.jsonl.1", new StreamReader(path + ".1")), ("audit.jsonl", new StreamReader(path)) };
-            var result = AuditVerifier.Verify(readers);
-            readers.ForEach(r => r.Item2.Dispose());
+            var result = VerifyFiles([path + ".1", path]);
             Assert.True(result.Intact, result.Message);
             Assert.Equal(4, result.Records);
         }
         finally
         {
             directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Verifies audit files as <c>--verify-audit</c> does, oldest first.</summary>
+    private static AuditVerifier.Result VerifyFiles(IEnumerable<string> files)
+    {
+        var readers = files.Select(f => (Path.GetFileName(f), (TextReader)new StreamReader(f))).ToList();
+        try
+        {
+            return AuditVerifier.Verify(readers);
+        }
+        finally
+        {
+            readers.ForEach(r => r.Item2.Dispose());
         }
     }
 
