@@ -94,6 +94,11 @@ public sealed class HostingTests
 
         Assert.Equal(78, refused.ExitCode);
         Assert.Contains("McpService:Authentication:AcknowledgeUnauthenticated=true", refused.StandardError);
+
+        // The host logs the failure too (this sample logs JSON to stderr): the message, without frames through the host.
+        Assert.Contains("\"Message\":\"Hosting failed to start\",\"Exception\":\"McpServices.AspNetCore.McpServiceConfigurationException: Authentication is turned off", refused.StandardError);
+        Assert.DoesNotContain("   at ", refused.StandardError);
+        Assert.DoesNotContain("   at ", refused.StandardOutput);
     }
 
     [Theory]

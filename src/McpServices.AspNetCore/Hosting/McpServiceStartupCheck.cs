@@ -16,10 +16,12 @@ internal sealed class McpServiceStartupCheck(
     ApiKeyStore apiKeys,
     ToolAuthorizer authorizer,
     ToolCatalog catalog,
+    Microsoft.Extensions.Logging.ILoggerFactory loggerFactory,
     Microsoft.Extensions.DependencyInjection.IServiceProviderIsService? serviceProviderIsService = null) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
+        StartupErrors.Observe(loggerFactory);
         if (Type.GetType("ModelContextProtocol.AspNetCore.AuthorizationFiltersMarker, ModelContextProtocol.AspNetCore") is { } marker
             && serviceProviderIsService?.IsService(marker) == true)
         {

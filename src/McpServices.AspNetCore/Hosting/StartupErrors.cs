@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace McpServices.AspNetCore;
@@ -6,14 +7,22 @@ namespace McpServices.AspNetCore;
 /// A setting an operator must fix before the service can start (as opposed to a mistake in code): the message says which
 /// setting and how. Derives from <see cref="InvalidOperationException"/>, the type these errors had before it existed.
 /// </summary>
-internal sealed class McpServiceConfigurationException(string message) : InvalidOperationException(message);
+internal sealed class McpServiceConfigurationException(string message) : InvalidOperationException(message)
+{
+    /// <summary>
+    /// None: the message is the whole story. The host logs a startup failure with <see cref="Exception.ToString"/>, and frames
+    /// through the host and the DI container would only bury the setting to fix in the operator's logs.
+    /// </summary>
+    public override string? StackTrace => null;
+}
 
 /// <summary>
 /// Ends a process that cannot start because of its configuration with the message alone on stderr and exit code
 /// <see cref="ExitCode"/>, instead of the runtime's unhandled-exception report (a stack trace through the host and the DI
 /// container that tells an operator nothing more). Only McpServices' own configuration errors are handled: invalid
 /// <see cref="McpServiceOptions"/> and <see cref="McpServiceConfigurationException"/>; every other exception crashes as usual.
-/// The host has already logged the failure through the application's logging by then.
+/// The host has already logged the failure through the application's logging by then; the logging providers are flushed
+/// (disposed) before the process ends, so that record is not lost in a provider's queue.
 /// </summary>
 internal static class StartupErrors
 {
@@ -21,6 +30,7 @@ internal static class StartupErrors
     public const int ExitCode = 78;
 
     private static int _registered;
+    private static WeakReference<ILoggerFactory>? _loggerFactory;
 
     public static void Register()
     {
@@ -29,6 +39,9 @@ internal static class StartupErrors
             AppDomain.CurrentDomain.UnhandledException += OnUnhandledException;
         }
     }
+
+    /// <summary>The application's logging, flushed before a configuration error ends the process.</summary>
+    public static void Observe(ILoggerFactory loggerFactory) => _loggerFactory = new WeakReference<ILoggerFactory>(loggerFactory);
 
     /// <summary>The operator-facing lines of a configuration error, or null when <paramref name="exception"/> is not one.</summary>
     internal static IReadOnlyList<string>? Describe(Exception? exception)
@@ -54,6 +67,18 @@ internal static class StartupErrors
         if (Describe(e.ExceptionObject as Exception) is not { } lines)
         {
             return;
+        }
+
+        if (_loggerFactory?.TryGetTarget(out var loggerFactory) == true)
+        {
+            try
+            {
+                loggerFactory.Dispose(); // console and OTLP providers write out what they queued
+            }
+            catch (Exception)
+            {
+                // Ending anyway; the message below is what the operator needs.
+            }
         }
 
         var error = Console.Error;
