@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks, one command: ./bench/run.sh [--micro] [run.py options, e.g. --duration 30 --rounds 5 --breakdown
-#                                          --profile bare,off,governed]
+# Benchmarks, one command: ./bench/run.sh [--micro] [run.py options, e.g. --duration 30 --rounds 5 --breakdown --pairs
+#                                          --only off,auth-only --profile bare,off,governed]
 #
 # 1. Load test (always): the SDK's bare template server vs. the same tool as an McpServices service with governance on and off,
 #    side by side in one run with wrk on loopback. Results: bench/results/results.{md,json}.

@@ -171,8 +171,10 @@ def to_ms(value):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=int, default=15, help="seconds per measured round")
-    parser.add_argument("--rounds", type=int, default=3)
+    # Many short interleaved rounds: this machine's speed drifts by up to 30 % within minutes, and the servers are compared
+    # round by round (each round's ratio to the bare server), so the less time between a server's run and bare's, the better.
+    parser.add_argument("--duration", type=int, default=8, help="seconds per measured round")
+    parser.add_argument("--rounds", type=int, default=6)
     # Tiered compilation (with dynamic PGO) keeps recompiling hot methods for about 20 s under this load; shorter warm-ups
     # measure the JIT, not the server.
     parser.add_argument("--warmup", type=int, default=25)
@@ -182,6 +184,8 @@ def main():
     parser.add_argument("--otlp", default="", help="OTLP/HTTP endpoint for the governed server's traces and metrics")
     parser.add_argument("--output", required=True, help="folder for results.json and results.md")
     parser.add_argument("--breakdown", action="store_true", help="also run McpServices with one governance feature at a time")
+    parser.add_argument("--pairs", action="store_true", help="also run McpServices with two governance features at a time")
+    parser.add_argument("--only", default="", help="comma-separated server names to run (bare is always run: it is the reference)")
     parser.add_argument("--profile", default="", help="comma-separated server names (bare,governed,off,...) to sample with perf "
                         "after the measured rounds: CPU per call by part of the stack")
     options = parser.parse_args()
@@ -228,8 +232,27 @@ def main():
         servers[3].token = mint_token(key, servers[3].url)
         servers[6].token = mint_token(key, servers[6].url)
 
+    if options.pairs:
+        off = servers[2].env
+        auth_off = {k: v for k, v in off.items() if k.startswith("McpService__Authentication")}
+        audit_off = {k: v for k, v in off.items() if k.startswith("McpService__Audit")}
+        telemetry_off = {"McpService__Telemetry__Enabled": "false"}
+        otlp = {k: v for k, v in servers[1].env.items() if k.startswith("OTEL_")}
+        jwt = {"Bench__IssuerKeyFile": public, "Bench__Issuer": ISSUER}
+        pairs = [
+            Server("auth-audit", "4a. JWT and scope + audit (no OpenTelemetry)", governed_dll, {**jwt, "McpService__Audit__FilePath": audit + ".pair1", **telemetry_off}, work),
+            Server("auth-telemetry", "4b. JWT and scope + OpenTelemetry (no audit)", governed_dll, {**jwt, **audit_off, **otlp}, work),
+            Server("audit-telemetry", "4c. audit + OpenTelemetry (no authentication)", governed_dll, {**auth_off, "McpService__Audit__FilePath": audit + ".pair2", **otlp}, work),
+        ]
+        for server in pairs[:2]:
+            server.token = mint_token(key, server.url)
+        servers += pairs
+
     governed = servers[1]
     governed.token = mint_token(key, governed.url)
+    if options.only:
+        wanted = set(options.only.split(",")) | {"bare", "governed"}
+        servers = [server for server in servers if server.name in wanted]
     profiled = [server for server in servers if server.name in options.profile.split(",")]
     for server in profiled:
         # Lets perf name JIT-compiled methods (a perf map file per process; no double-mapped code pages).
@@ -259,8 +282,9 @@ def main():
 
         for server in profiled:
             data = os.path.join(work, f"{server.name}.perf.data")
-            recorder = cpuprofile.start(server.process.pid, max(options.duration - 2, 1), data)
-            measured = wrk(server, options.duration, options.threads, options.connections, latency=False)
+            seconds = max(options.duration, 15)
+            recorder = cpuprofile.start(server.process.pid, seconds - 2, data)
+            measured = wrk(server, seconds, options.threads, options.connections, latency=False)
             recorder.wait()
             shares = cpuprofile.report(data)
             profiles[server.name] = {"cpu_us_per_call": measured["cpu_us_per_call"], "rps": measured["rps"],
@@ -301,10 +325,12 @@ def main():
         "audit": audit_result,
         "profiles": profiles,
     }
+    # Paired by round: the median of each round's ratio (or difference) to the bare server measured in the same round.
     bare = results["servers"][0]
     for entry in results["servers"]:
-        entry["rps_ratio_to_bare"] = round(entry["rps"] / bare["rps"], 3)
-        entry["p99_delta_ms"] = round(entry["p99_ms"] - bare["p99_ms"], 3)
+        entry["rps_ratio_to_bare"] = round(statistics.median(a / b for a, b in zip(entry["rps_rounds"], bare["rps_rounds"])), 3)
+        entry["p99_delta_ms"] = round(statistics.median(a - b for a, b in zip(entry["p99_ms_rounds"], bare["p99_ms_rounds"])), 3)
+        entry["cpu_us_per_call_delta"] = round(statistics.median(a - b for a, b in zip(entry["cpu_us_per_call_rounds"], bare["cpu_us_per_call_rounds"])), 1)
 
     os.makedirs(options.output, exist_ok=True)
     with open(os.path.join(options.output, "results.json"), "w") as f:
@@ -330,7 +356,9 @@ def summary(server):
         "rps_rounds": [r["rps"] for r in rounds],
         "p50_ms": round(statistics.median(r["p50_ms"] for r in rounds), 3),
         "p99_ms": round(statistics.median(r["p99_ms"] for r in rounds), 3),
+        "p99_ms_rounds": [r["p99_ms"] for r in rounds],
         "cpu_us_per_call": round(statistics.median(r["cpu_us_per_call"] for r in rounds), 1),
+        "cpu_us_per_call_rounds": [r["cpu_us_per_call"] for r in rounds],
         "non2xx": sum(r["non2xx"] for r in rounds),
         "socket_errors": [r["socket_errors"] for r in rounds if r["socket_errors"]],
         "start_to_first_call_s": round(statistics.median(server.starts), 3),
@@ -348,14 +376,15 @@ def render(r):
     s = r["settings"]
     rows = [
         f"Run {r['date']} on {r['machine']['cpus']} × {r['machine']['cpu']}, .NET SDK {r['machine']['dotnet_sdk']}; "
-        f"wrk -t{s['threads']} -c{s['connections']}, {s['rounds']} interleaved rounds of {s['duration']} s after a {s['warmup']} s warm-up (median round).",
+        f"wrk -t{s['threads']} -c{s['connections']}, {s['rounds']} interleaved rounds of {s['duration']} s after a {s['warmup']} s warm-up. "
+        "Absolute figures: median round; comparisons with bare: median of the rounds' ratios or differences.",
         "",
-        "| Server | Requests/s | p50 (ms) | p99 (ms) | vs. bare | p99 vs. bare | Server CPU per call (µs) | Non-2xx | Start to first call (s) | RSS after warm-up (MB) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Server | Requests/s | p50 (ms) | p99 (ms) | vs. bare | p99 vs. bare | Server CPU per call (µs) | CPU vs. bare (µs) | Non-2xx | Start to first call (s) | RSS after warm-up (MB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for e in r["servers"]:
         rows.append(f"| {e['label']} | {e['rps']:,.0f} | {e['p50_ms']:.2f} | {e['p99_ms']:.2f} | {e['rps_ratio_to_bare']:.2f}× | "
-                    f"{e['p99_delta_ms']:+.2f} ms | {e['cpu_us_per_call']:.0f} | {e['non2xx']} | {e['start_to_first_call_s']:.2f} | {e['rss_after_warmup_mb']:.0f} |")
+                    f"{e['p99_delta_ms']:+.2f} ms | {e['cpu_us_per_call']:.0f} | {e['cpu_us_per_call_delta']:+.0f} | {e['non2xx']} | {e['start_to_first_call_s']:.2f} | {e['rss_after_warmup_mb']:.0f} |")
     a = r["audit"]
     rows += [
         "",
@@ -363,6 +392,8 @@ def render(r):
         f"records for calls still in flight when wrk stopped: {a['extra_in_flight']}); outcomes {a['outcomes']}; verify: {a['verify']}.",
         "",
         "Rounds (requests/s): " + "; ".join(f"{e['name']} {', '.join(f'{x:,.0f}' for x in e['rps_rounds'])}" for e in r["servers"]),
+        "",
+        "Rounds (server CPU per call, µs): " + "; ".join(f"{e['name']} {', '.join(f'{x:.0f}' for x in e['cpu_us_per_call_rounds'])}" for e in r["servers"]),
     ]
     profiles = r.get("profiles") or {}
     if profiles:
