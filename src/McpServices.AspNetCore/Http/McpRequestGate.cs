@@ -163,9 +163,17 @@ internal sealed partial class McpRequestGate
             {
                 if (!ToolCallCompletion.IsCompleted(context))
                 {
-                    // The SDK rejected the message before the pipeline saw it (malformed params, protocol headers, …).
-                    var status = context.Response.StatusCode;
-                    Refuse(context, envelope, body, status >= 500 ? ToolCallOutcome.Failed : ToolCallOutcome.Invalid, "rejected_by_transport", $"The MCP transport rejected the request (HTTP {status}).");
+                    if (context.RequestAborted.IsCancellationRequested)
+                    {
+                        // The client went away before the SDK handed the call to the pipeline: the tool never ran.
+                        Refuse(context, envelope, body, ToolCallOutcome.Cancelled, "client_disconnected", "The client closed the connection before the call ran.");
+                    }
+                    else
+                    {
+                        // The SDK rejected the message before the pipeline saw it (malformed params, protocol headers, …).
+                        var status = context.Response.StatusCode;
+                        Refuse(context, envelope, body, status >= 500 ? ToolCallOutcome.Failed : ToolCallOutcome.Invalid, "rejected_by_transport", $"The MCP transport rejected the request (HTTP {status}).");
+                    }
                 }
             }
         }

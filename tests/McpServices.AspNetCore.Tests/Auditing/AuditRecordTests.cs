@@ -5,6 +5,8 @@ using System.Text.Json;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.Features;
 using ModelContextProtocol;
 
 namespace McpServices.AspNetCore.Tests.Auditing;
@@ -139,6 +141,82 @@ public sealed class AuditRecordTests
         Assert.Equal("invalid", record.GetProperty("outcome").GetString());
         Assert.Equal("rejected_by_transport", record.GetProperty("error").GetProperty("code").GetString());
         Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    [Fact]
+    public async Task ToolCallWhoseClientDisconnectsBeforeTheSdkRunsIt_IsRecordedAsCancelled()
+    {
+        // The client goes away right after its request arrived: the request's abort token fires as soon as the gate has read
+        // the body, so the call is admitted (its audit place reserved) but the SDK never hands it to the pipeline.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configureApp: app =>
+        {
+            app.Use((context, next) =>
+            {
+                var disconnect = new CancellationTokenSource();
+                context.Features.Set<IHttpRequestLifetimeFeature>(new DisconnectingLifetime(disconnect.Token));
+                context.Request.Body = new DisconnectAtEndOfBody(context.Request.Body, disconnect);
+                return next(context);
+            });
+            app.MapMcpService();
+        });
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}"""), TestContext.Current.CancellationToken);
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+
+        var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
+        Assert.Equal("cancelled", record.GetProperty("outcome").GetString());
+        Assert.Equal("client_disconnected", record.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("7", record.GetProperty("request").GetProperty("jsonRpcId").GetRawText());
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    private sealed class DisconnectingLifetime(CancellationToken aborted) : IHttpRequestLifetimeFeature
+    {
+        public CancellationToken RequestAborted { get; set; } = aborted;
+
+        public void Abort()
+        {
+        }
+    }
+
+    private sealed class DisconnectAtEndOfBody(Stream inner, CancellationTokenSource disconnect) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, CancellationToken.None);
+            if (read == 0)
+            {
+                await disconnect.CancelAsync();
+            }
+
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]
