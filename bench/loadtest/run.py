@@ -218,41 +218,37 @@ def main():
             "McpService__Telemetry__Enabled": "false",
         }, work),
     ]
+    # The governance features as environment settings, to switch them on and off one or two at a time.
+    jwt = {k: v for k, v in servers[1].env.items() if k.startswith("Bench__")}
+    otlp = {k: v for k, v in servers[1].env.items() if k.startswith("OTEL_")}
+    auth_off = {k: v for k, v in servers[2].env.items() if k.startswith("McpService__Authentication")}
+    audit_off = {k: v for k, v in servers[2].env.items() if k.startswith("McpService__Audit")}
+    telemetry_off = {"McpService__Telemetry__Enabled": "false"}
+    def audit_to(suffix):
+        return {"McpService__Audit__FilePath": f"{audit}.{suffix}"}
+
     if options.breakdown:
-        off = servers[2].env
-        auth_off = {k: v for k, v in off.items() if k.startswith("McpService__Authentication")}
-        audit_off = {k: v for k, v in off.items() if k.startswith("McpService__Audit")}
-        telemetry_off = {"McpService__Telemetry__Enabled": "false"}
-        otlp = {k: v for k, v in servers[1].env.items() if k.startswith("OTEL_")}
         servers += [
-            Server("auth-only", "3a. governance off + JWT and scope", governed_dll, {"Bench__IssuerKeyFile": public, "Bench__Issuer": ISSUER, **audit_off, **telemetry_off}, work),
-            Server("audit-only", "3b. governance off + audit to a file", governed_dll, {**auth_off, "McpService__Audit__FilePath": audit + ".only", **telemetry_off}, work),
+            Server("auth-only", "3a. governance off + JWT and scope", governed_dll, {**jwt, **audit_off, **telemetry_off}, work),
+            Server("audit-only", "3b. governance off + audit to a file", governed_dll, {**auth_off, **audit_to("only"), **telemetry_off}, work),
             Server("telemetry-only", "3c. governance off + OpenTelemetry export", governed_dll, {**auth_off, **audit_off, **otlp}, work),
+            Server("governed-sampled", "2b. governance on, 10 % of traces sampled", governed_dll, {**servers[1].env, **audit_to("sampled"),
+                   "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"}, work),
         ]
-        governed_env = dict(servers[1].env)
-        governed_env.update({"McpService__Audit__FilePath": audit + ".sampled", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"})
-        servers.append(Server("governed-sampled", "2b. governance on, 10 % of traces sampled", governed_dll, governed_env, work))
-        servers[3].token = mint_token(key, servers[3].url)
-        servers[6].token = mint_token(key, servers[6].url)
 
     if options.pairs:
-        off = servers[2].env
-        auth_off = {k: v for k, v in off.items() if k.startswith("McpService__Authentication")}
-        audit_off = {k: v for k, v in off.items() if k.startswith("McpService__Audit")}
-        telemetry_off = {"McpService__Telemetry__Enabled": "false"}
-        otlp = {k: v for k, v in servers[1].env.items() if k.startswith("OTEL_")}
-        jwt = {"Bench__IssuerKeyFile": public, "Bench__Issuer": ISSUER}
-        pairs = [
-            Server("auth-audit", "4a. JWT and scope + audit (no OpenTelemetry)", governed_dll, {**jwt, "McpService__Audit__FilePath": audit + ".pair1", **telemetry_off}, work),
+        servers += [
+            Server("auth-audit", "4a. JWT and scope + audit (no OpenTelemetry)", governed_dll, {**jwt, **audit_to("pair1"), **telemetry_off}, work),
             Server("auth-telemetry", "4b. JWT and scope + OpenTelemetry (no audit)", governed_dll, {**jwt, **audit_off, **otlp}, work),
-            Server("audit-telemetry", "4c. audit + OpenTelemetry (no authentication)", governed_dll, {**auth_off, "McpService__Audit__FilePath": audit + ".pair2", **otlp}, work),
+            Server("audit-telemetry", "4c. audit + OpenTelemetry (no authentication)", governed_dll, {**auth_off, **audit_to("pair2"), **otlp}, work),
         ]
-        for server in pairs[:2]:
+
+    # Every server that authenticates gets a token for its own resource URL (the audience it checks).
+    for server in servers:
+        if "Bench__IssuerKeyFile" in server.env:
             server.token = mint_token(key, server.url)
-        servers += pairs
 
     governed = servers[1]
-    governed.token = mint_token(key, governed.url)
     if options.only:
         wanted = set(options.only.split(",")) | {"bare", "governed"}
         servers = [server for server in servers if server.name in wanted]
@@ -268,9 +264,10 @@ def main():
             for server in servers:
                 server.starts.append(server.start())
                 server.stop()
-        for leftover in (audit, audit + ".only", audit + ".sampled"):
-            if os.path.exists(leftover):
-                os.remove(leftover)
+        # The cold starts' audit records are not part of the load test.
+        for leftover in os.listdir(work):
+            if leftover.startswith(os.path.basename(audit)):
+                os.remove(os.path.join(work, leftover))
         for server in servers:
             server.requests_answered = 0
             server.start()

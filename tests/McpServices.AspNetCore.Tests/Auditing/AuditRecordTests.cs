@@ -153,7 +153,7 @@ public sealed class AuditRecordTests
             app.Use((context, next) =>
             {
                 var disconnect = new CancellationTokenSource();
-                context.Features.Set<IHttpRequestLifetimeFeature>(new DisconnectingLifetime(disconnect.Token));
+                context.Features.Set<IHttpRequestLifetimeFeature>(new DisconnectingLifetime(disconnect));
                 context.Request.Body = new DisconnectAtEndOfBody(context.Request.Body, disconnect);
                 return next(context);
             });
@@ -171,13 +171,11 @@ public sealed class AuditRecordTests
         Assert.Equal(0, server.Log().Count("add"));
     }
 
-    private sealed class DisconnectingLifetime(CancellationToken aborted) : IHttpRequestLifetimeFeature
+    private sealed class DisconnectingLifetime(CancellationTokenSource disconnect) : IHttpRequestLifetimeFeature
     {
-        public CancellationToken RequestAborted { get; set; } = aborted;
+        public CancellationToken RequestAborted { get; set; } = disconnect.Token;
 
-        public void Abort()
-        {
-        }
+        public void Abort() => disconnect.Cancel();
     }
 
     private sealed class DisconnectAtEndOfBody(Stream inner, CancellationTokenSource disconnect) : Stream
