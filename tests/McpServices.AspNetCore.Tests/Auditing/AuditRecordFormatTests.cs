@@ -1,0 +1,88 @@
+using System.Net;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Protocol;
+
+namespace McpServices.AspNetCore.Tests.Auditing;
+
+/// <summary>
+/// The exact bytes of an <c>mcpservices.io/audit/v1</c> record. Tools that read audit files (and the verify command) depend on
+/// them, so the serializer's output is pinned here byte for byte: any change to the format must be a new schema version.
+/// </summary>
+public sealed class AuditRecordFormatTests
+{
+    [Fact]
+    public void Record_IsSerializedExactly_AndChainedToThePreviousOne()
+    {
+        var identity = new ServiceIdentity(Options.Create(new McpServiceOptions { Name = "inventory", Version = "1.2.3" }));
+        var serializer = new AuditRecordSerializer(identity, new McpServiceAuditOptions());
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim("sub", "alice"), new Claim("client_id", "agent-7"), new Claim("scope", "zeta:write inventory:read a\u00e9:x")],
+            authenticationType: "Bearer"));
+        using var arguments = JsonDocument.Parse("""{"sku":"HAM-0001","note":"<b>\"quoted\"</b> \u00e9","nested":{"n":[1,2.5,true,null]}}""");
+        var entry = new AuditEntry
+        {
+            Id = "0193a5e0c2b87d3f9a1b2c3d4e5f6a7b",
+            Time = new DateTimeOffset(2026, 11, 28, 21, 41, 21, TimeSpan.FromHours(1)).AddTicks(8_540_001),
+            Caller = CallerIdentity.Create(principal, IPAddress.Parse("10.0.0.7")),
+            UserAgent = "agent/1.0 (\"x\")",
+            JsonRpcId = "\"req-1\"",
+            ProtocolVersion = "2025-11-25",
+            TraceId = "4bf92f3577b34da6a3ce929d0e0e4736",
+            SpanId = "00f067aa0ba902b7",
+            Tool = "adjust_stock",
+            ToolVersion = "1.2.3",
+            Arguments = arguments.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
+            Outcome = ToolCallOutcome.Failed,
+            ErrorCode = "tool_error",
+            ErrorMessage = "Stock can't go below zero.",
+            DurationMs = 1.23456,
+            Result = new CallToolResult { Content = [new TextContentBlock { Text = "no" }], IsError = true },
+        };
+
+        var first = serializer.Serialize(entry);
+        var second = serializer.Serialize(new AuditEntry
+        {
+            Id = "0193a5e0c2b87d3f9a1b2c3d4e5f6a7c",
+            Time = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero),
+            Caller = CallerIdentity.Create(null, null),
+            Tool = "unknown_tool",
+            Outcome = ToolCallOutcome.Denied,
+            ErrorCode = "authentication_required",
+            DurationMs = 0,
+        });
+
+        var body1 =
+            "{\"schema\":\"mcpservices.io/audit/v1\",\"id\":\"0193a5e0c2b87d3f9a1b2c3d4e5f6a7b\",\"time\":\"2026-11-28T20:41:21.8540001Z\"," +
+            $"\"service\":{{\"name\":\"inventory\",\"version\":\"1.2.3\",\"instance\":\"{identity.InstanceId}\"}}," +
+            "\"actor\":{\"subject\":\"alice\",\"clientId\":\"agent-7\",\"authenticationMethod\":\"jwt\",\"scopes\":[\"a\\u00E9:x\",\"inventory:read\",\"zeta:write\"],\"apiKeyId\":null}," +
+            "\"source\":{\"remoteAddress\":\"10.0.0.7\",\"userAgent\":\"agent/1.0 (\\u0022x\\u0022)\"}," +
+            "\"request\":{\"jsonRpcId\":\"req-1\",\"protocolVersion\":\"2025-11-25\",\"traceId\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"spanId\":\"00f067aa0ba902b7\"}," +
+            "\"target\":{\"tool\":\"adjust_stock\",\"version\":\"1.2.3\"}," +
+            "\"arguments\":{\"sku\":\"HAM-0001\",\"note\":\"\\u003Cb\\u003E\\u0022quoted\\u0022\\u003C/b\\u003E \\u00E9\",\"nested\":{\"n\":[1,2.5,true,null]}}," +
+            "\"outcome\":\"failed\",\"error\":{\"code\":\"tool_error\",\"message\":\"Stock can\\u0027t go below zero.\"}," +
+            "\"durationMs\":1.235,\"resultBytes\":56," +
+            $"\"prevHash\":\"{AuditRecordSerializer.Genesis}\"}}";
+        Assert.Equal(WithHash(body1), Encoding.UTF8.GetString(first.Json.Span));
+        Assert.Equal(HashOf(body1), first.Hash);
+
+        var body2 =
+            "{\"schema\":\"mcpservices.io/audit/v1\",\"id\":\"0193a5e0c2b87d3f9a1b2c3d4e5f6a7c\",\"time\":\"2026-01-02T03:04:05.0000000Z\"," +
+            $"\"service\":{{\"name\":\"inventory\",\"version\":\"1.2.3\",\"instance\":\"{identity.InstanceId}\"}}," +
+            "\"actor\":{\"subject\":null,\"clientId\":null,\"authenticationMethod\":\"anonymous\",\"scopes\":[],\"apiKeyId\":null}," +
+            "\"source\":{\"remoteAddress\":null,\"userAgent\":null}," +
+            "\"request\":{\"jsonRpcId\":null,\"protocolVersion\":null,\"traceId\":null,\"spanId\":null}," +
+            "\"target\":{\"tool\":\"unknown_tool\",\"version\":null}," +
+            "\"arguments\":null,\"outcome\":\"denied\",\"error\":{\"code\":\"authentication_required\",\"message\":null}," +
+            "\"durationMs\":0,\"resultBytes\":null," +
+            $"\"prevHash\":\"{first.Hash}\"}}";
+        Assert.Equal(WithHash(body2), Encoding.UTF8.GetString(second.Json.Span));
+    }
+
+    private static string HashOf(string body) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
+
+    private static string WithHash(string body) => body[..^1] + $",\"hash\":\"{HashOf(body)}\"}}";
+}
