@@ -20,6 +20,12 @@ internal sealed class AuditRecordSerializer
     /// <summary>Length of the fixed suffix <c>,"hash":"sha256:&lt;64 hex&gt;"}</c>.</summary>
     public const int HashSuffixLength = 82;
 
+    /// <summary>Where <c>sha256:&lt;hex&gt;</c> starts in the suffix, and its length.</summary>
+    private const int HashValueOffset = 9;
+    private const int HashValueLength = 71;
+
+    private static ReadOnlySpan<byte> HashPrefix => ",\"hash\":\"sha256:"u8;
+
     private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ResultTypeInfo = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ModelContextProtocol.Protocol.CallToolResult));
 
     private readonly ServiceIdentity _identity;
@@ -29,6 +35,10 @@ internal sealed class AuditRecordSerializer
     private readonly Utf8JsonWriter _writer;
     private readonly ArrayBufferWriter<byte> _measureBuffer = new(1024);
     private readonly Utf8JsonWriter _measureWriter;
+    private readonly List<string> _scopes = [];
+    private readonly JsonEncodedText _serviceName;
+    private readonly JsonEncodedText _serviceVersion;
+    private readonly JsonEncodedText _instance;
     private string _previousHash = Genesis;
 
     public AuditRecordSerializer(ServiceIdentity identity, McpServiceAuditOptions options)
@@ -37,6 +47,9 @@ internal sealed class AuditRecordSerializer
         _options = options;
         _writer = new Utf8JsonWriter(_buffer);
         _measureWriter = new Utf8JsonWriter(_measureBuffer);
+        _serviceName = JsonEncodedText.Encode(identity.Name);
+        _serviceVersion = JsonEncodedText.Encode(identity.Version);
+        _instance = JsonEncodedText.Encode(identity.InstanceId);
     }
 
     public AuditRecord Serialize(AuditEntry entry)
@@ -45,96 +58,103 @@ internal sealed class AuditRecordSerializer
         _writer.Reset(_buffer);
         var w = _writer;
         w.WriteStartObject();
-        w.WriteString("schema", Schema);
-        w.WriteString("id", entry.Id);
-        Span<char> time = stackalloc char[28];
-        entry.Time.UtcDateTime.TryFormat(time, out var timeLength, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
-        w.WriteString("time", time[..timeLength]);
+        w.WriteString(Names.Schema, Names.SchemaValue);
+        w.WriteString(Names.Id, entry.Id);
+        Span<byte> time = stackalloc byte[40];
+        entry.Time.UtcDateTime.TryFormat(time, out var timeLength, "O", System.Globalization.CultureInfo.InvariantCulture);
+        w.WriteString(Names.Time, time[..timeLength]);
 
-        w.WriteStartObject("service");
-        w.WriteString("name", _identity.Name);
-        w.WriteString("version", _identity.Version);
-        w.WriteString("instance", _identity.InstanceId);
+        w.WriteStartObject(Names.Service);
+        w.WriteString(Names.Name, _serviceName);
+        w.WriteString(Names.Version, _serviceVersion);
+        w.WriteString(Names.Instance, _instance);
         w.WriteEndObject();
 
         var caller = entry.Caller;
-        w.WriteStartObject("actor");
-        WriteNullable(w, "subject", caller.Subject);
-        WriteNullable(w, "clientId", caller.ClientId);
-        w.WriteString("authenticationMethod", caller.AuthenticationMethod);
-        w.WriteStartArray("scopes");
-        foreach (var scope in caller.Scopes.Order(StringComparer.Ordinal))
+        w.WriteStartObject(Names.Actor);
+        WriteNullable(w, Names.Subject, caller.Subject);
+        WriteNullable(w, Names.ClientId, caller.ClientId);
+        w.WriteString(Names.AuthenticationMethod, caller.AuthenticationMethod);
+        w.WriteStartArray(Names.Scopes);
+        _scopes.Clear();
+        _scopes.AddRange(caller.Scopes);
+        _scopes.Sort(StringComparer.Ordinal);
+        foreach (var scope in _scopes)
         {
             w.WriteStringValue(scope);
         }
 
         w.WriteEndArray();
-        WriteNullable(w, "apiKeyId", caller.ApiKeyId);
+        WriteNullable(w, Names.ApiKeyId, caller.ApiKeyId);
         w.WriteEndObject();
 
-        w.WriteStartObject("source");
-        WriteNullable(w, "remoteAddress", caller.RemoteAddress?.ToString());
-        WriteNullable(w, "userAgent", entry.UserAgent);
+        w.WriteStartObject(Names.Source);
+        WriteNullable(w, Names.RemoteAddress, caller.RemoteAddress?.ToString());
+        WriteNullable(w, Names.UserAgent, entry.UserAgent);
         w.WriteEndObject();
 
-        w.WriteStartObject("request");
-        w.WritePropertyName("jsonRpcId");
+        w.WriteStartObject(Names.Request);
         if (entry.JsonRpcId is null)
         {
-            w.WriteNullValue();
+            w.WriteNull(Names.JsonRpcId);
         }
         else
         {
+            w.WritePropertyName(Names.JsonRpcId);
             w.WriteRawValue(entry.JsonRpcId, skipInputValidation: false);
         }
 
-        WriteNullable(w, "protocolVersion", entry.ProtocolVersion);
-        WriteNullable(w, "traceId", entry.TraceId);
-        WriteNullable(w, "spanId", entry.SpanId);
+        WriteNullable(w, Names.ProtocolVersion, entry.ProtocolVersion);
+        WriteNullable(w, Names.TraceId, entry.TraceId);
+        WriteNullable(w, Names.SpanId, entry.SpanId);
         w.WriteEndObject();
 
-        w.WriteStartObject("target");
-        w.WriteString("tool", entry.Tool);
-        WriteNullable(w, "version", entry.ToolVersion);
+        w.WriteStartObject(Names.Target);
+        w.WriteString(Names.Tool, entry.Tool);
+        WriteNullable(w, Names.Version, entry.ToolVersion);
         w.WriteEndObject();
 
-        w.WritePropertyName("arguments");
+        w.WritePropertyName(Names.Arguments);
         WriteArguments(w, entry);
 
-        w.WriteString("outcome", entry.Outcome.ToWire());
-        w.WritePropertyName("error");
+        w.WriteString(Names.Outcome, entry.Outcome.ToWire());
         if (entry.ErrorCode is null && entry.ErrorMessage is null)
         {
-            w.WriteNullValue();
+            w.WriteNull(Names.Error);
         }
         else
         {
-            w.WriteStartObject();
-            WriteNullable(w, "code", entry.ErrorCode);
-            WriteNullable(w, "message", entry.ErrorMessage);
+            w.WriteStartObject(Names.Error);
+            WriteNullable(w, Names.Code, entry.ErrorCode);
+            WriteNullable(w, Names.Message, entry.ErrorMessage);
             w.WriteEndObject();
         }
 
-        w.WriteNumber("durationMs", Math.Round(entry.DurationMs, 3));
-        w.WritePropertyName("resultBytes");
+        w.WriteNumber(Names.DurationMs, Math.Round(entry.DurationMs, 3));
         if (entry.Result is null)
         {
-            w.WriteNullValue();
+            w.WriteNull(Names.ResultBytes);
         }
         else
         {
-            w.WriteNumberValue(MeasureResult(entry.Result));
+            w.WriteNumber(Names.ResultBytes, MeasureResult(entry.Result));
         }
 
-        w.WriteString("prevHash", _previousHash);
+        w.WriteString(Names.PrevHash, _previousHash);
         w.WriteEndObject();
         w.Flush();
 
+        // The line is the record up to its closing brace, then ,"hash":"sha256:<hex>"} — the hash of the record without it.
         var unhashed = _buffer.WrittenSpan;
-        var hash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(unhashed));
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(unhashed, digest);
         var line = new byte[unhashed.Length - 1 + HashSuffixLength];
         unhashed[..^1].CopyTo(line);
-        Encoding.ASCII.GetBytes($",\"hash\":\"{hash}\"}}", line.AsSpan(unhashed.Length - 1));
+        var suffix = line.AsSpan(unhashed.Length - 1);
+        HashPrefix.CopyTo(suffix);
+        Convert.TryToHexStringLower(digest, suffix[HashPrefix.Length..], out var hexLength);
+        "\"}"u8.CopyTo(suffix[(HashPrefix.Length + hexLength)..]);
+        var hash = Encoding.ASCII.GetString(suffix.Slice(HashValueOffset, HashValueLength));
         _previousHash = hash;
         return new AuditRecord(entry.Id, entry.Time, entry.Tool, entry.Outcome.ToWire(), entry.ErrorCode, hash, line);
     }
@@ -177,7 +197,7 @@ internal sealed class AuditRecordSerializer
         return _measureWriter.BytesCommitted + _measureWriter.BytesPending;
     }
 
-    private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
+    private static void WriteNullable(Utf8JsonWriter w, JsonEncodedText name, string? value)
     {
         if (value is null)
         {
@@ -187,5 +207,42 @@ internal sealed class AuditRecordSerializer
         {
             w.WriteString(name, value);
         }
+    }
+
+    /// <summary>The record's property names, encoded once.</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Schema = JsonEncodedText.Encode("schema");
+        public static readonly JsonEncodedText SchemaValue = JsonEncodedText.Encode(AuditRecordSerializer.Schema);
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+        public static readonly JsonEncodedText Time = JsonEncodedText.Encode("time");
+        public static readonly JsonEncodedText Service = JsonEncodedText.Encode("service");
+        public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText Version = JsonEncodedText.Encode("version");
+        public static readonly JsonEncodedText Instance = JsonEncodedText.Encode("instance");
+        public static readonly JsonEncodedText Actor = JsonEncodedText.Encode("actor");
+        public static readonly JsonEncodedText Subject = JsonEncodedText.Encode("subject");
+        public static readonly JsonEncodedText ClientId = JsonEncodedText.Encode("clientId");
+        public static readonly JsonEncodedText AuthenticationMethod = JsonEncodedText.Encode("authenticationMethod");
+        public static readonly JsonEncodedText Scopes = JsonEncodedText.Encode("scopes");
+        public static readonly JsonEncodedText ApiKeyId = JsonEncodedText.Encode("apiKeyId");
+        public static readonly JsonEncodedText Source = JsonEncodedText.Encode("source");
+        public static readonly JsonEncodedText RemoteAddress = JsonEncodedText.Encode("remoteAddress");
+        public static readonly JsonEncodedText UserAgent = JsonEncodedText.Encode("userAgent");
+        public static readonly JsonEncodedText Request = JsonEncodedText.Encode("request");
+        public static readonly JsonEncodedText JsonRpcId = JsonEncodedText.Encode("jsonRpcId");
+        public static readonly JsonEncodedText ProtocolVersion = JsonEncodedText.Encode("protocolVersion");
+        public static readonly JsonEncodedText TraceId = JsonEncodedText.Encode("traceId");
+        public static readonly JsonEncodedText SpanId = JsonEncodedText.Encode("spanId");
+        public static readonly JsonEncodedText Target = JsonEncodedText.Encode("target");
+        public static readonly JsonEncodedText Tool = JsonEncodedText.Encode("tool");
+        public static readonly JsonEncodedText Arguments = JsonEncodedText.Encode("arguments");
+        public static readonly JsonEncodedText Outcome = JsonEncodedText.Encode("outcome");
+        public static readonly JsonEncodedText Error = JsonEncodedText.Encode("error");
+        public static readonly JsonEncodedText Code = JsonEncodedText.Encode("code");
+        public static readonly JsonEncodedText Message = JsonEncodedText.Encode("message");
+        public static readonly JsonEncodedText DurationMs = JsonEncodedText.Encode("durationMs");
+        public static readonly JsonEncodedText ResultBytes = JsonEncodedText.Encode("resultBytes");
+        public static readonly JsonEncodedText PrevHash = JsonEncodedText.Encode("prevHash");
     }
 }

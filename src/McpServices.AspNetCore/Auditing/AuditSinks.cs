@@ -54,8 +54,11 @@ internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : 
     private FileStream? _stream;
     private string? _lastWritten;
 
-    public async ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    /// <summary>Writes synchronously: the audit writer has a thread of its own, and on Linux asynchronous file writes only move
+    /// the same blocking call to a thread-pool thread.</summary>
+    public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var stream = Open();
 
         // A retried batch starts after the last record already written, so a failure half-way never duplicates records.
@@ -74,19 +77,18 @@ internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : 
             // Position, not Length: in append mode it is the file's size, kept by the stream (Length asks the kernel every time).
             if (stream.Position > 0 && stream.Position + record.Json.Length + 1 > maxBytes)
             {
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
                 stream.Flush(flushToDisk: true);
                 Rotate();
                 stream = Open();
             }
 
-            await stream.WriteAsync(record.Json, cancellationToken).ConfigureAwait(false);
+            stream.Write(record.Json.Span);
             stream.WriteByte((byte)'\n');
             _lastWritten = record.Hash;
         }
 
-        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         stream.Flush(flushToDisk: true);
+        return ValueTask.CompletedTask;
     }
 
     public void Dispose() => _stream?.Dispose();
@@ -96,7 +98,7 @@ internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : 
         if (_stream is null)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.Asynchronous);
+            _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024);
         }
 
         return _stream;

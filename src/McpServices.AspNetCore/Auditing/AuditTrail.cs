@@ -121,7 +121,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     {
         if (_options.Enabled)
         {
-            _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
+            _writer = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
         return Task.CompletedTask;
@@ -156,14 +156,19 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
 
     public void Dispose() => _abandon.Dispose();
 
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// The writer: a dedicated thread, because it blocks — on the disk (every batch is flushed with fsync) and on sinks — and
+    /// blocking a thread-pool thread would take it from requests.
+    /// </summary>
+    private void WriteLoop()
     {
         var reader = _channel.Reader;
+        var cancel = _abandon.Token;
         var entries = new List<AuditEntry>(MaxBatch);
         var records = new List<AuditRecord>(MaxBatch);
         try
         {
-            while (await reader.WaitToReadAsync(_abandon.Token).ConfigureAwait(false))
+            while (WaitToRead(reader, cancel))
             {
                 entries.Clear();
                 records.Clear();
@@ -174,7 +179,11 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
 
                 if (entries.Count < MaxBatch && !_stopping)
                 {
-                    await Task.Delay(BatchWindow, _abandon.Token).ConfigureAwait(false);
+                    if (cancel.WaitHandle.WaitOne(BatchWindow))
+                    {
+                        return;
+                    }
+
                     while (entries.Count < MaxBatch && reader.TryRead(out var entry))
                     {
                         entries.Add(entry);
@@ -198,26 +207,37 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
 
                 foreach (var sink in _sinks)
                 {
-                    await WriteWithRetryAsync(sink, records).ConfigureAwait(false);
+                    WriteWithRetry(sink, records, cancel);
                 }
 
                 _metrics.AuditWritten(records.Count);
                 Interlocked.Add(ref _pending, -records.Count);
             }
         }
-        catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
         }
     }
 
-    private async Task WriteWithRetryAsync(IAuditSink sink, IReadOnlyList<AuditRecord> records)
+    private static bool WaitToRead(ChannelReader<AuditEntry> reader, CancellationToken cancellationToken)
+    {
+        var wait = reader.WaitToReadAsync(cancellationToken);
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void WriteWithRetry(IAuditSink sink, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(50);
         while (true)
         {
             try
             {
-                await sink.WriteAsync(records, _abandon.Token).ConfigureAwait(false);
+                var write = sink.WriteAsync(records, cancellationToken);
+                if (!write.IsCompletedSuccessfully)
+                {
+                    write.AsTask().GetAwaiter().GetResult();
+                }
+
                 if (!_sinksHealthy)
                 {
                     _sinksHealthy = true;
@@ -226,7 +246,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
 
                 return;
             }
-            catch (Exception ex) when (!_abandon.IsCancellationRequested)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 if (_sinksHealthy)
                 {
@@ -235,7 +255,11 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
                 }
 
                 _metrics.AuditSinkFailure(sink.GetType().Name);
-                await Task.Delay(delay, _abandon.Token).ConfigureAwait(false);
+                if (cancellationToken.WaitHandle.WaitOne(delay))
+                {
+                    throw new OperationCanceledException(cancellationToken);
+                }
+
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             }
         }

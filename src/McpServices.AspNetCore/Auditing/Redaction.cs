@@ -77,8 +77,20 @@ internal sealed class Redaction
     /// <summary>Writes the arguments object with sensitive values replaced.</summary>
     public void WriteArguments(Utf8JsonWriter writer, IDictionary<string, JsonElement> arguments)
     {
-        var path = new List<string>(8);
         writer.WriteStartObject();
+        if (IsEmpty)
+        {
+            foreach (var (name, value) in arguments)
+            {
+                writer.WritePropertyName(name);
+                value.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+            return;
+        }
+
+        var path = new List<string>(8);
         foreach (var (name, value) in arguments)
         {
             writer.WritePropertyName(name);
