@@ -154,7 +154,24 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
         }
     }
 
-    public void Dispose() => _abandon.Dispose();
+    /// <summary>Ends the writer thread when the host is disposed without having been stopped (records still queued are lost then).</summary>
+    public void Dispose()
+    {
+        _channel.Writer.TryComplete();
+        if (_writer is { IsCompleted: false } writer)
+        {
+            _abandon.Cancel();
+            try
+            {
+                writer.Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException)
+            {
+            }
+        }
+
+        _abandon.Dispose();
+    }
 
     /// <summary>
     /// The writer: a dedicated thread, because it blocks — on the disk (every batch is flushed with fsync) and on sinks — and

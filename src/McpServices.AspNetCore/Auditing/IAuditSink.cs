@@ -4,6 +4,8 @@ namespace McpServices.AspNetCore;
 /// Receives audit records, in order, from a single background writer (never on the request path). Register with
 /// <c>WithAuditSink&lt;T&gt;()</c>. A sink that throws is retried with the same records; what happens to new calls meanwhile
 /// depends on <see cref="McpServiceAuditOptions.FailurePolicy"/>.
+/// The writer has a thread of its own and waits for each write, one batch at a time: a sink may block (a synchronous write and
+/// flush to disk costs no thread-pool thread) or complete asynchronously.
 /// </summary>
 public interface IAuditSink
 {
