@@ -64,6 +64,9 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
 
     public int Pending => Volatile.Read(ref _pending);
 
+    /// <summary>The writer thread's task, once started (for tests).</summary>
+    internal Task? Writer => _writer;
+
     /// <summary>
     /// Admits a <c>tools/call</c> at the HTTP stage, reserving a place for its record. Returns <see langword="false"/> when the call
     /// must be refused (fail-closed and audit unavailable).

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 
@@ -30,6 +32,29 @@ public sealed class FlakySink : IAuditSink
 public sealed class AuditDeliveryTests
 {
     private const string Call = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}""";
+
+    [Fact]
+    public async Task HostDisposedWithoutStopping_EndsTheAuditWriterThread()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddMcpService(o =>
+        {
+            o.Authentication.Enabled = false;
+            o.Authentication.AcknowledgeUnauthenticated = true;
+            o.Audit.Sinks = ["none"];
+        }).WithTools<CalculatorTools>().WithAuditSink<FlakySink>();
+        var app = builder.Build();
+        app.MapMcpService();
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        var writer = app.Services.GetRequiredService<AuditTrail>().Writer;
+        Assert.NotNull(writer);
+        Assert.False(writer.IsCompleted);
+
+        await app.DisposeAsync();
+
+        Assert.True(writer.IsCompleted, "the audit writer's thread still runs after the host was disposed");
+    }
 
     [Fact]
     public async Task FailClosed_FailingSink_RefusesNewCalls_ThenRecovers_WithoutLosingRecords()
