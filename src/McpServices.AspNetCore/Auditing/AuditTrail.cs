@@ -124,7 +124,25 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     {
         if (_options.Enabled)
         {
-            _writer = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    WriteLoop();
+                    done.SetResult();
+                }
+                catch (Exception ex)
+                {
+                    done.SetException(ex);
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "McpServices audit writer",
+            };
+            _writer = done.Task;
+            thread.Start();
         }
 
         return Task.CompletedTask;
