@@ -28,7 +28,6 @@ internal sealed class AuditRecordSerializer
 
     private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ResultTypeInfo = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ModelContextProtocol.Protocol.CallToolResult));
 
-    private readonly ServiceIdentity _identity;
     private readonly McpServiceAuditOptions _options;
     private readonly ConcurrentDictionary<string, Redaction> _redactions = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _buffer = new(2048);
@@ -43,7 +42,6 @@ internal sealed class AuditRecordSerializer
 
     public AuditRecordSerializer(ServiceIdentity identity, McpServiceAuditOptions options)
     {
-        _identity = identity;
         _options = options;
         _writer = new Utf8JsonWriter(_buffer);
         _measureWriter = new Utf8JsonWriter(_measureBuffer);

@@ -158,10 +158,12 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
             return;
         }
 
+        // When the host's shutdown timeout expires, the writer is told to give up, and shutdown stops waiting for it: a sink
+        // that blocks without observing cancellation cannot hold the process.
         using var registration = cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _abandon);
         try
         {
-            await _writer.ConfigureAwait(false);
+            await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -179,7 +181,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     public void Dispose()
     {
         _channel.Writer.TryComplete();
-        if (_writer is { IsCompleted: false } writer)
+        if (_writer is { IsCompleted: false } writer && !_abandon.IsCancellationRequested)
         {
             _abandon.Cancel();
             try
@@ -191,7 +193,11 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
             }
         }
 
-        _abandon.Dispose();
+        // A writer still stuck in a sink that ignores cancellation keeps its token source; it is a background thread.
+        if (_writer is not { IsCompleted: false })
+        {
+            _abandon.Dispose();
+        }
     }
 
     /// <summary>

@@ -5,7 +5,8 @@ namespace McpServices.AspNetCore;
 /// <c>WithAuditSink&lt;T&gt;()</c>. A sink that throws is retried with the same records; what happens to new calls meanwhile
 /// depends on <see cref="McpServiceAuditOptions.FailurePolicy"/>.
 /// The writer has a thread of its own and waits for each write, one batch at a time: a sink may block (a synchronous write and
-/// flush to disk costs no thread-pool thread) or complete asynchronously.
+/// flush to disk costs no thread-pool thread) or complete asynchronously. When the host's shutdown timeout expires, the token
+/// passed to <see cref="WriteAsync"/> is cancelled and shutdown stops waiting; unwritten records are counted as lost.
 /// </summary>
 public interface IAuditSink
 {

@@ -44,7 +44,7 @@ public sealed class AuditDeliveryTests
             o.Authentication.AcknowledgeUnauthenticated = true;
             o.Audit.Sinks = ["none"];
         }).WithTools<CalculatorTools>().WithAuditSink<FlakySink>();
-        var app = builder.Build();
+        await using var app = builder.Build();
         app.MapMcpService();
         await app.StartAsync(TestContext.Current.CancellationToken);
         var writer = app.Services.GetRequiredService<AuditTrail>().Writer;
@@ -54,6 +54,52 @@ public sealed class AuditDeliveryTests
         await app.DisposeAsync();
 
         Assert.True(writer.IsCompleted, "the audit writer's thread still runs after the host was disposed");
+    }
+
+    [Fact]
+    public async Task Shutdown_DoesNotWaitPastItsTimeout_ForASinkThatBlocksAndIgnoresCancellation()
+    {
+        using var release = new ManualResetEventSlim();
+        var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>().WithAuditSink<StuckSink>(),
+            o =>
+            {
+                o.Audit.Sinks = ["none"];
+                o.DrainTimeout = TimeSpan.Zero;
+            },
+            configure: b =>
+            {
+                b.Services.AddSingleton(release);
+                b.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(1));
+            });
+        try
+        {
+            await using (var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken))
+            {
+                await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+            }
+
+            var stop = server.StopAsync(CancellationToken.None);
+            var finished = await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+
+            Assert.Same(stop, finished);
+            Assert.True(server.Services.GetRequiredService<AuditTrail>().Pending > 0, "the stuck sink's records should be counted as lost");
+        }
+        finally
+        {
+            release.Set();
+            await server.DisposeAsync();
+        }
+    }
+
+    /// <summary>A sink stuck in a synchronous call that does not observe cancellation, like a hung network mount.</summary>
+    private sealed class StuckSink(ManualResetEventSlim release) : IAuditSink
+    {
+        public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+        {
+            release.Wait(TimeSpan.FromMinutes(1), CancellationToken.None);
+            return ValueTask.CompletedTask;
+        }
     }
 
     [Fact]
