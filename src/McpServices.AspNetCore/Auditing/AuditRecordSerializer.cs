@@ -20,10 +20,6 @@ internal sealed class AuditRecordSerializer
     /// <summary>Length of the fixed suffix <c>,"hash":"sha256:&lt;64 hex&gt;"}</c>.</summary>
     public const int HashSuffixLength = 82;
 
-    /// <summary>Where <c>sha256:&lt;hex&gt;</c> starts in the suffix, and its length.</summary>
-    private const int HashValueOffset = 9;
-    private const int HashValueLength = 71;
-
     private static ReadOnlySpan<byte> HashPrefix => ",\"hash\":\"sha256:"u8;
 
     private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ResultTypeInfo = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ModelContextProtocol.Protocol.CallToolResult));
@@ -152,7 +148,8 @@ internal sealed class AuditRecordSerializer
         HashPrefix.CopyTo(suffix);
         Convert.TryToHexStringLower(digest, suffix[HashPrefix.Length..], out var hexLength);
         "\"}"u8.CopyTo(suffix[(HashPrefix.Length + hexLength)..]);
-        var hash = Encoding.ASCII.GetString(suffix.Slice(HashValueOffset, HashValueLength));
+        var hashValue = suffix[(HashPrefix.Length - "sha256:".Length)..(HashPrefix.Length + hexLength)]; // the next record's prevHash
+        var hash = Encoding.ASCII.GetString(hashValue);
         _previousHash = hash;
         return new AuditRecord(entry.Id, entry.Time, entry.Tool, entry.Outcome.ToWire(), entry.ErrorCode, hash, line);
     }
