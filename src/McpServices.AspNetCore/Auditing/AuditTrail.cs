@@ -41,6 +41,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     private int _pending;
     private volatile bool _sinksHealthy = true;
     private volatile bool _stopping;
+    private volatile bool _writerFailed;
     private long _lastDropLog;
 
     public AuditTrail(IOptions<McpServiceOptions> options, ServiceIdentity identity, IEnumerable<IAuditSink> sinks, AuditSinkFactory builtIns, McpServiceMetrics metrics, ILogger<AuditTrail> logger)
@@ -61,6 +62,9 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
         || (_sinksHealthy && Volatile.Read(ref _pending) < _options.BufferCapacity);
 
     public bool SinksHealthy => _sinksHealthy;
+
+    /// <summary>Whether the writer stopped on an unexpected error: nothing more is written until the process restarts.</summary>
+    public bool WriterFailed => _writerFailed;
 
     public int Pending => Volatile.Read(ref _pending);
 
@@ -130,12 +134,25 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
                 try
                 {
                     WriteLoop();
-                    done.SetResult();
                 }
                 catch (Exception ex)
                 {
-                    done.SetException(ex);
+                    // Only a bug gets here (sink and serializer errors are handled in the loop). Say so at once, and stop
+                    // accepting calls under FailClosed so readiness takes the instance out of rotation; records still queued
+                    // are counted as lost at shutdown.
+                    _writerFailed = true;
+                    _sinksHealthy = false;
+                    try
+                    {
+                        LogWriterFailed(_logger, ex);
+                    }
+                    catch (Exception)
+                    {
+                        // A failing logger must not hide the state above.
+                    }
                 }
+
+                done.SetResult();
             })
             {
                 IsBackground = true,
@@ -254,12 +271,14 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
                     WriteWithRetry(sink, records, cancel);
                 }
 
-                _metrics.AuditWritten(records.Count);
                 Interlocked.Add(ref _pending, -records.Count);
+                _metrics.AuditWritten(records.Count);
             }
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (Exception) when (cancel.IsCancellationRequested)
         {
+            // Told to give up (shutdown timeout): whatever a sink threw while being abandoned, the records it did not take
+            // are counted as lost by StoppedAsync.
         }
     }
 
@@ -342,4 +361,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
 
     [LoggerMessage(54, LogLevel.Critical, "Audit record {Id} could not be serialized and was dropped.")]
     private static partial void LogSerializationFailed(ILogger logger, Exception exception, string id);
+
+    [LoggerMessage(55, LogLevel.Critical, "The audit writer stopped on an unexpected error; no more audit records are written until the process restarts. FailClosed: new tool calls are refused and /readyz reports unhealthy. FailOpen: records are dropped and counted once the buffer is full.")]
+    private static partial void LogWriterFailed(ILogger logger, Exception exception);
 }

@@ -13,5 +13,8 @@ internal sealed class AuditReadinessCheck(AuditTrail audit) : IHealthCheck
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(audit.IsAccepting
             ? HealthCheckResult.Healthy($"{audit.Pending} record(s) pending.")
-            : HealthCheckResult.Unhealthy(audit.SinksHealthy ? "The audit buffer is full." : "An audit sink is failing."));
+            : HealthCheckResult.Unhealthy(
+                audit.WriterFailed ? "The audit writer stopped on an unexpected error; restart the instance."
+                : audit.SinksHealthy ? "The audit buffer is full."
+                : "An audit sink is failing."));
 }

@@ -75,7 +75,7 @@ public static class McpServiceEndpointRouteBuilderExtensions
                 .DisableHttpMetrics();
         }
 
-        endpoints.MapHealthChecks(options.LivenessPath, new HealthCheckOptions { Predicate = _ => false })
+        endpoints.MapHealthChecks(options.LivenessPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(AuditWriterLivenessCheck.LiveTag) })
             .WithDisplayName("McpServices liveness")
             .AllowAnonymous()
             .DisableHttpMetrics();

@@ -81,7 +81,8 @@ public static class McpServiceServiceCollectionExtensions
 
         services.AddHealthChecks()
             .AddCheck<McpServiceReadinessCheck>(McpServiceReadinessCheck.Name, tags: ["ready"])
-            .AddCheck<AuditReadinessCheck>(AuditReadinessCheck.Name, tags: ["ready"]);
+            .AddCheck<AuditReadinessCheck>(AuditReadinessCheck.Name, tags: ["ready"])
+            .AddCheck<AuditWriterLivenessCheck>(AuditWriterLivenessCheck.Name, tags: [AuditWriterLivenessCheck.LiveTag]);
 
         // Shutdown must outlast the drain, or the host would cut in-flight calls short.
         services.AddOptions<HostOptions>().Configure<IOptions<McpServiceOptions>>((host, service) =>

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 
@@ -99,6 +100,88 @@ public sealed class AuditDeliveryTests
         {
             release.Wait(TimeSpan.FromMinutes(1), CancellationToken.None);
             return ValueTask.CompletedTask;
+        }
+    }
+
+    [Theory]
+    [InlineData(AuditFailurePolicy.FailClosed)]
+    [InlineData(AuditFailurePolicy.FailOpen)]
+    public async Task WriterStoppedByABug_IsReportedAtOnce_AndItsUnwrittenRecordsAreCountedAtShutdown(AuditFailurePolicy policy)
+    {
+        var sink = new FlakySink();
+        var logs = new CapturingLoggerProvider();
+        var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            o => o.Audit.FailurePolicy = policy,
+            configure: b =>
+            {
+                b.Services.AddSingleton<IAuditSink>(sink);
+                b.Logging.AddProvider(logs);
+            });
+        var ct = TestContext.Current.CancellationToken;
+        var audit = server.Services.GetRequiredService<AuditTrail>();
+        using var metrics = new Telemetry.ScopedMeterListener(server.Services);
+
+        // The bug: a metric listener that throws. Listeners run on the thread that records, here the audit writer's.
+        using var faulty = new System.Diagnostics.Metrics.MeterListener();
+        var factory = server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        faulty.InstrumentPublished = (instrument, listener) =>
+        {
+            if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name == "mcpservices.audit.records.written")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        faulty.SetMeasurementEventCallback<long>((_, _, _, _) => throw new InvalidOperationException("listener bug"));
+        faulty.Start();
+
+        try
+        {
+            using var http = server.CreateHttpClient();
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(RequestGateTests.Post(Call), ct)).StatusCode);
+
+            // Reported when it happens, not at shutdown; the record written before the failure is accounted for.
+            await WaitUntilAsync(() => Task.FromResult(logs.Entries.Any(e => e.Level == LogLevel.Critical && e.Message.StartsWith("The audit writer stopped", StringComparison.Ordinal))));
+            Assert.True(audit.WriterFailed);
+            lock (sink.Written)
+            {
+                Assert.Single(sink.Written);
+            }
+
+            Assert.Equal(0, audit.Pending);
+            // It does not come back without a restart: the instance is neither ready nor alive, so Kubernetes restarts it.
+            foreach (var probe in new[] { "readyz", "livez" })
+            {
+                using var response = await http.GetAsync(probe, ct);
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            }
+
+            var health = await server.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync(ct);
+            Assert.Equal("The audit writer stopped on an unexpected error; restart the instance.", health.Entries[AuditWriterLivenessCheck.Name].Description);
+
+            using var next = await http.SendAsync(RequestGateTests.Post(Call), ct);
+            if (policy == AuditFailurePolicy.FailClosed)
+            {
+                // Nothing can be recorded any more, so nothing runs.
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, next.StatusCode);
+                Assert.Equal(1, server.Log().Count("add"));
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+                Assert.Equal(2, server.Log().Count("add"));
+            }
+
+            await server.StopAsync(CancellationToken.None);
+
+            // The second call's record (of the refused call under FailClosed, of the call that ran under FailOpen) was never
+            // written: shutdown counts and reports it instead of failing on the writer's error.
+            Assert.Equal(1, metrics.Sum("mcpservices.audit.records.dropped", ("mcpservices.reason", "shutdown")));
+            Assert.Contains(logs.Entries, e => e.Level == LogLevel.Critical && e.Message == "1 audit record(s) could not be written before the host stopped.");
+        }
+        finally
+        {
+            await server.DisposeAsync();
         }
     }
 
