@@ -30,6 +30,44 @@ internal sealed class JsonRpcEnvelope
 
     private int ArgumentsLength { get; set; }
 
+    private bool HasParams { get; set; }
+
+    private bool HasName { get; set; }
+
+    /// <summary>What is wrong with <c>params</c> whatever the method (set while reading).</summary>
+    private string? ParamsProblem { get; set; }
+
+    /// <summary>
+    /// What makes the request's <c>params</c> unusable, as a sentence for the caller, or <see langword="null"/>. MCP sends
+    /// <c>params</c> as an object, its <c>_meta</c> as an object, and a <c>tools/call</c> names its tool with a string and passes
+    /// its arguments as an object. The SDK answers these mistakes with a bare internal error; the HTTP stage answers them with
+    /// −32602 and this text instead.
+    /// </summary>
+    public string? InvalidParams
+    {
+        get
+        {
+            if (ParamsProblem is not null || !IsToolCall)
+            {
+                return ParamsProblem;
+            }
+
+            if (!HasParams)
+            {
+                return "tools/call needs params: an object with the name of the tool to call and its arguments.";
+            }
+
+            if (!HasName)
+            {
+                return "params.name must be a string: the name of the tool to call.";
+            }
+
+            return ArgumentsStart >= 0 && !ArgumentsAreObject ? "params.arguments must be a JSON object of the tool's arguments." : null;
+        }
+    }
+
+    private bool ArgumentsAreObject { get; set; }
+
     /// <summary>Reads the envelope; returns <see langword="null"/> when the body is not a single JSON object (the MCP handler reports that).</summary>
     public static JsonRpcEnvelope? TryRead(ReadOnlySpan<byte> body)
     {
@@ -64,10 +102,12 @@ internal sealed class JsonRpcEnvelope
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
+                        envelope.HasParams = true;
                         ReadParams(ref reader, envelope);
                     }
                     else
                     {
+                        envelope.ParamsProblem = reader.TokenType == JsonTokenType.Null ? null : "params must be a JSON object.";
                         reader.Skip();
                     }
                 }
@@ -118,15 +158,28 @@ internal sealed class JsonRpcEnvelope
             if (reader.ValueTextEquals("name"u8))
             {
                 reader.Read();
-                envelope.ToolName = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                envelope.HasName = reader.TokenType == JsonTokenType.String;
+                envelope.ToolName = envelope.HasName ? reader.GetString() : null;
+                reader.Skip();
             }
             else if (reader.ValueTextEquals("arguments"u8))
             {
                 reader.Read();
                 var start = (int)reader.TokenStartIndex;
+                envelope.ArgumentsAreObject = reader.TokenType is JsonTokenType.StartObject or JsonTokenType.Null;
                 reader.Skip();
                 envelope.ArgumentsStart = start;
                 envelope.ArgumentsLength = (int)reader.BytesConsumed - start;
+            }
+            else if (reader.ValueTextEquals("_meta"u8))
+            {
+                reader.Read();
+                if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.Null))
+                {
+                    envelope.ParamsProblem = "params._meta must be a JSON object.";
+                }
+
+                reader.Skip();
             }
             else
             {

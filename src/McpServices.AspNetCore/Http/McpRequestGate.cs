@@ -10,8 +10,8 @@ namespace McpServices.AspNetCore;
 
 /// <summary>
 /// The HTTP stage in front of the MCP endpoint. In order: Host and Origin checks (DNS-rebinding protection), content type,
-/// body size limit (the body is read once into a pooled buffer), authentication (401 with the specification's challenge), then,
-/// for <c>tools/call</c>, the admission checks that must be answered with an HTTP status before the SDK starts its response
+/// body size limit (the body is read once into a pooled buffer), authentication (401 with the specification's challenge), the
+/// shape of <c>params</c> (−32602 instead of the SDK's bare internal error), then, for <c>tools/call</c>, the admission checks that must be answered with an HTTP status before the SDK starts its response
 /// stream: draining (503) and the tool's scopes (403 <c>insufficient_scope</c>). It ends with a last line of defence that turns
 /// unexpected failures into a JSON-RPC error without details.
 /// </summary>
@@ -138,7 +138,7 @@ internal sealed partial class McpRequestGate
 
             if (envelope is not { IsToolCall: true })
             {
-                if (await AuthenticateAsync(context, envelope, body).ConfigureAwait(false))
+                if (await AuthenticateAsync(context, envelope, body).ConfigureAwait(false) && await CheckParamsAsync(context, envelope, body).ConfigureAwait(false))
                 {
                     await InvokeNextAsync(context, next).ConfigureAwait(false);
                 }
@@ -189,7 +189,7 @@ internal sealed partial class McpRequestGate
     /// <summary>The HTTP stage of an admitted <c>tools/call</c>: authentication (401), draining (503), scopes (403), then the SDK.</summary>
     private async Task HandleToolCallAsync(HttpContext context, RequestDelegate next, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
     {
-        if (!await AuthenticateAsync(context, envelope, body).ConfigureAwait(false))
+        if (!await AuthenticateAsync(context, envelope, body).ConfigureAwait(false) || !await CheckParamsAsync(context, envelope, body).ConfigureAwait(false))
         {
             return;
         }
@@ -273,6 +273,23 @@ internal sealed partial class McpRequestGate
         var ours = scheme?.Name == McpServiceAuthenticationDefaults.Scheme;
         Volatile.Write(ref _defaultSchemeIsOurs, ours ? 1 : -1);
         return ours;
+    }
+
+    /// <summary>
+    /// Answers −32602 when a request's <c>params</c> cannot be what MCP sends (not an object, a <c>tools/call</c> without a tool
+    /// name, arguments that are not an object): the SDK would answer a bare internal error. Notifications go on unanswered.
+    /// </summary>
+    private async Task<bool> CheckParamsAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body)
+    {
+        if (envelope is not { Id: not null, InvalidParams: { } problem })
+        {
+            return true;
+        }
+
+        var message = "Invalid params: " + problem;
+        Refuse(context, envelope, body, ToolCallOutcome.Invalid, "invalid_params", message);
+        await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status200OK, (int)ModelContextProtocol.McpErrorCode.InvalidParams, message, id: envelope.Id).ConfigureAwait(false);
+        return false;
     }
 
     /// <summary>Answers 403 <c>insufficient_scope</c> when the caller's token lacks a scope the tool requires.</summary>

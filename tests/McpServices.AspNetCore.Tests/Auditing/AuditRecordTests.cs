@@ -134,12 +134,19 @@ public sealed class AuditRecordTests
         await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
         using var http = server.CreateHttpClient();
 
-        using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"add","arguments":"not-an-object"}}"""), TestContext.Current.CancellationToken);
+        // A well-formed call with a protocol version the SDK does not speak: the SDK answers 400 without running the pipeline.
+        using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}""");
+        request.Headers.Remove("MCP-Protocol-Version");
+        request.Headers.Add("MCP-Protocol-Version", "1999-01-01");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
         await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
 
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
         var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
         Assert.Equal("invalid", record.GetProperty("outcome").GetString());
         Assert.Equal("rejected_by_transport", record.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("The MCP transport rejected the request (HTTP 400).", record.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal("1999-01-01", record.GetProperty("request").GetProperty("protocolVersion").GetString());
         Assert.Equal(0, server.Log().Count("add"));
     }
 

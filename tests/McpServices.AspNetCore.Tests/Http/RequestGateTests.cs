@@ -170,6 +170,75 @@ public sealed class RequestGateTests
         Assert.DoesNotContain("   at ", body);
     }
 
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":[1]}""", "params must be a JSON object.", "")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call"}""", "tools/call needs params: an object with the name of the tool to call and its arguments.", "")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"arguments":{"a":1}}}""", "params.name must be a string: the name of the tool to call.", "")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":{"name":"add"},"arguments":{"a":1}}}""", "params.name must be a string: the name of the tool to call.", "")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":"a=1"}}""", "params.arguments must be a JSON object of the tool's arguments.", "add")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1},"_meta":5}}""", "params._meta must be a JSON object.", "add")]
+    public async Task ToolCallWithMalformedParams_IsInvalidParams_NamesTheProblem_AndIsAudited(string json, string problem, string tool)
+    {
+        var sink = new Auditing.FlakySink();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post(json), TestContext.Current.CancellationToken);
+
+        // A JSON-RPC error for the request (HTTP 200, like the SDK's own -32602), not the SDK's bare "An error occurred." (-32603).
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)))
+        {
+            Assert.Equal(7, doc.RootElement.GetProperty("id").GetInt32());
+            var error = doc.RootElement.GetProperty("error");
+            Assert.Equal(-32602, error.GetProperty("code").GetInt32());
+            Assert.Equal("Invalid params: " + problem, error.GetProperty("message").GetString());
+        }
+
+        Assert.Equal(0, server.Log().Count("add"));
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+        lock (sink.Written)
+        {
+            var record = Assert.Single(sink.Written);
+            Assert.Equal(("invalid", "invalid_params", tool), (record.Outcome, record.ErrorCode, record.Tool));
+            using var audited = JsonDocument.Parse(record.Json);
+            Assert.Equal("Invalid params: " + problem, audited.RootElement.GetProperty("error").GetProperty("message").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("tools/list", """[1]""")]
+    [InlineData("tools/list", """{"_meta":"x"}""")]
+    [InlineData("resources/list", "\"x\"")]
+    public async Task OtherRequestsWithMalformedParams_AreInvalidParams(string method, string parameters)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post($$"""{"jsonrpc":"2.0","id":"r1","method":"{{method}}","params":{{parameters}}}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("r1", doc.RootElement.GetProperty("id").GetString());
+        Assert.Equal(-32602, doc.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.StartsWith("Invalid params: params", doc.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NullParamsAndNullArguments_AreAccepted()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var list = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":1,"method":"tools/list","params":null}"""), TestContext.Current.CancellationToken);
+        using var call = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"add","arguments":null,"_meta":null}}"""), TestContext.Current.CancellationToken);
+
+        Assert.Contains("\"tools\"", await list.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var text = await call.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("\"result\"", text);
+        Assert.DoesNotContain("-32602", text);
+    }
+
     internal static HttpRequestMessage Post(string json, string? origin = null, string path = "mcp")
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path)
