@@ -32,6 +32,16 @@ internal sealed class JsonRpcEnvelope
 
     private bool HasParams { get; set; }
 
+    private Member Seen { get; set; }
+
+    /// <summary>
+    /// What makes the message ambiguous, as a sentence for the caller, or <see langword="null"/>: a member that routing,
+    /// authorization or audit read (<c>jsonrpc</c>, <c>method</c>, <c>id</c>, <c>params</c>, and in <c>params</c> <c>name</c>,
+    /// <c>arguments</c>, <c>_meta</c>) given twice. Parsers disagree on which copy counts, so the HTTP stage refuses the message
+    /// rather than authorize one tool and let the SDK run another.
+    /// </summary>
+    public string? InvalidRequest { get; private set; }
+
     private bool HasName { get; set; }
 
     /// <summary>What is wrong with <c>params</c> whatever the method (set while reading).</summary>
@@ -84,11 +94,13 @@ internal sealed class JsonRpcEnvelope
             {
                 if (reader.ValueTextEquals("method"u8))
                 {
+                    envelope.See(Member.Method, "method");
                     reader.Read();
                     envelope.Method = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
                 }
                 else if (reader.ValueTextEquals("id"u8))
                 {
+                    envelope.See(Member.Id, "id");
                     reader.Read();
                     envelope.Id = reader.TokenType switch
                     {
@@ -99,6 +111,7 @@ internal sealed class JsonRpcEnvelope
                 }
                 else if (reader.ValueTextEquals("params"u8))
                 {
+                    envelope.See(Member.Params, "params");
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
@@ -113,6 +126,11 @@ internal sealed class JsonRpcEnvelope
                 }
                 else
                 {
+                    if (reader.ValueTextEquals("jsonrpc"u8))
+                    {
+                        envelope.See(Member.JsonRpc, "jsonrpc");
+                    }
+
                     reader.Read();
                     reader.Skip();
                 }
@@ -124,6 +142,16 @@ internal sealed class JsonRpcEnvelope
         {
             return null;
         }
+    }
+
+    private void See(Member member, string name)
+    {
+        if ((Seen & member) != 0)
+        {
+            InvalidRequest ??= $"the JSON-RPC message has more than one \"{name}\" member.";
+        }
+
+        Seen |= member;
     }
 
     /// <summary>Parses the <c>params.arguments</c> object out of <paramref name="body"/>; only used for refused calls, which are rare.</summary>
@@ -143,7 +171,14 @@ internal sealed class JsonRpcEnvelope
                 return null;
             }
 
-            return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
+            // A name given twice keeps its last value, as the SDK's own parsing of the arguments does.
+            var arguments = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                arguments[property.Name] = property.Value.Clone();
+            }
+
+            return arguments;
         }
         catch (JsonException)
         {
@@ -157,6 +192,7 @@ internal sealed class JsonRpcEnvelope
         {
             if (reader.ValueTextEquals("name"u8))
             {
+                envelope.See(Member.Name, "params.name");
                 reader.Read();
                 envelope.HasName = reader.TokenType == JsonTokenType.String;
                 envelope.ToolName = envelope.HasName ? reader.GetString() : null;
@@ -164,6 +200,7 @@ internal sealed class JsonRpcEnvelope
             }
             else if (reader.ValueTextEquals("arguments"u8))
             {
+                envelope.See(Member.Arguments, "params.arguments");
                 reader.Read();
                 var start = (int)reader.TokenStartIndex;
                 envelope.ArgumentsAreObject = reader.TokenType is JsonTokenType.StartObject or JsonTokenType.Null;
@@ -173,6 +210,7 @@ internal sealed class JsonRpcEnvelope
             }
             else if (reader.ValueTextEquals("_meta"u8))
             {
+                envelope.See(Member.Meta, "params._meta");
                 reader.Read();
                 if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.Null))
                 {
@@ -187,5 +225,17 @@ internal sealed class JsonRpcEnvelope
                 reader.Skip();
             }
         }
+    }
+
+    [Flags]
+    private enum Member
+    {
+        JsonRpc = 1,
+        Method = 2,
+        Id = 4,
+        Params = 8,
+        Name = 16,
+        Arguments = 32,
+        Meta = 64,
     }
 }

@@ -57,6 +57,21 @@ internal sealed partial class McpRequestGate
 
     private async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
+        try
+        {
+            await GateAsync(context, next).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            // A failure of the HTTP stage itself (a bug): the documented internal error, never Kestrel's empty 500.
+            LogUnhandled(_logger, ex);
+            context.Response.Clear();
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, McpServiceErrorCodes.InternalError, "Internal error.").ConfigureAwait(false);
+        }
+    }
+
+    private async Task GateAsync(HttpContext context, RequestDelegate next)
+    {
         var request = context.Request;
         if (!_originPolicy.IsHostAllowed(request.Host))
         {
@@ -138,7 +153,7 @@ internal sealed partial class McpRequestGate
 
             if (envelope is not { IsToolCall: true })
             {
-                if (await AuthenticateAsync(context, envelope, body).ConfigureAwait(false) && await CheckParamsAsync(context, envelope, body).ConfigureAwait(false))
+                if (await AuthenticateAsync(context, envelope, body).ConfigureAwait(false) && await CheckMessageAsync(context, envelope, body).ConfigureAwait(false))
                 {
                     await InvokeNextAsync(context, next).ConfigureAwait(false);
                 }
@@ -158,6 +173,13 @@ internal sealed partial class McpRequestGate
             try
             {
                 await HandleToolCallAsync(context, next, envelope, body).ConfigureAwait(false);
+            }
+            catch (Exception) when (!ToolCallCompletion.IsCompleted(context) && !context.RequestAborted.IsCancellationRequested)
+            {
+                // The HTTP stage itself failed (a bug, or a failing authentication service): the call never ran; it is recorded
+                // as failed, and the exception becomes the documented internal error above.
+                Refuse(context, envelope, body, ToolCallOutcome.Failed, "internal_error", "The service failed before the call ran.");
+                throw;
             }
             finally
             {
@@ -189,7 +211,7 @@ internal sealed partial class McpRequestGate
     /// <summary>The HTTP stage of an admitted <c>tools/call</c>: authentication (401), draining (503), scopes (403), then the SDK.</summary>
     private async Task HandleToolCallAsync(HttpContext context, RequestDelegate next, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
     {
-        if (!await AuthenticateAsync(context, envelope, body).ConfigureAwait(false) || !await CheckParamsAsync(context, envelope, body).ConfigureAwait(false))
+        if (!await AuthenticateAsync(context, envelope, body).ConfigureAwait(false) || !await CheckMessageAsync(context, envelope, body).ConfigureAwait(false))
         {
             return;
         }
@@ -276,11 +298,20 @@ internal sealed partial class McpRequestGate
     }
 
     /// <summary>
-    /// Answers −32602 when a request's <c>params</c> cannot be what MCP sends (not an object, a <c>tools/call</c> without a tool
-    /// name, arguments that are not an object): the SDK would answer a bare internal error. Notifications go on unanswered.
+    /// Answers a message the SDK would answer with a bare internal error, or that parsers could read differently: a member
+    /// given twice (HTTP 400, −32600), <c>params</c> that MCP never sends (−32602: not an object, a <c>tools/call</c> without a
+    /// tool name, arguments that are not an object). Notifications with such params go on unanswered.
     /// </summary>
-    private async Task<bool> CheckParamsAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body)
+    private async Task<bool> CheckMessageAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body)
     {
+        if (envelope?.InvalidRequest is { } ambiguity)
+        {
+            var invalid = "Bad Request: " + ambiguity;
+            Refuse(context, envelope, body, ToolCallOutcome.Invalid, "invalid_request", invalid);
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, (int)ModelContextProtocol.McpErrorCode.InvalidRequest, invalid, id: envelope.Id).ConfigureAwait(false);
+            return false;
+        }
+
         if (envelope is not { Id: not null, InvalidParams: { } problem })
         {
             return true;

@@ -224,6 +224,97 @@ public sealed class RequestGateTests
         Assert.StartsWith("Invalid params: params", doc.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ping","name":"read_stock"}}""", "params.name")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_stock","na\u006de":"ping"}}""", "params.name")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ping","arguments":{},"arguments":{"a":1}}}""", "params.arguments")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ping","_meta":{},"_meta":{}}}""", "params._meta")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_stock"},"params":{"name":"ping"}}""", "params")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/list","method":"tools/call","params":{"name":"ping"}}""", "method")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"id":8,"method":"tools/call","params":{"name":"ping"}}""", "id")]
+    [InlineData("""{"jsonrpc":"2.0","jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ping"}}""", "jsonrpc")]
+    public async Task ToolCallWithAMemberGivenTwice_IsRefusedAsAmbiguous_BeforeAnyToolRuns(string json, string member)
+    {
+        // Which copy counts differs between parsers; a gate that authorizes one tool while the SDK runs another would be a
+        // bypass, so such messages are refused whatever the copies say (here an anonymous tool next to a protected one).
+        await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>().WithTools<SecuredTools>(), authentication: true);
+        using var http = server.CreateHttpClient();
+        using var request = Post(json);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", server.Token("inventory:read"));
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await ReadErrorAsync(response);
+        Assert.Equal(-32600, error.GetProperty("code").GetInt32());
+        Assert.Equal($"Bad Request: the JSON-RPC message has more than one \"{member}\" member.", error.GetProperty("message").GetString());
+        Assert.Equal(0, server.Log().Count("ping") + server.Log().Count("read_stock"));
+        var record = await server.Audit.WaitForAsync(r => r.Outcome == "invalid", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("invalid_request", record.ErrorCode);
+    }
+
+    [Fact]
+    public async Task RefusedCallWithAnArgumentGivenTwice_IsAuditedWithTheLastValue_LikeTheSdkReadsIt()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true);
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_stock","arguments":{"sku":"A","sku":"B"}}}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var record = await server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
+        Assert.Equal("denied", record.GetProperty("outcome").GetString());
+        Assert.Equal("B", record.GetProperty("arguments").GetProperty("sku").GetString());
+    }
+
+    [Fact]
+    public async Task FailureOfTheHttpStageItself_IsTheDocumentedInternalError_AndTheCallIsAudited()
+    {
+        // A broken authentication service (a custom handler that throws) fails the HTTP stage after the call was admitted.
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            configure: b => b.Services.AddScoped<Microsoft.AspNetCore.Authentication.IAuthenticationService>(sp => new ThrowsOnSecondAuthentication(ActivatorUtilities.CreateInstance<Microsoft.AspNetCore.Authentication.AuthenticationService>(sp))),
+            authentication: true);
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_stock"}}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        var error = await ReadErrorAsync(response);
+        Assert.Equal((McpServiceErrorCodes.InternalError, "Internal error."), (error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString()));
+        var record = await server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
+        Assert.Equal("failed", record.GetProperty("outcome").GetString());
+        Assert.Equal("internal_error", record.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(0, server.Log().Count("read_stock"));
+    }
+
+    /// <summary>The authentication middleware's call works; the HTTP stage's own call (the second for the McpServices scheme in a request) throws.</summary>
+    private sealed class ThrowsOnSecondAuthentication(Microsoft.AspNetCore.Authentication.IAuthenticationService inner) : Microsoft.AspNetCore.Authentication.IAuthenticationService
+    {
+        public Task<Microsoft.AspNetCore.Authentication.AuthenticateResult> AuthenticateAsync(Microsoft.AspNetCore.Http.HttpContext context, string? scheme)
+        {
+            if (scheme == McpServiceAuthenticationDefaults.Scheme)
+            {
+                var calls = context.Items["calls"] is int n ? n + 1 : 1;
+                context.Items["calls"] = calls;
+                if (calls > 1)
+                {
+                    throw new InvalidOperationException("broken handler");
+                }
+            }
+
+            return inner.AuthenticateAsync(context, scheme);
+        }
+
+        public Task ChallengeAsync(Microsoft.AspNetCore.Http.HttpContext context, string? scheme, Microsoft.AspNetCore.Authentication.AuthenticationProperties? properties) => inner.ChallengeAsync(context, scheme, properties);
+
+        public Task ForbidAsync(Microsoft.AspNetCore.Http.HttpContext context, string? scheme, Microsoft.AspNetCore.Authentication.AuthenticationProperties? properties) => inner.ForbidAsync(context, scheme, properties);
+
+        public Task SignInAsync(Microsoft.AspNetCore.Http.HttpContext context, string? scheme, System.Security.Claims.ClaimsPrincipal principal, Microsoft.AspNetCore.Authentication.AuthenticationProperties? properties) => inner.SignInAsync(context, scheme, principal, properties);
+
+        public Task SignOutAsync(Microsoft.AspNetCore.Http.HttpContext context, string? scheme, Microsoft.AspNetCore.Authentication.AuthenticationProperties? properties) => inner.SignOutAsync(context, scheme, properties);
+    }
+
     [Fact]
     public async Task NullParamsAndNullArguments_AreAccepted()
     {
