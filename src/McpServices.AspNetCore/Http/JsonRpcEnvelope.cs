@@ -23,6 +23,9 @@ internal sealed class JsonRpcEnvelope
 
     public bool IsToolCall => Method == ToolsCall;
 
+    /// <summary>Whether the message has no <c>id</c> member at all (a notification; <c>"id": null</c> is an invalid request instead).</summary>
+    public bool IsNotification => (Seen & Member.Id) == 0;
+
     /// <summary>The request's <c>MCP-Protocol-Version</c> header, when present.</summary>
     public string? ProtocolVersion { get; set; }
 

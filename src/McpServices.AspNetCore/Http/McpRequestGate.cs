@@ -300,7 +300,8 @@ internal sealed partial class McpRequestGate
     /// <summary>
     /// Answers a message the SDK would answer with a bare internal error, or that parsers could read differently: a member
     /// given twice (HTTP 400, −32600), <c>params</c> that MCP never sends (−32602: not an object, a <c>tools/call</c> without a
-    /// tool name, arguments that are not an object). Notifications with such params go on unanswered.
+    /// tool name, arguments that are not an object). A <c>tools/call</c> sent as a notification is accepted (202) and not run;
+    /// other notifications with such params go on to the SDK.
     /// </summary>
     private async Task<bool> CheckMessageAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body)
     {
@@ -309,6 +310,14 @@ internal sealed partial class McpRequestGate
             var invalid = "Bad Request: " + ambiguity;
             Refuse(context, envelope, body, ToolCallOutcome.Invalid, "invalid_request", invalid);
             await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, (int)ModelContextProtocol.McpErrorCode.InvalidRequest, invalid, id: envelope.Id).ConfigureAwait(false);
+            return false;
+        }
+
+        if (envelope is { IsToolCall: true, IsNotification: true })
+        {
+            // JSON-RPC forbids answering a notification, and the SDK ignores it: nothing runs, and the record says why.
+            Refuse(context, envelope, body, ToolCallOutcome.Invalid, "invalid_request", "tools/call was sent as a notification (without an id), so it was not run.");
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
             return false;
         }
 

@@ -316,6 +316,26 @@ public sealed class RequestGateTests
     }
 
     [Fact]
+    public async Task ToolCallSentAsANotification_IsNotRun_NotAnswered_AndTheRecordSaysWhy()
+    {
+        var sink = new Auditing.FlakySink();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post("""{"jsonrpc":"2.0","method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(0, server.Log().Count("add"));
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+        lock (sink.Written)
+        {
+            var record = Assert.Single(sink.Written);
+            Assert.Equal(("invalid", "invalid_request", "add"), (record.Outcome, record.ErrorCode, record.Tool));
+        }
+    }
+
+    [Fact]
     public async Task NullParamsAndNullArguments_AreAccepted()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
