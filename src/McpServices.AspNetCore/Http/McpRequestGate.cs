@@ -192,9 +192,7 @@ internal sealed partial class McpRequestGate
                     }
                     else
                     {
-                        // The SDK rejected the message before the pipeline saw it (malformed params, protocol headers, …).
-                        var status = context.Response.StatusCode;
-                        Refuse(context, envelope, body, status >= 500 ? ToolCallOutcome.Failed : ToolCallOutcome.Invalid, "rejected_by_transport", $"The MCP transport rejected the request (HTTP {status}).");
+                        RecordTransportRejection(context, envelope, body);
                     }
                 }
             }
@@ -205,6 +203,27 @@ internal sealed partial class McpRequestGate
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+        }
+    }
+
+    /// <summary>
+    /// Records a <c>tools/call</c> the SDK's transport answered itself, before the pipeline saw it: a session of another caller
+    /// (403), an unknown or ended session (404), protocol headers it does not accept (400).
+    /// </summary>
+    private void RecordTransportRejection(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
+    {
+        var status = context.Response.StatusCode;
+        switch (status)
+        {
+            case StatusCodes.Status403Forbidden:
+                Refuse(context, envelope, body, ToolCallOutcome.Denied, "session_forbidden", "The MCP session was started by another caller; the transport refused the request (HTTP 403).");
+                break;
+            case StatusCodes.Status404NotFound:
+                Refuse(context, envelope, body, ToolCallOutcome.Invalid, "session_not_found", "The MCP session does not exist or has ended (HTTP 404).");
+                break;
+            default:
+                Refuse(context, envelope, body, status >= 500 ? ToolCallOutcome.Failed : ToolCallOutcome.Invalid, "rejected_by_transport", $"The MCP transport rejected the request (HTTP {status}).");
+                break;
         }
     }
 

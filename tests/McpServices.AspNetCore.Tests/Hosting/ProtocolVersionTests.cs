@@ -42,4 +42,45 @@ public sealed class ProtocolVersionTests
         var result = await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 2 }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("4", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
     }
+
+    [Fact]
+    public async Task Stateful_ASessionCannotBeUsedByAnotherCaller()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.SessionMode = HttpServerSessionMode.Stateful, authentication: true);
+        await using var alice = await server.ConnectWithScopesAsync("inventory:read");
+        Assert.False(string.IsNullOrEmpty(alice.SessionId));
+        using var http = server.CreateHttpClient();
+        var mallory = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = "mallory", Scopes = ["inventory:read"] });
+
+        using var request = Http.RequestGateTests.Post("""{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"read_stock"}}""");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", mallory);
+        request.Headers.Add("Mcp-Session-Id", alice.SessionId);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, server.Log().Count("read_stock"));
+        var record = await server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
+        Assert.Equal("mallory", record.GetProperty("actor").GetProperty("subject").GetString());
+        Assert.Equal("denied", record.GetProperty("outcome").GetString());
+        Assert.Equal("session_forbidden", record.GetProperty("error").GetProperty("code").GetString());
+
+        // The session's owner still uses it.
+        var result = await alice.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.NotEqual(true, result.IsError);
+    }
+
+    [Fact]
+    public async Task Stateful_ACallOnAnUnknownSession_Is404_AndAuditedAsSuch()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.SessionMode = HttpServerSessionMode.Stateful);
+        using var http = server.CreateHttpClient();
+
+        using var request = Http.RequestGateTests.Post("""{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}""");
+        request.Headers.Add("Mcp-Session-Id", "no-such-session");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        var record = await server.Audit.WaitForToolAsync("add", TestContext.Current.CancellationToken);
+        Assert.Equal(("invalid", "session_not_found"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+    }
 }
