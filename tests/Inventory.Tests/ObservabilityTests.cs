@@ -52,6 +52,12 @@ public sealed class ObservabilityTests
             var tampered = await VerifyAsync(file);
             Assert.Equal(1, tampered.ExitCode);
             Assert.Contains($"{file}:{index + 1}: MODIFIED", tampered.StandardOutput);
+
+            // A file without records (the wrong file, or logs only) is not reported as intact.
+            await File.WriteAllLinesAsync(file, sample.StandardOutput.Where(l => !l.StartsWith("{\"schema\":", StringComparison.Ordinal)), TestContext.Current.CancellationToken);
+            var empty = await VerifyAsync(file);
+            Assert.True(empty.ExitCode == 2, empty.Describe());
+            Assert.Contains("Nothing to verify", empty.StandardError);
         }
         finally
         {

@@ -69,6 +69,13 @@ internal sealed class CommandHostLifetime(IServiceProvider services, ServiceComm
             }
 
             var result = AuditVerifier.Verify(readers);
+            if (result is { Intact: true, Records: 0 })
+            {
+                // Verifying the wrong file (or logs without the audit stream) must not pass as "intact".
+                Console.Error.WriteLine($"Nothing to verify: {string.Join(", ", command.Arguments)} contain(s) no audit records (lines starting with {{\"schema\":\"{AuditRecordSerializer.Schema}\"). Check the file names, and that the audit sink writes there.");
+                return 2;
+            }
+
             Console.Out.WriteLine(result.Message);
             return result.Intact ? 0 : 1;
         }
