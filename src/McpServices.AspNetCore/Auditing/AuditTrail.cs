@@ -201,13 +201,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
         if (_writer is { IsCompleted: false } writer && !_abandon.IsCancellationRequested)
         {
             _abandon.Cancel();
-            try
-            {
-                writer.Wait(TimeSpan.FromSeconds(5));
-            }
-            catch (AggregateException)
-            {
-            }
+            writer.Wait(TimeSpan.FromSeconds(5)); // never faults: the writer thread reports its own errors
         }
 
         // A writer still stuck in a sink that ignores cancellation keeps its token source; it is a background thread.

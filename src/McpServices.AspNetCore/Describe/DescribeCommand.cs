@@ -72,7 +72,7 @@ internal sealed class CommandHostLifetime(IServiceProvider services, ServiceComm
             if (result is { Intact: true, Records: 0 })
             {
                 // Verifying the wrong file (or logs without the audit stream) must not pass as "intact".
-                Console.Error.WriteLine($"Nothing to verify: {string.Join(", ", command.Arguments)} contain(s) no audit records (lines starting with {{\"schema\":\"{AuditRecordSerializer.Schema}\"). Check the file names, and that the audit sink writes there.");
+                Console.Error.WriteLine($"Nothing to verify: no audit records (lines starting with {{\"schema\":\"{AuditRecordSerializer.Schema}\") in {string.Join(", ", command.Arguments)}. Check the file names, and that the audit sink writes there.");
                 return 2;
             }
 

@@ -14,7 +14,7 @@ internal sealed class AuditReadinessCheck(AuditTrail audit) : IHealthCheck
         Task.FromResult(audit.IsAccepting
             ? HealthCheckResult.Healthy($"{audit.Pending} record(s) pending.")
             : HealthCheckResult.Unhealthy(
-                audit.WriterFailed ? "The audit writer stopped on an unexpected error; restart the instance."
+                audit.WriterFailed ? AuditWriterLivenessCheck.WriterStopped
                 : audit.SinksHealthy ? "The audit buffer is full."
                 : "An audit sink is failing."));
 }

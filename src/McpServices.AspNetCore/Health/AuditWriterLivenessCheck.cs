@@ -13,8 +13,11 @@ internal sealed class AuditWriterLivenessCheck(AuditTrail audit) : IHealthCheck
     /// <summary>The tag of the checks that <c>/livez</c> runs.</summary>
     public const string LiveTag = "live";
 
+    /// <summary>The health report's description of a stopped writer (liveness and readiness).</summary>
+    public const string WriterStopped = "The audit writer stopped on an unexpected error; restart the instance.";
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(audit.WriterFailed
-            ? HealthCheckResult.Unhealthy("The audit writer stopped on an unexpected error; restart the instance.")
+            ? HealthCheckResult.Unhealthy(WriterStopped)
             : HealthCheckResult.Healthy());
 }

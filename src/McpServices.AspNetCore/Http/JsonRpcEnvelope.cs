@@ -29,14 +29,6 @@ internal sealed class JsonRpcEnvelope
     /// <summary>The request's <c>MCP-Protocol-Version</c> header, when present.</summary>
     public string? ProtocolVersion { get; set; }
 
-    private int ArgumentsStart { get; set; } = -1;
-
-    private int ArgumentsLength { get; set; }
-
-    private bool HasParams { get; set; }
-
-    private Member Seen { get; set; }
-
     /// <summary>
     /// What makes the message ambiguous, as a sentence for the caller, or <see langword="null"/>: a member that routing,
     /// authorization or audit read (<c>jsonrpc</c>, <c>method</c>, <c>id</c>, <c>params</c>, and in <c>params</c> <c>name</c>,
@@ -44,11 +36,6 @@ internal sealed class JsonRpcEnvelope
     /// rather than authorize one tool and let the SDK run another.
     /// </summary>
     public string? InvalidRequest { get; private set; }
-
-    private bool HasName { get; set; }
-
-    /// <summary>What is wrong with <c>params</c> whatever the method (set while reading).</summary>
-    private string? ParamsProblem { get; set; }
 
     /// <summary>
     /// What makes the request's <c>params</c> unusable, as a sentence for the caller, or <see langword="null"/>. MCP sends
@@ -79,7 +66,21 @@ internal sealed class JsonRpcEnvelope
         }
     }
 
+    /// <summary>The members read so far, to find one given twice.</summary>
+    private Member Seen { get; set; }
+
+    private bool HasParams { get; set; }
+
+    private bool HasName { get; set; }
+
+    private int ArgumentsStart { get; set; } = -1;
+
+    private int ArgumentsLength { get; set; }
+
     private bool ArgumentsAreObject { get; set; }
+
+    /// <summary>What is wrong with <c>params</c> whatever the method (set while reading).</summary>
+    private string? ParamsProblem { get; set; }
 
     /// <summary>Reads the envelope; returns <see langword="null"/> when the body is not a single JSON object (the MCP handler reports that).</summary>
     public static JsonRpcEnvelope? TryRead(ReadOnlySpan<byte> body)
@@ -151,7 +152,7 @@ internal sealed class JsonRpcEnvelope
     {
         if ((Seen & member) != 0)
         {
-            InvalidRequest ??= $"the JSON-RPC message has more than one \"{name}\" member.";
+            InvalidRequest ??= $"the JSON-RPC message has more than one \"{name}\" member; send each member once.";
         }
 
         Seen |= member;

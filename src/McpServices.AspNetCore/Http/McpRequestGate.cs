@@ -11,9 +11,10 @@ namespace McpServices.AspNetCore;
 /// <summary>
 /// The HTTP stage in front of the MCP endpoint. In order: Host and Origin checks (DNS-rebinding protection), content type,
 /// body size limit (the body is read once into a pooled buffer), authentication (401 with the specification's challenge), the
-/// shape of <c>params</c> (−32602 instead of the SDK's bare internal error), then, for <c>tools/call</c>, the admission checks that must be answered with an HTTP status before the SDK starts its response
-/// stream: draining (503) and the tool's scopes (403 <c>insufficient_scope</c>). It ends with a last line of defence that turns
-/// unexpected failures into a JSON-RPC error without details.
+/// message's shape (a member given twice: 400; <c>params</c> MCP never sends: −32602), then, for <c>tools/call</c>, the admission
+/// checks that must be answered with an HTTP status before the SDK starts its response stream: draining (503) and the tool's
+/// scopes (403 <c>insufficient_scope</c>). A last line of defence turns unexpected failures, of the SDK or of this stage, into
+/// a JSON-RPC error without details.
 /// </summary>
 internal sealed partial class McpRequestGate
 {
@@ -227,7 +228,7 @@ internal sealed partial class McpRequestGate
         }
     }
 
-    /// <summary>The HTTP stage of an admitted <c>tools/call</c>: authentication (401), draining (503), scopes (403), then the SDK.</summary>
+    /// <summary>The HTTP stage of an admitted <c>tools/call</c>: authentication (401), message shape (400, −32602), draining (503), scopes (403), then the SDK.</summary>
     private async Task HandleToolCallAsync(HttpContext context, RequestDelegate next, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
     {
         if (!await AuthenticateAsync(context, envelope, body).ConfigureAwait(false) || !await CheckMessageAsync(context, envelope, body).ConfigureAwait(false))

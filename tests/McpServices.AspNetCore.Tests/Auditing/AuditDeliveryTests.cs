@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Tests.Common;
 
 namespace McpServices.AspNetCore.Tests.Auditing;
 

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using Microsoft.Extensions.Logging;
+using McpServices.Tests.Common;
 
 namespace McpServices.AspNetCore.Tests.Authentication;
 

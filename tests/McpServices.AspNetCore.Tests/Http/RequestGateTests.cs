@@ -247,7 +247,7 @@ public sealed class RequestGateTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = await ReadErrorAsync(response);
         Assert.Equal(-32600, error.GetProperty("code").GetInt32());
-        Assert.Equal($"Bad Request: the JSON-RPC message has more than one \"{member}\" member.", error.GetProperty("message").GetString());
+        Assert.Equal($"Bad Request: the JSON-RPC message has more than one \"{member}\" member; send each member once.", error.GetProperty("message").GetString());
         Assert.Equal(0, server.Log().Count("ping") + server.Log().Count("read_stock"));
         var record = await server.Audit.WaitForAsync(r => r.Outcome == "invalid", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("invalid_request", record.ErrorCode);

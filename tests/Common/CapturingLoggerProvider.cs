@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace McpServices.AspNetCore.Tests;
+namespace McpServices.Tests.Common;
 
 /// <summary>Keeps every log message (formatted, with its level and exception) of the services it is added to.</summary>
-internal sealed class CapturingLoggerProvider : ILoggerProvider
+public sealed class CapturingLoggerProvider : ILoggerProvider
 {
     public ConcurrentQueue<string> Messages { get; } = new();
 
