@@ -35,7 +35,14 @@ internal sealed class JsonRpcEnvelope
     /// <c>arguments</c>, <c>_meta</c>) given twice. Parsers disagree on which copy counts, so the HTTP stage refuses the message
     /// rather than authorize one tool and let the SDK run another.
     /// </summary>
-    public string? InvalidRequest { get; private set; }
+    public string? InvalidRequest => Ambiguity ?? (Method is not null ? IdProblem : null);
+
+    /// <summary>
+    /// Why the body is not valid JSON (the reader's message, with the position), or <see langword="null"/>. Set when the body
+    /// starts as a JSON object but breaks off, nests deeper than 64 levels or carries data after the object: such a body can
+    /// still be recognized as a <c>tools/call</c>, which is audited like any other refused call.
+    /// </summary>
+    public string? ParseError { get; private set; }
 
     /// <summary>
     /// What makes the request's <c>params</c> unusable, as a sentence for the caller, or <see langword="null"/>. MCP sends
@@ -66,6 +73,12 @@ internal sealed class JsonRpcEnvelope
         }
     }
 
+    /// <summary>The first member given twice, as a sentence for the caller.</summary>
+    private string? Ambiguity { get; set; }
+
+    /// <summary>What is wrong with the <c>id</c> member: MCP requests carry a string or an integer.</summary>
+    private string? IdProblem { get; set; }
+
     /// <summary>The members read so far, to find one given twice.</summary>
     private Member Seen { get; set; }
 
@@ -82,18 +95,22 @@ internal sealed class JsonRpcEnvelope
     /// <summary>What is wrong with <c>params</c> whatever the method (set while reading).</summary>
     private string? ParamsProblem { get; set; }
 
-    /// <summary>Reads the envelope; returns <see langword="null"/> when the body is not a single JSON object (the MCP handler reports that).</summary>
+    /// <summary>
+    /// Reads the envelope; returns <see langword="null"/> when the body is valid JSON but not an object (the MCP handler reports
+    /// that). A body that is not valid JSON gives an envelope with <see cref="ParseError"/> and whatever was read before the error.
+    /// </summary>
     public static JsonRpcEnvelope? TryRead(ReadOnlySpan<byte> body)
     {
+        var envelope = new JsonRpcEnvelope();
         try
         {
+            // The SDK reads messages with the same limits: no comments, no trailing data, at most 64 levels.
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return null;
             }
 
-            var envelope = new JsonRpcEnvelope();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("method"u8))
@@ -109,9 +126,17 @@ internal sealed class JsonRpcEnvelope
                     envelope.Id = reader.TokenType switch
                     {
                         JsonTokenType.String => JsonSerializer.Serialize(reader.GetString()),
-                        JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
+                        JsonTokenType.Number when reader.TryGetInt64(out _) => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
                         _ => null,
                     };
+                    if (envelope.Id is null)
+                    {
+                        // The SDK accepts what MCP allows: a string, or an integer that fits in 64 bits.
+                        envelope.IdProblem = reader.TokenType == JsonTokenType.Null
+                            ? "the JSON-RPC id must not be null; a request carries a string or an integer id, and a notification has no id member."
+                            : "the JSON-RPC id must be a string or an integer (64-bit).";
+                        reader.Skip();
+                    }
                 }
                 else if (reader.ValueTextEquals("params"u8))
                 {
@@ -140,11 +165,14 @@ internal sealed class JsonRpcEnvelope
                 }
             }
 
+            // Past the object's end: only whitespace may follow (the reader throws on anything else).
+            reader.Read();
             return envelope;
         }
-        catch (JsonException)
+        catch (JsonException ex)
         {
-            return null;
+            envelope.ParseError = ex.Message;
+            return envelope;
         }
     }
 
@@ -152,7 +180,7 @@ internal sealed class JsonRpcEnvelope
     {
         if ((Seen & member) != 0)
         {
-            InvalidRequest ??= $"the JSON-RPC message has more than one \"{name}\" member; send each member once.";
+            Ambiguity ??= $"the JSON-RPC message has more than one \"{name}\" member; send each member once.";
         }
 
         Seen |= member;

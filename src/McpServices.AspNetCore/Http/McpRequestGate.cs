@@ -67,9 +67,13 @@ internal sealed partial class McpRequestGate
             // A failure of the HTTP stage itself (a bug): the documented internal error, never Kestrel's empty 500.
             LogUnhandled(_logger, ex);
             context.Response.Clear();
-            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, McpServiceErrorCodes.InternalError, "Internal error.").ConfigureAwait(false);
+            await WriteInternalErrorAsync(context).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The documented internal error, answering the request's id when the HTTP stage could read it.</summary>
+    private static Task WriteInternalErrorAsync(HttpContext context) =>
+        JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, McpServiceErrorCodes.InternalError, "Internal error.", id: (context.Items[EnvelopeItemKey] as JsonRpcEnvelope)?.Id);
 
     private async Task GateAsync(HttpContext context, RequestDelegate next)
     {
@@ -318,13 +322,22 @@ internal sealed partial class McpRequestGate
     }
 
     /// <summary>
-    /// Answers a message the SDK would answer with a bare internal error, or that parsers could read differently: a member
-    /// given twice (HTTP 400, −32600), <c>params</c> that MCP never sends (−32602: not an object, a <c>tools/call</c> without a
-    /// tool name, arguments that are not an object). A <c>tools/call</c> sent as a notification is accepted (202) and not run;
-    /// other notifications with such params go on to the SDK.
+    /// Answers a message the SDK would answer with a bare internal error or an error that names its internals, or that parsers
+    /// could read differently: a body that is not valid JSON (HTTP 400, −32700), a member given twice or a request id that is
+    /// neither a string nor an integer (HTTP 400, −32600), <c>params</c> that MCP never sends (−32602: not an object, a
+    /// <c>tools/call</c> without a tool name, arguments that are not an object). A <c>tools/call</c> sent as a notification is
+    /// accepted (202) and not run; other notifications with such params go on to the SDK.
     /// </summary>
     private async Task<bool> CheckMessageAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body)
     {
+        if (envelope?.ParseError is { } parseError)
+        {
+            var unparsable = "Parse error: the request body is not valid JSON: " + parseError;
+            Refuse(context, envelope, body, ToolCallOutcome.Invalid, "parse_error", unparsable);
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, McpServiceErrorCodes.ParseError, unparsable, id: envelope.Id).ConfigureAwait(false);
+            return false;
+        }
+
         if (envelope?.InvalidRequest is { } ambiguity)
         {
             var invalid = "Bad Request: " + ambiguity;
@@ -417,7 +430,7 @@ internal sealed partial class McpRequestGate
         {
             LogUnhandled(_logger, ex);
             context.Response.Clear();
-            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, McpServiceErrorCodes.InternalError, "Internal error.").ConfigureAwait(false);
+            await WriteInternalErrorAsync(context).ConfigureAwait(false);
         }
     }
 

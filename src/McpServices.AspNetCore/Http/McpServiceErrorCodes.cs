@@ -24,6 +24,9 @@ public static class McpServiceErrorCodes
     /// <summary>The HTTP request was refused before reaching MCP: bad <c>Origin</c> or <c>Host</c>, body too large, or wrong content type.</summary>
     public const int RequestRejected = -32045;
 
+    /// <summary>JSON-RPC parse error (-32700): the request body is not valid JSON; sent with HTTP 400 and the reader's message.</summary>
+    public const int ParseError = -32700;
+
     /// <summary>JSON-RPC internal error (-32603): an unexpected server failure; the response never carries details.</summary>
     public const int InternalError = -32603;
 }

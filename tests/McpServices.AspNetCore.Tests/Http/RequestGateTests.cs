@@ -157,17 +157,116 @@ public sealed class RequestGateTests
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
     }
 
-    [Fact]
-    public async Task MalformedJson_Is400_WithoutStackTrace()
+    [Theory]
+    [InlineData("{\"jsonrpc\": \"2.0\", ", "null")]
+    [InlineData("", "null")]
+    [InlineData("""{"jsonrpc":"2.0","id":"a","method":"tools/list"} {"jsonrpc":"2.0","id":"b","method":"tools/list"}""", "\"a\"")]
+    [InlineData("""{"jsonrpc":"2.0","id":3,/* comment */"method":"tools/list"}""", "3")]
+    public async Task MalformedJson_IsParseError_WithTheReadersMessage_WithoutStackTrace(string json, string id)
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
         using var http = server.CreateHttpClient();
 
-        using var response = await http.SendAsync(Post("{\"jsonrpc\": \"2.0\", "), TestContext.Current.CancellationToken);
+        using var response = await http.SendAsync(Post(json), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.DoesNotContain("   at ", body);
+        Assert.DoesNotContain("ModelContextProtocol", body);
+        using var doc = JsonDocument.Parse(body);
+        Assert.Equal(id, doc.RootElement.GetProperty("id").GetRawText());
+        Assert.Equal(McpServiceErrorCodes.ParseError, doc.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.StartsWith("Parse error: the request body is not valid JSON: ", doc.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1""")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}}""")]
+    public async Task ToolCallThatIsNotValidJson_IsParseError_NotRun_AndAudited(string json)
+    {
+        // The method and the tool were readable before the JSON broke: the call is refused and recorded like any other.
+        var sink = new Auditing.FlakySink();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post(json), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(7, doc.RootElement.GetProperty("id").GetInt32());
+        var message = doc.RootElement.GetProperty("error").GetProperty("message").GetString();
+        Assert.Equal(McpServiceErrorCodes.ParseError, doc.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(0, server.Log().Count("add"));
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+        lock (sink.Written)
+        {
+            var record = Assert.Single(sink.Written);
+            Assert.Equal(("invalid", "parse_error", "add"), (record.Outcome, record.ErrorCode, record.Tool));
+            using var audited = JsonDocument.Parse(record.Json);
+            Assert.Equal(message, audited.RootElement.GetProperty("error").GetProperty("message").GetString());
+            Assert.Equal(7, audited.RootElement.GetProperty("request").GetProperty("jsonRpcId").GetInt32());
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"a":1}""", "must be a string or an integer")]
+    [InlineData("[7]", "must be a string or an integer")]
+    [InlineData("1.5", "must be a string or an integer")]
+    [InlineData("1e2", "must be a string or an integer")]
+    [InlineData("9223372036854775808", "must be a string or an integer")]
+    [InlineData("true", "must be a string or an integer")]
+    [InlineData("null", "must not be null")]
+    public async Task ToolCallWithAnIdMcpDoesNotAllow_IsInvalidRequest_NotRun_AndAudited(string id, string problem)
+    {
+        var sink = new Auditing.FlakySink();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        using var http = server.CreateHttpClient();
+
+        // The id comes first, so a reader that does not step over an object id would lose the method after it.
+        using var response = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":""" + id + ""","method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("ModelContextProtocol", body);
+        using var doc = JsonDocument.Parse(body);
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("id").ValueKind);
+        var error = doc.RootElement.GetProperty("error");
+        Assert.Equal(-32600, error.GetProperty("code").GetInt32());
+        Assert.Contains("Bad Request: the JSON-RPC id " + problem, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, server.Log().Count("add"));
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+        lock (sink.Written)
+        {
+            var record = Assert.Single(sink.Written);
+            Assert.Equal(("invalid", "invalid_request", "add"), (record.Outcome, record.ErrorCode, record.Tool));
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1.5,"method":"tools/list"}""", -32600)]
+    [InlineData("""{"jsonrpc":"2.0","id":-3,"method":"tools/list"}""", 0)]
+    [InlineData("""{"jsonrpc":"2.0","id":"","method":"tools/list"}""", 0)]
+    public async Task OtherRequests_IdsAreCheckedTheSameWay(string json, int expectedCode)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post(json), TestContext.Current.CancellationToken);
+
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        if (expectedCode == 0)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("\"tools\"", body);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            using var doc = JsonDocument.Parse(body);
+            Assert.Equal(expectedCode, doc.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+            Assert.Equal("Bad Request: the JSON-RPC id must be a string or an integer (64-bit).", doc.RootElement.GetProperty("error").GetProperty("message").GetString());
+        }
     }
 
     [Theory]
@@ -280,8 +379,14 @@ public sealed class RequestGateTests
         using var response = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_stock"}}"""), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
-        var error = await ReadErrorAsync(response);
-        Assert.Equal((McpServiceErrorCodes.InternalError, "Internal error."), (error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString()));
+        using (var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)))
+        {
+            // The error answers the request: JSON-RPC asks for the request's id whenever it could be read.
+            Assert.Equal(7, doc.RootElement.GetProperty("id").GetInt32());
+            var error = doc.RootElement.GetProperty("error");
+            Assert.Equal((McpServiceErrorCodes.InternalError, "Internal error."), (error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString()));
+        }
+
         var record = await server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
         Assert.Equal("failed", record.GetProperty("outcome").GetString());
         Assert.Equal("internal_error", record.GetProperty("error").GetProperty("code").GetString());
