@@ -272,8 +272,7 @@ internal sealed partial class McpRequestGate
             return true;
         }
 
-        var headers = context.Request.Headers;
-        var presented = headers.Authorization.Count > 0 || headers[_apiKeyHeader].Count > 0;
+        var presented = IsCredentialPresented(context.Request.Headers);
         var result = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true } previous && await IsDefaultAuthenticateSchemeAsync(context).ConfigureAwait(false)
             ? previous // the authentication middleware already ran this scheme for this request
             : await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false);
@@ -302,6 +301,28 @@ internal sealed partial class McpRequestGate
 
         Refuse(context, envelope, body, ToolCallOutcome.Denied, "authentication_required", "The tool requires an authenticated caller.");
         await AuthenticationChallenges.WriteUnauthorizedAsync(context, _resourceUrls.GetMetadataUrl(context.Request), invalidToken: false, envelope?.Id).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>
+    /// Whether the request carries a credential this service accepts: a bearer token (a JWT or an API key) or the API key header.
+    /// Another scheme (<c>Basic</c>, <c>Digest</c>, …) counts as no credential, so its 401 carries no error code (RFC 6750 §3.1).
+    /// </summary>
+    private bool IsCredentialPresented(IHeaderDictionary headers)
+    {
+        if (headers[_apiKeyHeader].Count > 0)
+        {
+            return true;
+        }
+
+        foreach (var value in headers.Authorization)
+        {
+            if (value is not null && value.StartsWith("Bearer", StringComparison.OrdinalIgnoreCase) && (value.Length == 6 || value[6] == ' '))
+            {
+                return true;
+            }
+        }
+
         return false;
     }
 

@@ -56,7 +56,7 @@ public sealed class JwtAuthenticationTests : IAsyncLifetime
     [InlineData("Bearer")]
     [InlineData("Bearer not-a-jwt")]
     [InlineData("Bearer a.b.c")]
-    [InlineData("Basic dXNlcjpwYXNzd29yZA==")]
+    [InlineData("bearer  not-a-jwt")]
     public async Task MalformedAuthorizationHeader_Is401_InvalidToken(string header)
     {
         using var request = RequestGateTests.Post(CallRead);
@@ -65,6 +65,28 @@ public sealed class JwtAuthenticationTests : IAsyncLifetime
         using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
 
         AssertInvalidToken(response);
+    }
+
+    [Theory]
+    [InlineData("Basic dXNlcjpwYXNzd29yZA==")]
+    [InlineData("Digest username=\"agent\"")]
+    [InlineData("Bearerx a.b.c")]
+    public async Task AnotherAuthenticationScheme_IsTreatedAsNoCredential_401WithoutErrorCode(string header)
+    {
+        // RFC 6750 §3.1: a request that "attempted using an unsupported authentication method" gets the challenge without an error code.
+        using var request = RequestGateTests.Post(CallRead);
+        request.Headers.TryAddWithoutValidation("Authorization", header);
+
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = Assert.Single(response.Headers.WwwAuthenticate);
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.Contains($"resource_metadata=\"{MetadataUrl}\"", challenge.Parameter);
+        Assert.DoesNotContain("error=", challenge.Parameter);
+        var record = await _server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
+        Assert.Equal(("denied", "authentication_required"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal(0, _server.Log().Count("read_stock"));
     }
 
     [Fact]
