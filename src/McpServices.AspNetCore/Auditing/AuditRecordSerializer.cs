@@ -17,6 +17,12 @@ internal sealed class AuditRecordSerializer
     public const string Schema = "mcpservices.io/audit/v1";
     public const string Genesis = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
+    /// <summary>Strings the caller chooses (tool name, JSON-RPC id, user agent, protocol version) are cut at this many characters.</summary>
+    public const int MaxFieldLength = 512;
+
+    /// <summary>Error messages are cut at this many characters (they can quote what the caller sent).</summary>
+    public const int MaxMessageLength = 4096;
+
     /// <summary>Length of the fixed suffix <c>,"hash":"sha256:&lt;64 hex&gt;"}</c>.</summary>
     public const int HashSuffixLength = 82;
 
@@ -28,6 +34,8 @@ internal sealed class AuditRecordSerializer
     private readonly ConcurrentDictionary<string, Redaction> _redactions = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _buffer = new(2048);
     private readonly Utf8JsonWriter _writer;
+    private readonly ArrayBufferWriter<byte> _argumentsBuffer = new(1024);
+    private readonly Utf8JsonWriter _argumentsWriter;
     private readonly ArrayBufferWriter<byte> _measureBuffer = new(1024);
     private readonly Utf8JsonWriter _measureWriter;
     private readonly List<string> _scopes = [];
@@ -41,12 +49,20 @@ internal sealed class AuditRecordSerializer
         _options = options;
         _writer = new Utf8JsonWriter(_buffer);
         _measureWriter = new Utf8JsonWriter(_measureBuffer);
+        _argumentsWriter = new Utf8JsonWriter(_argumentsBuffer);
         _serviceName = JsonEncodedText.Encode(identity.Name);
         _serviceVersion = JsonEncodedText.Encode(identity.Version);
         _instance = JsonEncodedText.Encode(identity.InstanceId);
     }
 
-    public AuditRecord Serialize(AuditEntry entry)
+    /// <summary>Writes the record of <paramref name="entry"/> and chains it.</summary>
+    /// <param name="entry">The call.</param>
+    /// <param name="fallback">
+    /// Whether to leave out what comes from the call's data: the arguments become <c>{"$omitted":{"reason":"unserializable"}}</c>
+    /// and <c>resultBytes</c> <see langword="null"/>. The second attempt for an entry whose first failed, so that a bug in writing
+    /// arguments or measuring a result cannot cost the call its record.
+    /// </param>
+    public AuditRecord Serialize(AuditEntry entry, bool fallback = false)
     {
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
@@ -84,7 +100,7 @@ internal sealed class AuditRecordSerializer
 
         w.WriteStartObject(Names.Source);
         WriteNullable(w, Names.RemoteAddress, caller.RemoteAddress?.ToString());
-        WriteNullable(w, Names.UserAgent, entry.UserAgent);
+        WriteBounded(w, Names.UserAgent, entry.UserAgent, MaxFieldLength);
         w.WriteEndObject();
 
         w.WriteStartObject(Names.Request);
@@ -92,24 +108,38 @@ internal sealed class AuditRecordSerializer
         {
             w.WriteNull(Names.JsonRpcId);
         }
+        else if (entry.JsonRpcId.Length > MaxFieldLength + 2 && entry.JsonRpcId[0] == '"')
+        {
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(entry.JsonRpcId));
+            reader.Read();
+            WriteBounded(w, Names.JsonRpcId, reader.GetString(), MaxFieldLength);
+        }
         else
         {
             w.WritePropertyName(Names.JsonRpcId);
             w.WriteRawValue(entry.JsonRpcId, skipInputValidation: false);
         }
 
-        WriteNullable(w, Names.ProtocolVersion, entry.ProtocolVersion);
+        WriteBounded(w, Names.ProtocolVersion, entry.ProtocolVersion, MaxFieldLength);
         WriteNullable(w, Names.TraceId, entry.TraceId);
         WriteNullable(w, Names.SpanId, entry.SpanId);
         w.WriteEndObject();
 
         w.WriteStartObject(Names.Target);
-        w.WriteString(Names.Tool, entry.Tool);
+        WriteBounded(w, Names.Tool, entry.Tool, MaxFieldLength);
         WriteNullable(w, Names.Version, entry.ToolVersion);
         w.WriteEndObject();
 
         w.WritePropertyName(Names.Arguments);
-        WriteArguments(w, entry);
+        if (fallback)
+        {
+            WriteOmitted(w, "unserializable", bytes: null, digest: default);
+        }
+        else
+        {
+            WriteArguments(w, entry);
+        }
+
 
         w.WriteString(Names.Outcome, entry.Outcome.ToWire());
         if (entry.ErrorCode is null && entry.ErrorMessage is null)
@@ -120,12 +150,12 @@ internal sealed class AuditRecordSerializer
         {
             w.WriteStartObject(Names.Error);
             WriteNullable(w, Names.Code, entry.ErrorCode);
-            WriteNullable(w, Names.Message, entry.ErrorMessage);
+            WriteBounded(w, Names.Message, entry.ErrorMessage, MaxMessageLength);
             w.WriteEndObject();
         }
 
         w.WriteNumber(Names.DurationMs, Math.Round(entry.DurationMs, 3));
-        if (entry.Result is null)
+        if (entry.Result is null || fallback)
         {
             w.WriteNull(Names.ResultBytes);
         }
@@ -180,7 +210,50 @@ internal sealed class AuditRecordSerializer
         var redaction = entry.Descriptor is { } tool
             ? _redactions.GetOrAdd(tool.Name, static (_, state) => Redaction.For(state.tool, state.tool.Name, state.paths), (tool, paths: _options.RedactPaths))
             : Redaction.For(null, entry.Tool, _options.RedactPaths);
-        redaction.WriteArguments(w, entry.Arguments);
+        _argumentsBuffer.ResetWrittenCount();
+        _argumentsWriter.Reset(_argumentsBuffer);
+        redaction.WriteArguments(_argumentsWriter, entry.Arguments);
+        _argumentsWriter.Flush();
+        var arguments = _argumentsBuffer.WrittenSpan;
+        if (arguments.Length <= _options.MaxArgumentsBytes)
+        {
+            w.WriteRawValue(arguments, skipInputValidation: true);
+            return;
+        }
+
+        // Too large to keep in every record: its size and digest (of what would have been recorded) prove what was sent.
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(arguments, digest);
+        WriteOmitted(w, "too_large", arguments.Length, digest);
+    }
+
+    /// <summary>Writes <c>{"$omitted":{"reason":…,"bytes":…,"sha256":…}}</c> in place of the arguments. C# parameter names cannot start with <c>$</c>.</summary>
+    private static void WriteOmitted(Utf8JsonWriter w, string reason, int? bytes, ReadOnlySpan<byte> digest)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("$omitted");
+        w.WriteString("reason", reason);
+        if (bytes is { } size)
+        {
+            w.WriteNumber("bytes", size);
+            w.WriteString("sha256", Convert.ToHexStringLower(digest));
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Writes a string, cut at <paramref name="max"/> characters with a note of how much was left out.</summary>
+    private static void WriteBounded(Utf8JsonWriter w, JsonEncodedText name, string? value, int max)
+    {
+        if (value is null || value.Length <= max)
+        {
+            WriteNullable(w, name, value);
+            return;
+        }
+
+        var cut = char.IsHighSurrogate(value[max - 1]) ? max - 1 : max;
+        w.WriteString(name, string.Concat(value.AsSpan(0, cut), $"…[{value.Length - cut} more characters]"));
     }
 
     /// <summary>The size of the result as the SDK serializes it, measured in a reused buffer.</summary>

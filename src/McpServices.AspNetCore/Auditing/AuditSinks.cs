@@ -31,6 +31,11 @@ internal sealed class StdoutAuditSink : IAuditSink, IDisposable
 
     public async ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
+        if (records.Count == 0)
+        {
+            return;
+        }
+
         var buffer = new ArrayBufferWriter<byte>(records.Count * 1024);
         foreach (var record in records)
         {

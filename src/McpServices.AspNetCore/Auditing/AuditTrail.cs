@@ -247,22 +247,18 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
 
                 foreach (var entry in entries)
                 {
-                    try
+                    if (TrySerialize(entry) is { } record)
                     {
-                        records.Add(_serializer.Serialize(entry));
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        // A record that cannot be serialized is a bug; keep the trail flowing and say so loudly.
-                        LogSerializationFailed(_logger, ex, entry.Id);
-                        _metrics.AuditDropped(1, "serialization_error");
-                        Interlocked.Decrement(ref _pending);
+                        records.Add(record);
                     }
                 }
 
-                foreach (var sink in _sinks)
+                if (records.Count > 0)
                 {
-                    WriteWithRetry(sink, records, cancel);
+                    foreach (var sink in _sinks)
+                    {
+                        WriteWithRetry(sink, records, cancel);
+                    }
                 }
 
                 Interlocked.Add(ref _pending, -records.Count);
@@ -273,6 +269,34 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
         {
             // Told to give up (shutdown timeout): whatever a sink threw while being abandoned, the records it did not take
             // are counted as lost by StoppedAsync.
+        }
+    }
+
+    /// <summary>
+    /// Serializes a record; when that fails (a bug), says so loudly and records the call without its arguments and result size, so the call keeps
+    /// its record and the chain stays whole. Only if that fails too is the record dropped and counted.
+    /// </summary>
+    private AuditRecord? TrySerialize(AuditEntry entry)
+    {
+        try
+        {
+            return _serializer.Serialize(entry);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogSerializationFailed(_logger, ex, entry.Id);
+        }
+
+        try
+        {
+            return _serializer.Serialize(entry, fallback: true);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRecordDropped(_logger, ex, entry.Id);
+            _metrics.AuditDropped(1, "serialization_error");
+            Interlocked.Decrement(ref _pending);
+            return null;
         }
     }
 
@@ -353,8 +377,11 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     [LoggerMessage(53, LogLevel.Critical, "{Count} audit record(s) could not be written before the host stopped.")]
     private static partial void LogLostAtShutdown(ILogger logger, int count);
 
-    [LoggerMessage(54, LogLevel.Critical, "Audit record {Id} could not be serialized and was dropped.")]
+    [LoggerMessage(54, LogLevel.Critical, "Audit record {Id} could not be serialized; it is written without its arguments (\"$omitted\": unserializable) and result size.")]
     private static partial void LogSerializationFailed(ILogger logger, Exception exception, string id);
+
+    [LoggerMessage(56, LogLevel.Critical, "Audit record {Id} could not be serialized even without its arguments and was dropped.")]
+    private static partial void LogRecordDropped(ILogger logger, Exception exception, string id);
 
     [LoggerMessage(55, LogLevel.Critical, "The audit writer stopped on an unexpected error; no more audit records are written until the process restarts. FailClosed: new tool calls are refused and /readyz reports unhealthy. FailOpen: records are dropped and counted once the buffer is full.")]
     private static partial void LogWriterFailed(ILogger logger, Exception exception);

@@ -36,6 +36,14 @@ public sealed class McpServiceAuditOptions
     public AuditArgumentsMode Arguments { get; set; } = AuditArgumentsMode.Redacted;
 
     /// <summary>
+    /// Gets or sets the largest arguments recorded in full, in bytes of their (redacted) JSON. Larger arguments are recorded as
+    /// <c>{"$omitted":{"reason":"too_large","bytes":…,"sha256":…}}</c>: their size and the SHA-256 of the JSON that would have been
+    /// recorded, so records stay small enough for log pipelines (the Kubernetes container runtime splits lines above 16 KiB).
+    /// </summary>
+    /// <value>The default value is 16384 (16 KiB).</value>
+    public int MaxArgumentsBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
     /// Gets or sets more argument paths to redact, in addition to parameters and properties marked <see cref="SensitiveAttribute"/>:
     /// <c>adjustment.reference</c> for every tool, <c>adjust_stock:adjustment.reference</c> for one tool; <c>*</c> matches any
     /// property name or array index.

@@ -83,6 +83,11 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             failures.Add($"{Section}:Audit:BufferCapacity must be at least 1 (the default is 10000); it is {audit.BufferCapacity}.");
         }
 
+        if (audit.MaxArgumentsBytes < 256)
+        {
+            failures.Add($"{Section}:Audit:MaxArgumentsBytes must be at least 256 (the default is 16384); it is {audit.MaxArgumentsBytes}.");
+        }
+
         foreach (var sink in audit.Sinks ?? [])
         {
             if (sink.Trim().ToLowerInvariant() is not ("stdout" or "file" or "otlp" or "none"))

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace McpServices.AspNetCore;
@@ -117,7 +118,7 @@ internal sealed class JsonRpcEnvelope
                 {
                     envelope.See(Member.Method, "method");
                     reader.Read();
-                    envelope.Method = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    envelope.Method = reader.TokenType == JsonTokenType.String ? envelope.ReadString(ref reader) : null;
                 }
                 else if (reader.ValueTextEquals("id"u8))
                 {
@@ -125,7 +126,7 @@ internal sealed class JsonRpcEnvelope
                     reader.Read();
                     envelope.Id = reader.TokenType switch
                     {
-                        JsonTokenType.String => JsonSerializer.Serialize(reader.GetString()),
+                        JsonTokenType.String => envelope.ReadString(ref reader) is { } id ? JsonSerializer.Serialize(id) : null,
                         JsonTokenType.Number when reader.TryGetInt64(out _) => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
                         _ => null,
                     };
@@ -167,12 +168,93 @@ internal sealed class JsonRpcEnvelope
 
             // Past the object's end: only whitespace may follow (the reader throws on anything else).
             reader.Read();
+            if (envelope.ParseError is null && FindUnpairedSurrogate(body) is { } notUnicode)
+            {
+                envelope.ParseError = notUnicode;
+                envelope.NotUnicode = true;
+            }
+
             return envelope;
         }
         catch (JsonException ex)
         {
             envelope.ParseError = ex.Message;
             return envelope;
+        }
+    }
+
+    /// <summary>Whether a string of the body is not Unicode (its arguments are then not recorded: no JSON writer can write them).</summary>
+    private bool NotUnicode { get; set; }
+
+    /// <summary>Reads a method, id or tool name; one whose <c>\u</c> escapes are not valid UTF-16 is a parse error, and reading goes on.</summary>
+    private string? ReadString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            ParseError ??= UnpairedSurrogate;
+            NotUnicode = true;
+            return null;
+        }
+    }
+
+    private const string UnpairedSurrogate = "a string has a \\u escape of an unpaired UTF-16 surrogate (\\ud800-\\udfff without its pair); JSON strings must be valid Unicode.";
+
+    /// <summary>
+    /// Finds a string whose <c>\u</c> escapes decode to an unpaired UTF-16 surrogate. Such JSON is well-formed, but its strings
+    /// are not Unicode: the SDK fails on them with a bare internal error and no JSON writer can write them back. Only bodies that
+    /// contain a surrogate escape at all are read a second time.
+    /// </summary>
+    private static string? FindUnpairedSurrogate(ReadOnlySpan<byte> body)
+    {
+        if (body.IndexOf("\\ud"u8) < 0 && body.IndexOf("\\uD"u8) < 0)
+        {
+            return null;
+        }
+
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+        char[]? rented = null;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped)
+                {
+                    continue;
+                }
+
+                var length = reader.ValueSpan.Length;
+                if (rented is null || rented.Length < length)
+                {
+                    if (rented is not null)
+                    {
+                        ArrayPool<char>.Shared.Return(rented);
+                    }
+
+                    rented = ArrayPool<char>.Shared.Rent(length);
+                }
+
+                try
+                {
+                    reader.CopyString(rented);
+                }
+                catch (InvalidOperationException)
+                {
+                    return $"{UnpairedSurrogate[..^1]} (the string at byte {reader.TokenStartIndex}).";
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
         }
     }
 
@@ -189,7 +271,7 @@ internal sealed class JsonRpcEnvelope
     /// <summary>Parses the <c>params.arguments</c> object out of <paramref name="body"/>; only used for refused calls, which are rare.</summary>
     public IDictionary<string, JsonElement>? ReadArguments(ReadOnlySpan<byte> body)
     {
-        if (ArgumentsStart < 0 || ArgumentsStart + ArgumentsLength > body.Length)
+        if (ArgumentsStart < 0 || ArgumentsStart + ArgumentsLength > body.Length || NotUnicode)
         {
             return null;
         }
@@ -227,7 +309,7 @@ internal sealed class JsonRpcEnvelope
                 envelope.See(Member.Name, "params.name");
                 reader.Read();
                 envelope.HasName = reader.TokenType == JsonTokenType.String;
-                envelope.ToolName = envelope.HasName ? reader.GetString() : null;
+                envelope.ToolName = envelope.HasName ? envelope.ReadString(ref reader) : null;
                 reader.Skip();
             }
             else if (reader.ValueTextEquals("arguments"u8))

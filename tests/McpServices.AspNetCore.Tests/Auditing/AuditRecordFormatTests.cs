@@ -82,6 +82,92 @@ public sealed class AuditRecordFormatTests
         Assert.Equal(WithHash(body2), Encoding.UTF8.GetString(second.Json.Span));
     }
 
+    [Fact]
+    public void ArgumentsLargerThanTheLimit_AreRecordedAsTheirSizeAndDigest()
+    {
+        var serializer = new AuditRecordSerializer(Identity, new McpServiceAuditOptions { MaxArgumentsBytes = 256 });
+        var fits = "{\"text\":\"" + new string('a', 256 - 11) + "\"}"; // exactly 256 bytes
+        var large = "{\"text\":\"" + new string('a', 300) + "\",\"n\":1}";
+
+        using var kept = JsonDocument.Parse(Encoding.UTF8.GetString(serializer.Serialize(Entry(fits)).Json.Span));
+        using var omitted = JsonDocument.Parse(Encoding.UTF8.GetString(serializer.Serialize(Entry(large)).Json.Span));
+
+        Assert.Equal(fits, kept.RootElement.GetProperty("arguments").GetRawText());
+        var marker = omitted.RootElement.GetProperty("arguments").GetProperty("$omitted");
+        Assert.Equal("too_large", marker.GetProperty("reason").GetString());
+        Assert.Equal(Encoding.UTF8.GetByteCount(large), marker.GetProperty("bytes").GetInt32());
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(large))), marker.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public void StringsTheCallerChooses_AreCut_AndSaySoWithoutBreakingASurrogatePair()
+    {
+        var serializer = new AuditRecordSerializer(Identity, new McpServiceAuditOptions());
+        var max = AuditRecordSerializer.MaxFieldLength;
+        var tool = new string('t', max - 1) + "\U0001F600" + new string('t', 100); // the emoji's pair straddles the limit
+        var entry = new AuditEntry
+        {
+            Id = "0193a5e0c2b87d3f9a1b2c3d4e5f6a7d",
+            Time = DateTimeOffset.UnixEpoch,
+            Caller = CallerIdentity.Create(null, null),
+            UserAgent = new string('u', max + 10),
+            JsonRpcId = JsonSerializer.Serialize(new string('i', 5000)),
+            ProtocolVersion = new string('p', 20_000),
+            Tool = tool,
+            Outcome = ToolCallOutcome.Invalid,
+            ErrorCode = "unknown_tool",
+            ErrorMessage = new string('m', 100_000),
+            DurationMs = 0,
+        };
+
+        var line = serializer.Serialize(entry).Json;
+        using var record = JsonDocument.Parse(line);
+
+        Assert.Equal(new string('u', max) + "…[10 more characters]", record.RootElement.GetProperty("source").GetProperty("userAgent").GetString());
+        Assert.Equal(new string('i', max) + "…[4488 more characters]", record.RootElement.GetProperty("request").GetProperty("jsonRpcId").GetString());
+        Assert.Equal(new string('p', max) + "…[19488 more characters]", record.RootElement.GetProperty("request").GetProperty("protocolVersion").GetString());
+        Assert.Equal(new string('t', max - 1) + "…[102 more characters]", record.RootElement.GetProperty("target").GetProperty("tool").GetString());
+        Assert.Equal(new string('m', AuditRecordSerializer.MaxMessageLength) + "…[95904 more characters]", record.RootElement.GetProperty("error").GetProperty("message").GetString());
+        Assert.True(line.Length < 8 * 1024, $"the record has {line.Length} bytes");
+    }
+
+    [Fact]
+    public void FallbackRecord_LeavesOutTheArgumentsAndResultSize_AndStaysInTheChain()
+    {
+        var serializer = new AuditRecordSerializer(Identity, new McpServiceAuditOptions());
+        // Well-formed JSON whose string is not Unicode: JsonElement.WriteTo throws on it, as any bug in writing arguments might.
+        var entry = Entry("""{"text":"\udc00"}""", new CallToolResult { Content = [new TextContentBlock { Text = "ok" }] });
+        var previous = serializer.Serialize(Entry("{}"));
+
+        Assert.ThrowsAny<InvalidOperationException>(() => serializer.Serialize(entry));
+        var record = serializer.Serialize(entry, fallback: true);
+
+        using var parsed = JsonDocument.Parse(record.Json);
+        Assert.Equal("""{"$omitted":{"reason":"unserializable"}}""", parsed.RootElement.GetProperty("arguments").GetRawText());
+        Assert.Equal(JsonValueKind.Null, parsed.RootElement.GetProperty("resultBytes").ValueKind);
+        Assert.Equal(previous.Hash, parsed.RootElement.GetProperty("prevHash").GetString());
+        var lines = string.Join('\n', new[] { previous, record }.Select(r => Encoding.UTF8.GetString(r.Json.Span)));
+        Assert.True(AuditVerifier.Verify([("memory", new StringReader(lines))]).Intact);
+    }
+
+    private static ServiceIdentity Identity { get; } = new(Options.Create(new McpServiceOptions { Name = "inventory", Version = "1.2.3" }));
+
+    private static AuditEntry Entry(string argumentsJson, CallToolResult? result = null)
+    {
+        using var arguments = JsonDocument.Parse(argumentsJson);
+        return new AuditEntry
+        {
+            Id = "0193a5e0c2b87d3f9a1b2c3d4e5f6a7e",
+            Time = DateTimeOffset.UnixEpoch,
+            Caller = CallerIdentity.Create(null, null),
+            Tool = "write_note",
+            Arguments = arguments.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
+            Outcome = ToolCallOutcome.Succeeded,
+            DurationMs = 0,
+            Result = result,
+        };
+    }
+
     private static string HashOf(string body) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
 
     private static string WithHash(string body) => body[..^1] + $",\"hash\":\"{HashOf(body)}\"}}";

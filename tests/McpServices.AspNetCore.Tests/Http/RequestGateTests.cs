@@ -210,6 +210,51 @@ public sealed class RequestGateTests
     }
 
     [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"note":"\udc00x"}}}""", "add")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"\ud800":2}}}""", "add")]
+    [InlineData("""{"jsonrpc":"2.0","method":"tools/call","id":7,"params":{"name":"add\ud800","arguments":{"a":1}}}""", "")]
+    [InlineData("""{"jsonrpc":"2.0","id":"\uDBFF","method":"tools/call","params":{"name":"add","arguments":{"a":1}}}""", "add")]
+    public async Task ToolCallWithStringsThatAreNotUnicode_IsParseError_AndTheAuditTrailKeepsWorking(string json, string tool)
+    {
+        // \ud800-\udfff escapes without their pair: well-formed JSON, but no Unicode string. Such a call used to reach the audit
+        // writer, which could not write its arguments; the trail then refused every later call.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        using var response = await http.SendAsync(Post(json), ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await ReadErrorAsync(response);
+        Assert.Equal(McpServiceErrorCodes.ParseError, error.GetProperty("code").GetInt32());
+        Assert.Contains("unpaired UTF-16 surrogate", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var record = await server.Audit.WaitForAsync(r => r.Outcome == "invalid", cancellationToken: ct);
+        Assert.Equal(("parse_error", tool), (record.ErrorCode, record.Tool));
+        Assert.Equal(JsonValueKind.Null, McpServices.Testing.McpTestAuditSink.Parse(record).GetProperty("arguments").ValueKind);
+        Assert.Equal(0, server.Log().Count("add"));
+
+        using var next = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}"""), ct);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        await server.Audit.WaitForAsync(r => r.Outcome == "succeeded", cancellationToken: ct);
+        using var ready = await http.GetAsync("readyz", ct);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task EscapedSurrogatePairs_AreOrdinaryText()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":"\ud83d\ude00","method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"result\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var record = await server.Audit.WaitForAsync(r => r.Outcome == "succeeded", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("\U0001F600", McpServices.Testing.McpTestAuditSink.Parse(record).GetProperty("request").GetProperty("jsonRpcId").GetString());
+    }
+
+    [Theory]
     [InlineData("""{"a":1}""", "must be a string or an integer")]
     [InlineData("[7]", "must be a string or an integer")]
     [InlineData("1.5", "must be a string or an integer")]
