@@ -104,6 +104,9 @@ public sealed class HostingTests
     [Theory]
     [InlineData("McpService__Path", "not-a-path", "McpService:Path 'not-a-path' is not a valid path. Use an absolute path such as '/mcp'.")]
     [InlineData("McpService__Audit__Sinks__0", "kafka", "McpService:Audit:Sinks contains 'kafka'.")]
+    [InlineData("McpService__Audit__FailurePolicy", "Sometimes", "McpService:Audit:FailurePolicy is 'Sometimes', which is not one of: FailClosed, FailOpen. Fix it in configuration (as an environment variable: McpService__Audit__FailurePolicy).")]
+    [InlineData("McpService__DrainTimeout", "30s", "McpService:DrainTimeout is '30s', which is not a duration such as 00:00:30 (hh:mm:ss) or 1.00:00:00 (one day).")]
+    [InlineData("McpService__Authentication__ApiKeys__ci__Hash", "sha256:abc", "McpService:Authentication:ApiKeys:ci is not a usable API key")]
     public async Task InvalidConfiguration_EndsWithTheMessage_NotAStackTrace(string key, string value, string message)
     {
         // Validation fails while the host is being built (the telemetry resource needs the service's name); the operator gets
@@ -118,6 +121,25 @@ public sealed class HostingTests
             Assert.DoesNotContain("   at ", result.StandardError);
             Assert.Empty(result.StandardOutput);
         }
+    }
+
+    [Theory]
+    [InlineData("Authentication__Schemes__Bearer__Authority", "http://127.0.0.1:9/", "The JWT bearer settings (Authentication:Schemes:Bearer) cannot be used: The MetadataAddress or Authority must use HTTPS")]
+    [InlineData("Authentication__Schemes__Bearer__RequireHttpsMetadata", "maybe", "The JWT bearer settings (Authentication:Schemes:Bearer) cannot be used: Authentication:Schemes:Bearer:RequireHttpsMetadata is 'maybe': String 'maybe' was not recognized as a valid Boolean. Fix it in configuration.")]
+    public async Task InvalidJwtBearerSettings_EndWithTheMessage_NotAStackTrace(string key, string value, string message)
+    {
+        var result = await SampleProcess.RunToExitAsync(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Authentication__Schemes__Bearer__Authority"] = "https://issuer.example.com/",
+            [key] = value,
+        });
+
+        Assert.True(result.ExitCode == 78, result.Describe());
+        Assert.Contains($"The MCP service cannot start because of its configuration:\n  - {message}", result.StandardError);
+        Assert.DoesNotContain("Unhandled exception", result.StandardError);
+        Assert.DoesNotContain("Now listening", result.StandardError);
     }
 
     [Fact]

@@ -77,6 +77,14 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             failures.Add($"{Section}:Authentication:TokenValidationCacheDuration must be between 00:00:00 (off) and 01:00:00 (the default is 00:05:00); it is {options.Authentication.TokenValidationCacheDuration}.");
         }
 
+        foreach (var (id, key) in options.Authentication.ApiKeys)
+        {
+            if (!ApiKeyStore.IsValidKeyId(id) || !ApiKeyStore.TryParseHash(key.Hash, out _))
+            {
+                failures.Add($"{Section}:Authentication:ApiKeys:{id} is not a usable API key: its id must have 1-64 letters, digits or '-', and its Hash must be 'sha256:' followed by the 64 hex digits of the key's SHA-256 (docs/authentication.md shows how to create one).");
+            }
+        }
+
         var audit = options.Audit;
         if (audit.BufferCapacity < 1)
         {

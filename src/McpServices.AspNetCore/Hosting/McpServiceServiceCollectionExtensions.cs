@@ -51,7 +51,12 @@ public static class McpServiceServiceCollectionExtensions
         }
 
         services.AddSingleton<McpServiceMarker>();
-        services.AddOptions<McpServiceOptions>().BindConfiguration(McpServiceOptions.SectionName).ValidateOnStart();
+        // Bound like BindConfiguration(), but a value that cannot be converted is a configuration error that names the setting.
+        // No change-token source: McpServiceSettings applies reloads, and rejects an invalid one as a whole. (With one, the options
+        // monitor that ValidateOnStart creates would rebuild the options on every reload and throw an invalid reload at its caller.)
+        services.AddOptions<McpServiceOptions>()
+            .Configure<IConfiguration>((options, configuration) => ConfigurationBinding.Bind(configuration.GetSection(McpServiceOptions.SectionName), options))
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<McpServiceOptions>, McpServiceOptionsSetup>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpServiceOptions>, McpServiceOptionsValidator>());
 

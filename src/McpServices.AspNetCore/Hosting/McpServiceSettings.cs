@@ -39,7 +39,7 @@ internal sealed partial class McpServiceSettings : IDisposable
         {
             Volatile.Write(ref _current, _factory.Create(Options.DefaultName));
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (ex is OptionsValidationException or McpServiceConfigurationException)
         {
             LogReloadRejected(_logger, ex.Message);
             return;

@@ -17,7 +17,8 @@ internal sealed class McpServiceStartupCheck(
     ToolAuthorizer authorizer,
     ToolCatalog catalog,
     Microsoft.Extensions.Logging.ILoggerFactory loggerFactory,
-    Microsoft.Extensions.DependencyInjection.IServiceProviderIsService? serviceProviderIsService = null) : IHostedLifecycleService
+    Microsoft.Extensions.DependencyInjection.IServiceProviderIsService? serviceProviderIsService = null,
+    Microsoft.Extensions.Configuration.IConfiguration? configuration = null) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
@@ -50,7 +51,22 @@ internal sealed class McpServiceStartupCheck(
             return Task.CompletedTask;
         }
 
-        var jwt = jwtOptions.Get(McpServiceAuthenticationDefaults.BearerScheme);
+        JwtBearerOptions jwt;
+        try
+        {
+            jwt = jwtOptions.Get(McpServiceAuthenticationDefaults.BearerScheme);
+        }
+        catch (InvalidOperationException ex) when (ex is not McpServiceConfigurationException)
+        {
+            // A value the binder cannot convert, or settings the JWT handler refuses (an http:// Authority, for example).
+            throw new McpServiceConfigurationException($"{JwtSettingsUnusable} {ConfigurationBinding.Describe(ex)}");
+        }
+        catch (FormatException ex)
+        {
+            // ASP.NET Core reads the section itself and parses with bool.Parse and the like, without naming the setting.
+            throw new McpServiceConfigurationException($"{JwtSettingsUnusable} {ConfigurationBinding.Describe(ex, configuration?.GetSection(JwtSection))}");
+        }
+
         var parameters = jwt.TokenValidationParameters;
         var jwtConfigured = !string.IsNullOrEmpty(jwt.Authority) || !string.IsNullOrEmpty(jwt.MetadataAddress) || jwt.Configuration is not null || jwt.ConfigurationManager is not null
             || parameters.IssuerSigningKey is not null || parameters.IssuerSigningKeys?.Any() == true || parameters.IssuerSigningKeyResolver is not null;
@@ -69,6 +85,10 @@ internal sealed class McpServiceStartupCheck(
 
         return Task.CompletedTask;
     }
+
+    private const string JwtSection = "Authentication:Schemes:Bearer";
+
+    private const string JwtSettingsUnusable = $"The JWT bearer settings ({JwtSection}) cannot be used:";
 
     private void CheckToolNames()
     {

@@ -3,7 +3,9 @@ using System.Text.Json;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
+using McpServices.Tests.Common;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
@@ -136,6 +138,27 @@ public sealed class ToolAuthorizationTests
         var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken).AsTask());
         Assert.Contains("is disabled", ex.Message);
         Assert.Equal(0, server.Log().Count("read_stock"));
+    }
+
+    [Theory]
+    [InlineData("McpService:Audit:FailurePolicy", "Sometimes", "McpService:Audit:FailurePolicy is 'Sometimes', which is not one of: FailClosed, FailOpen.")]
+    [InlineData("McpService:Authentication:ApiKeys:ci:Hash", "sha256:abc", "McpService:Authentication:ApiKeys:ci is not a usable API key")]
+    public async Task InvalidReload_IsRejected_AndTheServiceKeepsItsSettings(string key, string value, string message)
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true, configure: b => b.Logging.AddProvider(logs));
+        await using var client = await server.ConnectWithScopesAsync("inventory:read");
+        var configuration = (Microsoft.Extensions.Configuration.IConfigurationRoot)server.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+
+        // One bad value in a reload (a ConfigMap edit) must neither crash the process nor half-apply: the whole reload is ignored.
+        configuration["McpService:Authorization:Tools:read_stock:Disabled"] = "true";
+        configuration[key] = value;
+        configuration.Reload();
+
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Error && e.Message.StartsWith("Reloaded McpService configuration is invalid and was ignored", StringComparison.Ordinal) && e.Message.Contains(message, StringComparison.Ordinal));
+        Assert.Contains("read_stock", (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name));
+        await client.CallToolAsync("read_stock", new Dictionary<string, object?> { ["sku"] = "A-1" }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(1, server.Log().Count("read_stock"));
     }
 
     [Fact]
