@@ -258,6 +258,75 @@ internal sealed class JsonRpcEnvelope
         }
     }
 
+    /// <summary>
+    /// Reads the method, id and tool name from the start of a body that is refused unread (too large): a forward-only pass that
+    /// stops where the data or the JSON ends. Returns <see langword="null"/> when the prefix does not start a JSON object.
+    /// </summary>
+    public static JsonRpcEnvelope? ReadPrefix(ReadOnlySpan<byte> prefix)
+    {
+        var reader = new Utf8JsonReader(prefix, isFinalBlock: false, new JsonReaderState(new JsonReaderOptions { MaxDepth = 64 }));
+        var envelope = new JsonRpcEnvelope();
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            ReadPrefixMembers(ref reader, envelope, inParams: false);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // What was read before the JSON broke is all there is.
+        }
+
+        return envelope;
+    }
+
+    /// <summary>Reads members until the object or the data ends: <c>method</c>, <c>id</c>, <c>params</c> at the top, <c>name</c> in params.</summary>
+    private static bool ReadPrefixMembers(ref Utf8JsonReader reader, JsonRpcEnvelope envelope, bool inParams)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var member = inParams
+                ? (reader.ValueTextEquals("name"u8) ? Member.Name : 0)
+                : reader.ValueTextEquals("method"u8) ? Member.Method : reader.ValueTextEquals("id"u8) ? Member.Id : reader.ValueTextEquals("params"u8) ? Member.Params : 0;
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            switch (member)
+            {
+                case Member.Method when reader.TokenType == JsonTokenType.String:
+                    envelope.Method = reader.GetString();
+                    break;
+                case Member.Name when reader.TokenType == JsonTokenType.String:
+                    envelope.ToolName = reader.GetString();
+                    break;
+                case Member.Id when reader.TokenType == JsonTokenType.String || (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out _)):
+                    envelope.Id = reader.TokenType == JsonTokenType.String ? JsonSerializer.Serialize(reader.GetString()) : System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
+                    break;
+                case Member.Params when reader.TokenType == JsonTokenType.StartObject:
+                    if (!ReadPrefixMembers(ref reader, envelope, inParams: true))
+                    {
+                        return false;
+                    }
+
+                    break;
+                default:
+                    if (!reader.TrySkip())
+                    {
+                        return false;
+                    }
+
+                    break;
+            }
+        }
+
+        return true;
+    }
+
     private void See(Member member, string name)
     {
         if ((Seen & member) != 0)

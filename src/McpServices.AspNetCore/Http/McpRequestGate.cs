@@ -109,25 +109,28 @@ internal sealed partial class McpRequestGate
             return;
         }
 
-        if (request.ContentLength > _maxBodySize)
-        {
-            await WriteTooLargeAsync(context).ConfigureAwait(false);
-            return;
-        }
-
+        // The gate enforces the limit itself: it stops reading past it, and closes the connection of a body it refuses (Kestrel
+        // would otherwise drain the rest). Kestrel's own limit would end the read before the gate saw how the body starts.
         var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false })
         {
-            sizeFeature.MaxRequestBodySize = _maxBodySize;
+            sizeFeature.MaxRequestBodySize = null;
+        }
+
+        if (request.ContentLength > _maxBodySize)
+        {
+            await RefuseTooLargeAsync(context, prefix: null).ConfigureAwait(false);
+            return;
         }
 
         byte[]? buffer = null;
         try
         {
             int length;
+            bool tooLarge;
             try
             {
-                (buffer, length) = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
+                (buffer, length, tooLarge) = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
             }
             catch (BadHttpRequestException ex)
             {
@@ -139,9 +142,10 @@ internal sealed partial class McpRequestGate
                 return;
             }
 
-            if (length < 0)
+            if (tooLarge)
             {
-                await WriteTooLargeAsync(context).ConfigureAwait(false);
+                // The start of what was read is enough to tell a tools/call.
+                await RefuseTooLargeAsync(context, buffer.AsMemory(0, Math.Min(length, TooLargePrefixBytes))).ConfigureAwait(false);
                 return;
             }
 
@@ -455,33 +459,49 @@ internal sealed partial class McpRequestGate
         }
     }
 
-    /// <summary>Reads the whole body into a pooled buffer; the length is -1 when the body exceeds the limit.</summary>
-    private async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the whole body into a pooled buffer, which the caller returns to the pool. When the body exceeds the limit, reading
+    /// stops and <c>TooLarge</c> is set; the buffer then holds the bytes read so far.
+    /// </summary>
+    private async Task<(byte[] Buffer, int Length, bool TooLarge)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var limit = (int)Math.Min(_maxBodySize, Array.MaxLength - 1);
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 4096, 1, limit) + 1);
         var length = 0;
-        while (true)
+        try
         {
-            if (length == buffer.Length)
+            while (true)
             {
-                var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)limit + 1));
-                buffer.AsSpan(0, length).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = larger;
-            }
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)limit + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
 
-            var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                return (buffer, length);
-            }
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (buffer, length, false);
+                }
 
-            length += read;
-            if (length > limit)
-            {
-                return (buffer, -1);
+                length += read;
+                if (length > limit)
+                {
+                    return (buffer, length, true);
+                }
             }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // A server limit below ours (one the application set) ended the read.
+            return (buffer, length, true);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
     }
 
@@ -490,18 +510,67 @@ internal sealed partial class McpRequestGate
             ? WriteTooLargeAsync(context)
             : JsonRpcErrorWriter.WriteAsync(context, ex.StatusCode, McpServiceErrorCodes.RequestRejected, "Bad Request: the request body could not be read.");
 
-    private Task WriteTooLargeAsync(HttpContext context) =>
+    /// <summary>How much of a body that is too large the HTTP stage reads to tell whether it is a <c>tools/call</c>.</summary>
+    private const int TooLargePrefixBytes = 16 * 1024;
+
+    /// <summary>
+    /// Answers 413. A body that is too large is not read, except for its first bytes: when they show a <c>tools/call</c>, the
+    /// call is audited (<c>invalid</c>, <c>payload_too_large</c>, with the caller when its credential is valid, without arguments).
+    /// </summary>
+    private async Task RefuseTooLargeAsync(HttpContext context, ReadOnlyMemory<byte>? prefix)
+    {
+        var envelope = JsonRpcEnvelope.ReadPrefix((prefix ?? await ReadPrefixAsync(context).ConfigureAwait(false)).Span);
+        if (envelope is { IsToolCall: true })
+        {
+            if (_authorizer.AuthenticationEnabled && (await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false)) is { Succeeded: true } result)
+            {
+                context.User = result.Principal;
+                CallerIdentity.Reset(context);
+            }
+
+            Refuse(context, envelope, default, ToolCallOutcome.Invalid, "payload_too_large", TooLargeMessage);
+        }
+
+        context.Response.Headers.Connection = "close";
+        await WriteTooLargeAsync(context, envelope?.Id).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads up to <see cref="TooLargePrefixBytes"/> of a body whose declared length is over the limit.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadPrefixAsync(HttpContext context)
+    {
+        var prefix = new byte[TooLargePrefixBytes];
+        var length = 0;
+        try
+        {
+            int read;
+            while (length < prefix.Length && (read = await context.Request.Body.ReadAsync(prefix.AsMemory(length), context.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or OperationCanceledException or IOException)
+        {
+            // The client went away, or sent a malformed body: what was read is all there is.
+        }
+
+        return prefix.AsMemory(0, length);
+    }
+
+    private string TooLargeMessage => $"Payload Too Large: the request body exceeds the limit of {_maxBodySize} bytes.";
+
+    private Task WriteTooLargeAsync(HttpContext context, string? id = null) =>
         JsonRpcErrorWriter.WriteAsync(
             context,
             StatusCodes.Status413PayloadTooLarge,
             McpServiceErrorCodes.RequestRejected,
-            $"Payload Too Large: the request body exceeds the limit of {_maxBodySize} bytes.",
+            TooLargeMessage,
             writeData: w =>
             {
                 w.WriteStartObject();
                 w.WriteNumber("maxRequestBodySize", _maxBodySize);
                 w.WriteEndObject();
-            });
+            },
+            id: id);
 
     [LoggerMessage(1, LogLevel.Warning, "Refused an MCP request for host '{Host}': it is not in McpService:AllowedHosts.")]
     private static partial void LogHostRejected(ILogger logger, string? host);

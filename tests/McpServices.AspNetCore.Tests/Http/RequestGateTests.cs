@@ -80,16 +80,58 @@ public sealed class RequestGateTests
     }
 
     [Fact]
-    public async Task BodyOverLimit_WithContentLength_Is413()
+    public async Task BodyOverLimit_WithContentLength_Is413_AndTheToolCallIsAudited()
     {
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.MaxRequestBodySize = 1024);
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.MaxRequestBodySize = 1024, authentication: true);
         using var http = server.CreateHttpClient();
+        using var request = Post("""{"jsonrpc":"2.0","id":"big-1","method":"tools/call","params":{"name":"read_stock","arguments":{"pad":" """ + new string('x', 40_000) + "\"}}}");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", server.Token("inventory:read"));
 
-        using var response = await http.SendAsync(Post(CallWithPadding(4096)), TestContext.Current.CancellationToken);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        var error = await ReadErrorAsync(response);
-        Assert.Equal(1024, error.GetProperty("data").GetProperty("maxRequestBodySize").GetInt32());
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("big-1", doc.RootElement.GetProperty("id").GetString());
+        Assert.Equal(1024, doc.RootElement.GetProperty("error").GetProperty("data").GetProperty("maxRequestBodySize").GetInt32());
+
+        // The body was not read (only its first bytes), yet the call is accounted for: who tried which tool, and why it was refused.
+        var record = await server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
+        Assert.Equal(("invalid", "payload_too_large"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal("Payload Too Large: the request body exceeds the limit of 1024 bytes.", record.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal("big-1", record.GetProperty("request").GetProperty("jsonRpcId").GetString());
+        Assert.Equal(JsonValueKind.Null, record.GetProperty("arguments").ValueKind);
+        Assert.Equal("jwt", record.GetProperty("actor").GetProperty("authenticationMethod").GetString());
+        Assert.Equal(0, server.Log().Count("read_stock"));
+    }
+
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"pad":" """, false, "")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{"pad":" """, true, "")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"params":{"name":"add","arguments":{"pad":" """, false, "")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"pad":" """, true, "add")]
+    public async Task BodyOverLimit_IsAuditedWhenItsStartShowsAToolCall(string start, bool audited, string tool)
+    {
+        // The method has to come before the limit: a tools/call is recognized from the start of its body, never read in full.
+        var sink = new Auditing.FlakySink();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.MaxRequestBodySize = 1024, configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post(start + new string('x', 4096) + "\"}}}"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+        lock (sink.Written)
+        {
+            if (audited)
+            {
+                var record = Assert.Single(sink.Written);
+                Assert.Equal(("invalid", "payload_too_large", tool), (record.Outcome, record.ErrorCode, record.Tool));
+            }
+            else
+            {
+                Assert.Empty(sink.Written);
+            }
+        }
     }
 
     [Fact]
@@ -128,6 +170,8 @@ public sealed class RequestGateTests
         }
 
         Assert.StartsWith("HTTP/1.1 413 ", response.ToString(), StringComparison.Ordinal);
+        var record = await server.Audit.WaitForAsync(r => r.Tool == "add", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(("invalid", "payload_too_large"), (record.Outcome, record.ErrorCode));
     }
 
     [Fact]
