@@ -13,11 +13,12 @@ internal static class AuditVerifier
 {
     public sealed record Result(bool Intact, int Records, int Instances, string Message);
 
-    private sealed record Line(int Number, string File, string Id, string Instance, string Hash, string PrevHash, bool HashValid);
+    private sealed record Line(int Number, string File, string Id, string Instance, string Hash, string PrevHash, bool HashValid, bool Unreadable = false);
 
     public static Result Verify(IEnumerable<(string Name, TextReader Reader)> inputs)
     {
         var lines = new List<Line>();
+        var lastLineOfFile = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (name, reader) in inputs)
         {
             var number = 0;
@@ -29,11 +30,20 @@ internal static class AuditVerifier
                     lines.Add(line);
                 }
             }
+
+            lastLineOfFile[name] = number;
         }
 
         // 1. Content: the first record whose hash does not match its bytes was modified.
         foreach (var line in lines)
         {
+            if (line.Unreadable)
+            {
+                return Fail(lines, lastLineOfFile[line.File] == line.Number
+                    ? $"{Where(line)}: CUT OFF — the file ends in the middle of an audit record (the writer stopped while writing it: a crash, or a full disk)."
+                    : $"{Where(line)}: UNREADABLE — the line starts like an audit record but is not one (not valid JSON, or without its id, instance or hashes).");
+            }
+
             if (!line.HashValid)
             {
                 return Fail(lines, $"{Where(line)}: MODIFIED — record {line.Id} does not match its hash.");
@@ -114,8 +124,8 @@ internal static class AuditVerifier
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            // A line that claims to be a record but is not well-formed was modified.
-            return new Line(number, file, "?", "?", "?", "?", HashValid: false);
+            // A line that claims to be a record but is not one: cut off, or modified.
+            return new Line(number, file, "?", "?", "?", "?", HashValid: false, Unreadable: true);
         }
     }
 }

@@ -32,6 +32,32 @@ public sealed class AuditVerifierTests
     }
 
     [Fact]
+    public async Task RecordCutOffAtTheEndOfTheFile_IsReportedAsSuch()
+    {
+        var lines = await RecordsAsync(4);
+        lines[^1] = lines[^1][..(lines[^1].Length / 2)];
+
+        var result = Verify(lines);
+
+        Assert.False(result.Intact);
+        Assert.StartsWith("audit.jsonl:4: CUT OFF — the file ends in the middle of an audit record", result.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"schema\":\"mcpservices.io/audit/v1\",\"id\":\"x\"")]
+    [InlineData("{\"schema\":\"mcpservices.io/audit/v1\",\"id\":5,\"hash\":7}")]
+    public async Task LineThatStartsLikeARecordButIsNot_IsUnreadable(string line)
+    {
+        var lines = await RecordsAsync(4);
+        lines.Insert(2, line);
+
+        var result = Verify(lines);
+
+        Assert.False(result.Intact);
+        Assert.StartsWith("audit.jsonl:3: UNREADABLE — the line starts like an audit record but is not one", result.Message);
+    }
+
+    [Fact]
     public async Task RemovedRecord_IsReported()
     {
         var lines = await RecordsAsync(6);
