@@ -197,9 +197,10 @@ namespace McpServices.Kubernetes
                 }
             }
 
-            if (o.Digest is { } digest && !digest.StartsWith("sha256:", StringComparison.Ordinal))
+            if (OptionsValidation.Validate(o) is { Count: > 0 } problems)
             {
-                throw new UsageException($"--digest must look like sha256:<hex>; it is '{digest}'.");
+                var source = settings is null ? "the options" : $"the options and {settings}";
+                throw new UsageException($"{source} cannot make valid Kubernetes objects:\n  - {string.Join("\n  - ", problems)}");
             }
 
             return parsed;

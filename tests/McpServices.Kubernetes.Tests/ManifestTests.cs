@@ -197,6 +197,48 @@ public sealed class ManifestTests
         Assert.Contains(schema.Errors, e => e.Contains("Deployment", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("""{ "resources": { "memoryLimit": "384MB" } }""", "resources.memoryLimit '384MB' is not a Kubernetes quantity")]
+    [InlineData("""{ "resources": { "cpuRequest": "2", "cpuLimit": "500m" } }""", "resources: a request is above its limit")]
+    [InlineData("""{ "egress": [ { "cidr": "10.0.0.0/33", "ports": [ 443 ] } ] }""", "egress[0].cidr '10.0.0.0/33' is not a CIDR block")]
+    [InlineData("""{ "egress": [ { "ports": [ 70000 ] } ] }""", "egress[0] names no destination")]
+    [InlineData("""{ "agentNamespaceLabels": { "team/agents!": "yes" } }""", "agentNamespaceLabels 'team/agents!: yes' is not a label selector term")]
+    [InlineData("""{ "prod": { "namespace": "Agents_Prod", "replicas": 3, "maxReplicas": 10 } }""", "prod.namespace 'Agents_Prod' is not a namespace name")]
+    [InlineData("""{ "image": "Registry.example.com/Agents/Inventory:1.0" }""", "image 'Registry.example.com/Agents/Inventory:1.0' is not an image repository")]
+    [InlineData("""{ "authority": "login.example.com" }""", "authority 'login.example.com' is not an absolute http(s) URL")]
+    public async Task SettingsKubernetesWouldRefuse_FailGeneration_NamingTheSetting(string settings, string problem)
+    {
+        // Caught when the manifests are generated, not at kubectl apply (or, for a NetworkPolicy, never).
+        var file = Path.GetTempFileName();
+        var output = Directory.CreateTempSubdirectory("mcps-k8s-bad-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(file, settings, TestContext.Current.CancellationToken);
+            using var writer = new StringWriter();
+            var code = await Cli.RunAsync(["--service", InventoryDll, "--settings", file, "--output", output], writer, writer);
+
+            Assert.Equal(2, code);
+            Assert.Contains($"error: the options and {file} cannot make valid Kubernetes objects:", writer.ToString());
+            Assert.Contains("  - " + problem, writer.ToString());
+            Assert.Empty(Directory.EnumerateFileSystemEntries(output));
+        }
+        finally
+        {
+            File.Delete(file);
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Quantities_AreComparedByValue()
+    {
+        Assert.Equal(0.5m, OptionsValidation.Quantity("500m"));
+        Assert.Equal(384m * 1024 * 1024, OptionsValidation.Quantity("384Mi"));
+        Assert.True(OptionsValidation.Quantity("1G") < OptionsValidation.Quantity("1Gi"));
+        Assert.Null(OptionsValidation.Quantity("1.5.2"));
+        Assert.Null(OptionsValidation.Quantity("-1"));
+    }
+
     private static async Task<(int Code, string Output)> GenerateAsync(params string[] arguments)
     {
         using var output = new StringWriter();
