@@ -107,6 +107,27 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task ServiceNamedInKebabCase_BuildsAndPasses_AndMcpToolFollowsItsNamespace()
+    {
+        // 'billing-api' names the folders, the project and the assembly; the C# namespace is 'billing_api' (as dotnet new makes
+        // it), in the service, its tests, and the tool mcp-tool adds.
+        var solution = await CreateNamedServiceAsync("kebab", "billing-api");
+        var added = await fixture.NewAsync(solution, "mcp-tool", "-n", "Pricing", "--service", "billing-api");
+        Assert.True(added.ExitCode == 0, added.Describe());
+        Assert.Contains("<Project Path=\"src/billing-api/billing-api.csproj\" />", await File.ReadAllTextAsync(Path.Combine(solution, "billing-api.slnx"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.StartsWith("using billing_api.Tools;", (await File.ReadAllTextAsync(Path.Combine(solution, "src", "billing-api", "Program.cs"), TestContext.Current.CancellationToken)).Split('\n')[1], StringComparison.Ordinal);
+        Assert.Contains("namespace billing_api.Tools;", await File.ReadAllTextAsync(Path.Combine(solution, "src", "billing-api", "Tools", "PricingTools.cs"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Contains("namespace billing_api.Tests;", await File.ReadAllTextAsync(Path.Combine(solution, "tests", "billing-api.Tests", "PricingToolsTests.cs"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+        await RegisterAsync(solution, "PricingTools", "billing-api");
+
+        await BuildAsync(solution);
+        var test = await fixture.DotnetAsync(solution, "test", "--no-build");
+        Assert.True(test.ExitCode == 0, test.Describe());
+        Assert.Matches(@"succeeded: 7\b", test.StandardOutput);
+    }
+
+    [Fact]
     public async Task McpService_GeneratesItsKubernetesManifests_WithTheChosenRegistryAndNamespace()
     {
         var solution = await CreateServiceAsync("manifests", "--registry", "localhost:5000/agents", "--namespace", "tickets-prod", "--skip-tests");
@@ -170,18 +191,20 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.DoesNotContain("CONTAINER2012", commandLine.StandardOutput, StringComparison.Ordinal);
     }
 
-    private async Task<string> CreateServiceAsync(string variant, params string[] options)
+    private Task<string> CreateServiceAsync(string variant, params string[] options) => CreateNamedServiceAsync(variant, "Tickets", options);
+
+    private async Task<string> CreateNamedServiceAsync(string variant, string name, params string[] options)
     {
         var folder = fixture.NewFolder(variant);
-        var created = await fixture.NewAsync(folder, ["mcp-service", "-n", "Tickets", .. options]);
+        var created = await fixture.NewAsync(folder, ["mcp-service", "-n", name, .. options]);
         Assert.True(created.ExitCode == 0, created.Describe());
-        return Path.Combine(folder, "Tickets");
+        return Path.Combine(folder, name);
     }
 
     /// <summary>What mcp-tool's post-action asks the user to do: register the tool class in Program.cs.</summary>
-    private static async Task RegisterAsync(string solution, string toolClass)
+    private static async Task RegisterAsync(string solution, string toolClass, string service = "Tickets")
     {
-        var program = Path.Combine(solution, "src", "Tickets", "Program.cs");
+        var program = Path.Combine(solution, "src", service, "Program.cs");
         var code = await File.ReadAllTextAsync(program, TestContext.Current.CancellationToken);
         Assert.Contains(".WithTools<TicketTools>()", code, StringComparison.Ordinal);
         await File.WriteAllTextAsync(program, code.Replace(".WithTools<TicketTools>()", $".WithTools<TicketTools>()\n    .WithTools<{toolClass}>()", StringComparison.Ordinal), TestContext.Current.CancellationToken);

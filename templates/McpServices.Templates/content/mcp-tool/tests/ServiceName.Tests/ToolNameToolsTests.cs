@@ -1,6 +1,6 @@
 using ModelContextProtocol.Protocol;
 
-namespace ServiceName.Tests;
+namespace ServiceRootNamespace.Tests;
 
 public sealed class ToolNameToolsTests : IAsyncLifetime
 {

@@ -1,6 +1,6 @@
 using FluentValidation;
 
-namespace ServiceName.Tools;
+namespace ServiceRootNamespace.Tools;
 
 /// <summary>Rules for <see cref="ToolNameRequest"/>; found by AddValidatorsFromAssemblyContaining&lt;Program&gt;() and run before the tool.</summary>
 public sealed class ToolNameRequestValidator : AbstractValidator<ToolNameRequest>

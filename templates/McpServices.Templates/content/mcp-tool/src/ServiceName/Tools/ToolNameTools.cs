@@ -2,7 +2,7 @@ using System.ComponentModel;
 using McpServices.AspNetCore;
 using ModelContextProtocol.Server;
 
-namespace ServiceName.Tools;
+namespace ServiceRootNamespace.Tools;
 
 /// <summary>ToolName tools. Register them in Program.cs: <c>.WithTools&lt;ToolNameTools&gt;()</c>.</summary>
 [McpServerToolType]

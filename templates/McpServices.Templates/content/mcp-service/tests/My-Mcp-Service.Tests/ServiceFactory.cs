@@ -1,7 +1,7 @@
 using McpServices.Testing;
 using Microsoft.AspNetCore.Hosting;
 
-namespace MyMcpService.Tests;
+namespace My_Mcp_Service.Tests;
 
 /// <summary>The real service (its Program), trusting a test token issuer instead of your identity provider.</summary>
 public sealed class ServiceFactory : McpServiceFactory<Program>

@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 using McpServices.AspNetCore;
 using ModelContextProtocol.Server;
 
-namespace MyMcpService.Tools;
+namespace My_Mcp_Service.Tools;
 
 /// <summary>
 /// Example tools: replace them with yours. They show a read scope and a write scope, argument validation

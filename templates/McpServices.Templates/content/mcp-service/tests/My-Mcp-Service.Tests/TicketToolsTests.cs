@@ -1,7 +1,7 @@
 using McpServices.Testing;
 using ModelContextProtocol.Protocol;
 
-namespace MyMcpService.Tests;
+namespace My_Mcp_Service.Tests;
 
 /// <summary>The service as agents see it: a real server on 127.0.0.1, the MCP SDK's client, audit records captured.</summary>
 public sealed class TicketToolsTests : IAsyncLifetime

@@ -1,5 +1,5 @@
 using FluentValidation;
-using MyMcpService.Tools;
+using My_Mcp_Service.Tools;
 
 var builder = WebApplication.CreateBuilder(args);
 
