@@ -5,8 +5,10 @@ using System.Text.Json;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
+using McpServices.Tests.Common;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 
 namespace McpServices.AspNetCore.Tests.Auditing;
@@ -148,6 +150,27 @@ public sealed class AuditRecordTests
         Assert.Equal("The MCP transport rejected the request (HTTP 400).", record.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal("1999-01-01", record.GetProperty("request").GetProperty("protocolVersion").GetString());
         Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    [Fact]
+    public async Task CallWhoseRecordCannotBeWrittenInFull_KeepsARecordWithoutItsData_AndTheTrailGoesOn()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<UnwritableResultTools>().WithTools<CalculatorTools>(), configure: b => b.Logging.AddProvider(logs));
+        using var http = server.CreateHttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"unwritable"}}"""), ct);
+        using var next = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"""), ct);
+
+        var record = await server.Audit.WaitForToolAsync("unwritable", ct);
+        Assert.Equal("""{"$omitted":{"reason":"unserializable"}}""", record.GetProperty("arguments").GetRawText());
+        Assert.Equal(JsonValueKind.Null, record.GetProperty("resultBytes").ValueKind);
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Critical && e.Message.Contains("could not be serialized; it is written without its arguments", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        await server.Audit.WaitForToolAsync("add", ct);
+        var lines = server.Audit.Records.Select(r => Encoding.UTF8.GetString(r.Json.Span));
+        Assert.True(AuditVerifier.Verify([("memory", new StringReader(string.Join('\n', lines)))]).Intact);
     }
 
     [Fact]
