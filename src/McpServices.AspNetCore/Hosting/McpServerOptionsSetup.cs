@@ -6,8 +6,8 @@ namespace McpServices.AspNetCore;
 
 /// <summary>
 /// Plugs McpServices into every <see cref="McpServerOptions"/> the SDK creates (once per request when stateless, so it must stay cheap):
-/// the service identity as <c>serverInfo</c>, the tool-call pipeline as the outermost call-tool filter, and the resource URI in
-/// <c>resources/read</c> errors.
+/// the service identity as <c>serverInfo</c>, the tool-call pipeline as the outermost call-tool filter, the resource URI in
+/// <c>resources/read</c> errors, and the missing arguments in <c>prompts/get</c> errors.
 /// </summary>
 internal sealed class McpServerOptionsSetup(ServiceIdentity identity, ToolCallPipeline pipeline) : IPostConfigureOptions<McpServerOptions>
 {
@@ -25,5 +25,6 @@ internal sealed class McpServerOptionsSetup(ServiceIdentity identity, ToolCallPi
         filters.CallToolFilters.Insert(0, pipeline.CallToolFilter);
         filters.ListToolsFilters.Insert(0, pipeline.ListToolsFilter);
         filters.ReadResourceFilters.Insert(0, ResourceReadFilter.Instance);
+        filters.GetPromptFilters.Insert(0, PromptArgumentsFilter.Instance);
     }
 }

@@ -55,24 +55,34 @@ internal sealed class JsonRpcEnvelope
     {
         get
         {
-            if (ParamsProblem is not null || !IsToolCall)
+            if (ParamsProblem is not null)
             {
                 return ParamsProblem;
             }
 
-            if (!HasParams)
+            return Method switch
             {
-                return "tools/call needs params: an object with the name of the tool to call and its arguments.";
-            }
-
-            if (!HasName)
-            {
-                return "params.name must be a string: the name of the tool to call.";
-            }
-
-            return ArgumentsStart >= 0 && !ArgumentsAreObject ? "params.arguments must be a JSON object of the tool's arguments." : null;
+                ToolsCall when !HasParams => "tools/call needs params: an object with the name of the tool to call and its arguments.",
+                ToolsCall when !HasName => "params.name must be a string: the name of the tool to call.",
+                ToolsCall when ArgumentsStart >= 0 && !ArgumentsAreObject => "params.arguments must be a JSON object of the tool's arguments.",
+                "resources/read" when !UriIsString => "params.uri must be a string: the URI of the resource.",
+                "prompts/get" when !HasName => "params.name must be a string: the name of the prompt to get.",
+                "prompts/get" when (ArgumentsStart >= 0 && !ArgumentsAreObject) || ArgumentValueNotString => "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.",
+                // Removed in 2026-07-28, where the SDK answers it with 404 / −32601 as that revision requires.
+                "logging/setLevel" when !LevelIsKnown && string.CompareOrdinal(ProtocolVersion, "2026-07-28") < 0 => "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.",
+                _ => null,
+            };
         }
     }
+
+    /// <summary>Whether <c>params.uri</c> is a string (resources/read).</summary>
+    private bool UriIsString { get; set; }
+
+    /// <summary>Whether <c>params.level</c> is one of the syslog levels MCP logging uses (logging/setLevel).</summary>
+    private bool LevelIsKnown { get; set; }
+
+    /// <summary>Whether a prompt argument is not a string (prompts/get; checked when the method comes before params, as clients send it).</summary>
+    private bool ArgumentValueNotString { get; set; }
 
     /// <summary>The first member given twice, as a sentence for the caller.</summary>
     private string? Ambiguity { get; set; }
@@ -387,9 +397,34 @@ internal sealed class JsonRpcEnvelope
                 reader.Read();
                 var start = (int)reader.TokenStartIndex;
                 envelope.ArgumentsAreObject = reader.TokenType is JsonTokenType.StartObject or JsonTokenType.Null;
-                reader.Skip();
+                if (envelope.Method == "prompts/get" && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        reader.Read();
+                        envelope.ArgumentValueNotString |= reader.TokenType != JsonTokenType.String;
+                        reader.Skip();
+                    }
+                }
+                else
+                {
+                    reader.Skip();
+                }
+
                 envelope.ArgumentsStart = start;
                 envelope.ArgumentsLength = (int)reader.BytesConsumed - start;
+            }
+            else if (reader.ValueTextEquals("uri"u8))
+            {
+                reader.Read();
+                envelope.UriIsString = reader.TokenType == JsonTokenType.String;
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("level"u8))
+            {
+                reader.Read();
+                envelope.LevelIsKnown = reader.TokenType == JsonTokenType.String && IsLoggingLevel(ref reader);
+                reader.Skip();
             }
             else if (reader.ValueTextEquals("_meta"u8))
             {
@@ -409,6 +444,10 @@ internal sealed class JsonRpcEnvelope
             }
         }
     }
+
+    private static bool IsLoggingLevel(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("debug"u8) || reader.ValueTextEquals("info"u8) || reader.ValueTextEquals("notice"u8) || reader.ValueTextEquals("warning"u8)
+        || reader.ValueTextEquals("error"u8) || reader.ValueTextEquals("critical"u8) || reader.ValueTextEquals("alert"u8) || reader.ValueTextEquals("emergency"u8);
 
     [Flags]
     private enum Member

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Text.Json;
+using McpServices.AspNetCore.Tests.TestTools;
+
+namespace McpServices.AspNetCore.Tests.Http;
+
+/// <summary>
+/// Mistakes in the params of prompts, resources and logging requests are answered with −32602 and what to fix, where the SDK
+/// would answer a bare −32603 "An error occurred." (the shapes come from the MCP schema).
+/// </summary>
+public sealed class OtherRequestsParamsTests
+{
+    [Theory]
+    [InlineData("""{"method":"resources/read","params":{}}""", "params.uri must be a string: the URI of the resource.")]
+    [InlineData("""{"method":"resources/read","params":{"uri":5}}""", "params.uri must be a string: the URI of the resource.")]
+    [InlineData("""{"method":"resources/read"}""", "params.uri must be a string: the URI of the resource.")]
+    [InlineData("""{"method":"prompts/get","params":{}}""", "params.name must be a string: the name of the prompt to get.")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":5}}}""", "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":["Ann"]}}""", "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"greet"}}""", "the prompt 'greet' needs the argument 'name'.")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"tone":"warm"}}}""", "the prompt 'greet' needs the argument 'name'.")]
+    [InlineData("""{"method":"logging/setLevel","params":{"level":"bogus"}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]
+    [InlineData("""{"method":"logging/setLevel","params":{}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]
+    public async Task MalformedParams_AreInvalidParams_SayingWhatToFix(string message, string problem)
+    {
+        await using var server = await StartAsync();
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":"r7",""" + message[1..]), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var error = ErrorOf(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("r7", error.Id);
+        Assert.Equal((-32602, "Invalid params: " + problem), (error.Code, error.Message));
+    }
+
+    [Theory]
+    [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann"}}}""", "Greet Ann")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann","tone":"warmly"}}}""", "Greet Ann warmly")]
+    [InlineData("""{"method":"resources/read","params":{"uri":"notes://welcome"}}""", "Welcome.")]
+    [InlineData("""{"method":"logging/setLevel","params":{"level":"warning"}}""", "\"result\":{}")]
+    public async Task WellFormedRequests_AreServed(string message, string expected)
+    {
+        await using var server = await StartAsync();
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,""" + message[1..]), TestContext.Current.CancellationToken);
+
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(expected, body, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"error\"", body, StringComparison.Ordinal);
+    }
+
+    private static Task<McpServices.Testing.McpTestServer> StartAsync() =>
+        TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>());
+
+    /// <summary>The JSON-RPC error of a response, whether sent as JSON or as one server-sent event.</summary>
+    private static (string? Id, int Code, string? Message) ErrorOf(string body)
+    {
+        var json = body.StartsWith('{') ? body : body.Split('\n').First(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
+        using var doc = JsonDocument.Parse(json);
+        var error = doc.RootElement.GetProperty("error");
+        return (doc.RootElement.GetProperty("id").GetString(), error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString());
+    }
+}
