@@ -531,7 +531,12 @@ internal sealed partial class McpRequestGate
             Refuse(context, envelope, default, ToolCallOutcome.Invalid, "payload_too_large", TooLargeMessage);
         }
 
-        context.Response.Headers.Connection = "close";
+        if (HttpProtocol.IsHttp10(context.Request.Protocol) || HttpProtocol.IsHttp11(context.Request.Protocol))
+        {
+            // HTTP/2 and HTTP/3 end only the stream (and forbid the header); HTTP/1.x would otherwise read the rest to reuse the connection.
+            context.Response.Headers.Connection = "close";
+        }
+
         await WriteTooLargeAsync(context, envelope?.Id).ConfigureAwait(false);
     }
 

@@ -90,6 +90,7 @@ public sealed class RequestGateTests
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.True(response.Headers.ConnectionClose, "the connection is closed rather than the rest of the body read");
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal("big-1", doc.RootElement.GetProperty("id").GetString());
         Assert.Equal(1024, doc.RootElement.GetProperty("error").GetProperty("data").GetProperty("maxRequestBodySize").GetInt32());
