@@ -93,6 +93,13 @@ internal sealed partial class ToolCallPipeline
 
             if (access.Policy is not null && !access.AllowAnonymous && _authorizer.AuthenticationEnabled)
             {
+                // A policy that judges the typed arguments cannot judge arguments that are missing or of the wrong type: those
+                // are answered as invalid first (the input schema, which tools/list shows, decides them; no validator runs yet).
+                if (tool.Arguments.Bind(request.Params?.Arguments) is { Count: > 0 } bindingErrors)
+                {
+                    return Invalid(call, bindingErrors);
+                }
+
                 AuthorizationResult authorization;
                 try
                 {

@@ -86,8 +86,18 @@ internal sealed class ArgumentPlan
         return new ArgumentPlan(arguments.ToArray(), serializerOptions, objectValidator);
     }
 
+    /// <summary>
+    /// Binds only: the errors the input schema alone decides (a required argument missing, a value of the wrong JSON type), without
+    /// running validators, which may look data up. Policies that read typed arguments run after this and before <see cref="ValidateAsync"/>.
+    /// </summary>
+    public IReadOnlyList<ArgumentError> Bind(IDictionary<string, JsonElement>? arguments) =>
+        BindAndValidateAsync(arguments, services: null, bindOnly: true, CancellationToken.None).GetAwaiter().GetResult().Errors; // completes synchronously: no validator runs
+
     /// <summary>Binds and validates; returns the bound values (by argument name) and every error found.</summary>
-    public async ValueTask<ArgumentValidationResult> ValidateAsync(IDictionary<string, JsonElement>? arguments, IServiceProvider services, CancellationToken cancellationToken)
+    public ValueTask<ArgumentValidationResult> ValidateAsync(IDictionary<string, JsonElement>? arguments, IServiceProvider services, CancellationToken cancellationToken) =>
+        BindAndValidateAsync(arguments, services, bindOnly: false, cancellationToken);
+
+    private async ValueTask<ArgumentValidationResult> BindAndValidateAsync(IDictionary<string, JsonElement>? arguments, IServiceProvider? services, bool bindOnly, CancellationToken cancellationToken)
     {
         List<ArgumentError>? errors = null;
         var values = new Dictionary<string, object?>(_arguments.Length, StringComparer.Ordinal);
@@ -128,6 +138,11 @@ internal sealed class ArgumentPlan
             if (value is null && !argument.Nullable)
             {
                 (errors ??= []).Add(new ArgumentError(argument.Name, $"The {argument.Name} field is required."));
+                continue;
+            }
+
+            if (bindOnly || services is null)
+            {
                 continue;
             }
 

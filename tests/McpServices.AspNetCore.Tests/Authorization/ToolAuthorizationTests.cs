@@ -105,6 +105,40 @@ public sealed class ToolAuthorizationTests
         Assert.Equal("transfer", result.StructuredContent!.Value.GetProperty("errors")[0].GetProperty("field").GetString());
     }
 
+    [Theory]
+    [InlineData("{}", "transfer", "The transfer field is required.")]
+    [InlineData("""{"transfer":{"warehouse":"ams-1","quantity":"five"}}""", "transfer.quantity", "The value of transfer.quantity must be an integer.")]
+    public async Task TypedArgumentPolicy_ArgumentsThePolicyCannotRead_AreInvalid_NotForbidden(string arguments, string field, string message)
+    {
+        // The policy would refuse (it finds no warehouse), but the caller's mistake is the arguments: it is told which and why.
+        await using var server = await StartWarehouseServiceAsync();
+        var token = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken);
+
+        var result = await client.CallToolAsync("move_stock", JsonSerializer.Deserialize<Dictionary<string, object?>>(arguments), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError);
+        var error = result.StructuredContent!.Value.GetProperty("errors")[0];
+        Assert.Equal((field, message), (error.GetProperty("field").GetString(), error.GetProperty("message").GetString()));
+        var record = await server.Audit.WaitForToolAsync("move_stock", TestContext.Current.CancellationToken);
+        Assert.Equal("invalid_arguments", record.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(0, server.Log().Count("move_stock"));
+    }
+
+    [Fact]
+    public async Task TypedArgumentPolicy_RunsBeforeValidation_SoARefusedCallerLearnsNothingFromValidators()
+    {
+        // Well-formed arguments that break a validation rule (quantity out of [Range(1, 100)]), for another warehouse: refused,
+        // not validated — validators may look data up, and a caller who may not call the tool must not learn from them.
+        await using var server = await StartWarehouseServiceAsync();
+        var token = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken);
+
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("move_stock", Args(new { transfer = new { warehouse = "ber-1", quantity = 500 } }), cancellationToken: TestContext.Current.CancellationToken).AsTask());
+
+        Assert.Contains("Only your own warehouse.", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ConfigurationOverride_AddsScopes_WithoutARebuild()
     {
