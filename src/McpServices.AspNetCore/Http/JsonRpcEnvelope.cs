@@ -66,6 +66,7 @@ internal sealed class JsonRpcEnvelope
                 ToolsCall when !HasName => "params.name must be a string: the name of the tool to call.",
                 ToolsCall when ArgumentsStart >= 0 && !ArgumentsAreObject => "params.arguments must be a JSON object of the tool's arguments.",
                 "resources/read" when !UriIsString => "params.uri must be a string: the URI of the resource.",
+                "tools/list" or "prompts/list" or "resources/list" or "resources/templates/list" when CursorNotString => "params.cursor must be a string: the nextCursor of the previous page.",
                 "prompts/get" when !HasName => "params.name must be a string: the name of the prompt to get.",
                 "prompts/get" when (ArgumentsStart >= 0 && !ArgumentsAreObject) || ArgumentValueNotString => "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.",
                 // Removed in 2026-07-28, where the SDK answers it with 404 / −32601 as that revision requires.
@@ -77,6 +78,9 @@ internal sealed class JsonRpcEnvelope
 
     /// <summary>Whether <c>params.uri</c> is a string (resources/read).</summary>
     private bool UriIsString { get; set; }
+
+    /// <summary>Whether <c>params.cursor</c> is present and not a string (the list methods).</summary>
+    private bool CursorNotString { get; set; }
 
     /// <summary>Whether <c>params.level</c> is one of the syslog levels MCP logging uses (logging/setLevel).</summary>
     private bool LevelIsKnown { get; set; }
@@ -418,6 +422,12 @@ internal sealed class JsonRpcEnvelope
             {
                 reader.Read();
                 envelope.UriIsString = reader.TokenType == JsonTokenType.String;
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("cursor"u8))
+            {
+                reader.Read();
+                envelope.CursorNotString = reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null);
                 reader.Skip();
             }
             else if (reader.ValueTextEquals("level"u8))

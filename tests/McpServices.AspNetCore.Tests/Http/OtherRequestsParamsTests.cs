@@ -21,6 +21,8 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"tone":"warm"}}}""", "the prompt 'greet' needs the argument 'name'.")]
     [InlineData("""{"method":"logging/setLevel","params":{"level":"bogus"}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]
     [InlineData("""{"method":"logging/setLevel","params":{}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]
+    [InlineData("""{"method":"tools/list","params":{"cursor":5}}""", "params.cursor must be a string: the nextCursor of the previous page.")]
+    [InlineData("""{"method":"resources/templates/list","params":{"cursor":{}}}""", "params.cursor must be a string: the nextCursor of the previous page.")]
     public async Task MalformedParams_AreInvalidParams_SayingWhatToFix(string message, string problem)
     {
         await using var server = await StartAsync();
@@ -39,6 +41,7 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann","tone":"warmly"}}}""", "Greet Ann warmly")]
     [InlineData("""{"method":"resources/read","params":{"uri":"notes://welcome"}}""", "Welcome.")]
     [InlineData("""{"method":"logging/setLevel","params":{"level":"warning"}}""", "\"result\":{}")]
+    [InlineData("""{"method":"tools/list","params":{"cursor":null}}""", "\"tools\"")]
     public async Task WellFormedRequests_AreServed(string message, string expected)
     {
         await using var server = await StartAsync();
