@@ -519,7 +519,10 @@ internal sealed partial class McpRequestGate
     /// </summary>
     private async Task RefuseTooLargeAsync(HttpContext context, ReadOnlyMemory<byte>? prefix)
     {
-        var envelope = JsonRpcEnvelope.ReadPrefix((prefix ?? await ReadPrefixAsync(context).ConfigureAwait(false)).Span);
+        // A client that waits for "100 Continue" before sending the body is answered without it: that is what it asked for, and
+        // reading would make the server send 100 Continue and the client the body. Nothing was received, so nothing is recorded.
+        var waitsForContinue = prefix is null && context.Request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase);
+        var envelope = waitsForContinue ? null : JsonRpcEnvelope.ReadPrefix((prefix ?? await ReadPrefixAsync(context).ConfigureAwait(false)).Span);
         if (envelope is { IsToolCall: true })
         {
             if (_authorizer.AuthenticationEnabled && (await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false)) is { Succeeded: true } result)

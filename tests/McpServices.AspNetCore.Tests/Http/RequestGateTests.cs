@@ -105,6 +105,27 @@ public sealed class RequestGateTests
         Assert.Equal(0, server.Log().Count("read_stock"));
     }
 
+    [Fact]
+    public async Task BodyOverLimit_FromAClientWaitingFor100Continue_Is413_WithoutAskingForTheBody()
+    {
+        var sink = new Auditing.FlakySink();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.MaxRequestBodySize = 1024, configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        using var http = server.CreateHttpClient();
+        using var request = Post(CallWithPadding(64 * 1024));
+        request.Headers.ExpectContinue = true;
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        // The server answered before asking for the body, so it never saw the call: no record (a client that sends its body
+        // without waiting is recognized and recorded, as above).
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+        lock (sink.Written)
+        {
+            Assert.Empty(sink.Written);
+        }
+    }
+
     [Theory]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"pad":" """, false, "")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{"pad":" """, true, "")]
