@@ -197,7 +197,7 @@ namespace McpServices.Kubernetes
                 }
             }
 
-            if (OptionsValidation.Validate(o) is { Count: > 0 } problems)
+            if (GeneratorOptionsValidation.Validate(o) is { Count: > 0 } problems)
             {
                 var source = settings is null ? "the options" : $"the options and {settings}";
                 throw new UsageException($"{source} cannot make valid Kubernetes objects:\n  - {string.Join("\n  - ", problems)}");

@@ -232,11 +232,11 @@ public sealed class ManifestTests
     [Fact]
     public void Quantities_AreComparedByValue()
     {
-        Assert.Equal(0.5m, OptionsValidation.Quantity("500m"));
-        Assert.Equal(384m * 1024 * 1024, OptionsValidation.Quantity("384Mi"));
-        Assert.True(OptionsValidation.Quantity("1G") < OptionsValidation.Quantity("1Gi"));
-        Assert.Null(OptionsValidation.Quantity("1.5.2"));
-        Assert.Null(OptionsValidation.Quantity("-1"));
+        Assert.Equal(0.5m, GeneratorOptionsValidation.Quantity("500m"));
+        Assert.Equal(384m * 1024 * 1024, GeneratorOptionsValidation.Quantity("384Mi"));
+        Assert.True(GeneratorOptionsValidation.Quantity("1G") < GeneratorOptionsValidation.Quantity("1Gi"));
+        Assert.Null(GeneratorOptionsValidation.Quantity("1.5.2"));
+        Assert.Null(GeneratorOptionsValidation.Quantity("-1"));
     }
 
     private static async Task<(int Code, string Output)> GenerateAsync(params string[] arguments)

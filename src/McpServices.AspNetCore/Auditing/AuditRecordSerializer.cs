@@ -140,7 +140,6 @@ internal sealed class AuditRecordSerializer
             WriteArguments(w, entry);
         }
 
-
         w.WriteString(Names.Outcome, entry.Outcome.ToWire());
         if (entry.ErrorCode is null && entry.ErrorMessage is null)
         {

@@ -82,6 +82,9 @@ internal sealed partial class ApiKeyStore : IDisposable
 
     public static string HashOf(string key) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
+    /// <summary>What a configured key must look like (<see cref="IsValidKeyId"/>, <see cref="TryParseHash"/>), for the messages that refuse one.</summary>
+    internal const string KeyRequirements = "the id must have 1-64 letters, digits or '-', and Hash must be 'sha256:' followed by the 64 hex digits of the key's SHA-256";
+
     internal static bool IsValidKeyId(string keyId) =>
         keyId.Length is > 0 and <= 64 && keyId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 
@@ -230,6 +233,6 @@ internal sealed partial class ApiKeyStore : IDisposable
     [LoggerMessage(42, LogLevel.Error, "The API key file {Path} is not valid JSON ({Reason}); no keys from it are accepted until it is fixed.")]
     private static partial void LogFileInvalid(ILogger logger, string path, string reason);
 
-    [LoggerMessage(43, LogLevel.Error, "API key '{KeyId}' from {Source} is ignored: the id must have 1-64 letters, digits or '-', and Hash must be 'sha256:' followed by 64 hex digits.")]
+    [LoggerMessage(43, LogLevel.Error, "API key '{KeyId}' from {Source} is ignored: " + KeyRequirements + ".")]
     private static partial void LogInvalidKey(ILogger logger, string keyId, string source);
 }

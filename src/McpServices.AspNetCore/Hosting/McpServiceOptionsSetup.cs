@@ -81,7 +81,7 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
         {
             if (!ApiKeyStore.IsValidKeyId(id) || !ApiKeyStore.TryParseHash(key.Hash, out _))
             {
-                failures.Add($"{Section}:Authentication:ApiKeys:{id} is not a usable API key: its id must have 1-64 letters, digits or '-', and its Hash must be 'sha256:' followed by the 64 hex digits of the key's SHA-256 (docs/authentication.md shows how to create one).");
+                failures.Add($"{Section}:Authentication:ApiKeys:{id} is not a usable API key: {ApiKeyStore.KeyRequirements} (docs/authentication.md shows how to create one).");
             }
         }
 

@@ -5,11 +5,16 @@ namespace McpServices.AspNetCore;
 
 /// <summary>
 /// The few fields of a JSON-RPC message the HTTP stage needs before the MCP handler runs: the method, the id and, for
-/// <c>tools/call</c>, the tool name and where the arguments are. Read with a forward-only reader; nothing is materialized.
+/// <c>tools/call</c>, the tool name and where the arguments are; and what is wrong with the message, when something is (not JSON,
+/// a member given twice, an id or params MCP does not allow). Read with a forward-only reader; nothing is materialized.
 /// </summary>
 internal sealed class JsonRpcEnvelope
 {
     public const string ToolsCall = "tools/call";
+
+    private const string PromptsGet = "prompts/get";
+
+    private const string UnpairedSurrogate = "a string has a \\u escape of an unpaired UTF-16 surrogate (\\ud800-\\udfff without its pair); JSON strings must be valid Unicode.";
 
     private JsonRpcEnvelope()
     {
@@ -31,10 +36,10 @@ internal sealed class JsonRpcEnvelope
     public string? ProtocolVersion { get; set; }
 
     /// <summary>
-    /// What makes the message ambiguous, as a sentence for the caller, or <see langword="null"/>: a member that routing,
+    /// What makes the message an invalid request, as a sentence for the caller, or <see langword="null"/>: a member that routing,
     /// authorization or audit read (<c>jsonrpc</c>, <c>method</c>, <c>id</c>, <c>params</c>, and in <c>params</c> <c>name</c>,
-    /// <c>arguments</c>, <c>_meta</c>) given twice. Parsers disagree on which copy counts, so the HTTP stage refuses the message
-    /// rather than authorize one tool and let the SDK run another.
+    /// <c>arguments</c>, <c>_meta</c>) given twice — parsers disagree on which copy counts, so the HTTP stage refuses the message
+    /// rather than authorize one tool and let the SDK run another — or a request id that is neither a string nor a 64-bit integer.
     /// </summary>
     public string? InvalidRequest => Ambiguity ?? (Method is not null ? IdProblem : null);
 
@@ -67,8 +72,8 @@ internal sealed class JsonRpcEnvelope
                 ToolsCall when ArgumentsStart >= 0 && !ArgumentsAreObject => "params.arguments must be a JSON object of the tool's arguments.",
                 "resources/read" when !UriIsString => "params.uri must be a string: the URI of the resource.",
                 "tools/list" or "prompts/list" or "resources/list" or "resources/templates/list" when CursorNotString => "params.cursor must be a string: the nextCursor of the previous page.",
-                "prompts/get" when !HasName => "params.name must be a string: the name of the prompt to get.",
-                "prompts/get" when (ArgumentsStart >= 0 && !ArgumentsAreObject) || ArgumentValueNotString => "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.",
+                PromptsGet when !HasName => "params.name must be a string: the name of the prompt to get.",
+                PromptsGet when (ArgumentsStart >= 0 && !ArgumentsAreObject) || ArgumentValueNotString => "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.",
                 // Removed in 2026-07-28, where the SDK answers it with 404 / −32601 as that revision requires.
                 "logging/setLevel" when !LevelIsKnown && string.CompareOrdinal(ProtocolVersion, "2026-07-28") < 0 => "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.",
                 _ => null,
@@ -110,6 +115,9 @@ internal sealed class JsonRpcEnvelope
     /// <summary>What is wrong with <c>params</c> whatever the method (set while reading).</summary>
     private string? ParamsProblem { get; set; }
 
+    /// <summary>Whether a string of the body is not Unicode (its arguments are then not recorded: no JSON writer can write them).</summary>
+    private bool NotUnicode { get; set; }
+
     /// <summary>
     /// Reads the envelope; returns <see langword="null"/> when the body is valid JSON but not an object (the MCP handler reports
     /// that). A body that is not valid JSON gives an envelope with <see cref="ParseError"/> and whatever was read before the error.
@@ -138,12 +146,7 @@ internal sealed class JsonRpcEnvelope
                 {
                     envelope.See(Member.Id, "id");
                     reader.Read();
-                    envelope.Id = reader.TokenType switch
-                    {
-                        JsonTokenType.String => envelope.ReadString(ref reader) is { } id ? JsonSerializer.Serialize(id) : null,
-                        JsonTokenType.Number when reader.TryGetInt64(out _) => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
-                        _ => null,
-                    };
+                    envelope.Id = envelope.ReadId(ref reader);
                     if (envelope.Id is null)
                     {
                         // The SDK accepts what MCP allows: a string, or an integer that fits in 64 bits.
@@ -197,9 +200,6 @@ internal sealed class JsonRpcEnvelope
         }
     }
 
-    /// <summary>Whether a string of the body is not Unicode (its arguments are then not recorded: no JSON writer can write them).</summary>
-    private bool NotUnicode { get; set; }
-
     /// <summary>Reads a method, id or tool name; one whose <c>\u</c> escapes are not valid UTF-16 is a parse error, and reading goes on.</summary>
     private string? ReadString(ref Utf8JsonReader reader)
     {
@@ -215,7 +215,13 @@ internal sealed class JsonRpcEnvelope
         }
     }
 
-    private const string UnpairedSurrogate = "a string has a \\u escape of an unpaired UTF-16 surrogate (\\ud800-\\udfff without its pair); JSON strings must be valid Unicode.";
+    /// <summary>The id as raw JSON when it is one MCP allows (a string, or an integer that fits in 64 bits, as the SDK reads it), else <see langword="null"/>.</summary>
+    private string? ReadId(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.String => ReadString(ref reader) is { } id ? JsonSerializer.Serialize(id) : null,
+        JsonTokenType.Number when reader.TryGetInt64(out _) => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
+        _ => null,
+    };
 
     /// <summary>
     /// Finds a string whose <c>\u</c> escapes decode to an unpaired UTF-16 surrogate. Such JSON is well-formed, but its strings
@@ -313,13 +319,18 @@ internal sealed class JsonRpcEnvelope
             switch (member)
             {
                 case Member.Method when reader.TokenType == JsonTokenType.String:
-                    envelope.Method = reader.GetString();
+                    envelope.Method = envelope.ReadString(ref reader);
                     break;
                 case Member.Name when reader.TokenType == JsonTokenType.String:
-                    envelope.ToolName = reader.GetString();
+                    envelope.ToolName = envelope.ReadString(ref reader);
                     break;
-                case Member.Id when reader.TokenType == JsonTokenType.String || (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out _)):
-                    envelope.Id = reader.TokenType == JsonTokenType.String ? JsonSerializer.Serialize(reader.GetString()) : System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
+                case Member.Id:
+                    envelope.Id = envelope.ReadId(ref reader);
+                    if (!reader.TrySkip())
+                    {
+                        return false;
+                    }
+
                     break;
                 case Member.Params when reader.TokenType == JsonTokenType.StartObject:
                     if (!ReadPrefixMembers(ref reader, envelope, inParams: true))
@@ -401,7 +412,7 @@ internal sealed class JsonRpcEnvelope
                 reader.Read();
                 var start = (int)reader.TokenStartIndex;
                 envelope.ArgumentsAreObject = reader.TokenType is JsonTokenType.StartObject or JsonTokenType.Null;
-                if (envelope.Method == "prompts/get" && reader.TokenType == JsonTokenType.StartObject)
+                if (envelope.Method == PromptsGet && reader.TokenType == JsonTokenType.StartObject)
                 {
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {

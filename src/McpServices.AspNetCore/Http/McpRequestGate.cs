@@ -20,9 +20,13 @@ internal sealed partial class McpRequestGate
 {
     internal const string EnvelopeItemKey = "McpServices.JsonRpcEnvelope";
 
+    /// <summary>How much of a body that is too large the HTTP stage reads to tell whether it is a <c>tools/call</c>.</summary>
+    private const int TooLargePrefixBytes = 16 * 1024;
+
     private int _defaultSchemeIsOurs;
     private readonly OriginPolicy _originPolicy;
     private readonly long _maxBodySize;
+    private readonly string _tooLargeMessage;
     private readonly ShutdownCoordinator _shutdown;
     private readonly ToolCallCompletion _completion;
     private readonly ToolCatalog _catalog;
@@ -44,6 +48,7 @@ internal sealed partial class McpRequestGate
     {
         _originPolicy = new OriginPolicy(options.Value);
         _maxBodySize = options.Value.MaxRequestBodySize;
+        _tooLargeMessage = $"Payload Too Large: the request body exceeds the limit of {_maxBodySize} bytes.";
         _apiKeyHeader = options.Value.Authentication.ApiKeyHeader;
         _shutdown = shutdown;
         _completion = completion;
@@ -276,16 +281,13 @@ internal sealed partial class McpRequestGate
             return true;
         }
 
-        var presented = IsCredentialPresented(context.Request.Headers);
-        var result = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true } previous && await IsDefaultAuthenticateSchemeAsync(context).ConfigureAwait(false)
-            ? previous // the authentication middleware already ran this scheme for this request
-            : await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false);
+        var result = await IdentifyCallerAsync(context).ConfigureAwait(false);
         if (result.Succeeded)
         {
-            context.User = result.Principal;
-            CallerIdentity.Reset(context);
             return true;
         }
+
+        var presented = IsCredentialPresented(context.Request.Headers);
 
         if (presented)
         {
@@ -306,6 +308,21 @@ internal sealed partial class McpRequestGate
         Refuse(context, envelope, body, ToolCallOutcome.Denied, "authentication_required", "The tool requires an authenticated caller.");
         await AuthenticationChallenges.WriteUnauthorizedAsync(context, _resourceUrls.GetMetadataUrl(context.Request), invalidToken: false, envelope?.Id).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>Authenticates with the McpServices scheme and, when that succeeds, makes the caller the request's user.</summary>
+    private async ValueTask<AuthenticateResult> IdentifyCallerAsync(HttpContext context)
+    {
+        var result = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true } previous && await IsDefaultAuthenticateSchemeAsync(context).ConfigureAwait(false)
+            ? previous // the authentication middleware already ran this scheme for this request
+            : await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            context.User = result.Principal;
+            CallerIdentity.Reset(context);
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -510,9 +527,6 @@ internal sealed partial class McpRequestGate
             ? WriteTooLargeAsync(context)
             : JsonRpcErrorWriter.WriteAsync(context, ex.StatusCode, McpServiceErrorCodes.RequestRejected, "Bad Request: the request body could not be read.");
 
-    /// <summary>How much of a body that is too large the HTTP stage reads to tell whether it is a <c>tools/call</c>.</summary>
-    private const int TooLargePrefixBytes = 16 * 1024;
-
     /// <summary>
     /// Answers 413. A body that is too large is not read, except for its first bytes: when they show a <c>tools/call</c>, the
     /// call is audited (<c>invalid</c>, <c>payload_too_large</c>, with the caller when its credential is valid, without arguments).
@@ -525,13 +539,12 @@ internal sealed partial class McpRequestGate
         var envelope = waitsForContinue ? null : JsonRpcEnvelope.ReadPrefix((prefix ?? await ReadPrefixAsync(context).ConfigureAwait(false)).Span);
         if (envelope is { IsToolCall: true })
         {
-            if (_authorizer.AuthenticationEnabled && (await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false)) is { Succeeded: true } result)
+            if (_authorizer.AuthenticationEnabled)
             {
-                context.User = result.Principal;
-                CallerIdentity.Reset(context);
+                await IdentifyCallerAsync(context).ConfigureAwait(false); // for the record only: the answer is 413 either way
             }
 
-            Refuse(context, envelope, default, ToolCallOutcome.Invalid, "payload_too_large", TooLargeMessage);
+            Refuse(context, envelope, default, ToolCallOutcome.Invalid, "payload_too_large", _tooLargeMessage);
         }
 
         if (HttpProtocol.IsHttp10(context.Request.Protocol) || HttpProtocol.IsHttp11(context.Request.Protocol))
@@ -564,14 +577,12 @@ internal sealed partial class McpRequestGate
         return prefix.AsMemory(0, length);
     }
 
-    private string TooLargeMessage => $"Payload Too Large: the request body exceeds the limit of {_maxBodySize} bytes.";
-
     private Task WriteTooLargeAsync(HttpContext context, string? id = null) =>
         JsonRpcErrorWriter.WriteAsync(
             context,
             StatusCodes.Status413PayloadTooLarge,
             McpServiceErrorCodes.RequestRejected,
-            TooLargeMessage,
+            _tooLargeMessage,
             writeData: w =>
             {
                 w.WriteStartObject();

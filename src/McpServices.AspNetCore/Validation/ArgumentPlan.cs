@@ -90,61 +90,44 @@ internal sealed class ArgumentPlan
     /// Binds only: the errors the input schema alone decides (a required argument missing, a value of the wrong JSON type), without
     /// running validators, which may look data up. Policies that read typed arguments run after this and before <see cref="ValidateAsync"/>.
     /// </summary>
-    public IReadOnlyList<ArgumentError> Bind(IDictionary<string, JsonElement>? arguments) =>
-        BindAndValidateAsync(arguments, services: null, bindOnly: true, CancellationToken.None).GetAwaiter().GetResult().Errors; // completes synchronously: no validator runs
+    public IReadOnlyList<ArgumentError> Bind(IDictionary<string, JsonElement>? arguments)
+    {
+        List<ArgumentError>? errors = null;
+        foreach (var argument in _arguments)
+        {
+            if (!TryBind(argument, arguments, out _, out var error) && error is not null)
+            {
+                (errors ??= []).Add(error);
+            }
+        }
+
+        return errors ?? (IReadOnlyList<ArgumentError>)[];
+    }
 
     /// <summary>Binds and validates; returns the bound values (by argument name) and every error found.</summary>
-    public ValueTask<ArgumentValidationResult> ValidateAsync(IDictionary<string, JsonElement>? arguments, IServiceProvider services, CancellationToken cancellationToken) =>
-        BindAndValidateAsync(arguments, services, bindOnly: false, cancellationToken);
-
-    private async ValueTask<ArgumentValidationResult> BindAndValidateAsync(IDictionary<string, JsonElement>? arguments, IServiceProvider? services, bool bindOnly, CancellationToken cancellationToken)
+    public async ValueTask<ArgumentValidationResult> ValidateAsync(IDictionary<string, JsonElement>? arguments, IServiceProvider services, CancellationToken cancellationToken)
     {
         List<ArgumentError>? errors = null;
         var values = new Dictionary<string, object?>(_arguments.Length, StringComparer.Ordinal);
         foreach (var argument in _arguments)
         {
-            if (arguments is null || !arguments.TryGetValue(argument.Name, out var element) || element.ValueKind == JsonValueKind.Undefined)
+            var bound = TryBind(argument, arguments, out var value, out var error);
+            if (error is not null)
             {
-                if (argument.Required)
+                (errors ??= []).Add(error);
+            }
+
+            if (!bound)
+            {
+                if (error is null)
                 {
-                    (errors ??= []).Add(new ArgumentError(argument.Name, $"The {argument.Name} field is required."));
-                    continue;
+                    values[argument.Name] = value; // not sent: the parameter's default
                 }
 
-                var defaultValue = argument.Parameter.HasDefaultValue ? argument.Parameter.DefaultValue : null;
-                values[argument.Name] = defaultValue;
-                continue;
-            }
-
-            object? value;
-            try
-            {
-                value = element.ValueKind == JsonValueKind.Null && !argument.Type.IsValueType
-                    ? null
-                    : JsonSerializer.Deserialize(element, _serializerOptions.GetTypeInfo(argument.Type));
-            }
-            catch (JsonException ex)
-            {
-                (errors ??= []).Add(DescribeBindingError(argument, ex));
-                continue;
-            }
-            catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
-            {
-                (errors ??= []).Add(new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type)}."));
                 continue;
             }
 
             values[argument.Name] = value;
-            if (value is null && !argument.Nullable)
-            {
-                (errors ??= []).Add(new ArgumentError(argument.Name, $"The {argument.Name} field is required."));
-                continue;
-            }
-
-            if (bindOnly || services is null)
-            {
-                continue;
-            }
 
             if (argument.Attributes.Length > 0)
             {
@@ -178,6 +161,49 @@ internal sealed class ArgumentPlan
         }
 
         return new ArgumentValidationResult(values, errors ?? (IReadOnlyList<ArgumentError>)[]);
+    }
+
+    /// <summary>
+    /// Reads one argument as its parameter's type. Returns <see langword="true"/> with the value when there is a value to validate;
+    /// <see langword="false"/> when it was not sent (the parameter's default, and an error if it is required), cannot be read as
+    /// the type, or is <see langword="null"/> for a parameter that cannot be (both with an error).
+    /// </summary>
+    private bool TryBind(ToolArgument argument, IDictionary<string, JsonElement>? arguments, out object? value, out ArgumentError? error)
+    {
+        error = null;
+        if (arguments is null || !arguments.TryGetValue(argument.Name, out var element) || element.ValueKind == JsonValueKind.Undefined)
+        {
+            value = argument.Parameter.HasDefaultValue ? argument.Parameter.DefaultValue : null;
+            error = argument.Required ? new ArgumentError(argument.Name, $"The {argument.Name} field is required.") : null;
+            return false;
+        }
+
+        try
+        {
+            value = element.ValueKind == JsonValueKind.Null && !argument.Type.IsValueType
+                ? null
+                : JsonSerializer.Deserialize(element, _serializerOptions.GetTypeInfo(argument.Type));
+        }
+        catch (JsonException ex)
+        {
+            value = null;
+            error = DescribeBindingError(argument, ex);
+            return false;
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        {
+            value = null;
+            error = new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type)}.");
+            return false;
+        }
+
+        if (value is null && !argument.Nullable)
+        {
+            error = new ArgumentError(argument.Name, $"The {argument.Name} field is required.");
+            return false;
+        }
+
+        return true;
     }
 
     private ArgumentError DescribeBindingError(ToolArgument argument, JsonException exception)

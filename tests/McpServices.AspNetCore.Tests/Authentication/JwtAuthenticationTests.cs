@@ -44,11 +44,7 @@ public sealed class JwtAuthenticationTests : IAsyncLifetime
     {
         using var response = await SendAsync(token: null);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        var challenge = Assert.Single(response.Headers.WwwAuthenticate);
-        Assert.Equal("Bearer", challenge.Scheme);
-        Assert.Contains($"resource_metadata=\"{MetadataUrl}\"", challenge.Parameter);
-        Assert.DoesNotContain("error=", challenge.Parameter);
+        AssertChallengeWithoutErrorCode(response);
         Assert.Equal(0, _server.Log().Count("read_stock"));
     }
 
@@ -57,15 +53,8 @@ public sealed class JwtAuthenticationTests : IAsyncLifetime
     [InlineData("Bearer not-a-jwt")]
     [InlineData("Bearer a.b.c")]
     [InlineData("bearer  not-a-jwt")]
-    public async Task MalformedAuthorizationHeader_Is401_InvalidToken(string header)
-    {
-        using var request = RequestGateTests.Post(CallRead);
-        request.Headers.TryAddWithoutValidation("Authorization", header);
-
-        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
-
-        AssertInvalidToken(response);
-    }
+    public async Task MalformedAuthorizationHeader_Is401_InvalidToken(string header) =>
+        AssertInvalidToken(await SendWithAuthorizationAsync(header));
 
     [Theory]
     [InlineData("Basic dXNlcjpwYXNzd29yZA==")]
@@ -74,16 +63,9 @@ public sealed class JwtAuthenticationTests : IAsyncLifetime
     public async Task AnotherAuthenticationScheme_IsTreatedAsNoCredential_401WithoutErrorCode(string header)
     {
         // RFC 6750 §3.1: a request that "attempted using an unsupported authentication method" gets the challenge without an error code.
-        using var request = RequestGateTests.Post(CallRead);
-        request.Headers.TryAddWithoutValidation("Authorization", header);
+        using var response = await SendWithAuthorizationAsync(header);
 
-        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
-
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        var challenge = Assert.Single(response.Headers.WwwAuthenticate);
-        Assert.Equal("Bearer", challenge.Scheme);
-        Assert.Contains($"resource_metadata=\"{MetadataUrl}\"", challenge.Parameter);
-        Assert.DoesNotContain("error=", challenge.Parameter);
+        AssertChallengeWithoutErrorCode(response);
         var record = await _server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
         Assert.Equal(("denied", "authentication_required"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
         Assert.Equal(0, _server.Log().Count("read_stock"));
@@ -229,6 +211,24 @@ public sealed class JwtAuthenticationTests : IAsyncLifetime
         }
 
         return await _http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Sends the tool call with an <c>Authorization</c> header as given (not validated by the client).</summary>
+    private async Task<HttpResponseMessage> SendWithAuthorizationAsync(string header)
+    {
+        using var request = RequestGateTests.Post(CallRead);
+        request.Headers.TryAddWithoutValidation("Authorization", header);
+        return await _http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The challenge for a request without a credential: where to get one, and no error code.</summary>
+    private void AssertChallengeWithoutErrorCode(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = Assert.Single(response.Headers.WwwAuthenticate);
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.Contains($"resource_metadata=\"{MetadataUrl}\"", challenge.Parameter);
+        Assert.DoesNotContain("error=", challenge.Parameter);
     }
 
     private void AssertInvalidToken(HttpResponseMessage response)

@@ -69,8 +69,7 @@ public sealed class ToolAuthorizationTests
     public async Task TypedArgumentPolicy_AllowsOwnWarehouse_RefusesOthersWithTheHandlersReason()
     {
         await using var server = await StartWarehouseServiceAsync();
-        var token = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
-        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken);
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = AmsWarehouseToken(server) }, TestContext.Current.CancellationToken);
 
         var own = await client.CallToolAsync("move_stock", Args(new { transfer = new { warehouse = "ams-1", quantity = 5 } }), cancellationToken: TestContext.Current.CancellationToken);
         var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("move_stock", Args(new { transfer = new { warehouse = "ber-1", quantity = 5 } }), cancellationToken: TestContext.Current.CancellationToken).AsTask());
@@ -85,7 +84,7 @@ public sealed class ToolAuthorizationTests
     public async Task TypedArgumentPolicy_IsEvaluatedForListing()
     {
         await using var server = await StartWarehouseServiceAsync();
-        var owner = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
+        var owner = AmsWarehouseToken(server);
         var stranger = server.Token("stock:move");
 
         Assert.Equal(["move_stock"], await ListAsync(server, owner));
@@ -96,8 +95,7 @@ public sealed class ToolAuthorizationTests
     public async Task TypedArgumentPolicy_ArgumentOfTheWrongType_IsInvalidNotAnError()
     {
         await using var server = await StartWarehouseServiceAsync();
-        var token = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
-        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken);
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = AmsWarehouseToken(server) }, TestContext.Current.CancellationToken);
 
         var result = await client.CallToolAsync("move_stock", Args(new { transfer = "ams-1" }), cancellationToken: TestContext.Current.CancellationToken);
 
@@ -112,8 +110,7 @@ public sealed class ToolAuthorizationTests
     {
         // The policy would refuse (it finds no warehouse), but the caller's mistake is the arguments: it is told which and why.
         await using var server = await StartWarehouseServiceAsync();
-        var token = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
-        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken);
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = AmsWarehouseToken(server) }, TestContext.Current.CancellationToken);
 
         var result = await client.CallToolAsync("move_stock", JsonSerializer.Deserialize<Dictionary<string, object?>>(arguments), cancellationToken: TestContext.Current.CancellationToken);
 
@@ -131,8 +128,7 @@ public sealed class ToolAuthorizationTests
         // Well-formed arguments that break a validation rule (quantity out of [Range(1, 100)]), for another warehouse: refused,
         // not validated — validators may look data up, and a caller who may not call the tool must not learn from them.
         await using var server = await StartWarehouseServiceAsync();
-        var token = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
-        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken);
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = AmsWarehouseToken(server) }, TestContext.Current.CancellationToken);
 
         var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("move_stock", Args(new { transfer = new { warehouse = "ber-1", quantity = 500 } }), cancellationToken: TestContext.Current.CancellationToken).AsTask());
 
@@ -241,6 +237,10 @@ public sealed class ToolAuthorizationTests
                 b.Services.AddAuthorizationBuilder().AddPolicy("OwnWarehouse", p => p.AddRequirements(new OwnWarehouseRequirement()));
             },
             authentication: true);
+
+    /// <summary>A token for moving stock whose caller owns the warehouse ams-1 (what the OwnWarehouse policy checks).</summary>
+    private static string AmsWarehouseToken(McpTestServer server) =>
+        TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["stock:move"], Claims = { ["warehouse"] = "ams-1" } });
 
     private static async Task<string[]> ListAsync(McpTestServer server, string? token)
     {

@@ -19,11 +19,7 @@ public sealed class BrowserClientTests
         using var http = server.CreateHttpClient();
         var ct = TestContext.Current.CancellationToken;
 
-        using var preflight = new HttpRequestMessage(HttpMethod.Options, "mcp");
-        preflight.Headers.Add("Origin", Agents);
-        preflight.Headers.Add("Access-Control-Request-Method", "POST");
-        preflight.Headers.Add("Access-Control-Request-Headers", "authorization,content-type,mcp-protocol-version");
-        using var allowed = await http.SendAsync(preflight, ct);
+        using var allowed = await http.SendAsync(Preflight(Agents), ct);
 
         Assert.Equal(HttpStatusCode.NoContent, allowed.StatusCode);
         Assert.Equal(Agents, Assert.Single(allowed.Headers.GetValues("Access-Control-Allow-Origin")));
@@ -50,10 +46,7 @@ public sealed class BrowserClientTests
         using var http = server.CreateHttpClient();
         var ct = TestContext.Current.CancellationToken;
 
-        using var preflight = new HttpRequestMessage(HttpMethod.Options, "mcp");
-        preflight.Headers.Add("Origin", "https://evil.example.net");
-        preflight.Headers.Add("Access-Control-Request-Method", "POST");
-        using var refusedPreflight = await http.SendAsync(preflight, ct);
+        using var refusedPreflight = await http.SendAsync(Preflight("https://evil.example.net"), ct);
         Assert.False(refusedPreflight.Headers.Contains("Access-Control-Allow-Origin"));
 
         // A client that ignores CORS (not a browser) still meets the HTTP stage's Origin check.
@@ -62,6 +55,16 @@ public sealed class BrowserClientTests
         using var refused = await http.SendAsync(call, ct);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal(0, server.Log().Count("read_stock"));
+    }
+
+    /// <summary>What a browser sends before a cross-origin POST with a bearer token.</summary>
+    private static HttpRequestMessage Preflight(string origin)
+    {
+        var preflight = new HttpRequestMessage(HttpMethod.Options, "mcp");
+        preflight.Headers.Add("Origin", origin);
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "authorization,content-type,mcp-protocol-version");
+        return preflight;
     }
 
     private const string CallRead = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_stock"}}""";

@@ -108,8 +108,7 @@ public sealed class RequestGateTests
     [Fact]
     public async Task BodyOverLimit_FromAClientWaitingFor100Continue_Is413_WithoutAskingForTheBody()
     {
-        var sink = new Auditing.FlakySink();
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.MaxRequestBodySize = 1024, configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.MaxRequestBodySize = 1024);
         using var http = server.CreateHttpClient();
         using var request = Post(CallWithPadding(64 * 1024));
         request.Headers.ExpectContinue = true;
@@ -119,11 +118,7 @@ public sealed class RequestGateTests
         // The server answered before asking for the body, so it never saw the call: no record (a client that sends its body
         // without waiting is recognized and recorded, as above).
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
-        lock (sink.Written)
-        {
-            Assert.Empty(sink.Written);
-        }
+        Assert.Empty(await FlushedRecordsAsync(server));
     }
 
     [Theory]
@@ -134,25 +129,21 @@ public sealed class RequestGateTests
     public async Task BodyOverLimit_IsAuditedWhenItsStartShowsAToolCall(string start, bool audited, string tool)
     {
         // The method has to come before the limit: a tools/call is recognized from the start of its body, never read in full.
-        var sink = new Auditing.FlakySink();
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.MaxRequestBodySize = 1024, configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.MaxRequestBodySize = 1024);
         using var http = server.CreateHttpClient();
 
         using var response = await http.SendAsync(Post(start + new string('x', 4096) + "\"}}}"), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
-        lock (sink.Written)
+        var records = await FlushedRecordsAsync(server);
+        if (audited)
         {
-            if (audited)
-            {
-                var record = Assert.Single(sink.Written);
-                Assert.Equal(("invalid", "payload_too_large", tool), (record.Outcome, record.ErrorCode, record.Tool));
-            }
-            else
-            {
-                Assert.Empty(sink.Written);
-            }
+            var record = Assert.Single(records);
+            Assert.Equal(("invalid", "payload_too_large", tool), (record.Outcome, record.ErrorCode, record.Tool));
+        }
+        else
+        {
+            Assert.Empty(records);
         }
     }
 
@@ -252,8 +243,7 @@ public sealed class RequestGateTests
     public async Task ToolCallThatIsNotValidJson_IsParseError_NotRun_AndAudited(string json)
     {
         // The method and the tool were readable before the JSON broke: the call is refused and recorded like any other.
-        var sink = new Auditing.FlakySink();
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
         using var http = server.CreateHttpClient();
 
         using var response = await http.SendAsync(Post(json), TestContext.Current.CancellationToken);
@@ -264,15 +254,11 @@ public sealed class RequestGateTests
         var message = doc.RootElement.GetProperty("error").GetProperty("message").GetString();
         Assert.Equal(McpServiceErrorCodes.ParseError, doc.RootElement.GetProperty("error").GetProperty("code").GetInt32());
         Assert.Equal(0, server.Log().Count("add"));
-        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
-        lock (sink.Written)
-        {
-            var record = Assert.Single(sink.Written);
-            Assert.Equal(("invalid", "parse_error", "add"), (record.Outcome, record.ErrorCode, record.Tool));
-            using var audited = JsonDocument.Parse(record.Json);
-            Assert.Equal(message, audited.RootElement.GetProperty("error").GetProperty("message").GetString());
-            Assert.Equal(7, audited.RootElement.GetProperty("request").GetProperty("jsonRpcId").GetInt32());
-        }
+        var record = Assert.Single(await FlushedRecordsAsync(server));
+        Assert.Equal(("invalid", "parse_error", "add"), (record.Outcome, record.ErrorCode, record.Tool));
+        using var audited = JsonDocument.Parse(record.Json);
+        Assert.Equal(message, audited.RootElement.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(7, audited.RootElement.GetProperty("request").GetProperty("jsonRpcId").GetInt32());
     }
 
     [Theory]
@@ -330,8 +316,7 @@ public sealed class RequestGateTests
     [InlineData("null", "must not be null")]
     public async Task ToolCallWithAnIdMcpDoesNotAllow_IsInvalidRequest_NotRun_AndAudited(string id, string problem)
     {
-        var sink = new Auditing.FlakySink();
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
         using var http = server.CreateHttpClient();
 
         // The id comes first, so a reader that does not step over an object id would lose the method after it.
@@ -346,12 +331,8 @@ public sealed class RequestGateTests
         Assert.Equal(-32600, error.GetProperty("code").GetInt32());
         Assert.Contains("Bad Request: the JSON-RPC id " + problem, error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, server.Log().Count("add"));
-        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
-        lock (sink.Written)
-        {
-            var record = Assert.Single(sink.Written);
-            Assert.Equal(("invalid", "invalid_request", "add"), (record.Outcome, record.ErrorCode, record.Tool));
-        }
+        var record = Assert.Single(await FlushedRecordsAsync(server));
+        Assert.Equal(("invalid", "invalid_request", "add"), (record.Outcome, record.ErrorCode, record.Tool));
     }
 
     [Theory]
@@ -389,8 +370,7 @@ public sealed class RequestGateTests
     [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1},"_meta":5}}""", "params._meta must be a JSON object.", "add")]
     public async Task ToolCallWithMalformedParams_IsInvalidParams_NamesTheProblem_AndIsAudited(string json, string problem, string tool)
     {
-        var sink = new Auditing.FlakySink();
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
         using var http = server.CreateHttpClient();
 
         using var response = await http.SendAsync(Post(json), TestContext.Current.CancellationToken);
@@ -406,14 +386,10 @@ public sealed class RequestGateTests
         }
 
         Assert.Equal(0, server.Log().Count("add"));
-        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
-        lock (sink.Written)
-        {
-            var record = Assert.Single(sink.Written);
-            Assert.Equal(("invalid", "invalid_params", tool), (record.Outcome, record.ErrorCode, record.Tool));
-            using var audited = JsonDocument.Parse(record.Json);
-            Assert.Equal("Invalid params: " + problem, audited.RootElement.GetProperty("error").GetProperty("message").GetString());
-        }
+        var record = Assert.Single(await FlushedRecordsAsync(server));
+        Assert.Equal(("invalid", "invalid_params", tool), (record.Outcome, record.ErrorCode, record.Tool));
+        using var audited = JsonDocument.Parse(record.Json);
+        Assert.Equal("Invalid params: " + problem, audited.RootElement.GetProperty("error").GetProperty("message").GetString());
     }
 
     [Theory]
@@ -534,8 +510,7 @@ public sealed class RequestGateTests
     [Fact]
     public async Task ToolCallSentAsANotification_IsNotRun_NotAnswered_AndTheRecordSaysWhy()
     {
-        var sink = new Auditing.FlakySink();
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
         using var http = server.CreateHttpClient();
 
         using var response = await http.SendAsync(Post("""{"jsonrpc":"2.0","method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"""), TestContext.Current.CancellationToken);
@@ -543,12 +518,8 @@ public sealed class RequestGateTests
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Empty(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(0, server.Log().Count("add"));
-        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
-        lock (sink.Written)
-        {
-            var record = Assert.Single(sink.Written);
-            Assert.Equal(("invalid", "invalid_request", "add"), (record.Outcome, record.ErrorCode, record.Tool));
-        }
+        var record = Assert.Single(await FlushedRecordsAsync(server));
+        Assert.Equal(("invalid", "invalid_request", "add"), (record.Outcome, record.ErrorCode, record.Tool));
     }
 
     [Fact]
@@ -588,6 +559,13 @@ public sealed class RequestGateTests
         var prefix = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"pad":" """;
         var suffix = "\"}}}";
         return prefix + new string('x', Math.Max(0, size - prefix.Length - suffix.Length)) + suffix;
+    }
+
+    /// <summary>Every audit record of the server so far, once the writer has written what it holds.</summary>
+    private static async Task<IReadOnlyList<AuditRecord>> FlushedRecordsAsync(McpServices.Testing.McpTestServer server)
+    {
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+        return server.Audit.Records;
     }
 
     private static async Task<JsonElement> ReadErrorAsync(HttpResponseMessage response)

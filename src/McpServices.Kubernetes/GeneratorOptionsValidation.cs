@@ -8,7 +8,7 @@ namespace McpServices.Kubernetes;
 /// Checks the generator's settings against what the Kubernetes API accepts, so that a typo in <c>deploy/kubernetes.json</c> or an
 /// option fails at generation time with the setting's name, not later at <c>kubectl apply</c> (or, for a NetworkPolicy, never).
 /// </summary>
-internal static partial class OptionsValidation
+internal static partial class GeneratorOptionsValidation
 {
     public static IReadOnlyList<string> Validate(GeneratorOptions o)
     {
