@@ -98,6 +98,25 @@ internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : 
 
     public void Dispose() => _stream?.Dispose();
 
+    /// <summary>
+    /// Opens the file when the service starts, so that a path it cannot write to stops the service with the setting to fix,
+    /// instead of the service reporting ready, running calls whose records can never be written and only then refusing.
+    /// </summary>
+    internal void OpenAtStart()
+    {
+        try
+        {
+            Open();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new McpServiceConfigurationException(
+                $"McpService:Audit:FilePath: the audit file '{path}' cannot be opened for writing ({ex.Message}). Give a path in a " +
+                "writable directory (in Kubernetes, a mounted volume; the generated manifests mount one), or choose another sink " +
+                "with McpService:Audit:Sinks.");
+        }
+    }
+
     private FileStream Open()
     {
         if (_stream is null)

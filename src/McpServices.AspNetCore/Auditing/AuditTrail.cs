@@ -128,6 +128,11 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     {
         if (_options.Enabled)
         {
+            foreach (var file in _sinks.OfType<FileAuditSink>())
+            {
+                file.OpenAtStart();
+            }
+
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var thread = new Thread(() =>
             {

@@ -348,6 +348,36 @@ public sealed class AuditDeliveryTests
         }
     }
 
+    [Theory]
+    [InlineData("under-a-file")]
+    [InlineData("a-directory")]
+    public async Task FileSink_WhosePathCannotBeWritten_StopsStartup_NamingTheSetting(string kind)
+    {
+        // A path the service cannot write must not give an instance that reports ready, runs calls and only then refuses them
+        // (FailClosed) with records that can never be written.
+        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
+        try
+        {
+            var blocker = Path.Combine(directory.FullName, "not-a-directory");
+            File.WriteAllText(blocker, "");
+            var path = kind == "under-a-file" ? Path.Combine(blocker, "audit.jsonl") : directory.FullName;
+
+            var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+            {
+                o.Audit.Sinks = ["file"];
+                o.Audit.FilePath = path;
+            }));
+
+            Assert.Equal("McpServiceConfigurationException", error.GetType().Name);
+            Assert.StartsWith($"McpService:Audit:FilePath: the audit file '{path}' cannot be opened for writing (", error.Message);
+            Assert.EndsWith("choose another sink with McpService:Audit:Sinks.", error.Message);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public async Task FileSink_AfterARestart_CountsTheExistingFileTowardsRotation()
     {
