@@ -85,6 +85,12 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             }
         }
 
+        ValidateRateLimit(failures, $"{Section}:RateLimits:Default", options.RateLimits.Default);
+        foreach (var (tool, limit) in options.RateLimits.Tools)
+        {
+            ValidateRateLimit(failures, $"{Section}:RateLimits:Tools:{tool}", limit);
+        }
+
         var audit = options.Audit;
         if (audit.BufferCapacity < 1)
         {
@@ -131,6 +137,29 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateRateLimit(List<string> failures, string key, McpRateLimit? limit)
+    {
+        if (limit is null)
+        {
+            return;
+        }
+
+        if (limit.PermitsPerPeriod < 0)
+        {
+            failures.Add($"{key}:PermitsPerPeriod must be 0 (no limit) or more; it is {limit.PermitsPerPeriod}.");
+        }
+
+        if (limit.Period <= TimeSpan.Zero || limit.Period > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{key}:Period must be longer than zero and at most one day (1.00:00:00; the default is 00:01:00); it is {limit.Period}.");
+        }
+
+        if (limit.Burst < 0)
+        {
+            failures.Add($"{key}:Burst must be 0 (as many as PermitsPerPeriod) or more; it is {limit.Burst}.");
+        }
     }
 
     private static void ValidatePath(List<string> failures, string key, string path)

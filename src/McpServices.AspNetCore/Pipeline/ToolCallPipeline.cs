@@ -145,6 +145,15 @@ internal sealed partial class ToolCallPipeline
             call.SetOutcome(ToolCallOutcome.Cancelled, "cancelled", "The call was cancelled.");
             throw;
         }
+        catch (Exception ex) when (call.Outcome == ToolCallOutcome.Succeeded)
+        {
+            // A stage before the tool failed unexpectedly: an authorization handler, a validator or a service they depend on
+            // threw. Every deliberate refusal has set its outcome already; this one must not be recorded as a success, and the
+            // caller gets the same safe answer as for a failing tool, not the SDK's message.
+            call.Exception = ex;
+            LogCallFailed(_logger, ex, call.ToolName, call.Id);
+            return Failed(call, "internal_error", $"The call to the tool '{call.ToolName}' failed unexpectedly. Reference: {call.Id}.");
+        }
         finally
         {
             _completion.Complete(call);
@@ -339,4 +348,7 @@ internal sealed partial class ToolCallPipeline
 
     [LoggerMessage(20, LogLevel.Error, "Tool '{Tool}' failed (reference {Reference}); the caller received a generic error.")]
     private static partial void LogToolFailed(ILogger logger, Exception exception, string tool, string reference);
+
+    [LoggerMessage(21, LogLevel.Error, "A call to tool '{Tool}' failed before the tool ran (reference {Reference}): an authorization handler, validator or service they use threw; the caller received a generic error.")]
+    private static partial void LogCallFailed(ILogger logger, Exception exception, string tool, string reference);
 }

@@ -17,10 +17,11 @@ public sealed class McpServiceRateLimitOptions
 /// <summary>A token bucket: <see cref="PermitsPerPeriod"/> calls per <see cref="Period"/>, with bursts up to <see cref="Burst"/>.</summary>
 public sealed class McpRateLimit
 {
-    /// <summary>Gets or sets how many calls are replenished every <see cref="Period"/>.</summary>
+    /// <summary>Gets or sets how many calls are replenished every <see cref="Period"/>; 0 means no limit (in
+    /// <see cref="McpServiceRateLimitOptions.Tools"/>, it exempts the tool from <see cref="McpServiceRateLimitOptions.Default"/>).</summary>
     public int PermitsPerPeriod { get; set; }
 
-    /// <summary>Gets or sets the replenishment period.</summary>
+    /// <summary>Gets or sets the replenishment period: longer than zero, at most one day.</summary>
     /// <value>The default value is one minute.</value>
     public TimeSpan Period { get; set; } = TimeSpan.FromMinutes(1);
 

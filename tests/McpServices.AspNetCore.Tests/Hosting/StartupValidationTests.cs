@@ -50,6 +50,26 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public async Task InvalidRateLimits_FailStartup_NamingEachSetting()
+    {
+        // A zero period made every call of every limited tool fail (the token bucket refused its options on the first call).
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+        {
+            o.RateLimits.Default = new McpRateLimit { PermitsPerPeriod = 10, Period = TimeSpan.Zero };
+            o.RateLimits.Tools["add"] = new McpRateLimit { PermitsPerPeriod = -1, Burst = -2 };
+            o.RateLimits.Tools["divide"] = new McpRateLimit { PermitsPerPeriod = 0 }; // no limit for this tool: valid
+        }));
+
+        Assert.Equal(
+            [
+                "McpService:RateLimits:Default:Period must be longer than zero and at most one day (1.00:00:00; the default is 00:01:00); it is 00:00:00.",
+                "McpService:RateLimits:Tools:add:PermitsPerPeriod must be 0 (no limit) or more; it is -1.",
+                "McpService:RateLimits:Tools:add:Burst must be 0 (as many as PermitsPerPeriod) or more; it is -2.",
+            ],
+            ex.Failures);
+    }
+
+    [Fact]
     public void StartupErrors_DescribeOnlyMcpServicesConfigurationErrors()
     {
         var ours = new McpServiceConfigurationException("Set McpService:Audit:AcknowledgeDisabled=true.");

@@ -22,6 +22,30 @@ public sealed class ToolFailureTests
     }
 
     [Fact]
+    public async Task AStageThatThrowsBeforeTheTool_IsAFailedCall_WithTheSafeMessage_AndNeverRecordedAsSucceeded()
+    {
+        // A validator (or authorization handler, or a service they use) with a bug: the SDK would answer with its own message,
+        // and the audit record said "succeeded" for a call that never ran.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<ShippingTools>(),
+            configure: b => b.Services.AddSingleton<FluentValidation.IValidator<Parcel>, BrokenParcelValidator>());
+        await using var client = await server.ConnectAsync();
+
+        var result = await client.CallToolAsync("ship", new Dictionary<string, object?> { ["parcel"] = new { label = "box" } }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+        Assert.Matches("^The call to the tool 'ship' failed unexpectedly\\. Reference: [0-9a-f]{32}\\.$", text);
+        Assert.DoesNotContain("hunter2", text);
+        Assert.Equal(0, server.Log().Count("ship"));
+
+        var record = await server.Audit.WaitForToolAsync("ship", TestContext.Current.CancellationToken);
+        Assert.Equal("failed", record.GetProperty("outcome").GetString());
+        Assert.Equal("internal_error", record.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(text, record.GetProperty("error").GetProperty("message").GetString());
+        Assert.EndsWith(record.GetProperty("id").GetString() + ".", text);
+    }
+
+    [Fact]
     public async Task ToolException_ReturnsItsMessageToTheCaller()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<FailingTools>());

@@ -48,6 +48,30 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task AToolEntryWithZeroPermits_ExemptsThatToolFromTheDefault()
+    {
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            o =>
+            {
+                o.RateLimits.Default = new McpRateLimit { PermitsPerPeriod = 1, Period = TimeSpan.FromMinutes(1) };
+                o.RateLimits.Tools["divide"] = new McpRateLimit { PermitsPerPeriod = 0 };
+            });
+        await using var client = await server.ConnectAsync();
+        var divide = new Dictionary<string, object?> { ["a"] = 6, ["b"] = 3 };
+
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await client.CallToolAsync("divide", divide, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.NotEqual(true, result.IsError);
+        }
+
+        await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(McpServiceErrorCodes.RateLimited, (int)ex.ErrorCode);
+    }
+
+    [Fact]
     public async Task Limits_AreInTheSelfDescription()
     {
         await using var server = await TestServer.StartAsync(
