@@ -77,6 +77,37 @@ internal sealed partial class McpRequestGate
     }
 
     /// <summary>The documented internal error, answering the request's id when the HTTP stage could read it.</summary>
+    /// <summary>
+    /// MCP messages are UTF-8 JSON. A body declared in another character set is refused: the SDK would transcode it from that
+    /// character set while this stage reads UTF-8, and the two must never read different messages (the scopes checked here
+    /// are those of the tool this stage reads). A UTF-8 charset however spelled (<c>UTF-8</c>, <c>"utf-8"</c>, <c>utf8</c>) is
+    /// accepted and removed, because ASP.NET Core's JSON reader, which the SDK uses, fails on the quoted and unhyphenated spellings.
+    /// </summary>
+    private static bool AcceptCharset(HttpRequest request)
+    {
+        var contentType = request.ContentType;
+        if (contentType is null || !contentType.Contains(';', StringComparison.Ordinal)
+            || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var mediaType))
+        {
+            return true;
+        }
+
+        var charset = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(mediaType.Charset);
+        if (!charset.HasValue)
+        {
+            return true;
+        }
+
+        if (!charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        mediaType.Charset = null;
+        request.ContentType = mediaType.ToString();
+        return true;
+    }
+
     private static Task WriteInternalErrorAsync(HttpContext context) =>
         JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, McpServiceErrorCodes.InternalError, "Internal error.", id: (context.Items[EnvelopeItemKey] as JsonRpcEnvelope)?.Id);
 
@@ -111,6 +142,12 @@ internal sealed partial class McpRequestGate
         if (!request.HasJsonContentType())
         {
             await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, McpServiceErrorCodes.RequestRejected, "Unsupported Media Type: the request body must be a JSON-RPC message with Content-Type application/json.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!AcceptCharset(request))
+        {
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, McpServiceErrorCodes.RequestRejected, "Unsupported Media Type: the request body must be UTF-8 JSON; send Content-Type application/json without a charset, or with charset=utf-8.").ConfigureAwait(false);
             return;
         }
 

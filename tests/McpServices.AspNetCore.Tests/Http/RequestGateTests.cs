@@ -215,6 +215,44 @@ public sealed class RequestGateTests
     }
 
     [Theory]
+    [InlineData("utf-8")]
+    [InlineData("UTF-8")]
+    [InlineData("\"utf-8\"")]
+    [InlineData("utf8")]
+    public async Task Utf8Charset_HoweverSpelled_IsAccepted(string charset)
+    {
+        // ASP.NET Core's JSON reader, which the SDK uses, failed with 500 on the quoted and unhyphenated spellings.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(WithCharset(Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}"""), charset), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"text\":\"42\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("utf-16")]
+    [InlineData("iso-8859-1")]
+    [InlineData("us-ascii")]
+    [InlineData("no-such-charset")]
+    public async Task AnotherCharset_Is415_BeforeTheSdkTranscodesTheBody(string charset)
+    {
+        // The SDK would read the body transcoded from that charset (or fail with 500 on an unknown one) while the HTTP stage,
+        // which checks the tool's scopes, reads UTF-8: the two must never see different messages.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(WithCharset(Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}"""), charset), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        var error = await ReadErrorAsync(response);
+        Assert.Equal(McpServiceErrorCodes.RequestRejected, error.GetProperty("code").GetInt32());
+        Assert.Equal("Unsupported Media Type: the request body must be UTF-8 JSON; send Content-Type application/json without a charset, or with charset=utf-8.", error.GetProperty("message").GetString());
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    [Theory]
     [InlineData("{\"jsonrpc\": \"2.0\", ", "null")]
     [InlineData("", "null")]
     [InlineData("""{"jsonrpc":"2.0","id":"a","method":"tools/list"} {"jsonrpc":"2.0","id":"b","method":"tools/list"}""", "\"a\"")]
@@ -551,6 +589,13 @@ public sealed class RequestGateTests
             request.Headers.Add("Origin", origin);
         }
 
+        return request;
+    }
+
+    private static HttpRequestMessage WithCharset(HttpRequestMessage request, string charset)
+    {
+        request.Content!.Headers.Remove("Content-Type");
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
         return request;
     }
 
