@@ -39,9 +39,10 @@ internal sealed class JsonRpcEnvelope
     /// What makes the message an invalid request, as a sentence for the caller, or <see langword="null"/>: a member that routing,
     /// authorization or audit read (<c>jsonrpc</c>, <c>method</c>, <c>id</c>, <c>params</c>, and in <c>params</c> <c>name</c>,
     /// <c>arguments</c>, <c>_meta</c>) given twice — parsers disagree on which copy counts, so the HTTP stage refuses the message
-    /// rather than authorize one tool and let the SDK run another — or a request id that is neither a string nor a 64-bit integer.
+    /// rather than authorize one tool and let the SDK run another — or a request id that is neither a string nor a 64-bit integer;
+    /// or a body that is valid JSON but not one message (an array: a batch, which MCP no longer has; a string or number).
     /// </summary>
-    public string? InvalidRequest => Ambiguity ?? (Method is not null ? IdProblem : null);
+    public string? InvalidRequest => NotAnObject ?? Ambiguity ?? (Method is not null ? IdProblem : null);
 
     /// <summary>
     /// Why the body is not valid JSON (the reader's message, with the position), or <see langword="null"/>. Set when the body
@@ -96,6 +97,8 @@ internal sealed class JsonRpcEnvelope
     /// <summary>The first member given twice, as a sentence for the caller.</summary>
     private string? Ambiguity { get; set; }
 
+    private string? NotAnObject { get; set; }
+
     /// <summary>What is wrong with the <c>id</c> member: MCP requests carry a string or an integer.</summary>
     private string? IdProblem { get; set; }
 
@@ -129,9 +132,21 @@ internal sealed class JsonRpcEnvelope
         {
             // The SDK reads messages with the same limits: no comments, no trailing data, at most 64 levels.
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            if (!reader.Read())
             {
                 return null;
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                // Valid JSON first (a parse error wins, as for an object), then: not something MCP sends.
+                var batch = reader.TokenType == JsonTokenType.StartArray;
+                reader.Skip();
+                reader.Read();
+                envelope.NotAnObject = batch
+                    ? "the body is a JSON array (a JSON-RPC batch); MCP does not use batches since protocol 2025-06-18. Send one JSON-RPC message, a JSON object, per request."
+                    : "the body must be one JSON-RPC message: a JSON object.";
+                return envelope;
             }
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -288,9 +303,21 @@ internal sealed class JsonRpcEnvelope
         var envelope = new JsonRpcEnvelope();
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            if (!reader.Read())
             {
                 return null;
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                // Valid JSON first (a parse error wins, as for an object), then: not something MCP sends.
+                var batch = reader.TokenType == JsonTokenType.StartArray;
+                reader.Skip();
+                reader.Read();
+                envelope.NotAnObject = batch
+                    ? "the body is a JSON array (a JSON-RPC batch); MCP does not use batches since protocol 2025-06-18. Send one JSON-RPC message, a JSON object, per request."
+                    : "the body must be one JSON-RPC message: a JSON object.";
+                return envelope;
             }
 
             ReadPrefixMembers(ref reader, envelope, inParams: false);

@@ -253,8 +253,28 @@ public sealed class RequestGateTests
     }
 
     [Theory]
+    [InlineData("""[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}]""", "Bad Request: the body is a JSON array (a JSON-RPC batch); MCP does not use batches since protocol 2025-06-18. Send one JSON-RPC message, a JSON object, per request.")]
+    [InlineData("42", "Bad Request: the body must be one JSON-RPC message: a JSON object.")]
+    [InlineData("\"tools/call\"", "Bad Request: the body must be one JSON-RPC message: a JSON object.")]
+    public async Task ValidJsonThatIsNotOneMessage_IsInvalidRequest_SayingWhy(string json, string message)
+    {
+        // The SDK answered "Expected StartObject token" (its reader's words).
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post(json), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await ReadErrorAsync(response);
+        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidRequest, error.GetProperty("code").GetInt32());
+        Assert.Equal(message, error.GetProperty("message").GetString());
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    [Theory]
     [InlineData("{\"jsonrpc\": \"2.0\", ", "null")]
     [InlineData("", "null")]
+    [InlineData("[{\"jsonrpc\":\"2.0\",", "null")]
     [InlineData("""{"jsonrpc":"2.0","id":"a","method":"tools/list"} {"jsonrpc":"2.0","id":"b","method":"tools/list"}""", "\"a\"")]
     [InlineData("""{"jsonrpc":"2.0","id":3,/* comment */"method":"tools/list"}""", "3")]
     public async Task MalformedJson_IsParseError_WithTheReadersMessage_WithoutStackTrace(string json, string id)
