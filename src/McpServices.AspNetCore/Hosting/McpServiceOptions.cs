@@ -84,6 +84,9 @@ public sealed class McpServiceOptions
     /// <summary>Gets the rate limits (<c>McpService:RateLimits</c>).</summary>
     public McpServiceRateLimitOptions RateLimits { get; } = new();
 
+    /// <summary>Gets the time limits for tool calls (<c>McpService:Timeouts</c>).</summary>
+    public McpServiceTimeoutOptions Timeouts { get; } = new();
+
     /// <summary>Gets the audit trail settings (<c>McpService:Audit</c>).</summary>
     public McpServiceAuditOptions Audit { get; } = new();
 

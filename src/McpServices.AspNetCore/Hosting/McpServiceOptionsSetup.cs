@@ -91,6 +91,12 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             ValidateRateLimit(failures, $"{Section}:RateLimits:Tools:{tool}", limit);
         }
 
+        ValidateTimeout(failures, $"{Section}:Timeouts:Default", options.Timeouts.Default);
+        foreach (var (tool, timeout) in options.Timeouts.Tools)
+        {
+            ValidateTimeout(failures, $"{Section}:Timeouts:Tools:{tool}", timeout);
+        }
+
         var audit = options.Audit;
         if (audit.BufferCapacity < 1)
         {
@@ -137,6 +143,14 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateTimeout(List<string> failures, string key, TimeSpan? timeout)
+    {
+        if (timeout is { } value && (value < TimeSpan.Zero || value > TimeSpan.FromDays(1)))
+        {
+            failures.Add($"{key} must be between 00:00:00 (no limit) and one day (1.00:00:00); it is {value}.");
+        }
     }
 
     private static void ValidateRateLimit(List<string> failures, string key, McpRateLimit? limit)

@@ -95,6 +95,7 @@ internal sealed class McpServiceStartupCheck(
         var unknown = authorizer.UnknownOverrides(options.Value)
             .Select(t => $"McpService:Authorization:Tools:{t}")
             .Concat(options.Value.RateLimits.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:RateLimits:Tools:{t}"))
+            .Concat(options.Value.Timeouts.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:Timeouts:Tools:{t}"))
             .ToArray();
         if (unknown.Length > 0)
         {

@@ -35,6 +35,7 @@ internal sealed partial class ToolCallPipeline
     private readonly ShutdownCoordinator _shutdown;
     private readonly IHttpContextAccessor _httpContextAccessor;
     private readonly ToolCallCompletion _completion;
+    private readonly McpServiceSettings _settings;
     private readonly ILogger _logger;
 
     public ToolCallPipeline(
@@ -44,8 +45,10 @@ internal sealed partial class ToolCallPipeline
         ShutdownCoordinator shutdown,
         IHttpContextAccessor httpContextAccessor,
         ToolCallCompletion completion,
+        McpServiceSettings settings,
         ILogger<ToolCallPipeline> logger)
     {
+        _settings = settings;
         _catalog = catalog;
         _authorizer = authorizer;
         _rateLimiter = rateLimiter;
@@ -164,8 +167,15 @@ internal sealed partial class ToolCallPipeline
     {
         CallToolResult result;
 
-        // A call still running when the drain timeout expires is cancelled, so shutdown cannot hang on it.
+        // A call still running when the drain timeout expires is cancelled, so shutdown cannot hang on it; so is one that
+        // outlives its time limit.
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.DrainExpired);
+        var timeout = _settings.Current.Timeouts.For(call.ToolName);
+        if (timeout is { } limit)
+        {
+            linked.CancelAfter(limit);
+        }
+
         try
         {
             result = await next(request, linked.Token).ConfigureAwait(false);
@@ -175,11 +185,13 @@ internal sealed partial class ToolCallPipeline
             call.SetOutcome(ToolCallOutcome.Cancelled, "cancelled", "The call was cancelled.");
             throw;
         }
+        catch (OperationCanceledException) when (_shutdown.DrainExpired.IsCancellationRequested)
+        {
+            return Cancelled(call, "shutdown", "The call was cancelled because the service is shutting down; retry it.");
+        }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
-            var cancelled = Failed(call, "shutdown", "The call was cancelled because the service is shutting down; retry it.");
-            call.SetOutcome(ToolCallOutcome.Cancelled, "shutdown", "The call was cancelled because the service is shutting down; retry it.");
-            return cancelled;
+            return Cancelled(call, "timeout", $"The tool '{call.ToolName}' did not finish within its time limit ({timeout:c}) and was cancelled.");
         }
         catch (McpProtocolException ex) when (ex.ErrorCode == McpErrorCode.InvalidParams)
         {
@@ -297,6 +309,14 @@ internal sealed partial class ToolCallPipeline
     {
         call.SetOutcome(outcome, errorCode, message);
         return new McpProtocolException(message, (McpErrorCode)rpcCode);
+    }
+
+    /// <summary>The service cancelled the running tool: an error result for the caller, recorded as cancelled.</summary>
+    private static CallToolResult Cancelled(ToolCall call, string errorCode, string message)
+    {
+        var result = Failed(call, errorCode, message);
+        call.SetOutcome(ToolCallOutcome.Cancelled, errorCode, message);
+        return result;
     }
 
     private static CallToolResult Failed(ToolCall call, string errorCode, string message)

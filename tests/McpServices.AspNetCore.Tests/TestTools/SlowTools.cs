@@ -17,3 +17,14 @@ public sealed class SlowTools(CallGate gate)
         return "released";
     }
 }
+
+/// <summary>A tool that takes its time and ignores its cancellation token (cancellation in .NET is cooperative).</summary>
+public sealed class StubbornTools(InvocationLog log)
+{
+    public async Task<string> Dawdle()
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(600));
+        log.Record("dawdle");
+        return "finished anyway";
+    }
+}

@@ -1,0 +1,79 @@
+using McpServices.AspNetCore.Tests.TestTools;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Protocol;
+
+namespace McpServices.AspNetCore.Tests.Pipeline;
+
+public sealed class TimeoutTests
+{
+    [Fact]
+    public async Task ACallThatOutlivesItsTimeLimit_IsCancelled_AnsweredAsAnError_AndAudited()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SlowTools>(), o => o.Timeouts.Tools["hold"] = TimeSpan.FromMilliseconds(300));
+        await using var client = await server.ConnectAsync();
+
+        var result = await client.CallToolAsync("hold", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+        Assert.Equal("The tool 'hold' did not finish within its time limit (00:00:00.3000000) and was cancelled.", text);
+        Assert.True(server.Services.GetRequiredService<CallGate>().Entered.Task.IsCompleted, "The tool should have started.");
+
+        var record = await server.Audit.WaitForToolAsync("hold", TestContext.Current.CancellationToken);
+        Assert.Equal("cancelled", record.GetProperty("outcome").GetString());
+        Assert.Equal("timeout", record.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(text, record.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task TheDefaultLimit_AppliesToEveryTool_UnlessATool_IsExemptedWithZero()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SlowTools>().WithTools<CalculatorTools>(), o =>
+        {
+            o.Timeouts.Default = TimeSpan.FromMilliseconds(200);
+            o.Timeouts.Tools["add"] = TimeSpan.Zero;
+        });
+        await using var client = await server.ConnectAsync();
+
+        var held = await client.CallToolAsync("hold", cancellationToken: TestContext.Current.CancellationToken);
+        var added = await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(held.IsError);
+        Assert.NotEqual(true, added.IsError);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), server.Services.GetRequiredService<IOptions<McpServiceOptions>>().Value.Timeouts.For("divide"));
+        Assert.Null(server.Services.GetRequiredService<IOptions<McpServiceOptions>>().Value.Timeouts.For("add"));
+    }
+
+    [Fact]
+    public async Task ATool_ThatIgnoresCancellation_RunsToTheEnd_AndItsResultIsReturned()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<StubbornTools>(), o => o.Timeouts.Default = TimeSpan.FromMilliseconds(100));
+        await using var client = await server.ConnectAsync();
+
+        var result = await client.CallToolAsync("dawdle", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal("finished anyway", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        var record = await server.Audit.WaitForToolAsync("dawdle", TestContext.Current.CancellationToken);
+        Assert.Equal("succeeded", record.GetProperty("outcome").GetString());
+    }
+
+    [Fact]
+    public async Task InvalidLimits_AndLimitsForUnknownTools_FailStartup_NamingTheSetting()
+    {
+        var invalid = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(b => b.WithTools<SlowTools>(), o =>
+        {
+            o.Timeouts.Default = TimeSpan.FromSeconds(-1);
+            o.Timeouts.Tools["hold"] = TimeSpan.FromDays(2);
+        }));
+        Assert.Equal(
+            [
+                "McpService:Timeouts:Default must be between 00:00:00 (no limit) and one day (1.00:00:00); it is -00:00:01.",
+                "McpService:Timeouts:Tools:hold must be between 00:00:00 (no limit) and one day (1.00:00:00); it is 2.00:00:00.",
+            ],
+            invalid.Failures);
+
+        var unknown = await Assert.ThrowsAsync<McpServiceConfigurationException>(() => TestServer.StartAsync(b => b.WithTools<SlowTools>(), o => o.Timeouts.Tools["hodl"] = TimeSpan.FromSeconds(1)));
+        Assert.Contains("McpService:Timeouts:Tools:hodl", unknown.Message);
+    }
+}
