@@ -17,6 +17,7 @@ internal sealed class ServiceDescriber(
     ToolCatalog catalog,
     ToolAuthorizer authorizer,
     ToolRateLimiter rateLimiter,
+    McpServiceSettings settings,
     ResourceUrls resourceUrls)
 {
     public const string SchemaVersion = "mcpservices.io/service-description/v1";
@@ -148,6 +149,16 @@ internal sealed class ServiceDescriber(
             w.WriteNumber("periodSeconds", limit.Period.TotalSeconds);
             w.WriteNumber("burst", limit.Burst > 0 ? limit.Burst : limit.PermitsPerPeriod);
             w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNullValue();
+        }
+
+        w.WritePropertyName("timeoutSeconds");
+        if (settings.Current.Timeouts.For(descriptor.Name) is { } timeout)
+        {
+            w.WriteNumberValue(timeout.TotalSeconds);
         }
         else
         {

@@ -42,6 +42,12 @@ public sealed class TimeoutTests
         Assert.NotEqual(true, added.IsError);
         Assert.Equal(TimeSpan.FromMilliseconds(200), server.Services.GetRequiredService<IOptions<McpServiceOptions>>().Value.Timeouts.For("divide"));
         Assert.Null(server.Services.GetRequiredService<IOptions<McpServiceOptions>>().Value.Timeouts.For("add"));
+
+        // The self-description says which limit each tool has.
+        using var description = System.Text.Json.JsonDocument.Parse(server.Services.GetRequiredService<ServiceDescriber>().DescribeToString());
+        var limits = description.RootElement.GetProperty("tools").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!, t => t.GetProperty("timeoutSeconds").GetRawText());
+        Assert.Equal("0.2", limits["hold"]);
+        Assert.Equal("null", limits["add"]);
     }
 
     [Fact]
