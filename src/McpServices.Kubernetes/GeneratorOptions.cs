@@ -50,6 +50,9 @@ internal sealed class GeneratorOptions
     /// <summary>Adds a Prometheus Operator ServiceMonitor (and turns the service's <c>/metrics</c> endpoint on).</summary>
     public bool ServiceMonitor { get; set; }
 
+    /// <summary>The namespace Prometheus scrapes from: with <see cref="ServiceMonitor"/>, the NetworkPolicy admits it on the service's port.</summary>
+    public string MonitoringNamespace { get; set; } = "monitoring";
+
     public KagentOptions? Kagent { get; set; }
 
     public static GeneratorOptions Load(string? settingsFile)

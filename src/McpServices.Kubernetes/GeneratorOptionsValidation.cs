@@ -46,6 +46,7 @@ internal static partial class GeneratorOptionsValidation
             Check(IsLabelKey(key) && IsLabelValue(value), $"agentNamespaceLabels '{key}: {value}' is not a label selector term (key: [prefix/]name, value: at most 63 letters, digits, '-', '_', '.').");
         }
 
+        Check(!o.ServiceMonitor || IsDnsLabel(o.MonitoringNamespace), $"monitoringNamespace '{o.MonitoringNamespace}' is not a namespace name.");
         foreach (var gatewayNamespace in o.GatewayNamespaces)
         {
             Check(IsDnsLabel(gatewayNamespace), $"gatewayNamespaces '{gatewayNamespace}' is not a namespace name.");

@@ -341,7 +341,7 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
         },
     };
 
-    /// <summary>Ingress only from agent namespaces and gateways, on the MCP port; egress only DNS and the declared destinations.</summary>
+    /// <summary>Ingress only from agent namespaces and gateways (and Prometheus, with a ServiceMonitor), on the MCP port; egress only DNS and the declared destinations.</summary>
     private YamlMap NetworkPolicy()
     {
         var from = new List<YamlMap>();
@@ -359,6 +359,11 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
         {
             new() { { "from", from }, { "ports", new[] { new YamlMap { { "port", "http" }, { "protocol", "TCP" } } } } },
         };
+        if (options.ServiceMonitor)
+        {
+            // Prometheus scrapes /metrics on the same port; without this rule the ServiceMonitor would scrape nothing.
+            ingress.Add(new() { { "from", new[] { NamespaceByName(options.MonitoringNamespace) } }, { "ports", new[] { new YamlMap { { "port", "http" }, { "protocol", "TCP" } } } } });
+        }
 
         var dns = new YamlMap
         {

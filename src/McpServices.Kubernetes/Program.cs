@@ -28,6 +28,7 @@ namespace McpServices.Kubernetes
               --otlp-endpoint <url>       OTEL_EXPORTER_OTLP_ENDPOINT for the ConfigMap
               --gateway <ns>/<name>[@host] add a Gateway API HTTPRoute through that gateway
               --service-monitor           add a Prometheus ServiceMonitor (and serve /metrics)
+              --monitoring-namespace <ns> the namespace Prometheus scrapes from (default: monitoring)
               --kagent                    add a kagent RemoteMCPServer to each overlay
               --check                     write nothing; exit 1 when the files on disk differ from what would be generated
             """;
@@ -191,6 +192,7 @@ namespace McpServices.Kubernetes
                     case "--otlp-endpoint": o.OtlpEndpoint = Blank(Value()); break;
                     case "--gateway": o.HttpRoute = Gateway(Value()); break;
                     case "--service-monitor": o.ServiceMonitor = true; break;
+                    case "--monitoring-namespace": o.MonitoringNamespace = Value().Trim(); break;
                     case "--kagent": o.Kagent ??= new KagentOptions(); break;
                     case "--check": parsed.Check = true; break;
                     default: throw new UsageException($"Unknown option '{args[i]}'.\n\n{Usage}");

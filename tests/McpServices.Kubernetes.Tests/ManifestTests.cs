@@ -128,6 +128,11 @@ public sealed class ManifestTests
         var env = deployment.Spec.Template.Spec.Containers[0].Env;
         Assert.Contains(env, e => e.Name == "POD_NAME" && e.ValueFrom.FieldRef.FieldPath == "metadata.name");
         Assert.Contains(env, e => e.Name == "OTEL_RESOURCE_ATTRIBUTES" && e.Value.Contains("service.version=1.0.0", StringComparison.Ordinal));
+        // The ServiceMonitor's scrapes reach the pods: the NetworkPolicy admits the monitoring namespace on the service's port.
+        var policy = objects.OfType<V1NetworkPolicy>().Single();
+        Assert.Contains(policy.Spec.Ingress, rule =>
+            rule.FromProperty.Any(peer => peer.NamespaceSelector?.MatchLabels is { } labels && labels.TryGetValue("kubernetes.io/metadata.name", out var ns) && ns == "monitoring")
+            && rule.Ports.Any(port => port.Port.Value == "http"));
         var kagent = objects.OfType<CustomResource>().Single(c => c.Kind == "RemoteMCPServer");
         Assert.Contains($"url: http://inventory.{deployment.Metadata.NamespaceProperty}.svc.cluster.local/mcp", kagent.Yaml, StringComparison.Ordinal);
 
@@ -204,6 +209,7 @@ public sealed class ManifestTests
     [InlineData("""{ "egress": [ { "ports": [ 70000 ] } ] }""", "egress[0] names no destination")]
     [InlineData("""{ "agentNamespaceLabels": { "team/agents!": "yes" } }""", "agentNamespaceLabels 'team/agents!: yes' is not a label selector term")]
     [InlineData("""{ "prod": { "namespace": "Agents_Prod", "replicas": 3, "maxReplicas": 10 } }""", "prod.namespace 'Agents_Prod' is not a namespace name")]
+    [InlineData("""{ "serviceMonitor": true, "monitoringNamespace": "Monitoring" }""", "monitoringNamespace 'Monitoring' is not a namespace name")]
     [InlineData("""{ "image": "Registry.example.com/Agents/Inventory:1.0" }""", "image 'Registry.example.com/Agents/Inventory:1.0' is not an image repository")]
     [InlineData("""{ "authority": "login.example.com" }""", "authority 'login.example.com' is not an absolute http(s) URL")]
     public async Task SettingsKubernetesWouldRefuse_FailGeneration_NamingTheSetting(string settings, string problem)
