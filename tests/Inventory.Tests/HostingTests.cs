@@ -107,6 +107,8 @@ public sealed class HostingTests
     [InlineData("McpService__Audit__FailurePolicy", "Sometimes", "McpService:Audit:FailurePolicy is 'Sometimes', which is not one of: FailClosed, FailOpen. Fix it in configuration (as an environment variable: McpService__Audit__FailurePolicy).")]
     [InlineData("McpService__DrainTimeout", "30s", "McpService:DrainTimeout is '30s', which is not a duration such as 00:00:30 (hh:mm:ss) or 1.00:00:00 (one day).")]
     [InlineData("McpService__Authentication__ApiKeys__ci__Hash", "sha256:abc", "McpService:Authentication:ApiKeys:ci is not a usable API key")]
+    [InlineData("McpService__Audit__OtlpEndpoint", "collector:4318", "McpService:Audit:OtlpEndpoint 'collector:4318' is not an OTLP/HTTP endpoint. Use an absolute http(s) URL")]
+    [InlineData("McpService__RateLimits__Default__Period", "00:00:00", "McpService:RateLimits:Default:Period must be longer than zero")]
     public async Task InvalidConfiguration_EndsWithTheMessage_NotAStackTrace(string key, string value, string message)
     {
         // Validation fails while the host is being built (the telemetry resource needs the service's name); the operator gets

@@ -23,6 +23,7 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
         var options = new OtlpExporterOptions();
         if (!string.IsNullOrWhiteSpace(endpoint))
         {
+            endpoint = endpoint.Trim();
             options.Protocol = OtlpExportProtocol.HttpProtobuf;
             options.Endpoint = new Uri(endpoint.TrimEnd('/').EndsWith("/v1/logs", StringComparison.Ordinal) ? endpoint : endpoint.TrimEnd('/') + "/v1/logs");
         }

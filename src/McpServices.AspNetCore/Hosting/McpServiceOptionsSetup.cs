@@ -116,6 +116,12 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             }
         }
 
+        if (!string.IsNullOrWhiteSpace(audit.OtlpEndpoint)
+            && !(Uri.TryCreate(audit.OtlpEndpoint.Trim(), UriKind.Absolute, out var otlp) && (otlp.Scheme == Uri.UriSchemeHttp || otlp.Scheme == Uri.UriSchemeHttps) && string.IsNullOrEmpty(otlp.Query)))
+        {
+            failures.Add($"{Section}:Audit:OtlpEndpoint '{audit.OtlpEndpoint}' is not an OTLP/HTTP endpoint. Use an absolute http(s) URL such as 'http://otel-collector:4318' (the sink posts to its /v1/logs), or leave it empty for OTEL_EXPORTER_OTLP_ENDPOINT.");
+        }
+
         if (audit.FileMaxBytes < 1024 || audit.FileMaxFiles < 1)
         {
             failures.Add($"{Section}:Audit:FileMaxBytes must be at least 1024 and {Section}:Audit:FileMaxFiles at least 1.");
