@@ -77,12 +77,51 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             failures.Add($"{Section}:Authentication:TokenValidationCacheDuration must be between 00:00:00 (off) and 01:00:00 (the default is 00:05:00); it is {options.Authentication.TokenValidationCacheDuration}.");
         }
 
-        foreach (var (id, key) in options.Authentication.ApiKeys)
+        var auth = options.Authentication;
+        foreach (var (id, key) in auth.ApiKeys)
         {
             if (!ApiKeyStore.IsValidKeyId(id) || !ApiKeyStore.TryParseHash(key.Hash, out _))
             {
                 failures.Add($"{Section}:Authentication:ApiKeys:{id} is not a usable API key: {ApiKeyStore.KeyRequirements} (docs/authentication.md shows how to create one).");
             }
+
+            ValidateScopes(failures, $"{Section}:Authentication:ApiKeys:{id}:Scopes", key.Scopes);
+        }
+
+        if (auth.ClockSkew < TimeSpan.Zero || auth.ClockSkew > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{Section}:Authentication:ClockSkew must be between 00:00:00 and 00:05:00 (the default is 00:00:30): it is how long after expiry a token is still accepted; it is {auth.ClockSkew}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(auth.RoleClaimType))
+        {
+            failures.Add($"{Section}:Authentication:RoleClaimType must name the claim that carries roles (the default is 'roles').");
+        }
+
+        var algorithms = JwtBearerSetup.AsymmetricAlgorithms.Concat(JwtBearerSetup.SymmetricAlgorithms).ToArray();
+        foreach (var algorithm in auth.ValidAlgorithms.Where(a => !algorithms.Contains(a, StringComparer.Ordinal)))
+        {
+            failures.Add($"{Section}:Authentication:ValidAlgorithms contains '{algorithm}'. Use signing algorithms from: {string.Join(", ", algorithms)}.");
+        }
+
+        foreach (var server in auth.AuthorizationServers.Where(s => !IsHttpUrl(s)))
+        {
+            failures.Add($"{Section}:Authentication:AuthorizationServers contains '{server}', which is not an absolute http(s) URL (the issuer URL of an authorization server, for example 'https://login.example.com/realms/agents').");
+        }
+
+        if (auth.ApiKeysReloadInterval <= TimeSpan.Zero || auth.ApiKeysReloadInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Section}:Authentication:ApiKeysReloadInterval must be longer than zero and at most 01:00:00 (the default is 00:00:10): it bounds how long a revoked key keeps working; it is {auth.ApiKeysReloadInterval}.");
+        }
+
+        if (string.IsNullOrEmpty(auth.ApiKeyHeader) || !auth.ApiKeyHeader.All(IsHeaderNameChar) || string.Equals(auth.ApiKeyHeader, "Authorization", StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"{Section}:Authentication:ApiKeyHeader '{auth.ApiKeyHeader}' is not a header name an API key can use: letters, digits and !#$%&'*+-.^_`|~, not 'Authorization' (keys are accepted there as bearer tokens anyway). The default is 'X-API-Key'.");
+        }
+
+        foreach (var (tool, setting) in options.Authorization.Tools)
+        {
+            ValidateScopes(failures, $"{Section}:Authorization:Tools:{tool}:RequiredScopes", setting.RequiredScopes);
         }
 
         ValidateRateLimit(failures, $"{Section}:RateLimits:Default", options.RateLimits.Default);
@@ -131,6 +170,20 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
         {
             failures.Add($"{Section}:Telemetry:PrometheusPath '{options.Telemetry.PrometheusPath}' must be an absolute path such as '/metrics'.");
         }
+        else if (paths.Contains(options.Telemetry.PrometheusPath.TrimEnd('/'), StringComparer.OrdinalIgnoreCase))
+        {
+            failures.Add($"{Section}:Telemetry:PrometheusPath '{options.Telemetry.PrometheusPath}' is already the path of the MCP, liveness or readiness endpoint; use another, such as '/metrics'.");
+        }
+
+        foreach (var path in audit.RedactPaths)
+        {
+            var colon = path.IndexOf(':', StringComparison.Ordinal);
+            var segments = (colon >= 0 ? path[(colon + 1)..] : path).Trim().Split('.');
+            if (colon == 0 || segments.Any(segment => segment.Length == 0 || segment.Any(c => char.IsWhiteSpace(c) || c is '[' or ']')))
+            {
+                failures.Add($"{Section}:Audit:RedactPaths contains '{path}', which is not a path: argument and property names separated by '.', '*' for any property or array index, optionally after '<tool>:' (for example 'payment.card' or 'create_order:lines.*.card').");
+            }
+        }
 
         foreach (var origin in options.AllowedOrigins)
         {
@@ -150,6 +203,20 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>RFC 6749 §3.3: a scope token is printable ASCII without space, <c>"</c> or <c>\</c>.</summary>
+    private static void ValidateScopes(List<string> failures, string key, IEnumerable<string> scopes)
+    {
+        foreach (var scope in scopes.Where(s => s.Length == 0 || s.Any(c => c is < '!' or > '~' or '"' or '\\')))
+        {
+            failures.Add($"{key} contains '{scope}', which is not a scope: printable ASCII without spaces, quotes or backslashes (scopes are space-delimited in tokens).");
+        }
+    }
+
+    private static bool IsHttpUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+
+    private static bool IsHeaderNameChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
 
     private static void ValidateTimeout(List<string> failures, string key, TimeSpan? timeout)
     {

@@ -70,6 +70,49 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public async Task SettingsThatWouldWeakenOrSilentlyBreakProtection_FailStartup_NamingEachSetting()
+    {
+        // Each of these started before: a ten-day clock skew accepted long-expired tokens, a scope with a space could never be
+        // granted, a redaction path in another syntax redacted nothing, and a negative skew or an empty role claim type crashed
+        // with a stack trace.
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o =>
+        {
+            o.Authentication.ClockSkew = TimeSpan.FromDays(10);
+            o.Authentication.RoleClaimType = "";
+            o.Authentication.ValidAlgorithms = ["RS256", "none"];
+            o.Authentication.AuthorizationServers = ["::bad"];
+            o.Authentication.ApiKeysReloadInterval = TimeSpan.Zero;
+            o.Authentication.ApiKeyHeader = "Authorization";
+            o.Authorization.Tools["read_stock"] = new McpToolAuthorizationOverride { RequiredScopes = ["inventory read"] };
+            o.Telemetry.PrometheusPath = "/mcp";
+            o.Audit.RedactPaths = ["payment.card", "order.lines[0].card", "read_stock:sku"];
+        }, authentication: true));
+
+        Assert.Equal(
+            [
+                "McpService:Authentication:ClockSkew must be between 00:00:00 and 00:05:00 (the default is 00:00:30): it is how long after expiry a token is still accepted; it is 10.00:00:00.",
+                "McpService:Authentication:RoleClaimType must name the claim that carries roles (the default is 'roles').",
+                "McpService:Authentication:ValidAlgorithms contains 'none'. Use signing algorithms from: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, HS256, HS384, HS512.",
+                "McpService:Authentication:AuthorizationServers contains '::bad', which is not an absolute http(s) URL (the issuer URL of an authorization server, for example 'https://login.example.com/realms/agents').",
+                "McpService:Authentication:ApiKeysReloadInterval must be longer than zero and at most 01:00:00 (the default is 00:00:10): it bounds how long a revoked key keeps working; it is 00:00:00.",
+                "McpService:Authentication:ApiKeyHeader 'Authorization' is not a header name an API key can use: letters, digits and !#$%&'*+-.^_`|~, not 'Authorization' (keys are accepted there as bearer tokens anyway). The default is 'X-API-Key'.",
+                "McpService:Authorization:Tools:read_stock:RequiredScopes contains 'inventory read', which is not a scope: printable ASCII without spaces, quotes or backslashes (scopes are space-delimited in tokens).",
+                "McpService:Telemetry:PrometheusPath '/mcp' is already the path of the MCP, liveness or readiness endpoint; use another, such as '/metrics'.",
+                "McpService:Audit:RedactPaths contains 'order.lines[0].card', which is not a path: argument and property names separated by '.', '*' for any property or array index, optionally after '<tool>:' (for example 'payment.card' or 'create_order:lines.*.card').",
+            ],
+            ex.Failures);
+    }
+
+    [Fact]
+    public async Task ARedactionPathForAToolTheServiceDoesNotHave_FailsStartup()
+    {
+        // A typo in the tool name would leave the argument unredacted in every record.
+        var ex = await Assert.ThrowsAsync<McpServiceConfigurationException>(() => TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Audit.RedactPaths = ["reed_stock:sku"], authentication: true));
+
+        Assert.Contains("McpService:Audit:RedactPaths 'reed_stock:sku'", ex.Message);
+    }
+
+    [Fact]
     public void StartupErrors_DescribeOnlyMcpServicesConfigurationErrors()
     {
         var ours = new McpServiceConfigurationException("Set McpService:Audit:AcknowledgeDisabled=true.");
