@@ -1,4 +1,5 @@
 using McpServices.AspNetCore;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
@@ -33,6 +34,13 @@ public static class McpServiceEndpointRouteBuilderExtensions
         var gate = services.GetRequiredService<McpRequestGate>();
 
         var mcp = endpoints.MapMcp(options.Path);
+        if (services.GetService<IOptions<AuthorizationOptions>>()?.Value.FallbackPolicy is not null)
+        {
+            // The application's fallback policy is for its own endpoints. On this one the HTTP stage authenticates and authorizes
+            // each call itself — anonymous tools stay reachable, refusals get the MCP challenges and are audited — so the fallback
+            // must not refuse calls before it. A named policy (not AllowAnonymous) keeps .RequireAuthorization() chainable.
+            mcp.RequireAuthorization(McpEndpointPolicy.Name);
+        }
         mcp.Finally(endpoint =>
         {
             // The gate answers wrong content types itself (415 with a JSON-RPC error body), so routing must not filter on them first.

@@ -120,7 +120,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<ToolRateLimiter>();
         services.TryAddSingleton<ProtectedResourceMetadata>();
         services.AddHostedService<McpServiceStartupCheck>();
-        services.AddAuthorization();
+        services.AddAuthorization(o => o.AddPolicy(McpEndpointPolicy.Name, McpEndpointPolicy.Policy));
 
         var authentication = services.AddAuthentication();
         var jwtRegistered = services.Any(d => d.ServiceType == typeof(IPostConfigureOptions<JwtBearerOptions>) && d.ImplementationType == typeof(JwtBearerPostConfigureOptions));
