@@ -8,11 +8,12 @@ using Microsoft.AspNetCore.Builder;
 namespace McpServices.AspNetCore.Tests.Authentication;
 
 /// <summary>
-/// An application that requires an authenticated user everywhere (<c>AuthorizationOptions.FallbackPolicy</c>), as existing APIs
-/// often do. Its fallback used to refuse every MCP request before the HTTP stage: anonymous tools were unreachable, and refused
+/// McpServices added to an application with authentication and authorization of its own. One that requires an authenticated user
+/// everywhere (<c>AuthorizationOptions.FallbackPolicy</c>), as existing APIs
+/// often do, used to refuse every MCP request before the HTTP stage: anonymous tools were unreachable, and refused
 /// tool calls went unaudited.
 /// </summary>
-public sealed class FallbackPolicyTests
+public sealed class ExistingApplicationTests
 {
     private const string Ping = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ping","arguments":{}}}""";
     private const string ReadStock = """{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_stock","arguments":{}}}""";
@@ -59,6 +60,26 @@ public sealed class FallbackPolicyTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, ping.StatusCode);
         Assert.Equal(0, server.Log().Count("ping"));
+    }
+
+    [Fact]
+    public async Task AnApplicationWithCookieAuthenticationAsItsDefault_StillGetsTheMcpChallenges_NotALoginRedirect()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>().WithTools<SecuredTools>(),
+            configure: b => b.Services.AddAuthentication(Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(),
+            authentication: true);
+        using var http = server.CreateHttpClient();
+
+        using var anonymous = await http.SendAsync(RequestGateTests.Post(ReadStock), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.StartsWith("Bearer resource_metadata=", anonymous.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+
+        using var authorized = RequestGateTests.Post(ReadStock);
+        authorized.Headers.Authorization = new("Bearer", server.Token("inventory:read"));
+        using var allowed = await http.SendAsync(authorized, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        var record = McpServices.Testing.McpTestAuditSink.Parse(await server.Audit.WaitForAsync(r => r.Tool == "read_stock" && r.Outcome == "succeeded", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal("jwt", record.GetProperty("actor").GetProperty("authenticationMethod").GetString());
     }
 
     private static Task<McpServices.Testing.McpTestServer> StartAsync(Action<WebApplication> mapMcp) =>
