@@ -87,13 +87,15 @@ internal sealed partial class McpRequestGate
     {
         var contentType = request.ContentType;
         if (contentType is null || !contentType.Contains(';', StringComparison.Ordinal)
+            || contentType.Equals("application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase) // what .NET clients send
             || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var mediaType))
         {
             return true;
         }
 
-        var charset = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(mediaType.Charset);
-        if (!charset.HasValue)
+        var declared = mediaType.Charset;
+        var charset = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(declared);
+        if (!charset.HasValue || declared.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }
