@@ -12,6 +12,8 @@ internal sealed class JsonRpcEnvelope
 {
     public const string ToolsCall = "tools/call";
 
+    public const string Initialize = "initialize";
+
     private const string PromptsGet = "prompts/get";
 
     private const string UnpairedSurrogate = "a string has a \\u escape of an unpaired UTF-16 surrogate (\\ud800-\\udfff without its pair); JSON strings must be valid Unicode.";
@@ -71,16 +73,27 @@ internal sealed class JsonRpcEnvelope
                 ToolsCall when !HasParams => "tools/call needs params: an object with the name of the tool to call and its arguments.",
                 ToolsCall when !HasName => "params.name must be a string: the name of the tool to call.",
                 ToolsCall when ArgumentsStart >= 0 && !ArgumentsAreObject => "params.arguments must be a JSON object of the tool's arguments.",
+                // Also removed in 2026-07-28 (404 / −32601 from the SDK).
+                Initialize when BeforeStatelessProtocol && !HasParams => "initialize needs params: an object with protocolVersion, capabilities and clientInfo.",
+                Initialize when BeforeStatelessProtocol && !Init.HasFlag(InitializeMembers.ProtocolVersion) => "params.protocolVersion must be a string: the protocol version the client wants, for example '2025-11-25'.",
+                Initialize when BeforeStatelessProtocol && !Init.HasFlag(InitializeMembers.Capabilities) => "params.capabilities must be a JSON object: the client's capabilities ({} for none).",
+                Initialize when BeforeStatelessProtocol && !Init.HasFlag(InitializeMembers.ClientInfo) => "params.clientInfo must be a JSON object with string name and version members.",
                 "resources/read" when !UriIsString => "params.uri must be a string: the URI of the resource.",
                 "tools/list" or "prompts/list" or "resources/list" or "resources/templates/list" when CursorNotString => "params.cursor must be a string: the nextCursor of the previous page.",
                 PromptsGet when !HasName => "params.name must be a string: the name of the prompt to get.",
                 PromptsGet when (ArgumentsStart >= 0 && !ArgumentsAreObject) || ArgumentValueNotString => "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.",
                 // Removed in 2026-07-28, where the SDK answers it with 404 / −32601 as that revision requires.
-                "logging/setLevel" when !LevelIsKnown && string.CompareOrdinal(ProtocolVersion, "2026-07-28") < 0 => "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.",
+                "logging/setLevel" when !LevelIsKnown && BeforeStatelessProtocol => "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.",
                 _ => null,
             };
         }
     }
+
+    /// <summary>Whether the request is on a protocol before 2026-07-28, which removed <c>initialize</c> and <c>logging/setLevel</c>.</summary>
+    private bool BeforeStatelessProtocol => string.CompareOrdinal(ProtocolVersion, "2026-07-28") < 0;
+
+    /// <summary>Which members of <c>initialize</c> params are present with the type MCP requires.</summary>
+    private InitializeMembers Init { get; set; }
 
     /// <summary>Whether <c>params.uri</c> is a string (resources/read).</summary>
     private bool UriIsString { get; set; }
@@ -474,6 +487,24 @@ internal sealed class JsonRpcEnvelope
                 envelope.LevelIsKnown = reader.TokenType == JsonTokenType.String && IsLoggingLevel(ref reader);
                 reader.Skip();
             }
+            else if (reader.ValueTextEquals("protocolVersion"u8))
+            {
+                reader.Read();
+                envelope.Note(InitializeMembers.ProtocolVersion, reader.TokenType == JsonTokenType.String);
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("capabilities"u8))
+            {
+                reader.Read();
+                envelope.Note(InitializeMembers.Capabilities, reader.TokenType == JsonTokenType.StartObject);
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("clientInfo"u8))
+            {
+                reader.Read();
+                envelope.Note(InitializeMembers.ClientInfo, reader.TokenType == JsonTokenType.StartObject && HasNameAndVersion(ref reader));
+                reader.Skip();
+            }
             else if (reader.ValueTextEquals("_meta"u8))
             {
                 envelope.See(Member.Meta, "params._meta");
@@ -493,9 +524,36 @@ internal sealed class JsonRpcEnvelope
         }
     }
 
+    /// <summary>Reads an object (the reader is on its start) and says whether it has string <c>name</c> and <c>version</c> members.</summary>
+    private static bool HasNameAndVersion(ref Utf8JsonReader reader)
+    {
+        bool name = false, version = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isName = reader.ValueTextEquals("name"u8);
+            var isVersion = reader.ValueTextEquals("version"u8);
+            reader.Read();
+            name |= isName && reader.TokenType == JsonTokenType.String;
+            version |= isVersion && reader.TokenType == JsonTokenType.String;
+            reader.Skip();
+        }
+
+        return name && version;
+    }
+
+    private void Note(InitializeMembers member, bool valid) => Init = valid ? Init | member : Init & ~member;
+
     private static bool IsLoggingLevel(ref Utf8JsonReader reader) =>
         reader.ValueTextEquals("debug"u8) || reader.ValueTextEquals("info"u8) || reader.ValueTextEquals("notice"u8) || reader.ValueTextEquals("warning"u8)
         || reader.ValueTextEquals("error"u8) || reader.ValueTextEquals("critical"u8) || reader.ValueTextEquals("alert"u8) || reader.ValueTextEquals("emergency"u8);
+
+    [Flags]
+    private enum InitializeMembers
+    {
+        ProtocolVersion = 1,
+        Capabilities = 2,
+        ClientInfo = 4,
+    }
 
     [Flags]
     private enum Member

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -506,6 +507,14 @@ internal sealed partial class McpRequestGate
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away; there is nobody to answer.
+        }
+        catch (JsonException ex) when (!context.Response.HasStarted && context.Items[EnvelopeItemKey] is JsonRpcEnvelope { Method: JsonRpcEnvelope.Initialize } envelope)
+        {
+            // The SDK reads initialize params against the MCP schema before it dispatches (to compare protocol versions), and
+            // throws on a member of the wrong type deeper than the HTTP stage checks: the client's mistake, not a server error.
+            context.Response.Clear();
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status200OK, (int)ModelContextProtocol.McpErrorCode.InvalidParams,
+                $"Invalid params: the initialize params do not match the MCP schema (at {ex.Path ?? "$"}).", id: envelope.Id).ConfigureAwait(false);
         }
         catch (Exception ex) when (!context.Response.HasStarted)
         {

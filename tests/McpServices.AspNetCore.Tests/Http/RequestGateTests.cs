@@ -215,6 +215,43 @@ public sealed class RequestGateTests
     }
 
     [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize"}""", "Invalid params: initialize needs params: an object with protocolVersion, capabilities and clientInfo.")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{},"clientInfo":{"name":"c","version":"1"}}}""", "Invalid params: params.protocolVersion must be a string: the protocol version the client wants, for example '2025-11-25'.")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":[],"clientInfo":{"name":"c","version":"1"}}}""", "Invalid params: params.capabilities must be a JSON object: the client's capabilities ({} for none).")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c"}}}""", "Invalid params: params.clientInfo must be a JSON object with string name and version members.")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"sampling":5},"clientInfo":{"name":"c","version":"1"}}}""", "Invalid params: the initialize params do not match the MCP schema (at $.capabilities.sampling).")]
+    public async Task InitializeWithParamsMcpDoesNotAllow_IsInvalidParams_NotAnInternalError(string json, string message)
+    {
+        // The SDK reads initialize params before it dispatches and threw on these: a 500 "Internal error." for the client's mistake.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post(json), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var error = await ReadErrorAsync(response);
+        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidParams, error.GetProperty("code").GetInt32());
+        Assert.Equal(message, error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Initialize_OnTheProtocolThatRemovedIt_IsStillMethodNotFound_WhateverItsParams()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        // A 2026-07-28 request otherwise well formed (per-request _meta, Mcp-Method header), without any initialize params.
+        using var request = Post("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}""");
+        request.Headers.Remove("MCP-Protocol-Version");
+        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.Add("Mcp-Method", "initialize");
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal((int)ModelContextProtocol.McpErrorCode.MethodNotFound, (await ReadErrorAsync(response)).GetProperty("code").GetInt32());
+    }
+
+    [Theory]
     [InlineData("utf-8")]
     [InlineData("UTF-8")]
     [InlineData("\"utf-8\"")]
