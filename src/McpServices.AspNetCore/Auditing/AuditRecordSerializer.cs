@@ -36,7 +36,10 @@ internal sealed class AuditRecordSerializer
     private readonly Utf8JsonWriter _writer;
     private readonly ArrayBufferWriter<byte> _argumentsBuffer = new(1024);
     private readonly Utf8JsonWriter _argumentsWriter;
-    private readonly ArrayBufferWriter<byte> _measureBuffer = new(1024);
+    /// <summary>Results are measured by writing them here; a buffer grown beyond this by a large result is let go afterwards.</summary>
+    private const int MaxRetainedMeasureBuffer = 256 * 1024;
+
+    private ArrayBufferWriter<byte> _measureBuffer = new(1024);
     private readonly Utf8JsonWriter _measureWriter;
     private readonly List<string> _scopes = [];
     private readonly JsonEncodedText _serviceName;
@@ -256,12 +259,27 @@ internal sealed class AuditRecordSerializer
     }
 
     /// <summary>The size of the result as the SDK serializes it, measured in a reused buffer.</summary>
+    /// <summary>The capacity of the buffer results are measured in (for tests).</summary>
+    internal int MeasureBufferCapacity => _measureBuffer.Capacity;
+
     private long MeasureResult(ModelContextProtocol.Protocol.CallToolResult result)
     {
         _measureBuffer.ResetWrittenCount();
         _measureWriter.Reset(_measureBuffer);
-        JsonSerializer.Serialize(_measureWriter, result, ResultTypeInfo);
-        return _measureWriter.BytesCommitted + _measureWriter.BytesPending;
+        try
+        {
+            JsonSerializer.Serialize(_measureWriter, result, ResultTypeInfo);
+            return _measureWriter.BytesCommitted + _measureWriter.BytesPending;
+        }
+        finally
+        {
+            // One large result must not keep its size in memory for the life of the process.
+            if (_measureBuffer.Capacity > MaxRetainedMeasureBuffer)
+            {
+                _measureBuffer = new ArrayBufferWriter<byte>(1024);
+                _measureWriter.Reset(_measureBuffer);
+            }
+        }
     }
 
     private static void WriteNullable(Utf8JsonWriter w, JsonEncodedText name, string? value)

@@ -15,6 +15,29 @@ namespace McpServices.AspNetCore.Tests.Auditing;
 public sealed class AuditRecordFormatTests
 {
     [Fact]
+    public void ALargeResult_IsMeasured_WithoutKeepingItsSizeInMemory()
+    {
+        var identity = new ServiceIdentity(Options.Create(new McpServiceOptions { Name = "inventory", Version = "1.2.3" }));
+        var serializer = new AuditRecordSerializer(identity, new McpServiceAuditOptions());
+        var text = new string('x', 4 * 1024 * 1024);
+
+        var record = serializer.Serialize(new AuditEntry
+        {
+            Id = "0193a5e0c2b87d3f9a1b2c3d4e5f6a7d",
+            Time = DateTimeOffset.UnixEpoch,
+            Caller = CallerIdentity.Create(null, null),
+            Tool = "export",
+            Outcome = ToolCallOutcome.Succeeded,
+            DurationMs = 1,
+            Result = new CallToolResult { Content = [new TextContentBlock { Text = text }] },
+        });
+
+        using var json = JsonDocument.Parse(record.Json);
+        Assert.Equal(text.Length + """{"content":[{"type":"text","text":""}]}""".Length, json.RootElement.GetProperty("resultBytes").GetInt64());
+        Assert.True(serializer.MeasureBufferCapacity <= 256 * 1024, $"The measuring buffer kept {serializer.MeasureBufferCapacity} bytes.");
+    }
+
+    [Fact]
     public void Record_IsSerializedExactly_AndChainedToThePreviousOne()
     {
         var identity = new ServiceIdentity(Options.Create(new McpServiceOptions { Name = "inventory", Version = "1.2.3" }));
