@@ -316,21 +316,9 @@ internal sealed class JsonRpcEnvelope
         var envelope = new JsonRpcEnvelope();
         try
         {
-            if (!reader.Read())
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return null;
-            }
-
-            if (reader.TokenType != JsonTokenType.StartObject)
-            {
-                // Valid JSON first (a parse error wins, as for an object), then: not something MCP sends.
-                var batch = reader.TokenType == JsonTokenType.StartArray;
-                reader.Skip();
-                reader.Read();
-                envelope.NotAnObject = batch
-                    ? "the body is a JSON array (a JSON-RPC batch); MCP does not use batches since protocol 2025-06-18. Send one JSON-RPC message, a JSON object, per request."
-                    : "the body must be one JSON-RPC message: a JSON object.";
-                return envelope;
             }
 
             ReadPrefixMembers(ref reader, envelope, inParams: false);

@@ -251,6 +251,18 @@ public sealed class RequestGateTests
         Assert.Equal((int)ModelContextProtocol.McpErrorCode.MethodNotFound, (await ReadErrorAsync(response)).GetProperty("code").GetInt32());
     }
 
+    [Fact]
+    public async Task AnOversizedBatch_Is413_WithoutARecord()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post("[" + CallWithPadding(1024 * 1024) + "]"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Empty(await FlushedRecordsAsync(server));
+    }
+
     [Theory]
     [InlineData("utf-8")]
     [InlineData("UTF-8")]
