@@ -77,7 +77,6 @@ internal sealed partial class McpRequestGate
         }
     }
 
-    /// <summary>The documented internal error, answering the request's id when the HTTP stage could read it.</summary>
     /// <summary>
     /// MCP messages are UTF-8 JSON. A body declared in another character set is refused: the SDK would transcode it from that
     /// character set while this stage reads UTF-8, and the two must never read different messages (the scopes checked here
@@ -111,6 +110,7 @@ internal sealed partial class McpRequestGate
         return true;
     }
 
+    /// <summary>The documented internal error, answering the request's id when the HTTP stage could read it.</summary>
     private static Task WriteInternalErrorAsync(HttpContext context) =>
         JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, McpServiceErrorCodes.InternalError, "Internal error.", id: (context.Items[EnvelopeItemKey] as JsonRpcEnvelope)?.Id);
 
