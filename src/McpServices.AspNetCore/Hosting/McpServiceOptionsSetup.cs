@@ -77,48 +77,7 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             failures.Add($"{Section}:Authentication:TokenValidationCacheDuration must be between 00:00:00 (off) and 01:00:00 (the default is 00:05:00); it is {options.Authentication.TokenValidationCacheDuration}.");
         }
 
-        var auth = options.Authentication;
-        foreach (var (id, key) in auth.ApiKeys)
-        {
-            if (!ApiKeyStore.IsValidKeyId(id) || !ApiKeyStore.TryParseHash(key.Hash, out _))
-            {
-                failures.Add($"{Section}:Authentication:ApiKeys:{id} is not a usable API key: {ApiKeyStore.KeyRequirements} (docs/authentication.md shows how to create one).");
-            }
-
-            ValidateScopes(failures, $"{Section}:Authentication:ApiKeys:{id}:Scopes", key.Scopes);
-        }
-
-        if (auth.ClockSkew < TimeSpan.Zero || auth.ClockSkew > TimeSpan.FromMinutes(5))
-        {
-            failures.Add($"{Section}:Authentication:ClockSkew must be between 00:00:00 and 00:05:00 (the default is 00:00:30): it is how long after expiry a token is still accepted; it is {auth.ClockSkew}.");
-        }
-
-        if (string.IsNullOrWhiteSpace(auth.RoleClaimType))
-        {
-            failures.Add($"{Section}:Authentication:RoleClaimType must name the claim that carries roles (the default is 'roles').");
-        }
-
-        var algorithms = JwtBearerSetup.AsymmetricAlgorithms.Concat(JwtBearerSetup.SymmetricAlgorithms).ToArray();
-        foreach (var algorithm in auth.ValidAlgorithms.Where(a => !algorithms.Contains(a, StringComparer.Ordinal)))
-        {
-            failures.Add($"{Section}:Authentication:ValidAlgorithms contains '{algorithm}'. Use signing algorithms from: {string.Join(", ", algorithms)}.");
-        }
-
-        foreach (var server in auth.AuthorizationServers.Where(s => !IsHttpUrl(s)))
-        {
-            failures.Add($"{Section}:Authentication:AuthorizationServers contains '{server}', which is not an absolute http(s) URL (the issuer URL of an authorization server, for example 'https://login.example.com/realms/agents').");
-        }
-
-        if (auth.ApiKeysReloadInterval <= TimeSpan.Zero || auth.ApiKeysReloadInterval > TimeSpan.FromHours(1))
-        {
-            failures.Add($"{Section}:Authentication:ApiKeysReloadInterval must be longer than zero and at most 01:00:00 (the default is 00:00:10): it bounds how long a revoked key keeps working; it is {auth.ApiKeysReloadInterval}.");
-        }
-
-        if (string.IsNullOrEmpty(auth.ApiKeyHeader) || !auth.ApiKeyHeader.All(IsHeaderNameChar) || string.Equals(auth.ApiKeyHeader, "Authorization", StringComparison.OrdinalIgnoreCase))
-        {
-            failures.Add($"{Section}:Authentication:ApiKeyHeader '{auth.ApiKeyHeader}' is not a header name an API key can use: letters, digits and !#$%&'*+-.^_`|~, not 'Authorization' (keys are accepted there as bearer tokens anyway). The default is 'X-API-Key'.");
-        }
-
+        ValidateAuthentication(failures, options.Authentication);
         foreach (var (tool, setting) in options.Authorization.Tools)
         {
             ValidateScopes(failures, $"{Section}:Authorization:Tools:{tool}:RequiredScopes", setting.RequiredScopes);
@@ -155,8 +114,7 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             }
         }
 
-        if (!string.IsNullOrWhiteSpace(audit.OtlpEndpoint)
-            && !(Uri.TryCreate(audit.OtlpEndpoint.Trim(), UriKind.Absolute, out var otlp) && (otlp.Scheme == Uri.UriSchemeHttp || otlp.Scheme == Uri.UriSchemeHttps) && string.IsNullOrEmpty(otlp.Query)))
+        if (!string.IsNullOrWhiteSpace(audit.OtlpEndpoint) && !(IsHttpUrl(audit.OtlpEndpoint.Trim()) && !audit.OtlpEndpoint.Contains('?', StringComparison.Ordinal)))
         {
             failures.Add($"{Section}:Audit:OtlpEndpoint '{audit.OtlpEndpoint}' is not an OTLP/HTTP endpoint. Use an absolute http(s) URL such as 'http://otel-collector:4318' (the sink posts to its /v1/logs), or leave it empty for OTEL_EXPORTER_OTLP_ENDPOINT.");
         }
@@ -202,6 +160,52 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateAuthentication(List<string> failures, McpServiceAuthenticationOptions auth)
+    {
+        const string Section = McpServiceOptions.SectionName;
+
+        foreach (var (id, key) in auth.ApiKeys)
+        {
+            if (!ApiKeyStore.IsValidKeyId(id) || !ApiKeyStore.TryParseHash(key.Hash, out _))
+            {
+                failures.Add($"{Section}:Authentication:ApiKeys:{id} is not a usable API key: {ApiKeyStore.KeyRequirements} (docs/authentication.md shows how to create one).");
+            }
+
+            ValidateScopes(failures, $"{Section}:Authentication:ApiKeys:{id}:Scopes", key.Scopes);
+        }
+
+        if (auth.ClockSkew < TimeSpan.Zero || auth.ClockSkew > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{Section}:Authentication:ClockSkew must be between 00:00:00 and 00:05:00 (the default is 00:00:30): it is how long after expiry a token is still accepted; it is {auth.ClockSkew}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(auth.RoleClaimType))
+        {
+            failures.Add($"{Section}:Authentication:RoleClaimType must name the claim that carries roles (the default is 'roles').");
+        }
+
+        var algorithms = JwtBearerSetup.AsymmetricAlgorithms.Concat(JwtBearerSetup.SymmetricAlgorithms).ToArray();
+        foreach (var algorithm in auth.ValidAlgorithms.Where(a => !algorithms.Contains(a, StringComparer.Ordinal)))
+        {
+            failures.Add($"{Section}:Authentication:ValidAlgorithms contains '{algorithm}'. Use signing algorithms from: {string.Join(", ", algorithms)}.");
+        }
+
+        foreach (var server in auth.AuthorizationServers.Where(s => !IsHttpUrl(s)))
+        {
+            failures.Add($"{Section}:Authentication:AuthorizationServers contains '{server}', which is not an absolute http(s) URL (the issuer URL of an authorization server, for example 'https://login.example.com/realms/agents').");
+        }
+
+        if (auth.ApiKeysReloadInterval <= TimeSpan.Zero || auth.ApiKeysReloadInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Section}:Authentication:ApiKeysReloadInterval must be longer than zero and at most 01:00:00 (the default is 00:00:10): it bounds how long a revoked key keeps working; it is {auth.ApiKeysReloadInterval}.");
+        }
+
+        if (string.IsNullOrEmpty(auth.ApiKeyHeader) || !auth.ApiKeyHeader.All(IsHeaderNameChar) || string.Equals(auth.ApiKeyHeader, "Authorization", StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"{Section}:Authentication:ApiKeyHeader '{auth.ApiKeyHeader}' is not a header name an API key can use: letters, digits and !#$%&'*+-.^_`|~, not 'Authorization' (keys are accepted there as bearer tokens anyway). The default is 'X-API-Key'.");
+        }
     }
 
     /// <summary>RFC 6749 §3.3: a scope token is printable ASCII without space, <c>"</c> or <c>\</c>.</summary>

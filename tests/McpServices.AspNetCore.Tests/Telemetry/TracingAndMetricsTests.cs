@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
+using McpServices.Tests.Common;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -13,7 +14,7 @@ public sealed class TracingAndMetricsTests
     [Fact]
     public async Task ToolCallSpan_IsTheSdkSpan_EnrichedWithCallerToolVersionAndOutcome()
     {
-        var spans = new List<Activity>();
+        var spans = new ConcurrentCollection<Activity>();
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<SecuredTools>(),
             o => o.Version = "2.0.1",
@@ -44,7 +45,7 @@ public sealed class TracingAndMetricsTests
     [Fact]
     public async Task TraceContextFromTheClientsMeta_IsContinued()
     {
-        var spans = new List<Activity>();
+        var spans = new ConcurrentCollection<Activity>();
         await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), configure: b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
         using var http = server.CreateHttpClient();
         var traceId = ActivityTraceId.CreateRandom();
@@ -63,7 +64,7 @@ public sealed class TracingAndMetricsTests
     [Fact]
     public async Task RefusedCall_EnrichesTheHttpSpan()
     {
-        var spans = new List<Activity>();
+        var spans = new ConcurrentCollection<Activity>();
         await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), configure: b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)), authentication: true);
         using var http = server.CreateHttpClient();
         using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"write_stock"}}""");
@@ -81,7 +82,7 @@ public sealed class TracingAndMetricsTests
     [Fact]
     public async Task Metrics_CountCallsByToolAndOutcome_RefusalsValidationFailuresAndRateLimitHits()
     {
-        var metrics = new List<Metric>();
+        var metrics = new ConcurrentCollection<Metric>();
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<OrderTools>().WithTools<CalculatorTools>(),
             o => o.RateLimits.Tools["add"] = new McpRateLimit { PermitsPerPeriod = 1, Period = TimeSpan.FromMinutes(1) },
