@@ -27,18 +27,16 @@ internal sealed class ResourceUrls
     {
         get
         {
-            var paths = new List<string> { WellKnownPrefix + _mcpPath };
+            // Routing matches paths case-insensitively and ignores a trailing slash: one route per distinct path, or requests
+            // for it would be ambiguous (an MCP endpoint at "/" has its metadata at the root).
+            var paths = new List<string> { WellKnownPrefix + _mcpPath.TrimEnd('/') };
             if (_configured is not null && Uri.TryCreate(_configured, UriKind.Absolute, out var uri))
             {
-                var resourcePath = uri.AbsolutePath.TrimEnd('/');
-                if (resourcePath.Length > 0 && !paths.Contains(WellKnownPrefix + resourcePath, StringComparer.Ordinal))
-                {
-                    paths.Add(WellKnownPrefix + resourcePath);
-                }
+                paths.Add(WellKnownPrefix + uri.AbsolutePath.TrimEnd('/'));
             }
 
             paths.Add(WellKnownPrefix);
-            return paths;
+            return paths.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         }
     }
 
@@ -52,7 +50,7 @@ internal sealed class ResourceUrls
             return $"{uri.GetLeftPart(UriPartial.Authority)}{WellKnownPrefix}{uri.AbsolutePath.TrimEnd('/')}";
         }
 
-        return $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase}{WellKnownPrefix}{_mcpPath}";
+        return $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase}{WellKnownPrefix}{_mcpPath.TrimEnd('/')}";
     }
 
     /// <summary>Whether <paramref name="audience"/> names this resource (ignoring a trailing slash and the case of scheme and host).</summary>

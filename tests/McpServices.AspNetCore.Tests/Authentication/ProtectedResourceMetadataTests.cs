@@ -27,6 +27,25 @@ public sealed class ProtectedResourceMetadataTests
     }
 
     [Fact]
+    public async Task AnMcpEndpointAtTheRoot_HasItsMetadataAtTheWellKnownRoot_AndWorks()
+    {
+        // Routing ignores a trailing slash: the metadata was mapped at ".../oauth-protected-resource/" and at the root, and
+        // every request for it failed with 500 (ambiguous match); the challenge pointed at the slash form.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Path = "/", authentication: true);
+        using var http = server.CreateHttpClient();
+
+        using var metadata = await http.GetAsync(".well-known/oauth-protected-resource", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, metadata.StatusCode);
+        using var challenge = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", path: ""), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
+        Assert.Equal($"Bearer resource_metadata=\"{server.BaseAddress.ToString().TrimEnd('/')}/.well-known/oauth-protected-resource\"", challenge.Headers.WwwAuthenticate.ToString());
+
+        await using var client = await server.ConnectWithScopesAsync("inventory:read");
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Contains(tools, t => t.Name == "read_stock");
+    }
+
+    [Fact]
     public async Task Metadata_ScopesIncludeConfigurationOverrides()
     {
         await using var server = await TestServer.StartAsync(
