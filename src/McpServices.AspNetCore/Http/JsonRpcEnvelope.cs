@@ -31,6 +31,13 @@ internal sealed class JsonRpcEnvelope
 
     public bool IsToolCall => Method == ToolsCall;
 
+    /// <summary>
+    /// Whether the message is one an anonymous client needs in order to find and call anonymous tools: the handshake, discovery,
+    /// <c>ping</c>, <c>tools/list</c>, <c>logging/setLevel</c>, notifications, and answers to the server's own requests (no method).
+    /// </summary>
+    public bool IsNeededForAnonymousTools => Method is null or Initialize or "ping" or "tools/list" or "server/discover" or "logging/setLevel"
+        || Method.StartsWith("notifications/", StringComparison.Ordinal);
+
     /// <summary>Whether the message has no <c>id</c> member at all (a notification; <c>"id": null</c> is an invalid request instead).</summary>
     public bool IsNotification => (Seen & Member.Id) == 0;
 

@@ -337,9 +337,15 @@ internal sealed partial class McpRequestGate
             return false;
         }
 
-        var allowed = envelope is { IsToolCall: true }
-            ? _catalog.Find(envelope.ToolName) is { } tool && _authorizer.GetAccess(tool).AllowAnonymous
-            : _authorizer.HasAnonymousTools;
+        // Without credentials: a call to an anonymous tool, and what a client needs to find and call one — the session's own
+        // requests, notifications and answers, when the service has anonymous tools. Resources, prompts and completions are
+        // never anonymous: they have no per-item rule, and one public tool must not expose them.
+        var allowed = envelope switch
+        {
+            { IsToolCall: true } => _catalog.Find(envelope.ToolName) is { } tool && _authorizer.GetAccess(tool).AllowAnonymous,
+            null => _authorizer.HasAnonymousTools, // GET (the session's stream) and DELETE (ending it)
+            _ => _authorizer.HasAnonymousTools && envelope.IsNeededForAnonymousTools,
+        };
         if (allowed)
         {
             return true;

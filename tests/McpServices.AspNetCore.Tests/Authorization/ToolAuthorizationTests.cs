@@ -52,6 +52,35 @@ public sealed class ToolAuthorizationTests
         Assert.Equal(0, server.Log().Count("read_stock"));
     }
 
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"prompts/list"}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"x"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"resources/list"}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"notes://welcome"}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":"a"}}}""")]
+    public async Task OnePublicTool_DoesNotOpenResourcesPromptsOrCompletions_ToAnonymousCallers(string json)
+    {
+        // Before, a service with any [AllowAnonymous] tool answered every request other than a tool call without credentials.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>().WithTools<PublicTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>(), authentication: true);
+        using var http = server.CreateHttpClient();
+
+        using var refused = await http.SendAsync(RequestGateTests.Post(json), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("resource_metadata=", refused.Headers.WwwAuthenticate.Single().Parameter);
+
+        // What an anonymous client needs to find and call the public tool still works.
+        using var list = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}"""), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        using var ping = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":3,"method":"ping"}"""), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
+
+        // With a token, the same request is served.
+        using var authorized = RequestGateTests.Post(json);
+        authorized.Headers.Authorization = new("Bearer", server.Token("inventory:read"));
+        using var served = await http.SendAsync(authorized, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
     [Fact]
     public async Task Role_Missing_IsAClearJsonRpcError_AndTheToolDoesNotRun()
     {
