@@ -129,10 +129,7 @@ public sealed class ManifestTests
         Assert.Contains(env, e => e.Name == "POD_NAME" && e.ValueFrom.FieldRef.FieldPath == "metadata.name");
         Assert.Contains(env, e => e.Name == "OTEL_RESOURCE_ATTRIBUTES" && e.Value.Contains("service.version=1.0.0", StringComparison.Ordinal));
         // The ServiceMonitor's scrapes reach the pods: the NetworkPolicy admits the monitoring namespace on the service's port.
-        var policy = objects.OfType<V1NetworkPolicy>().Single();
-        Assert.Contains(policy.Spec.Ingress, rule =>
-            rule.FromProperty.Any(peer => peer.NamespaceSelector?.MatchLabels is { } labels && labels.TryGetValue("kubernetes.io/metadata.name", out var ns) && ns == "monitoring")
-            && rule.Ports.Any(port => port.Port.Value == "http"));
+        Assert.Contains("monitoring", NamespacesAdmittedOnTheServicePort(objects.OfType<V1NetworkPolicy>().Single()));
         var kagent = objects.OfType<CustomResource>().Single(c => c.Kind == "RemoteMCPServer");
         Assert.Contains($"url: http://inventory.{deployment.Metadata.NamespaceProperty}.svc.cluster.local/mcp", kagent.Yaml, StringComparison.Ordinal);
 
@@ -236,6 +233,25 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public async Task MonitoringNamespaceOption_IsTheNamespaceTheNetworkPolicyAdmitsForScrapes()
+    {
+        var folder = Directory.CreateTempSubdirectory("mcps-k8s-monitoring-").FullName;
+        try
+        {
+            var (code, output) = await GenerateAsync("--output", folder, "--monitoring-namespace", "observability");
+            Assert.True(code == 0, output);
+
+            var policy = KubernetesYaml.Deserialize<V1NetworkPolicy>(await File.ReadAllTextAsync(Path.Combine(folder, "base", "networkpolicy.yaml"), TestContext.Current.CancellationToken), strict: true);
+            Assert.Contains("observability", NamespacesAdmittedOnTheServicePort(policy));
+            Assert.DoesNotContain("monitoring", NamespacesAdmittedOnTheServicePort(policy));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Quantities_AreComparedByValue()
     {
         Assert.Equal(0.5m, GeneratorOptionsValidation.Quantity("500m"));
@@ -244,6 +260,15 @@ public sealed class ManifestTests
         Assert.Null(GeneratorOptionsValidation.Quantity("1.5.2"));
         Assert.Null(GeneratorOptionsValidation.Quantity("-1"));
     }
+
+    /// <summary>The namespaces (by name) a NetworkPolicy admits on the service's <c>http</c> port.</summary>
+    private static string[] NamespacesAdmittedOnTheServicePort(V1NetworkPolicy policy) =>
+        policy.Spec.Ingress
+            .Where(rule => rule.Ports.Any(port => port.Port.Value == "http"))
+            .SelectMany(rule => rule.FromProperty)
+            .Select(peer => peer.NamespaceSelector?.MatchLabels is { } labels && labels.TryGetValue("kubernetes.io/metadata.name", out var ns) ? ns : null)
+            .OfType<string>()
+            .ToArray();
 
     private static async Task<(int Code, string Output)> GenerateAsync(params string[] arguments)
     {

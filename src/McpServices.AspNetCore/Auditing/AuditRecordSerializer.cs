@@ -26,6 +26,9 @@ internal sealed class AuditRecordSerializer
     /// <summary>Length of the fixed suffix <c>,"hash":"sha256:&lt;64 hex&gt;"}</c>.</summary>
     public const int HashSuffixLength = 82;
 
+    /// <summary>Results are measured by writing them; a buffer grown beyond this by a large result is let go afterwards.</summary>
+    private const int MaxRetainedMeasureBuffer = 256 * 1024;
+
     private static ReadOnlySpan<byte> HashPrefix => ",\"hash\":\"sha256:"u8;
 
     private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ResultTypeInfo = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ModelContextProtocol.Protocol.CallToolResult));
@@ -36,9 +39,6 @@ internal sealed class AuditRecordSerializer
     private readonly Utf8JsonWriter _writer;
     private readonly ArrayBufferWriter<byte> _argumentsBuffer = new(1024);
     private readonly Utf8JsonWriter _argumentsWriter;
-    /// <summary>Results are measured by writing them here; a buffer grown beyond this by a large result is let go afterwards.</summary>
-    private const int MaxRetainedMeasureBuffer = 256 * 1024;
-
     private ArrayBufferWriter<byte> _measureBuffer = new(1024);
     private readonly Utf8JsonWriter _measureWriter;
     private readonly List<string> _scopes = [];
@@ -258,10 +258,10 @@ internal sealed class AuditRecordSerializer
         w.WriteString(name, string.Concat(value.AsSpan(0, cut), $"…[{value.Length - cut} more characters]"));
     }
 
-    /// <summary>The size of the result as the SDK serializes it, measured in a reused buffer.</summary>
     /// <summary>The capacity of the buffer results are measured in (for tests).</summary>
     internal int MeasureBufferCapacity => _measureBuffer.Capacity;
 
+    /// <summary>The size of the result as the SDK serializes it, measured in a reused buffer (let go when a large result grew it).</summary>
     private long MeasureResult(ModelContextProtocol.Protocol.CallToolResult result)
     {
         _measureBuffer.ResetWrittenCount();

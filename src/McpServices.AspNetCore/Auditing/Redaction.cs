@@ -58,20 +58,21 @@ internal sealed class Redaction
 
         foreach (var configured in configuredPaths)
         {
-            var colon = configured.IndexOf(':', StringComparison.Ordinal);
-            if (colon >= 0 && !string.Equals(configured[..colon], toolName, StringComparison.Ordinal))
+            var (onlyFor, segments) = ParseConfigured(configured);
+            if ((onlyFor is null || string.Equals(onlyFor, toolName, StringComparison.Ordinal)) && segments is not [""])
             {
-                continue;
-            }
-
-            var path = colon >= 0 ? configured[(colon + 1)..] : configured;
-            if (!string.IsNullOrWhiteSpace(path))
-            {
-                patterns.Add(path.Trim().Split('.'));
+                patterns.Add(segments);
             }
         }
 
         return patterns.Count == 0 ? None : new Redaction([.. patterns]);
+    }
+
+    /// <summary>A configured path (<c>McpService:Audit:RedactPaths</c>): the tool it is limited to (<c>&lt;tool&gt;:</c>), if any, and its segments.</summary>
+    public static (string? Tool, string[] Segments) ParseConfigured(string configured)
+    {
+        var colon = configured.IndexOf(':', StringComparison.Ordinal);
+        return (colon >= 0 ? configured[..colon] : null, (colon >= 0 ? configured[(colon + 1)..] : configured).Trim().Split('.'));
     }
 
     /// <summary>Writes the arguments object with sensitive values replaced.</summary>

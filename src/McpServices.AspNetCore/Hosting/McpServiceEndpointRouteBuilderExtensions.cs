@@ -41,6 +41,7 @@ public static class McpServiceEndpointRouteBuilderExtensions
             // must not refuse calls before it. A named policy (not AllowAnonymous) keeps .RequireAuthorization() chainable.
             mcp.RequireAuthorization(McpEndpointPolicy.Name);
         }
+
         mcp.Finally(endpoint =>
         {
             // The gate answers wrong content types itself (415 with a JSON-RPC error body), so routing must not filter on them first.

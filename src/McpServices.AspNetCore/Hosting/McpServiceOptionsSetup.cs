@@ -135,9 +135,8 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
 
         foreach (var path in audit.RedactPaths)
         {
-            var colon = path.IndexOf(':', StringComparison.Ordinal);
-            var segments = (colon >= 0 ? path[(colon + 1)..] : path).Trim().Split('.');
-            if (colon == 0 || segments.Any(segment => segment.Length == 0 || segment.Any(c => char.IsWhiteSpace(c) || c is '[' or ']')))
+            var (tool, segments) = Redaction.ParseConfigured(path);
+            if (tool is "" || segments.Any(segment => segment.Length == 0 || segment.Any(c => char.IsWhiteSpace(c) || c is '[' or ']')))
             {
                 failures.Add($"{Section}:Audit:RedactPaths contains '{path}', which is not a path: argument and property names separated by '.', '*' for any property or array index, optionally after '<tool>:' (for example 'payment.card' or 'create_order:lines.*.card').");
             }

@@ -96,7 +96,7 @@ internal sealed class McpServiceStartupCheck(
             .Select(t => $"McpService:Authorization:Tools:{t}")
             .Concat(options.Value.RateLimits.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:RateLimits:Tools:{t}"))
             .Concat(options.Value.Timeouts.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:Timeouts:Tools:{t}"))
-            .Concat(options.Value.Audit.RedactPaths.Where(p => p.IndexOf(':', StringComparison.Ordinal) > 0 && catalog.Find(p[..p.IndexOf(':', StringComparison.Ordinal)]) is null).Select(p => $"McpService:Audit:RedactPaths '{p}'"))
+            .Concat(options.Value.Audit.RedactPaths.Where(p => Redaction.ParseConfigured(p).Tool is { Length: > 0 } tool && catalog.Find(tool) is null).Select(p => $"McpService:Audit:RedactPaths '{p}'"))
             .ToArray();
         if (unknown.Length > 0)
         {

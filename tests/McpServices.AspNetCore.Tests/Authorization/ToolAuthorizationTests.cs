@@ -202,6 +202,8 @@ public sealed class ToolAuthorizationTests
     [Theory]
     [InlineData("McpService:Audit:FailurePolicy", "Sometimes", "McpService:Audit:FailurePolicy is 'Sometimes', which is not one of: FailClosed, FailOpen.")]
     [InlineData("McpService:Authentication:ApiKeys:ci:Hash", "sha256:abc", "McpService:Authentication:ApiKeys:ci is not a usable API key")]
+    [InlineData("McpService:RateLimits:Default:Period", "00:00:00", "McpService:RateLimits:Default:Period must be longer than zero")]
+    [InlineData("McpService:Timeouts:Default", "-00:00:01", "McpService:Timeouts:Default must be between 00:00:00 (no limit) and one day")]
     public async Task InvalidReload_IsRejected_AndTheServiceKeepsItsSettings(string key, string value, string message)
     {
         var logs = new CapturingLoggerProvider();

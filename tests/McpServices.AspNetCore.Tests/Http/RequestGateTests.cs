@@ -274,7 +274,7 @@ public sealed class RequestGateTests
         await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
         using var http = server.CreateHttpClient();
 
-        using var response = await http.SendAsync(WithCharset(Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}"""), charset), TestContext.Current.CancellationToken);
+        using var response = await http.SendAsync(AddCallWithCharset(charset), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("\"text\":\"42\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
@@ -292,7 +292,7 @@ public sealed class RequestGateTests
         await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
         using var http = server.CreateHttpClient();
 
-        using var response = await http.SendAsync(WithCharset(Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}"""), charset), TestContext.Current.CancellationToken);
+        using var response = await http.SendAsync(AddCallWithCharset(charset), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         var error = await ReadErrorAsync(response);
@@ -661,8 +661,10 @@ public sealed class RequestGateTests
         return request;
     }
 
-    private static HttpRequestMessage WithCharset(HttpRequestMessage request, string charset)
+    /// <summary>A call of <c>add</c> (40 + 2) whose Content-Type names <paramref name="charset"/>.</summary>
+    private static HttpRequestMessage AddCallWithCharset(string charset)
     {
+        var request = Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}""");
         request.Content!.Headers.Remove("Content-Type");
         request.Content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
         return request;

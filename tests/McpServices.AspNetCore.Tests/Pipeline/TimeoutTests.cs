@@ -51,6 +51,21 @@ public sealed class TimeoutTests
     }
 
     [Fact]
+    public async Task ALimitAddedByAConfigurationReload_AppliesToTheNextCall()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SlowTools>());
+        await using var client = await server.ConnectAsync();
+        var configuration = (Microsoft.Extensions.Configuration.IConfigurationRoot)server.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+
+        configuration["McpService:Timeouts:Tools:hold"] = "00:00:00.2";
+        configuration.Reload();
+        var result = await client.CallToolAsync("hold", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError);
+        Assert.Equal("The tool 'hold' did not finish within its time limit (00:00:00.2000000) and was cancelled.", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
     public async Task ATool_ThatIgnoresCancellation_RunsToTheEnd_AndItsResultIsReturned()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<StubbornTools>(), o => o.Timeouts.Default = TimeSpan.FromMilliseconds(100));

@@ -5,13 +5,12 @@ using McpServices.AspNetCore.Tests.TestTools;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 
-namespace McpServices.AspNetCore.Tests.Authentication;
+namespace McpServices.AspNetCore.Tests.Authorization;
 
 /// <summary>
 /// McpServices added to an application with authentication and authorization of its own. One that requires an authenticated user
-/// everywhere (<c>AuthorizationOptions.FallbackPolicy</c>), as existing APIs
-/// often do, used to refuse every MCP request before the HTTP stage: anonymous tools were unreachable, and refused
-/// tool calls went unaudited.
+/// everywhere (<c>AuthorizationOptions.FallbackPolicy</c>), as existing APIs often do, used to refuse every MCP request before the
+/// HTTP stage: anonymous tools were unreachable, and refused tool calls went unaudited.
 /// </summary>
 public sealed class ExistingApplicationTests
 {
