@@ -123,12 +123,7 @@ public static class McpServiceServiceCollectionExtensions
         services.AddAuthorization(o => o.AddPolicy(McpEndpointPolicy.Name, McpEndpointPolicy.Policy));
 
         var authentication = services.AddAuthentication();
-        var jwtRegistered = services.Any(d => d.ServiceType == typeof(IPostConfigureOptions<JwtBearerOptions>) && d.ImplementationType == typeof(JwtBearerPostConfigureOptions));
-        if (!jwtRegistered)
-        {
-            authentication.AddJwtBearer(McpServiceAuthenticationDefaults.BearerScheme);
-        }
-
+        AddBearerScheme(services);
         authentication.AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(McpServiceAuthenticationDefaults.ApiKeyScheme, "API key", configureOptions: null);
         authentication.AddPolicyScheme(McpServiceAuthenticationDefaults.Scheme, "MCP caller", o => o.ForwardDefaultSelector = context =>
         {
@@ -146,6 +141,37 @@ public static class McpServiceServiceCollectionExtensions
             if (mcp.Value.Authentication.Enabled && o.DefaultScheme is null && o.DefaultAuthenticateScheme is null && o.DefaultChallengeScheme is null)
             {
                 o.DefaultScheme = McpServiceAuthenticationDefaults.Scheme;
+            }
+        });
+    }
+
+    /// <summary>
+    /// Adds the JWT bearer scheme MCP callers authenticate with (<see cref="McpServiceAuthenticationDefaults.BearerScheme"/>,
+    /// configured from <c>Authentication:Schemes:Bearer</c>) — unless the application registers a scheme of that name itself,
+    /// before or after this call: then McpServices uses the application's. The scheme is added once all other registrations are
+    /// known (a post-configuration of <see cref="AuthenticationOptions"/>), because an application with JWT schemes of other names
+    /// keeps them for its own endpoints, and two registrations of one name would fail.
+    /// </summary>
+    private static void AddBearerScheme(IServiceCollection services)
+    {
+        // JwtBearer's own options setup (binding Authentication:Schemes:<name>, deriving validation from Authority and Audience),
+        // taken from a registration of a scheme of another name so that no scheme named Bearer is added here.
+        var jwtServices = new ServiceCollection();
+        jwtServices.AddAuthentication().AddJwtBearer("McpServices.JwtBearerServices");
+        foreach (var descriptor in jwtServices)
+        {
+            if (descriptor.ServiceType.IsConstructedGenericType && descriptor.ServiceType.GenericTypeArguments[0] == typeof(JwtBearerOptions) && descriptor.ImplementationType is not null)
+            {
+                services.TryAddEnumerable(descriptor);
+            }
+        }
+
+        services.TryAddTransient<JwtBearerHandler>();
+        services.AddOptions<AuthenticationOptions>().PostConfigure(o =>
+        {
+            if (!o.SchemeMap.ContainsKey(McpServiceAuthenticationDefaults.BearerScheme))
+            {
+                o.AddScheme(McpServiceAuthenticationDefaults.BearerScheme, scheme => scheme.HandlerType = typeof(JwtBearerHandler));
             }
         });
     }

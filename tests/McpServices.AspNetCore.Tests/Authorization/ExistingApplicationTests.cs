@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Claims;
 using System.Text.Json;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
@@ -79,6 +80,81 @@ public sealed class ExistingApplicationTests
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
         var record = McpServices.Testing.McpTestAuditSink.Parse(await server.Audit.WaitForAsync(r => r.Tool == "read_stock" && r.Outcome == "succeeded", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal("jwt", record.GetProperty("actor").GetProperty("authenticationMethod").GetString());
+    }
+
+    [Fact]
+    public async Task AnApplicationWithItsOwnJwtScheme_KeepsItUnchanged_WhileMcpCallersNeedTokensForTheMcpEndpoint()
+    {
+        // The application's API accepts tokens from the same identity provider, issued for its own audience, through a scheme
+        // of its own. McpServices used to take any JWT scheme as its own and then found no "Bearer" scheme to authenticate
+        // with: the service refused to start, saying that no issuer was configured.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>().WithTools<SecuredTools>(),
+            configure: b => b.Services.AddAuthentication("Orders").AddJwtBearer("Orders", o =>
+            {
+                o.TokenValidationParameters.ValidIssuer = TestServer.Issuer.Issuer;
+                o.TokenValidationParameters.ValidAudience = OrdersAudience;
+                o.TokenValidationParameters.IssuerSigningKey = TestServer.Issuer.SigningKey;
+            }),
+            configureApp: app =>
+            {
+                app.MapMcpService();
+                app.MapGet("/api/orders", (ClaimsPrincipal user) => user.FindFirst(ClaimTypes.NameIdentifier)?.Value ?? "no mapped subject").RequireAuthorization();
+            },
+            authentication: true);
+        using var http = server.CreateHttpClient();
+        var ordersToken = TestServer.Issuer.CreateToken(new McpServices.Testing.McpTestToken { Audience = OrdersAudience, Subject = "orders-user", Scopes = ["inventory:read"] });
+        var mcpToken = server.Token("inventory:read");
+
+        // The application's endpoint: its own scheme, its own audience, its claim mapping (McpServices' hardening is not applied to it).
+        Assert.Equal("orders-user", await GetOrdersAsync(http, ordersToken));
+        Assert.Null(await GetOrdersAsync(http, mcpToken));
+
+        // The MCP endpoint: only tokens for this MCP endpoint (RFC 8707), validated by McpServices' own scheme.
+        using var withOrdersToken = RequestGateTests.Post(ReadStock);
+        withOrdersToken.Headers.Authorization = new("Bearer", ordersToken);
+        using var refused = await http.SendAsync(withOrdersToken, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("error=\"invalid_token\"", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+
+        using var withMcpToken = RequestGateTests.Post(ReadStock);
+        withMcpToken.Headers.Authorization = new("Bearer", mcpToken);
+        using var allowed = await http.SendAsync(withMcpToken, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(1, server.Log().Count("read_stock"));
+    }
+
+    [Fact]
+    public async Task AnApplicationThatAddsTheBearerSchemeAfterMcpServices_SharesItForMcpCallers()
+    {
+        // Registering a scheme named "Bearer" after AddMcpService used to fail at the first request ("Scheme already exists").
+        await using var server = await McpServices.Testing.McpTestServer.StartAsync(
+            b =>
+            {
+                b.Services.AddSingleton<InvocationLog>();
+                b.AddMcpService().WithTools<PublicTools>().WithTools<SecuredTools>();
+                b.Services.AddAuthentication().AddJwtBearer();
+                TestServer.Issuer.ConfigureService(b.Services);
+            },
+            cancellationToken: TestContext.Current.CancellationToken);
+        using var http = server.CreateHttpClient();
+
+        using var anonymous = await http.SendAsync(RequestGateTests.Post(ReadStock), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var authorized = RequestGateTests.Post(ReadStock);
+        authorized.Headers.Authorization = new("Bearer", server.Token("inventory:read"));
+        using var allowed = await http.SendAsync(authorized, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(1, server.Log().Count("read_stock"));
+    }
+
+    private const string OrdersAudience = "api://orders";
+
+    private static async Task<string?> GetOrdersAsync(HttpClient http, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/orders");
+        request.Headers.Authorization = new("Bearer", token);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken) : null;
     }
 
     private static Task<McpServices.Testing.McpTestServer> StartAsync(Action<WebApplication> mapMcp) =>
