@@ -58,6 +58,10 @@ internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : 
 {
     private FileStream? _stream;
     private string? _lastWritten;
+    private bool _terminatedCutOffRecord;
+
+    /// <summary>Gets the full path of the current file.</summary>
+    public string FilePath => path;
 
     /// <summary>Writes synchronously: the audit writer has a thread of its own, and on Linux asynchronous file writes only move
     /// the same blocking call to a thread-pool thread.</summary>
@@ -102,11 +106,13 @@ internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : 
     /// Opens the file when the service starts, so that a path it cannot write to stops the service with the setting to fix,
     /// instead of the service reporting ready, running calls whose records can never be written and only then refusing.
     /// </summary>
-    internal void OpenAtStart()
+    /// <returns><see langword="true"/> when the existing file ended in the middle of a record and a line break was added.</returns>
+    internal bool OpenAtStart()
     {
         try
         {
             Open();
+            return _terminatedCutOffRecord;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
         {
@@ -123,9 +129,25 @@ internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : 
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024);
+
+            // A process that stopped while writing a record (killed, or out of disk space) left half a line. The next record must
+            // not be glued to it: it would be unreadable too, and the verifier could not tell the cut from tampering.
+            if (_stream.Position > 0 && EndsInTheMiddleOfALine())
+            {
+                _stream.WriteByte((byte)'\n');
+                _stream.Flush(flushToDisk: true);
+                _terminatedCutOffRecord = true;
+            }
         }
 
         return _stream;
+    }
+
+    private bool EndsInTheMiddleOfALine()
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        Span<byte> last = stackalloc byte[1];
+        return RandomAccess.Read(handle, last, RandomAccess.GetLength(handle) - 1) == 1 && last[0] != (byte)'\n';
     }
 
     private void Rotate()

@@ -130,7 +130,10 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
         {
             foreach (var file in _sinks.OfType<FileAuditSink>())
             {
-                file.OpenAtStart();
+                if (file.OpenAtStart())
+                {
+                    LogCutOffRecord(_logger, file.FilePath);
+                }
             }
 
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -387,6 +390,9 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
 
     [LoggerMessage(56, LogLevel.Critical, "Audit record {Id} could not be serialized even without its arguments and was dropped.")]
     private static partial void LogRecordDropped(ILogger logger, Exception exception, string id);
+
+    [LoggerMessage(57, LogLevel.Warning, "The audit file '{Path}' ended in the middle of a record: the process that wrote it stopped while writing (killed, or out of disk space), and that record is incomplete. New records start on the next line; 'dotnet <service>.dll --verify-audit' reports the incomplete one as CUT OFF.")]
+    private static partial void LogCutOffRecord(ILogger logger, string path);
 
     [LoggerMessage(55, LogLevel.Critical, "The audit writer stopped on an unexpected error; no more audit records are written until the process restarts. FailClosed: new tool calls are refused and /readyz reports unhealthy. FailOpen: records are dropped and counted once the buffer is full.")]
     private static partial void LogWriterFailed(ILogger logger, Exception exception);

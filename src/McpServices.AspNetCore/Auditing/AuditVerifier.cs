@@ -35,14 +35,23 @@ internal static class AuditVerifier
         }
 
         // 1. Content: the first record whose hash does not match its bytes was modified.
-        foreach (var line in lines)
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < lines.Count; i++)
         {
+            var line = lines[i];
             if (line.Unreadable)
             {
+                // A writer that stopped mid-record leaves half a line; the file sink of the next process starts on a new line, so
+                // the cut line is followed by the first record of another instance.
+                var restarted = i + 1 < lines.Count && lines[i + 1] is { Unreadable: false } next && next.File == line.File && !seen.Contains(next.Instance);
                 return Fail(lines, lastLineOfFile[line.File] == line.Number
                     ? $"{Where(line)}: CUT OFF — the file ends in the middle of an audit record (the writer stopped while writing it: a crash, or a full disk)."
+                    : restarted
+                    ? $"{Where(line)}: CUT OFF — the writer stopped in the middle of this audit record (a crash, or a full disk), and a new process continued the file after it."
                     : $"{Where(line)}: UNREADABLE — the line starts like an audit record but is not one (not valid JSON, or without its id, instance or hashes).");
             }
+
+            seen.Add(line.Instance);
 
             if (!line.HashValid)
             {

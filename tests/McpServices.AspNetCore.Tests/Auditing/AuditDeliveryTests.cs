@@ -417,6 +417,53 @@ public sealed class AuditDeliveryTests
         }
     }
 
+    [Fact]
+    public async Task FileSink_AfterAProcessStoppedInTheMiddleOfARecord_StartsOnANewLine_AndVerifyReportsTheCut()
+    {
+        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "audit.jsonl");
+            var logs = new CapturingLoggerProvider();
+            async Task CallAsync(int calls)
+            {
+                await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+                {
+                    o.Audit.Sinks = ["file"];
+                    o.Audit.FilePath = path;
+                }, configure: b => b.Logging.AddProvider(logs));
+                await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+                for (var i = 0; i < calls; i++)
+                {
+                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
+                }
+            }
+
+            // A process killed while writing its third record (OOM kill, power loss) leaves half a line at the end of the file.
+            await CallAsync(3);
+            var written = File.ReadAllBytes(path);
+            var thirdStart = Array.LastIndexOf(written, (byte)'\n', written.Length - 2) + 1;
+            File.WriteAllBytes(path, written[..(thirdStart + 40)]);
+
+            await CallAsync(2);
+
+            // The next process's records start on a line of their own: none of them is lost in the cut-off line.
+            var lines = File.ReadAllLines(path);
+            Assert.Equal(5, lines.Length);
+            Assert.Equal(System.Text.Encoding.UTF8.GetString(written, thirdStart, 40), lines[2]);
+            Assert.All(lines[3..], l => Assert.Equal("succeeded", System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("outcome").GetString()));
+            Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"The audit file '{path}' ended in the middle of a record", StringComparison.Ordinal));
+
+            var result = VerifyFiles([path]);
+            Assert.False(result.Intact);
+            Assert.StartsWith("audit.jsonl:3: CUT OFF — the writer stopped in the middle of this audit record (a crash, or a full disk), and a new process continued the file after it.", result.Message);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Verifies audit files as <c>--verify-audit</c> does, oldest first.</summary>
     private static AuditVerifier.Result VerifyFiles(IEnumerable<string> files)
     {
