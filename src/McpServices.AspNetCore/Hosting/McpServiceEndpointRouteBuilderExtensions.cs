@@ -19,7 +19,8 @@ public static class McpServiceEndpointRouteBuilderExtensions
     /// </summary>
     /// <param name="endpoints">The endpoint route builder (usually the <c>WebApplication</c>).</param>
     /// <returns>A convention builder for the MCP endpoint, for example to chain <c>.RequireAuthorization()</c> or <c>.RequireHost()</c>.</returns>
-    /// <exception cref="InvalidOperationException">The McpServices services were not added: call <c>builder.AddMcpService()</c> first.</exception>
+    /// <exception cref="InvalidOperationException">The McpServices services were not added (call <c>builder.AddMcpService()</c> first), or
+    /// <paramref name="endpoints"/> is a route group (set <see cref="McpServiceOptions.Path"/> instead).</exception>
     public static IEndpointConventionBuilder MapMcpService(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -27,6 +28,13 @@ public static class McpServiceEndpointRouteBuilderExtensions
         if (services.GetService<McpServiceMarker>() is null)
         {
             throw new InvalidOperationException("MapMcpService() found no McpServices services. Call builder.AddMcpService() (or services.AddMcpService()) before building the application.");
+        }
+
+        if (endpoints is RouteGroupBuilder)
+        {
+            throw new InvalidOperationException(
+                "MapMcpService() maps the MCP endpoint with its metadata and health endpoints at the application's root, so it cannot be called on a route group: " +
+                "call app.MapMcpService() and set McpService:Path to put the endpoint under a prefix (for example '/agents/mcp'). Conventions for the MCP endpoint alone can be chained onto the builder it returns.");
         }
 
         var options = services.GetRequiredService<IOptions<McpServiceOptions>>().Value;

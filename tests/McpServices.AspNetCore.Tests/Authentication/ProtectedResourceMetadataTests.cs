@@ -46,6 +46,26 @@ public sealed class ProtectedResourceMetadataTests
     }
 
     [Fact]
+    public async Task AnMcpEndpointUnderAPrefix_HasItsMetadataAtThePathAwareUrl_AndWorks()
+    {
+        // What MapMcpService() on a route group tells users to do instead: McpService:Path with the prefix.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Path = "/agents/mcp", authentication: true);
+        using var http = server.CreateHttpClient();
+        var origin = server.BaseAddress.ToString().TrimEnd('/');
+
+        using var challenge = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", path: "agents/mcp"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
+        Assert.Equal($"Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource/agents/mcp\"", challenge.Headers.WwwAuthenticate.ToString());
+        using var metadata = JsonDocument.Parse(await http.GetStringAsync(".well-known/oauth-protected-resource/agents/mcp", TestContext.Current.CancellationToken));
+        Assert.Equal($"{origin}/agents/mcp", metadata.RootElement.GetProperty("resource").GetString());
+
+        Assert.Equal(new Uri($"{origin}/agents/mcp"), server.McpEndpoint);
+        await using var client = await server.ConnectWithScopesAsync("inventory:read");
+        var result = await client.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.NotEqual(true, result.IsError);
+    }
+
+    [Fact]
     public async Task Metadata_ScopesIncludeConfigurationOverrides()
     {
         await using var server = await TestServer.StartAsync(

@@ -158,4 +158,25 @@ public sealed class StartupValidationTests
 
         Assert.Contains("builder.AddMcpService()", ex.Message);
     }
+
+    [Fact]
+    public async Task MapMcpService_OnARouteGroup_FailsNamingThePathSetting()
+    {
+        // Under a group the endpoint would be at /agents/mcp while the resource URL, the metadata path and the challenges say
+        // /mcp: clients could not find the metadata and tokens for the endpoint's real URL would be refused.
+        var builder = WebApplication.CreateBuilder();
+        builder.AddMcpService(o =>
+        {
+            o.Authentication.Enabled = false;
+            o.Authentication.AcknowledgeUnauthenticated = true;
+        });
+        await using var app = builder.Build();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => app.MapGroup("/agents").MapMcpService());
+
+        Assert.Equal(
+            "MapMcpService() maps the MCP endpoint with its metadata and health endpoints at the application's root, so it cannot be called on a route group: " +
+            "call app.MapMcpService() and set McpService:Path to put the endpoint under a prefix (for example '/agents/mcp'). Conventions for the MCP endpoint alone can be chained onto the builder it returns.",
+            ex.Message);
+    }
 }
