@@ -55,6 +55,13 @@ internal static class StartupErrors
             case AggregateException aggregate:
                 var lines = aggregate.InnerExceptions.Select(Describe).ToArray();
                 return lines.All(l => l is not null) && lines.Length > 0 ? lines.SelectMany(l => l!).ToArray() : null;
+            case NotSupportedException when exception.Message.Contains("UseOtlpExporter", StringComparison.Ordinal) && exception.Message.Contains("AddOtlpExporter", StringComparison.Ordinal):
+                return
+                [
+                    "The application calls UseOtlpExporter() after AddMcpService(), which has already added OpenTelemetry's OTLP exporter for each signal " +
+                    "(OTEL_EXPORTER_OTLP_ENDPOINT is set), and OpenTelemetry cannot combine the two. Call UseOtlpExporter() before AddMcpService(): " +
+                    "McpServices then leaves exporting to it.",
+                ];
             case { InnerException: { } inner } when exception is System.Reflection.TargetInvocationException or TypeInitializationException:
                 return Describe(inner);
             default:

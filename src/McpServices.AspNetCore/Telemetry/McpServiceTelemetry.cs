@@ -17,6 +17,9 @@ internal static class McpServiceTelemetry
 {
     public const string McpSdkSource = "Experimental.ModelContextProtocol";
 
+    /// <summary>The service OpenTelemetry's <c>UseOtlpExporter()</c> registers (internal to OpenTelemetry, so known by name).</summary>
+    internal const string UseOtlpExporterRegistration = "OpenTelemetry.Exporter.UseOtlpExporterRegistration";
+
     /// <summary>Registered when the Prometheus exporter is: the scrape endpoint can be mapped.</summary>
     internal sealed class PrometheusExporterMarker;
 
@@ -31,7 +34,11 @@ internal static class McpServiceTelemetry
             return;
         }
 
-        bool Has(string key) => !string.IsNullOrWhiteSpace(Setting(key));
+        // An application that exports with OpenTelemetry's cross-cutting UseOtlpExporter() (as .NET Aspire's service defaults do)
+        // keeps doing so: OpenTelemetry refuses per-signal OTLP exporters next to it, and McpServices' sources and meters reach
+        // the application's exporter anyway. (Called after AddMcpService(), it fails at startup; see StartupErrors.)
+        var applicationExports = services.Any(d => d.ServiceType.FullName == UseOtlpExporterRegistration);
+        bool Has(string key) => !applicationExports && !string.IsNullOrWhiteSpace(Setting(key));
         var otlp = Has("OTEL_EXPORTER_OTLP_ENDPOINT");
 
         // Every metric reader aggregates every measurement, so the Prometheus reader is added only when its endpoint is served.

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Tests.Common;
+using Microsoft.AspNetCore.Builder;
+using OpenTelemetry;
 
 namespace McpServices.AspNetCore.Tests.Telemetry;
 
@@ -29,6 +31,53 @@ public sealed class ExportTests
         Assert.True(receiver.Received("/v1/traces", "otlp-probe", "tools/call add"), Describe(receiver));
         Assert.True(receiver.Received("/v1/metrics", "otlp-probe", "mcpservices.tool.calls"), Describe(receiver));
         Assert.True(receiver.Received("/v1/logs", "otlp-probe", "the caller received a generic error"), Describe(receiver));
+    }
+
+    [Fact]
+    public async Task Otlp_AnApplicationThatExportsWithUseOtlpExporter_KeepsItsExporter()
+    {
+        // UseOtlpExporter() (what .NET Aspire's service defaults call) and per-signal AddOtlpExporter() cannot be combined: an
+        // application that set OpenTelemetry up this way crashed at startup when McpServices was added.
+        await using var receiver = await OtlpTestReceiver.StartAsync(TestContext.Current.CancellationToken);
+        await using (var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            o => o.Name = "otlp-app-exporter",
+            configure: b =>
+            {
+                b.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint.ToString();
+                b.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+                b.Services.AddOpenTelemetry().UseOtlpExporter();
+            }))
+        {
+            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        // McpServices' sources, meters and resource still reach the application's exporter.
+        Assert.True(receiver.Received("/v1/traces", "otlp-app-exporter", "tools/call add"), Describe(receiver));
+        Assert.True(receiver.Received("/v1/metrics", "otlp-app-exporter", "mcpservices.tool.calls"), Describe(receiver));
+    }
+
+    [Fact]
+    public void Otlp_UseOtlpExporterAddedAfterMcpServices_StopsStartupWithWhatToDo()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318";
+        builder.AddMcpService(o =>
+        {
+            o.Authentication.Enabled = false;
+            o.Authentication.AcknowledgeUnauthenticated = true;
+        });
+        builder.Services.AddOpenTelemetry().UseOtlpExporter();
+
+        // Building the application creates the logger provider, whose exporter OpenTelemetry refuses.
+        var error = Assert.Throws<NotSupportedException>(() => builder.Build());
+
+        Assert.Equal(
+            ["The application calls UseOtlpExporter() after AddMcpService(), which has already added OpenTelemetry's OTLP exporter for each signal " +
+             "(OTEL_EXPORTER_OTLP_ENDPOINT is set), and OpenTelemetry cannot combine the two. Call UseOtlpExporter() before AddMcpService(): " +
+             "McpServices then leaves exporting to it."],
+            StartupErrors.Describe(error));
     }
 
     [Fact]
