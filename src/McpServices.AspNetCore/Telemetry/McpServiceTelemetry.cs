@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -34,10 +36,12 @@ internal static class McpServiceTelemetry
             return;
         }
 
-        // An application that exports with OpenTelemetry's cross-cutting UseOtlpExporter() (as .NET Aspire's service defaults do)
-        // keeps doing so: OpenTelemetry refuses per-signal OTLP exporters next to it, and McpServices' sources and meters reach
-        // the application's exporter anyway. (Called after AddMcpService(), it fails at startup; see StartupErrors.)
-        var applicationExports = services.Any(d => d.ServiceType.FullName == UseOtlpExporterRegistration);
+        // An application that set up OTLP export itself — OpenTelemetry's cross-cutting UseOtlpExporter() (as .NET Aspire's
+        // service defaults do) or per-signal AddOtlpExporter() — keeps it, and McpServices adds none: OpenTelemetry refuses
+        // per-signal exporters next to UseOtlpExporter(), two per-signal exporters would send everything twice, and McpServices'
+        // sources and meters reach the application's exporters anyway. (UseOtlpExporter() called after AddMcpService() fails at
+        // startup; see StartupErrors.)
+        var applicationExports = services.Any(d => d.ServiceType.FullName == UseOtlpExporterRegistration || d.ServiceType == typeof(IOptionsFactory<OtlpExporterOptions>));
         bool Has(string key) => !applicationExports && !string.IsNullOrWhiteSpace(Setting(key));
         var otlp = Has("OTEL_EXPORTER_OTLP_ENDPOINT");
 

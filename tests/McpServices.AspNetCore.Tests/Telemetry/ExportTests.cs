@@ -4,6 +4,8 @@ using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Tests.Common;
 using Microsoft.AspNetCore.Builder;
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace McpServices.AspNetCore.Tests.Telemetry;
 
@@ -33,8 +35,10 @@ public sealed class ExportTests
         Assert.True(receiver.Received("/v1/logs", "otlp-probe", "the caller received a generic error"), Describe(receiver));
     }
 
-    [Fact]
-    public async Task Otlp_AnApplicationThatExportsWithUseOtlpExporter_KeepsItsExporter()
+    [Theory]
+    [InlineData("UseOtlpExporter")]
+    [InlineData("AddOtlpExporter")]
+    public async Task Otlp_AnApplicationThatExportsItself_KeepsItsExporter_AndGetsNoSecondOne(string setup)
     {
         // UseOtlpExporter() (what .NET Aspire's service defaults call) and per-signal AddOtlpExporter() cannot be combined: an
         // application that set OpenTelemetry up this way crashed at startup when McpServices was added.
@@ -46,16 +50,24 @@ public sealed class ExportTests
             {
                 b.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint.ToString();
                 b.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
-                b.Services.AddOpenTelemetry().UseOtlpExporter();
+                if (setup == "UseOtlpExporter")
+                {
+                    b.Services.AddOpenTelemetry().UseOtlpExporter();
+                }
+                else
+                {
+                    b.Services.AddOpenTelemetry().WithTracing(t => t.AddOtlpExporter()).WithMetrics(m => m.AddOtlpExporter());
+                }
             }))
         {
             await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
             await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
         }
 
-        // McpServices' sources, meters and resource still reach the application's exporter.
+        // McpServices' sources, meters and resource still reach the application's exporter — once.
         Assert.True(receiver.Received("/v1/traces", "otlp-app-exporter", "tools/call add"), Describe(receiver));
         Assert.True(receiver.Received("/v1/metrics", "otlp-app-exporter", "mcpservices.tool.calls"), Describe(receiver));
+        Assert.Equal(1, receiver.Count("/v1/traces", "mcpservices.audit.id")); // on the server's span of the one call (the client's has none)
     }
 
     [Fact]
