@@ -1,7 +1,6 @@
 using McpServices.AspNetCore;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -21,29 +20,28 @@ public static class McpServiceHostApplicationBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
 
         // Defaults at the lowest precedence: any configuration source overrides them.
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        var defaults = new Dictionary<string, string?>
         {
-            InitialData = new Dictionary<string, string?>
-            {
-                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Warning",
-                ["Logging:LogLevel:Microsoft.AspNetCore.Routing"] = "Warning",
-                ["Logging:LogLevel:ModelContextProtocol"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Routing"] = "Warning",
+            ["Logging:LogLevel:ModelContextProtocol"] = "Warning",
 
-                // The SDK logs every JSON-RPC error a handler returns as an unhandled exception. McpServices returns refusals
-                // (denied, rate-limited, unknown tool) as JSON-RPC errors on purpose and logs real tool failures itself.
-                ["Logging:LogLevel:ModelContextProtocol.Server.McpServer"] = "Critical",
-            },
-        });
+            // The SDK logs every JSON-RPC error a handler returns as an unhandled exception. McpServices returns refusals
+            // (denied, rate-limited, unknown tool) as JSON-RPC errors on purpose and logs real tool failures itself.
+            ["Logging:LogLevel:ModelContextProtocol.Server.McpServer"] = "Critical",
+        };
 
+        // Structured console logs outside Development — as settings, not in code, so that an application's own console settings
+        // win and an application without the console provider does not get it back.
         if (!builder.Environment.IsDevelopment())
         {
-            builder.Logging.AddJsonConsole(o =>
-            {
-                o.UseUtcTimestamp = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-                o.IncludeScopes = true;
-            });
+            defaults["Logging:Console:FormatterName"] = "json";
+            defaults["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "true";
+            defaults["Logging:Console:FormatterOptions:TimestampFormat"] = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            defaults["Logging:Console:FormatterOptions:IncludeScopes"] = "true";
         }
+
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
 
         return McpServiceServiceCollectionExtensions.AddMcpServiceCore(builder.Services, configure, builder.Configuration);
     }
