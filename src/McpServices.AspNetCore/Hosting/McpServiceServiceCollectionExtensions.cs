@@ -134,14 +134,21 @@ public static class McpServiceServiceCollectionExtensions
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<JwtBearerOptions>, JwtBearerSetup>());
 
-        // An application without its own default scheme authenticates with McpServices everywhere (HttpContext.User is set) —
-        // unless McpServices authentication is off, when no request should pay for an authentication that decides nothing.
+        // An application without a default scheme of its own authenticates with McpServices everywhere (HttpContext.User is set)
+        // — unless McpServices authentication is off, when no request should pay for an authentication that decides nothing. An
+        // application with exactly one scheme of its own and no default relied on ASP.NET Core making that scheme the default
+        // (which it does only while it is the only scheme): it stays the default, so that its endpoints keep authenticating as
+        // before; the HTTP stage authenticates MCP calls with McpServices' scheme either way.
         services.AddOptions<AuthenticationOptions>().PostConfigure<IOptions<McpServiceOptions>>((o, mcp) =>
         {
-            if (mcp.Value.Authentication.Enabled && o.DefaultScheme is null && o.DefaultAuthenticateScheme is null && o.DefaultChallengeScheme is null)
+            if (!mcp.Value.Authentication.Enabled || o.DefaultScheme is not null || o.DefaultAuthenticateScheme is not null || o.DefaultChallengeScheme is not null)
             {
-                o.DefaultScheme = McpServiceAuthenticationDefaults.Scheme;
+                return;
             }
+
+            var applicationSchemes = o.Schemes.Where(s => s.Name is not (McpServiceAuthenticationDefaults.Scheme or McpServiceAuthenticationDefaults.ApiKeyScheme)
+                && !(s.Name == McpServiceAuthenticationDefaults.BearerScheme && s.DisplayName == BearerSchemeDisplayName)).ToList();
+            o.DefaultScheme = applicationSchemes.Count == 1 ? applicationSchemes[0].Name : McpServiceAuthenticationDefaults.Scheme;
         });
     }
 
@@ -152,6 +159,9 @@ public static class McpServiceServiceCollectionExtensions
     /// known (a post-configuration of <see cref="AuthenticationOptions"/>), because an application with JWT schemes of other names
     /// keeps them for its own endpoints, and two registrations of one name would fail.
     /// </summary>
+    /// <summary>Marks the <c>Bearer</c> scheme as McpServices' own, as opposed to an application's of the same name.</summary>
+    private const string BearerSchemeDisplayName = "MCP caller (JWT bearer)";
+
     private static void AddBearerScheme(IServiceCollection services)
     {
         // JwtBearer's own options setup (binding Authentication:Schemes:<name>, deriving validation from Authority and Audience),
@@ -171,7 +181,11 @@ public static class McpServiceServiceCollectionExtensions
         {
             if (!o.SchemeMap.ContainsKey(McpServiceAuthenticationDefaults.BearerScheme))
             {
-                o.AddScheme(McpServiceAuthenticationDefaults.BearerScheme, scheme => scheme.HandlerType = typeof(JwtBearerHandler));
+                o.AddScheme(McpServiceAuthenticationDefaults.BearerScheme, scheme =>
+                {
+                    scheme.HandlerType = typeof(JwtBearerHandler);
+                    scheme.DisplayName = BearerSchemeDisplayName;
+                });
             }
         });
     }

@@ -82,14 +82,18 @@ public sealed class ExistingApplicationTests
         Assert.Equal("jwt", record.GetProperty("actor").GetProperty("authenticationMethod").GetString());
     }
 
-    [Fact]
-    public async Task AnApplicationWithItsOwnJwtScheme_KeepsItUnchanged_WhileMcpCallersNeedTokensForTheMcpEndpoint()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AnApplicationWithItsOwnJwtScheme_KeepsItUnchanged_WhileMcpCallersNeedTokensForTheMcpEndpoint(bool namedAsDefault)
     {
         // The application's API accepts tokens from the same identity provider, issued for its own audience, through a scheme
         // of its own. McpServices used to take any JWT scheme as its own and then found no "Bearer" scheme to authenticate
         // with: the service refused to start, saying that no issuer was configured.
         await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>().WithTools<SecuredTools>(),
-            configure: b => b.Services.AddAuthentication("Orders").AddJwtBearer("Orders", o =>
+            // Without a default named, ASP.NET Core makes an application's only scheme the default; McpServices' schemes must not
+            // take that place (the application's endpoints would then have refused its own tokens).
+            configure: b => (namedAsDefault ? b.Services.AddAuthentication("Orders") : b.Services.AddAuthentication()).AddJwtBearer("Orders", o =>
             {
                 o.TokenValidationParameters.ValidIssuer = TestServer.Issuer.Issuer;
                 o.TokenValidationParameters.ValidAudience = OrdersAudience;
