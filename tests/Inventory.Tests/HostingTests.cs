@@ -109,6 +109,8 @@ public sealed class HostingTests
     [InlineData("McpService__Authentication__ApiKeys__ci__Hash", "sha256:abc", "McpService:Authentication:ApiKeys:ci is not a usable API key")]
     [InlineData("McpService__Audit__OtlpEndpoint", "collector:4318", "McpService:Audit:OtlpEndpoint 'collector:4318' is not an OTLP/HTTP endpoint. Use an absolute http(s) URL")]
     [InlineData("McpService__RateLimits__Default__Period", "00:00:00", "McpService:RateLimits:Default:Period must be longer than zero")]
+    [InlineData("McpService__Authentication__Resource", "inventory/mcp", "McpService:Authentication:Resource 'inventory/mcp' must be the absolute URL clients use for the MCP endpoint")]
+    [InlineData("McpService__Authorization__Tools__adjust_stok__RequiredScopes__0", "inventory:admin", "Configuration names tools this service does not have: McpService:Authorization:Tools:adjust_stok.")]
     public async Task InvalidConfiguration_EndsWithTheMessage_NotAStackTrace(string key, string value, string message)
     {
         // Validation fails while the host is being built (the telemetry resource needs the service's name); the operator gets

@@ -1,5 +1,7 @@
 using System.Buffers;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace McpServices.AspNetCore;
 
@@ -43,7 +45,9 @@ internal sealed class CommandHostLifetime(IServiceProvider services, ServiceComm
 
     private int Describe()
     {
-        var describer = (ServiceDescriber)services.GetService(typeof(ServiceDescriber))!;
+        McpServiceStartupCheck.CheckToolNames(
+            services.GetRequiredService<IOptions<McpServiceOptions>>().Value, services.GetRequiredService<ToolAuthorizer>(), services.GetRequiredService<ToolCatalog>());
+        var describer = services.GetRequiredService<ServiceDescriber>();
         var buffer = new ArrayBufferWriter<byte>();
         describer.Describe(buffer);
         using var stdout = Console.OpenStandardOutput();

@@ -78,6 +78,11 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
         }
 
         ValidateAuthentication(failures, options.Authentication);
+        if (options.Authentication.Resource is { } resource && (!Uri.TryCreate(resource, UriKind.Absolute, out var resourceUri) || (resourceUri.Scheme != Uri.UriSchemeHttps && resourceUri.Scheme != Uri.UriSchemeHttp) || !string.IsNullOrEmpty(resourceUri.Fragment)))
+        {
+            failures.Add($"{Section}:Authentication:Resource '{resource}' must be the absolute URL clients use for the MCP endpoint, for example 'https://inventory.example.com/mcp'.");
+        }
+
         foreach (var (tool, setting) in options.Authorization.Tools)
         {
             ValidateScopes(failures, $"{Section}:Authorization:Tools:{tool}:RequiredScopes", setting.RequiredScopes);

@@ -29,7 +29,7 @@ internal sealed class McpServiceStartupCheck(
             throw new InvalidOperationException("The MCP SDK's AddAuthorizationFilters() was called (for example inside WithMcpServer): McpServices authorizes tool calls itself, so that refused calls are audited and answered with the MCP specification's challenges. Remove the AddAuthorizationFilters() call and use [RequireScopes] and [Authorize] on tools.");
         }
 
-        CheckToolNames();
+        CheckToolNames(options.Value, authorizer, catalog);
         var audit = options.Value.Audit;
         if (!audit.Enabled && !environment.IsDevelopment() && !audit.AcknowledgeDisabled)
         {
@@ -78,10 +78,6 @@ internal sealed class McpServiceStartupCheck(
                 "(or McpService:Authentication:ApiKeysFile). To run without authentication, set McpService:Authentication:Enabled=false.");
         }
 
-        if (auth.Resource is { } resource && (!Uri.TryCreate(resource, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || !string.IsNullOrEmpty(uri.Fragment)))
-        {
-            throw new McpServiceConfigurationException($"McpService:Authentication:Resource '{resource}' must be the absolute URL clients use for the MCP endpoint, for example 'https://inventory.example.com/mcp'.");
-        }
 
         return Task.CompletedTask;
     }
@@ -90,13 +86,17 @@ internal sealed class McpServiceStartupCheck(
 
     private const string JwtSettingsUnusable = $"The JWT bearer settings ({JwtSection}) cannot be used:";
 
-    private void CheckToolNames()
+    /// <summary>
+    /// Fails when configuration names tools the service does not have. Also run by <c>--describe</c>, so that a typo fails the
+    /// build that generates the manifests instead of shipping in their ConfigMap.
+    /// </summary>
+    internal static void CheckToolNames(McpServiceOptions options, ToolAuthorizer authorizer, ToolCatalog catalog)
     {
-        var unknown = authorizer.UnknownOverrides(options.Value)
+        var unknown = authorizer.UnknownOverrides(options)
             .Select(t => $"McpService:Authorization:Tools:{t}")
-            .Concat(options.Value.RateLimits.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:RateLimits:Tools:{t}"))
-            .Concat(options.Value.Timeouts.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:Timeouts:Tools:{t}"))
-            .Concat(options.Value.Audit.RedactPaths.Where(p => Redaction.ParseConfigured(p).Tool is { Length: > 0 } tool && catalog.Find(tool) is null).Select(p => $"McpService:Audit:RedactPaths '{p}'"))
+            .Concat(options.RateLimits.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:RateLimits:Tools:{t}"))
+            .Concat(options.Timeouts.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:Timeouts:Tools:{t}"))
+            .Concat(options.Audit.RedactPaths.Where(p => Redaction.ParseConfigured(p).Tool is { Length: > 0 } tool && catalog.Find(tool) is null).Select(p => $"McpService:Audit:RedactPaths '{p}'"))
             .ToArray();
         if (unknown.Length > 0)
         {
