@@ -58,6 +58,11 @@ public sealed class ObservabilityTests
             var empty = await VerifyAsync(file);
             Assert.True(empty.ExitCode == 2, empty.Describe());
             Assert.Contains("Nothing to verify", empty.StandardError);
+
+            // A directory (the audit volume) instead of its files says so, instead of "access denied".
+            var directory = await VerifyAsync(Path.GetDirectoryName(file)!);
+            Assert.True(directory.ExitCode == 2, directory.Describe());
+            Assert.Contains("is a directory. Name the files in it, oldest first", directory.StandardError);
         }
         finally
         {

@@ -69,6 +69,12 @@ internal sealed class CommandHostLifetime(IServiceProvider services, ServiceComm
         {
             foreach (var file in command.Arguments)
             {
+                if (Directory.Exists(file))
+                {
+                    Console.Error.WriteLine($"Cannot read audit file: '{file}' is a directory. Name the files in it, oldest first (for example audit.jsonl.2 audit.jsonl.1 audit.jsonl).");
+                    return 2;
+                }
+
                 readers.Add((file, file == "-" ? Console.In : new StreamReader(file)));
             }
 
