@@ -16,5 +16,12 @@ internal sealed class McpServiceBuilder(IServiceCollection services) : IMcpServi
     public IServiceCollection Services { get; } = services;
 }
 
-/// <summary>Registered once by <c>AddMcpService</c>; lets <c>MapMcpService</c> fail fast when it is missing.</summary>
-internal sealed class McpServiceMarker;
+/// <summary>
+/// Registered once by <c>AddMcpService</c>; lets <c>MapMcpService</c> fail fast when it is missing, and keeps the endpoint data
+/// sources it mapped into, so that startup can find the application's endpoints that share a path with McpServices' (routing
+/// gathers the data sources only once the server starts).
+/// </summary>
+internal sealed class McpServiceMarker
+{
+    public ICollection<Microsoft.AspNetCore.Routing.EndpointDataSource>? MappedInto { get; set; }
+}

@@ -25,7 +25,7 @@ public static class McpServiceEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var services = endpoints.ServiceProvider;
-        if (services.GetService<McpServiceMarker>() is null)
+        if (services.GetService<McpServiceMarker>() is not { } marker)
         {
             throw new InvalidOperationException("MapMcpService() found no McpServices services. Call builder.AddMcpService() (or services.AddMcpService()) before building the application.");
         }
@@ -37,6 +37,7 @@ public static class McpServiceEndpointRouteBuilderExtensions
                 "call app.MapMcpService() and set McpService:Path to put the endpoint under a prefix (for example '/agents/mcp'). Conventions for the MCP endpoint alone can be chained onto the builder it returns.");
         }
 
+        marker.MappedInto = endpoints.DataSources;
         var options = services.GetRequiredService<IOptions<McpServiceOptions>>().Value;
         _ = services.GetRequiredService<ToolCatalog>();
         var gate = services.GetRequiredService<McpRequestGate>();

@@ -152,6 +152,9 @@ public static class McpServiceServiceCollectionExtensions
         });
     }
 
+    /// <summary>Marks the <c>Bearer</c> scheme as McpServices' own, as opposed to an application's of the same name.</summary>
+    private const string BearerSchemeDisplayName = "MCP caller (JWT bearer)";
+
     /// <summary>
     /// Adds the JWT bearer scheme MCP callers authenticate with (<see cref="McpServiceAuthenticationDefaults.BearerScheme"/>,
     /// configured from <c>Authentication:Schemes:Bearer</c>) — unless the application registers a scheme of that name itself,
@@ -159,9 +162,6 @@ public static class McpServiceServiceCollectionExtensions
     /// known (a post-configuration of <see cref="AuthenticationOptions"/>), because an application with JWT schemes of other names
     /// keeps them for its own endpoints, and two registrations of one name would fail.
     /// </summary>
-    /// <summary>Marks the <c>Bearer</c> scheme as McpServices' own, as opposed to an application's of the same name.</summary>
-    private const string BearerSchemeDisplayName = "MCP caller (JWT bearer)";
-
     private static void AddBearerScheme(IServiceCollection services)
     {
         // JwtBearer's own options setup (binding Authentication:Schemes:<name>, deriving validation from Authority and Audience),

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +20,8 @@ internal sealed class McpServiceStartupCheck(
     ToolCatalog catalog,
     Microsoft.Extensions.Logging.ILoggerFactory loggerFactory,
     Microsoft.Extensions.DependencyInjection.IServiceProviderIsService? serviceProviderIsService = null,
-    Microsoft.Extensions.Configuration.IConfiguration? configuration = null) : IHostedLifecycleService
+    Microsoft.Extensions.Configuration.IConfiguration? configuration = null,
+    McpServiceMarker? marker = null) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
@@ -30,6 +33,7 @@ internal sealed class McpServiceStartupCheck(
         }
 
         CheckToolNames(options.Value, authorizer, catalog);
+        CheckRouteConflicts();
         var audit = options.Value.Audit;
         if (!audit.Enabled && !environment.IsDevelopment() && !audit.AcknowledgeDisabled)
         {
@@ -102,6 +106,48 @@ internal sealed class McpServiceStartupCheck(
         {
             throw new McpServiceConfigurationException(
                 $"Configuration names tools this service does not have: {string.Join(", ", unknown)}. The tools are: {string.Join(", ", catalog.Tools.Select(t => t.Name))}. Fix the tool names (a typo would leave a tool without its intended protection).");
+        }
+    }
+
+    /// <summary>
+    /// Fails when the application maps an endpoint of its own at a path where McpServices maps one (Kubernetes services often
+    /// already serve <c>/livez</c> and <c>/readyz</c>): routing would answer every request there with 500 (ambiguous match), and
+    /// probes would never succeed. Routes that merely overlap (parameters, catch-alls) are resolved by routing's precedence.
+    /// </summary>
+    private void CheckRouteConflicts()
+    {
+        if (marker?.MappedInto is not { } sources)
+        {
+            return;
+        }
+
+        static string Normalize(RouteEndpoint e) => "/" + (e.RoutePattern.RawText ?? string.Empty).Trim('/').ToLowerInvariant();
+        static bool IsOurs(Endpoint e) => e.DisplayName?.StartsWith("McpServices ", StringComparison.Ordinal) == true;
+        static IReadOnlyList<string>? Methods(Endpoint e) => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? m.ToArray() : null;
+        static bool Overlap(Endpoint a, Endpoint b) => Methods(a) is not { } x || Methods(b) is not { } y || x.Intersect(y, StringComparer.OrdinalIgnoreCase).Any();
+
+        var all = sources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>().ToList();
+        var conflicts = new List<string>();
+        foreach (var ours in all.Where(IsOurs))
+        {
+            var path = Normalize(ours);
+            if (all.FirstOrDefault(e => !IsOurs(e) && Normalize(e) == path && Overlap(e, ours)) is { } theirs)
+            {
+                var setting = ours.DisplayName switch
+                {
+                    "McpServices liveness" => "McpService:LivenessPath",
+                    "McpServices readiness" => "McpService:ReadinessPath",
+                    "McpServices Prometheus metrics" => "McpService:Telemetry:PrometheusPath",
+                    _ => "McpService:Path",
+                };
+                conflicts.Add($"the application maps its own endpoint at '{ours.RoutePattern.RawText}' ({theirs.DisplayName}), where McpServices maps its {ours.DisplayName![12..]} endpoint; move McpServices' with {setting}, or remove the application's");
+            }
+        }
+
+        if (conflicts.Count > 0)
+        {
+            throw new McpServiceConfigurationException(
+                $"Two endpoints share a path, so every request to it would fail (500, ambiguous match): {string.Join("; ", conflicts)}.");
         }
     }
 

@@ -151,6 +151,42 @@ public sealed class ExistingApplicationTests
         Assert.Equal(1, server.Log().Count("read_stock"));
     }
 
+    [Fact]
+    public async Task AnApplicationThatServesItsOwnReadinessEndpoint_StopsAtStartup_NamingTheSetting()
+    {
+        // Routing would answer every probe with 500 (ambiguous match): the pod would never become ready.
+        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<PublicTools>(),
+            configureApp: app =>
+            {
+                app.MapMcpService();
+                app.MapGet("/readyz", () => "ok").WithDisplayName("orders readiness");
+                app.MapGet("/livez/", () => "ok"); // routing ignores the trailing slash and case
+            }));
+
+        Assert.Equal("McpServiceConfigurationException", error.GetType().Name);
+        Assert.Equal(
+            "Two endpoints share a path, so every request to it would fail (500, ambiguous match): " +
+            "the application maps its own endpoint at '/livez' (HTTP: GET /livez/), where McpServices maps its liveness endpoint; move McpServices' with McpService:LivenessPath, or remove the application's; " +
+            "the application maps its own endpoint at '/readyz' (orders readiness), where McpServices maps its readiness endpoint; move McpServices' with McpService:ReadinessPath, or remove the application's.",
+            error.Message);
+    }
+
+    [Fact]
+    public async Task AnApplicationWithOtherHealthPaths_OrACatchAll_Starts()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>(),
+            configureApp: app =>
+            {
+                app.MapMcpService();
+                app.MapGet("/healthz", () => "ok");
+                app.MapGet("/{**path}", (string path) => path);
+            });
+        using var http = server.CreateHttpClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("readyz", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal("somewhere", await http.GetStringAsync("somewhere", TestContext.Current.CancellationToken));
+    }
+
     private const string OrdersAudience = "api://orders";
 
     private static async Task<string?> GetOrdersAsync(HttpClient http, string token)
