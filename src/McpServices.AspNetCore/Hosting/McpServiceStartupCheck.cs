@@ -133,14 +133,15 @@ internal sealed class McpServiceStartupCheck(
             var path = Normalize(ours);
             if (all.FirstOrDefault(e => !IsOurs(e) && Normalize(e) == path && Overlap(e, ours)) is { } theirs)
             {
-                var setting = ours.DisplayName switch
+                var fix = ours.DisplayName switch
                 {
-                    "McpServices liveness" => "McpService:LivenessPath",
-                    "McpServices readiness" => "McpService:ReadinessPath",
-                    "McpServices Prometheus metrics" => "McpService:Telemetry:PrometheusPath",
-                    _ => "McpService:Path",
+                    "McpServices liveness" => "move McpServices' with McpService:LivenessPath, or remove the application's",
+                    "McpServices readiness" => "move McpServices' with McpService:ReadinessPath, or remove the application's",
+                    "McpServices Prometheus metrics" => "move McpServices' with McpService:Telemetry:PrometheusPath, or remove the application's",
+                    _ when path == ResourceUrls.WellKnownPrefix => "MCP clients look for the metadata there when the challenge does not name it, so remove the application's",
+                    _ => "move McpServices' with McpService:Path, or remove the application's",
                 };
-                conflicts.Add($"the application maps its own endpoint at '{ours.RoutePattern.RawText}' ({theirs.DisplayName}), where McpServices maps its {ours.DisplayName![12..]} endpoint; move McpServices' with {setting}, or remove the application's");
+                conflicts.Add($"the application maps its own endpoint at '{ours.RoutePattern.RawText}' ({theirs.DisplayName}), where McpServices maps its {ours.DisplayName![12..]} endpoint; {fix}");
             }
         }
 

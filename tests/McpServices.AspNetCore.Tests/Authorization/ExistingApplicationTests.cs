@@ -171,6 +171,24 @@ public sealed class ExistingApplicationTests
             error.Message);
     }
 
+    [Theory]
+    [InlineData("/.well-known/oauth-protected-resource/mcp", "move McpServices' with McpService:Path, or remove the application's")]
+    [InlineData("/.well-known/oauth-protected-resource", "MCP clients look for the metadata there when the challenge does not name it, so remove the application's")]
+    public async Task AnApplicationThatServesProtectedResourceMetadata_StopsAtStartup_SayingWhatToDo(string path, string fix)
+    {
+        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<SecuredTools>(),
+            configureApp: app =>
+            {
+                app.MapMcpService();
+                app.MapGet(path, () => "{}").WithDisplayName("orders metadata");
+            },
+            authentication: true));
+
+        Assert.Equal(
+            $"Two endpoints share a path, so every request to it would fail (500, ambiguous match): the application maps its own endpoint at '{path}' (orders metadata), where McpServices maps its protected resource metadata endpoint; {fix}.",
+            error.Message);
+    }
+
     [Fact]
     public async Task AnApplicationWithOtherHealthPaths_OrACatchAll_Starts()
     {
