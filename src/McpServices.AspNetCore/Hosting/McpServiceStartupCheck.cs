@@ -26,10 +26,17 @@ internal sealed class McpServiceStartupCheck(
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         StartupErrors.Observe(loggerFactory);
-        if (Type.GetType("ModelContextProtocol.AspNetCore.AuthorizationFiltersMarker, ModelContextProtocol.AspNetCore") is { } marker
-            && serviceProviderIsService?.IsService(marker) == true)
+        if (Type.GetType("ModelContextProtocol.AspNetCore.AuthorizationFiltersMarker, ModelContextProtocol.AspNetCore") is { } filtersMarker
+            && serviceProviderIsService?.IsService(filtersMarker) == true)
         {
             throw new InvalidOperationException("The MCP SDK's AddAuthorizationFilters() was called (for example inside WithMcpServer): McpServices authorizes tool calls itself, so that refused calls are audited and answered with the MCP specification's challenges. Remove the AddAuthorizationFilters() call and use [RequireScopes] and [Authorize] on tools.");
+        }
+
+        if (marker is { MappedInto: null } && serviceProviderIsService?.IsService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) == true)
+        {
+            throw new InvalidOperationException(
+                "builder.AddMcpService() was called, but app.MapMcpService() was not: the service would run without its MCP endpoint, health endpoints and metadata. " +
+                "Call app.MapMcpService() after builder.Build().");
         }
 
         CheckToolNames(options.Value, authorizer, catalog);

@@ -1,5 +1,6 @@
 using McpServices.AspNetCore.Tests.TestTools;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace McpServices.AspNetCore.Tests.Hosting;
@@ -157,6 +158,26 @@ public sealed class StartupValidationTests
         var ex = Assert.Throws<InvalidOperationException>(() => app.MapMcpService());
 
         Assert.Contains("builder.AddMcpService()", ex.Message);
+    }
+
+    [Fact]
+    public async Task AddMcpService_WithoutMapMcpService_FailsAtStartupNamingTheMissingCall()
+    {
+        // The application started and answered 404 on /mcp, with no health endpoints: nothing said why.
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddMcpService(o =>
+        {
+            o.Authentication.Enabled = false;
+            o.Authentication.AcknowledgeUnauthenticated = true;
+        });
+        await using var app = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(
+            "builder.AddMcpService() was called, but app.MapMcpService() was not: the service would run without its MCP endpoint, health endpoints and metadata. Call app.MapMcpService() after builder.Build().",
+            ex.Message);
     }
 
     [Fact]
