@@ -11,6 +11,13 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Maps the endpoints of an MCP service.</summary>
 public static class McpServiceEndpointRouteBuilderExtensions
 {
+    /// <summary>Starts the display name of every endpoint McpServices maps besides the MCP endpoint (startup finds them by it).</summary>
+    internal const string DisplayNamePrefix = "McpServices ";
+    internal const string LivenessName = DisplayNamePrefix + "liveness";
+    internal const string ReadinessName = DisplayNamePrefix + "readiness";
+    internal const string PrometheusName = DisplayNamePrefix + "Prometheus metrics";
+    internal const string MetadataName = DisplayNamePrefix + "protected resource metadata";
+
     /// <summary>
     /// Maps the MCP endpoint (Streamable HTTP, at <see cref="McpServiceOptions.Path"/>, <c>/mcp</c> by default) behind the
     /// McpServices HTTP stage (Origin and Host checks, body limit, authentication), the OAuth protected resource metadata
@@ -74,7 +81,7 @@ public static class McpServiceEndpointRouteBuilderExtensions
             foreach (var path in services.GetRequiredService<ResourceUrls>().MetadataPaths)
             {
                 endpoints.MapGet(path, metadata.WriteAsync)
-                    .WithDisplayName("McpServices protected resource metadata")
+                    .WithDisplayName(MetadataName)
                     .AllowAnonymous()
                     .WithMetadata(new ExcludeFromDescriptionAttribute());
             }
@@ -88,17 +95,17 @@ public static class McpServiceEndpointRouteBuilderExtensions
             }
 
             endpoints.MapPrometheusScrapingEndpoint(options.Telemetry.PrometheusPath)
-                .WithDisplayName("McpServices Prometheus metrics")
+                .WithDisplayName(PrometheusName)
                 .AllowAnonymous()
                 .DisableHttpMetrics();
         }
 
         endpoints.MapHealthChecks(options.LivenessPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(AuditWriterLivenessCheck.LiveTag) })
-            .WithDisplayName("McpServices liveness")
+            .WithDisplayName(LivenessName)
             .AllowAnonymous()
             .DisableHttpMetrics();
         endpoints.MapHealthChecks(options.ReadinessPath, new HealthCheckOptions())
-            .WithDisplayName("McpServices readiness")
+            .WithDisplayName(ReadinessName)
             .AllowAnonymous()
             .DisableHttpMetrics();
 

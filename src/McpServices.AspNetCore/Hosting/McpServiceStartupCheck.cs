@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
@@ -89,7 +90,6 @@ internal sealed class McpServiceStartupCheck(
                 "(or McpService:Authentication:ApiKeysFile). To run without authentication, set McpService:Authentication:Enabled=false.");
         }
 
-
         return Task.CompletedTask;
     }
 
@@ -129,7 +129,7 @@ internal sealed class McpServiceStartupCheck(
         }
 
         static string Normalize(RouteEndpoint e) => "/" + (e.RoutePattern.RawText ?? string.Empty).Trim('/').ToLowerInvariant();
-        static bool IsOurs(Endpoint e) => e.DisplayName?.StartsWith("McpServices ", StringComparison.Ordinal) == true;
+        static bool IsOurs(Endpoint e) => e.DisplayName?.StartsWith(McpServiceEndpointRouteBuilderExtensions.DisplayNamePrefix, StringComparison.Ordinal) == true;
         static IReadOnlyList<string>? Methods(Endpoint e) => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? m.ToArray() : null;
         static bool Overlap(Endpoint a, Endpoint b) => Methods(a) is not { } x || Methods(b) is not { } y || x.Intersect(y, StringComparer.OrdinalIgnoreCase).Any();
 
@@ -142,13 +142,13 @@ internal sealed class McpServiceStartupCheck(
             {
                 var fix = ours.DisplayName switch
                 {
-                    "McpServices liveness" => "move McpServices' with McpService:LivenessPath, or remove the application's",
-                    "McpServices readiness" => "move McpServices' with McpService:ReadinessPath, or remove the application's",
-                    "McpServices Prometheus metrics" => "move McpServices' with McpService:Telemetry:PrometheusPath, or remove the application's",
+                    McpServiceEndpointRouteBuilderExtensions.LivenessName => "move McpServices' with McpService:LivenessPath, or remove the application's",
+                    McpServiceEndpointRouteBuilderExtensions.ReadinessName => "move McpServices' with McpService:ReadinessPath, or remove the application's",
+                    McpServiceEndpointRouteBuilderExtensions.PrometheusName => "move McpServices' with McpService:Telemetry:PrometheusPath, or remove the application's",
                     _ when path == ResourceUrls.WellKnownPrefix => "MCP clients look for the metadata there when the challenge does not name it, so remove the application's",
                     _ => "move McpServices' with McpService:Path, or remove the application's",
                 };
-                conflicts.Add($"the application maps its own endpoint at '{ours.RoutePattern.RawText}' ({theirs.DisplayName}), where McpServices maps its {ours.DisplayName![12..]} endpoint; {fix}");
+                conflicts.Add($"the application maps its own endpoint at '{ours.RoutePattern.RawText}' ({theirs.DisplayName}), where McpServices maps its {ours.DisplayName![McpServiceEndpointRouteBuilderExtensions.DisplayNamePrefix.Length..]} endpoint; {fix}");
             }
         }
 
