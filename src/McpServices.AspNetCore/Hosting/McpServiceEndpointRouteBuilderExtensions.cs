@@ -18,6 +18,12 @@ public static class McpServiceEndpointRouteBuilderExtensions
     internal const string PrometheusName = DisplayNamePrefix + "Prometheus metrics";
     internal const string MetadataName = DisplayNamePrefix + "protected resource metadata";
 
+    /// <summary>Marks the MCP endpoints (the SDK names them), so that startup can tell them from the application's.</summary>
+    internal sealed class McpEndpointMetadata
+    {
+        public static readonly McpEndpointMetadata Instance = new();
+    }
+
     /// <summary>
     /// Maps the MCP endpoint (Streamable HTTP, at <see cref="McpServiceOptions.Path"/>, <c>/mcp</c> by default) behind the
     /// McpServices HTTP stage (Origin and Host checks, body limit, authentication), the OAuth protected resource metadata
@@ -73,6 +79,8 @@ public static class McpServiceEndpointRouteBuilderExtensions
             {
                 endpoint.RequestDelegate = gate.Wrap(inner);
             }
+
+            endpoint.Metadata.Add(McpEndpointMetadata.Instance);
         });
 
         if (options.Authentication.Enabled)

@@ -129,7 +129,8 @@ internal sealed class McpServiceStartupCheck(
         }
 
         static string Normalize(RouteEndpoint e) => "/" + (e.RoutePattern.RawText ?? string.Empty).Trim('/').ToLowerInvariant();
-        static bool IsOurs(Endpoint e) => e.DisplayName?.StartsWith(McpServiceEndpointRouteBuilderExtensions.DisplayNamePrefix, StringComparison.Ordinal) == true;
+        static bool IsMcp(Endpoint e) => e.Metadata.GetMetadata<McpServiceEndpointRouteBuilderExtensions.McpEndpointMetadata>() is not null;
+        static bool IsOurs(Endpoint e) => IsMcp(e) || e.DisplayName?.StartsWith(McpServiceEndpointRouteBuilderExtensions.DisplayNamePrefix, StringComparison.Ordinal) == true;
         static IReadOnlyList<string>? Methods(Endpoint e) => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? m.ToArray() : null;
         static bool Overlap(Endpoint a, Endpoint b) => Methods(a) is not { } x || Methods(b) is not { } y || x.Intersect(y, StringComparer.OrdinalIgnoreCase).Any();
 
@@ -148,7 +149,12 @@ internal sealed class McpServiceStartupCheck(
                     _ when path == ResourceUrls.WellKnownPrefix => "MCP clients look for the metadata there when the challenge does not name it, so remove the application's",
                     _ => "move McpServices' with McpService:Path, or remove the application's",
                 };
-                conflicts.Add($"the application maps its own endpoint at '{ours.RoutePattern.RawText}' ({theirs.DisplayName}), where McpServices maps its {ours.DisplayName![McpServiceEndpointRouteBuilderExtensions.DisplayNamePrefix.Length..]} endpoint; {fix}");
+                var what = IsMcp(ours) ? "MCP" : ours.DisplayName![McpServiceEndpointRouteBuilderExtensions.DisplayNamePrefix.Length..];
+                var message = $"the application maps its own endpoint at '{(ours.RoutePattern.RawText?.TrimEnd('/') is { Length: > 0 } shown ? shown : "/")}' ({theirs.DisplayName}), where McpServices maps its {what} endpoint; {fix}";
+                if (!conflicts.Contains(message))
+                {
+                    conflicts.Add(message); // the SDK maps the MCP path once per method
+                }
             }
         }
 

@@ -190,6 +190,22 @@ public sealed class ExistingApplicationTests
     }
 
     [Fact]
+    public async Task AnApplicationThatPostsToTheMcpPathItself_StopsAtStartup_NamingTheSetting()
+    {
+        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<PublicTools>(),
+            configureApp: app =>
+            {
+                app.MapMcpService();
+                app.MapPost("/MCP", () => "legacy").WithDisplayName("legacy agent endpoint");
+                app.MapGet("/mcp", () => "docs"); // stateless: the SDK maps only POST there, so a GET page does not clash
+            }));
+
+        Assert.Equal(
+            "Two endpoints share a path, so every request to it would fail (500, ambiguous match): the application maps its own endpoint at '/mcp' (legacy agent endpoint), where McpServices maps its MCP endpoint; move McpServices' with McpService:Path, or remove the application's.",
+            error.Message);
+    }
+
+    [Fact]
     public async Task AnApplicationWithOtherHealthPaths_OrACatchAll_Starts()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>(),
