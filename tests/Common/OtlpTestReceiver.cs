@@ -49,20 +49,6 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
     public bool Received(string path, params string[] contents) =>
         Requests.Any(r => r.Path == path && contents.All(c => System.Text.Encoding.UTF8.GetString(r.Body).Contains(c, StringComparison.Ordinal)));
 
-    /// <summary>How often <paramref name="content"/> occurs in all requests to <paramref name="path"/> together.</summary>
-    public int Count(string path, string content) =>
-        Requests.Where(r => r.Path == path).Sum(r =>
-        {
-            var text = System.Text.Encoding.UTF8.GetString(r.Body);
-            var count = 0;
-            for (var i = text.IndexOf(content, StringComparison.Ordinal); i >= 0; i = text.IndexOf(content, i + content.Length, StringComparison.Ordinal))
-            {
-                count++;
-            }
-
-            return count;
-        });
-
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();

@@ -135,6 +135,18 @@ internal sealed class McpServiceStartupCheck(
         static bool Overlap(Endpoint a, Endpoint b) => Methods(a) is not { } x || Methods(b) is not { } y || x.Intersect(y, StringComparer.OrdinalIgnoreCase).Any();
 
         var all = sources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>().ToList();
+
+        // Another MCP endpoint (the SDK's MapMcp(), which names its endpoints "MCP …") serves the same tools without the HTTP
+        // stage: no authentication, no scope checks, no audit of refusals.
+        var ungoverned = all.Where(e => !IsMcp(e) && e.DisplayName?.StartsWith("MCP ", StringComparison.Ordinal) == true)
+            .Select(e => "'" + (e.RoutePattern.RawText?.TrimEnd('/') is { Length: > 0 } p ? p : "/") + "'").Distinct().ToArray();
+        if (ungoverned.Length > 0)
+        {
+            throw new InvalidOperationException(
+                $"The application maps an MCP endpoint of its own at {string.Join(", ", ungoverned)} (the MCP SDK's MapMcp()): calls through it would bypass McpServices' " +
+                "authentication, authorization, rate limits and audit. Remove it; app.MapMcpService() serves the MCP endpoint (at McpService:Path).");
+        }
+
         var conflicts = new List<string>();
         foreach (var ours in all.Where(IsOurs))
         {

@@ -206,6 +206,25 @@ public sealed class ExistingApplicationTests
     }
 
     [Fact]
+    public async Task AnApplicationThatAlsoMapsTheSdksMcpEndpoint_StopsAtStartup()
+    {
+        // A second MCP endpoint from the SDK template's app.MapMcp() served every tool with no authentication, scope check or
+        // audit of refusals: a tool that needs inventory:read answered an anonymous call.
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<SecuredTools>(),
+            configureApp: app =>
+            {
+                app.MapMcpService();
+                app.MapMcp("/raw");
+            },
+            authentication: true));
+
+        Assert.Equal(
+            "The application maps an MCP endpoint of its own at '/raw' (the MCP SDK's MapMcp()): calls through it would bypass McpServices' authentication, authorization, rate limits and audit. " +
+            "Remove it; app.MapMcpService() serves the MCP endpoint (at McpService:Path).",
+            error.Message);
+    }
+
+    [Fact]
     public async Task AnApplicationWithOtherHealthPaths_OrACatchAll_Starts()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>(),
