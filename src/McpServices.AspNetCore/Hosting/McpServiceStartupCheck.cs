@@ -136,9 +136,12 @@ internal sealed class McpServiceStartupCheck(
 
         var all = sources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>().ToList();
 
-        // Another MCP endpoint (the SDK's MapMcp(), which names its endpoints "MCP …") serves the same tools without the HTTP
-        // stage: no authentication, no scope checks, no audit of refusals.
-        var ungoverned = all.Where(e => !IsMcp(e) && e.DisplayName?.StartsWith("MCP ", StringComparison.Ordinal) == true)
+        // Another MCP endpoint (the SDK's MapMcp(), which names its endpoints "MCP Streamable HTTP | …" and, for the legacy SSE
+        // transport, "MCP HTTP with SSE | …") serves the same tools without the HTTP stage: no authentication, no scope checks,
+        // no audit of refusals.
+        static bool IsSdkMcp(Endpoint e) => e.DisplayName is { } name
+            && (name.StartsWith("MCP Streamable HTTP | ", StringComparison.Ordinal) || name.StartsWith("MCP HTTP with SSE | ", StringComparison.Ordinal));
+        var ungoverned = all.Where(e => !IsMcp(e) && IsSdkMcp(e))
             .Select(e => "'" + (e.RoutePattern.RawText?.TrimEnd('/') is { Length: > 0 } p ? p : "/") + "'").Distinct().ToArray();
         if (ungoverned.Length > 0)
         {

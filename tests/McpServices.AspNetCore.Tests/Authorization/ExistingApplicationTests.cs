@@ -232,6 +232,7 @@ public sealed class ExistingApplicationTests
             {
                 app.MapMcpService();
                 app.MapGet("/healthz", () => "ok");
+                app.MapGet("/docs", () => "about our MCP service").WithDisplayName("MCP docs"); // not the SDK's endpoint
                 app.MapGet("/{**path}", (string path) => path);
             });
         using var http = server.CreateHttpClient();
