@@ -50,6 +50,11 @@ public static class McpServiceEndpointRouteBuilderExtensions
                 "call app.MapMcpService() and set McpService:Path to put the endpoint under a prefix (for example '/agents/mcp'). Conventions for the MCP endpoint alone can be chained onto the builder it returns.");
         }
 
+        if (marker.MappedInto is not null)
+        {
+            throw new InvalidOperationException("MapMcpService() was already called: the MCP, health and metadata endpoints exist once per service, and mapping them twice would make every request to them ambiguous. Remove the second call.");
+        }
+
         marker.MappedInto = endpoints.DataSources;
         var options = services.GetRequiredService<IOptions<McpServiceOptions>>().Value;
         _ = services.GetRequiredService<ToolCatalog>();

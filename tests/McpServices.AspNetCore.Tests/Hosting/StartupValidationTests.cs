@@ -181,6 +181,23 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public async Task MapMcpService_CalledTwice_FailsAtTheSecondCall()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.AddMcpService(o =>
+        {
+            o.Authentication.Enabled = false;
+            o.Authentication.AcknowledgeUnauthenticated = true;
+        });
+        await using var app = builder.Build();
+        app.MapMcpService();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => app.MapMcpService());
+
+        Assert.StartsWith("MapMcpService() was already called", ex.Message);
+    }
+
+    [Fact]
     public async Task MapMcpService_OnARouteGroup_FailsNamingThePathSetting()
     {
         // Under a group the endpoint would be at /agents/mcp while the resource URL, the metadata path and the challenges say
