@@ -37,8 +37,7 @@ internal static class TestServer
                 {
                     if (!authentication)
                     {
-                        o.Authentication.Enabled = false;
-                        o.Authentication.AcknowledgeUnauthenticated = true;
+                        WithoutAuthentication(o);
                     }
 
                     options?.Invoke(o);
@@ -46,6 +45,13 @@ internal static class TestServer
             },
             configureApp,
             cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Turns authentication off, acknowledged, for services whose tests are about something else.</summary>
+    public static void WithoutAuthentication(McpServiceOptions options)
+    {
+        options.Authentication.Enabled = false;
+        options.Authentication.AcknowledgeUnauthenticated = true;
     }
 
     public static InvocationLog Log(this McpTestServer server) => server.Services.GetRequiredService<InvocationLog>();

@@ -11,19 +11,6 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Maps the endpoints of an MCP service.</summary>
 public static class McpServiceEndpointRouteBuilderExtensions
 {
-    /// <summary>Starts the display name of every endpoint McpServices maps besides the MCP endpoint (startup finds them by it).</summary>
-    internal const string DisplayNamePrefix = "McpServices ";
-    internal const string LivenessName = DisplayNamePrefix + "liveness";
-    internal const string ReadinessName = DisplayNamePrefix + "readiness";
-    internal const string PrometheusName = DisplayNamePrefix + "Prometheus metrics";
-    internal const string MetadataName = DisplayNamePrefix + "protected resource metadata";
-
-    /// <summary>Marks the MCP endpoints (the SDK names them), so that startup can tell them from the application's.</summary>
-    internal sealed class McpEndpointMetadata
-    {
-        public static readonly McpEndpointMetadata Instance = new();
-    }
-
     /// <summary>
     /// Maps the MCP endpoint (Streamable HTTP, at <see cref="McpServiceOptions.Path"/>, <c>/mcp</c> by default) behind the
     /// McpServices HTTP stage (Origin and Host checks, body limit, authentication), the OAuth protected resource metadata
@@ -32,8 +19,8 @@ public static class McpServiceEndpointRouteBuilderExtensions
     /// </summary>
     /// <param name="endpoints">The endpoint route builder (usually the <c>WebApplication</c>).</param>
     /// <returns>A convention builder for the MCP endpoint, for example to chain <c>.RequireAuthorization()</c> or <c>.RequireHost()</c>.</returns>
-    /// <exception cref="InvalidOperationException">The McpServices services were not added (call <c>builder.AddMcpService()</c> first), or
-    /// <paramref name="endpoints"/> is a route group (set <see cref="McpServiceOptions.Path"/> instead).</exception>
+    /// <exception cref="InvalidOperationException">The McpServices services were not added (call <c>builder.AddMcpService()</c> first),
+    /// <paramref name="endpoints"/> is a route group (set <see cref="McpServiceOptions.Path"/> instead), or the service is already mapped.</exception>
     public static IEndpointConventionBuilder MapMcpService(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -85,7 +72,7 @@ public static class McpServiceEndpointRouteBuilderExtensions
                 endpoint.RequestDelegate = gate.Wrap(inner);
             }
 
-            endpoint.Metadata.Add(McpEndpointMetadata.Instance);
+            endpoint.Metadata.Add(McpServiceEndpoints.McpEndpointMetadata.Instance);
         });
 
         if (options.Authentication.Enabled)
@@ -94,7 +81,7 @@ public static class McpServiceEndpointRouteBuilderExtensions
             foreach (var path in services.GetRequiredService<ResourceUrls>().MetadataPaths)
             {
                 endpoints.MapGet(path, metadata.WriteAsync)
-                    .WithDisplayName(MetadataName)
+                    .WithDisplayName(McpServiceEndpoints.MetadataName)
                     .AllowAnonymous()
                     .WithMetadata(new ExcludeFromDescriptionAttribute());
             }
@@ -108,17 +95,17 @@ public static class McpServiceEndpointRouteBuilderExtensions
             }
 
             endpoints.MapPrometheusScrapingEndpoint(options.Telemetry.PrometheusPath)
-                .WithDisplayName(PrometheusName)
+                .WithDisplayName(McpServiceEndpoints.PrometheusName)
                 .AllowAnonymous()
                 .DisableHttpMetrics();
         }
 
         endpoints.MapHealthChecks(options.LivenessPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(AuditWriterLivenessCheck.LiveTag) })
-            .WithDisplayName(LivenessName)
+            .WithDisplayName(McpServiceEndpoints.LivenessName)
             .AllowAnonymous()
             .DisableHttpMetrics();
         endpoints.MapHealthChecks(options.ReadinessPath, new HealthCheckOptions())
-            .WithDisplayName(ReadinessName)
+            .WithDisplayName(McpServiceEndpoints.ReadinessName)
             .AllowAnonymous()
             .DisableHttpMetrics();
 

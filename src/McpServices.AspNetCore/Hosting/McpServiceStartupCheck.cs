@@ -1,7 +1,4 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +6,8 @@ namespace McpServices.AspNetCore;
 
 /// <summary>
 /// Fails startup, with a message that says how to fix it, when authentication cannot work or is switched off without
-/// acknowledgement, or when configuration names tools that do not exist. Runs when the host starts — not during
+/// acknowledgement, when configuration names tools that do not exist, or when the application's endpoints clash with
+/// McpServices' (<see cref="McpServiceEndpoints"/>). Runs when the host starts — not during
 /// <c>--describe</c>, which must not need production credentials.
 /// </summary>
 internal sealed class McpServiceStartupCheck(
@@ -41,7 +39,11 @@ internal sealed class McpServiceStartupCheck(
         }
 
         CheckToolNames(options.Value, authorizer, catalog);
-        CheckRouteConflicts();
+        if (marker?.MappedInto is { } sources)
+        {
+            McpServiceEndpoints.CheckConflicts(sources);
+        }
+
         var audit = options.Value.Audit;
         if (!audit.Enabled && !environment.IsDevelopment() && !audit.AcknowledgeDisabled)
         {
@@ -113,70 +115,6 @@ internal sealed class McpServiceStartupCheck(
         {
             throw new McpServiceConfigurationException(
                 $"Configuration names tools this service does not have: {string.Join(", ", unknown)}. The tools are: {string.Join(", ", catalog.Tools.Select(t => t.Name))}. Fix the tool names (a typo would leave a tool without its intended protection).");
-        }
-    }
-
-    /// <summary>
-    /// Fails when the application maps an endpoint of its own at a path where McpServices maps one (Kubernetes services often
-    /// already serve <c>/livez</c> and <c>/readyz</c>): routing would answer every request there with 500 (ambiguous match), and
-    /// probes would never succeed. Routes that merely overlap (parameters, catch-alls) are resolved by routing's precedence.
-    /// </summary>
-    private void CheckRouteConflicts()
-    {
-        if (marker?.MappedInto is not { } sources)
-        {
-            return;
-        }
-
-        static string Normalize(RouteEndpoint e) => "/" + (e.RoutePattern.RawText ?? string.Empty).Trim('/').ToLowerInvariant();
-        static bool IsMcp(Endpoint e) => e.Metadata.GetMetadata<McpServiceEndpointRouteBuilderExtensions.McpEndpointMetadata>() is not null;
-        static bool IsOurs(Endpoint e) => IsMcp(e) || e.DisplayName?.StartsWith(McpServiceEndpointRouteBuilderExtensions.DisplayNamePrefix, StringComparison.Ordinal) == true;
-        static IReadOnlyList<string>? Methods(Endpoint e) => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? m.ToArray() : null;
-        static bool Overlap(Endpoint a, Endpoint b) => Methods(a) is not { } x || Methods(b) is not { } y || x.Intersect(y, StringComparer.OrdinalIgnoreCase).Any();
-
-        var all = sources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>().ToList();
-
-        // Another MCP endpoint (the SDK's MapMcp(), which names its endpoints "MCP Streamable HTTP | …" and, for the legacy SSE
-        // transport, "MCP HTTP with SSE | …") serves the same tools without the HTTP stage: no authentication, no scope checks,
-        // no audit of refusals.
-        static bool IsSdkMcp(Endpoint e) => e.DisplayName is { } name
-            && (name.StartsWith("MCP Streamable HTTP | ", StringComparison.Ordinal) || name.StartsWith("MCP HTTP with SSE | ", StringComparison.Ordinal));
-        var ungoverned = all.Where(e => !IsMcp(e) && IsSdkMcp(e))
-            .Select(e => "'" + (e.RoutePattern.RawText?.TrimEnd('/') is { Length: > 0 } p ? p : "/") + "'").Distinct().ToArray();
-        if (ungoverned.Length > 0)
-        {
-            throw new InvalidOperationException(
-                $"The application maps an MCP endpoint of its own at {string.Join(", ", ungoverned)} (the MCP SDK's MapMcp()): calls through it would bypass McpServices' " +
-                "authentication, authorization, rate limits and audit. Remove it; app.MapMcpService() serves the MCP endpoint (at McpService:Path).");
-        }
-
-        var conflicts = new List<string>();
-        foreach (var ours in all.Where(IsOurs))
-        {
-            var path = Normalize(ours);
-            if (all.FirstOrDefault(e => !IsOurs(e) && Normalize(e) == path && Overlap(e, ours)) is { } theirs)
-            {
-                var fix = ours.DisplayName switch
-                {
-                    McpServiceEndpointRouteBuilderExtensions.LivenessName => "move McpServices' with McpService:LivenessPath, or remove the application's",
-                    McpServiceEndpointRouteBuilderExtensions.ReadinessName => "move McpServices' with McpService:ReadinessPath, or remove the application's",
-                    McpServiceEndpointRouteBuilderExtensions.PrometheusName => "move McpServices' with McpService:Telemetry:PrometheusPath, or remove the application's",
-                    _ when path == ResourceUrls.WellKnownPrefix => "MCP clients look for the metadata there when the challenge does not name it, so remove the application's",
-                    _ => "move McpServices' with McpService:Path, or remove the application's",
-                };
-                var what = IsMcp(ours) ? "MCP" : ours.DisplayName![McpServiceEndpointRouteBuilderExtensions.DisplayNamePrefix.Length..];
-                var message = $"the application maps its own endpoint at '{(ours.RoutePattern.RawText?.TrimEnd('/') is { Length: > 0 } shown ? shown : "/")}' ({theirs.DisplayName}), where McpServices maps its {what} endpoint; {fix}";
-                if (!conflicts.Contains(message))
-                {
-                    conflicts.Add(message); // the SDK maps the MCP path once per method
-                }
-            }
-        }
-
-        if (conflicts.Count > 0)
-        {
-            throw new McpServiceConfigurationException(
-                $"Two endpoints share a path, so every request to it would fail (500, ambiguous match): {string.Join("; ", conflicts)}.");
         }
     }
 

@@ -42,8 +42,7 @@ public sealed class AuditDeliveryTests
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddMcpService(o =>
         {
-            o.Authentication.Enabled = false;
-            o.Authentication.AcknowledgeUnauthenticated = true;
+            TestServer.WithoutAuthentication(o);
             o.Audit.Sinks = ["none"];
         }).WithTools<CalculatorTools>().WithAuditSink<FlakySink>();
         await using var app = builder.Build();

@@ -54,11 +54,7 @@ public sealed class LoggingDefaultsTests
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
         configure?.Invoke(builder);
-        builder.AddMcpService(o =>
-        {
-            o.Authentication.Enabled = false;
-            o.Authentication.AcknowledgeUnauthenticated = true;
-        });
+        builder.AddMcpService(TestServer.WithoutAuthentication);
         return builder.Build();
     }
 }

@@ -164,14 +164,7 @@ public sealed class StartupValidationTests
     public async Task AddMcpService_WithoutMapMcpService_FailsAtStartupNamingTheMissingCall()
     {
         // The application started and answered 404 on /mcp, with no health endpoints: nothing said why.
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddMcpService(o =>
-        {
-            o.Authentication.Enabled = false;
-            o.Authentication.AcknowledgeUnauthenticated = true;
-        });
-        await using var app = builder.Build();
+        await using var app = BuildWithoutAuthentication();
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync(TestContext.Current.CancellationToken));
 
@@ -183,13 +176,7 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task MapMcpService_CalledTwice_FailsAtTheSecondCall()
     {
-        var builder = WebApplication.CreateBuilder();
-        builder.AddMcpService(o =>
-        {
-            o.Authentication.Enabled = false;
-            o.Authentication.AcknowledgeUnauthenticated = true;
-        });
-        await using var app = builder.Build();
+        await using var app = BuildWithoutAuthentication();
         app.MapMcpService();
 
         var ex = Assert.Throws<InvalidOperationException>(() => app.MapMcpService());
@@ -202,13 +189,7 @@ public sealed class StartupValidationTests
     {
         // Under a group the endpoint would be at /agents/mcp while the resource URL, the metadata path and the challenges say
         // /mcp: clients could not find the metadata and tokens for the endpoint's real URL would be refused.
-        var builder = WebApplication.CreateBuilder();
-        builder.AddMcpService(o =>
-        {
-            o.Authentication.Enabled = false;
-            o.Authentication.AcknowledgeUnauthenticated = true;
-        });
-        await using var app = builder.Build();
+        await using var app = BuildWithoutAuthentication();
 
         var ex = Assert.Throws<InvalidOperationException>(() => app.MapGroup("/agents").MapMcpService());
 
@@ -216,5 +197,13 @@ public sealed class StartupValidationTests
             "MapMcpService() maps the MCP endpoint with its metadata and health endpoints at the application's root, so it cannot be called on a route group: " +
             "call app.MapMcpService() and set McpService:Path to put the endpoint under a prefix (for example '/agents/mcp'). Conventions for the MCP endpoint alone can be chained onto the builder it returns.",
             ex.Message);
+    }
+
+    private static WebApplication BuildWithoutAuthentication()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddMcpService(TestServer.WithoutAuthentication);
+        return builder.Build();
     }
 }

@@ -644,7 +644,7 @@ public sealed class RequestGateTests
         Assert.DoesNotContain("-32602", text);
     }
 
-    internal static HttpRequestMessage Post(string json, string? origin = null, string path = "mcp")
+    internal static HttpRequestMessage Post(string json, string? origin = null, string path = "mcp", string? bearer = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
@@ -656,6 +656,11 @@ public sealed class RequestGateTests
         if (origin is not null)
         {
             request.Headers.Add("Origin", origin);
+        }
+
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new("Bearer", bearer);
         }
 
         return request;

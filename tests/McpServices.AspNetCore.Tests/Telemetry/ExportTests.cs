@@ -77,11 +77,7 @@ public sealed class ExportTests
     {
         var builder = WebApplication.CreateBuilder();
         builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318";
-        builder.AddMcpService(o =>
-        {
-            o.Authentication.Enabled = false;
-            o.Authentication.AcknowledgeUnauthenticated = true;
-        });
+        builder.AddMcpService(TestServer.WithoutAuthentication);
         builder.Services.AddOpenTelemetry().UseOtlpExporter();
 
         // Building the application creates the logger provider, whose exporter OpenTelemetry refuses.
