@@ -230,12 +230,16 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
             { "volumeMounts", mounts },
         };
 
+        // matchLabelKeys: the spread counts only the pods of the same ReplicaSet (the Deployment's pod-template-hash label), so
+        // during a rolling update the old pods do not skew where the new ones go, and the new ReplicaSet ends up spread too.
+        // (Kubernetes 1.27+ reads it; older API servers drop the field and count every pod of the service, as before.)
         var topology = (string key) => new YamlMap
         {
             { "maxSkew", 1 },
             { "topologyKey", key },
             { "whenUnsatisfiable", "ScheduleAnyway" },
             { "labelSelector", new YamlMap { { "matchLabels", SelectorLabels() } } },
+            { "matchLabelKeys", new[] { "pod-template-hash" } },
         };
 
         var podSpec = new YamlMap

@@ -118,6 +118,21 @@ internal static class ManifestPolicy
             violations.Add("rolling updates may take pods away before new ones are ready (maxUnavailable is not 0)");
         }
 
+        // Replicas spread over zones and nodes; per ReplicaSet, so a rolling update's old pods do not decide where new ones go.
+        var spread = pod.TopologySpreadConstraints ?? [];
+        foreach (var key in new[] { "topology.kubernetes.io/zone", "kubernetes.io/hostname" })
+        {
+            var constraint = spread.FirstOrDefault(c => c.TopologyKey == key);
+            if (constraint is null)
+            {
+                violations.Add($"pods are not spread over {key}");
+            }
+            else if (constraint.MatchLabelKeys?.Contains("pod-template-hash") != true)
+            {
+                violations.Add($"the spread over {key} counts old ReplicaSets' pods (matchLabelKeys has no pod-template-hash)");
+            }
+        }
+
         var preStop = pod.Containers.Max(c => c.Lifecycle?.PreStop?.Sleep?.Seconds ?? 0);
         if ((pod.TerminationGracePeriodSeconds ?? 30) < preStop + drainSeconds)
         {

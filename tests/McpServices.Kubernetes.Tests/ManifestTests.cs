@@ -150,6 +150,8 @@ public sealed class ManifestTests
         { "one replica in prod", "replicas" },
         { "surge-less rollout", "maxUnavailable" },
         { "short grace period", "terminationGracePeriodSeconds" },
+        { "no zone spread", "spread over topology.kubernetes.io/zone" },
+        { "spread counts old pods", "pod-template-hash" },
     };
 
     [Theory]
@@ -174,6 +176,8 @@ public sealed class ManifestTests
             case "one replica in prod": deployment.Spec.Replicas = 1; break;
             case "surge-less rollout": deployment.Spec.Strategy.RollingUpdate.MaxUnavailable = "25%"; break;
             case "short grace period": pod.TerminationGracePeriodSeconds = 10; break;
+            case "no zone spread": pod.TopologySpreadConstraints.RemoveAt(0); break;
+            case "spread counts old pods": pod.TopologySpreadConstraints[1].MatchLabelKeys = null; break;
         }
 
         // Round-trip through YAML, as a broken file in a repository would arrive.
