@@ -22,6 +22,7 @@ public sealed class TicketTools
     };
 
     private static readonly ConcurrentDictionary<string, string> Reporters = new(StringComparer.Ordinal);
+    private static int _lastTicketNumber = 1002;
 
     [McpServerTool(Name = "search_tickets", Title = "Search tickets", ReadOnly = true, Idempotent = true, OpenWorld = false)]
     [Description("Finds tickets whose title contains the query.")]
@@ -43,7 +44,7 @@ public sealed class TicketTools
         [Description("The team that handles it."), AllowedValues("facilities", "network", "workplace")] string team,
         [Description("E-mail address of the person who reported it (kept out of audit records)."), EmailAddress, Sensitive] string reporterEmail)
     {
-        var ticket = new Ticket($"TCK-{Random.Shared.Next(2000, 10000)}", title, "open", team);
+        var ticket = new Ticket($"TCK-{Interlocked.Increment(ref _lastTicketNumber)}", title, "open", team);
         Tickets[ticket.Id] = ticket;
         Reporters[ticket.Id] = reporterEmail;
         return ticket;
