@@ -3,12 +3,12 @@ using Microsoft.Extensions.Logging;
 
 namespace McpServices.Tests.Common;
 
-/// <summary>Keeps every log message (formatted, with its level and exception) of the services it is added to.</summary>
+/// <summary>Keeps every log message (formatted, with its level, event id and exception) of the services it is added to.</summary>
 public sealed class CapturingLoggerProvider : ILoggerProvider
 {
     public ConcurrentQueue<string> Messages { get; } = new();
 
-    public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
+    public ConcurrentQueue<(LogLevel Level, string Message, EventId EventId)> Entries { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
@@ -27,7 +27,7 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
         {
             var message = formatter(state, exception);
             owner.Messages.Enqueue(message + " " + exception);
-            owner.Entries.Enqueue((logLevel, message));
+            owner.Entries.Enqueue((logLevel, message, eventId));
         }
     }
 }

@@ -52,14 +52,18 @@ public sealed class OidcTestIssuer : IAsyncDisposable
     /// <summary>Gets how many times the JWKS document was fetched.</summary>
     public int JwksRequests => Volatile.Read(ref _jwksRequests.Value);
 
-    public static async Task<OidcTestIssuer> StartAsync(IEnumerable<OidcTestClient> clients, IEnumerable<string> scopes, CancellationToken cancellationToken = default)
+    /// <param name="clients">The clients it issues tokens to.</param>
+    /// <param name="scopes">The scopes it knows.</param>
+    /// <param name="port">The loopback port to listen on (0: any free one), for an issuer that comes up where one was expected.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<OidcTestIssuer> StartAsync(IEnumerable<OidcTestClient> clients, IEnumerable<string> scopes, int port = 0, CancellationToken cancellationToken = default)
     {
         var registry = new ConcurrentDictionary<string, OidcTestClient>(clients.ToDictionary(c => c.ClientId), StringComparer.Ordinal);
         var key = NewKey();
         var jwksRequests = new StrongBox<int>();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing", Args = [] });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
         builder.Services.AddOpenIddict().AddServer(o =>
         {
             o.SetTokenEndpointUris("connect/token");

@@ -21,7 +21,7 @@ public sealed partial class InspectorCliTests
     public async Task InspectorCli_GetsThe401_ThenListsAndCallsToolsWithATokenDiscoveredFromTheChallenge()
     {
         var agent = new OidcTestClient("inspector", "s3cret", Scopes, new Dictionary<string, string> { ["warehouse"] = "ams-1" });
-        await using var issuer = await OidcTestIssuer.StartAsync([agent], Scopes, TestContext.Current.CancellationToken);
+        await using var issuer = await OidcTestIssuer.StartAsync([agent], Scopes, cancellationToken: TestContext.Current.CancellationToken);
         await using var factory = new InventoryFactory(issuer.Authority);
         var url = factory.McpEndpoint.ToString();
 
@@ -64,7 +64,7 @@ public sealed partial class InspectorCliTests
     public async Task InspectorCli_WithATokenLackingTheToolsScope_IsRefusedWithInsufficientScope()
     {
         var reader = new OidcTestClient("reader", "s3cret", ["inventory:read"]);
-        await using var issuer = await OidcTestIssuer.StartAsync([reader], Scopes, TestContext.Current.CancellationToken);
+        await using var issuer = await OidcTestIssuer.StartAsync([reader], Scopes, cancellationToken: TestContext.Current.CancellationToken);
         await using var factory = new InventoryFactory(issuer.Authority);
         var token = await issuer.RequestTokenAsync(reader.ClientId, reader.Secret, factory.McpEndpoint.ToString(), "inventory:read");
 

@@ -50,7 +50,7 @@ public sealed class TypeScriptClientTests
     public async Task TypeScriptSdkClient_GetsThe401Challenge_DiscoversMetadata_ThenCallsWithATokenFromTheIssuer()
     {
         var agent = new OidcTestClient("inventory-agent", "s3cret", ["inventory:read", "inventory:write"], new Dictionary<string, string> { ["warehouse"] = "ams-1" });
-        await using var issuer = await OidcTestIssuer.StartAsync([agent], ["inventory:read", "inventory:write"], TestContext.Current.CancellationToken);
+        await using var issuer = await OidcTestIssuer.StartAsync([agent], ["inventory:read", "inventory:write"], cancellationToken: TestContext.Current.CancellationToken);
         await using var factory = new InventoryFactory(issuer.Authority);
         var plan = JsonSerializer.Serialize(new
         {

@@ -73,7 +73,7 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     public async Task Podman_RunsTheImage_AnMcpClientCallsAToolWithATokenFromAnOpenIdConnectIssuer()
     {
         var agent = new OidcTestClient("planner-agent", "s3cret", ["inventory:read"]);
-        await using var issuer = await OidcTestIssuer.StartAsync([agent], ["inventory:read", "inventory:write"], TestContext.Current.CancellationToken);
+        await using var issuer = await OidcTestIssuer.StartAsync([agent], ["inventory:read", "inventory:write"], cancellationToken: TestContext.Current.CancellationToken);
         var port = ServiceProcess.FreePort();
         var name = $"inventory-{Guid.NewGuid():N}"[..20];
 

@@ -7,7 +7,8 @@ namespace McpServices.AspNetCore;
 /// <summary>
 /// The MCP authorization specification's challenges: 401 with <c>WWW-Authenticate: Bearer resource_metadata="…"</c>
 /// (plus <c>error="invalid_token"</c> when a credential was presented), and 403 with <c>error="insufficient_scope"</c>
-/// naming every scope the call needs. The body is a JSON-RPC error.
+/// naming every scope the call needs; 503 when a token cannot be checked because the identity provider cannot be reached.
+/// The body is a JSON-RPC error.
 /// </summary>
 internal static class AuthenticationChallenges
 {
@@ -26,6 +27,18 @@ internal static class AuthenticationChallenges
             : "Unauthorized: this service requires an access token; see the WWW-Authenticate header for where to get one.";
         return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, McpServiceErrorCodes.Unauthenticated, message, id: id);
     }
+
+    /// <summary>The answer to a bearer token that cannot be checked because the identity provider's metadata cannot be read.</summary>
+    public static Task WriteIdentityProviderUnavailableAsync(HttpContext context, string? id)
+    {
+        context.Response.Headers.RetryAfter = IdentityProviderRetryAfterSeconds;
+        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, McpServiceErrorCodes.Unavailable, IdentityProviderUnavailableMessage, id: id);
+    }
+
+    internal const string IdentityProviderRetryAfterSeconds = "5";
+
+    internal const string IdentityProviderUnavailableMessage =
+        "Service Unavailable: the service cannot check access tokens now because its identity provider cannot be reached; retry later with the same token.";
 
     public static Task WriteInsufficientScopeAsync(HttpContext context, string resourceMetadataUrl, IReadOnlyList<string> requiredScopes, IReadOnlyList<string> missingScopes, string toolName, string? id)
     {

@@ -10,7 +10,7 @@ namespace McpServices.AspNetCore;
 /// claims keep their JWT names, only expected algorithms are accepted, clock skew is small, and the audience must be this
 /// service's canonical resource URL (RFC 8707) or an audience configured explicitly.
 /// </summary>
-internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, ResourceUrls resourceUrls, IHttpContextAccessor httpContextAccessor, SigningKeyRefresh keyRefresh, TokenValidationCache tokenCache) : IPostConfigureOptions<JwtBearerOptions>
+internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, ResourceUrls resourceUrls, IHttpContextAccessor httpContextAccessor, SigningKeyRefresh keyRefresh, TokenValidationCache tokenCache, IdentityProviderStatus identityProvider) : IPostConfigureOptions<JwtBearerOptions>
 {
     internal static readonly string[] AsymmetricAlgorithms =
     [
@@ -72,6 +72,14 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
                 {
                     await keyRefresh.TryRevalidateAsync(context).ConfigureAwait(false);
                 }
+
+                // Not the token's fault: the identity provider's metadata cannot be read. Answered with 503 (the HTTP stage and
+                // the challenge below); Fail keeps an exception from a custom configuration manager from becoming a 500.
+                if (context.Result is null && await identityProvider.ExplainsAsync(context).ConfigureAwait(false))
+                {
+                    context.HttpContext.Features.Set(IdentityProviderStatus.UnavailableFeature.Instance);
+                    context.Fail(context.Exception);
+                }
             };
 
             jwt.Events.OnChallenge = async context =>
@@ -80,6 +88,12 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
                 if (!context.Handled)
                 {
                     context.HandleResponse();
+                    if (context.HttpContext.Features.Get<IdentityProviderStatus.UnavailableFeature>() is not null)
+                    {
+                        await AuthenticationChallenges.WriteIdentityProviderUnavailableAsync(context.HttpContext, id: null).ConfigureAwait(false);
+                        return;
+                    }
+
                     await AuthenticationChallenges.WriteUnauthorizedAsync(context.HttpContext, resourceUrls.GetMetadataUrl(context.Request), invalidToken: context.AuthenticateFailure is not null, id: null).ConfigureAwait(false);
                 }
             };

@@ -87,6 +87,7 @@ public static class McpServiceServiceCollectionExtensions
         services.AddHealthChecks()
             .AddCheck<McpServiceReadinessCheck>(McpServiceReadinessCheck.Name, tags: ["ready"])
             .AddCheck<AuditReadinessCheck>(AuditReadinessCheck.Name, tags: ["ready"])
+            .AddCheck<IdentityProviderHealthCheck>(IdentityProviderHealthCheck.Name, tags: ["ready"])
             .AddCheck<AuditWriterLivenessCheck>(AuditWriterLivenessCheck.Name, tags: [AuditWriterLivenessCheck.LiveTag]);
 
         // Shutdown must outlast the drain, or the host would cut in-flight calls short.
@@ -116,6 +117,8 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<ResourceUrls>();
         services.TryAddSingleton<SigningKeyRefresh>();
         services.TryAddSingleton<TokenValidationCache>();
+        services.TryAddSingleton<IdentityProviderStatus>();
+        services.AddHostedService<IdentityProviderWarmUp>();
         services.TryAddSingleton<ToolAuthorizer>();
         services.TryAddSingleton<ToolRateLimiter>();
         services.TryAddSingleton<ProtectedResourceMetadata>();

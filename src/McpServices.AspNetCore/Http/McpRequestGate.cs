@@ -329,6 +329,14 @@ internal sealed partial class McpRequestGate
 
         var presented = IsCredentialPresented(context.Request.Headers);
 
+        if (presented && context.Features.Get<IdentityProviderStatus.UnavailableFeature>() is not null)
+        {
+            LogIdentityProviderUnavailable(_logger);
+            Refuse(context, envelope, body, ToolCallOutcome.Unavailable, "identity_provider_unavailable", "The access token could not be checked: the identity provider cannot be reached.");
+            await AuthenticationChallenges.WriteIdentityProviderUnavailableAsync(context, envelope?.Id).ConfigureAwait(false);
+            return false;
+        }
+
         if (presented)
         {
             LogAuthenticationFailed(_logger, result.Failure?.Message ?? "no identity");
@@ -653,6 +661,9 @@ internal sealed partial class McpRequestGate
 
     [LoggerMessage(4, LogLevel.Debug, "MCP request refused with 401: {Reason}")]
     private static partial void LogAuthenticationFailed(ILogger logger, string reason);
+
+    [LoggerMessage(5, LogLevel.Debug, "MCP request refused with 503: its bearer token cannot be checked while the identity provider's metadata cannot be read (event 44 has the cause).")]
+    private static partial void LogIdentityProviderUnavailable(ILogger logger);
 
     [LoggerMessage(3, LogLevel.Error, "Unhandled exception while serving an MCP request; the client received a JSON-RPC internal error without details.")]
     private static partial void LogUnhandled(ILogger logger, Exception exception);

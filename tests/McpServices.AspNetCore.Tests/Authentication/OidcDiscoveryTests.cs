@@ -12,7 +12,7 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
     private OidcTestIssuer _issuer = null!;
 
     public async ValueTask InitializeAsync() =>
-        _issuer = await OidcTestIssuer.StartAsync([Agent], ["inventory:read", "inventory:write", "inventory:audit"], TestContext.Current.CancellationToken);
+        _issuer = await OidcTestIssuer.StartAsync([Agent], ["inventory:read", "inventory:write", "inventory:audit"], cancellationToken: TestContext.Current.CancellationToken);
 
     public ValueTask DisposeAsync() => _issuer.DisposeAsync();
 

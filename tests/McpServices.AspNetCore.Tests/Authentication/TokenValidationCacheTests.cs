@@ -57,7 +57,7 @@ public sealed class TokenValidationCacheTests
     public async Task CachedTokens_AreForgotten_WhenTheIssuerKeysChange()
     {
         var agent = new OidcTestClient("agent", "secret", ["inventory:read"]);
-        await using var issuer = await OidcTestIssuer.StartAsync([agent], ["inventory:read"], TestContext.Current.CancellationToken);
+        await using var issuer = await OidcTestIssuer.StartAsync([agent], ["inventory:read"], cancellationToken: TestContext.Current.CancellationToken);
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<SecuredTools>(),
             configure: b =>

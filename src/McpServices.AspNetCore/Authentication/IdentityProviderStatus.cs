@@ -1,0 +1,177 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Whether the JWT bearer scheme has read its identity provider's metadata (OpenID Connect discovery and signing keys).
+/// </summary>
+/// <remarks>
+/// Until it has, the standard bearer handler swallows the failed fetch and rejects every token as if the token were at fault
+/// (IDX10204 "Unable to validate issuer", IDX10500 "No security keys"): callers would be told to get a new token, which cannot
+/// help, and operators would see nothing about the identity provider. With this, such a failure is answered with 503 and
+/// <c>Retry-After</c> (the HTTP stage and the bearer challenge read <see cref="UnavailableFeature"/>) and logged with its cause.
+/// Once the metadata has been read the configuration manager keeps it, also through later outages, so the status only matters
+/// until the first successful fetch — which the service starts at startup (<see cref="WarmUp"/>).
+/// One fetch runs at a time; a request waits for it at most <see cref="MaxWait"/>, and a failed fetch answers for a second
+/// before the next request starts another, so an outage does not multiply the requests sent to the identity provider.
+/// </remarks>
+internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderStatus> logger, TimeProvider? time = null)
+{
+    internal static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan FailureReuse = TimeSpan.FromSeconds(1);
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Lock _lock = new();
+    private volatile bool _available;
+    private volatile string? _failure;
+    private Task? _fetch;
+    private DateTimeOffset _failedAt;
+
+    /// <summary>Why the metadata cannot be read, while it never has been; otherwise <see langword="null"/>.</summary>
+    public string? Failure => _available ? null : _failure;
+
+    /// <summary>
+    /// Whether the failure of <paramref name="context"/> comes from metadata the service cannot read rather than from the
+    /// token: the issuer or the signing key could not be checked, and a fetch of the metadata (at most one at a time) fails.
+    /// </summary>
+    public async Task<bool> ExplainsAsync(AuthenticationFailedContext context)
+    {
+        if (_available || context.Options.ConfigurationManager is not { } manager || !CouldBeMetadata(context.Exception))
+        {
+            return false;
+        }
+
+        var fetch = StartFetch(manager, context.Options.MetadataAddress);
+        try
+        {
+            await fetch.WaitAsync(MaxWait, context.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The identity provider has not answered within MaxWait: the handler's own fetch has just failed, so it is unreachable now.
+            return true;
+        }
+
+        return !_available;
+    }
+
+    /// <summary>Starts reading the metadata in the background (at startup), so the first call does not wait and an outage is logged at once.</summary>
+    public void WarmUp(IConfigurationManager<OpenIdConnectConfiguration> manager, string? address) => _ = StartFetch(manager, address);
+
+    private Task StartFetch(IConfigurationManager<OpenIdConnectConfiguration> manager, string? address)
+    {
+        lock (_lock)
+        {
+            if (_fetch is { IsCompleted: false } running)
+            {
+                return running;
+            }
+
+            if (_fetch is not null && _failure is not null && _time.GetUtcNow() - _failedAt < FailureReuse)
+            {
+                return _fetch;
+            }
+
+            return _fetch = FetchAsync(manager, address);
+        }
+    }
+
+    private async Task FetchAsync(IConfigurationManager<OpenIdConnectConfiguration> manager, string? address)
+    {
+        await Task.Yield();
+        try
+        {
+            // Returns at once when the manager holds a configuration; otherwise fetches it (the HTTP client's own timeout applies).
+            await manager.GetConfigurationAsync(CancellationToken.None).ConfigureAwait(false);
+            if (_failure is not null)
+            {
+                LogRecovered(logger, address ?? "(configured manager)");
+            }
+
+            _available = true;
+            _failure = null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var reason = Describe(ex);
+            lock (_lock)
+            {
+                _failedAt = _time.GetUtcNow();
+            }
+
+            if (!string.Equals(reason, _failure, StringComparison.Ordinal))
+            {
+                LogUnavailable(logger, address ?? "(configured manager)", reason);
+            }
+
+            _failure = reason;
+        }
+    }
+
+    /// <summary>Failures the token is not to blame for when the metadata is missing: without it, issuer and signature cannot be checked.</summary>
+    private static bool CouldBeMetadata(Exception exception) =>
+        exception is SecurityTokenInvalidIssuerException or SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException
+            or InvalidOperationException; // an IConfigurationManager other than the standard one throws from the handler itself
+
+    /// <summary>The innermost exception's message: the network or HTTP error, not IdentityModel's wrappers around it.</summary>
+    private static string Describe(Exception exception)
+    {
+        var inner = exception;
+        while (inner.InnerException is not null)
+        {
+            inner = inner.InnerException;
+        }
+
+        return inner.Message;
+    }
+
+    [LoggerMessage(44, LogLevel.Warning, "The identity provider's metadata at {Address} cannot be read ({Reason}); bearer tokens are answered with 503 until it can.")]
+    private static partial void LogUnavailable(ILogger logger, string address, string reason);
+
+    [LoggerMessage(45, LogLevel.Information, "The identity provider's metadata at {Address} has been read; bearer tokens are validated again.")]
+    private static partial void LogRecovered(ILogger logger, string address);
+
+    /// <summary>Marks a request whose bearer token could not be checked because the identity provider's metadata is missing.</summary>
+    internal sealed class UnavailableFeature
+    {
+        public static readonly UnavailableFeature Instance = new();
+    }
+}
+
+/// <summary>Starts reading the identity provider's metadata when the service starts (see <see cref="IdentityProviderStatus"/>).</summary>
+internal sealed class IdentityProviderWarmUp(IdentityProviderStatus status, IOptionsMonitor<JwtBearerOptions> jwt, McpServiceSettings settings) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (settings.Current.Authentication.Enabled
+            && jwt.Get(McpServiceAuthenticationDefaults.BearerScheme) is { ConfigurationManager: IConfigurationManager<OpenIdConnectConfiguration> manager } options)
+        {
+            status.WarmUp(manager, options.MetadataAddress);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// <c>Degraded</c> (still ready: API keys and anonymous tools work, and every replica would fail the same way) while the identity
+/// provider's metadata has never been read, with the reason; <c>Healthy</c> otherwise.
+/// </summary>
+internal sealed class IdentityProviderHealthCheck(IdentityProviderStatus status) : IHealthCheck
+{
+    public const string Name = "identity-provider";
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(status.Failure is { } failure
+            ? HealthCheckResult.Degraded($"The identity provider's metadata cannot be read: {failure}")
+            : HealthCheckResult.Healthy());
+}
