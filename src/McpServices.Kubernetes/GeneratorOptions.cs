@@ -45,6 +45,18 @@ internal sealed class GeneratorOptions
     /// <summary>The OTLP endpoint (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>).</summary>
     public string? OtlpEndpoint { get; set; }
 
+    /// <summary>
+    /// The OTLP protocol (<c>OTEL_EXPORTER_OTLP_PROTOCOL</c>): <c>grpc</c> or <c>http/protobuf</c>. Default: <c>grpc</c> for an
+    /// endpoint on port 4317, <c>http/protobuf</c> otherwise — .NET's exporter would otherwise speak gRPC to any port, and an
+    /// OTLP/HTTP port (4318) silently drops it.
+    /// </summary>
+    public string? OtlpProtocol { get; set; }
+
+    /// <summary>The protocol written to the ConfigMap with <see cref="OtlpEndpoint"/>.</summary>
+    internal string? EffectiveOtlpProtocol =>
+        OtlpEndpoint is null ? null
+        : OtlpProtocol ?? (Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var uri) && uri.Port == 4317 ? "grpc" : "http/protobuf");
+
     public HttpRouteOptions? HttpRoute { get; set; }
 
     /// <summary>Adds a Prometheus Operator ServiceMonitor (and turns the service's <c>/metrics</c> endpoint on).</summary>

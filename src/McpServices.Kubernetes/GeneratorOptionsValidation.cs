@@ -67,6 +67,9 @@ internal static partial class GeneratorOptionsValidation
             Check(value is null || (Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)), $"{name} '{value}' is not an absolute http(s) URL.");
         }
 
+        Check(o.OtlpProtocol is null or "grpc" or "http/protobuf", $"otlpProtocol '{o.OtlpProtocol}' is not one of grpc, http/protobuf (the protocols .NET's OTLP exporter speaks).");
+        Check(o.OtlpProtocol is null || o.OtlpEndpoint is not null, "otlpProtocol is set without otlpEndpoint.");
+
         if (o.HttpRoute is { } route)
         {
             Check(IsDnsLabel(route.GatewayNamespace) && IsDnsSubdomain(route.GatewayName), $"httpRoute gateway '{route.GatewayNamespace}/{route.GatewayName}' is not <namespace>/<name> of a Gateway.");

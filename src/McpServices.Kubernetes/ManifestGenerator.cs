@@ -150,6 +150,7 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
         data.Add("McpService__Telemetry__Prometheus", Prometheus ? "true" : null);
         data.Add("McpService__Telemetry__PrometheusPath", Prometheus ? PrometheusPath : null);
         data.Add("OTEL_EXPORTER_OTLP_ENDPOINT", options.OtlpEndpoint);
+        data.Add("OTEL_EXPORTER_OTLP_PROTOCOL", options.EffectiveOtlpProtocol);
 
         return new YamlMap
         {

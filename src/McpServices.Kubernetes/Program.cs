@@ -26,6 +26,7 @@ namespace McpServices.Kubernetes
               --authority <url>           OpenID Connect authority for the ConfigMap
               --public-url <url>          public URL of the MCP endpoint (token audience)
               --otlp-endpoint <url>       OTEL_EXPORTER_OTLP_ENDPOINT for the ConfigMap
+              --otlp-protocol <protocol>  grpc or http/protobuf (default: grpc for port 4317, else http/protobuf)
               --gateway <ns>/<name>[@host] add a Gateway API HTTPRoute through that gateway
               --service-monitor           add a Prometheus ServiceMonitor (and serve /metrics)
               --monitoring-namespace <ns> the namespace Prometheus scrapes from (default: monitoring)
@@ -190,6 +191,7 @@ namespace McpServices.Kubernetes
                     case "--authority": o.Authority = Blank(Value()); break;
                     case "--public-url": o.PublicUrl = Blank(Value()); break;
                     case "--otlp-endpoint": o.OtlpEndpoint = Blank(Value()); break;
+                    case "--otlp-protocol": o.OtlpProtocol = Blank(Value()); break;
                     case "--gateway": o.HttpRoute = Gateway(Value()); break;
                     case "--service-monitor": o.ServiceMonitor = true; break;
                     case "--monitoring-namespace": o.MonitoringNamespace = Value().Trim(); break;

@@ -125,6 +125,9 @@ public sealed class ManifestTests
         var config = objects.OfType<V1ConfigMap>().Single();
         Assert.Equal("inventory:write", config.Data["McpService__Authorization__Tools__adjust_stock__RequiredScopes__0"]);
         Assert.Equal("FailClosed", config.Data["McpService__Audit__FailurePolicy"]);
+        // .NET's OTLP exporter speaks gRPC unless told otherwise; the sample's collector port is OTLP/HTTP.
+        Assert.EndsWith(":4318", config.Data["OTEL_EXPORTER_OTLP_ENDPOINT"], StringComparison.Ordinal);
+        Assert.Equal("http/protobuf", config.Data["OTEL_EXPORTER_OTLP_PROTOCOL"]);
         var env = deployment.Spec.Template.Spec.Containers[0].Env;
         Assert.Contains(env, e => e.Name == "POD_NAME" && e.ValueFrom.FieldRef.FieldPath == "metadata.name");
         Assert.Contains(env, e => e.Name == "OTEL_RESOURCE_ATTRIBUTES" && e.Value.Contains("service.version=1.0.0", StringComparison.Ordinal));
@@ -208,6 +211,7 @@ public sealed class ManifestTests
     [InlineData("""{ "resources": { "cpuRequest": "2", "cpuLimit": "500m" } }""", "resources: a request is above its limit")]
     [InlineData("""{ "egress": [ { "cidr": "10.0.0.0/33", "ports": [ 443 ] } ] }""", "egress[0].cidr '10.0.0.0/33' is not a CIDR block")]
     [InlineData("""{ "egress": [ { "ports": [ 70000 ] } ] }""", "egress[0] names no destination")]
+    [InlineData("""{ "otlpEndpoint": "http://collector:4318", "otlpProtocol": "http" }""", "otlpProtocol 'http' is not one of grpc, http/protobuf")]
     [InlineData("""{ "agentNamespaceLabels": { "team/agents!": "yes" } }""", "agentNamespaceLabels 'team/agents!: yes' is not a label selector term")]
     [InlineData("""{ "prod": { "namespace": "Agents_Prod", "replicas": 3, "maxReplicas": 10 } }""", "prod.namespace 'Agents_Prod' is not a namespace name")]
     [InlineData("""{ "serviceMonitor": true, "monitoringNamespace": "Monitoring" }""", "monitoringNamespace 'Monitoring' is not a namespace name")]
