@@ -45,6 +45,11 @@ internal sealed class McpServiceStartupCheck(
         }
 
         var audit = options.Value.Audit;
+        if (options.Value.Telemetry.Enabled || (audit.Enabled && audit.EffectiveSinks.Contains("otlp")))
+        {
+            OtlpSettings.Check(configuration, loggerFactory.CreateLogger("McpServices.AspNetCore.Telemetry"));
+        }
+
         if (!audit.Enabled && !environment.IsDevelopment() && !audit.AcknowledgeDisabled)
         {
             throw new McpServiceConfigurationException(

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Tests.Common;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -70,6 +71,49 @@ public sealed class ExportTests
         // Once: one metrics export at shutdown. (Spans cannot be counted: a tracer provider also sees the spans of the other
         // tests' services in this process, while the McpServices meter belongs to this service.)
         Assert.Equal(1, receiver.Requests.Count(r => r.Path == "/v1/metrics" && System.Text.Encoding.UTF8.GetString(r.Body).Contains("mcpservices.tool.calls", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "otel-collector:4318", "OTEL_EXPORTER_OTLP_ENDPOINT is 'otel-collector:4318', which is not an absolute http:// or https:// URL")]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "not a url", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is 'not a url', which is not an absolute http:// or https:// URL")]
+    [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL", "http", "OTEL_EXPORTER_OTLP_PROTOCOL is 'http', which is not one of grpc, http/protobuf")]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL is 'http/json', which is not one of grpc, http/protobuf")]
+    public async Task Otlp_SettingsTheExporterCannotUse_StopStartup_NamingTheVariable(string key, string value, string expected)
+    {
+        // OpenTelemetry itself would fall back to localhost or to gRPC without a word, and the telemetry would go nowhere.
+        var error = await Assert.ThrowsAsync<McpServiceConfigurationException>(() => TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            configure: b => b.Configuration[key] = value));
+
+        Assert.StartsWith("The OpenTelemetry export settings cannot be used: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:4318", null, true)]
+    [InlineData("http://127.0.0.1:4318", "http/protobuf", false)]
+    [InlineData("http://127.0.0.1:4317", "http/protobuf", true)]
+    [InlineData("http://127.0.0.1:4317", null, false)]
+    public async Task Otlp_AnEndpointOnTheOtherProtocolsPort_IsAWarning(string endpoint, string? protocol, bool warns)
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            configure: b =>
+            {
+                b.Logging.AddProvider(logs);
+                b.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint;
+                b.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol;
+            });
+
+        var warnings = logs.Entries.Where(e => e.EventId.Id == 60).ToArray();
+        Assert.Equal(warns ? 1 : 0, warnings.Length);
+        if (warns)
+        {
+            Assert.Equal(LogLevel.Warning, warnings[0].Level);
+            Assert.Contains($"OTEL_EXPORTER_OTLP_ENDPOINT is {endpoint}", warnings[0].Message, StringComparison.Ordinal);
+            Assert.Contains(endpoint.EndsWith("4318", StringComparison.Ordinal) ? "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" : "OTEL_EXPORTER_OTLP_PROTOCOL=grpc", warnings[0].Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
