@@ -6,11 +6,12 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace McpServices.AspNetCore;
 
 /// <summary>
-/// The HTTP stage in front of the MCP endpoint. In order: Host and Origin checks (DNS-rebinding protection), content type,
+/// The HTTP stage in front of the MCP endpoint. In order: Host and Origin checks (DNS-rebinding protection), content type and coding,
 /// body size limit (the body is read once into a pooled buffer), authentication (401 with the specification's challenge), the
 /// message's shape (a member given twice: 400; <c>params</c> MCP never sends: −32602), then, for <c>tools/call</c>, the admission
 /// checks that must be answered with an HTTP status before the SDK starts its response stream: draining (503) and the tool's
@@ -154,6 +155,14 @@ internal sealed partial class McpRequestGate
             return;
         }
 
+        if (!IsUnencoded(request.Headers.ContentEncoding))
+        {
+            // Compressed bodies are not decoded (a small body could expand past every limit); RFC 9110 §15.5.16: say which codings work.
+            context.Response.Headers.AcceptEncoding = "identity";
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, McpServiceErrorCodes.RequestRejected, "Unsupported Media Type: the request body has a Content-Encoding; send it uncompressed (no Content-Encoding, or identity).").ConfigureAwait(false);
+            return;
+        }
+
         // The gate enforces the limit itself: it stops reading past it, and closes the connection of a body it refuses (Kestrel
         // would otherwise drain the rest). Kestrel's own limit would end the read before the gate saw how the body starts.
         var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
@@ -279,6 +288,22 @@ internal sealed partial class McpRequestGate
                 Refuse(context, envelope, body, status >= 500 ? ToolCallOutcome.Failed : ToolCallOutcome.Invalid, "rejected_by_transport", $"The MCP transport rejected the request (HTTP {status}).");
                 break;
         }
+    }
+
+    private static bool IsUnencoded(StringValues contentEncoding)
+    {
+        foreach (var value in contentEncoding)
+        {
+            foreach (var coding in (value ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!coding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The HTTP stage of an admitted <c>tools/call</c>: authentication (401), message shape (400, −32602), draining (503), scopes (403), then the SDK.</summary>

@@ -302,6 +302,51 @@ public sealed class RequestGateTests
     }
 
     [Theory]
+    [InlineData("gzip")]
+    [InlineData("br")]
+    [InlineData("identity, deflate")]
+    public async Task ACompressedBody_Is415_NamingTheEncodingsAccepted(string coding)
+    {
+        // Read as it is, a compressed body was a parse error at byte 0; decoding it would let a small body expand past every limit.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        var json = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}""";
+        using var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(json));
+        }
+
+        var request = Post(json);
+        request.Content = new ByteArrayContent(compressed.ToArray());
+        request.Content.Headers.ContentType = new("application/json");
+        request.Content.Headers.TryAddWithoutValidation("Content-Encoding", coding);
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("identity", response.Headers.GetValues("Accept-Encoding").Single());
+        var error = await ReadErrorAsync(response);
+        Assert.Equal(McpServiceErrorCodes.RequestRejected, error.GetProperty("code").GetInt32());
+        Assert.Equal("Unsupported Media Type: the request body has a Content-Encoding; send it uncompressed (no Content-Encoding, or identity).", error.GetProperty("message").GetString());
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    [Fact]
+    public async Task ContentEncodingIdentity_IsAccepted()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        var request = AddCallWithCharset("utf-8");
+        request.Content!.Headers.TryAddWithoutValidation("Content-Encoding", "Identity");
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"text\":\"42\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
     [InlineData("""[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}]""", "Bad Request: the body is a JSON array (a JSON-RPC batch); MCP does not use batches since protocol 2025-06-18. Send one JSON-RPC message, a JSON object, per request.")]
     [InlineData("42", "Bad Request: the body must be one JSON-RPC message: a JSON object.")]
     [InlineData("\"tools/call\"", "Bad Request: the body must be one JSON-RPC message: a JSON object.")]
