@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 
@@ -9,8 +10,11 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal static partial class ConfigurationBinding
 {
-    /// <summary>Binds <paramref name="section"/> to <paramref name="options"/>; a value that cannot be converted is a <see cref="McpServiceConfigurationException"/>.</summary>
-    public static void Bind(IConfiguration section, object options)
+    /// <summary>
+    /// Binds <paramref name="section"/> to <paramref name="options"/>; a value that cannot be converted, or a setting the options
+    /// do not have, is a <see cref="McpServiceConfigurationException"/>.
+    /// </summary>
+    public static void Bind(IConfigurationSection section, object options)
     {
         try
         {
@@ -20,6 +24,93 @@ internal static partial class ConfigurationBinding
         {
             throw new McpServiceConfigurationException(Describe(ex));
         }
+
+        // The binder ignores keys it has no property for, so a misspelled setting — RequiredScope for RequiredScopes under a
+        // tool's authorization — would leave a tool without its intended protection, silently.
+        var unknown = new List<string>();
+        FindUnknown(section, options.GetType(), unknown);
+        if (unknown.Count > 0)
+        {
+            throw new McpServiceConfigurationException(
+                $"Configuration has settings McpServices does not know: {string.Join("; ", unknown)}. A misspelled setting would be ignored, so fix or remove them (the settings are listed in docs/configuration.md).");
+        }
+    }
+
+    /// <summary>Adds the paths of <paramref name="section"/>'s keys that <paramref name="type"/> has no property (or entries) for.</summary>
+    private static void FindUnknown(IConfigurationSection section, Type type, List<string> unknown)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (ElementType(type) is { } element)
+            {
+                FindUnknown(child, element, unknown); // a dictionary's keys and a list's indexes are the caller's to choose
+                continue;
+            }
+
+            var property = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property is null || IsScalar(type))
+            {
+                var known = IsScalar(type) ? [] : type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).ToArray();
+                var suggestion = known.Where(name => Distance(name, child.Key) <= 2).OrderBy(name => Distance(name, child.Key)).FirstOrDefault();
+                unknown.Add(suggestion is null ? child.Path : $"{child.Path} (did you mean {suggestion}?)");
+                continue;
+            }
+
+            if (!IsScalar(property.PropertyType))
+            {
+                FindUnknown(child, property.PropertyType, unknown);
+            }
+        }
+    }
+
+    /// <summary>The entry type of a dictionary with string keys, or the element type of an array or list; otherwise <see langword="null"/>.</summary>
+    private static Type? ElementType(Type type)
+    {
+        if (type.IsArray)
+        {
+            return type.GetElementType();
+        }
+
+        foreach (var candidate in type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces())
+        {
+            if (candidate.IsGenericType && candidate.GetGenericTypeDefinition() == typeof(IDictionary<,>) && candidate.GetGenericArguments()[0] == typeof(string))
+            {
+                return candidate.GetGenericArguments()[1];
+            }
+        }
+
+        return type != typeof(string) && type.GetInterfaces().Concat(type.IsInterface ? [type] : []).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>)) is { } enumerable
+            ? enumerable.GetGenericArguments()[0]
+            : null;
+    }
+
+    /// <summary>Whether a value of <paramref name="type"/> is one setting (a string, number, enum, duration, URL …), not a section.</summary>
+    private static bool IsScalar(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan) || type == typeof(Uri)
+            || type == typeof(DateTimeOffset) || type == typeof(DateTime) || type == typeof(Guid);
+    }
+
+    /// <summary>Edit distance between two names, ignoring case (for "did you mean").</summary>
+    private static int Distance(string a, string b)
+    {
+        a = a.ToUpperInvariant();
+        b = b.ToUpperInvariant();
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
     }
 
     /// <summary>An operator-facing sentence for a binder failure.</summary>

@@ -204,6 +204,7 @@ public sealed class ToolAuthorizationTests
     [InlineData("McpService:Authentication:ApiKeys:ci:Hash", "sha256:abc", "McpService:Authentication:ApiKeys:ci is not a usable API key")]
     [InlineData("McpService:RateLimits:Default:Period", "00:00:00", "McpService:RateLimits:Default:Period must be longer than zero")]
     [InlineData("McpService:Timeouts:Default", "-00:00:01", "McpService:Timeouts:Default must be between 00:00:00 (no limit) and one day")]
+    [InlineData("McpService:Authorization:Tools:read_stock:RequiredScope:0", "inventory:admin", "Configuration has settings McpServices does not know: McpService:Authorization:Tools:read_stock:RequiredScope (did you mean RequiredScopes?)")]
     public async Task InvalidReload_IsRejected_AndTheServiceKeepsItsSettings(string key, string value, string message)
     {
         var logs = new CapturingLoggerProvider();

@@ -114,6 +114,49 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public async Task MisspelledSettings_FailStartup_NamingEachWithTheSettingMeant()
+    {
+        // The binder ignores keys it has no property for: "RequiredScope" would leave read_stock callable without the scope.
+        var ex = await Assert.ThrowsAsync<McpServiceConfigurationException>(() => TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            configure: b =>
+            {
+                b.Configuration["McpService:Authorization:Tools:read_stock:RequiredScope:0"] = "inventory:admin";
+                b.Configuration["McpService:Audit:Sink:0"] = "file";
+                b.Configuration["McpService:RateLimits:Default:Permits"] = "10";
+                b.Configuration["McpService:Authentication:ApiKeys:ci:Scope:0"] = "inventory:read";
+            },
+            authentication: true));
+
+        Assert.Equal(
+            "Configuration has settings McpServices does not know: McpService:Audit:Sink (did you mean Sinks?); " +
+            "McpService:Authentication:ApiKeys:ci:Scope (did you mean Scopes?); McpService:Authorization:Tools:read_stock:RequiredScope (did you mean RequiredScopes?); " +
+            "McpService:RateLimits:Default:Permits. A misspelled setting would be ignored, so fix or remove them (the settings are listed in docs/configuration.md).",
+            ex.Message);
+    }
+
+    [Fact]
+    public async Task EverySettingOfTheOptions_IsKnown_InAnyCase()
+    {
+        // Dictionary keys (tools, API key ids) and list indexes are free; property names match without regard to case.
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            configure: b =>
+            {
+                b.Configuration["mcpservice:authorization:tools:read_stock:requiredscopes:0"] = "inventory:read";
+                b.Configuration["McpService:Authorization:Tools:write_stock:Disabled"] = "true";
+                b.Configuration["McpService:RateLimits:Tools:read_stock:PermitsPerPeriod"] = "100";
+                b.Configuration["McpService:Timeouts:Tools:read_stock"] = "00:00:05";
+                b.Configuration["McpService:AllowedOrigins:0"] = "https://agents.example.com";
+                b.Configuration["McpService:Audit:Sinks:0"] = "stdout";
+                b.Configuration["McpService:Telemetry:Enabled"] = "true";
+            },
+            authentication: true);
+
+        Assert.Contains("inventory:read", server.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<McpServiceOptions>>().Value.Authorization.Tools["read_stock"].RequiredScopes);
+    }
+
+    [Fact]
     public void StartupErrors_DescribeOnlyMcpServicesConfigurationErrors()
     {
         var ours = new McpServiceConfigurationException("Set McpService:Audit:AcknowledgeDisabled=true.");
