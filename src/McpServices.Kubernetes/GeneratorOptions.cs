@@ -75,8 +75,16 @@ internal sealed class GeneratorOptions
         }
 
         var json = File.ReadAllText(settingsFile);
-        return JsonSerializer.Deserialize(json, SettingsJson.Default.GeneratorOptions)
-            ?? throw new FormatException($"{settingsFile} holds no settings.");
+        try
+        {
+            return JsonSerializer.Deserialize(json, SettingsJson.Default.GeneratorOptions)
+                ?? throw new FormatException($"{settingsFile} holds no settings.");
+        }
+        catch (JsonException ex) when (ex.Message.StartsWith("The JSON property", StringComparison.Ordinal) && ex.Path is { } path)
+        {
+            // A misspelled setting would otherwise be ignored: an otlpEndpiont would leave the ConfigMap without an endpoint.
+            throw new FormatException($"{settingsFile}: {path} is not a setting (the settings are listed in docs/kubernetes.md; names match in any case).", ex);
+        }
     }
 }
 
@@ -130,6 +138,6 @@ internal sealed class KagentOptions
     public string? TokenSecret { get; set; }
 }
 
-[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(GeneratorOptions))]
 internal sealed partial class SettingsJson : JsonSerializerContext;

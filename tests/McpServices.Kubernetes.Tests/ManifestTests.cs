@@ -240,6 +240,31 @@ public sealed class ManifestTests
         }
     }
 
+    [Theory]
+    [InlineData("""{ "otlpEndpiont": "http://otel-collector:4318" }""", "$.otlpEndpiont")]
+    [InlineData("""{ "resources": { "cpuLimt": "1" } }""", "$.resources.cpuLimt")]
+    public async Task MisspelledSettings_FailGeneration_NamingTheKey(string settings, string path)
+    {
+        // Ignored, a misspelled otlpEndpoint would leave the ConfigMap without one.
+        var file = Path.GetTempFileName();
+        var output = Directory.CreateTempSubdirectory("mcps-k8s-typo-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(file, settings, TestContext.Current.CancellationToken);
+            using var writer = new StringWriter();
+            var code = await Cli.RunAsync(["--service", InventoryDll, "--settings", file, "--output", output], writer, writer);
+
+            Assert.Equal(2, code);
+            Assert.Equal($"error: {file}: {path} is not a setting (the settings are listed in docs/kubernetes.md; names match in any case).", writer.ToString().Trim());
+            Assert.Empty(Directory.EnumerateFileSystemEntries(output));
+        }
+        finally
+        {
+            File.Delete(file);
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task MonitoringNamespaceOption_IsTheNamespaceTheNetworkPolicyAdmitsForScrapes()
     {
