@@ -121,7 +121,7 @@ internal sealed partial class McpRequestGate
         if (!_originPolicy.IsHostAllowed(request.Host))
         {
             LogHostRejected(_logger, request.Host.Value);
-            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status403Forbidden, McpServiceErrorCodes.RequestRejected, "Forbidden: the request's Host is not served here.").ConfigureAwait(false);
+            await RefuseUnreadAsync(context, StatusCodes.Status403Forbidden, "Forbidden: the request's Host is not served here.", ToolCallOutcome.Denied, "host_not_allowed").ConfigureAwait(false);
             return;
         }
 
@@ -129,7 +129,7 @@ internal sealed partial class McpRequestGate
         if (origin.Count > 0 && !_originPolicy.IsOriginAllowed(origin.ToString(), request.Host))
         {
             LogOriginRejected(_logger, origin.ToString());
-            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status403Forbidden, McpServiceErrorCodes.RequestRejected, "Forbidden: the request's Origin is not allowed.").ConfigureAwait(false);
+            await RefuseUnreadAsync(context, StatusCodes.Status403Forbidden, "Forbidden: the request's Origin is not allowed.", ToolCallOutcome.Denied, "origin_not_allowed").ConfigureAwait(false);
             return;
         }
 
@@ -145,13 +145,13 @@ internal sealed partial class McpRequestGate
 
         if (!request.HasJsonContentType())
         {
-            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, McpServiceErrorCodes.RequestRejected, "Unsupported Media Type: the request body must be a JSON-RPC message with Content-Type application/json.").ConfigureAwait(false);
+            await RefuseUnreadAsync(context, StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type: the request body must be a JSON-RPC message with Content-Type application/json.", ToolCallOutcome.Invalid, "unsupported_media_type").ConfigureAwait(false);
             return;
         }
 
         if (!AcceptCharset(request))
         {
-            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, McpServiceErrorCodes.RequestRejected, "Unsupported Media Type: the request body must be UTF-8 JSON; send Content-Type application/json without a charset, or with charset=utf-8.").ConfigureAwait(false);
+            await RefuseUnreadAsync(context, StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type: the request body must be UTF-8 JSON; send Content-Type application/json without a charset, or with charset=utf-8.", ToolCallOutcome.Invalid, "unsupported_media_type").ConfigureAwait(false);
             return;
         }
 
@@ -159,7 +159,7 @@ internal sealed partial class McpRequestGate
         {
             // Compressed bodies are not decoded (a small body could expand past every limit); RFC 9110 §15.5.16: say which codings work.
             context.Response.Headers.AcceptEncoding = "identity";
-            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, McpServiceErrorCodes.RequestRejected, "Unsupported Media Type: the request body has a Content-Encoding; send it uncompressed (no Content-Encoding, or identity).").ConfigureAwait(false);
+            await RefuseUnreadAsync(context, StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type: the request body has a Content-Encoding; send it uncompressed (no Content-Encoding, or identity).", ToolCallOutcome.Invalid, "unsupported_media_type").ConfigureAwait(false);
             return;
         }
 
@@ -643,7 +643,39 @@ internal sealed partial class McpRequestGate
         await WriteTooLargeAsync(context, envelope?.Id).ConfigureAwait(false);
     }
 
-    /// <summary>Reads up to <see cref="TooLargePrefixBytes"/> of a body whose declared length is over the limit.</summary>
+    /// <summary>
+    /// Answers a request refused before its body is read: Host or Origin not allowed (403), content type or coding the stage does
+    /// not read (415). A <c>tools/call</c> among them is audited all the same — a DNS-rebinding attempt is a refused call — as for
+    /// 413 the first 16 KiB of the body tell it (unless it is compressed), and the answer carries its id.
+    /// </summary>
+    private async Task RefuseUnreadAsync(HttpContext context, int status, string message, ToolCallOutcome outcome, string errorCode)
+    {
+        JsonRpcEnvelope? envelope = null;
+        var request = context.Request;
+        if (HttpMethods.IsPost(request.Method) && !request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
+        {
+            var prefix = await ReadPrefixAsync(context).ConfigureAwait(false);
+            envelope = JsonRpcEnvelope.ReadPrefix(prefix.Span);
+            if (prefix.Length == TooLargePrefixBytes && (HttpProtocol.IsHttp10(request.Protocol) || HttpProtocol.IsHttp11(request.Protocol)))
+            {
+                context.Response.Headers.Connection = "close"; // the rest is not worth reading to keep the connection
+            }
+
+            if (envelope is { IsToolCall: true })
+            {
+                if (_authorizer.AuthenticationEnabled)
+                {
+                    await IdentifyCallerAsync(context).ConfigureAwait(false); // for the record only: the answer is the same either way
+                }
+
+                Refuse(context, envelope, default, outcome, errorCode, message);
+            }
+        }
+
+        await JsonRpcErrorWriter.WriteAsync(context, status, McpServiceErrorCodes.RequestRejected, message, id: envelope?.Id).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads up to <see cref="TooLargePrefixBytes"/> of a body the stage refuses without reading it all.</summary>
     private static async Task<ReadOnlyMemory<byte>> ReadPrefixAsync(HttpContext context)
     {
         var prefix = new byte[TooLargePrefixBytes];

@@ -36,6 +36,36 @@ public sealed class RequestGateTests
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("origin", 403, "denied", "origin_not_allowed")]
+    [InlineData("host", 403, "denied", "host_not_allowed")]
+    [InlineData("content-type", 415, "invalid", "unsupported_media_type")]
+    public async Task AToolCallRefusedBeforeItsBodyIsRead_IsStillAudited_AndAnsweredWithItsId(string refusal, int status, string outcome, string code)
+    {
+        // A DNS-rebinding attempt is a refused call: it belongs in the audit trail, not only in a log line.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.AllowedHosts = ["127.0.0.1"]);
+        using var http = server.CreateHttpClient();
+        var request = Post("""{"jsonrpc":"2.0","id":"r-1","method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}""", origin: refusal == "origin" ? "http://evil.example.com" : null);
+        if (refusal == "host")
+        {
+            request.Headers.Host = "evil.example.com";
+        }
+        else if (refusal == "content-type")
+        {
+            request.Content!.Headers.ContentType = new("text/plain");
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("r-1", body.RootElement.GetProperty("id").GetString());
+        var record = McpServices.Testing.McpTestAuditSink.Parse(await server.Audit.WaitForAsync(r => r.Tool == "add", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal((outcome, code), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal(body.RootElement.GetProperty("error").GetProperty("message").GetString(), record.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
     [Fact]
     public async Task LoopbackOrigin_OnLoopbackHost_IsAccepted()
     {
