@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace McpServices.AspNetCore;
 
@@ -147,7 +148,10 @@ internal sealed class JsonRpcEnvelope
     /// </summary>
     public static JsonRpcEnvelope? TryRead(ReadOnlySpan<byte> body)
     {
-        var envelope = new JsonRpcEnvelope();
+        // The JSON reader does not check that strings are UTF-8; the SDK fails on those that are not with a bare internal error
+        // (or a response cut off after it started). Checked up front, vectorized; the message is read on regardless, for the record.
+        var envelope = new JsonRpcEnvelope { _invalidUtf8At = Utf8.IsValid(body) ? -1 : InvalidUtf8Index(body) };
+        envelope.NotUnicode = envelope._invalidUtf8At >= 0;
         try
         {
             // The SDK reads messages with the same limits: no comments, no trailing data, at most 64 levels.
@@ -220,6 +224,12 @@ internal sealed class JsonRpcEnvelope
 
             // Past the object's end: only whitespace may follow (the reader throws on anything else).
             reader.Read();
+            if (envelope.ParseError is null && envelope._invalidUtf8At >= 0)
+            {
+                envelope.ParseError = envelope.InvalidUtf8;
+                envelope.NotUnicode = true;
+            }
+
             if (envelope.ParseError is null && FindUnpairedSurrogate(body) is { } notUnicode)
             {
                 envelope.ParseError = notUnicode;
@@ -244,10 +254,31 @@ internal sealed class JsonRpcEnvelope
         }
         catch (InvalidOperationException)
         {
-            ParseError ??= UnpairedSurrogate;
+            ParseError ??= _invalidUtf8At >= 0 ? InvalidUtf8 : UnpairedSurrogate;
             NotUnicode = true;
             return null;
         }
+    }
+
+    /// <summary>Where the body stops being UTF-8, when it does; -1 when it is valid.</summary>
+    private int _invalidUtf8At = -1;
+
+    private string InvalidUtf8 => $"the body is not valid UTF-8 (an invalid byte sequence at byte {_invalidUtf8At}); MCP messages are UTF-8.";
+
+    private static int InvalidUtf8Index(ReadOnlySpan<byte> body)
+    {
+        var index = 0;
+        while (index < body.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(body[index..], out _, out var consumed) != OperationStatus.Done)
+            {
+                return index;
+            }
+
+            index += consumed;
+        }
+
+        return -1;
     }
 
     /// <summary>The id as raw JSON when it is one MCP allows (a string, or an integer that fits in 64 bits, as the SDK reads it), else <see langword="null"/>.</summary>
@@ -423,9 +454,9 @@ internal sealed class JsonRpcEnvelope
 
             return arguments;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            return null;
+            return null; // not JSON, or a string that is not Unicode: nothing a record can hold
         }
     }
 

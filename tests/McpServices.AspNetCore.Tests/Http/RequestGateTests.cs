@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using McpServices.AspNetCore.Tests.TestTools;
 
 namespace McpServices.AspNetCore.Tests.Http;
@@ -472,6 +473,49 @@ public sealed class RequestGateTests
         await server.Audit.WaitForAsync(r => r.Outcome == "succeeded", cancellationToken: ct);
         using var ready = await http.GetAsync("readyz", ct);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("{'jsonrpc':'2.0','id':7,'method':'tools/call','params':{'name':'add','arguments':{'a':1,'b%ff':2}}}", "add", 90)]
+    [InlineData("{'jsonrpc':'2.0','id':7,'method':'tools/call','params':{'name':'add','arguments':{'a':1,'note':'caf%e9'}}}", "add", 99)]
+    [InlineData("{'jsonrpc':'2.0','id':7,'method':'tools/call','params':{'name':'add','argument%c4s':{'a':1}}}", "add", 78)]
+    [InlineData("{'jsonrpc':'2.0','id':7,'method':'tools/call','params':{'name':'add','arguments':{'a':1,'b%9e':2}}", "add", -1)]
+    [InlineData("{'jsonrpc':'2.0','id':7,'method':'tools/list','params':{'c%a1rsor':'x'}}", null, 58)]
+    public async Task BodyThatIsNotUtf8_IsParseError_NamingTheByte_AndAToolCallIsAudited(string template, string? tool, int offset)
+    {
+        // (offset -1: the JSON is also cut off, and the reader's message about that comes first.)
+        // Raw bytes that are not UTF-8 (Latin-1 text, a broken sequence): the JSON reader does not check them, and the SDK failed
+        // on them with a bare −32603, a 500, or a response cut off after it had started.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        var ct = TestContext.Current.CancellationToken;
+        // %xx is one raw byte; everything else is ASCII.
+        var bytes = Regex.Replace(template.Replace('\'', '"'), "%([0-9a-f]{2})", m => ((char)Convert.ToByte(m.Groups[1].Value, 16)).ToString()).Select(c => (byte)c).ToArray();
+        var request = Post("{}");
+        request.Content = new ByteArrayContent(bytes);
+        request.Content.Headers.ContentType = new("application/json");
+
+        using var response = await http.SendAsync(request, ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await ReadErrorAsync(response);
+        Assert.Equal(McpServiceErrorCodes.ParseError, error.GetProperty("code").GetInt32());
+        var message = error.GetProperty("message").GetString()!;
+        Assert.StartsWith("Parse error: the request body is not valid JSON: ", message, StringComparison.Ordinal);
+        if (offset >= 0)
+        {
+            Assert.EndsWith($"the body is not valid UTF-8 (an invalid byte sequence at byte {offset}); MCP messages are UTF-8.", message, StringComparison.Ordinal);
+        }
+        if (tool is not null)
+        {
+            var record = await server.Audit.WaitForAsync(r => r.Outcome == "invalid", cancellationToken: ct);
+            Assert.Equal(("parse_error", tool), (record.ErrorCode, record.Tool));
+            Assert.Equal(JsonValueKind.Null, McpServices.Testing.McpTestAuditSink.Parse(record).GetProperty("arguments").ValueKind);
+        }
+
+        Assert.Equal(0, server.Log().Count("add"));
+        using var next = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}"""), ct);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
     [Fact]
