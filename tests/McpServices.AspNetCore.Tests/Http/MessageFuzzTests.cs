@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using FluentValidation;
+using McpServices.AspNetCore.Tests.TestTools;
+
+namespace McpServices.AspNetCore.Tests.Http;
+
+/// <summary>
+/// Mutated JSON-RPC messages against a real service with authentication, scopes, validation and audit on: whatever arrives, the
+/// answer is a documented status with a JSON-RPC error or result — never a 500, never the SDK's bare −32603, never a response
+/// cut off — and the service keeps serving. (The first run of this found bodies that are not UTF-8 reaching the SDK.)
+/// </summary>
+public sealed class MessageFuzzTests
+{
+    private const int Messages = 1500;
+
+    private static readonly JsonNode?[] Values =
+    [
+        null, true, false, 0, -1, 1.5, 1e308, JsonValue.Create(decimal.MaxValue), "", new string('x', 300), "\u0000", "\U0001F600",
+        new JsonArray(), new JsonObject(), new JsonArray(1, new JsonArray(2, new JsonArray(3))), new JsonObject { ["a"] = new JsonObject { ["b"] = new JsonObject() } },
+        "NaN", "tools/call", "reserve", "read_stock",
+    ];
+
+    private static readonly string[] Names = ["extra", "method", "id", "params", "name", "arguments", "_meta", "sku", "quantity", "order", "lines", "progressToken", "cursor"];
+
+    private static readonly string[] Seeds =
+    [
+        """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"reserve","arguments":{"sku":"ABC-1234","quantity":3,"contact":"a@example.com"}}}""",
+        """{"jsonrpc":"2.0","id":"s","method":"tools/call","params":{"name":"place_order","arguments":{"order":{"customerEmail":"a@example.com","lines":[{"sku":"ABC-1234","quantity":1}]}},"_meta":{"progressToken":1}}}""",
+        """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read_stock","arguments":{}}}""",
+        """{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"cursor":"x"}}""",
+        """{"jsonrpc":"2.0","method":"notifications/initialized"}""",
+    ];
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task MutatedMessages_GetDocumentedAnswers_AndTheServiceKeepsServing(int seed)
+    {
+        var random = new Random(seed);
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<OrderTools>().WithTools<SecuredTools>(),
+            configure: b => b.Services.AddValidatorsFromAssemblyContaining<OrderValidator>(),
+            authentication: true);
+        using var http = server.CreateHttpClient();
+        var token = server.Token("inventory:read", "inventory:write");
+        var problems = new List<string>();
+        var statuses = new SortedDictionary<int, int>();
+
+        for (var i = 0; i < Messages; i++)
+        {
+            var node = Mutate(JsonNode.Parse(random.GetItems(Seeds, 1)[0]), random);
+            var body = Encoding.UTF8.GetBytes(node?.ToJsonString() ?? "null");
+            if (random.NextDouble() < 0.3)
+            {
+                body = MutateBytes(body, random);
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Post, "mcp") { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+            request.Headers.Add("MCP-Protocol-Version", random.Next(3) == 0 ? "2026-07-28" : "2025-11-25");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+            string answer;
+            HttpStatusCode status;
+            try
+            {
+                using var response = await http.SendAsync(request, ct);
+                status = response.StatusCode;
+                answer = await response.Content.ReadAsStringAsync(ct); // a response cut off mid-stream throws here
+            }
+            catch (HttpRequestException ex)
+            {
+                problems.Add($"{Convert.ToHexString(body.AsSpan(0, Math.Min(body.Length, 200)))}: {ex.Message}");
+                continue;
+            }
+
+            statuses[(int)status] = statuses.GetValueOrDefault((int)status) + 1;
+            if ((int)status >= 500 || answer.Contains("\"code\":-32603", StringComparison.Ordinal))
+            {
+                problems.Add($"{(int)status} for {Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 200)))}: {answer[..Math.Min(answer.Length, 200)]}");
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join('\n', problems.Take(10)));
+        Assert.True(statuses.Keys.All(s => s is 200 or 202 or 400 or 403 or 404), string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
+        using var ready = await http.GetAsync("readyz", ct);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    private static JsonNode? Mutate(JsonNode? node, Random random)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                var roll = random.NextDouble();
+                if (obj.Count > 0 && roll < 0.3)
+                {
+                    var key = obj.ElementAt(random.Next(obj.Count)).Key;
+                    var action = random.NextDouble();
+                    if (action < 0.3)
+                    {
+                        obj.Remove(key);
+                    }
+                    else
+                    {
+                        obj[key] = action < 0.7 ? Value(random) : Mutate(obj[key], random)?.DeepClone();
+                    }
+                }
+                else if (roll < 0.5)
+                {
+                    obj[random.GetItems(Names, 1)[0]] = Value(random);
+                }
+                else
+                {
+                    foreach (var key in obj.Select(p => p.Key).ToArray())
+                    {
+                        if (random.NextDouble() < 0.5)
+                        {
+                            obj[key] = Mutate(obj[key], random)?.DeepClone();
+                        }
+                    }
+                }
+
+                return obj;
+            case JsonArray array:
+                if (random.NextDouble() < 0.3)
+                {
+                    array.Add(Value(random));
+                }
+
+                return array;
+            default:
+                return random.NextDouble() < 0.2 ? Value(random) : node;
+        }
+    }
+
+    private static JsonNode? Value(Random random) => random.GetItems(Values, 1)[0]?.DeepClone();
+
+    private static byte[] MutateBytes(byte[] body, Random random)
+    {
+        var bytes = body.ToList();
+        ReadOnlySpan<byte> inserts = "{}[]\",:\\ 0a\u0000"u8;
+        for (var n = random.Next(1, 4); n > 0; n--)
+        {
+            var at = random.Next(bytes.Count + 1);
+            switch (random.Next(4))
+            {
+                case 0 when bytes.Count > 0: bytes.RemoveAt(Math.Min(at, bytes.Count - 1)); break;
+                case 1: bytes.Insert(at, inserts[random.Next(inserts.Length)]); break;
+                case 2: bytes.Insert(at, (byte)random.Next(0x80, 0x100)); break; // not UTF-8 on its own
+                default: if (bytes.Count > 0) { bytes[Math.Min(at, bytes.Count - 1)] = (byte)random.Next(256); } break;
+            }
+        }
+
+        return [.. bytes];
+    }
+}
