@@ -18,7 +18,7 @@ builder.AddMcpService()
         .WithTools([new JsonSchema202012Tool()])
         .WithSubscribeToResourcesHandler((context, _) =>
         {
-            var session = context.Server.SessionId ?? throw new McpException("Subscriptions need a session: run the server stateful.");
+            var session = context.Server.SessionId ?? throw new McpProtocolException("Subscriptions need a session: this server runs stateless (McpService:SessionMode).", McpErrorCode.InvalidRequest);
             if (context.Params?.Uri is { } uri)
             {
                 subscriptions.GetOrAdd(session, _ => new(StringComparer.Ordinal)).TryAdd(uri, 0);

@@ -16,6 +16,7 @@ internal sealed class JsonRpcEnvelope
     public const string Initialize = "initialize";
 
     private const string PromptsGet = "prompts/get";
+    private const string Complete = "completion/complete";
 
     private const string UnpairedSurrogate = "a string has a \\u escape of an unpaired UTF-16 surrogate (\\ud800-\\udfff without its pair); JSON strings must be valid Unicode.";
 
@@ -90,6 +91,12 @@ internal sealed class JsonRpcEnvelope
                 "tools/list" or "prompts/list" or "resources/list" or "resources/templates/list" when CursorNotString => "params.cursor must be a string: the nextCursor of the previous page.",
                 PromptsGet when !HasName => "params.name must be a string: the name of the prompt to get.",
                 PromptsGet when (ArgumentsStart >= 0 && !ArgumentsAreObject) || ArgumentValueNotString => "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.",
+                Complete when !HasParams => "completion/complete needs params: an object with ref and argument.",
+                Complete when Completion.HasFlag(CompletionMembers.Checked) && !Completion.HasFlag(CompletionMembers.Ref) =>
+                    "params.ref must be a JSON object: {\"type\":\"ref/prompt\",\"name\":\"<prompt>\"} or {\"type\":\"ref/resource\",\"uri\":\"<URI template>\"}.",
+                Complete when Completion.HasFlag(CompletionMembers.Checked) && !Completion.HasFlag(CompletionMembers.Argument) =>
+                    "params.argument must be a JSON object with string name and value: the argument to complete and what has been typed so far.",
+                Complete when Completion.HasFlag(CompletionMembers.ContextInvalid) => "params.context must be a JSON object whose arguments are strings.",
                 // Removed in 2026-07-28, where the SDK answers it with 404 / −32601 as that revision requires.
                 "logging/setLevel" when !LevelIsKnown && BeforeStatelessProtocol => "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.",
                 _ => null,
@@ -111,6 +118,9 @@ internal sealed class JsonRpcEnvelope
 
     /// <summary>Whether <c>params.level</c> is one of the syslog levels MCP logging uses (logging/setLevel).</summary>
     private bool LevelIsKnown { get; set; }
+
+    /// <summary>Which members of <c>completion/complete</c> params have the shape MCP requires (checked when the method comes before params).</summary>
+    private CompletionMembers Completion { get; set; }
 
     /// <summary>Whether a prompt argument is not a string (prompts/get; checked when the method comes before params, as clients send it).</summary>
     private bool ArgumentValueNotString { get; set; }
@@ -462,8 +472,20 @@ internal sealed class JsonRpcEnvelope
 
     private static void ReadParams(ref Utf8JsonReader reader, JsonRpcEnvelope envelope)
     {
+        var completion = envelope.Method == Complete;
+        if (completion)
+        {
+            envelope.Completion |= CompletionMembers.Checked;
+        }
+
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            if (completion && (reader.ValueTextEquals("ref"u8) || reader.ValueTextEquals("argument"u8) || reader.ValueTextEquals("context"u8)))
+            {
+                ReadCompletionMember(ref reader, envelope);
+                continue;
+            }
+
             if (reader.ValueTextEquals("name"u8))
             {
                 envelope.See(Member.Name, "params.name");
@@ -550,6 +572,80 @@ internal sealed class JsonRpcEnvelope
         }
     }
 
+    /// <summary>Reads <c>ref</c>, <c>argument</c> or <c>context</c> of <c>completion/complete</c> params (the reader is on the member's name).</summary>
+    private static void ReadCompletionMember(ref Utf8JsonReader reader, JsonRpcEnvelope envelope)
+    {
+        var member = reader.ValueTextEquals("ref"u8) ? CompletionMembers.Ref : reader.ValueTextEquals("argument"u8) ? CompletionMembers.Argument : CompletionMembers.ContextInvalid;
+        reader.Read();
+        if (member == CompletionMembers.ContextInvalid)
+        {
+            if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.Null) || (reader.TokenType == JsonTokenType.StartObject && !ContextArgumentsAreStrings(ref reader)))
+            {
+                envelope.Completion |= CompletionMembers.ContextInvalid;
+            }
+
+            reader.Skip();
+            return;
+        }
+
+        string? type = null;
+        bool name = false, value = false, uri = false;
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var key = reader.ValueTextEquals("type"u8) ? 1 : reader.ValueTextEquals("name"u8) ? 2 : reader.ValueTextEquals("value"u8) ? 3 : reader.ValueTextEquals("uri"u8) ? 4 : 0;
+                reader.Read();
+                var isString = reader.TokenType == JsonTokenType.String;
+                switch (key)
+                {
+                    case 1 when isString: type = reader.ValueTextEquals("ref/prompt"u8) ? "prompt" : reader.ValueTextEquals("ref/resource"u8) ? "resource" : "other"; break;
+                    case 2: name = isString; break;
+                    case 3: value = isString; break;
+                    case 4: uri = isString; break;
+                }
+
+                reader.Skip();
+            }
+        }
+        else
+        {
+            reader.Skip();
+        }
+
+        var valid = member == CompletionMembers.Ref
+            ? (type == "prompt" && name) || (type == "resource" && uri)
+            : name && value;
+        envelope.Completion = valid ? envelope.Completion | member : envelope.Completion & ~member;
+    }
+
+    /// <summary>Reads a completion context object (the reader is on its start): are its <c>arguments</c>, if any, an object of strings?</summary>
+    private static bool ContextArgumentsAreStrings(ref Utf8JsonReader reader)
+    {
+        var valid = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isArguments = reader.ValueTextEquals("arguments"u8);
+            reader.Read();
+            if (isArguments && reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    reader.Read();
+                    valid &= reader.TokenType == JsonTokenType.String;
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                valid &= !isArguments || reader.TokenType == JsonTokenType.Null;
+                reader.Skip();
+            }
+        }
+
+        return valid;
+    }
+
     /// <summary>Reads an object (the reader is on its start) and says whether it has string <c>name</c> and <c>version</c> members.</summary>
     private static bool HasNameAndVersion(ref Utf8JsonReader reader)
     {
@@ -572,6 +668,15 @@ internal sealed class JsonRpcEnvelope
     private static bool IsLoggingLevel(ref Utf8JsonReader reader) =>
         reader.ValueTextEquals("debug"u8) || reader.ValueTextEquals("info"u8) || reader.ValueTextEquals("notice"u8) || reader.ValueTextEquals("warning"u8)
         || reader.ValueTextEquals("error"u8) || reader.ValueTextEquals("critical"u8) || reader.ValueTextEquals("alert"u8) || reader.ValueTextEquals("emergency"u8);
+
+    [Flags]
+    private enum CompletionMembers
+    {
+        Checked = 1,
+        Ref = 2,
+        Argument = 4,
+        ContextInvalid = 8,
+    }
 
     [Flags]
     private enum InitializeMembers

@@ -5,11 +5,14 @@ using McpServices.AspNetCore.Tests.TestTools;
 namespace McpServices.AspNetCore.Tests.Http;
 
 /// <summary>
-/// Mistakes in the params of prompts, resources and logging requests are answered with −32602 and what to fix, where the SDK
+/// Mistakes in the params of prompts, resources, completion and logging requests are answered with −32602 and what to fix, where the SDK
 /// would answer a bare −32603 "An error occurred." (the shapes come from the MCP schema).
 /// </summary>
 public sealed class OtherRequestsParamsTests
 {
+    private const string CompletionRef = """params.ref must be a JSON object: {"type":"ref/prompt","name":"<prompt>"} or {"type":"ref/resource","uri":"<URI template>"}.""";
+    private const string CompletionArgument = "params.argument must be a JSON object with string name and value: the argument to complete and what has been typed so far.";
+
     [Theory]
     [InlineData("""{"method":"resources/read","params":{}}""", "params.uri must be a string: the URI of the resource.")]
     [InlineData("""{"method":"resources/read","params":{"uri":5}}""", "params.uri must be a string: the URI of the resource.")]
@@ -23,6 +26,15 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"logging/setLevel","params":{}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]
     [InlineData("""{"method":"tools/list","params":{"cursor":5}}""", "params.cursor must be a string: the nextCursor of the previous page.")]
     [InlineData("""{"method":"resources/templates/list","params":{"cursor":{}}}""", "params.cursor must be a string: the nextCursor of the previous page.")]
+    [InlineData("""{"method":"completion/complete"}""", "completion/complete needs params: an object with ref and argument.")]
+    [InlineData("""{"method":"completion/complete","params":{"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":false,"name":"greet"},"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/other","name":"greet"},"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/resource","name":"notes"},"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"}}}""", CompletionArgument)]
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":5}}}""", CompletionArgument)]
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":"A"},"context":{"arguments":{"tone":1}}}}""", "params.context must be a JSON object whose arguments are strings.")]
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":"A"},"context":5}}""", "params.context must be a JSON object whose arguments are strings.")]
     public async Task MalformedParams_AreInvalidParams_SayingWhatToFix(string message, string problem)
     {
         await using var server = await StartAsync();
@@ -42,6 +54,7 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"resources/read","params":{"uri":"notes://welcome"}}""", "Welcome.")]
     [InlineData("""{"method":"logging/setLevel","params":{"level":"warning"}}""", "\"result\":{}")]
     [InlineData("""{"method":"tools/list","params":{"cursor":null}}""", "\"tools\"")]
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":"A"},"context":{"arguments":{"tone":"warm"}}}}""", "\"completion\"")]
     public async Task WellFormedRequests_AreServed(string message, string expected)
     {
         await using var server = await StartAsync();
@@ -56,7 +69,8 @@ public sealed class OtherRequestsParamsTests
     }
 
     private static Task<McpServices.Testing.McpTestServer> StartAsync() =>
-        TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>());
+        TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>()
+            .WithMcpServer(mcp => mcp.WithCompleteHandler((_, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.CompleteResult { Completion = new() { Values = ["Ann"] } }))));
 
     /// <summary>The JSON-RPC error of a response, whether sent as JSON or as one server-sent event.</summary>
     private static (string? Id, int Code, string? Message) ErrorOf(string body)
