@@ -20,10 +20,10 @@ public sealed class MessageFuzzTests
     [
         null, true, false, 0, -1, 1.5, 1e308, JsonValue.Create(decimal.MaxValue), "", new string('x', 300), "\u0000", "\U0001F600",
         new JsonArray(), new JsonObject(), new JsonArray(1, new JsonArray(2, new JsonArray(3))), new JsonObject { ["a"] = new JsonObject { ["b"] = new JsonObject() } },
-        "NaN", "tools/call", "reserve", "read_stock",
+        "NaN", "tools/call", "reserve", "read_stock", "ref/prompt", "ref/resource", "notes://welcome", "greet",
     ];
 
-    private static readonly string[] Names = ["extra", "method", "id", "params", "name", "arguments", "_meta", "sku", "quantity", "order", "lines", "progressToken", "cursor"];
+    private static readonly string[] Names = ["extra", "method", "id", "params", "name", "arguments", "_meta", "sku", "quantity", "order", "lines", "progressToken", "cursor", "uri", "ref", "argument", "context", "type", "value", "level"];
 
     private static readonly string[] Seeds =
     [
@@ -32,17 +32,24 @@ public sealed class MessageFuzzTests
         """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read_stock","arguments":{}}}""",
         """{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"cursor":"x"}}""",
         """{"jsonrpc":"2.0","method":"notifications/initialized"}""",
+        """{"jsonrpc":"2.0","id":4,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann","tone":"warmly"}}}""",
+        """{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"notes://welcome"}}""",
+        """{"jsonrpc":"2.0","id":6,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":"A"},"context":{"arguments":{"tone":"warm"}}}}""",
+        """{"jsonrpc":"2.0","id":7,"method":"logging/setLevel","params":{"level":"info"}}""",
     ];
 
+    /// <summary>Seeds 1-3 in every test run; <c>MCPS_FUZZ_SEEDS=50</c> runs seeds 1-50 (for a longer search on a workstation).</summary>
+    public static TheoryData<int> FuzzSeeds => [.. Enumerable.Range(1, int.TryParse(Environment.GetEnvironmentVariable("MCPS_FUZZ_SEEDS"), out var n) && n > 3 ? n : 3)];
+
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
+    [MemberData(nameof(FuzzSeeds))]
     public async Task MutatedMessages_GetDocumentedAnswers_AndTheServiceKeepsServing(int seed)
     {
         var random = new Random(seed);
         var ct = TestContext.Current.CancellationToken;
         await using var server = await TestServer.StartAsync(
-            b => b.WithTools<OrderTools>().WithTools<SecuredTools>(),
+            b => b.WithTools<OrderTools>().WithTools<SecuredTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>()
+                .WithMcpServer(mcp => mcp.WithCompleteHandler((_, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.CompleteResult { Completion = new() { Values = ["Ann"] } }))),
             configure: b => b.Services.AddValidatorsFromAssemblyContaining<OrderValidator>(),
             authentication: true);
         using var http = server.CreateHttpClient();
