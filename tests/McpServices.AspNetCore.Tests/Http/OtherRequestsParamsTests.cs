@@ -17,6 +17,8 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"resources/read","params":{}}""", "params.uri must be a string: the URI of the resource.")]
     [InlineData("""{"method":"resources/read","params":{"uri":5}}""", "params.uri must be a string: the URI of the resource.")]
     [InlineData("""{"method":"resources/read"}""", "params.uri must be a string: the URI of the resource.")]
+    [InlineData("""{"method":"resources/subscribe","params":{}}""", "params.uri must be a string: the URI of the resource.")]
+    [InlineData("""{"method":"resources/unsubscribe","params":{"uri":[]}}""", "params.uri must be a string: the URI of the resource.")]
     [InlineData("""{"method":"prompts/get","params":{}}""", "params.name must be a string: the name of the prompt to get.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":5}}}""", "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":["Ann"]}}""", "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.")]
