@@ -554,6 +554,20 @@ internal sealed class JsonRpcEnvelope
                 envelope.Note(InitializeMembers.ClientInfo, reader.TokenType == JsonTokenType.StartObject && HasNameAndVersion(ref reader));
                 reader.Skip();
             }
+            else if (reader.ValueTextEquals("requestState"u8) || reader.ValueTextEquals("inputResponses"u8))
+            {
+                // The answer to an input-required result (2026-07-28, SEP-2322): the state as the server sent it, the answers by key.
+                var state = reader.ValueTextEquals("requestState"u8);
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Null && reader.TokenType != (state ? JsonTokenType.String : JsonTokenType.StartObject))
+                {
+                    envelope.ParamsProblem ??= state
+                        ? "params.requestState must be a string: the requestState of the server's input-required result, unchanged."
+                        : "params.inputResponses must be a JSON object: the answers to the server's input requests, by their keys.";
+                }
+
+                reader.Skip();
+            }
             else if (reader.ValueTextEquals("_meta"u8))
             {
                 envelope.See(Member.Meta, "params._meta");

@@ -28,6 +28,8 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"logging/setLevel","params":{}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]
     [InlineData("""{"method":"tools/list","params":{"cursor":5}}""", "params.cursor must be a string: the nextCursor of the previous page.")]
     [InlineData("""{"method":"resources/templates/list","params":{"cursor":{}}}""", "params.cursor must be a string: the nextCursor of the previous page.")]
+    [InlineData("""{"method":"resources/read","params":{"uri":"notes://welcome","requestState":5}}""", "params.requestState must be a string: the requestState of the server's input-required result, unchanged.")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann"},"inputResponses":[]}}""", "params.inputResponses must be a JSON object: the answers to the server's input requests, by their keys.")]
     [InlineData("""{"method":"completion/complete"}""", "completion/complete needs params: an object with ref and argument.")]
     [InlineData("""{"method":"completion/complete","params":{"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
     [InlineData("""{"method":"completion/complete","params":{"ref":{"type":false,"name":"greet"},"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
