@@ -53,6 +53,10 @@ public sealed class JwtAuthenticationTests : IAsyncLifetime
     [InlineData("Bearer not-a-jwt")]
     [InlineData("Bearer a.b.c")]
     [InlineData("bearer  not-a-jwt")]
+    [InlineData("Bearer eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d")] // an encrypted token (JWE) with no decryption key
+    [InlineData("Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.%%%")]
+    [InlineData("Bearer eyJ9.eyJ9.e30")]
+    [InlineData("Bearer a, Bearer b")]
     public async Task MalformedAuthorizationHeader_Is401_InvalidToken(string header) =>
         AssertInvalidToken(await SendWithAuthorizationAsync(header));
 
