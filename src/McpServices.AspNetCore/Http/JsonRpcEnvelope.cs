@@ -88,7 +88,8 @@ internal sealed class JsonRpcEnvelope
                 Initialize when BeforeStatelessProtocol && !Init.HasFlag(InitializeMembers.Capabilities) => "params.capabilities must be a JSON object: the client's capabilities ({} for none).",
                 Initialize when BeforeStatelessProtocol && !Init.HasFlag(InitializeMembers.ClientInfo) => "params.clientInfo must be a JSON object with string name and version members.",
                 "resources/read" when !UriIsString => "params.uri must be a string: the URI of the resource.",
-                "resources/subscribe" or "resources/unsubscribe" when !UriIsString => "params.uri must be a string: the URI of the resource.",
+                // Removed in 2026-07-28 (SEP-2575), where the SDK answers them with 404 / −32601 as that revision requires.
+                "resources/subscribe" or "resources/unsubscribe" when !UriIsString && BeforeStatelessProtocol => "params.uri must be a string: the URI of the resource.",
                 "tools/list" or "prompts/list" or "resources/list" or "resources/templates/list" when CursorNotString => "params.cursor must be a string: the nextCursor of the previous page.",
                 PromptsGet when !HasName => "params.name must be a string: the name of the prompt to get.",
                 PromptsGet when (ArgumentsStart >= 0 && !ArgumentsAreObject) || ArgumentValueNotString => "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.",
