@@ -163,6 +163,10 @@ internal sealed partial class ToolCallPipeline
         }
     }
 
+    /// <summary>The SDK's answer (ModelContextProtocol 2.4.0) to an input-required result it can neither return nor resolve.</summary>
+    private const string InputRequiredUnsupported =
+        "A tool handler returned an incomplete result, but the server is stateless and the client does not support MRTR. MRTR-native tools require either an MRTR-capable client or a stateful server for backward-compatible resolution.";
+
     private async ValueTask<CallToolResult> InvokeToolAsync(ToolCall call, RequestContext<CallToolRequestParams> request, McpRequestHandler<CallToolRequestParams, CallToolResult> next, CancellationToken cancellationToken)
     {
         CallToolResult result;
@@ -210,6 +214,14 @@ internal sealed partial class ToolCallPipeline
         {
             // Multi round-trip request (2026-07-28): the SDK answers with the input requests; the client retries the call.
             var keys = ex.Result.InputRequests is { Count: > 0 } requests ? string.Join(", ", requests.Keys) : "(state only)";
+            if (!request.Server.IsMrtrSupported)
+            {
+                // A client before 2026-07-28 on a stateless service: the SDK can neither return the input requests nor ask the
+                // client for them, and answers the call with an error (−32603). The record says what the client received.
+                call.SetOutcome(ToolCallOutcome.Failed, "input_required_unsupported", InputRequiredUnsupported);
+                throw;
+            }
+
             call.SetOutcome(ToolCallOutcome.InputRequired, "input_required", $"Input requested: {keys}.");
             throw;
         }

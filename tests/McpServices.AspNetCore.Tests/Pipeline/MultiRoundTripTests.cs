@@ -46,6 +46,24 @@ public sealed class MultiRoundTripTests
     }
 
     [Fact]
+    public async Task AClientBefore2026OnAStatelessService_GetsTheSdksError_AndTheRecordSaysSo()
+    {
+        // The SDK can neither return the input requests to a 2025-11-25 client nor ask it for them without a session.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<TransferTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Http.RequestGateTests.Post("""{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"transfer","arguments":{"amount":5}}}"""), TestContext.Current.CancellationToken);
+
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        using var answer = JsonDocument.Parse(text.Split('\n').Single(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..]);
+        var error = answer.RootElement.GetProperty("error");
+        Assert.Equal((int)McpErrorCode.InternalError, error.GetProperty("code").GetInt32());
+        var record = McpTestAuditSink.Parse(await server.Audit.WaitForAsync(r => r.Tool == "transfer", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(("failed", "input_required_unsupported"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal(error.GetProperty("message").GetString(), record.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task TamperedRequestState_IsRefusedWithInvalidParams_AndTheToolDoesNotAct()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<TransferTools>());
