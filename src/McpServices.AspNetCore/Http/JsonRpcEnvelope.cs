@@ -53,7 +53,19 @@ internal sealed class JsonRpcEnvelope
     /// rather than authorize one tool and let the SDK run another — or a request id that is neither a string nor a 64-bit integer;
     /// or a body that is valid JSON but not one message (an array: a batch, which MCP no longer has; a string or number).
     /// </summary>
-    public string? InvalidRequest => NotAnObject ?? Ambiguity ?? (Method is not null ? IdProblem : null);
+    public string? InvalidRequest => NotAnObject ?? Ambiguity ?? JsonRpcProblem ?? (Method is not null ? IdProblem : null);
+
+    /// <summary>
+    /// What is wrong with the <c>jsonrpc</c> member: every JSON-RPC 2.0 message has <c>"jsonrpc": "2.0"</c>. (The SDK refused
+    /// such messages too, but without their id and, for some values, with its internal type names in the message.)
+    /// </summary>
+    private string? JsonRpcProblem =>
+        !Seen.HasFlag(Member.JsonRpc) ? "the message has no \"jsonrpc\" member; JSON-RPC 2.0 messages carry \"jsonrpc\": \"2.0\"."
+        : !JsonRpcIs20 ? "\"jsonrpc\" must be the string \"2.0\", the JSON-RPC version MCP uses."
+        : null;
+
+    /// <summary>Whether the <c>jsonrpc</c> member is the string <c>2.0</c>.</summary>
+    private bool JsonRpcIs20 { get; set; }
 
     /// <summary>
     /// Why the body is not valid JSON (the reader's message, with the position), or <see langword="null"/>. Set when the body
@@ -224,12 +236,18 @@ internal sealed class JsonRpcEnvelope
                 }
                 else
                 {
-                    if (reader.ValueTextEquals("jsonrpc"u8))
+                    var jsonRpc = reader.ValueTextEquals("jsonrpc"u8);
+                    if (jsonRpc)
                     {
                         envelope.See(Member.JsonRpc, "jsonrpc");
                     }
 
                     reader.Read();
+                    if (jsonRpc)
+                    {
+                        envelope.JsonRpcIs20 = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("2.0"u8);
+                    }
+
                     reader.Skip();
                 }
             }

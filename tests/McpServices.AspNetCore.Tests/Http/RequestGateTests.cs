@@ -518,6 +518,41 @@ public sealed class RequestGateTests
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
+    [Theory]
+    [InlineData("""{"id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}""", "the message has no \"jsonrpc\" member; JSON-RPC 2.0 messages carry \"jsonrpc\": \"2.0\".")]
+    [InlineData("""{"jsonrpc":"1.0","id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}""", "\"jsonrpc\" must be the string \"2.0\", the JSON-RPC version MCP uses.")]
+    [InlineData("""{"jsonrpc":2.0,"id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}""", "\"jsonrpc\" must be the string \"2.0\", the JSON-RPC version MCP uses.")]
+    [InlineData("""{"jsonrpc":null,"id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}""", "\"jsonrpc\" must be the string \"2.0\", the JSON-RPC version MCP uses.")]
+    public async Task AMessageWithoutJsonRpc20_IsInvalidRequest_WithItsId_AndAudited(string json, string problem)
+    {
+        // The SDK answered these with id null, and for some values with its internal type names in the message.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post(json), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(9, body.RootElement.GetProperty("id").GetInt32());
+        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidRequest, body.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal("Bad Request: " + problem, body.RootElement.GetProperty("error").GetProperty("message").GetString());
+        var record = await server.Audit.WaitForAsync(r => r.Tool == "add", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(("invalid", "invalid_request"), (record.Outcome, record.ErrorCode));
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    [Fact]
+    public async Task AnEscapedJsonRpcVersion_IsTheVersion()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(Post("""{"jsonrpc":"2\u002e0","id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"text\":\"42\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
     [Fact]
     public async Task EscapedSurrogatePairs_AreOrdinaryText()
     {
