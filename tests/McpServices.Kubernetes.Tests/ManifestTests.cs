@@ -220,24 +220,10 @@ public sealed class ManifestTests
     public async Task SettingsKubernetesWouldRefuse_FailGeneration_NamingTheSetting(string settings, string problem)
     {
         // Caught when the manifests are generated, not at kubectl apply (or, for a NetworkPolicy, never).
-        var file = Path.GetTempFileName();
-        var output = Directory.CreateTempSubdirectory("mcps-k8s-bad-").FullName;
-        try
-        {
-            await File.WriteAllTextAsync(file, settings, TestContext.Current.CancellationToken);
-            using var writer = new StringWriter();
-            var code = await Cli.RunAsync(["--service", InventoryDll, "--settings", file, "--output", output], writer, writer);
+        var (file, message) = await GenerateWithRefusedSettingsAsync(settings);
 
-            Assert.Equal(2, code);
-            Assert.Contains($"error: the options and {file} cannot make valid Kubernetes objects:", writer.ToString());
-            Assert.Contains("  - " + problem, writer.ToString());
-            Assert.Empty(Directory.EnumerateFileSystemEntries(output));
-        }
-        finally
-        {
-            File.Delete(file);
-            Directory.Delete(output, recursive: true);
-        }
+        Assert.Contains($"error: the options and {file} cannot make valid Kubernetes objects:", message);
+        Assert.Contains("  - " + problem, message);
     }
 
     [Theory]
@@ -246,8 +232,19 @@ public sealed class ManifestTests
     public async Task MisspelledSettings_FailGeneration_NamingTheKey(string settings, string path)
     {
         // Ignored, a misspelled otlpEndpoint would leave the ConfigMap without one.
+        var (file, message) = await GenerateWithRefusedSettingsAsync(settings);
+
+        Assert.Equal($"error: {file}: {path} is not a setting (the settings are listed in docs/kubernetes.md; names match in any case).", message.Trim());
+    }
+
+    /// <summary>
+    /// Runs the generator with <paramref name="settings"/> as its settings file, asserts that it refuses them (exit code 2, nothing
+    /// written), and returns the file's path and what the generator printed.
+    /// </summary>
+    private static async Task<(string File, string Message)> GenerateWithRefusedSettingsAsync(string settings)
+    {
         var file = Path.GetTempFileName();
-        var output = Directory.CreateTempSubdirectory("mcps-k8s-typo-").FullName;
+        var output = Directory.CreateTempSubdirectory("mcps-k8s-refused-").FullName;
         try
         {
             await File.WriteAllTextAsync(file, settings, TestContext.Current.CancellationToken);
@@ -255,8 +252,8 @@ public sealed class ManifestTests
             var code = await Cli.RunAsync(["--service", InventoryDll, "--settings", file, "--output", output], writer, writer);
 
             Assert.Equal(2, code);
-            Assert.Equal($"error: {file}: {path} is not a setting (the settings are listed in docs/kubernetes.md; names match in any case).", writer.ToString().Trim());
             Assert.Empty(Directory.EnumerateFileSystemEntries(output));
+            return (file, writer.ToString());
         }
         finally
         {

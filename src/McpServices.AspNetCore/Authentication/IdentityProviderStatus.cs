@@ -1,8 +1,5 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
@@ -24,7 +21,7 @@ namespace McpServices.AspNetCore;
 /// </remarks>
 internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderStatus> logger, TimeProvider? time = null)
 {
-    internal static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan FailureReuse = TimeSpan.FromSeconds(1);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -143,35 +140,4 @@ internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderSta
     {
         public static readonly UnavailableFeature Instance = new();
     }
-}
-
-/// <summary>Starts reading the identity provider's metadata when the service starts (see <see cref="IdentityProviderStatus"/>).</summary>
-internal sealed class IdentityProviderWarmUp(IdentityProviderStatus status, IOptionsMonitor<JwtBearerOptions> jwt, McpServiceSettings settings) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (settings.Current.Authentication.Enabled
-            && jwt.Get(McpServiceAuthenticationDefaults.BearerScheme) is { ConfigurationManager: IConfigurationManager<OpenIdConnectConfiguration> manager } options)
-        {
-            status.WarmUp(manager, options.MetadataAddress);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-/// <summary>
-/// <c>Degraded</c> (still ready: API keys and anonymous tools work, and every replica would fail the same way) while the identity
-/// provider's metadata has never been read, with the reason; <c>Healthy</c> otherwise.
-/// </summary>
-internal sealed class IdentityProviderHealthCheck(IdentityProviderStatus status) : IHealthCheck
-{
-    public const string Name = "identity-provider";
-
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(status.Failure is { } failure
-            ? HealthCheckResult.Degraded($"The identity provider's metadata cannot be read: {failure}")
-            : HealthCheckResult.Healthy());
 }

@@ -166,6 +166,9 @@ internal sealed class JsonRpcEnvelope
     /// <summary>Whether a string of the body is not Unicode (its arguments are then not recorded: no JSON writer can write them).</summary>
     private bool NotUnicode { get; set; }
 
+    /// <summary>Where the body stops being UTF-8, when it does; -1 when it is valid.</summary>
+    private int InvalidUtf8At { get; init; } = -1;
+
     /// <summary>
     /// Reads the envelope; returns <see langword="null"/> when the body is valid JSON but not an object (the MCP handler reports
     /// that). A body that is not valid JSON gives an envelope with <see cref="ParseError"/> and whatever was read before the error.
@@ -174,8 +177,8 @@ internal sealed class JsonRpcEnvelope
     {
         // The JSON reader does not check that strings are UTF-8; the SDK fails on those that are not with a bare internal error
         // (or a response cut off after it started). Checked up front, vectorized; the message is read on regardless, for the record.
-        var envelope = new JsonRpcEnvelope { _invalidUtf8At = Utf8.IsValid(body) ? -1 : InvalidUtf8Index(body) };
-        envelope.NotUnicode = envelope._invalidUtf8At >= 0;
+        var invalidUtf8At = Utf8.IsValid(body) ? -1 : InvalidUtf8Index(body);
+        var envelope = new JsonRpcEnvelope { InvalidUtf8At = invalidUtf8At, NotUnicode = invalidUtf8At >= 0 };
         try
         {
             // The SDK reads messages with the same limits: no comments, no trailing data, at most 64 levels.
@@ -254,10 +257,9 @@ internal sealed class JsonRpcEnvelope
 
             // Past the object's end: only whitespace may follow (the reader throws on anything else).
             reader.Read();
-            if (envelope.ParseError is null && envelope._invalidUtf8At >= 0)
+            if (envelope.ParseError is null && envelope.InvalidUtf8At >= 0)
             {
                 envelope.ParseError = envelope.InvalidUtf8;
-                envelope.NotUnicode = true;
             }
 
             if (envelope.ParseError is null && FindUnpairedSurrogate(body) is { } notUnicode)
@@ -284,16 +286,13 @@ internal sealed class JsonRpcEnvelope
         }
         catch (InvalidOperationException)
         {
-            ParseError ??= _invalidUtf8At >= 0 ? InvalidUtf8 : UnpairedSurrogate;
+            ParseError ??= InvalidUtf8At >= 0 ? InvalidUtf8 : UnpairedSurrogate;
             NotUnicode = true;
             return null;
         }
     }
 
-    /// <summary>Where the body stops being UTF-8, when it does; -1 when it is valid.</summary>
-    private int _invalidUtf8At = -1;
-
-    private string InvalidUtf8 => $"the body is not valid UTF-8 (an invalid byte sequence at byte {_invalidUtf8At}); MCP messages are UTF-8.";
+    private string InvalidUtf8 => $"the body is not valid UTF-8 (an invalid byte sequence at byte {InvalidUtf8At}); MCP messages are UTF-8.";
 
     private static int InvalidUtf8Index(ReadOnlySpan<byte> body)
     {

@@ -620,59 +620,69 @@ internal sealed partial class McpRequestGate
     /// </summary>
     private async Task RefuseTooLargeAsync(HttpContext context, ReadOnlyMemory<byte>? prefix)
     {
-        // A client that waits for "100 Continue" before sending the body is answered without it: that is what it asked for, and
-        // reading would make the server send 100 Continue and the client the body. Nothing was received, so nothing is recorded.
-        var waitsForContinue = prefix is null && context.Request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase);
-        var envelope = waitsForContinue ? null : JsonRpcEnvelope.ReadPrefix((prefix ?? await ReadPrefixAsync(context).ConfigureAwait(false)).Span);
-        if (envelope is { IsToolCall: true })
-        {
-            if (_authorizer.AuthenticationEnabled)
-            {
-                await IdentifyCallerAsync(context).ConfigureAwait(false); // for the record only: the answer is 413 either way
-            }
-
-            Refuse(context, envelope, default, ToolCallOutcome.Invalid, "payload_too_large", _tooLargeMessage);
-        }
-
-        if (HttpProtocol.IsHttp10(context.Request.Protocol) || HttpProtocol.IsHttp11(context.Request.Protocol))
-        {
-            // HTTP/2 and HTTP/3 end only the stream (and forbid the header); HTTP/1.x would otherwise read the rest to reuse the connection.
-            context.Response.Headers.Connection = "close";
-        }
-
+        var envelope = await RecordUnreadToolCallAsync(context, prefix, ToolCallOutcome.Invalid, "payload_too_large", _tooLargeMessage).ConfigureAwait(false);
+        CloseConnection(context);
         await WriteTooLargeAsync(context, envelope?.Id).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Answers a request refused before its body is read: Host or Origin not allowed (403), content type or coding the stage does
-    /// not read (415). A <c>tools/call</c> among them is audited all the same — a DNS-rebinding attempt is a refused call — as for
-    /// 413 the first 16 KiB of the body tell it (unless it is compressed), and the answer carries its id.
+    /// not read (415). A <c>tools/call</c> among them is audited all the same — a DNS-rebinding attempt is a refused call — and
+    /// the answer carries its id.
     /// </summary>
     private async Task RefuseUnreadAsync(HttpContext context, int status, string message, ToolCallOutcome outcome, string errorCode)
     {
-        JsonRpcEnvelope? envelope = null;
+        var envelope = await RecordUnreadToolCallAsync(context, prefix: null, outcome, errorCode, message).ConfigureAwait(false);
+        await JsonRpcErrorWriter.WriteAsync(context, status, McpServiceErrorCodes.RequestRejected, message, id: envelope?.Id).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Recognizes a <c>tools/call</c> in a body the stage refuses without reading it all — from <paramref name="prefix"/>, or
+    /// from the first 16 KiB it reads now (its <c>method</c> comes before the bulk of its arguments, as clients send it; a
+    /// compressed body shows nothing) — and audits it with the caller when its credential is valid, without arguments.
+    /// Returns what was read of the message, for its id.
+    /// </summary>
+    private async Task<JsonRpcEnvelope?> RecordUnreadToolCallAsync(HttpContext context, ReadOnlyMemory<byte>? prefix, ToolCallOutcome outcome, string errorCode, string message)
+    {
         var request = context.Request;
-        if (HttpMethods.IsPost(request.Method) && !request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
+        if (prefix is null)
         {
-            var prefix = await ReadPrefixAsync(context).ConfigureAwait(false);
-            envelope = JsonRpcEnvelope.ReadPrefix(prefix.Span);
-            if (prefix.Length == TooLargePrefixBytes && (HttpProtocol.IsHttp10(request.Protocol) || HttpProtocol.IsHttp11(request.Protocol)))
+            // A client that waits for "100 Continue" before sending the body is answered without it: that is what it asked for,
+            // and reading would make the server send 100 Continue and the client the body. Nothing was received, nothing recorded.
+            if (!HttpMethods.IsPost(request.Method) || request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
             {
-                context.Response.Headers.Connection = "close"; // the rest is not worth reading to keep the connection
+                return null;
             }
 
-            if (envelope is { IsToolCall: true })
+            prefix = await ReadPrefixAsync(context).ConfigureAwait(false);
+            if (prefix.Value.Length == TooLargePrefixBytes)
             {
-                if (_authorizer.AuthenticationEnabled)
-                {
-                    await IdentifyCallerAsync(context).ConfigureAwait(false); // for the record only: the answer is the same either way
-                }
-
-                Refuse(context, envelope, default, outcome, errorCode, message);
+                CloseConnection(context); // the rest is not worth reading to keep the connection
             }
         }
 
-        await JsonRpcErrorWriter.WriteAsync(context, status, McpServiceErrorCodes.RequestRejected, message, id: envelope?.Id).ConfigureAwait(false);
+        var envelope = JsonRpcEnvelope.ReadPrefix(prefix.Value.Span);
+        if (envelope is { IsToolCall: true })
+        {
+            if (_authorizer.AuthenticationEnabled)
+            {
+                await IdentifyCallerAsync(context).ConfigureAwait(false); // for the record only: the answer is the same either way
+            }
+
+            Refuse(context, envelope, default, outcome, errorCode, message);
+        }
+
+        return envelope;
+    }
+
+    /// <summary>Ends an HTTP/1.x connection after the answer, instead of letting the server read the rest of the body to reuse it.</summary>
+    private static void CloseConnection(HttpContext context)
+    {
+        // HTTP/2 and HTTP/3 end only the stream (and forbid the header).
+        if (HttpProtocol.IsHttp10(context.Request.Protocol) || HttpProtocol.IsHttp11(context.Request.Protocol))
+        {
+            context.Response.Headers.Connection = "close";
+        }
     }
 
     /// <summary>Reads up to <see cref="TooLargePrefixBytes"/> of a body the stage refuses without reading it all.</summary>

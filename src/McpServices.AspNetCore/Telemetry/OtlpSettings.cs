@@ -43,7 +43,8 @@ internal static partial class OtlpSettings
         var warned = new HashSet<string>(StringComparer.Ordinal);
         foreach (var signal in Signals.Skip(1))
         {
-            var endpointKey = Setting($"OTEL_EXPORTER_OTLP_{signal}ENDPOINT") is null ? "OTEL_EXPORTER_OTLP_ENDPOINT" : $"OTEL_EXPORTER_OTLP_{signal}ENDPOINT";
+            var own = Setting($"OTEL_EXPORTER_OTLP_{signal}ENDPOINT") is not null;
+            var endpointKey = own ? $"OTEL_EXPORTER_OTLP_{signal}ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT";
             if (Setting(endpointKey) is not { } endpoint)
             {
                 continue;
@@ -53,7 +54,8 @@ internal static partial class OtlpSettings
             var port = new Uri(endpoint).Port;
             if (((port == 4318 && protocol == "grpc") || (port == 4317 && protocol == "http/protobuf")) && warned.Add(endpointKey))
             {
-                LogProtocolMismatch(logger, endpointKey, endpoint, protocol, port == 4318 ? "OTLP/HTTP" : "OTLP/gRPC", port == 4318 ? "http/protobuf" : "grpc");
+                var protocolKey = own ? $"OTEL_EXPORTER_OTLP_{signal}PROTOCOL" : "OTEL_EXPORTER_OTLP_PROTOCOL";
+                LogProtocolMismatch(logger, endpointKey, endpoint, protocol, port == 4318 ? "OTLP/HTTP" : "OTLP/gRPC", protocolKey, port == 4318 ? "http/protobuf" : "grpc");
             }
         }
     }
@@ -61,6 +63,6 @@ internal static partial class OtlpSettings
     private static bool IsHttpUrl(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && !string.IsNullOrEmpty(uri.Host);
 
-    [LoggerMessage(60, LogLevel.Warning, "{Key} is {Endpoint}, the port {Kind} collectors listen on, but the exporter speaks {Protocol}: nothing will arrive unless the collector listens for {Protocol} there. Set OTEL_EXPORTER_OTLP_PROTOCOL={Expected} (.NET's exporter speaks grpc unless told otherwise).")]
-    private static partial void LogProtocolMismatch(ILogger logger, string key, string endpoint, string protocol, string kind, string expected);
+    [LoggerMessage(60, LogLevel.Warning, "{Key} is {Endpoint}, the port {Kind} collectors listen on, but the exporter speaks {Protocol}: nothing will arrive unless the collector listens for {Protocol} there. Set {ProtocolKey}={Expected} (.NET's exporter speaks grpc unless told otherwise).")]
+    private static partial void LogProtocolMismatch(ILogger logger, string key, string endpoint, string protocol, string kind, string protocolKey, string expected);
 }

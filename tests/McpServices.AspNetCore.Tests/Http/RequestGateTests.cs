@@ -307,8 +307,7 @@ public sealed class RequestGateTests
 
         using var response = await http.SendAsync(AddCallWithCharset(charset), TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("\"text\":\"42\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        await AssertAddAnsweredAsync(response);
     }
 
     [Theory]
@@ -325,11 +324,7 @@ public sealed class RequestGateTests
 
         using var response = await http.SendAsync(AddCallWithCharset(charset), TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
-        var error = await ReadErrorAsync(response);
-        Assert.Equal(McpServiceErrorCodes.RequestRejected, error.GetProperty("code").GetInt32());
-        Assert.Equal("Unsupported Media Type: the request body must be UTF-8 JSON; send Content-Type application/json without a charset, or with charset=utf-8.", error.GetProperty("message").GetString());
-        Assert.Equal(0, server.Log().Count("add"));
+        await AssertRejectedAsync(response, HttpStatusCode.UnsupportedMediaType, "Unsupported Media Type: the request body must be UTF-8 JSON; send Content-Type application/json without a charset, or with charset=utf-8.", server);
     }
 
     [Theory]
@@ -355,12 +350,8 @@ public sealed class RequestGateTests
 
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        await AssertRejectedAsync(response, HttpStatusCode.UnsupportedMediaType, "Unsupported Media Type: the request body has a Content-Encoding; send it uncompressed (no Content-Encoding, or identity).", server);
         Assert.Equal("identity", response.Headers.GetValues("Accept-Encoding").Single());
-        var error = await ReadErrorAsync(response);
-        Assert.Equal(McpServiceErrorCodes.RequestRejected, error.GetProperty("code").GetInt32());
-        Assert.Equal("Unsupported Media Type: the request body has a Content-Encoding; send it uncompressed (no Content-Encoding, or identity).", error.GetProperty("message").GetString());
-        Assert.Equal(0, server.Log().Count("add"));
     }
 
     [Fact]
@@ -373,8 +364,7 @@ public sealed class RequestGateTests
 
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("\"text\":\"42\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        await AssertAddAnsweredAsync(response);
     }
 
     [Theory]
@@ -549,8 +539,7 @@ public sealed class RequestGateTests
 
         using var response = await http.SendAsync(Post("""{"jsonrpc":"2\u002e0","id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}"""), TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("\"text\":\"42\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        await AssertAddAnsweredAsync(response);
     }
 
     [Fact]
@@ -843,6 +832,23 @@ public sealed class RequestGateTests
     {
         await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
         return server.Audit.Records;
+    }
+
+    /// <summary>Asserts a refusal by the HTTP stage: the status, −32045 and the message; the tool did not run.</summary>
+    private static async Task AssertRejectedAsync(HttpResponseMessage response, HttpStatusCode status, string message, McpServices.Testing.McpTestServer server)
+    {
+        Assert.Equal(status, response.StatusCode);
+        var error = await ReadErrorAsync(response);
+        Assert.Equal(McpServiceErrorCodes.RequestRejected, error.GetProperty("code").GetInt32());
+        Assert.Equal(message, error.GetProperty("message").GetString());
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    /// <summary>Asserts that the call of <c>add</c> (40 + 2) was answered.</summary>
+    private static async Task AssertAddAnsweredAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"text\":\"42\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     private static async Task<JsonElement> ReadErrorAsync(HttpResponseMessage response)

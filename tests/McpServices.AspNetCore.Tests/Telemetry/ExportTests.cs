@@ -117,6 +117,23 @@ public sealed class ExportTests
     }
 
     [Fact]
+    public async Task Otlp_ASignalsOwnEndpointOnTheOtherProtocolsPort_NamesThatSignalsSettings()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            configure: b =>
+            {
+                b.Logging.AddProvider(logs);
+                b.Configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = "http://127.0.0.1:4318/v1/traces";
+            });
+
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 60);
+        Assert.StartsWith("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is http://127.0.0.1:4318/v1/traces,", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("Set OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Otlp_UseOtlpExporterAddedAfterMcpServices_StopsStartupWithWhatToDo()
     {
         var builder = WebApplication.CreateBuilder();
