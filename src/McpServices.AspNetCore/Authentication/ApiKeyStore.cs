@@ -164,8 +164,7 @@ internal sealed partial class ApiKeyStore : IDisposable
 
             try
             {
-                var keys = JsonSerializer.Deserialize<Dictionary<string, McpServiceApiKey>>(content, FileJsonOptions) ?? [];
-                _fromFile = Build(keys, path);
+                _fromFile = Build(ReadFile(content, path), path);
                 _fileFingerprint = fingerprint;
                 LogFileLoaded(_logger, _fromFile.Count, path);
             }
@@ -178,6 +177,65 @@ internal sealed partial class ApiKeyStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The keys in a keys file (a JSON object: key id → entry). An entry that cannot be used is left out with an error naming
+    /// why, and the others stay: a member the entry type does not have (a misspelled <c>Disabled</c> would leave a revoked key
+    /// working), a value of the wrong type, or an id given twice (which copy counts would depend on the parser). A file that is
+    /// not JSON, or not an object, is a <see cref="JsonException"/>.
+    /// </summary>
+    private List<KeyValuePair<string, McpServiceApiKey>> ReadFile(byte[] content, string path)
+    {
+        using var document = JsonDocument.Parse(content, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new JsonException($"the file must be one JSON object with a member per key id, not a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}");
+        }
+
+        var ids = document.RootElement.EnumerateObject().GroupBy(member => member.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var keys = new List<KeyValuePair<string, McpServiceApiKey>>();
+        foreach (var member in document.RootElement.EnumerateObject())
+        {
+            if (ids[member.Name] > 1)
+            {
+                LogInvalidKey(_logger, member.Name, path, "the id is given more than once; give each key once");
+                ids[member.Name] = 0; // one message per id
+                continue;
+            }
+
+            if (ids[member.Name] == 0)
+            {
+                continue;
+            }
+
+            if (member.Value.ValueKind != JsonValueKind.Object)
+            {
+                LogInvalidKey(_logger, member.Name, path, "its entry must be a JSON object with Owner, Hash, Scopes and Disabled");
+                continue;
+            }
+
+            if (member.Value.EnumerateObject().Select(m => m.Name).FirstOrDefault(name => !EntryMembers.Contains(name)) is { } unknown)
+            {
+                var suggestion = ConfigurationBinding.Suggest(unknown, EntryMembers);
+                LogInvalidKey(_logger, member.Name, path, $"its entry has '{unknown}'{(suggestion is null ? string.Empty : $" (did you mean {suggestion}?)")}, which API keys do not have (Owner, Hash, Scopes, Disabled); a misspelled setting could leave a revoked key working, so the key is refused until its entry is fixed");
+                continue;
+            }
+
+            try
+            {
+                keys.Add(new(member.Name, member.Value.Deserialize<McpServiceApiKey>(FileJsonOptions) ?? new McpServiceApiKey()));
+            }
+            catch (JsonException ex)
+            {
+                LogInvalidKey(_logger, member.Name, path, $"its entry is not valid ({ex.Message})");
+            }
+        }
+
+        return keys;
+    }
+
+    private static readonly FrozenSet<string> EntryMembers =
+        typeof(McpServiceApiKey).GetProperties().Select(p => p.Name).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
     private FrozenDictionary<string, Entry> Build(IEnumerable<KeyValuePair<string, McpServiceApiKey>> keys, string source)
     {
         var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
@@ -185,7 +243,7 @@ internal sealed partial class ApiKeyStore : IDisposable
         {
             if (!IsValidKeyId(id) || !TryParseHash(key.Hash, out var hash))
             {
-                LogInvalidKey(_logger, id, source);
+                LogInvalidKey(_logger, id, source, KeyRequirements);
                 continue;
             }
 
@@ -220,7 +278,7 @@ internal sealed partial class ApiKeyStore : IDisposable
         }
     }
 
-    private static readonly JsonSerializerOptions FileJsonOptions = new() { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    private static readonly JsonSerializerOptions FileJsonOptions = new() { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false };
 
     private sealed record Entry(byte[] Hash, bool Disabled, ApiKeyIdentity Identity);
 
@@ -230,9 +288,9 @@ internal sealed partial class ApiKeyStore : IDisposable
     [LoggerMessage(41, LogLevel.Warning, "The API key file {Path} cannot be read ({Reason}); no keys from it are accepted until it can.")]
     private static partial void LogFileMissing(ILogger logger, string path, string reason);
 
-    [LoggerMessage(42, LogLevel.Error, "The API key file {Path} is not valid JSON ({Reason}); no keys from it are accepted until it is fixed.")]
+    [LoggerMessage(42, LogLevel.Error, "The API key file {Path} is not a JSON object of keys ({Reason}); no keys from it are accepted until it is fixed.")]
     private static partial void LogFileInvalid(ILogger logger, string path, string reason);
 
-    [LoggerMessage(43, LogLevel.Error, "API key '{KeyId}' from {Source} is ignored: " + KeyRequirements + ".")]
-    private static partial void LogInvalidKey(ILogger logger, string keyId, string source);
+    [LoggerMessage(43, LogLevel.Error, "API key '{KeyId}' from {Source} is ignored: {Reason}.")]
+    private static partial void LogInvalidKey(ILogger logger, string keyId, string source, string reason);
 }

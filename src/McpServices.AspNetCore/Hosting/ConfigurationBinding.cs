@@ -51,7 +51,7 @@ internal static partial class ConfigurationBinding
             if (property is null || IsScalar(type))
             {
                 var known = IsScalar(type) ? [] : type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).ToArray();
-                var suggestion = known.Where(name => Distance(name, child.Key) <= 2).OrderBy(name => Distance(name, child.Key)).FirstOrDefault();
+                var suggestion = Suggest(child.Key, known);
                 unknown.Add(suggestion is null ? child.Path : $"{child.Path} (did you mean {suggestion}?)");
                 continue;
             }
@@ -91,6 +91,10 @@ internal static partial class ConfigurationBinding
         return type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan) || type == typeof(Uri)
             || type == typeof(DateTimeOffset) || type == typeof(DateTime) || type == typeof(Guid);
     }
+
+    /// <summary>The known name closest to <paramref name="name"/> (at most two edits away, ignoring case), for "did you mean".</summary>
+    public static string? Suggest(string name, IEnumerable<string> known) =>
+        known.Where(candidate => Distance(candidate, name) <= 2).OrderBy(candidate => Distance(candidate, name)).FirstOrDefault();
 
     /// <summary>Edit distance between two names, ignoring case (for "did you mean").</summary>
     private static int Distance(string a, string b)

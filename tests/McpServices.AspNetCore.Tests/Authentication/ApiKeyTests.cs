@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
+using McpServices.Tests.Common;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 
 namespace McpServices.AspNetCore.Tests.Authentication;
@@ -90,6 +92,83 @@ public sealed class ApiKeyTests
             var ran = server.Log().Count("read_stock");
             Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, key));
             Assert.Equal(ran, server.Log().Count("read_stock"));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task UnusableEntriesInTheSecretFile_AreRefusedWithAReason_AndTheOtherKeysStillWork()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var directory = Directory.CreateTempSubdirectory("mcps-apikeys-");
+        var file = Path.Combine(directory.FullName, "apikeys.json");
+        var keys = new[] { "good", "typo", "twice", "repeated-member", "wrong-type", "not-object" }.ToDictionary(id => id, ApiKeyStore.CreateKey);
+        string Entry(string id, string extra = "") => $$"""{ "owner": "ci", "hash": "{{keys[id].Hash}}", "scopes": ["inventory:read"]{{extra}} }""";
+        var content = string.Join(
+            ",\n",
+            $"\"good\": {Entry("good")}",
+            $"// Revoked, but misspelled: the key must not keep working.\n\"typo\": {Entry("typo", ", \"disable\": true")}",
+            $"\"twice\": {Entry("twice")}",
+            $"\"twice\": {Entry("twice", ", \"disabled\": true")}",
+            $"\"repeated-member\": {Entry("repeated-member", ", \"disabled\": true, \"Disabled\": false")}",
+            $"\"wrong-type\": {Entry("wrong-type", ", \"disabled\": \"yes\"")}",
+            $"\"not-object\": \"{keys["not-object"].Hash}\"");
+        await File.WriteAllTextAsync(file, "{\n" + content + ",\n}", ct);
+        var logs = new CapturingLoggerProvider();
+        try
+        {
+            await using var server = await TestServer.StartAsync(
+                b => b.WithTools<SecuredTools>(),
+                o => o.Authentication.ApiKeysFile = file,
+                configure: b => b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Information),
+                authentication: true);
+            using var http = server.CreateHttpClient();
+
+            Assert.Equal(HttpStatusCode.OK, await CallAsync(http, keys["good"].Key));
+            foreach (var id in keys.Keys.Where(id => id != "good"))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, keys[id].Key));
+            }
+
+            string Reason(string id) => Assert.Single(logs.Entries, e => e.EventId.Id == 43 && e.Message.Contains($"'{id}'", StringComparison.Ordinal)).Message;
+            Assert.Contains("has 'disable' (did you mean Disabled?), which API keys do not have", Reason("typo"), StringComparison.Ordinal);
+            Assert.Contains("the id is given more than once", Reason("twice"), StringComparison.Ordinal);
+            Assert.Contains("Disabled", Reason("repeated-member"), StringComparison.Ordinal);
+            Assert.Contains("its entry is not valid", Reason("wrong-type"), StringComparison.Ordinal);
+            Assert.Contains("must be a JSON object", Reason("not-object"), StringComparison.Ordinal);
+            Assert.Contains(logs.Entries, e => e.EventId.Id == 40 && e.Message.StartsWith("Loaded 1 API key(s)", StringComparison.Ordinal));
+            Assert.All(logs.Entries, e => Assert.DoesNotContain(keys["good"].Key, e.Message, StringComparison.Ordinal));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("[]", "not a JSON array")]
+    [InlineData("{ \"a\": ", "LineNumber: 0")]
+    public async Task ASecretFileThatIsNotAnObjectOfKeys_GivesNoKeys_AndSaysWhy(string content, string expected)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var directory = Directory.CreateTempSubdirectory("mcps-apikeys-");
+        var file = Path.Combine(directory.FullName, "apikeys.json");
+        await File.WriteAllTextAsync(file, content, ct);
+        var logs = new CapturingLoggerProvider();
+        try
+        {
+            await using var server = await TestServer.StartAsync(
+                b => b.WithTools<SecuredTools>(),
+                o => o.Authentication.ApiKeysFile = file,
+                configure: b => b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Information),
+                authentication: true);
+
+            var error = Assert.Single(logs.Entries, e => e.EventId.Id == 42);
+            Assert.Contains("is not a JSON object of keys (", error.Message, StringComparison.Ordinal);
+            Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         }
         finally
         {
