@@ -75,6 +75,105 @@ internal sealed class Redaction
         return (colon >= 0 ? configured[..colon] : null, (colon >= 0 ? configured[(colon + 1)..] : configured).Trim().Split('.'));
     }
 
+    /// <summary>
+    /// Whether a configured path can name a value that a tool's input schema allows: <see langword="false"/> only when the
+    /// schema rules it out (a property that a schema listing its properties does not have, an index into a value that is not
+    /// an array, a property of a string or number). Open schemas (a dictionary, <c>JsonElement</c>, an unresolved reference)
+    /// allow any path.
+    /// </summary>
+    public static bool CanMatch(JsonElement schema, ReadOnlySpan<string> segments) => CanMatch(schema, schema, segments, depth: 0);
+
+    private static bool CanMatch(JsonElement root, JsonElement schema, ReadOnlySpan<string> segments, int depth)
+    {
+        if (segments.IsEmpty || depth > 32 || schema.ValueKind != JsonValueKind.Object)
+        {
+            return true;
+        }
+
+        if (schema.TryGetProperty("$ref", out var reference))
+        {
+            return Resolve(root, reference.GetString()) is not { } target || CanMatch(root, target, segments, depth + 1);
+        }
+
+        foreach (var combinator in (ReadOnlySpan<string>)["anyOf", "oneOf", "allOf"])
+        {
+            if (schema.TryGetProperty(combinator, out var branches) && branches.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var branch in branches.EnumerateArray())
+                {
+                    if (CanMatch(root, branch, segments, depth + 1))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+        }
+
+        var segment = segments[0];
+        var rest = segments[1..];
+        var closed = false;
+        if (schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
+        {
+            closed = true;
+            foreach (var property in properties.EnumerateObject())
+            {
+                if ((segment == "*" || property.NameEquals(segment)) && CanMatch(root, property.Value, rest, depth + 1))
+                {
+                    return true;
+                }
+            }
+        }
+
+        if (schema.TryGetProperty("additionalProperties", out var additional))
+        {
+            closed = true;
+            if (additional.ValueKind == JsonValueKind.True || (additional.ValueKind == JsonValueKind.Object && CanMatch(root, additional, rest, depth + 1)))
+            {
+                return true;
+            }
+        }
+
+        if (schema.TryGetProperty("items", out var items))
+        {
+            closed = true;
+            if ((segment == "*" || segment.All(char.IsAsciiDigit)) && CanMatch(root, items, rest, depth + 1))
+            {
+                return true;
+            }
+        }
+
+        // A schema that says nothing about its contents allows any path, unless it only allows strings, numbers, booleans or null.
+        return !closed && !(schema.TryGetProperty("type", out var type) && IsScalarOnly(type));
+    }
+
+    private static bool IsScalarOnly(JsonElement type) => type.ValueKind switch
+    {
+        JsonValueKind.String => type.GetString() is "string" or "number" or "integer" or "boolean" or "null",
+        JsonValueKind.Array => type.EnumerateArray().All(IsScalarOnly),
+        _ => false,
+    };
+
+    private static JsonElement? Resolve(JsonElement root, string? reference)
+    {
+        if (reference is null || !reference.StartsWith("#/", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var current = root;
+        foreach (var part in reference[2..].Split('/'))
+        {
+            if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(part.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal), out current))
+            {
+                return null;
+            }
+        }
+
+        return current;
+    }
+
     /// <summary>Writes the arguments object with sensitive values replaced.</summary>
     public void WriteArguments(Utf8JsonWriter writer, IDictionary<string, JsonElement> arguments)
     {

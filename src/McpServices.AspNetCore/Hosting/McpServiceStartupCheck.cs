@@ -10,7 +10,7 @@ namespace McpServices.AspNetCore;
 /// McpServices' (<see cref="McpServiceEndpoints"/>). Runs when the host starts — not during
 /// <c>--describe</c>, which must not need production credentials.
 /// </summary>
-internal sealed class McpServiceStartupCheck(
+internal sealed partial class McpServiceStartupCheck(
     IOptions<McpServiceOptions> options,
     IHostEnvironment environment,
     IOptionsMonitor<JwtBearerOptions> jwtOptions,
@@ -39,6 +39,11 @@ internal sealed class McpServiceStartupCheck(
         }
 
         CheckToolNames(options.Value, authorizer, catalog);
+        if (options.Value.Audit.Enabled && UnmatchedRedactPaths(options.Value, catalog).ToArray() is { Length: > 0 } unmatched)
+        {
+            LogUnmatchedRedactPaths(loggerFactory.CreateLogger(typeof(AuditTrail).FullName!), string.Join(", ", unmatched.Select(p => $"'{p}'")));
+        }
+
         if (marker?.MappedInto is { } sources)
         {
             McpServiceEndpoints.CheckConflicts(sources);
@@ -121,7 +126,32 @@ internal sealed class McpServiceStartupCheck(
             throw new McpServiceConfigurationException(
                 $"Configuration names tools this service does not have: {string.Join(", ", unknown)}. The tools are: {string.Join(", ", catalog.Tools.Select(t => t.Name))}. Fix the tool names (a typo would leave a tool without its intended protection).");
         }
+
+        // A path for one tool that its arguments cannot have is a typo that would leave the value it meant in the audit trail.
+        var impossible = options.Audit.RedactPaths
+            .Select(path => (path, parsed: Redaction.ParseConfigured(path)))
+            .Where(p => p.parsed.Tool is { Length: > 0 } && !Redaction.CanMatch(catalog.Find(p.parsed.Tool)!.ProtocolTool.InputSchema, p.parsed.Segments))
+            .Select(p => $"'{p.path}' (the arguments of {p.parsed.Tool}: {ArgumentNames(catalog.Find(p.parsed.Tool)!)})")
+            .ToArray();
+        if (impossible.Length > 0)
+        {
+            throw new McpServiceConfigurationException(
+                $"McpService:Audit:RedactPaths names arguments the tool does not have: {string.Join(", ", impossible)}. Fix the paths: as they are, they redact nothing (a path is argument and property names separated by '.', '*' for any property or array index).");
+        }
     }
+
+    /// <summary>Configured redaction paths for every tool that no tool's arguments can have (a warning: clients may send more).</summary>
+    internal static IEnumerable<string> UnmatchedRedactPaths(McpServiceOptions options, ToolCatalog catalog) =>
+        options.Audit.RedactPaths.Where(path => Redaction.ParseConfigured(path) is { Tool: null } parsed
+            && !catalog.Tools.Any(tool => Redaction.CanMatch(tool.ProtocolTool.InputSchema, parsed.Segments)));
+
+    private static string ArgumentNames(ToolDescriptor tool) =>
+        tool.ProtocolTool.InputSchema.TryGetProperty("properties", out var properties) && properties.ValueKind == System.Text.Json.JsonValueKind.Object
+            ? string.Join(", ", properties.EnumerateObject().Select(p => p.Name)) is { Length: > 0 } names ? names : "none"
+            : "none";
+
+    [Microsoft.Extensions.Logging.LoggerMessage(58, Microsoft.Extensions.Logging.LogLevel.Warning, "McpService:Audit:RedactPaths {Paths} match no argument of any tool: they redact only arguments that clients send beyond the tools' schemas. Check their spelling (a path is argument and property names separated by '.', '*' for any property or array index).")]
+    private static partial void LogUnmatchedRedactPaths(Microsoft.Extensions.Logging.ILogger logger, string paths);
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
