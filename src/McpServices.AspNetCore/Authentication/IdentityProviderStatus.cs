@@ -16,8 +16,9 @@ namespace McpServices.AspNetCore;
 /// <c>Retry-After</c> (the HTTP stage and the bearer challenge read <see cref="UnavailableFeature"/>) and logged with its cause.
 /// Once the metadata has been read the configuration manager keeps it, also through later outages, so the status only matters
 /// until the first successful fetch — which the service starts at startup (<see cref="WarmUp"/>).
-/// One fetch runs at a time; a request waits for it at most <see cref="MaxWait"/>, and a failed fetch answers for a second
-/// before the next request starts another, so an outage does not multiply the requests sent to the identity provider.
+/// One fetch runs at a time; a request waits for it at most until <see cref="MaxWait"/> after it started — also inside token
+/// validation, through <see cref="BoundedConfigurationManager"/> — and a failed fetch answers for a second before the next
+/// request starts another, so an outage does not multiply the requests sent to the identity provider.
 /// </remarks>
 internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderStatus> logger, TimeProvider? time = null)
 {
@@ -30,9 +31,13 @@ internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderSta
     private volatile string? _failure;
     private Task? _fetch;
     private DateTimeOffset _failedAt;
+    private DateTimeOffset _fetchStartedAt;
 
     /// <summary>Why the metadata cannot be read, while it never has been; otherwise <see langword="null"/>.</summary>
     public string? Failure => _available ? null : _failure;
+
+    /// <summary>Whether the metadata has been read (the configuration manager keeps it from then on).</summary>
+    public bool IsAvailable => _available;
 
     /// <summary>
     /// Whether the failure of <paramref name="context"/> comes from metadata the service cannot read rather than from the
@@ -45,38 +50,68 @@ internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderSta
             return false;
         }
 
-        var fetch = StartFetch(manager, context.Options.MetadataAddress);
-        try
+        return !await WaitForMetadataAsync(manager, context.Options.MetadataAddress, context.HttpContext.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether the metadata is available, reading it if it never has been: one fetch at a time, waited for until
+    /// <see cref="MaxWait"/> after that fetch started (a request that comes while a slow fetch runs waits only for the rest).
+    /// </summary>
+    public async Task<bool> WaitForMetadataAsync(IConfigurationManager<OpenIdConnectConfiguration> manager, string? address, CancellationToken cancellationToken)
+    {
+        if (_available)
         {
-            await fetch.WaitAsync(MaxWait, context.HttpContext.RequestAborted).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // The identity provider has not answered within MaxWait: the handler's own fetch has just failed, so it is unreachable now.
             return true;
         }
 
-        return !_available;
+        var (fetch, startedAt) = StartFetch(manager, address);
+        var remaining = startedAt + MaxWait - _time.GetUtcNow();
+        if (remaining > TimeSpan.Zero)
+        {
+            try
+            {
+                await fetch.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
+        if (!fetch.IsCompleted && !_available)
+        {
+            // The identity provider accepts connections but does not answer (a hung proxy, a dropped route): an outage now,
+            // not after the HTTP client's own timeout (a minute by default).
+            NoteFailure(address, $"no answer within {MaxWait.TotalSeconds:0} seconds");
+        }
+
+        return _available;
     }
 
     /// <summary>Starts reading the metadata in the background (at startup), so the first call does not wait and an outage is logged at once.</summary>
     public void WarmUp(IConfigurationManager<OpenIdConnectConfiguration> manager, string? address) => _ = StartFetch(manager, address);
 
-    private Task StartFetch(IConfigurationManager<OpenIdConnectConfiguration> manager, string? address)
+    private (Task Fetch, DateTimeOffset StartedAt) StartFetch(IConfigurationManager<OpenIdConnectConfiguration> manager, string? address)
     {
+        // The bounded manager waits through this status; the fetch itself goes to the manager it wraps.
+        if (manager is BoundedConfigurationManager bounded)
+        {
+            manager = bounded.Inner;
+        }
+
         lock (_lock)
         {
             if (_fetch is { IsCompleted: false } running)
             {
-                return running;
+                return (running, _fetchStartedAt);
             }
 
             if (_fetch is not null && _failure is not null && _time.GetUtcNow() - _failedAt < FailureReuse)
             {
-                return _fetch;
+                return (_fetch, _fetchStartedAt);
             }
 
-            return _fetch = FetchAsync(manager, address);
+            _fetchStartedAt = _time.GetUtcNow();
+            return (_fetch = FetchAsync(manager, address), _fetchStartedAt);
         }
     }
 
@@ -97,19 +132,28 @@ internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderSta
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            var reason = Describe(ex);
             lock (_lock)
             {
                 _failedAt = _time.GetUtcNow();
             }
 
-            if (!string.Equals(reason, _failure, StringComparison.Ordinal))
+            NoteFailure(address, Describe(ex));
+        }
+    }
+
+    private void NoteFailure(string? address, string reason)
+    {
+        lock (_lock)
+        {
+            if (string.Equals(reason, _failure, StringComparison.Ordinal))
             {
-                LogUnavailable(logger, address ?? "(configured manager)", reason);
+                return;
             }
 
             _failure = reason;
         }
+
+        LogUnavailable(logger, address ?? "(configured manager)", reason);
     }
 
     /// <summary>Failures the token is not to blame for when the metadata is missing: without it, issuer and signature cannot be checked.</summary>

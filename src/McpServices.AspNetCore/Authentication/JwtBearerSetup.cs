@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
 namespace McpServices.AspNetCore;
@@ -97,6 +99,12 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
                     await AuthenticationChallenges.WriteUnauthorizedAsync(context.HttpContext, resourceUrls.GetMetadataUrl(context.Request), invalidToken: context.AuthenticateFailure is not null, id: null).ConfigureAwait(false);
                 }
             };
+        }
+
+        // The standard manager makes requests wait up to a minute each while the identity provider does not answer.
+        if (jwt.ConfigurationManager is ConfigurationManager<OpenIdConnectConfiguration> standard)
+        {
+            jwt.ConfigurationManager = new BoundedConfigurationManager(standard, identityProvider);
         }
 
         var configuredAudiences = (parameters.ValidAudiences ?? []).Append(parameters.ValidAudience).Where(a => !string.IsNullOrEmpty(a)).Select(a => a!).ToArray();

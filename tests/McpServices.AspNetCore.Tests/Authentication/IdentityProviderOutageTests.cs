@@ -101,6 +101,67 @@ public sealed class IdentityProviderOutageTests
         Assert.Contains(logs.Entries, e => e.EventId.Id == 45 && e.Level == LogLevel.Information);
     }
 
+    [Fact]
+    public async Task AnIdentityProviderThatDoesNotAnswer_IsAnOutageWithinSeconds_ForConcurrentCalls_WithOneFetch()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        // Accepts connections and never answers: a provider behind a hung proxy. The standard bearer handler would hold each
+        // request for the HTTP client's timeout (a minute), one after another behind its lock.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var connections = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
+        _ = Task.Run(async () =>
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                connections.Add(await silent.AcceptTcpClientAsync(ct));
+            }
+        }, ct);
+        var authority = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}";
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            configure: b =>
+            {
+                b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Information);
+                b.Configuration["Authentication:Schemes:Bearer:Authority"] = authority;
+                b.Configuration["Authentication:Schemes:Bearer:RequireHttpsMetadata"] = "false";
+            },
+            authentication: true,
+            trustTestIssuer: false);
+        using var http = server.CreateHttpClient();
+        http.Timeout = TimeSpan.FromSeconds(20); // far below the minute the handler alone would take for the first call
+
+        var unverifiable = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Issuer = authority + "/", Scopes = ["inventory:read"] });
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => http.SendAsync(RequestGateTests.Post(CallJson, bearer: unverifiable), ct)));
+
+        Assert.All(responses, response =>
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
+            response.Dispose();
+        });
+        for (var i = 0; i < 200 && server.Audit.Records.Count(r => r.Tool == "read_stock") < 8; i++)
+        {
+            await Task.Delay(50, ct);
+        }
+
+        var records = server.Audit.Records.Where(r => r.Tool == "read_stock").ToArray();
+        Assert.Equal(8, records.Length);
+        Assert.All(records.Select(McpTestAuditSink.Parse), record => Assert.Equal("identity_provider_unavailable", record.GetProperty("error").GetProperty("code").GetString()));
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 44);
+        Assert.Contains("(no answer within 2 seconds)", warning.Message, StringComparison.Ordinal);
+        Assert.Equal("Degraded", await WaitForReadinessAsync(http, "Degraded", ct));
+
+        // One fetch for all of them (started when the service started), not one per request.
+        Assert.Single(connections);
+        foreach (var connection in connections)
+        {
+            connection.Dispose();
+        }
+    }
+
     /// <summary>A loopback port nothing listens on: connections to it are refused at once.</summary>
     private static int ReserveClosedPort()
     {
