@@ -29,12 +29,14 @@ public sealed class OidcTestIssuer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly StrongBox<int> _jwksRequests;
+    private readonly StrongBox<TaskCompletionSource?> _stall;
 
-    private OidcTestIssuer(WebApplication app, Uri baseAddress, StrongBox<int> jwksRequests, RsaSecurityKey key)
+    private OidcTestIssuer(WebApplication app, Uri baseAddress, StrongBox<int> jwksRequests, StrongBox<TaskCompletionSource?> stall, RsaSecurityKey key)
     {
         _app = app;
         BaseAddress = baseAddress;
         _jwksRequests = jwksRequests;
+        _stall = stall;
         CurrentKey = key;
     }
 
@@ -61,6 +63,7 @@ public sealed class OidcTestIssuer : IAsyncDisposable
         var registry = new ConcurrentDictionary<string, OidcTestClient>(clients.ToDictionary(c => c.ClientId), StringComparer.Ordinal);
         var key = NewKey();
         var jwksRequests = new StrongBox<int>();
+        var stall = new StrongBox<TaskCompletionSource?>();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing", Args = [] });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
@@ -81,10 +84,13 @@ public sealed class OidcTestIssuer : IAsyncDisposable
             o.AddEphemeralEncryptionKey();
             o.UseAspNetCore().DisableTransportSecurityRequirement();
 
-            o.AddEventHandler<HandleJsonWebKeySetRequestContext>(b => b.UseInlineHandler(_ =>
+            o.AddEventHandler<HandleJsonWebKeySetRequestContext>(b => b.UseInlineHandler(async _ =>
             {
                 Interlocked.Increment(ref jwksRequests.Value);
-                return default;
+                if (Volatile.Read(ref stall.Value) is { } stalled)
+                {
+                    await stalled.Task;
+                }
             }));
 
             // The authorization endpoint is advertised (clients such as the MCP TypeScript SDK require it in the metadata)
@@ -129,7 +135,7 @@ public sealed class OidcTestIssuer : IAsyncDisposable
         var app = builder.Build();
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new OidcTestIssuer(app, new Uri(address.TrimEnd('/') + "/"), jwksRequests, key);
+        return new OidcTestIssuer(app, new Uri(address.TrimEnd('/') + "/"), jwksRequests, stall, key);
     }
 
     /// <summary>Requests a token with the client-credentials grant over HTTP, as a real client would.</summary>
@@ -174,8 +180,15 @@ public sealed class OidcTestIssuer : IAsyncDisposable
         CurrentKey = key;
     }
 
+    /// <summary>From now on, requests for the JWKS get no answer (a provider that hangs), until <see cref="Resume"/> or disposal.</summary>
+    public void StallJsonWebKeySet() => Volatile.Write(ref _stall.Value, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Answers the stalled JWKS requests, and later ones at once.</summary>
+    public void Resume() => Interlocked.Exchange(ref _stall.Value, null)?.TrySetResult();
+
     public async ValueTask DisposeAsync()
     {
+        Resume();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

@@ -22,7 +22,7 @@ namespace McpServices.AspNetCore;
 /// </remarks>
 internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderStatus> logger, TimeProvider? time = null)
 {
-    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
+    internal static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan FailureReuse = TimeSpan.FromSeconds(1);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;

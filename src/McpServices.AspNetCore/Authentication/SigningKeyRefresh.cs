@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
@@ -10,19 +11,24 @@ namespace McpServices.AspNetCore;
 /// Seamless signing-key rotation. When a token names a key the service has not seen, the standard bearer handler asks its
 /// configuration manager to refresh in the background and fails that request with 401. This re-reads the issuer's metadata and
 /// keys once, then validates the token again within the same request — throttled to one fetch per <c>RefreshInterval</c>
-/// (five minutes by default) so tokens with made-up key ids cannot make the service hammer the identity provider.
+/// (five minutes by default) so tokens with made-up key ids cannot make the service hammer the identity provider. Requests
+/// share one fetch and wait for it at most two seconds; an issuer that does not answer makes such tokens a 503, not a 401.
 /// </summary>
-internal sealed class SigningKeyRefresh
+internal sealed partial class SigningKeyRefresh
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _lock = new();
     private readonly TokenValidationCache _tokenCache;
+    private readonly ILogger<SigningKeyRefresh> _logger;
     private readonly TimeProvider _time;
     private OpenIdConnectConfiguration? _fetched;
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
+    private Task<OpenIdConnectConfiguration?>? _refresh;
+    private Task? _reportedSlow;
 
-    public SigningKeyRefresh(TokenValidationCache tokenCache, TimeProvider? time = null)
+    public SigningKeyRefresh(TokenValidationCache tokenCache, ILogger<SigningKeyRefresh> logger, TimeProvider? time = null)
     {
         _tokenCache = tokenCache;
+        _logger = logger;
         _time = time ?? TimeProvider.System;
     }
 
@@ -40,7 +46,28 @@ internal sealed class SigningKeyRefresh
             return;
         }
 
-        var configuration = await GetFreshConfigurationAsync(options, context.HttpContext.RequestAborted).ConfigureAwait(false);
+        // One fetch at a time, shared by every request that meets the new key; a request waits for it at most as long as for
+        // the metadata itself (IdentityProviderStatus.MaxWait), not for the HTTP client's timeout.
+        var refresh = GetFreshConfiguration(options);
+        OpenIdConnectConfiguration? configuration;
+        try
+        {
+            configuration = await refresh.WaitAsync(IdentityProviderStatus.MaxWait, _time, context.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The token names a key the service has not seen and the issuer does not answer for its keys: the token cannot be
+            // checked now, which is not its fault (503, as when the metadata cannot be read at all).
+            if (Interlocked.Exchange(ref _reportedSlow, refresh) != refresh)
+            {
+                LogKeysSlow(_logger, options.MetadataAddress, IdentityProviderStatus.MaxWait.TotalSeconds);
+            }
+
+            context.HttpContext.Features.Set(IdentityProviderStatus.UnavailableFeature.Instance);
+            context.Fail(context.Exception);
+            return;
+        }
+
         if (configuration is null)
         {
             return;
@@ -63,37 +90,45 @@ internal sealed class SigningKeyRefresh
         }
     }
 
-    private async Task<OpenIdConnectConfiguration?> GetFreshConfigurationAsync(JwtBearerOptions options, CancellationToken cancellationToken)
+    /// <summary>The running refresh, the last one's result while it is younger than <c>RefreshInterval</c>, or a new refresh.</summary>
+    private Task<OpenIdConnectConfiguration?> GetFreshConfiguration(JwtBearerOptions options)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        lock (_lock)
         {
+            if (_refresh is { IsCompleted: false } running)
+            {
+                return running;
+            }
+
             var now = _time.GetUtcNow();
             if (now - _fetchedAt < options.RefreshInterval)
             {
-                return _fetched;
+                return Task.FromResult(_fetched);
             }
 
             _fetchedAt = now;
-            var retriever = new HttpDocumentRetriever(options.Backchannel) { RequireHttps = options.RequireHttpsMetadata };
-            try
-            {
-                _fetched = await OpenIdConnectConfigurationRetriever.GetAsync(options.MetadataAddress, retriever, cancellationToken).ConfigureAwait(false);
-
-                // The issuer's keys changed: tokens remembered as valid may be signed with a key it has since retired.
-                _tokenCache.Clear();
-            }
-            catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidOperationException or ArgumentException)
-            {
-                _fetched = null;
-            }
-
-            return _fetched;
+            return _refresh = FetchAsync(options);
         }
-        finally
+    }
+
+    private async Task<OpenIdConnectConfiguration?> FetchAsync(JwtBearerOptions options)
+    {
+        await Task.Yield();
+        var retriever = new HttpDocumentRetriever(options.Backchannel) { RequireHttps = options.RequireHttpsMetadata };
+        try
         {
-            _gate.Release();
+            // Not cancelled with the request that started it: the requests after it wait for the same fetch.
+            _fetched = await OpenIdConnectConfigurationRetriever.GetAsync(options.MetadataAddress, retriever, CancellationToken.None).ConfigureAwait(false);
+
+            // The issuer's keys changed: tokens remembered as valid may be signed with a key it has since retired.
+            _tokenCache.Clear();
         }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidOperationException or ArgumentException or OperationCanceledException)
+        {
+            _fetched = null;
+        }
+
+        return _fetched;
     }
 
     private static bool IsKeyNotFound(Exception? exception) => exception switch
@@ -102,4 +137,7 @@ internal sealed class SigningKeyRefresh
         AggregateException aggregate => aggregate.InnerExceptions.Any(IsKeyNotFound),
         _ => false,
     };
+
+    [LoggerMessage(46, LogLevel.Warning, "A bearer token names a signing key the service has not seen, and the identity provider at {Address} has not sent its keys within {Seconds} seconds; such tokens are answered with 503 until it does.")]
+    private static partial void LogKeysSlow(ILogger logger, string address, double seconds);
 }

@@ -52,6 +52,48 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SigningKeyRotation_WhileTheIssuerDoesNotAnswer_IsAnOutageWithinSeconds_ThenTheNewKeyWorks()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await StartServiceAsync();
+        var resource = server.McpEndpoint.ToString().TrimEnd('/');
+        using var http = server.CreateHttpClient();
+        http.Timeout = TimeSpan.FromSeconds(20); // far below the minute the bearer handler's HTTP client waits
+        Assert.Equal(System.Net.HttpStatusCode.OK, await CallAsync(http, await _issuer.RequestTokenAsync(Agent.ClientId, Agent.Secret, resource, "inventory:read"), ct));
+
+        // The issuer rotates its key, then hangs when asked for its keys: a token signed with the new key cannot be checked.
+        _issuer.RotateSigningKey(retireOldKey: true);
+        var after = await _issuer.RequestTokenAsync(Agent.ClientId, Agent.Secret, resource, "inventory:read");
+        _issuer.StallJsonWebKeySet();
+
+        using (var response = await http.SendAsync(Http.RequestGateTests.Post(Call, bearer: after), ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
+        }
+
+        var record = McpTestAuditSink.Parse(await server.Audit.WaitForAsync(r => r.Tool == "read_stock" && r.Outcome != "succeeded", cancellationToken: ct));
+        Assert.Equal("identity_provider_unavailable", record.GetProperty("error").GetProperty("code").GetString());
+
+        // The issuer answers again: the new key is read, and its tokens work.
+        _issuer.Resume();
+        for (var i = 0; i < 100 && await CallAsync(http, after, ct) != System.Net.HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(100, ct);
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, await CallAsync(http, after, ct));
+    }
+
+    private const string Call = """{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"read_stock","arguments":{}}}""";
+
+    private static async Task<System.Net.HttpStatusCode> CallAsync(HttpClient http, string token, CancellationToken ct)
+    {
+        using var response = await http.SendAsync(Http.RequestGateTests.Post(Call, bearer: token), ct);
+        return response.StatusCode;
+    }
+
+    [Fact]
     public async Task TokenForAnotherResource_FromTheSameIssuer_IsRejected()
     {
         await using var server = await StartServiceAsync();
