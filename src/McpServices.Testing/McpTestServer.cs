@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -5,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Client;
 using McpServices.AspNetCore;
@@ -52,6 +54,7 @@ public sealed class McpTestServer : IAsyncDisposable
     /// Builds and starts a service. <paramref name="configureServices"/> adds the service (for example
     /// <c>builder.AddMcpService().WithTools&lt;T&gt;()</c>); <paramref name="configureApp"/> maps endpoints and defaults to <c>app.MapMcpService()</c>.
     /// The environment is <c>Testing</c>, the service name <c>test-service</c> and version <c>1.0.0</c> unless configuration says otherwise.
+    /// It returns when the service is ready, as a Kubernetes readiness probe would see it (at most ten seconds after it started).
     /// </summary>
     /// <param name="configureServices">Configures the application builder.</param>
     /// <param name="configureApp">Configures the built application; <see langword="null"/> maps the MCP service.</param>
@@ -98,9 +101,29 @@ public sealed class McpTestServer : IAsyncDisposable
         }
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        await WaitUntilReadyAsync(app.Services, cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var path = app.Services.GetService<IOptions<McpServiceOptions>>()?.Value.Path ?? "/mcp";
         return new McpTestServer(app, new Uri(address.EndsWith('/') ? address : address + "/"), path.TrimStart('/'), audit);
+    }
+
+    /// <summary>
+    /// Waits, as a Kubernetes readiness probe would before sending traffic, until the readiness checks (those of <c>/readyz</c>)
+    /// no longer report <c>Unhealthy</c> — a service still reading its identity provider's keys at startup does — for at most
+    /// ten seconds; a service that is still not ready then is returned as it is, for tests of that state.
+    /// </summary>
+    private static async Task WaitUntilReadyAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (services.GetService<HealthCheckService>() is not { } health)
+        {
+            return;
+        }
+
+        var deadline = Stopwatch.GetTimestamp() + (10 * Stopwatch.Frequency);
+        while ((await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false)).Status == HealthStatus.Unhealthy && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Creates an <see cref="HttpClient"/> whose base address is the server's.</summary>

@@ -22,7 +22,8 @@ namespace McpServices.AspNetCore;
 /// </remarks>
 internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderStatus> logger, TimeProvider? time = null)
 {
-    internal static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
+    internal static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(5);
+    private static readonly string NoAnswer = $"no answer within {MaxWait.TotalSeconds:0} seconds";
     private static readonly TimeSpan FailureReuse = TimeSpan.FromSeconds(1);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -32,6 +33,7 @@ internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderSta
     private Task? _fetch;
     private DateTimeOffset _failedAt;
     private DateTimeOffset _fetchStartedAt;
+    private string? _address;
 
     /// <summary>Why the metadata cannot be read, while it never has been; otherwise <see langword="null"/>.</summary>
     public string? Failure => _available ? null : _failure;
@@ -40,17 +42,55 @@ internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderSta
     public bool IsAvailable => _available;
 
     /// <summary>
+    /// For readiness: whether the first read of the metadata is still running and younger than <see cref="MaxWait"/> (the
+    /// service is starting), and otherwise why the metadata cannot be read, if it cannot. A read that has run longer is an
+    /// outage from then on, whether or not a request has waited for it.
+    /// </summary>
+    public (bool Starting, string? Failure) Readiness()
+    {
+        if (_available)
+        {
+            return (false, null);
+        }
+
+        Task? fetch;
+        DateTimeOffset startedAt;
+        lock (_lock)
+        {
+            (fetch, startedAt) = (_fetch, _fetchStartedAt);
+        }
+
+        if (fetch is { IsCompleted: false } && _failure is null)
+        {
+            if (_time.GetUtcNow() - startedAt < MaxWait)
+            {
+                return (true, null);
+            }
+
+            NoteFailure(_address, NoAnswer);
+        }
+
+        return (false, _available ? null : _failure);
+    }
+
+    /// <summary>
     /// Whether the failure of <paramref name="context"/> comes from metadata the service cannot read rather than from the
     /// token: the issuer or the signing key could not be checked, and a fetch of the metadata (at most one at a time) fails.
     /// </summary>
     public async Task<bool> ExplainsAsync(AuthenticationFailedContext context)
     {
-        if (_available || context.Options.ConfigurationManager is not { } manager || !CouldBeMetadata(context.Exception))
+        if (context.Options.ConfigurationManager is not { } manager || !CouldBeMetadata(context.Exception))
         {
             return false;
         }
 
-        return !await WaitForMetadataAsync(manager, context.Options.MetadataAddress, context.HttpContext.RequestAborted).ConfigureAwait(false);
+        // The token was checked without metadata (the bounded manager gave up waiting), even if the metadata has arrived since.
+        if (context.HttpContext.Features.Get<MetadataMissedFeature>() is not null)
+        {
+            return true;
+        }
+
+        return !_available && !await WaitForMetadataAsync(manager, context.Options.MetadataAddress, context.HttpContext.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -81,7 +121,7 @@ internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderSta
         {
             // The identity provider accepts connections but does not answer (a hung proxy, a dropped route): an outage now,
             // not after the HTTP client's own timeout (a minute by default).
-            NoteFailure(address, $"no answer within {MaxWait.TotalSeconds:0} seconds");
+            NoteFailure(address, NoAnswer);
         }
 
         return _available;
@@ -111,6 +151,7 @@ internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderSta
             }
 
             _fetchStartedAt = _time.GetUtcNow();
+            _address = address;
             return (_fetch = FetchAsync(manager, address), _fetchStartedAt);
         }
     }
@@ -178,6 +219,12 @@ internal sealed partial class IdentityProviderStatus(ILogger<IdentityProviderSta
 
     [LoggerMessage(45, LogLevel.Information, "The identity provider's metadata at {Address} has been read; bearer tokens are validated again.")]
     private static partial void LogRecovered(ILogger logger, string address);
+
+    /// <summary>Marks a request whose token validation went on without the metadata (<see cref="BoundedConfigurationManager"/>).</summary>
+    internal sealed class MetadataMissedFeature
+    {
+        public static readonly MetadataMissedFeature Instance = new();
+    }
 
     /// <summary>Marks a request whose bearer token could not be checked because the identity provider's metadata is missing.</summary>
     internal sealed class UnavailableFeature

@@ -104,7 +104,7 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
         // The standard manager makes requests wait up to a minute each while the identity provider does not answer.
         if (jwt.ConfigurationManager is ConfigurationManager<OpenIdConnectConfiguration> standard)
         {
-            jwt.ConfigurationManager = new BoundedConfigurationManager(standard, identityProvider);
+            jwt.ConfigurationManager = new BoundedConfigurationManager(standard, identityProvider, httpContextAccessor);
         }
 
         var configuredAudiences = (parameters.ValidAudiences ?? []).Append(parameters.ValidAudience).Where(a => !string.IsNullOrEmpty(a)).Select(a => a!).ToArray();

@@ -12,7 +12,7 @@ namespace McpServices.AspNetCore;
 /// configuration manager to refresh in the background and fails that request with 401. This re-reads the issuer's metadata and
 /// keys once, then validates the token again within the same request — throttled to one fetch per <c>RefreshInterval</c>
 /// (five minutes by default) so tokens with made-up key ids cannot make the service hammer the identity provider. Requests
-/// share one fetch and wait for it at most two seconds; an issuer that does not answer makes such tokens a 503, not a 401.
+/// share one fetch and wait for it at most five seconds; an issuer that does not answer makes such tokens a 503, not a 401.
 /// </summary>
 internal sealed partial class SigningKeyRefresh
 {
@@ -35,7 +35,9 @@ internal sealed partial class SigningKeyRefresh
     public async Task TryRevalidateAsync(AuthenticationFailedContext context)
     {
         var options = context.Options;
-        if (!IsKeyNotFound(context.Exception) || options.ConfigurationManager is null || string.IsNullOrEmpty(options.MetadataAddress))
+        // Not when the metadata has never been read: that is the identity provider's outage (IdentityProviderStatus).
+        if (!IsKeyNotFound(context.Exception) || options.ConfigurationManager is null || string.IsNullOrEmpty(options.MetadataAddress)
+            || context.HttpContext.Features.Get<IdentityProviderStatus.MetadataMissedFeature>() is not null)
         {
             return;
         }

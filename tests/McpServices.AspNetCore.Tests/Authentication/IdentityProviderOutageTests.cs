@@ -151,7 +151,7 @@ public sealed class IdentityProviderOutageTests
         Assert.Equal(8, records.Length);
         Assert.All(records.Select(McpTestAuditSink.Parse), record => Assert.Equal("identity_provider_unavailable", record.GetProperty("error").GetProperty("code").GetString()));
         var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 44);
-        Assert.Contains("(no answer within 2 seconds)", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("(no answer within 5 seconds)", warning.Message, StringComparison.Ordinal);
         Assert.Equal("Degraded", await WaitForReadinessAsync(http, "Degraded", ct));
 
         // One fetch for all of them (started when the service started), not one per request.

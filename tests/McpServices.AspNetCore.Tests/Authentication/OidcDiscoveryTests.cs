@@ -85,6 +85,28 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         Assert.Equal(System.Net.HttpStatusCode.OK, await CallAsync(http, after, ct));
     }
 
+    [Fact]
+    public async Task AnIssuerSlowerThanTheWait_WhenTheServiceStarts_IsA503_ThenItsTokensWork()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _issuer.StallJsonWebKeySet();
+        await using var server = await StartServiceAsync();
+        using var http = server.CreateHttpClient();
+        http.Timeout = TimeSpan.FromSeconds(20);
+        var token = await _issuer.RequestTokenAsync(Agent.ClientId, Agent.Secret, server.McpEndpoint.ToString().TrimEnd('/'), "inventory:read");
+
+        // The service's first read of the keys does not finish: the call is the provider's outage, not the token's fault.
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, await CallAsync(http, token, ct));
+
+        _issuer.Resume();
+        for (var i = 0; i < 100 && await CallAsync(http, token, ct) != System.Net.HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(100, ct);
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, await CallAsync(http, token, ct));
+    }
+
     private const string Call = """{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"read_stock","arguments":{}}}""";
 
     private static async Task<System.Net.HttpStatusCode> CallAsync(HttpClient http, string token, CancellationToken ct)
