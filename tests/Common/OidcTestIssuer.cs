@@ -135,6 +135,16 @@ public sealed class OidcTestIssuer : IAsyncDisposable
         var app = builder.Build();
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        // A real provider is warm; this one compiles its request handling on first use, which on a loaded machine takes longer
+        // than a service waits for its metadata. Serve the metadata once, then count from zero.
+        using (var http = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/") })
+        {
+            (await http.GetAsync(".well-known/openid-configuration", cancellationToken)).EnsureSuccessStatusCode().Dispose();
+            (await http.GetAsync(".well-known/jwks", cancellationToken)).EnsureSuccessStatusCode().Dispose();
+        }
+
+        Volatile.Write(ref jwksRequests.Value, 0);
         return new OidcTestIssuer(app, new Uri(address.TrimEnd('/') + "/"), jwksRequests, stall, key);
     }
 
