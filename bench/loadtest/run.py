@@ -247,6 +247,8 @@ def main():
     for server in servers:
         if "Bench__IssuerKeyFile" in server.env:
             server.token = mint_token(key, server.url)
+            # As a deployment does (the generated manifests set it): the resource URL, not the caller's Host header.
+            server.env["McpService__Authentication__Resource"] = server.url
 
     governed = servers[1]
     if options.only:

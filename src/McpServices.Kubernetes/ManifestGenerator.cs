@@ -490,7 +490,7 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
             {
                 { "description", service.Description ?? $"{Name} {service.Version}" },
                 { "protocol", "STREAMABLE_HTTP" },
-                { "url", $"http://{Name}.{ns}.svc.cluster.local{service.McpPath}" },
+                { "url", InClusterUrl(ns) },
                 { "timeout", "30s" },
                 { "headersFrom", service.AuthenticationEnabled
                     ? new[]
@@ -532,6 +532,9 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
         };
     }
 
+    /// <summary>The MCP endpoint's URL inside the cluster, through the Service, in namespace <paramref name="ns"/>.</summary>
+    private string InClusterUrl(string ns) => $"http://{Name}.{ns}.svc.cluster.local{service.McpPath}";
+
     private void Overlay(SortedDictionary<string, string> files, string name, OverlayOptions overlay, string defaultNamespace, bool smaller)
     {
         var ns = overlay.Namespace ?? defaultNamespace;
@@ -550,6 +553,15 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
                 [{"op":"replace","path":"/spec/minReplicas","value":{{replicas}}},{"op":"replace","path":"/spec/maxReplicas","value":{{maxReplicas}}}]
                 """),
         };
+        if (service.AuthenticationEnabled && options.PublicUrl is null && service.Resource is null)
+        {
+            // Without a public URL the service is reached in the cluster: that URL is its resource (RFC 8707), the audience its
+            // tokens must carry. Never the Host header a caller sends (the service refuses to start that way outside Development).
+            patches.Add(Patch("ConfigMap", $$"""
+                [{"op":"add","path":"/data/McpService__Authentication__Resource","value":"{{InClusterUrl(ns)}}"}]
+                """, ConfigMapName));
+        }
+
         if (smaller)
         {
             // One replica in dev: a budget of one unavailable pod would block every node drain, so allow it to go.
@@ -574,9 +586,9 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
         files[$"overlays/{name}/kustomization.yaml"] = Header() + Yaml.Write(kustomization);
     }
 
-    private YamlMap Patch(string kind, string json) => new()
+    private YamlMap Patch(string kind, string json, string? name = null) => new()
     {
-        { "target", new YamlMap { { "kind", kind }, { "name", Name } } },
+        { "target", new YamlMap { { "kind", kind }, { "name", name ?? Name } } },
         { "patch", json.Trim() },
     };
 }

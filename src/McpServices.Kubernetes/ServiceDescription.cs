@@ -31,6 +31,9 @@ internal sealed class ServiceDescription
 
     public string? ResourceMetadataPath { get; init; }
 
+    /// <summary>The resource URL the service's own configuration sets (<c>McpService:Authentication:Resource</c>), if any.</summary>
+    public string? Resource { get; init; }
+
     public required bool AuditEnabled { get; init; }
 
     public required IReadOnlyList<string> AuditSinks { get; init; }
@@ -74,6 +77,7 @@ internal sealed class ServiceDescription
             AuthenticationEnabled = authentication.GetProperty("enabled").GetBoolean(),
             AuthenticationMethods = authentication.TryGetProperty("methods", out _) ? Strings(authentication, "methods") : [],
             ResourceMetadataPath = authentication.TryGetProperty("resourceMetadata", out var rm) ? rm.GetString() : null,
+            Resource = authentication.TryGetProperty("resource", out var resource) && resource.ValueKind == JsonValueKind.String ? resource.GetString() : null,
             AuditEnabled = audit.ValueKind != JsonValueKind.Object || audit.GetProperty("enabled").GetBoolean(),
             AuditSinks = audit.ValueKind == JsonValueKind.Object ? Strings(audit, "sinks") : ["stdout"],
             AuditFailurePolicy = audit.ValueKind == JsonValueKind.Object ? audit.GetProperty("failurePolicy").GetString()! : "fail-closed",

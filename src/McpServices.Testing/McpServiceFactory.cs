@@ -71,7 +71,11 @@ public class McpServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoint>
         builder.ConfigureServices(services =>
         {
             services.AddSingleton<IAuditSink>(Audit);
-            services.PostConfigure<McpServiceOptions>(o => o.Audit.Sinks = [.. o.Audit.EffectiveSinks.Where(s => s != "stdout"), "none"]);
+            services.PostConfigure<McpServiceOptions>(o =>
+            {
+                o.Audit.Sinks = [.. o.Audit.EffectiveSinks.Where(s => s != "stdout"), "none"];
+                McpTestServer.NameLoopbackHosts(o);
+            });
         });
         base.ConfigureWebHost(builder);
     }

@@ -89,6 +89,7 @@ public sealed class McpTestServer : IAsyncDisposable
             o.Audit.Sinks = ["none"];
         });
         configureServices(builder);
+        builder.Services.PostConfigure<McpServiceOptions>(NameLoopbackHosts);
 
         var app = builder.Build();
         if (configureApp is null)
@@ -123,6 +124,19 @@ public sealed class McpTestServer : IAsyncDisposable
         while ((await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false)).Status == HealthStatus.Unhealthy && Stopwatch.GetTimestamp() < deadline)
         {
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The server listens on the loopback address only. A service that names neither its resource URL nor its host names gets
+    /// the loopback names as its allowed hosts, so that bearer tokens can be checked outside Development (a service must not
+    /// take its resource URL from whatever Host header a caller sends; see McpService:Authentication:Resource).
+    /// </summary>
+    internal static void NameLoopbackHosts(McpServiceOptions options)
+    {
+        if (options.AllowedHosts.Length == 0 && string.IsNullOrWhiteSpace(options.Authentication.Resource))
+        {
+            options.AllowedHosts = ["127.0.0.1", "localhost"];
         }
     }
 

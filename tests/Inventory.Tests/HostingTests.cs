@@ -87,6 +87,25 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task Production_WithBearerTokens_ButNeitherResourceNorAllowedHosts_RefusesToStart()
+    {
+        // The token audience would follow the caller's Host header: a token for another service of the same identity provider,
+        // sent with that service's host name, would be accepted.
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Authentication__Schemes__Bearer__Authority"] = "https://login.example.com/realms/agents",
+        };
+        var result = await SampleProcess.RunToExitAsync(environment);
+
+        Assert.True(result.ExitCode == 78, result.Describe());
+        Assert.Contains("Bearer tokens would be checked against a resource URL taken from each request's Host header in the 'Production' environment", result.StandardError);
+        Assert.Contains("Set McpService:Authentication:Resource to the URL clients use for the MCP endpoint", result.StandardError);
+        Assert.DoesNotContain("Now listening", result.StandardError);
+    }
+
+    [Fact]
     public async Task Production_WithAuthenticationOff_RefusesToStart_UnlessAcknowledged()
     {
         var port = FreePort();

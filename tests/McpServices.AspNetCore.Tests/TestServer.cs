@@ -20,7 +20,8 @@ internal static class TestServer
         Action<WebApplicationBuilder>? configure = null,
         Action<WebApplication>? configureApp = null,
         bool authentication = false,
-        bool trustTestIssuer = true)
+        bool trustTestIssuer = true,
+        string environment = "Testing")
     {
         return McpTestServer.StartAsync(
             builder =>
@@ -44,7 +45,8 @@ internal static class TestServer
                 }));
             },
             configureApp,
-            cancellationToken: TestContext.Current.CancellationToken);
+            environment,
+            TestContext.Current.CancellationToken);
     }
 
     /// <summary>Turns authentication off, acknowledged, for services whose tests are about something else.</summary>

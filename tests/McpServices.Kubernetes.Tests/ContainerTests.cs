@@ -84,6 +84,7 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
             "--env", $"ASPNETCORE_URLS=http://127.0.0.1:{port}",
             "--env", $"Authentication__Schemes__Bearer__Authority={issuer.Authority}",
             "--env", "Authentication__Schemes__Bearer__RequireHttpsMetadata=false",
+            "--env", $"McpService__Authentication__Resource=http://127.0.0.1:{port}/mcp",
             $"{fixture.Registry}/inventory:1.0.0");
         Assert.True(run.ExitCode == 0, run.Describe());
         try

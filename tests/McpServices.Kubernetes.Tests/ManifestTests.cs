@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using McpServices.Tests.Common;
@@ -274,6 +275,36 @@ public sealed class ManifestTests
             var policy = KubernetesYaml.Deserialize<V1NetworkPolicy>(await File.ReadAllTextAsync(Path.Combine(folder, "base", "networkpolicy.yaml"), TestContext.Current.CancellationToken), strict: true);
             Assert.Contains("observability", NamespacesAdmittedOnTheServicePort(policy));
             Assert.DoesNotContain("monitoring", NamespacesAdmittedOnTheServicePort(policy));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task WithoutAPublicUrl_EachOverlaySetsTheInClusterUrlAsTheResource_NeverTheCallersHostHeader()
+    {
+        var folder = Directory.CreateTempSubdirectory("mcps-k8s-resource-").FullName;
+        try
+        {
+            // The sample's settings without publicUrl: the service is reached inside the cluster, through its Service.
+            var settings = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Deploy, "kubernetes.json"), TestContext.Current.CancellationToken), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
+            settings.Remove("publicUrl");
+            var settingsFile = Path.Combine(folder, "kubernetes.json");
+            await File.WriteAllTextAsync(settingsFile, settings.ToJsonString(), TestContext.Current.CancellationToken);
+            using var output = new StringWriter();
+            Assert.True(await Cli.RunAsync(["--service", InventoryDll, "--settings", settingsFile, "--output", Path.Combine(folder, "deploy")], output, output) == 0, output.ToString());
+
+            foreach (var (overlay, ns) in new[] { ("dev", "inventory-dev"), ("prod", "inventory") })
+            {
+                var rendered = await RenderAsync(Path.Combine(folder, "deploy", "overlays", overlay));
+                var configMap = KubernetesYaml.Deserialize<V1ConfigMap>(rendered.Split("\n---\n").Single(d => d.Contains("kind: ConfigMap\n", StringComparison.Ordinal)), strict: true);
+                Assert.Equal($"http://inventory.{ns}.svc.cluster.local/mcp", configMap.Data["McpService__Authentication__Resource"]);
+                Assert.Contains($"url: http://inventory.{ns}.svc.cluster.local/mcp", rendered, StringComparison.Ordinal); // kagent calls that URL
+            }
+
+            Assert.DoesNotContain("McpService__Authentication__Resource", await File.ReadAllTextAsync(Path.Combine(folder, "deploy", "base", "configmap.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
         }
         finally
         {

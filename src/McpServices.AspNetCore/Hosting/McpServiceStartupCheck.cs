@@ -102,6 +102,19 @@ internal sealed partial class McpServiceStartupCheck(
                 "(or McpService:Authentication:ApiKeysFile). To run without authentication, set McpService:Authentication:Enabled=false.");
         }
 
+        // RFC 8707 audience binding needs to know which resource this is. Taken from each request's Host header, it would be
+        // the caller's choice: a token issued for another service of the same identity provider, sent with that service's
+        // host name, would be accepted here.
+        if (jwtConfigured && string.IsNullOrWhiteSpace(auth.Resource) && options.Value.AllowedHosts.Length == 0 && !environment.IsDevelopment())
+        {
+            throw new McpServiceConfigurationException(
+                $"Bearer tokens would be checked against a resource URL taken from each request's Host header in the '{environment.EnvironmentName}' environment " +
+                "(McpService:Authentication:Resource is not set and McpService:AllowedHosts allows any host): callers choose that header, so a token issued for another " +
+                "service of the same identity provider would be accepted when sent with that service's host name. Set McpService:Authentication:Resource to the URL " +
+                "clients use for the MCP endpoint (for example https://inventory.example.com/mcp; the generated Kubernetes manifests set it), or list this service's " +
+                "host names in McpService:AllowedHosts.");
+        }
+
         return Task.CompletedTask;
     }
 

@@ -96,6 +96,20 @@ public sealed class JwtAuthenticationTests : IAsyncLifetime
         AssertInvalidToken(await SendAsync(Token(t => t.Audience = "https://other-service.example.com/mcp")));
 
     [Fact]
+    public async Task ATokenForAnotherService_SentWithThatServicesHostName_Is401()
+    {
+        // The confused-deputy replay RFC 8707 audience binding exists to stop: the audience must not follow the Host header.
+        var request = RequestGateTests.Post(CallRead);
+        request.Headers.Host = "other-service.example.com";
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token(t => t.Audience = "http://other-service.example.com/mcp"));
+
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, _server.Log().Count("read_stock"));
+    }
+
+    [Fact]
     public async Task AudienceOfTheServiceRootInsteadOfTheMcpEndpoint_Is401() =>
         AssertInvalidToken(await SendAsync(Token(t => t.Audience = _server.BaseAddress.ToString().TrimEnd('/'))));
 

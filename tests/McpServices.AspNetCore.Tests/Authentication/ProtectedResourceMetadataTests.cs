@@ -107,6 +107,7 @@ public sealed class ProtectedResourceMetadataTests
     {
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<SecuredTools>(),
+            o => o.AllowedHosts = ["tools.example.com"],
             configure: b => b.Services.Configure<ForwardedHeadersOptions>(o =>
             {
                 o.ForwardedHeaders = ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost | ForwardedHeaders.XForwardedPrefix;

@@ -115,6 +115,27 @@ public sealed class StartupValidationTests
         Assert.Contains("McpService:Audit:RedactPaths 'reed_stock:sku'", ex.Message);
     }
 
+    [Theory]
+    [InlineData("Production", true, false)]
+    [InlineData("Production", false, true)]
+    [InlineData("Development", false, false)]
+    public async Task BearerTokens_OutsideDevelopment_StartWithAResourceOrAllowedHosts(string environment, bool resource, bool hosts)
+    {
+        // Without either, outside Development, startup is refused: Inventory.Tests' HostingTests start a real process for that
+        // (this kit names its loopback hosts for a service that names neither).
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o =>
+            {
+                o.AllowedHosts = hosts ? ["127.0.0.1"] : [];
+                o.Authentication.Resource = resource ? "https://inventory.example.com/mcp" : null;
+            },
+            authentication: true,
+            environment: environment);
+
+        Assert.Equal(resource ? [] : hosts ? ["127.0.0.1"] : ["127.0.0.1", "localhost"], server.Services.GetRequiredService<IOptions<McpServiceOptions>>().Value.AllowedHosts);
+    }
+
     [Fact]
     public async Task ARedactionPathThatTheToolsArgumentsCannotHave_FailsStartup_NamingTheArguments()
     {
