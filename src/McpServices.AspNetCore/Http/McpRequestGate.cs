@@ -78,6 +78,25 @@ internal sealed partial class McpRequestGate
         }
     }
 
+    private const string NotAcceptable = "Not Acceptable: Client must accept both application/json and text/event-stream";
+
+    /// <summary>
+    /// Whether the client accepts both answers Streamable HTTP may give to a POST (MCP requires it to list both), as the SDK
+    /// decides it: media ranges such as <c>*/*</c> count, parameters do not. The header clients send is recognized without parsing.
+    /// </summary>
+    private static bool AcceptsBothResponseTypes(HttpRequest request)
+    {
+        var accept = request.Headers.Accept;
+        if (accept.Count == 1 && accept[0] is { } single
+            && single.Contains("application/json", StringComparison.OrdinalIgnoreCase) && single.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        var ranges = request.GetTypedHeaders().Accept;
+        return ranges.Any(range => range.MatchesMediaType("application/json")) && ranges.Any(range => range.MatchesMediaType("text/event-stream"));
+    }
+
     /// <summary>
     /// MCP messages are UTF-8 JSON. A body declared in another character set is refused: the SDK would transcode it from that
     /// character set while this stage reads UTF-8, and the two must never read different messages (the scopes checked here
@@ -160,6 +179,13 @@ internal sealed partial class McpRequestGate
             // Compressed bodies are not decoded (a small body could expand past every limit); RFC 9110 §15.5.16: say which codings work.
             context.Response.Headers.AcceptEncoding = "identity";
             await RefuseUnreadAsync(context, StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type: the request body has a Content-Encoding; send it uncompressed (no Content-Encoding, or identity).", ToolCallOutcome.Invalid, "unsupported_media_type").ConfigureAwait(false);
+            return;
+        }
+
+        if (!AcceptsBothResponseTypes(request))
+        {
+            // The SDK refuses these too, but before reading the message: its answer has no id, and the call had no record of its own.
+            await RefuseUnreadAsync(context, StatusCodes.Status406NotAcceptable, NotAcceptable, ToolCallOutcome.Invalid, "not_acceptable").ConfigureAwait(false);
             return;
         }
 

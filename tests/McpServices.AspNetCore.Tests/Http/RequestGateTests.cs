@@ -41,6 +41,9 @@ public sealed class RequestGateTests
     [InlineData("origin", 403, "denied", "origin_not_allowed")]
     [InlineData("host", 403, "denied", "host_not_allowed")]
     [InlineData("content-type", 415, "invalid", "unsupported_media_type")]
+    [InlineData("accept: application/json", 406, "invalid", "not_acceptable")]
+    [InlineData("accept: text/event-stream", 406, "invalid", "not_acceptable")]
+    [InlineData("accept: text/html", 406, "invalid", "not_acceptable")]
     public async Task AToolCallRefusedBeforeItsBodyIsRead_IsStillAudited_AndAnsweredWithItsId(string refusal, int status, string outcome, string code)
     {
         // A DNS-rebinding attempt is a refused call: it belongs in the audit trail, not only in a log line.
@@ -55,6 +58,11 @@ public sealed class RequestGateTests
         {
             request.Content!.Headers.ContentType = new("text/plain");
         }
+        else if (refusal.StartsWith("accept: ", StringComparison.Ordinal))
+        {
+            request.Headers.Accept.Clear();
+            request.Headers.TryAddWithoutValidation("Accept", refusal["accept: ".Length..]);
+        }
 
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
@@ -65,6 +73,27 @@ public sealed class RequestGateTests
         Assert.Equal((outcome, code), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
         Assert.Equal(body.RootElement.GetProperty("error").GetProperty("message").GetString(), record.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    [Theory]
+    [InlineData("*/*")]
+    [InlineData("application/*, text/*")]
+    [InlineData("text/event-stream;q=0.5, application/json; charset=utf-8")]
+    [InlineData("application/json")]
+    [InlineData("text/event-stream")]
+    public async Task AcceptHeaders_AreJudgedAsTheSdkJudgesThem(string accept)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        using var request = Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}""");
+        request.Headers.Accept.Clear();
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        request.Headers.Add("Accept", accept == "application/json" ? "text/event-stream" : accept == "text/event-stream" ? "application/json" : "*/*"); // a second header line
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, server.Log().Count("add"));
     }
 
     [Fact]
