@@ -88,7 +88,7 @@ internal sealed partial class McpRequestGate
     {
         var accept = request.Headers.Accept;
         if (accept.Count == 1 && accept[0] is { } single
-            && single.Contains("application/json", StringComparison.OrdinalIgnoreCase) && single.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase))
+            && (single.Equals("application/json, text/event-stream", StringComparison.OrdinalIgnoreCase) || single.Equals("text/event-stream, application/json", StringComparison.OrdinalIgnoreCase)))
         {
             return true;
         }

@@ -44,6 +44,7 @@ public sealed class RequestGateTests
     [InlineData("accept: application/json", 406, "invalid", "not_acceptable")]
     [InlineData("accept: text/event-stream", 406, "invalid", "not_acceptable")]
     [InlineData("accept: text/html", 406, "invalid", "not_acceptable")]
+    [InlineData("accept: application/json-seq, text/event-streams", 406, "invalid", "not_acceptable")]
     public async Task AToolCallRefusedBeforeItsBodyIsRead_IsStillAudited_AndAnsweredWithItsId(string refusal, int status, string outcome, string code)
     {
         // A DNS-rebinding attempt is a refused call: it belongs in the audit trail, not only in a log line.
