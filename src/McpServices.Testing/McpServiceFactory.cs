@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Client;
 using McpServices.AspNetCore;
@@ -78,5 +79,14 @@ public class McpServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoint>
             });
         });
         base.ConfigureWebHost(builder);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The server is returned once it is ready, as <see cref="McpTestServer.StartAsync"/> returns it (at most ten seconds).</remarks>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        McpTestServer.WaitUntilReadyAsync(host.Services, CancellationToken.None).GetAwaiter().GetResult();
+        return host;
     }
 }

@@ -113,7 +113,7 @@ public sealed class McpTestServer : IAsyncDisposable
     /// no longer report <c>Unhealthy</c> — a service still reading its identity provider's keys at startup does — for at most
     /// ten seconds; a service that is still not ready then is returned as it is, for tests of that state.
     /// </summary>
-    private static async Task WaitUntilReadyAsync(IServiceProvider services, CancellationToken cancellationToken)
+    internal static async Task WaitUntilReadyAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         if (services.GetService<HealthCheckService>() is not { } health)
         {

@@ -87,6 +87,23 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task TheFactory_ReturnsTheServerOnceItIsReady_NotWhileItStillReadsItsIdentityProvidersKeys()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var issuer = await OidcTestIssuer.StartAsync([], ["inventory:read"], cancellationToken: ct);
+        issuer.StallJsonWebKeySet();
+        await using var factory = new InventoryFactory(issuer.Authority);
+        using var http = factory.CreateLoopbackClient();
+
+        // Starting, the service is not ready for five seconds (it cannot check tokens yet); the factory waited that out, and
+        // the keys still have not come: ready, degraded.
+        using var ready = await http.GetAsync("readyz", ct);
+
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("Degraded", await ready.Content.ReadAsStringAsync(ct));
+    }
+
+    [Fact]
     public async Task Production_WithBearerTokens_ButNeitherResourceNorAllowedHosts_RefusesToStart()
     {
         // The token audience would follow the caller's Host header: a token for another service of the same identity provider,

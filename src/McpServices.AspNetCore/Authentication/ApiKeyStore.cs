@@ -191,32 +191,32 @@ internal sealed partial class ApiKeyStore : IDisposable
             throw new JsonException($"the file must be one JSON object with a member per key id, not a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}");
         }
 
-        var ids = document.RootElement.EnumerateObject().GroupBy(member => member.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var repeated = document.RootElement.EnumerateObject().Select(member => member.Name).Where(id => !seen.Add(id)).ToHashSet(StringComparer.Ordinal);
+        var reported = new HashSet<string>(StringComparer.Ordinal);
         var keys = new List<KeyValuePair<string, McpServiceApiKey>>();
         foreach (var member in document.RootElement.EnumerateObject())
         {
-            if (ids[member.Name] > 1)
+            if (repeated.Contains(member.Name))
             {
-                LogInvalidKey(_logger, member.Name, path, "the id is given more than once; give each key once");
-                ids[member.Name] = 0; // one message per id
-                continue;
-            }
+                if (reported.Add(member.Name))
+                {
+                    LogInvalidKey(_logger, member.Name, path, "the id is given more than once; give each key once");
+                }
 
-            if (ids[member.Name] == 0)
-            {
                 continue;
             }
 
             if (member.Value.ValueKind != JsonValueKind.Object)
             {
-                LogInvalidKey(_logger, member.Name, path, "its entry must be a JSON object with Owner, Hash, Scopes and Disabled");
+                LogInvalidKey(_logger, member.Name, path, $"its entry must be a JSON object with {EntryMemberList}");
                 continue;
             }
 
             if (member.Value.EnumerateObject().Select(m => m.Name).FirstOrDefault(name => !EntryMembers.Contains(name)) is { } unknown)
             {
-                var suggestion = ConfigurationBinding.Suggest(unknown, EntryMembers);
-                LogInvalidKey(_logger, member.Name, path, $"its entry has '{unknown}'{(suggestion is null ? string.Empty : $" (did you mean {suggestion}?)")}, which API keys do not have (Owner, Hash, Scopes, Disabled); a misspelled setting could leave a revoked key working, so the key is refused until its entry is fixed");
+                var suggestion = ConfigurationBinding.Suggest(unknown, EntryMemberNames);
+                LogInvalidKey(_logger, member.Name, path, $"its entry has '{unknown}'{(suggestion is null ? string.Empty : $" (did you mean {suggestion}?)")}, which API keys do not have ({EntryMemberList}); a misspelled setting could leave a revoked key working, so the key is refused until its entry is fixed");
                 continue;
             }
 
@@ -233,8 +233,11 @@ internal sealed partial class ApiKeyStore : IDisposable
         return keys;
     }
 
-    private static readonly FrozenSet<string> EntryMembers =
-        typeof(McpServiceApiKey).GetProperties().Select(p => p.Name).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    private static readonly string[] EntryMemberNames = typeof(McpServiceApiKey).GetProperties().Select(p => p.Name).ToArray();
+
+    private static readonly string EntryMemberList = string.Join(", ", EntryMemberNames);
+
+    private static readonly FrozenSet<string> EntryMembers = EntryMemberNames.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     private FrozenDictionary<string, Entry> Build(IEnumerable<KeyValuePair<string, McpServiceApiKey>> keys, string source)
     {

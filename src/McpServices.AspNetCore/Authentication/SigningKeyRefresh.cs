@@ -20,7 +20,6 @@ internal sealed partial class SigningKeyRefresh
     private readonly TokenValidationCache _tokenCache;
     private readonly ILogger<SigningKeyRefresh> _logger;
     private readonly TimeProvider _time;
-    private OpenIdConnectConfiguration? _fetched;
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
     private Task<OpenIdConnectConfiguration?>? _refresh;
     private Task? _reportedSlow;
@@ -92,20 +91,15 @@ internal sealed partial class SigningKeyRefresh
         }
     }
 
-    /// <summary>The running refresh, the last one's result while it is younger than <c>RefreshInterval</c>, or a new refresh.</summary>
+    /// <summary>The running refresh, or the last one while it is younger than <c>RefreshInterval</c>, or a new refresh.</summary>
     private Task<OpenIdConnectConfiguration?> GetFreshConfiguration(JwtBearerOptions options)
     {
         lock (_lock)
         {
-            if (_refresh is { IsCompleted: false } running)
-            {
-                return running;
-            }
-
             var now = _time.GetUtcNow();
-            if (now - _fetchedAt < options.RefreshInterval)
+            if (_refresh is not null && (!_refresh.IsCompleted || now - _fetchedAt < options.RefreshInterval))
             {
-                return Task.FromResult(_fetched);
+                return _refresh;
             }
 
             _fetchedAt = now;
@@ -113,6 +107,7 @@ internal sealed partial class SigningKeyRefresh
         }
     }
 
+    /// <summary>The issuer's metadata and keys, or <see langword="null"/> when they cannot be read.</summary>
     private async Task<OpenIdConnectConfiguration?> FetchAsync(JwtBearerOptions options)
     {
         await Task.Yield();
@@ -120,17 +115,16 @@ internal sealed partial class SigningKeyRefresh
         try
         {
             // Not cancelled with the request that started it: the requests after it wait for the same fetch.
-            _fetched = await OpenIdConnectConfigurationRetriever.GetAsync(options.MetadataAddress, retriever, CancellationToken.None).ConfigureAwait(false);
+            var configuration = await OpenIdConnectConfigurationRetriever.GetAsync(options.MetadataAddress, retriever, CancellationToken.None).ConfigureAwait(false);
 
             // The issuer's keys changed: tokens remembered as valid may be signed with a key it has since retired.
             _tokenCache.Clear();
+            return configuration;
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidOperationException or ArgumentException or OperationCanceledException)
         {
-            _fetched = null;
+            return null;
         }
-
-        return _fetched;
     }
 
     private static bool IsKeyNotFound(Exception? exception) => exception switch

@@ -45,7 +45,7 @@ internal sealed class CommandHostLifetime(IServiceProvider services, ServiceComm
 
     private int Describe()
     {
-        McpServiceStartupCheck.CheckToolNames(
+        McpServiceStartupCheck.CheckSettingsAgainstTools(
             services.GetRequiredService<IOptions<McpServiceOptions>>().Value, services.GetRequiredService<ToolAuthorizer>(), services.GetRequiredService<ToolCatalog>());
         var describer = services.GetRequiredService<ServiceDescriber>();
         var buffer = new ArrayBufferWriter<byte>();

@@ -38,7 +38,7 @@ internal sealed partial class McpServiceStartupCheck(
                 "Call app.MapMcpService() after builder.Build().");
         }
 
-        CheckToolNames(options.Value, authorizer, catalog);
+        CheckSettingsAgainstTools(options.Value, authorizer, catalog);
         if (options.Value.Audit.Enabled && UnmatchedRedactPaths(options.Value, catalog).ToArray() is { Length: > 0 } unmatched)
         {
             LogUnmatchedRedactPaths(loggerFactory.CreateLogger(typeof(AuditTrail).FullName!), string.Join(", ", unmatched.Select(p => $"'{p}'")));
@@ -123,10 +123,11 @@ internal sealed partial class McpServiceStartupCheck(
     private const string JwtSettingsUnusable = $"The JWT bearer settings ({JwtSection}) cannot be used:";
 
     /// <summary>
-    /// Fails when configuration names tools the service does not have. Also run by <c>--describe</c>, so that a typo fails the
-    /// build that generates the manifests instead of shipping in their ConfigMap.
+    /// Fails when configuration names tools the service does not have, or a redaction path for one tool that its arguments cannot
+    /// have. Also run by <c>--describe</c>, so that a typo fails the build that generates the manifests instead of shipping in
+    /// their ConfigMap.
     /// </summary>
-    internal static void CheckToolNames(McpServiceOptions options, ToolAuthorizer authorizer, ToolCatalog catalog)
+    internal static void CheckSettingsAgainstTools(McpServiceOptions options, ToolAuthorizer authorizer, ToolCatalog catalog)
     {
         var unknown = authorizer.UnknownOverrides(options)
             .Select(t => $"McpService:Authorization:Tools:{t}")

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Primitives;
 namespace McpServices.AspNetCore;
 
 /// <summary>
-/// The HTTP stage in front of the MCP endpoint. In order: Host and Origin checks (DNS-rebinding protection), content type and coding,
+/// The HTTP stage in front of the MCP endpoint. In order: Host and Origin checks (DNS-rebinding protection), content type and coding, Accept,
 /// body size limit (the body is read once into a pooled buffer), authentication (401 with the specification's challenge), the
 /// message's shape (a member given twice: 400; <c>params</c> MCP never sends: −32602), then, for <c>tools/call</c>, the admission
 /// checks that must be answered with an HTTP status before the SDK starts its response stream: draining (503) and the tool's
@@ -653,7 +653,7 @@ internal sealed partial class McpRequestGate
 
     /// <summary>
     /// Answers a request refused before its body is read: Host or Origin not allowed (403), content type or coding the stage does
-    /// not read (415). A <c>tools/call</c> among them is audited all the same — a DNS-rebinding attempt is a refused call — and
+    /// not read (415), answer types the client does not accept (406). A <c>tools/call</c> among them is audited all the same — a DNS-rebinding attempt is a refused call — and
     /// the answer carries its id.
     /// </summary>
     private async Task RefuseUnreadAsync(HttpContext context, int status, string message, ToolCallOutcome outcome, string errorCode)

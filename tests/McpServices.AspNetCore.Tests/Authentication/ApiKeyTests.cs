@@ -103,8 +103,7 @@ public sealed class ApiKeyTests
     public async Task UnusableEntriesInTheSecretFile_AreRefusedWithAReason_AndTheOtherKeysStillWork()
     {
         var ct = TestContext.Current.CancellationToken;
-        var directory = Directory.CreateTempSubdirectory("mcps-apikeys-");
-        var file = Path.Combine(directory.FullName, "apikeys.json");
+        using var file = new KeysFile();
         var keys = new[] { "good", "typo", "twice", "repeated-member", "wrong-type", "not-object" }.ToDictionary(id => id, ApiKeyStore.CreateKey);
         string Entry(string id, string extra = "") => $$"""{ "owner": "ci", "hash": "{{keys[id].Hash}}", "scopes": ["inventory:read"]{{extra}} }""";
         var content = string.Join(
@@ -116,36 +115,25 @@ public sealed class ApiKeyTests
             $"\"repeated-member\": {Entry("repeated-member", ", \"disabled\": true, \"Disabled\": false")}",
             $"\"wrong-type\": {Entry("wrong-type", ", \"disabled\": \"yes\"")}",
             $"\"not-object\": \"{keys["not-object"].Hash}\"");
-        await File.WriteAllTextAsync(file, "{\n" + content + ",\n}", ct);
+        await File.WriteAllTextAsync(file.Path, "{\n" + content + ",\n}", ct);
         var logs = new CapturingLoggerProvider();
-        try
-        {
-            await using var server = await TestServer.StartAsync(
-                b => b.WithTools<SecuredTools>(),
-                o => o.Authentication.ApiKeysFile = file,
-                configure: b => b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Information),
-                authentication: true);
-            using var http = server.CreateHttpClient();
+        await using var server = await StartWithKeysFileAsync(file.Path, logs);
+        using var http = server.CreateHttpClient();
 
-            Assert.Equal(HttpStatusCode.OK, await CallAsync(http, keys["good"].Key));
-            foreach (var id in keys.Keys.Where(id => id != "good"))
-            {
-                Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, keys[id].Key));
-            }
-
-            string Reason(string id) => Assert.Single(logs.Entries, e => e.EventId.Id == 43 && e.Message.Contains($"'{id}'", StringComparison.Ordinal)).Message;
-            Assert.Contains("has 'disable' (did you mean Disabled?), which API keys do not have", Reason("typo"), StringComparison.Ordinal);
-            Assert.Contains("the id is given more than once", Reason("twice"), StringComparison.Ordinal);
-            Assert.Contains("Disabled", Reason("repeated-member"), StringComparison.Ordinal);
-            Assert.Contains("its entry is not valid", Reason("wrong-type"), StringComparison.Ordinal);
-            Assert.Contains("must be a JSON object", Reason("not-object"), StringComparison.Ordinal);
-            Assert.Contains(logs.Entries, e => e.EventId.Id == 40 && e.Message.StartsWith("Loaded 1 API key(s)", StringComparison.Ordinal));
-            Assert.All(logs.Entries, e => Assert.DoesNotContain(keys["good"].Key, e.Message, StringComparison.Ordinal));
-        }
-        finally
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(http, keys["good"].Key));
+        foreach (var id in keys.Keys.Where(id => id != "good"))
         {
-            directory.Delete(recursive: true);
+            Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, keys[id].Key));
         }
+
+        string Reason(string id) => Assert.Single(logs.Entries, e => e.EventId.Id == 43 && e.Message.Contains($"'{id}'", StringComparison.Ordinal)).Message;
+        Assert.Contains("has 'disable' (did you mean Disabled?), which API keys do not have", Reason("typo"), StringComparison.Ordinal);
+        Assert.Contains("the id is given more than once", Reason("twice"), StringComparison.Ordinal);
+        Assert.Contains("Disabled", Reason("repeated-member"), StringComparison.Ordinal);
+        Assert.Contains("its entry is not valid", Reason("wrong-type"), StringComparison.Ordinal);
+        Assert.Contains("must be a JSON object", Reason("not-object"), StringComparison.Ordinal);
+        Assert.Contains(logs.Entries, e => e.EventId.Id == 40 && e.Message.StartsWith("Loaded 1 API key(s)", StringComparison.Ordinal));
+        Assert.All(logs.Entries, e => Assert.DoesNotContain(keys["good"].Key, e.Message, StringComparison.Ordinal));
     }
 
     [Theory]
@@ -153,27 +141,14 @@ public sealed class ApiKeyTests
     [InlineData("{ \"a\": ", "LineNumber: 0")]
     public async Task ASecretFileThatIsNotAnObjectOfKeys_GivesNoKeys_AndSaysWhy(string content, string expected)
     {
-        var ct = TestContext.Current.CancellationToken;
-        var directory = Directory.CreateTempSubdirectory("mcps-apikeys-");
-        var file = Path.Combine(directory.FullName, "apikeys.json");
-        await File.WriteAllTextAsync(file, content, ct);
+        using var file = new KeysFile();
+        await File.WriteAllTextAsync(file.Path, content, TestContext.Current.CancellationToken);
         var logs = new CapturingLoggerProvider();
-        try
-        {
-            await using var server = await TestServer.StartAsync(
-                b => b.WithTools<SecuredTools>(),
-                o => o.Authentication.ApiKeysFile = file,
-                configure: b => b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Information),
-                authentication: true);
+        await using var server = await StartWithKeysFileAsync(file.Path, logs);
 
-            var error = Assert.Single(logs.Entries, e => e.EventId.Id == 42);
-            Assert.Contains("is not a JSON object of keys (", error.Message, StringComparison.Ordinal);
-            Assert.Contains(expected, error.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        var error = Assert.Single(logs.Entries, e => e.EventId.Id == 42);
+        Assert.Contains("is not a JSON object of keys (", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -186,6 +161,13 @@ public sealed class ApiKeyTests
         Assert.Equal(hash, ApiKeyStore.HashOf(key));
         Assert.DoesNotContain(key[12..], hash);
     }
+
+    private static Task<McpTestServer> StartWithKeysFileAsync(string file, CapturingLoggerProvider logs) =>
+        TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o => o.Authentication.ApiKeysFile = file,
+            configure: b => b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Information),
+            authentication: true);
 
     private static async Task<HttpStatusCode> CallAsync(HttpClient http, string key)
     {
@@ -208,5 +190,15 @@ public sealed class ApiKeyTests
         }
 
         Assert.Fail("Condition not met within 5 seconds.");
+    }
+
+    /// <summary>An API keys file, as a mounted Secret holds it, in a folder of its own that is deleted on dispose.</summary>
+    private sealed class KeysFile : IDisposable
+    {
+        private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("mcps-apikeys-");
+
+        public string Path => System.IO.Path.Combine(_directory.FullName, "apikeys.json");
+
+        public void Dispose() => _directory.Delete(recursive: true);
     }
 }

@@ -27,21 +27,11 @@ public sealed class IdentityProviderOutageTests
         var port = ReserveClosedPort();
         var authority = $"http://127.0.0.1:{port}";
         var logs = new CapturingLoggerProvider();
-        await using var server = await TestServer.StartAsync(
-            b => b.WithTools<SecuredTools>(),
-            configure: b =>
-            {
-                b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Information);
-                b.Configuration["Authentication:Schemes:Bearer:Authority"] = authority;
-                b.Configuration["Authentication:Schemes:Bearer:RequireHttpsMetadata"] = "false";
-            },
-            configureApp: app =>
-            {
-                app.MapMcpService();
-                app.MapGet("/orders", () => "orders").RequireAuthorization();
-            },
-            authentication: true,
-            trustTestIssuer: false);
+        await using var server = await StartServiceAsync(authority, logs, app =>
+        {
+            app.MapMcpService();
+            app.MapGet("/orders", () => "orders").RequireAuthorization();
+        });
         using var http = server.CreateHttpClient();
 
         // The service reads the metadata when it starts: the outage is in the log and in /readyz (degraded, still ready:
@@ -120,16 +110,7 @@ public sealed class IdentityProviderOutageTests
         }, ct);
         var authority = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}";
         var logs = new CapturingLoggerProvider();
-        await using var server = await TestServer.StartAsync(
-            b => b.WithTools<SecuredTools>(),
-            configure: b =>
-            {
-                b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Information);
-                b.Configuration["Authentication:Schemes:Bearer:Authority"] = authority;
-                b.Configuration["Authentication:Schemes:Bearer:RequireHttpsMetadata"] = "false";
-            },
-            authentication: true,
-            trustTestIssuer: false);
+        await using var server = await StartServiceAsync(authority, logs);
         using var http = server.CreateHttpClient();
         http.Timeout = TimeSpan.FromSeconds(20); // far below the minute the handler alone would take for the first call
 
@@ -161,6 +142,20 @@ public sealed class IdentityProviderOutageTests
             connection.Dispose();
         }
     }
+
+    /// <summary>A service that trusts <paramref name="authority"/> for its bearer tokens, logging McpServices' events to <paramref name="logs"/>.</summary>
+    private static Task<McpTestServer> StartServiceAsync(string authority, CapturingLoggerProvider logs, Action<WebApplication>? configureApp = null) =>
+        TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            configure: b =>
+            {
+                b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Information);
+                b.Configuration["Authentication:Schemes:Bearer:Authority"] = authority;
+                b.Configuration["Authentication:Schemes:Bearer:RequireHttpsMetadata"] = "false";
+            },
+            configureApp: configureApp,
+            authentication: true,
+            trustTestIssuer: false);
 
     /// <summary>A loopback port nothing listens on: connections to it are refused at once.</summary>
     private static int ReserveClosedPort()

@@ -1,8 +1,6 @@
 using McpServices.AspNetCore.Tests.TestTools;
-using McpServices.Tests.Common;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace McpServices.AspNetCore.Tests.Hosting;
@@ -106,15 +104,6 @@ public sealed class StartupValidationTests
             ex.Failures);
     }
 
-    [Fact]
-    public async Task ARedactionPathForAToolTheServiceDoesNotHave_FailsStartup()
-    {
-        // A typo in the tool name would leave the argument unredacted in every record.
-        var ex = await Assert.ThrowsAsync<McpServiceConfigurationException>(() => TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Audit.RedactPaths = ["reed_stock:sku"], authentication: true));
-
-        Assert.Contains("McpService:Audit:RedactPaths 'reed_stock:sku'", ex.Message);
-    }
-
     [Theory]
     [InlineData("Production", true, false)]
     [InlineData("Production", false, true)]
@@ -134,71 +123,6 @@ public sealed class StartupValidationTests
             environment: environment);
 
         Assert.Equal(resource ? [] : hosts ? ["127.0.0.1"] : ["127.0.0.1", "localhost"], server.Services.GetRequiredService<IOptions<McpServiceOptions>>().Value.AllowedHosts);
-    }
-
-    [Fact]
-    public async Task ARedactionPathThatTheToolsArgumentsCannotHave_FailsStartup_NamingTheArguments()
-    {
-        // "profle" for "profile": the city would stay in every record. A property of a string cannot be either.
-        var ex = await Assert.ThrowsAsync<McpServiceConfigurationException>(() => TestServer.StartAsync(
-            b => b.WithTools<AccountTools>(),
-            o => o.Audit.RedactPaths = ["register:registration.profle.city", "reset_password:user.name", "register:registration.previous.*.city", "register:registration.previous.0.city"]));
-
-        Assert.Equal(
-            "McpService:Audit:RedactPaths names arguments the tool does not have: 'register:registration.profle.city' (the arguments of register: registration, referrer), " +
-            "'reset_password:user.name' (the arguments of reset_password: user, newPassword). Fix the paths: as they are, they redact nothing (a path is argument and property names separated by '.', '*' for any property or array index).",
-            ex.Message);
-    }
-
-    [Fact]
-    public async Task ARedactionPathForEveryToolThatNoToolHas_IsAWarning()
-    {
-        // Clients may send arguments beyond the schema, so a path for every tool may be meant as a safety net: warn, do not fail.
-        var logs = new CapturingLoggerProvider();
-        await using var server = await TestServer.StartAsync(
-            b => b.WithTools<AccountTools>(),
-            o => o.Audit.RedactPaths = ["registration.profile.city", "*.password", "pasword", "registration.email.domain"],
-            configure: b => b.Logging.AddProvider(logs));
-
-        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 58);
-        Assert.StartsWith("McpService:Audit:RedactPaths 'pasword', 'registration.email.domain' match no argument of any tool", warning.Message, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("a.b", true)]
-    [InlineData("a.c", false)]
-    [InlineData("a.b.x", false)]
-    [InlineData("list.*.b", true)]
-    [InlineData("list.3.b", true)]
-    [InlineData("list.x.b", false)]
-    [InlineData("map.anything", true)]
-    [InlineData("map.anything.more", false)]
-    [InlineData("either.b", true)]
-    [InlineData("either.z", true)]
-    [InlineData("either.y", false)]
-    [InlineData("open.x.y.z", true)]
-    [InlineData("tree.children.*.children.*.b", true)]
-    [InlineData("tree.children.*.c", false)]
-    public void RedactionPaths_MatchAgainstTheInputSchema_FollowingReferencesAndUnions(string path, bool matches)
-    {
-        using var schema = System.Text.Json.JsonDocument.Parse("""
-            {
-              "type": "object",
-              "properties": {
-                "a": { "type": "object", "properties": { "b": { "type": "string" } } },
-                "list": { "type": "array", "items": { "$ref": "#/$defs/node" } },
-                "map": { "type": "object", "additionalProperties": { "type": "integer" } },
-                "either": { "anyOf": [ { "$ref": "#/$defs/node" }, { "type": "object", "properties": { "z": {} } }, { "type": "null" } ] },
-                "open": {},
-                "tree": { "$ref": "#/$defs/node" }
-              },
-              "$defs": {
-                "node": { "type": ["object", "null"], "properties": { "b": { "type": "string" }, "children": { "type": "array", "items": { "$ref": "#/$defs/node" } } } }
-              }
-            }
-            """);
-
-        Assert.Equal(matches, Redaction.CanMatch(schema.RootElement, path.Split('.')));
     }
 
     [Fact]
