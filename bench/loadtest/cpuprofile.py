@@ -45,20 +45,45 @@ def part_of(thread, frames):
     return "runtime and thread pool"
 
 
-def attribute(script_output):
-    """Counts perf script samples (-F comm,tid,ip,sym) per part; returns {part: share of samples}."""
-    counts = collections.Counter()
+# The MCP SDK's share split in two (attributed to the innermost SDK frame of a sample, with the runtime's async and channel work
+# beneath it): the work any call needs — reading and writing the JSON-RPC message, binding the arguments, the tool, the SSE
+# frame — and the per-request session machinery of the stateless transport (creating, running and disposing of a transport
+# and an McpServer per request, handing the message through its channels, the state machines in between).
+SDK_FRAME = re.compile(r"ModelContextProtocol|Microsoft\.Extensions\.AI|\bBench\.")
+SDK_MESSAGE_WORK = re.compile(r"JsonRpcMessage\+Converter|SerializeHandler|ContentBlock|AIFunction|SseEventWriter|FormatJsonRpcMessage"
+                              r"|McpJsonUtilities|CallToolResult|InvokeStub|\bBench\.")
+
+
+def sdk_split(frames):
+    for frame in frames:
+        if SDK_FRAME.search(frame):
+            return "message work" if SDK_MESSAGE_WORK.search(frame) else "session machinery"
+    return None
+
+
+def blocks(script_output):
     block = []
     for line in script_output.splitlines() + [""]:
         if line.strip():
             block.append(line)
             continue
         if block:
-            thread = re.sub(r"\s+\d+\s*$", "", block[0]).strip()
-            counts[part_of(thread, block[1:])] += 1
+            yield re.sub(r"\s+\d+\s*$", "", block[0]).strip(), block[1:]
             block = []
+
+
+def attribute(script_output):
+    """Counts perf script samples (-F comm,tid,ip,sym) per part; returns ({part: share}, {SDK split: share}) of all samples."""
+    counts = collections.Counter()
+    sdk = collections.Counter()
+    for thread, frames in blocks(script_output):
+        counts[part_of(thread, frames)] += 1
+        split = sdk_split(frames)
+        if split:
+            sdk[split] += 1
     total = sum(counts.values()) or 1
-    return {name: count / total for name, count in counts.most_common()}
+    return ({name: count / total for name, count in counts.most_common()},
+            {name: sdk[name] / total for name in ("session machinery", "message work")})
 
 
 def start(pid, seconds, output):

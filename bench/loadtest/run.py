@@ -294,9 +294,10 @@ def main():
             recorder = cpuprofile.start(server.process.pid, seconds - 2, data)
             measured = wrk(server, seconds, options.threads, options.connections, latency=False)
             recorder.wait()
-            shares = cpuprofile.report(data)
+            shares, sdk = cpuprofile.report(data)
             profiles[server.name] = {"cpu_us_per_call": measured["cpu_us_per_call"], "rps": measured["rps"],
-                                     "parts_us": {part: round(share * measured["cpu_us_per_call"], 1) for part, share in shares.items()}}
+                                     "parts_us": {part: round(share * measured["cpu_us_per_call"], 1) for part, share in shares.items()},
+                                     "sdk_share": {part: round(share, 3) for part, share in sdk.items()}}
     finally:
         codes = {server.name: server.stop() for server in servers}
 
@@ -440,6 +441,10 @@ def render(r):
         for part in parts:
             rows.append(f"| {part} | " + " | ".join(f"{profiles[n]['parts_us'].get(part, 0):.1f}" for n in names) + " |")
         rows.append("| **total** | " + " | ".join(f"**{profiles[n]['cpu_us_per_call']:.1f}**" for n in names) + " |")
+        rows += ["", "Within that, the MCP SDK's samples (innermost SDK frame, with the runtime work beneath it), as a share of all the "
+                     "server's CPU: " + "; ".join(
+                         f"{n}: session machinery {profiles[n]['sdk_share']['session machinery']:.0%}, "
+                         f"message work {profiles[n]['sdk_share']['message work']:.0%}" for n in names if "sdk_share" in profiles[n]) + "."]
     return "\n".join(rows) + "\n"
 
 
