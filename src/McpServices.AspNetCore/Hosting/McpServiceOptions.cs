@@ -11,7 +11,7 @@ public sealed class McpServiceOptions
     public const string SectionName = "McpService";
 
     /// <summary>
-    /// Gets or sets the service name: lowercase letters, digits and <c>-</c>, at most 63 characters.
+    /// Gets or sets the service name: lowercase letters, digits and <c>-</c>, at most 63 characters, starting with a letter and ending with a letter or digit (a Kubernetes Service name).
     /// It names the service in <c>serverInfo.name</c>, telemetry, audit records, the container image and Kubernetes objects.
     /// </summary>
     /// <value>The default value is the application (entry assembly) name in kebab-case, for example <c>Contoso.Inventory</c> becomes <c>contoso-inventory</c>.</value>

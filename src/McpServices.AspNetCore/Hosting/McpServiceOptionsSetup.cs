@@ -43,9 +43,9 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
         var failures = new List<string>();
         const string Section = McpServiceOptions.SectionName;
 
-        if (string.IsNullOrEmpty(options.Name) || options.Name.Length > 63 || !ServiceNaming.DnsLabel().IsMatch(options.Name))
+        if (string.IsNullOrEmpty(options.Name) || options.Name.Length > 63 || !ServiceNaming.ServiceName().IsMatch(options.Name))
         {
-            failures.Add($"{Section}:Name '{options.Name}' is not a valid service name. Use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit (for example 'inventory'), in configuration ({Section}:Name) or in AddMcpService(o => o.Name = ...).");
+            failures.Add($"{Section}:Name '{options.Name}' is not a valid service name. Use 1-63 lowercase letters, digits or '-', starting with a letter and ending with a letter or digit (for example 'inventory'; it names the Kubernetes Service), in configuration ({Section}:Name) or in AddMcpService(o => o.Name = ...).");
         }
 
         if (string.IsNullOrEmpty(options.Version) || !ServiceNaming.SemVer().IsMatch(options.Version))

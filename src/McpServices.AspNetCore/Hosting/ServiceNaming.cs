@@ -7,8 +7,10 @@ namespace McpServices.AspNetCore;
 /// <summary>Derives the default service name and version from the application assembly.</summary>
 internal static partial class ServiceNaming
 {
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
-    internal static partial Regex DnsLabel();
+    // An RFC 1035 label, as Kubernetes requires of a Service name (which the generated manifests use): unlike a namespace or
+    // a label value, it must start with a letter.
+    [GeneratedRegex("^[a-z]([-a-z0-9]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    internal static partial Regex ServiceName();
 
     // SemVer 2.0.0, https://semver.org/#is-there-a-suggested-regular-expression-regex-to-check-a-semver-string
     [GeneratedRegex(@"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$", RegexOptions.CultureInvariant)]

@@ -10,6 +10,8 @@ public sealed class StartupValidationTests
     [Theory]
     [InlineData("Inventory_Service", "McpService:Name 'Inventory_Service' is not a valid service name")]
     [InlineData("-inventory", "McpService:Name '-inventory'")]
+    [InlineData("2fa-codes", "McpService:Name '2fa-codes' is not a valid service name. Use 1-63 lowercase letters, digits or '-', starting with a letter")]
+    [InlineData("inventory-", "McpService:Name 'inventory-'")]
     public async Task InvalidName_FailsStartup_NamingTheSetting(string name, string expected)
     {
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.Name = name));
