@@ -80,6 +80,24 @@ internal static partial class GeneratorOptionsValidation
         return problems;
     }
 
+    /// <summary>What Kubernetes requires of the names and label values the description gives (an older or hand-written
+    /// description may not meet what the library checks at startup).</summary>
+    public static IReadOnlyList<string> Validate(ServiceDescription d)
+    {
+        var problems = new List<string>();
+        if (d.Name.Length > 63 || !ServiceName().IsMatch(d.Name))
+        {
+            problems.Add($"name '{d.Name}' cannot name a Kubernetes Service: use at most 63 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (McpService:Name).");
+        }
+
+        if (!IsLabelValue(d.Version))
+        {
+            problems.Add($"version '{d.Version}' cannot be the app.kubernetes.io/version label: at most 63 letters, digits, '-', '_' and '.' (the project's <Version>, or McpService:Version).");
+        }
+
+        return problems;
+    }
+
     private static bool IsDnsLabel(string value) => value.Length <= 63 && DnsLabel().IsMatch(value);
 
     private static bool IsDnsSubdomain(string value) => value.Length <= 253 && value.Split('.').All(IsDnsLabel);
@@ -130,6 +148,10 @@ internal static partial class GeneratorOptionsValidation
 
     [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
     private static partial Regex LabelName();
+
+    // RFC 1035 label: a Service name must start with a letter.
+    [GeneratedRegex("^[a-z]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial Regex ServiceName();
 
     [GeneratedRegex("^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex Hostname();

@@ -63,7 +63,7 @@ internal sealed class ServiceDescription
         var authentication = root.GetProperty("authentication");
         var audit = root.TryGetProperty("audit", out var a) ? a : default;
         var telemetry = root.TryGetProperty("telemetry", out var t) ? t : default;
-        return new ServiceDescription
+        var description = new ServiceDescription
         {
             Name = root.GetProperty("name").GetString()!,
             Version = root.GetProperty("version").GetString()!,
@@ -90,6 +90,12 @@ internal sealed class ServiceDescription
                 tool.GetProperty("allowAnonymous").GetBoolean(),
                 tool.GetProperty("disabled").GetBoolean())).OrderBy(x => x.Name, StringComparer.Ordinal)],
         };
+        if (GeneratorOptionsValidation.Validate(description) is { Count: > 0 } problems)
+        {
+            throw new FormatException($"The service description cannot make valid Kubernetes objects:\n  - {string.Join("\n  - ", problems)}");
+        }
+
+        return description;
     }
 
     private static string[] Strings(JsonElement element, string name) =>

@@ -238,6 +238,35 @@ public sealed class ManifestTests
         Assert.Equal($"error: {file}: {path} is not a setting (the settings are listed in docs/kubernetes.md; names match in any case).", message.Trim());
     }
 
+    [Fact]
+    public async Task ADescriptionKubernetesWouldRefuse_FailsGeneration_NamingTheField()
+    {
+        // The library refuses such a name at startup; a description from an older version, or written by hand, is checked too.
+        var description = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.Combine("tests", "Inventory.Tests", "Snapshots", "inventory.describe.approved.json"), TestContext.Current.CancellationToken))!.AsObject();
+        description["name"] = "2fa-inventory";
+        description["version"] = "1.0.0-preview." + new string('7', 60);
+        var file = Path.GetTempFileName();
+        var output = Directory.CreateTempSubdirectory("mcps-k8s-refused-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(file, description.ToJsonString(), TestContext.Current.CancellationToken);
+            using var writer = new StringWriter();
+            var code = await Cli.RunAsync(["--description", file, "--output", output], writer, writer);
+
+            Assert.Equal(2, code);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(output));
+            var message = writer.ToString();
+            Assert.Contains("error: The service description cannot make valid Kubernetes objects:", message, StringComparison.Ordinal);
+            Assert.Contains("  - name '2fa-inventory' cannot name a Kubernetes Service: use at most 63 lowercase letters, digits and '-', starting with a letter", message, StringComparison.Ordinal);
+            Assert.Contains($"  - version '1.0.0-preview.{new string('7', 60)}' cannot be the app.kubernetes.io/version label", message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
     /// <summary>
     /// Runs the generator with <paramref name="settings"/> as its settings file, asserts that it refuses them (exit code 2, nothing
     /// written), and returns the file's path and what the generator printed.
