@@ -66,37 +66,30 @@ public sealed class ApiKeyTests
     [Fact]
     public async Task KeyRevokedInTheMountedSecretFile_StopsWorkingWithoutARestart()
     {
-        var directory = Directory.CreateTempSubdirectory("mcps-apikeys-");
-        var file = Path.Combine(directory.FullName, "apikeys.json");
+        using var keys = new KeysFile();
+        var file = keys.Path;
         var (key, hash) = ApiKeyStore.CreateKey("ci-bot");
         await File.WriteAllTextAsync(file, $$"""{ "ci-bot": { "owner": "ci", "hash": "{{hash}}", "scopes": ["inventory:read"] } }""", TestContext.Current.CancellationToken);
-        try
-        {
-            await using var server = await TestServer.StartAsync(
-                b => b.WithTools<SecuredTools>(),
-                o =>
-                {
-                    o.Authentication.ApiKeysFile = file;
-                    o.Authentication.ApiKeysReloadInterval = TimeSpan.FromMilliseconds(100);
-                },
-                authentication: true);
-            using var http = server.CreateHttpClient();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o =>
+            {
+                o.Authentication.ApiKeysFile = file;
+                o.Authentication.ApiKeysReloadInterval = TimeSpan.FromMilliseconds(100);
+            },
+            authentication: true);
+        using var http = server.CreateHttpClient();
 
-            Assert.Equal(HttpStatusCode.OK, await CallAsync(http, key));
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(http, key));
 
-            // Kubernetes updates a mounted Secret by swapping the file; the key's entry is now disabled.
-            await File.WriteAllTextAsync(file + ".new", $$"""{ "ci-bot": { "owner": "ci", "hash": "{{hash}}", "scopes": ["inventory:read"], "disabled": true } }""", TestContext.Current.CancellationToken);
-            File.Move(file + ".new", file, overwrite: true);
+        // Kubernetes updates a mounted Secret by swapping the file; the key's entry is now disabled.
+        await File.WriteAllTextAsync(file + ".new", $$"""{ "ci-bot": { "owner": "ci", "hash": "{{hash}}", "scopes": ["inventory:read"], "disabled": true } }""", TestContext.Current.CancellationToken);
+        File.Move(file + ".new", file, overwrite: true);
 
-            await WaitUntilAsync(async () => await CallAsync(http, key) == HttpStatusCode.Unauthorized);
-            var ran = server.Log().Count("read_stock");
-            Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, key));
-            Assert.Equal(ran, server.Log().Count("read_stock"));
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        await WaitUntilAsync(async () => await CallAsync(http, key) == HttpStatusCode.Unauthorized);
+        var ran = server.Log().Count("read_stock");
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, key));
+        Assert.Equal(ran, server.Log().Count("read_stock"));
     }
 
     [Fact]
