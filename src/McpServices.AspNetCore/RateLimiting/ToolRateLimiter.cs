@@ -4,19 +4,24 @@ namespace McpServices.AspNetCore;
 
 /// <summary>
 /// Token buckets per (tool, caller). Limits come from <c>McpService:RateLimits</c> (per tool, else the default) and are
-/// rebuilt when configuration reloads. Idle buckets are dropped by the partitioned limiter.
+/// rebuilt when configuration reloads. Idle buckets (full for 10 seconds) are dropped by the partitioned limiter; a tool without
+/// a limit never reaches it, because the runtime keeps a no-limit partition forever — one per caller would grow without bound
+/// with the number of distinct callers (subjects, API keys, or for anonymous calls remote addresses).
 /// </summary>
 internal sealed class ToolRateLimiter : IDisposable
 {
     private readonly McpServiceSettings _settings;
-    private volatile PartitionedRateLimiter<(string Tool, string Caller)>? _limiter;
+    private volatile Buckets? _buckets;
 
     public ToolRateLimiter(McpServiceSettings settings)
     {
         _settings = settings;
-        _limiter = Build(settings.Current.RateLimits);
+        _buckets = Buckets.For(settings.Current.RateLimits);
         _settings.Changed += Rebuild;
     }
+
+    /// <summary>The current partitioned limiter, for tests (<see langword="null"/> when no tool is limited).</summary>
+    internal PartitionedRateLimiter<(string Tool, string Caller)>? Limiter => _buckets?.Limiter;
 
     public McpRateLimit? GetLimit(string tool)
     {
@@ -27,13 +32,13 @@ internal sealed class ToolRateLimiter : IDisposable
     /// <summary>Takes one permit; returns <see langword="null"/> when allowed, else how long to wait before retrying.</summary>
     public TimeSpan? TryAcquire(string tool, CallerIdentity caller)
     {
-        var limiter = _limiter;
-        if (limiter is null)
+        var buckets = _buckets;
+        if (buckets?.LimitOf(tool) is null)
         {
             return null;
         }
 
-        using var lease = limiter.AttemptAcquire((tool, caller.PartitionKey));
+        using var lease = buckets.Limiter.AttemptAcquire((tool, caller.PartitionKey));
         if (lease.IsAcquired)
         {
             return null;
@@ -45,41 +50,46 @@ internal sealed class ToolRateLimiter : IDisposable
     public void Dispose()
     {
         _settings.Changed -= Rebuild;
-        _limiter?.Dispose();
+        _buckets?.Limiter.Dispose();
     }
 
     private void Rebuild()
     {
-        var previous = _limiter;
-        _limiter = Build(_settings.Current.RateLimits);
-        previous?.Dispose();
+        var previous = _buckets;
+        _buckets = Buckets.For(_settings.Current.RateLimits);
+        previous?.Limiter.Dispose();
     }
 
-    private static PartitionedRateLimiter<(string Tool, string Caller)>? Build(McpServiceRateLimitOptions options)
+    /// <summary>One configuration's limits and the limiter built from them.</summary>
+    private sealed class Buckets
     {
-        if (options.Default is not { PermitsPerPeriod: > 0 } && !options.Tools.Values.Any(l => l.PermitsPerPeriod > 0))
+        private readonly Dictionary<string, McpRateLimit> _tools;
+        private readonly McpRateLimit? _fallback;
+
+        private Buckets(McpServiceRateLimitOptions options)
         {
-            return null;
+            _tools = new Dictionary<string, McpRateLimit>(options.Tools, StringComparer.Ordinal);
+            _fallback = options.Default;
+            Limiter = PartitionedRateLimiter.Create<(string Tool, string Caller), (string Tool, string Caller)>(key =>
+                LimitOf(key.Tool) is { } limit
+                    ? RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = limit.Burst > 0 ? limit.Burst : limit.PermitsPerPeriod,
+                        TokensPerPeriod = limit.PermitsPerPeriod,
+                        ReplenishmentPeriod = limit.Period,
+                        QueueLimit = 0,
+                        AutoReplenishment = false,
+                    })
+                    : RateLimitPartition.GetNoLimiter((key.Tool, string.Empty)));
         }
 
-        var tools = new Dictionary<string, McpRateLimit>(options.Tools, StringComparer.Ordinal);
-        var fallback = options.Default;
-        return PartitionedRateLimiter.Create<(string Tool, string Caller), (string Tool, string Caller)>(key =>
-        {
-            var limit = tools.TryGetValue(key.Tool, out var specific) ? specific : fallback;
-            if (limit is null || limit.PermitsPerPeriod <= 0)
-            {
-                return RateLimitPartition.GetNoLimiter(key);
-            }
+        public PartitionedRateLimiter<(string Tool, string Caller)> Limiter { get; }
 
-            return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = limit.Burst > 0 ? limit.Burst : limit.PermitsPerPeriod,
-                TokensPerPeriod = limit.PermitsPerPeriod,
-                ReplenishmentPeriod = limit.Period,
-                QueueLimit = 0,
-                AutoReplenishment = false,
-            });
-        });
+        public static Buckets? For(McpServiceRateLimitOptions options) =>
+            options.Default is { PermitsPerPeriod: > 0 } || options.Tools.Values.Any(l => l.PermitsPerPeriod > 0) ? new Buckets(options) : null;
+
+        /// <summary>The tool's limit, or <see langword="null"/> when it has none (no entry and no default, or zero permits).</summary>
+        public McpRateLimit? LimitOf(string tool) =>
+            (_tools.TryGetValue(tool, out var specific) ? specific : _fallback) is { PermitsPerPeriod: > 0 } limit ? limit : null;
     }
 }

@@ -1,3 +1,7 @@
+using System.Collections;
+using System.Net;
+using System.Reflection;
+using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -69,6 +73,47 @@ public sealed class RateLimitTests
         await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
         var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
         Assert.Equal(McpServiceErrorCodes.RateLimited, (int)ex.ErrorCode);
+    }
+
+    [Fact]
+    public async Task CallersOfAToolWithoutALimit_LeaveNoBucketBehind()
+    {
+        // The runtime's partitioned limiter never drops a no-limit partition: one per caller of an unlimited tool grew without
+        // bound with the number of distinct callers (subjects, API keys, remote addresses of anonymous calls).
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o => o.RateLimits.Tools["write_stock"] = new McpRateLimit { PermitsPerPeriod = 5, Period = TimeSpan.FromMinutes(1) },
+            authentication: true);
+        using var http = server.CreateHttpClient();
+        async Task CallAsync(string tool, string subject)
+        {
+            var token = TestServer.Issuer.CreateToken(new Testing.McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = subject, Scopes = ["inventory:read", "inventory:write", "inventory:audit"] });
+            using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"TOOL","arguments":{}}}""".Replace("TOOL", tool, StringComparison.Ordinal), bearer: token), ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        for (var i = 0; i < 100; i++)
+        {
+            await CallAsync("read_stock", $"agent-{i}");
+        }
+
+        await CallAsync("write_stock", "agent-1");
+        await CallAsync("write_stock", "agent-2");
+
+        Assert.Equal(100, server.Log().Count("read_stock"));
+        Assert.Equal(2, server.Log().Count("write_stock"));
+        var limiter = server.Services.GetRequiredService<ToolRateLimiter>().Limiter;
+        Assert.NotNull(limiter);
+        Assert.Equal(2, PartitionCount(limiter));
+    }
+
+    /// <summary>How many partitions the runtime's partitioned limiter holds (its private dictionary; this test must see the real one).</summary>
+    private static int PartitionCount(object limiter)
+    {
+        var field = limiter.GetType().GetField("_limiters", BindingFlags.NonPublic | BindingFlags.Instance);
+        Assert.True(field is not null, $"{limiter.GetType()} has no _limiters field any more; find where it keeps its partitions.");
+        return ((ICollection)field.GetValue(limiter)!).Count;
     }
 
     [Fact]
