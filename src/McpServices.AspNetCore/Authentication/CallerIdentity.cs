@@ -37,11 +37,38 @@ internal sealed class CallerIdentity
 
     public IPAddress? RemoteAddress { get; }
 
-    /// <summary>The rate-limit partition: the subject or client id, the API key id, or the remote address when anonymous.</summary>
+    /// <summary>
+    /// The rate-limit partition: the subject or client id, the API key id, or the remote address when anonymous — for IPv6 its
+    /// /64 prefix, because one client (a host, a home, a cloud instance) is routinely given a whole /64 and could otherwise take
+    /// a fresh bucket with every address.
+    /// </summary>
     public string PartitionKey => ApiKeyId is not null ? "key:" + ApiKeyId
         : Subject is not null ? "sub:" + Subject
         : ClientId is not null ? "client:" + ClientId
-        : "ip:" + (RemoteAddress?.ToString() ?? "unknown");
+        : "ip:" + AddressPartition(RemoteAddress);
+
+    internal static string AddressPartition(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes).ToString() + "/64";
+    }
 
     public static CallerIdentity Of(HttpContext context)
     {

@@ -3,6 +3,8 @@ using System.Net;
 using System.Reflection;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.HttpOverrides;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
@@ -106,6 +108,45 @@ public sealed class RateLimitTests
         var limiter = server.Services.GetRequiredService<ToolRateLimiter>().Limiter;
         Assert.NotNull(limiter);
         Assert.Equal(2, PartitionCount(limiter));
+    }
+
+    [Fact]
+    public async Task AnonymousCallers_HaveABucketPerIPv4Address_AndPerIPv6Slash64()
+    {
+        // Behind a proxy (X-Forwarded-For): one client given a /64 must not take a fresh bucket with each of its addresses.
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<PublicTools>(),
+            o => o.RateLimits.Tools["ping"] = new McpRateLimit { PermitsPerPeriod = 1, Period = TimeSpan.FromMinutes(1) },
+            configure: b => b.Services.Configure<ForwardedHeadersOptions>(o =>
+            {
+                o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+                o.KnownIPNetworks.Clear();
+                o.KnownProxies.Clear();
+            }),
+            configureApp: app =>
+            {
+                app.UseForwardedHeaders();
+                app.MapMcpService();
+            });
+        using var http = server.CreateHttpClient();
+        async Task<bool> AllowedAsync(string client)
+        {
+            using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ping","arguments":{}}}""");
+            request.Headers.Add("X-Forwarded-For", client);
+            using var response = await http.SendAsync(request, ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return !(await response.Content.ReadAsStringAsync(ct)).Contains("\"code\":" + McpServiceErrorCodes.RateLimited, StringComparison.Ordinal);
+        }
+
+        Assert.True(await AllowedAsync("2001:db8:0:1::1"));
+        Assert.False(await AllowedAsync("2001:db8:0:1::2"));                       // the same /64
+        Assert.False(await AllowedAsync("2001:db8:0:1:ffff:ffff:ffff:ffff"));      // still the same /64
+        Assert.True(await AllowedAsync("2001:db8:0:2::1"));                        // the next /64: another client
+        Assert.True(await AllowedAsync("192.0.2.1"));
+        Assert.True(await AllowedAsync("192.0.2.2"));                              // IPv4: per address
+        Assert.False(await AllowedAsync("::ffff:192.0.2.2"));                      // the same IPv4 client, IPv4-mapped
+        Assert.Equal(4, server.Log().Count("ping"));
     }
 
     /// <summary>How many partitions the runtime's partitioned limiter holds (its private dictionary; this test must see the real one).</summary>
