@@ -86,6 +86,7 @@ internal sealed class AuditRecordSerializer
         var caller = entry.Caller;
         w.WriteStartObject(Names.Actor);
         WriteNullable(w, Names.Subject, caller.Subject);
+        WriteNullable(w, Names.Issuer, caller.Issuer);
         WriteNullable(w, Names.ClientId, caller.ClientId);
         w.WriteString(Names.AuthenticationMethod, caller.AuthenticationMethod);
         w.WriteStartArray(Names.Scopes);
@@ -307,6 +308,7 @@ internal sealed class AuditRecordSerializer
         public static readonly JsonEncodedText Instance = JsonEncodedText.Encode("instance");
         public static readonly JsonEncodedText Actor = JsonEncodedText.Encode("actor");
         public static readonly JsonEncodedText Subject = JsonEncodedText.Encode("subject");
+        public static readonly JsonEncodedText Issuer = JsonEncodedText.Encode("issuer");
         public static readonly JsonEncodedText ClientId = JsonEncodedText.Encode("clientId");
         public static readonly JsonEncodedText AuthenticationMethod = JsonEncodedText.Encode("authenticationMethod");
         public static readonly JsonEncodedText Scopes = JsonEncodedText.Encode("scopes");

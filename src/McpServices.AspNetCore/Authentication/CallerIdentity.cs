@@ -11,9 +11,12 @@ internal sealed class CallerIdentity
 
     public static readonly IReadOnlySet<string> NoScopes = new HashSet<string>();
 
-    private CallerIdentity(bool isAuthenticated, string? subject, string? clientId, string authenticationMethod, IReadOnlySet<string> scopes, string? apiKeyId, IPAddress? remoteAddress)
+    private string? _partitionKey;
+
+    private CallerIdentity(bool isAuthenticated, string? issuer, string? subject, string? clientId, string authenticationMethod, IReadOnlySet<string> scopes, string? apiKeyId, IPAddress? remoteAddress)
     {
         IsAuthenticated = isAuthenticated;
+        Issuer = issuer;
         Subject = subject;
         ClientId = clientId;
         AuthenticationMethod = authenticationMethod;
@@ -23,6 +26,9 @@ internal sealed class CallerIdentity
     }
 
     public bool IsAuthenticated { get; }
+
+    /// <summary>The token's issuer (<c>iss</c>): a subject or client id is unique only within its issuer.</summary>
+    public string? Issuer { get; }
 
     public string? Subject { get; }
 
@@ -38,13 +44,14 @@ internal sealed class CallerIdentity
     public IPAddress? RemoteAddress { get; }
 
     /// <summary>
-    /// The rate-limit partition: the subject or client id, the API key id, or the remote address when anonymous — for IPv6 its
-    /// /64 prefix, because one client (a host, a home, a cloud instance) is routinely given a whole /64 and could otherwise take
-    /// a fresh bucket with every address.
+    /// Who the caller is for rate limits and request-state binding: the API key id, the subject or else the client id (with the
+    /// issuer: a service that trusts several issuers must not take one issuer's "alice" for another's), or the remote address
+    /// when anonymous — for IPv6 its /64 prefix, because one client (a host, a home, a cloud instance) is routinely given a whole
+    /// /64 and could otherwise take a fresh bucket with every address.
     /// </summary>
-    public string PartitionKey => ApiKeyId is not null ? "key:" + ApiKeyId
-        : Subject is not null ? "sub:" + Subject
-        : ClientId is not null ? "client:" + ClientId
+    public string PartitionKey => _partitionKey ??= ApiKeyId is not null ? "key:" + ApiKeyId
+        : Subject is not null ? $"sub:{Issuer} {Subject}"
+        : ClientId is not null ? $"client:{Issuer} {ClientId}"
         : "ip:" + AddressPartition(RemoteAddress);
 
     internal static string AddressPartition(IPAddress? address)
@@ -89,13 +96,14 @@ internal sealed class CallerIdentity
         var identity = user?.Identities.FirstOrDefault(i => i.IsAuthenticated);
         if (identity is null)
         {
-            return new CallerIdentity(false, null, null, "anonymous", NoScopes, null, remoteAddress);
+            return new CallerIdentity(false, null, null, null, "anonymous", NoScopes, null, remoteAddress);
         }
 
         var apiKeyId = identity.FindFirst(McpServiceAuthenticationDefaults.ApiKeyIdClaim)?.Value;
         var subject = identity.FindFirst("sub")?.Value ?? identity.FindFirst(ClaimTypes.NameIdentifier)?.Value;
         var clientId = identity.FindFirst("client_id")?.Value ?? identity.FindFirst("azp")?.Value ?? identity.FindFirst("appid")?.Value;
-        return new CallerIdentity(true, subject, clientId, apiKeyId is null ? "jwt" : "api_key", ReadScopes(identity), apiKeyId, remoteAddress);
+        var issuer = apiKeyId is null ? identity.FindFirst("iss")?.Value : null;
+        return new CallerIdentity(true, issuer, subject, clientId, apiKeyId is null ? "jwt" : "api_key", ReadScopes(identity), apiKeyId, remoteAddress);
     }
 
     /// <summary>Scopes from the <c>scope</c> and <c>scp</c> claims; each claim may hold several space-delimited scopes.</summary>

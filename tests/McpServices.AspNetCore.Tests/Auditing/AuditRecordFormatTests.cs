@@ -43,7 +43,7 @@ public sealed class AuditRecordFormatTests
         var identity = new ServiceIdentity(Options.Create(new McpServiceOptions { Name = "inventory", Version = "1.2.3" }));
         var serializer = new AuditRecordSerializer(identity, new McpServiceAuditOptions());
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim("sub", "alice"), new Claim("client_id", "agent-7"), new Claim("scope", "zeta:write inventory:read a\u00e9:x")],
+            [new Claim("iss", "https://login.example.com/"), new Claim("sub", "alice"), new Claim("client_id", "agent-7"), new Claim("scope", "zeta:write inventory:read a\u00e9:x")],
             authenticationType: "Bearer"));
         using var arguments = JsonDocument.Parse("""{"sku":"HAM-0001","note":"<b>\"quoted\"</b> \u00e9","nested":{"n":[1,2.5,true,null]}}""");
         var entry = new AuditEntry
@@ -81,7 +81,7 @@ public sealed class AuditRecordFormatTests
         var body1 =
             "{\"schema\":\"mcpservices.io/audit/v1\",\"id\":\"0193a5e0c2b87d3f9a1b2c3d4e5f6a7b\",\"time\":\"2026-11-28T20:41:21.8540001Z\"," +
             $"\"service\":{{\"name\":\"inventory\",\"version\":\"1.2.3\",\"instance\":\"{identity.InstanceId}\"}}," +
-            "\"actor\":{\"subject\":\"alice\",\"clientId\":\"agent-7\",\"authenticationMethod\":\"jwt\",\"scopes\":[\"a\\u00E9:x\",\"inventory:read\",\"zeta:write\"],\"apiKeyId\":null}," +
+            "\"actor\":{\"subject\":\"alice\",\"issuer\":\"https://login.example.com/\",\"clientId\":\"agent-7\",\"authenticationMethod\":\"jwt\",\"scopes\":[\"a\\u00E9:x\",\"inventory:read\",\"zeta:write\"],\"apiKeyId\":null}," +
             "\"source\":{\"remoteAddress\":\"10.0.0.7\",\"userAgent\":\"agent/1.0 (\\u0022x\\u0022)\"}," +
             "\"request\":{\"jsonRpcId\":\"req-1\",\"protocolVersion\":\"2025-11-25\",\"traceId\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"spanId\":\"00f067aa0ba902b7\"}," +
             "\"target\":{\"tool\":\"adjust_stock\",\"version\":\"1.2.3\"}," +
@@ -95,7 +95,7 @@ public sealed class AuditRecordFormatTests
         var body2 =
             "{\"schema\":\"mcpservices.io/audit/v1\",\"id\":\"0193a5e0c2b87d3f9a1b2c3d4e5f6a7c\",\"time\":\"2026-01-02T03:04:05.0000000Z\"," +
             $"\"service\":{{\"name\":\"inventory\",\"version\":\"1.2.3\",\"instance\":\"{identity.InstanceId}\"}}," +
-            "\"actor\":{\"subject\":null,\"clientId\":null,\"authenticationMethod\":\"anonymous\",\"scopes\":[],\"apiKeyId\":null}," +
+            "\"actor\":{\"subject\":null,\"issuer\":null,\"clientId\":null,\"authenticationMethod\":\"anonymous\",\"scopes\":[],\"apiKeyId\":null}," +
             "\"source\":{\"remoteAddress\":null,\"userAgent\":null}," +
             "\"request\":{\"jsonRpcId\":null,\"protocolVersion\":null,\"traceId\":null,\"spanId\":null}," +
             "\"target\":{\"tool\":\"unknown_tool\",\"version\":null}," +

@@ -38,6 +38,7 @@ public sealed class AuditRecordTests
         Assert.True(Guid.TryParse(service.GetProperty("instance").GetString(), out _));
         var actor = record.GetProperty("actor");
         Assert.Equal("alice", actor.GetProperty("subject").GetString());
+        Assert.Equal(TestServer.Issuer.Issuer, actor.GetProperty("issuer").GetString());
         Assert.Equal("agent-7", actor.GetProperty("clientId").GetString());
         Assert.Equal("jwt", actor.GetProperty("authenticationMethod").GetString());
         Assert.Equal(["extra", "inventory:read"], actor.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -99,6 +100,37 @@ public sealed class MultiRoundTripTests
         var answer = Confirmed(7, state!);
 
         var replayed = await CallAsync(mallory, answer);
+        Assert.Equal((int)McpErrorCode.InvalidParams, replayed.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(0, server.Log().Count("transfer"));
+
+        var completed = await CallAsync(alice, answer);
+        Assert.Equal("Transferred 7.", completed.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task RequestState_IsBoundToTheIssuerToo_TheSameSubjectFromAnotherTrustedIssuerCannotReplayIt()
+    {
+        // A subject is unique only within its issuer: a service that trusts two identity providers must not take the other
+        // provider's "alice" for this one's (nor give them one rate-limit bucket).
+        using var partner = new McpTestTokenIssuer("https://partner-idp.mcpservices.test");
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<TransferTools>(),
+            configure: b => b.Services.PostConfigure<JwtBearerOptions>(McpServiceAuthenticationDefaults.BearerScheme, o =>
+            {
+                o.Configuration!.SigningKeys.Add(partner.SigningKey);
+                o.TokenValidationParameters.ValidIssuers = [TestServer.Issuer.Issuer, partner.Issuer];
+                o.TokenValidationParameters.IssuerSigningKeys = [TestServer.Issuer.SigningKey, partner.SigningKey];
+            }),
+            authentication: true);
+        using var alice = server.CreateHttpClient();
+        alice.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = "alice" }));
+        using var otherAlice = server.CreateHttpClient();
+        otherAlice.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", partner.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = "alice" }));
+
+        var first = await CallAsync(alice, """{"name":"transfer","arguments":{"amount":7}}""");
+        var answer = Confirmed(7, first.GetProperty("result").GetProperty("requestState").GetString()!);
+
+        var replayed = await CallAsync(otherAlice, answer);
         Assert.Equal((int)McpErrorCode.InvalidParams, replayed.GetProperty("error").GetProperty("code").GetInt32());
         Assert.Equal(0, server.Log().Count("transfer"));
 
