@@ -91,7 +91,7 @@ public sealed class RateLimitTests
         async Task CallAsync(string tool, string subject)
         {
             var token = TestServer.Issuer.CreateToken(new Testing.McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = subject, Scopes = ["inventory:read", "inventory:write", "inventory:audit"] });
-            using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"TOOL","arguments":{}}}""".Replace("TOOL", tool, StringComparison.Ordinal), bearer: token), ct);
+            using var response = await http.SendAsync(CallTool(tool, bearer: token), ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
@@ -132,7 +132,7 @@ public sealed class RateLimitTests
         using var http = server.CreateHttpClient();
         async Task<bool> AllowedAsync(string client)
         {
-            using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ping","arguments":{}}}""");
+            using var request = CallTool("ping");
             request.Headers.Add("X-Forwarded-For", client);
             using var response = await http.SendAsync(request, ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -148,6 +148,9 @@ public sealed class RateLimitTests
         Assert.False(await AllowedAsync("::ffff:192.0.2.2"));                      // the same IPv4 client, IPv4-mapped
         Assert.Equal(4, server.Log().Count("ping"));
     }
+
+    private static HttpRequestMessage CallTool(string tool, string? bearer = null) =>
+        RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"TOOL","arguments":{}}}""".Replace("TOOL", tool, StringComparison.Ordinal), bearer: bearer);
 
     /// <summary>How many partitions the runtime's partitioned limiter holds (its private dictionary; this test must see the real one).</summary>
     private static int PartitionCount(object limiter)
