@@ -32,19 +32,29 @@ internal sealed class ToolRateLimiter : IDisposable
     /// <summary>Takes one permit; returns <see langword="null"/> when allowed, else how long to wait before retrying.</summary>
     public TimeSpan? TryAcquire(string tool, CallerIdentity caller)
     {
-        var buckets = _buckets;
-        if (buckets?.LimitOf(tool) is null)
+        while (true)
         {
-            return null;
-        }
+            var buckets = _buckets;
+            if (buckets?.LimitOf(tool) is null)
+            {
+                return null;
+            }
 
-        using var lease = buckets.Limiter.AttemptAcquire((tool, caller.PartitionKey));
-        if (lease.IsAcquired)
-        {
-            return null;
-        }
+            try
+            {
+                using var lease = buckets.Limiter.AttemptAcquire((tool, caller.PartitionKey));
+                if (lease.IsAcquired)
+                {
+                    return null;
+                }
 
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+                return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+            }
+            catch (ObjectDisposedException) when (!ReferenceEquals(buckets, _buckets))
+            {
+                // Configuration reloaded between reading the limiter and using it, and the old one is gone: ask the new one.
+            }
+        }
     }
 
     public void Dispose()

@@ -149,6 +149,43 @@ public sealed class RateLimitTests
         Assert.Equal(4, server.Log().Count("ping"));
     }
 
+    [Fact]
+    public async Task ReloadingTheLimits_WhileCallsTakePermits_NeverFailsACall()
+    {
+        // A reload replaces the limiter and disposes of the old one; a call that had just read the old one asked a disposed
+        // limiter (ObjectDisposedException: a failed call) instead of the new one.
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o => o.RateLimits.Tools["read_stock"] = new McpRateLimit { PermitsPerPeriod = 1_000_000, Period = TimeSpan.FromMinutes(1) });
+        var limiter = server.Services.GetRequiredService<ToolRateLimiter>();
+        var configuration = (Microsoft.Extensions.Configuration.IConfigurationRoot)server.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        var caller = CallerIdentity.Create(null, IPAddress.Loopback);
+        using var reloading = new CancellationTokenSource();
+        var reloads = Task.Run(() =>
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                configuration["McpService:RateLimits:Tools:read_stock:PermitsPerPeriod"] = (1_000_000 - (i % 2)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                configuration.Reload();
+            }
+        }, TestContext.Current.CancellationToken);
+
+        var calls = Task.Run(() =>
+        {
+            var taken = 0;
+            while (!reloads.IsCompleted)
+            {
+                Assert.Null(limiter.TryAcquire("read_stock", caller));
+                taken++;
+            }
+
+            return taken;
+        }, TestContext.Current.CancellationToken);
+
+        await reloads;
+        Assert.True(await calls > 0);
+    }
+
     private static HttpRequestMessage CallTool(string tool, string? bearer = null) =>
         RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"TOOL","arguments":{}}}""".Replace("TOOL", tool, StringComparison.Ordinal), bearer: bearer);
 
