@@ -65,8 +65,15 @@ internal sealed class ToolRateLimiter : IDisposable
 
     private void Rebuild()
     {
+        // Any reload raises Changed; the buckets (and what callers have used of them) are kept unless the limits changed.
+        var options = _settings.Current.RateLimits;
         var previous = _buckets;
-        _buckets = Buckets.For(_settings.Current.RateLimits);
+        if ((previous?.Fingerprint ?? Buckets.NoLimits) == Buckets.FingerprintOf(options))
+        {
+            return;
+        }
+
+        _buckets = Buckets.For(options);
         previous?.Limiter.Dispose();
     }
 
@@ -76,8 +83,11 @@ internal sealed class ToolRateLimiter : IDisposable
         private readonly Dictionary<string, McpRateLimit> _tools;
         private readonly McpRateLimit? _fallback;
 
+        public const string NoLimits = "";
+
         private Buckets(McpServiceRateLimitOptions options)
         {
+            Fingerprint = FingerprintOf(options);
             _tools = new Dictionary<string, McpRateLimit>(options.Tools, StringComparer.Ordinal);
             _fallback = options.Default;
             Limiter = PartitionedRateLimiter.Create<(string Tool, string Caller), (string Tool, string Caller)>(key =>
@@ -95,8 +105,21 @@ internal sealed class ToolRateLimiter : IDisposable
 
         public PartitionedRateLimiter<(string Tool, string Caller)> Limiter { get; }
 
-        public static Buckets? For(McpServiceRateLimitOptions options) =>
-            options.Default is { PermitsPerPeriod: > 0 } || options.Tools.Values.Any(l => l.PermitsPerPeriod > 0) ? new Buckets(options) : null;
+        /// <summary>The limits these buckets were built from, as text: equal fingerprints, equal limits.</summary>
+        public string Fingerprint { get; }
+
+        public static string FingerprintOf(McpServiceRateLimitOptions options)
+        {
+            if (options.Default is not { PermitsPerPeriod: > 0 } && !options.Tools.Values.Any(l => l.PermitsPerPeriod > 0))
+            {
+                return NoLimits;
+            }
+
+            static string Of(McpRateLimit? limit) => limit is null ? "-" : FormattableString.Invariant($"{limit.PermitsPerPeriod}/{limit.Period.Ticks}/{limit.Burst}");
+            return string.Join(';', options.Tools.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Key + "=" + Of(t.Value)).Prepend("*=" + Of(options.Default)));
+        }
+
+        public static Buckets? For(McpServiceRateLimitOptions options) => FingerprintOf(options) == NoLimits ? null : new Buckets(options);
 
         /// <summary>The tool's limit, or <see langword="null"/> when it has none (no entry and no default, or zero permits).</summary>
         public McpRateLimit? LimitOf(string tool) =>

@@ -150,6 +150,43 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task AReloadThatLeavesTheLimitsAlone_KeepsWhatCallersHaveUsed()
+    {
+        // Every configuration reload (a ConfigMap edit, a touched appsettings.json) rebuilt the buckets: full again for everyone.
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            o => o.RateLimits.Tools["add"] = new McpRateLimit { PermitsPerPeriod = 1, Period = TimeSpan.FromMinutes(1) });
+        await using var client = await server.ConnectAsync();
+        var configuration = (Microsoft.Extensions.Configuration.IConfigurationRoot)server.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        var one = new Dictionary<string, object?> { ["a"] = 1 };
+        async Task<bool> RateLimitedAsync()
+        {
+            try
+            {
+                await client.CallToolAsync("add", one, cancellationToken: ct);
+                return false;
+            }
+            catch (McpProtocolException ex) when ((int)ex.ErrorCode == McpServiceErrorCodes.RateLimited)
+            {
+                return true;
+            }
+        }
+
+        Assert.False(await RateLimitedAsync());
+        configuration["McpService:Authorization:Tools:divide:Disabled"] = "true";
+        configuration.Reload();
+        Assert.True(await RateLimitedAsync());
+
+        // A changed limit is a new bucket with the new size.
+        configuration["McpService:RateLimits:Tools:add:PermitsPerPeriod"] = "2";
+        configuration.Reload();
+        Assert.False(await RateLimitedAsync());
+        Assert.False(await RateLimitedAsync());
+        Assert.True(await RateLimitedAsync());
+    }
+
+    [Fact]
     public async Task ReloadingTheLimits_WhileCallsTakePermits_NeverFailsACall()
     {
         // A reload replaces the limiter and disposes of the old one; a call that had just read the old one asked a disposed
