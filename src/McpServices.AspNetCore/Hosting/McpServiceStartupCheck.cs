@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using System.Text.Json;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace McpServices.AspNetCore;
@@ -17,7 +19,7 @@ internal sealed partial class McpServiceStartupCheck(
     ApiKeyStore apiKeys,
     ToolAuthorizer authorizer,
     ToolCatalog catalog,
-    Microsoft.Extensions.Logging.ILoggerFactory loggerFactory,
+    ILoggerFactory loggerFactory,
     Microsoft.Extensions.DependencyInjection.IServiceProviderIsService? serviceProviderIsService = null,
     Microsoft.Extensions.Configuration.IConfiguration? configuration = null,
     McpServiceMarker? marker = null) : IHostedLifecycleService
@@ -160,12 +162,12 @@ internal sealed partial class McpServiceStartupCheck(
             && !catalog.Tools.Any(tool => Redaction.CanMatch(tool.ProtocolTool.InputSchema, parsed.Segments)));
 
     private static string ArgumentNames(ToolDescriptor tool) =>
-        tool.ProtocolTool.InputSchema.TryGetProperty("properties", out var properties) && properties.ValueKind == System.Text.Json.JsonValueKind.Object
+        tool.ProtocolTool.InputSchema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object
             ? string.Join(", ", properties.EnumerateObject().Select(p => p.Name)) is { Length: > 0 } names ? names : "none"
             : "none";
 
-    [Microsoft.Extensions.Logging.LoggerMessage(58, Microsoft.Extensions.Logging.LogLevel.Warning, "McpService:Audit:RedactPaths {Paths} match no argument of any tool: they redact only arguments that clients send beyond the tools' schemas. Check their spelling (a path is argument and property names separated by '.', '*' for any property or array index).")]
-    private static partial void LogUnmatchedRedactPaths(Microsoft.Extensions.Logging.ILogger logger, string paths);
+    [LoggerMessage(58, LogLevel.Warning, "McpService:Audit:RedactPaths {Paths} match no argument of any tool: they redact only arguments that clients send beyond the tools' schemas. Check their spelling (a path is argument and property names separated by '.', '*' for any property or array index).")]
+    private static partial void LogUnmatchedRedactPaths(ILogger logger, string paths);
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -16,7 +16,7 @@ internal sealed class ToolRateLimiter : IDisposable
     public ToolRateLimiter(McpServiceSettings settings)
     {
         _settings = settings;
-        _buckets = Buckets.For(settings.Current.RateLimits);
+        _buckets = Buckets.For(settings.Current.RateLimits, Buckets.FingerprintOf(settings.Current.RateLimits));
         _settings.Changed += Rebuild;
     }
 
@@ -67,13 +67,14 @@ internal sealed class ToolRateLimiter : IDisposable
     {
         // Any reload raises Changed; the buckets (and what callers have used of them) are kept unless the limits changed.
         var options = _settings.Current.RateLimits;
+        var fingerprint = Buckets.FingerprintOf(options);
         var previous = _buckets;
-        if ((previous?.Fingerprint ?? Buckets.NoLimits) == Buckets.FingerprintOf(options))
+        if (fingerprint == (previous?.Fingerprint ?? Buckets.NoLimits))
         {
             return;
         }
 
-        _buckets = Buckets.For(options);
+        _buckets = Buckets.For(options, fingerprint);
         previous?.Limiter.Dispose();
     }
 
@@ -85,9 +86,9 @@ internal sealed class ToolRateLimiter : IDisposable
 
         public const string NoLimits = "";
 
-        private Buckets(McpServiceRateLimitOptions options)
+        private Buckets(McpServiceRateLimitOptions options, string fingerprint)
         {
-            Fingerprint = FingerprintOf(options);
+            Fingerprint = fingerprint;
             _tools = new Dictionary<string, McpRateLimit>(options.Tools, StringComparer.Ordinal);
             _fallback = options.Default;
             Limiter = PartitionedRateLimiter.Create<(string Tool, string Caller), (string Tool, string Caller)>(key =>
@@ -119,7 +120,8 @@ internal sealed class ToolRateLimiter : IDisposable
             return string.Join(';', options.Tools.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Key + "=" + Of(t.Value)).Prepend("*=" + Of(options.Default)));
         }
 
-        public static Buckets? For(McpServiceRateLimitOptions options) => FingerprintOf(options) == NoLimits ? null : new Buckets(options);
+        /// <summary>Buckets for <paramref name="options"/>, or <see langword="null"/> when no tool is limited.</summary>
+        public static Buckets? For(McpServiceRateLimitOptions options, string fingerprint) => fingerprint == NoLimits ? null : new Buckets(options, fingerprint);
 
         /// <summary>The tool's limit, or <see langword="null"/> when it has none (no entry and no default, or zero permits).</summary>
         public McpRateLimit? LimitOf(string tool) =>

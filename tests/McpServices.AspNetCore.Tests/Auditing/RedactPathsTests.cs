@@ -1,3 +1,4 @@
+using System.Text.Json;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Tests.Common;
 using Microsoft.Extensions.Logging;
@@ -65,7 +66,7 @@ public sealed class RedactPathsTests
     [InlineData("tree.children.*.c", false)]
     public void RedactionPaths_MatchAgainstTheInputSchema_FollowingReferencesAndUnions(string path, bool matches)
     {
-        using var schema = System.Text.Json.JsonDocument.Parse("""
+        using var schema = JsonDocument.Parse("""
             {
               "type": "object",
               "properties": {

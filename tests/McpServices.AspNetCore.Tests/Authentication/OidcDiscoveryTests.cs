@@ -1,3 +1,5 @@
+using System.Net;
+using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
 using McpServices.Tests.Common;
@@ -59,16 +61,16 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         var resource = server.McpEndpoint.ToString().TrimEnd('/');
         using var http = server.CreateHttpClient();
         http.Timeout = TimeSpan.FromSeconds(20); // far below the minute the bearer handler's HTTP client waits
-        Assert.Equal(System.Net.HttpStatusCode.OK, await CallAsync(http, await _issuer.RequestTokenAsync(Agent.ClientId, Agent.Secret, resource, "inventory:read"), ct));
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(http, await _issuer.RequestTokenAsync(Agent.ClientId, Agent.Secret, resource, "inventory:read"), ct));
 
         // The issuer rotates its key, then hangs when asked for its keys: a token signed with the new key cannot be checked.
         _issuer.RotateSigningKey(retireOldKey: true);
         var after = await _issuer.RequestTokenAsync(Agent.ClientId, Agent.Secret, resource, "inventory:read");
         _issuer.StallJsonWebKeySet();
 
-        using (var response = await http.SendAsync(Http.RequestGateTests.Post(Call, bearer: after), ct))
+        using (var response = await http.SendAsync(RequestGateTests.Post(Call, bearer: after), ct))
         {
-            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
         }
 
@@ -77,12 +79,12 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
 
         // The issuer answers again: the new key is read, and its tokens work.
         _issuer.Resume();
-        for (var i = 0; i < 100 && await CallAsync(http, after, ct) != System.Net.HttpStatusCode.OK; i++)
+        for (var i = 0; i < 100 && await CallAsync(http, after, ct) != HttpStatusCode.OK; i++)
         {
             await Task.Delay(100, ct);
         }
 
-        Assert.Equal(System.Net.HttpStatusCode.OK, await CallAsync(http, after, ct));
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(http, after, ct));
     }
 
     [Fact]
@@ -96,22 +98,22 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         var token = await _issuer.RequestTokenAsync(Agent.ClientId, Agent.Secret, server.McpEndpoint.ToString().TrimEnd('/'), "inventory:read");
 
         // The service's first read of the keys does not finish: the call is the provider's outage, not the token's fault.
-        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, await CallAsync(http, token, ct));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await CallAsync(http, token, ct));
 
         _issuer.Resume();
-        for (var i = 0; i < 100 && await CallAsync(http, token, ct) != System.Net.HttpStatusCode.OK; i++)
+        for (var i = 0; i < 100 && await CallAsync(http, token, ct) != HttpStatusCode.OK; i++)
         {
             await Task.Delay(100, ct);
         }
 
-        Assert.Equal(System.Net.HttpStatusCode.OK, await CallAsync(http, token, ct));
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(http, token, ct));
     }
 
     private const string Call = """{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"read_stock","arguments":{}}}""";
 
-    private static async Task<System.Net.HttpStatusCode> CallAsync(HttpClient http, string token, CancellationToken ct)
+    private static async Task<HttpStatusCode> CallAsync(HttpClient http, string token, CancellationToken ct)
     {
-        using var response = await http.SendAsync(Http.RequestGateTests.Post(Call, bearer: token), ct);
+        using var response = await http.SendAsync(RequestGateTests.Post(Call, bearer: token), ct);
         return response.StatusCode;
     }
 
