@@ -20,16 +20,29 @@ namespace McpServices.AspNetCore;
 internal sealed class TokenValidationCache(McpServiceSettings settings, ResourceUrls resourceUrls, TimeProvider? time = null)
 {
     /// <summary>More distinct live tokens than this are validated without caching the surplus.</summary>
-    internal const int MaxEntries = 10_000;
+    internal const int DefaultCapacity = 10_000;
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private int _count;
+    private int _sweeping;
+    private int _sweeps;
+
+    /// <summary>
+    /// UTC ticks of the earliest moment an entry can expire: while the cache is full, a sweep before then would walk every entry
+    /// and free none, so new tokens are validated without being remembered until then, at no cost beyond validation.
+    /// </summary>
+    private long _earliestExpiry = long.MaxValue;
 
     internal int Count => Volatile.Read(ref _count);
 
-    internal bool Contains(string token) => _entries.ContainsKey(token);
+    /// <summary>How many distinct tokens the cache remembers at most (settable for tests).</summary>
+    internal int Capacity { get; set; } = DefaultCapacity;
 
+    /// <summary>How many times a full cache was swept for expired entries (for tests).</summary>
+    internal int Sweeps => Volatile.Read(ref _sweeps);
+
+    internal bool Contains(string token) => _entries.ContainsKey(token);
 
     private TimeSpan Duration => settings.Current.Authentication.TokenValidationCacheDuration;
 
@@ -72,10 +85,10 @@ internal sealed class TokenValidationCache(McpServiceSettings settings, Resource
             return;
         }
 
-        if (Volatile.Read(ref _count) >= MaxEntries)
+        if (Volatile.Read(ref _count) >= Capacity)
         {
             Sweep(now);
-            if (Volatile.Read(ref _count) >= MaxEntries)
+            if (Volatile.Read(ref _count) >= Capacity)
             {
                 return;
             }
@@ -94,6 +107,7 @@ internal sealed class TokenValidationCache(McpServiceSettings settings, Resource
         if (_entries.TryAdd(token.EncodedToken, entry))
         {
             Interlocked.Increment(ref _count);
+            LowerEarliestExpiry(until.UtcTicks);
         }
     }
 
@@ -105,14 +119,51 @@ internal sealed class TokenValidationCache(McpServiceSettings settings, Resource
         }
     }
 
+    /// <summary>
+    /// Removes expired entries from a full cache: only once an entry can have expired, and by one caller at a time, so that a full
+    /// cache of live tokens does not make every new token walk all of them.
+    /// </summary>
     private void Sweep(DateTimeOffset now)
     {
-        foreach (var (token, entry) in _entries)
+        if (now.UtcTicks < Volatile.Read(ref _earliestExpiry) || Interlocked.Exchange(ref _sweeping, 1) == 1)
         {
-            if (now >= entry.CachedUntil)
+            return;
+        }
+
+        try
+        {
+            Volatile.Write(ref _earliestExpiry, long.MaxValue);
+            Interlocked.Increment(ref _sweeps);
+            foreach (var (token, entry) in _entries)
             {
-                Remove(token, entry);
+                if (now >= entry.CachedUntil)
+                {
+                    Remove(token, entry);
+                }
+                else
+                {
+                    LowerEarliestExpiry(entry.CachedUntil.UtcTicks);
+                }
             }
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    private void LowerEarliestExpiry(long ticks)
+    {
+        var current = Volatile.Read(ref _earliestExpiry);
+        while (ticks < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _earliestExpiry, ticks, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
         }
     }
 

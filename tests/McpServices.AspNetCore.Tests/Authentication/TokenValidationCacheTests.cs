@@ -92,6 +92,43 @@ public sealed class TokenValidationCacheTests
     }
 
     [Fact]
+    public async Task AFullCache_IsSweptOnlyOnceAnEntryCanHaveExpired_NotForEveryNewToken()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Authentication.TokenValidationCacheDuration = TimeSpan.FromSeconds(2), authentication: true);
+        using var http = server.CreateHttpClient();
+        var cache = server.Services.GetRequiredService<TokenValidationCache>();
+        cache.Capacity = 3;
+        string Token(int caller) => TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = $"caller-{caller}", Scopes = ["inventory:read"] });
+
+        for (var caller = 0; caller < 3; caller++)
+        {
+            using var response = await SendAsync(http, Token(caller));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // Full of live tokens: more callers are served (validated each time, not remembered), and none of them walks the cache
+        // for expired entries — before the earliest entry can expire, a sweep would walk every entry and free nothing.
+        for (var caller = 3; caller < 8; caller++)
+        {
+            using var response = await SendAsync(http, Token(caller));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal((3, 0), (cache.Count, cache.Sweeps));
+
+        // Once the remembered tokens' time is up, the next new token sweeps them out and is remembered itself.
+        await Task.Delay(TimeSpan.FromSeconds(2.2), TestContext.Current.CancellationToken);
+        var late = Token(8);
+        using (var response = await SendAsync(http, late))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal((1, 1), (cache.Count, cache.Sweeps));
+        Assert.True(cache.Contains(late));
+    }
+
+    [Fact]
     public async Task ApplicationTokenValidatedEvent_SeesEveryRequest_SoTheCacheStaysOff()
     {
         var seen = 0;
