@@ -11,7 +11,11 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal static class AuditVerifier
 {
-    public sealed record Result(bool Intact, int Records, int Instances, string Message);
+    public sealed record Result(bool Intact, int Records, int Instances, string Message)
+    {
+        /// <summary>How many instances' records start after records that are not in the files (rotated away, or removed).</summary>
+        public int Continued { get; init; }
+    }
 
     private sealed record Line(int Number, string File, string Id, string Instance, string Hash, string PrevHash, bool HashValid, bool Unreadable = false);
 
@@ -62,13 +66,21 @@ internal static class AuditVerifier
         // 2. Chain, per instance.
         var byHash = lines.Select((l, i) => (l, i)).GroupBy(x => x.l.Hash).ToDictionary(g => g.Key, g => g.First().i);
         var last = new Dictionary<string, Line>(StringComparer.Ordinal);
+        var continued = new List<Line>();
         for (var i = 0; i < lines.Count; i++)
         {
             var line = lines[i];
             if (!last.TryGetValue(line.Instance, out var previous))
             {
+                // The first record of an instance in these files. A process's chain starts at the genesis hash; a chain that starts
+                // later continues records that are not here: in an older, rotated file — or removed from the start.
+                if (line.PrevHash != AuditRecordSerializer.Genesis)
+                {
+                    continued.Add(line);
+                }
+
                 last[line.Instance] = line;
-                continue; // the first record of an instance in these files: its predecessor may be in an earlier file
+                continue;
             }
 
             if (line.PrevHash != previous.Hash)
@@ -89,7 +101,21 @@ internal static class AuditVerifier
             last[line.Instance] = line;
         }
 
-        return new Result(true, lines.Count, last.Count, $"OK: {lines.Count} audit record(s) from {last.Count} instance(s); every hash matches and every chain is complete.");
+        var ok = $"OK: {lines.Count} audit record(s) from {last.Count} instance(s); every hash matches and every chain is complete";
+        if (continued.Count == 0)
+        {
+            return new Result(true, lines.Count, last.Count, ok + ", from each instance's first record.");
+        }
+
+        // Intact as far as these files go, but say where a chain starts mid-way: removing the oldest records leaves no gap.
+        var notes = continued.Take(5).Select(line =>
+            $"{Where(line)}: CONTINUES — instance {line.Instance}'s records here start after records that are not in these files " +
+            "(an older, rotated file: give it too, oldest first; or records removed from the start).");
+        var more = continued.Count > 5 ? [$"… and {continued.Count - 5} more instance(s) like these."] : Array.Empty<string>();
+        return new Result(true, lines.Count, last.Count, string.Join(Environment.NewLine, [ok + $"; {continued.Count} of them continue(s) earlier records:", .. notes, .. more]))
+        {
+            Continued = continued.Count,
+        };
     }
 
     private static Result Fail(List<Line> lines, string message) =>

@@ -16,7 +16,26 @@ public sealed class AuditVerifierTests
 
         Assert.True(result.Intact, result.Message);
         Assert.Equal(6, result.Records);
-        Assert.StartsWith("OK: 6 audit record(s) from 1 instance(s)", result.Message);
+        Assert.Equal("OK: 6 audit record(s) from 1 instance(s); every hash matches and every chain is complete, from each instance's first record.", result.Message);
+        Assert.Equal(0, result.Continued);
+    }
+
+    [Fact]
+    public async Task RecordsRemovedFromTheStart_LeaveNoGap_SoTheChainsStartMidwayIsReported()
+    {
+        // What is left after the oldest records are removed (or after the older files rotated away) is a complete chain; the
+        // verifier cannot tell the two apart, but it must not say the instance's trail is complete from its start.
+        var lines = await RecordsAsync(6);
+        lines.RemoveRange(0, 2);
+
+        var result = Verify(lines);
+
+        Assert.True(result.Intact, result.Message);
+        Assert.Equal(1, result.Continued);
+        var report = result.Message.Split(Environment.NewLine);
+        Assert.Equal("OK: 4 audit record(s) from 1 instance(s); every hash matches and every chain is complete; 1 of them continue(s) earlier records:", report[0]);
+        Assert.StartsWith("audit.jsonl:1: CONTINUES — instance ", report[1]);
+        Assert.EndsWith("(an older, rotated file: give it too, oldest first; or records removed from the start).", report[1]);
     }
 
     [Fact]
