@@ -22,9 +22,6 @@ internal sealed class ServiceDescriber(
 {
     public const string SchemaVersion = "mcpservices.io/service-description/v1";
 
-    private static readonly string[] InitializeProtocolVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
-    private static readonly string[] StatelessProtocolVersions = [.. InitializeProtocolVersions, "2026-07-28"];
-
     public string DescribeToString()
     {
         var buffer = new ArrayBufferWriter<byte>();
@@ -57,7 +54,7 @@ internal sealed class ServiceDescriber(
             _ => "stateful-for-initialize-clients",
         });
         w.WriteStartArray("protocolVersions");
-        foreach (var version in o.SessionMode == HttpServerSessionMode.Stateful ? InitializeProtocolVersions : StatelessProtocolVersions)
+        foreach (var version in TransportRejection.ProtocolVersions(o.SessionMode))
         {
             w.WriteStringValue(version);
         }

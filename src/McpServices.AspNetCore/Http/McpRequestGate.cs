@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using ModelContextProtocol.AspNetCore;
 
 namespace McpServices.AspNetCore;
 
@@ -36,6 +37,7 @@ internal sealed partial class McpRequestGate
     private readonly ResourceUrls _resourceUrls;
     private readonly AuditTrail _audit;
     private readonly string _apiKeyHeader;
+    private readonly HttpServerSessionMode _sessionMode;
     private readonly ILogger _logger;
 
     public McpRequestGate(
@@ -52,6 +54,7 @@ internal sealed partial class McpRequestGate
         _maxBodySize = options.Value.MaxRequestBodySize;
         _tooLargeMessage = $"Payload Too Large: the request body exceeds the limit of {_maxBodySize} bytes.";
         _apiKeyHeader = options.Value.Authentication.ApiKeyHeader;
+        _sessionMode = options.Value.SessionMode;
         _shutdown = shutdown;
         _completion = completion;
         _catalog = catalog;
@@ -311,7 +314,9 @@ internal sealed partial class McpRequestGate
                 Refuse(context, envelope, body, ToolCallOutcome.Invalid, "session_not_found", "The MCP session does not exist or has ended (HTTP 404).");
                 break;
             default:
-                Refuse(context, envelope, body, status >= 500 ? ToolCallOutcome.Failed : ToolCallOutcome.Invalid, "rejected_by_transport", $"The MCP transport rejected the request (HTTP {status}).");
+                var reason = status == StatusCodes.Status400BadRequest ? TransportRejection.Describe(context.Request, envelope, body.Span, _sessionMode) : null;
+                Refuse(context, envelope, body, status >= 500 ? ToolCallOutcome.Failed : ToolCallOutcome.Invalid, "rejected_by_transport",
+                    reason is null ? $"The MCP transport rejected the request (HTTP {status})." : $"The MCP transport rejected the request (HTTP {status}): {reason}.");
                 break;
         }
     }

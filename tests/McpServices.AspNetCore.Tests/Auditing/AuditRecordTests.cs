@@ -148,8 +148,45 @@ public sealed class AuditRecordTests
         var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
         Assert.Equal("invalid", record.GetProperty("outcome").GetString());
         Assert.Equal("rejected_by_transport", record.GetProperty("error").GetProperty("code").GetString());
-        Assert.Equal("The MCP transport rejected the request (HTTP 400).", record.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(
+            "The MCP transport rejected the request (HTTP 400): the MCP-Protocol-Version header '1999-01-01' is not a protocol version this service speaks (2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28).",
+            record.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal("1999-01-01", record.GetProperty("request").GetProperty("protocolVersion").GetString());
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    /// <summary>
+    /// 2026-07-28 requests name their method and tool in headers too, so gateways can route and authorize without the body; a
+    /// call whose headers say one tool while its body calls another is refused by the SDK's transport — and its record says why,
+    /// since such a mismatch is what an attempt to slip a call past a header-based policy looks like.
+    /// </summary>
+    [Theory]
+    [InlineData("2026-07-28", "tools/call", "subtract", "the Mcp-Name header 'subtract' does not match the tool name in the body 'add'")]
+    [InlineData("2026-07-28", "tools/list", "add", "the Mcp-Method header 'tools/list' does not match the method in the body 'tools/call'")]
+    [InlineData("2026-07-28", "tools/call", null, "the Mcp-Name header, required with protocol 2026-07-28, is missing")]
+    [InlineData("2025-11-25", "tools/call", "add", "the MCP-Protocol-Version header '2026-07-28' does not match params._meta[\"io.modelcontextprotocol/protocolVersion\"] '2025-11-25'")]
+    [InlineData(null, "tools/call", "add", "a 2026-07-28 request must carry the protocol version in params._meta[\"io.modelcontextprotocol/protocolVersion\"]")]
+    public async Task ToolCallTheSdkRejectsForItsProtocolHeaders_IsRecordedWithTheReason(string? metaVersion, string method, string? name, string reason)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        var meta = metaVersion is null ? string.Empty : $",\"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"{metaVersion}\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}";
+        using var request = RequestGateTests.Post($"{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{{\"name\":\"add\",\"arguments\":{{\"a\":1}}{meta}}}}}");
+        request.Headers.Remove("MCP-Protocol-Version");
+        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.Add("Mcp-Method", method);
+        if (name is not null)
+        {
+            request.Headers.Add("Mcp-Name", name);
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
+        Assert.Equal(("invalid", "rejected_by_transport"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal($"The MCP transport rejected the request (HTTP 400): {reason}.", record.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal(0, server.Log().Count("add"));
     }
 

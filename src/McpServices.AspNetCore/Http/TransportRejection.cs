@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using ModelContextProtocol.AspNetCore;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Names the reason the MCP SDK's transport refused a <c>tools/call</c> before the pipeline saw it, for the call's audit record.
+/// The SDK writes its JSON-RPC error straight to the response, so the reason is found again from the request — only on this
+/// rare path, never for calls that run. A reason the checks below do not recognize leaves the record with the HTTP status alone.
+/// </summary>
+internal static class TransportRejection
+{
+    private const string Mrtr = "2026-07-28";
+    private const string MetaProtocolVersion = "io.modelcontextprotocol/protocolVersion";
+    private const int MaxQuoted = 100;
+
+    private static readonly string[] InitializeVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+
+    /// <summary>The protocol versions the endpoint serves in <paramref name="mode"/> (also in the self-description).</summary>
+    public static IReadOnlyList<string> ProtocolVersions(HttpServerSessionMode mode) =>
+        mode == HttpServerSessionMode.Stateful ? InitializeVersions : [.. InitializeVersions, Mrtr];
+
+    /// <summary>Returns what was wrong with the request, or <see langword="null"/> when none of the transport's known checks explains it.</summary>
+    public static string? Describe(HttpRequest request, JsonRpcEnvelope envelope, ReadOnlySpan<byte> body, HttpServerSessionMode mode)
+    {
+        var version = request.Headers["MCP-Protocol-Version"].ToString();
+        if (version.Length > 0 && !ProtocolVersions(mode).Contains(version))
+        {
+            return $"the MCP-Protocol-Version header {Quote(version)} is not a protocol version this service speaks ({string.Join(", ", ProtocolVersions(mode))})";
+        }
+
+        if (version != Mrtr)
+        {
+            return null;
+        }
+
+        // 2026-07-28: the version is repeated in the message's _meta, and the method and tool name in headers (so that gateways
+        // can route and authorize without reading the body); the transport refuses a request where they disagree.
+        var metaVersion = ReadMetaProtocolVersion(body);
+        if (metaVersion is null)
+        {
+            return $"a {Mrtr} request must carry the protocol version in params._meta[\"{MetaProtocolVersion}\"]";
+        }
+
+        if (metaVersion != version)
+        {
+            return $"the MCP-Protocol-Version header {Quote(version)} does not match params._meta[\"{MetaProtocolVersion}\"] {Quote(metaVersion)}";
+        }
+
+        return Header(request, "Mcp-Method", envelope.Method, "method") ?? Header(request, "Mcp-Name", envelope.ToolName, "tool name");
+    }
+
+    private static string? Header(HttpRequest request, string name, string? inBody, string what)
+    {
+        var value = request.Headers[name];
+        if (value.Count == 0)
+        {
+            return $"the {name} header, required with protocol {Mrtr}, is missing";
+        }
+
+        return value.ToString() == inBody ? null : $"the {name} header {Quote(value.ToString())} does not match the {what} in the body {Quote(inBody ?? string.Empty)}";
+    }
+
+    /// <summary>Quotes a client-supplied value, cut to a length that keeps audit records small.</summary>
+    private static string Quote(string value) => value.Length <= MaxQuoted ? $"'{value}'" : $"'{value[..MaxQuoted]}…'";
+
+    private static string? ReadMetaProtocolVersion(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var document = JsonDocument.ParseValue(ref reader);
+            return document.RootElement.TryGetProperty("params", out var parameters) && parameters.ValueKind == JsonValueKind.Object
+                && parameters.TryGetProperty("_meta", out var meta) && meta.ValueKind == JsonValueKind.Object
+                && meta.TryGetProperty(MetaProtocolVersion, out var value) && value.ValueKind == JsonValueKind.String
+                ? value.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
