@@ -3,6 +3,7 @@ using System.Net;
 using System.Reflection;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
 using ModelContextProtocol;
@@ -35,22 +36,31 @@ public sealed class RateLimitTests
     }
 
     [Fact]
-    public async Task Limits_ArePerCaller()
+    public async Task Limits_ArePerCaller_AndACallerIsASubjectOfAnIssuer()
     {
+        // A service that trusts two identity providers: the partner's "alice" is someone else, with a bucket of her own.
+        using var partner = new Testing.McpTestTokenIssuer("https://partner-idp.mcpservices.test");
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<SecuredTools>(),
             o => o.RateLimits.Default = new McpRateLimit { PermitsPerPeriod = 1, Period = TimeSpan.FromMinutes(1) },
+            configure: b => b.Services.PostConfigure<JwtBearerOptions>(McpServiceAuthenticationDefaults.BearerScheme, o =>
+            {
+                o.TokenValidationParameters.ValidIssuers = [TestServer.Issuer.Issuer, partner.Issuer];
+                o.TokenValidationParameters.IssuerSigningKeys = [TestServer.Issuer.SigningKey, partner.SigningKey];
+            }),
             authentication: true);
-        var alice = TestServer.Issuer.CreateToken(new Testing.McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = "alice", Scopes = ["inventory:read"] });
-        var bob = TestServer.Issuer.CreateToken(new Testing.McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = "bob", Scopes = ["inventory:read"] });
-        await using var aliceClient = await server.ConnectAsync(new() { AccessToken = alice }, TestContext.Current.CancellationToken);
-        await using var bobClient = await server.ConnectAsync(new() { AccessToken = bob }, TestContext.Current.CancellationToken);
+        Testing.McpTestToken Token(string subject) => new() { Audience = server.McpEndpoint.ToString(), Subject = subject, Scopes = ["inventory:read"] };
+        await using var aliceClient = await server.ConnectAsync(new() { AccessToken = TestServer.Issuer.CreateToken(Token("alice")) }, TestContext.Current.CancellationToken);
+        await using var bobClient = await server.ConnectAsync(new() { AccessToken = TestServer.Issuer.CreateToken(Token("bob")) }, TestContext.Current.CancellationToken);
+        await using var partnerAliceClient = await server.ConnectAsync(new() { AccessToken = partner.CreateToken(Token("alice")) }, TestContext.Current.CancellationToken);
 
         await aliceClient.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken);
         await bobClient.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken);
+        await partnerAliceClient.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken);
         await Assert.ThrowsAsync<McpProtocolException>(() => aliceClient.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        await Assert.ThrowsAsync<McpProtocolException>(() => partnerAliceClient.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken).AsTask());
 
-        Assert.Equal(2, server.Log().Count("read_stock"));
+        Assert.Equal(3, server.Log().Count("read_stock"));
     }
 
     [Fact]
