@@ -218,16 +218,19 @@ internal sealed class AuditRecordSerializer
         redaction.WriteArguments(_argumentsWriter, entry.Arguments);
         _argumentsWriter.Flush();
         var arguments = _argumentsBuffer.WrittenSpan;
-        if (arguments.Length <= _options.MaxArgumentsBytes)
+        var known = entry.Descriptor is not null;
+        if (known && arguments.Length <= _options.MaxArgumentsBytes)
         {
             w.WriteRawValue(arguments, skipInputValidation: true);
             return;
         }
 
-        // Too large to keep in every record: its size and digest (of what would have been recorded) prove what was sent.
+        // Too large to keep in every record, or sent to a tool this service does not have — whose [Sensitive] parameters are
+        // unknown, so a misspelled or retired tool name must not put a secret in the trail in clear: the size and digest (of what
+        // would have been recorded) prove what was sent.
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(arguments, digest);
-        WriteOmitted(w, "too_large", arguments.Length, digest);
+        WriteOmitted(w, known ? "too_large" : "unknown_tool", arguments.Length, digest);
     }
 
     /// <summary>Writes <c>{"$omitted":{"reason":…,"bytes":…,"sha256":…}}</c> in place of the arguments. C# parameter names cannot start with <c>$</c>.</summary>

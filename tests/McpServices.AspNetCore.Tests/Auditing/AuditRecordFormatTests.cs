@@ -4,7 +4,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore.Tests.Auditing;
 
@@ -57,6 +59,7 @@ public sealed class AuditRecordFormatTests
             TraceId = "4bf92f3577b34da6a3ce929d0e0e4736",
             SpanId = "00f067aa0ba902b7",
             Tool = "adjust_stock",
+            Descriptor = Known("adjust_stock"),
             ToolVersion = "1.2.3",
             Arguments = arguments.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
             Outcome = ToolCallOutcome.Failed,
@@ -184,11 +187,20 @@ public sealed class AuditRecordFormatTests
             Time = DateTimeOffset.UnixEpoch,
             Caller = CallerIdentity.Create(null, null),
             Tool = "write_note",
+            Descriptor = Known("write_note"),
             Arguments = arguments.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
             Outcome = ToolCallOutcome.Succeeded,
             DurationMs = 0,
             Result = result,
         };
+    }
+
+    /// <summary>A tool the service has: only calls to such tools record their arguments as sent.</summary>
+    private static ToolDescriptor Known(string name)
+    {
+        var tool = McpServerTool.Create(() => "ok", new McpServerToolCreateOptions { Name = name });
+        var options = McpJsonUtilities.DefaultOptions;
+        return new ToolDescriptor(tool, source: null, ArgumentPlan.Create(method: null, tool.ProtocolTool.InputSchema, options, new ObjectValidator(options), isService: null));
     }
 
     private static string HashOf(string body) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)));

@@ -338,6 +338,25 @@ public sealed class AuditRecordTests
     }
 
     [Fact]
+    public async Task ArgumentsSentToAToolTheServiceDoesNotHave_AreRecordedAsTheirDigest_NotInClear()
+    {
+        // A misspelled or retired tool name: which of its arguments are sensitive is unknown, so none is written in clear.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("reset_pasword", new Dictionary<string, object?> { ["user"] = "bob", ["newPassword"] = "hunter2!" }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        var record = await server.Audit.WaitForToolAsync("reset_pasword", TestContext.Current.CancellationToken);
+
+        Assert.Equal(("invalid", "unknown_tool"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+        var omitted = record.GetProperty("arguments").GetProperty("$omitted");
+        Assert.Equal("unknown_tool", omitted.GetProperty("reason").GetString());
+        var sent = """{"user":"bob","newPassword":"hunter2!"}"""u8;
+        Assert.Equal(sent.Length, omitted.GetProperty("bytes").GetInt32());
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(sent)), omitted.GetProperty("sha256").GetString());
+        Assert.DoesNotContain(server.Audit.Records, r => Encoding.UTF8.GetString(r.Json.Span).Contains("hunter2", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task SensitiveParameters_AreListedInTheSelfDescription()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>());
