@@ -74,7 +74,7 @@ internal sealed class GeneratorOptions
             return new GeneratorOptions();
         }
 
-        var json = File.ReadAllText(settingsFile);
+        var json = Cli.ReadInput(settingsFile, "--settings");
         try
         {
             return JsonSerializer.Deserialize(json, SettingsJson.Default.GeneratorOptions)

@@ -46,14 +46,14 @@ namespace McpServices.Kubernetes
                 }
 
                 var description = parsed.DescriptionFile is { } file
-                    ? await File.ReadAllTextAsync(file)
+                    ? ReadInput(file, "--description")
                     : await DescribeAsync(parsed.ServiceDll ?? throw new UsageException("Give --service <dll> or --description <file>."));
                 var service = ServiceDescription.Parse(description);
                 var files = new ManifestGenerator(service, parsed.Options).Generate();
                 var root = Path.GetFullPath(parsed.Options.Output);
                 return parsed.Check ? Check(root, files, output, error) : Write(root, files, output, service);
             }
-            catch (Exception ex) when (ex is UsageException or FormatException or IOException or System.Text.Json.JsonException or InvalidOperationException)
+            catch (Exception ex) when (ex is UsageException or FormatException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException)
             {
                 await error.WriteLineAsync($"error: {ex.Message}");
                 return 2;
@@ -209,6 +209,12 @@ namespace McpServices.Kubernetes
 
             return parsed;
         }
+
+        /// <summary>Reads an input file named by <paramref name="option"/>; a directory is a usage error, not "access denied".</summary>
+        internal static string ReadInput(string path, string option) =>
+            Directory.Exists(path)
+                ? throw new UsageException($"{option} '{path}' is a directory; give the file ({(option == "--description" ? "JSON from 'dotnet <service>.dll --describe'" : "deploy/kubernetes.json, see docs/kubernetes.md")}).")
+                : File.ReadAllText(path);
 
         private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

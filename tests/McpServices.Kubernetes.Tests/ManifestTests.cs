@@ -267,6 +267,28 @@ public sealed class ManifestTests
         }
     }
 
+    [Theory]
+    [InlineData("--description")]
+    [InlineData("--settings")]
+    public async Task AnInputThatIsADirectory_IsAUsageError_NotACrash(string option)
+    {
+        var folder = Directory.CreateTempSubdirectory("mcps-k8s-input-").FullName;
+        try
+        {
+            using var writer = new StringWriter();
+            string[] arguments = option == "--description" ? ["--description", folder] : ["--service", InventoryDll, "--settings", folder];
+            var code = await Cli.RunAsync([.. arguments, "--output", Path.Combine(folder, "deploy")], writer, writer);
+
+            Assert.Equal(2, code);
+            Assert.StartsWith($"error: {option} '{folder}' is a directory; give the file (", writer.ToString(), StringComparison.Ordinal);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>
     /// Runs the generator with <paramref name="settings"/> as its settings file, asserts that it refuses them (exit code 2, nothing
     /// written), and returns the file's path and what the generator printed.
