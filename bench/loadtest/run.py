@@ -423,7 +423,7 @@ def render(r):
     rows += [
         "",
         f"Audit (governed): {a['records']} records in {a['files']} file(s) for {a['answered']} answered calls (lost: {a['lost']}; "
-        f"records for calls still in flight when wrk stopped: {a['extra_in_flight']}); outcomes {a['outcomes']}; verify: {a['verify']}.",
+        f"records for calls still in flight when wrk stopped: {a['extra_in_flight']}); outcomes {a['outcomes']}; verify: {a['verify'].rstrip('.')}.",
         "",
         "Rounds (requests/s): " + "; ".join(f"{e['name']} {', '.join(f'{x:,.0f}' for x in e['rps_rounds'])}" for e in r["servers"]),
         "",
