@@ -87,6 +87,9 @@ public sealed class McpServiceOptions
     /// <summary>Gets the time limits for tool calls (<c>McpService:Timeouts</c>).</summary>
     public McpServiceTimeoutOptions Timeouts { get; } = new();
 
+    /// <summary>Gets how multi round-trip <c>requestState</c> is protected (<c>McpService:RequestState</c>).</summary>
+    public McpServiceRequestStateOptions RequestState { get; } = new();
+
     /// <summary>Gets the audit trail settings (<c>McpService:Audit</c>).</summary>
     public McpServiceAuditOptions Audit { get; } = new();
 

@@ -100,6 +100,15 @@ internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOp
             ValidateTimeout(failures, $"{Section}:Timeouts:Tools:{tool}", timeout);
         }
 
+        for (var i = 0; i < options.RequestState.Keys.Length; i++)
+        {
+            // The key itself is a secret: the message names its place, never its value.
+            if (!RequestStateKeys.TryDecode(options.RequestState.Keys[i], out _))
+            {
+                failures.Add($"{Section}:RequestState:Keys:{i} is not a key: give the base64 of 32 random bytes (for example from 'openssl rand -base64 32').");
+            }
+        }
+
         var audit = options.Audit;
         if (audit.BufferCapacity < 1)
         {

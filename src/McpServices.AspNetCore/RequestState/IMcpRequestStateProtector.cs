@@ -7,7 +7,8 @@ namespace McpServices.AspNetCore;
 /// reuse it for another purpose.
 /// </summary>
 /// <remarks>
-/// Keys come from ASP.NET Core Data Protection. With more than one replica, configure a shared key ring
+/// With <c>McpService:RequestState:Keys</c> (<see cref="McpServiceRequestStateOptions.Keys"/>) the state is protected with
+/// those keys, which every replica shares; otherwise with ASP.NET Core Data Protection, whose key ring must then be shared
 /// (<c>services.AddDataProtection().PersistKeysTo…()</c>) so that any replica can read state another one issued.
 /// </remarks>
 public interface IMcpRequestStateProtector

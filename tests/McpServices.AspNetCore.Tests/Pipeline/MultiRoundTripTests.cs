@@ -1,10 +1,18 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
+using McpServices.Tests.Common;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -154,6 +162,130 @@ public sealed class MultiRoundTripTests
         await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.Throws<McpProtocolException>(() => states.Unprotect("one", shortLived));
         Assert.Throws<ArgumentOutOfRangeException>(() => states.Protect("one", "payload", TimeSpan.Zero));
+    }
+
+    /// <summary>
+    /// Two replicas of one service: each has a key ring of its own, as pods do when nothing shares it. A multi round-trip call
+    /// whose retry reaches the other replica completes when the replicas share <c>McpService:RequestState:Keys</c>, and is refused
+    /// without them (the failure the shared keys exist for).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RequestState_IssuedByOneReplica_IsReadByAnother_WhenTheyShareKeys(bool sharedKeys)
+    {
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        await using var first = await ReplicaAsync(sharedKeys ? [key] : []);
+        await using var second = await ReplicaAsync(sharedKeys ? [key] : []);
+        using var toFirst = first.CreateHttpClient();
+        using var toSecond = second.CreateHttpClient();
+
+        var asked = await CallAsync(toFirst, """{"name":"transfer","arguments":{"amount":12}}""");
+        var state = asked.GetProperty("result").GetProperty("requestState").GetString()!;
+        var retried = await CallAsync(toSecond, Confirmed(12, state));
+
+        if (sharedKeys)
+        {
+            Assert.StartsWith("mcs1.", state, StringComparison.Ordinal);
+            Assert.Equal("Transferred 12.", retried.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+            Assert.Equal(1, second.Log().Count("transfer"));
+        }
+        else
+        {
+            Assert.Equal((int)McpErrorCode.InvalidParams, retried.GetProperty("error").GetProperty("code").GetInt32());
+            Assert.Equal(0, second.Log().Count("transfer"));
+        }
+    }
+
+    [Fact]
+    public async Task RequestStateKeys_Rotate_TheOldKeyStillReads_UntilItIsRemoved()
+    {
+        var (oldKey, newKey) = (Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        await using var before = await ReplicaAsync([oldKey]);
+        await using var during = await ReplicaAsync([newKey, oldKey]);
+        await using var after = await ReplicaAsync([newKey]);
+        var issuedBefore = before.Services.GetRequiredService<IMcpRequestStateProtector>().Protect("rotation", "issued before");
+        var issuedDuring = during.Services.GetRequiredService<IMcpRequestStateProtector>().Protect("rotation", "issued during");
+
+        Assert.Equal("issued before", during.Services.GetRequiredService<IMcpRequestStateProtector>().Unprotect("rotation", issuedBefore));
+        Assert.Equal("issued during", after.Services.GetRequiredService<IMcpRequestStateProtector>().Unprotect("rotation", issuedDuring));
+        // A replica that does not have the new key yet cannot read what it protects: every replica gets the new key (second)
+        // before any puts it first.
+        Assert.Throws<McpProtocolException>(() => before.Services.GetRequiredService<IMcpRequestStateProtector>().Unprotect("rotation", issuedDuring));
+        Assert.Equal(McpErrorCode.InvalidParams, Assert.Throws<McpProtocolException>(() => after.Services.GetRequiredService<IMcpRequestStateProtector>().Unprotect("rotation", issuedBefore)).ErrorCode);
+    }
+
+    [Fact]
+    public async Task RequestStateKeys_RefuseAlteredState_AnotherPurpose_AnotherCaller_AndExpiredState()
+    {
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        await using var server = await ReplicaAsync([key], authentication: true);
+        var protector = (McpRequestStateProtector)server.Services.GetRequiredService<IMcpRequestStateProtector>();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        protector.Time = clock;
+        var accessor = server.Services.GetRequiredService<IHttpContextAccessor>();
+        HttpContext As(string subject) => new DefaultHttpContext
+        {
+            User = new ClaimsPrincipal(new ClaimsIdentity([new("iss", "https://issuer.example"), new("sub", subject)], "Bearer")),
+        };
+
+        accessor.HttpContext = As("alice");
+        var state = protector.Protect("transfer", "12", TimeSpan.FromMinutes(1));
+        Assert.Equal("12", protector.Unprotect("transfer", state));
+        var altered = state[..^3] + (state[^3] == 'A' ? 'B' : 'A') + state[^2..];
+
+        foreach (var (purpose, value, caller) in new[] { ("transfer", altered, "alice"), ("refund", state, "alice"), ("transfer", state, "mallory"), ("transfer", "mcs1.AAAA", "alice"), ("transfer", "mcs1.!!", "alice") })
+        {
+            accessor.HttpContext = As(caller);
+            var refused = Assert.Throws<McpProtocolException>(() => protector.Unprotect(purpose, value));
+            Assert.Equal(McpErrorCode.InvalidParams, refused.ErrorCode);
+        }
+
+        accessor.HttpContext = As("alice");
+        clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Throws<McpProtocolException>(() => protector.Unprotect("transfer", state));
+        accessor.HttpContext = null;
+    }
+
+    [Theory]
+    [InlineData("c2hvcnQ=")]
+    [InlineData("not base64 at all")]
+    public async Task ARequestStateKeyThatIsNot32Bytes_FailsStartup_WithoutShowingTheValue(string key)
+    {
+        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => ReplicaAsync(["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", key]));
+
+        Assert.Equal(["McpService:RequestState:Keys:1 is not a key: give the base64 of 32 random bytes (for example from 'openssl rand -base64 32')."], refused.Failures);
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public async Task WithoutSharedKeys_OutsideDevelopment_TheFirstProtectedStateWarnsOnce(bool keys, bool warns)
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<TransferTools>(),
+            o => o.RequestState.Keys = keys ? [Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))] : [],
+            configure: b => b.Logging.AddProvider(logs));
+        var protector = server.Services.GetRequiredService<IMcpRequestStateProtector>();
+
+        protector.Protect("one", "state");
+        protector.Protect("one", "state");
+
+        Assert.Equal(warns ? 1 : 0, logs.Entries.Count(e => e.EventId.Id == 61));
+    }
+
+    /// <summary>A replica: the transfer tool, a Data Protection key ring of its own, and <paramref name="keys"/> as <c>McpService:RequestState:Keys</c>.</summary>
+    private static async Task<McpTestServer> ReplicaAsync(string[] keys, bool authentication = false)
+    {
+        var keyRing = Directory.CreateTempSubdirectory("mcps-keyring-");
+        var server = await TestServer.StartAsync(
+            b => b.WithTools<TransferTools>(),
+            o => o.RequestState.Keys = keys,
+            configure: b => b.Services.AddDataProtection().PersistKeysToFileSystem(keyRing),
+            authentication: authentication);
+        server.App.Lifetime.ApplicationStopped.Register(() => keyRing.Delete(recursive: true));
+        return server;
     }
 
     [Fact]
