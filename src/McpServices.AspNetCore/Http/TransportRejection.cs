@@ -13,6 +13,7 @@ internal static class TransportRejection
 {
     private const string Mrtr = "2026-07-28";
     private const string MetaProtocolVersion = "io.modelcontextprotocol/protocolVersion";
+    private const string MetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities";
     private const int MaxQuoted = 100;
 
     private static readonly string[] InitializeVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
@@ -25,19 +26,15 @@ internal static class TransportRejection
     public static string? Describe(HttpRequest request, JsonRpcEnvelope envelope, ReadOnlySpan<byte> body, HttpServerSessionMode mode)
     {
         var version = request.Headers["MCP-Protocol-Version"].ToString();
-        if (version.Length > 0 && !ProtocolVersions(mode).Contains(version))
-        {
-            return $"the MCP-Protocol-Version header {Quote(version)} is not a protocol version this service speaks ({string.Join(", ", ProtocolVersions(mode))})";
-        }
-
         if (version != Mrtr)
         {
-            return null;
+            return version.Length > 0 && !ProtocolVersions(mode).Contains(version) ? NotSpoken(version, mode) : null;
         }
 
-        // 2026-07-28: the version is repeated in the message's _meta, and the method and tool name in headers (so that gateways
-        // can route and authorize without reading the body); the transport refuses a request where they disagree.
-        var metaVersion = ReadMetaProtocolVersion(body);
+        // 2026-07-28: the version and the client's capabilities travel in the message's _meta, and the method and tool name in
+        // headers too (so that gateways can route and authorize without reading the body); the transport refuses a request where
+        // they are missing or disagree, and a fully stateful service refuses the version itself.
+        var (metaVersion, hasCapabilities) = ReadMeta(body);
         if (metaVersion is null)
         {
             return $"a {Mrtr} request must carry the protocol version in params._meta[\"{MetaProtocolVersion}\"]";
@@ -48,8 +45,21 @@ internal static class TransportRejection
             return $"the MCP-Protocol-Version header {Quote(version)} does not match params._meta[\"{MetaProtocolVersion}\"] {Quote(metaVersion)}";
         }
 
+        if (!hasCapabilities)
+        {
+            return $"a {Mrtr} request must carry the client's capabilities as an object in params._meta[\"{MetaClientCapabilities}\"]";
+        }
+
+        if (!ProtocolVersions(mode).Contains(version))
+        {
+            return NotSpoken(version, mode) + " (a stateful service: use the initialize handshake)";
+        }
+
         return Header(request, "Mcp-Method", envelope.Method, "method") ?? Header(request, "Mcp-Name", envelope.ToolName, "tool name");
     }
+
+    private static string NotSpoken(string version, HttpServerSessionMode mode) =>
+        $"the MCP-Protocol-Version header {Quote(version)} is not a protocol version this service speaks ({string.Join(", ", ProtocolVersions(mode))})";
 
     private static string? Header(HttpRequest request, string name, string? inBody, string what)
     {
@@ -65,21 +75,24 @@ internal static class TransportRejection
     /// <summary>Quotes a client-supplied value, cut to a length that keeps audit records small.</summary>
     private static string Quote(string value) => value.Length <= MaxQuoted ? $"'{value}'" : $"'{value[..MaxQuoted]}…'";
 
-    private static string? ReadMetaProtocolVersion(ReadOnlySpan<byte> body)
+    private static (string? Version, bool HasCapabilities) ReadMeta(ReadOnlySpan<byte> body)
     {
         try
         {
             var reader = new Utf8JsonReader(body);
             using var document = JsonDocument.ParseValue(ref reader);
-            return document.RootElement.TryGetProperty("params", out var parameters) && parameters.ValueKind == JsonValueKind.Object
-                && parameters.TryGetProperty("_meta", out var meta) && meta.ValueKind == JsonValueKind.Object
-                && meta.TryGetProperty(MetaProtocolVersion, out var value) && value.ValueKind == JsonValueKind.String
-                ? value.GetString()
-                : null;
+            if (!document.RootElement.TryGetProperty("params", out var parameters) || parameters.ValueKind != JsonValueKind.Object
+                || !parameters.TryGetProperty("_meta", out var meta) || meta.ValueKind != JsonValueKind.Object)
+            {
+                return (null, false);
+            }
+
+            var version = meta.TryGetProperty(MetaProtocolVersion, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            return (version, meta.TryGetProperty(MetaClientCapabilities, out var capabilities) && capabilities.ValueKind == JsonValueKind.Object);
         }
         catch (JsonException)
         {
-            return null;
+            return (null, false);
         }
     }
 }

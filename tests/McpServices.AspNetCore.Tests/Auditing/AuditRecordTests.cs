@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
+using ModelContextProtocol.AspNetCore;
 
 namespace McpServices.AspNetCore.Tests.Auditing;
 
@@ -166,11 +167,14 @@ public sealed class AuditRecordTests
     [InlineData("2026-07-28", "tools/call", null, "the Mcp-Name header, required with protocol 2026-07-28, is missing")]
     [InlineData("2025-11-25", "tools/call", "add", "the MCP-Protocol-Version header '2026-07-28' does not match params._meta[\"io.modelcontextprotocol/protocolVersion\"] '2025-11-25'")]
     [InlineData(null, "tools/call", "add", "a 2026-07-28 request must carry the protocol version in params._meta[\"io.modelcontextprotocol/protocolVersion\"]")]
-    public async Task ToolCallTheSdkRejectsForItsProtocolHeaders_IsRecordedWithTheReason(string? metaVersion, string method, string? name, string reason)
+    [InlineData("2026-07-28", "tools/call", "add", "a 2026-07-28 request must carry the client's capabilities as an object in params._meta[\"io.modelcontextprotocol/clientCapabilities\"]", false)]
+    [InlineData("2026-07-28", "tools/call", "add", "the MCP-Protocol-Version header '2026-07-28' is not a protocol version this service speaks (2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25) (a stateful service: use the initialize handshake)", true, true)]
+    public async Task ToolCallTheSdkRejectsForItsProtocolHeaders_IsRecordedWithTheReason(string? metaVersion, string method, string? name, string reason, bool capabilities = true, bool stateful = false)
     {
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.SessionMode = stateful ? HttpServerSessionMode.Stateful : HttpServerSessionMode.Stateless);
         using var http = server.CreateHttpClient();
-        var meta = metaVersion is null ? string.Empty : $",\"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"{metaVersion}\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}";
+        var clientCapabilities = capabilities ? ",\"io.modelcontextprotocol/clientCapabilities\":{}" : string.Empty;
+        var meta = metaVersion is null ? string.Empty : $",\"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"{metaVersion}\"{clientCapabilities}}}";
         using var request = RequestGateTests.Post($"{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{{\"name\":\"add\",\"arguments\":{{\"a\":1}}{meta}}}}}");
         request.Headers.Remove("MCP-Protocol-Version");
         request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
