@@ -72,8 +72,9 @@ internal static class TransportRejection
         return value.ToString() == inBody ? null : $"the {name} header {Quote(value.ToString())} does not match the {what} in the body {Quote(inBody ?? string.Empty)}";
     }
 
-    /// <summary>Quotes a client-supplied value, cut to a length that keeps audit records small.</summary>
-    private static string Quote(string value) => value.Length <= MaxQuoted ? $"'{value}'" : $"'{value[..MaxQuoted]}…'";
+    /// <summary>Quotes a client-supplied value, cut to a length that keeps audit records small (never inside a surrogate pair).</summary>
+    private static string Quote(string value) =>
+        value.Length <= MaxQuoted ? $"'{value}'" : $"'{value[..(char.IsHighSurrogate(value[MaxQuoted - 1]) ? MaxQuoted - 1 : MaxQuoted)]}…'";
 
     private static (string? Version, bool HasCapabilities) ReadMeta(ReadOnlySpan<byte> body)
     {

@@ -195,6 +195,29 @@ public sealed class AuditRecordTests
     }
 
     [Fact]
+    public async Task AToolNameTheTransportRefuses_IsQuotedInItsRecord_CutWithoutBreakingACharacter()
+    {
+        // A long tool name with an emoji across the cut: the record must still be written (a lone surrogate cannot be).
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        var name = new string('t', 99) + "\U0001F600" + new string('t', 20);
+        using var request = RequestGateTests.Post($"{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{{\"name\":\"{name}\",\"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}}}}}");
+        request.Headers.Remove("MCP-Protocol-Version");
+        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.Add("Mcp-Method", "tools/call");
+        request.Headers.Add("Mcp-Name", "add");
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
+        Assert.Equal(
+            $"The MCP transport rejected the request (HTTP 400): the Mcp-Name header 'add' does not match the tool name in the body '{new string('t', 99)}…'.",
+            record.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task CallWhoseRecordCannotBeWrittenInFull_KeepsARecordWithoutItsData_AndTheTrailGoesOn()
     {
         var logs = new CapturingLoggerProvider();
