@@ -54,7 +54,7 @@ internal sealed class ServiceDescriber(
             _ => "stateful-for-initialize-clients",
         });
         w.WriteStartArray("protocolVersions");
-        foreach (var version in TransportRejection.ProtocolVersions(o.SessionMode))
+        foreach (var version in McpProtocolVersions.Served(o.SessionMode))
         {
             w.WriteStringValue(version);
         }

@@ -119,7 +119,7 @@ internal sealed class JsonRpcEnvelope
     }
 
     /// <summary>Whether the request is on a protocol before 2026-07-28, which removed <c>initialize</c> and <c>logging/setLevel</c>.</summary>
-    private bool BeforeStatelessProtocol => string.CompareOrdinal(ProtocolVersion, "2026-07-28") < 0;
+    private bool BeforeStatelessProtocol => string.CompareOrdinal(ProtocolVersion, McpProtocolVersions.Mrtr) < 0;
 
     /// <summary>Which members of <c>initialize</c> params are present with the type MCP requires.</summary>
     private InitializeMembers Init { get; set; }

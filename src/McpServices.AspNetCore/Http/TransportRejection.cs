@@ -11,16 +11,10 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal static class TransportRejection
 {
-    private const string Mrtr = "2026-07-28";
+    private const string Mrtr = McpProtocolVersions.Mrtr;
     private const string MetaProtocolVersion = "io.modelcontextprotocol/protocolVersion";
     private const string MetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities";
     private const int MaxQuoted = 100;
-
-    private static readonly string[] InitializeVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
-
-    /// <summary>The protocol versions the endpoint serves in <paramref name="mode"/> (also in the self-description).</summary>
-    public static IReadOnlyList<string> ProtocolVersions(HttpServerSessionMode mode) =>
-        mode == HttpServerSessionMode.Stateful ? InitializeVersions : [.. InitializeVersions, Mrtr];
 
     /// <summary>Returns what was wrong with the request, or <see langword="null"/> when none of the transport's known checks explains it.</summary>
     public static string? Describe(HttpRequest request, JsonRpcEnvelope envelope, ReadOnlySpan<byte> body, HttpServerSessionMode mode)
@@ -28,7 +22,7 @@ internal static class TransportRejection
         var version = request.Headers["MCP-Protocol-Version"].ToString();
         if (version != Mrtr)
         {
-            return version.Length > 0 && !ProtocolVersions(mode).Contains(version) ? NotSpoken(version, mode) : null;
+            return version.Length > 0 && !McpProtocolVersions.Served(mode).Contains(version) ? NotSpoken(version, mode) : null;
         }
 
         // 2026-07-28: the version and the client's capabilities travel in the message's _meta, and the method and tool name in
@@ -50,7 +44,7 @@ internal static class TransportRejection
             return $"a {Mrtr} request must carry the client's capabilities as an object in params._meta[\"{MetaClientCapabilities}\"]";
         }
 
-        if (!ProtocolVersions(mode).Contains(version))
+        if (!McpProtocolVersions.Served(mode).Contains(version))
         {
             return NotSpoken(version, mode) + " (a stateful service: use the initialize handshake)";
         }
@@ -59,7 +53,7 @@ internal static class TransportRejection
     }
 
     private static string NotSpoken(string version, HttpServerSessionMode mode) =>
-        $"the MCP-Protocol-Version header {Quote(version)} is not a protocol version this service speaks ({string.Join(", ", ProtocolVersions(mode))})";
+        $"the MCP-Protocol-Version header {Quote(version)} is not a protocol version this service speaks ({string.Join(", ", McpProtocolVersions.Served(mode))})";
 
     private static string? Header(HttpRequest request, string name, string? inBody, string what)
     {
