@@ -275,6 +275,14 @@ internal sealed class JsonRpcEnvelope
             envelope.ParseError = ex.Message;
             return envelope;
         }
+        catch (InvalidOperationException) when (FindUnpairedSurrogate(body) is { } notUnicode)
+        {
+            // Comparing a property name or value whose \u escapes are an unpaired surrogate throws (the reader cannot unescape
+            // it): such a body is not Unicode, a parse error like the one found after reading — with what was read before it.
+            envelope.ParseError ??= envelope.InvalidUtf8At >= 0 ? envelope.InvalidUtf8 : notUnicode;
+            envelope.NotUnicode = true;
+            return envelope;
+        }
     }
 
     /// <summary>Reads a method, id or tool name; one whose <c>\u</c> escapes are not valid UTF-16 is a parse error, and reading goes on.</summary>
