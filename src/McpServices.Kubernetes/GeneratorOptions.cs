@@ -67,6 +67,26 @@ internal sealed class GeneratorOptions
 
     public KagentOptions? Kagent { get; set; }
 
+    /// <summary>Null entries inside the lists and maps (nullable annotations cover only the properties themselves).</summary>
+    private static List<string> NullEntries(GeneratorOptions o)
+    {
+        var nulls = new List<string>();
+        nulls.AddRange(o.AgentNamespaceLabels.Where(l => l.Value is null).Select(l => $"agentNamespaceLabels.{l.Key}"));
+        nulls.AddRange(o.GatewayNamespaces.Select((n, i) => (n, i)).Where(x => x.n is null).Select(x => $"gatewayNamespaces[{x.i}]"));
+        for (var i = 0; i < o.Egress.Count; i++)
+        {
+            if (o.Egress[i] is not { } rule)
+            {
+                nulls.Add($"egress[{i}]");
+                continue;
+            }
+
+            nulls.AddRange((rule.PodLabels ?? []).Where(l => l.Value is null).Select(l => $"egress[{i}].podLabels.{l.Key}"));
+        }
+
+        return nulls;
+    }
+
     public static GeneratorOptions Load(string? settingsFile)
     {
         if (settingsFile is null)
@@ -77,8 +97,16 @@ internal sealed class GeneratorOptions
         var json = Cli.ReadInput(settingsFile, "--settings");
         try
         {
-            return JsonSerializer.Deserialize(json, SettingsJson.Default.GeneratorOptions)
+            var options = JsonSerializer.Deserialize(json, SettingsJson.Default.GeneratorOptions)
                 ?? throw new FormatException($"{settingsFile} holds no settings.");
+            return NullEntries(options) is { Count: > 0 } nulls
+                ? throw new FormatException($"{settingsFile}: {string.Join(", ", nulls)} cannot be null; give a value or leave the setting out.")
+                : options;
+        }
+        catch (JsonException ex) when ((ex.Message.Contains("allow null values", StringComparison.Ordinal) || ex.Message.Contains("allow setting null values", StringComparison.Ordinal)) && ex.Path is { } nullPath)
+        {
+            // Settings that are lists, objects or texts with a default: null would leave the generator without them.
+            throw new FormatException($"{settingsFile}: {nullPath.TrimStart('$', '.')} cannot be null; give a value or leave the setting out.", ex);
         }
         catch (JsonException ex) when (ex.Message.StartsWith("The JSON property", StringComparison.Ordinal) && ex.Path is { } path)
         {
@@ -138,6 +166,6 @@ internal sealed class KagentOptions
     public string? TokenSecret { get; set; }
 }
 
-[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSourceGenerationOptions(RespectNullableAnnotations = true, PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(GeneratorOptions))]
 internal sealed partial class SettingsJson : JsonSerializerContext;

@@ -228,6 +228,24 @@ public sealed class ManifestTests
     }
 
     [Theory]
+    [InlineData("""{ "egress": null }""", "egress")]
+    [InlineData("""{ "egress": [ null ] }""", "egress[0]")]
+    [InlineData("""{ "egress": [ { "cidr": "10.0.0.0/8", "ports": null } ] }""", "egress[0].ports")]
+    [InlineData("""{ "egress": [ { "podLabels": { "app": null } } ] }""", "egress[0].podLabels.app")]
+    [InlineData("""{ "dev": null }""", "dev")]
+    [InlineData("""{ "resources": { "cpuLimit": null } }""", "resources.cpuLimit")]
+    [InlineData("""{ "agentNamespaceLabels": { "team": null } }""", "agentNamespaceLabels.team")]
+    [InlineData("""{ "gatewayNamespaces": [ "gateways", null ] }""", "gatewayNamespaces[1]")]
+    [InlineData("""{ "httpRoute": { "gatewayName": null, "gatewayNamespace": "gateways" } }""", "httpRoute.gatewayName")]
+    public async Task NullSettings_FailGeneration_NamingTheSetting_InsteadOfCrashing(string settings, string setting)
+    {
+        // JSON null in a setting the generator needs crashed it with a NullReferenceException and a stack trace.
+        var (file, message) = await GenerateWithRefusedSettingsAsync(settings);
+
+        Assert.Equal($"error: {file}: {setting} cannot be null; give a value or leave the setting out.", message.Trim());
+    }
+
+    [Theory]
     [InlineData("""{ "otlpEndpiont": "http://otel-collector:4318" }""", "$.otlpEndpiont")]
     [InlineData("""{ "resources": { "cpuLimt": "1" } }""", "$.resources.cpuLimt")]
     public async Task MisspelledSettings_FailGeneration_NamingTheKey(string settings, string path)
