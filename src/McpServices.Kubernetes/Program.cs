@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
 using McpServices.Kubernetes;
 
 // mcpservices-kubernetes --service bin/Release/net10.0/Inventory.dll [options]     (see Usage below and docs/kubernetes.md)
@@ -53,7 +54,7 @@ namespace McpServices.Kubernetes
                 var root = Path.GetFullPath(parsed.Options.Output);
                 return parsed.Check ? Check(root, files, output, error) : Write(root, files, output, service);
             }
-            catch (Exception ex) when (ex is UsageException or FormatException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException)
+            catch (Exception ex) when (ex is UsageException or FormatException or IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
             {
                 await error.WriteLineAsync($"error: {ex.Message}");
                 return 2;

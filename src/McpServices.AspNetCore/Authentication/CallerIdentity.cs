@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 
@@ -66,7 +67,7 @@ internal sealed class CallerIdentity
             return address.MapToIPv4().ToString();
         }
 
-        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
         {
             return address.ToString();
         }

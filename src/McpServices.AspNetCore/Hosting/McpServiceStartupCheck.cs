@@ -1,5 +1,7 @@
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using System.Text.Json;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,8 +22,8 @@ internal sealed partial class McpServiceStartupCheck(
     ToolAuthorizer authorizer,
     ToolCatalog catalog,
     ILoggerFactory loggerFactory,
-    Microsoft.Extensions.DependencyInjection.IServiceProviderIsService? serviceProviderIsService = null,
-    Microsoft.Extensions.Configuration.IConfiguration? configuration = null,
+    IServiceProviderIsService? serviceProviderIsService = null,
+    IConfiguration? configuration = null,
     McpServiceMarker? marker = null) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)

@@ -11,7 +11,6 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal static class TransportRejection
 {
-    private const string Mrtr = McpProtocolVersions.Mrtr;
     private const string MetaProtocolVersion = "io.modelcontextprotocol/protocolVersion";
     private const string MetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities";
     private const int MaxQuoted = 100;
@@ -20,7 +19,7 @@ internal static class TransportRejection
     public static string? Describe(HttpRequest request, JsonRpcEnvelope envelope, ReadOnlySpan<byte> body, HttpServerSessionMode mode)
     {
         var version = request.Headers["MCP-Protocol-Version"].ToString();
-        if (version != Mrtr)
+        if (version != McpProtocolVersions.Mrtr)
         {
             return version.Length > 0 && !McpProtocolVersions.Served(mode).Contains(version) ? NotSpoken(version, mode) : null;
         }
@@ -31,7 +30,7 @@ internal static class TransportRejection
         var (metaVersion, hasCapabilities) = ReadMeta(body);
         if (metaVersion is null)
         {
-            return $"a {Mrtr} request must carry the protocol version in params._meta[\"{MetaProtocolVersion}\"]";
+            return $"a {McpProtocolVersions.Mrtr} request must carry the protocol version in params._meta[\"{MetaProtocolVersion}\"]";
         }
 
         if (metaVersion != version)
@@ -41,7 +40,7 @@ internal static class TransportRejection
 
         if (!hasCapabilities)
         {
-            return $"a {Mrtr} request must carry the client's capabilities as an object in params._meta[\"{MetaClientCapabilities}\"]";
+            return $"a {McpProtocolVersions.Mrtr} request must carry the client's capabilities as an object in params._meta[\"{MetaClientCapabilities}\"]";
         }
 
         if (!McpProtocolVersions.Served(mode).Contains(version))
@@ -60,7 +59,7 @@ internal static class TransportRejection
         var value = request.Headers[name];
         if (value.Count == 0)
         {
-            return $"the {name} header, required with protocol {Mrtr}, is missing";
+            return $"the {name} header, required with protocol {McpProtocolVersions.Mrtr}, is missing";
         }
 
         return value.ToString() == inBody ? null : $"the {name} header {Quote(value.ToString())} does not match the {what} in the body {Quote(inBody ?? string.Empty)}";
