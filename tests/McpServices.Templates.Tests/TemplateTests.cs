@@ -128,6 +128,20 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task ServiceNamedWithALeadingDigit_Builds_AndItsImageAndWorkloadShareAValidName()
+    {
+        // '2fa' is a valid project name but not a Kubernetes Service name: the default service name becomes 'mcp-2fa', for the
+        // runtime (the Deployment and Service, from --describe at build time) and for the image repository (MSBuild) alike.
+        var solution = await CreateNamedServiceAsync("digit", "2fa", "--registry", "localhost:5000/agents", "--skip-tests");
+
+        await BuildAsync(solution);
+
+        var deploy = Path.Combine(solution, "src", "2fa", "deploy", "base");
+        Assert.Contains("newName: localhost:5000/agents/mcp-2fa\n", await File.ReadAllTextAsync(Path.Combine(deploy, "kustomization.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Contains("\n  name: mcp-2fa\n", await File.ReadAllTextAsync(Path.Combine(deploy, "service.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task McpService_GeneratesItsKubernetesManifests_WithTheChosenRegistryAndNamespace()
     {
         var solution = await CreateServiceAsync("manifests", "--registry", "localhost:5000/agents", "--namespace", "tickets-prod", "--skip-tests");

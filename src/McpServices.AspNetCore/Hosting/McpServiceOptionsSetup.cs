@@ -11,7 +11,7 @@ internal sealed class McpServiceOptionsSetup(IHostEnvironment environment) : IPo
     {
         if (string.IsNullOrWhiteSpace(options.Name))
         {
-            options.Name = ServiceNaming.ToKebabCase(environment.ApplicationName);
+            options.Name = ServiceNaming.ToServiceName(environment.ApplicationName);
         }
 
         if (string.IsNullOrWhiteSpace(options.Version))
@@ -36,14 +36,18 @@ internal sealed class McpServiceOptionsSetup(IHostEnvironment environment) : IPo
 }
 
 /// <summary>Validates <see cref="McpServiceOptions"/> at startup with messages that name the fix.</summary>
-internal sealed class McpServiceOptionsValidator : IValidateOptions<McpServiceOptions>
+internal sealed class McpServiceOptionsValidator(IHostEnvironment environment) : IValidateOptions<McpServiceOptions>
 {
     public ValidateOptionsResult Validate(string? name, McpServiceOptions options)
     {
         var failures = new List<string>();
         const string Section = McpServiceOptions.SectionName;
 
-        if (string.IsNullOrEmpty(options.Name) || options.Name.Length > 63 || !ServiceNaming.ServiceName().IsMatch(options.Name))
+        if (string.IsNullOrEmpty(options.Name))
+        {
+            failures.Add($"{Section}:Name is not set, and the application name '{environment.ApplicationName}' gives no default (the default is its ASCII letters and digits in kebab-case). Set a name of 1-63 lowercase letters, digits or '-', starting with a letter (for example 'inventory'; it names the Kubernetes Service), in configuration ({Section}:Name) or in AddMcpService(o => o.Name = ...).");
+        }
+        else if (options.Name.Length > 63 || !ServiceNaming.ServiceName().IsMatch(options.Name))
         {
             failures.Add($"{Section}:Name '{options.Name}' is not a valid service name. Use 1-63 lowercase letters, digits or '-', starting with a letter and ending with a letter or digit (for example 'inventory'; it names the Kubernetes Service), in configuration ({Section}:Name) or in AddMcpService(o => o.Name = ...).");
         }

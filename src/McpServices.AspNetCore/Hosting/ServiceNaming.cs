@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -16,18 +17,35 @@ internal static partial class ServiceNaming
     [GeneratedRegex(@"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$", RegexOptions.CultureInvariant)]
     internal static partial Regex SemVer();
 
-    /// <summary>Converts <c>Contoso.InventoryAPI</c> to <c>contoso-inventory-api</c>.</summary>
+    /// <summary>
+    /// The default service name for an application name: its kebab-case (<c>Contoso.InventoryAPI</c> to
+    /// <c>contoso-inventory-api</c>) with accents removed (<c>Über</c> to <c>uber</c>), <c>mcp-</c> in front when it would start
+    /// with a digit (<c>2fa</c> to <c>mcp-2fa</c>) and cut to 63 characters, so that any project name gives a valid name.
+    /// McpServices.Kubernetes.targets computes the same name in MSBuild (McpServiceName); a test keeps the two in step.
+    /// </summary>
+    internal static string ToServiceName(string applicationName)
+    {
+        var name = ToKebabCase(RemoveAccents(applicationName));
+        if (name.Length > 0 && char.IsAsciiDigit(name[0]))
+        {
+            name = "mcp-" + name;
+        }
+
+        return name.Length > 63 ? name[..63].TrimEnd('-') : name;
+    }
+
+    /// <summary>Converts <c>Contoso.InventoryAPI</c> to <c>contoso-inventory-api</c>; characters other than ASCII letters and digits separate words.</summary>
     internal static string ToKebabCase(string value)
     {
         var sb = new StringBuilder(value.Length + 8);
         for (var i = 0; i < value.Length; i++)
         {
             var c = value[i];
-            if (char.IsUpper(c))
+            if (char.IsAsciiLetterUpper(c))
             {
                 var previous = i > 0 ? value[i - 1] : '\0';
                 var next = i + 1 < value.Length ? value[i + 1] : '\0';
-                var startsWord = i > 0 && (char.IsLower(previous) || char.IsDigit(previous) || (char.IsUpper(previous) && char.IsLower(next)));
+                var startsWord = i > 0 && (char.IsAsciiLetterLower(previous) || char.IsAsciiDigit(previous) || (char.IsAsciiLetterUpper(previous) && char.IsAsciiLetterLower(next)));
                 if (startsWord && sb.Length > 0 && sb[^1] != '-')
                 {
                     sb.Append('-');
@@ -46,6 +64,21 @@ internal static partial class ServiceNaming
         }
 
         return sb.ToString().Trim('-');
+    }
+
+    private static string RemoveAccents(string value)
+    {
+        var decomposed = value.Normalize(NormalizationForm.FormD);
+        var sb = new StringBuilder(decomposed.Length);
+        foreach (var c in decomposed)
+        {
+            if (CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.NonSpacingMark)
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
     }
 
     internal static string? GetInformationalVersion(string? applicationName)

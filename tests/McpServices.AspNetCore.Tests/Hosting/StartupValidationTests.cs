@@ -197,13 +197,39 @@ public sealed class StartupValidationTests
         Assert.Equal("from-config", client.ServerInfo!.Name);
     }
 
-    [Fact]
-    public void DefaultName_IsApplicationNameInKebabCase()
+    [Theory]
+    [InlineData("Contoso.InventoryAPI", "contoso-inventory-api")]
+    [InlineData("Inventory", "inventory")]
+    [InlineData("MCPServer2", "mcp-server2")]
+    [InlineData("my_service", "my-service")]
+    [InlineData("My Service", "my-service")]
+    [InlineData("Über", "uber")]
+    [InlineData("CaféBar", "cafe-bar")]
+    [InlineData("Ærø.Tools", "r-tools")]
+    [InlineData("2fa", "mcp-2fa")]
+    [InlineData("Contoso.Enterprise.Platform.Agents.InventoryManagement.Service.Api.V2", "contoso-enterprise-platform-agents-inventory-management-service")]
+    public void DefaultName_IsApplicationNameInKebabCase_MadeAValidServiceName(string applicationName, string expected)
     {
-        Assert.Equal("contoso-inventory-api", ServiceNaming.ToKebabCase("Contoso.InventoryAPI"));
-        Assert.Equal("inventory", ServiceNaming.ToKebabCase("Inventory"));
-        Assert.Equal("mcp-server2", ServiceNaming.ToKebabCase("MCPServer2"));
-        Assert.Equal("my-service", ServiceNaming.ToKebabCase("my_service"));
+        // Accents removed, 'mcp-' in front of a leading digit, at most 63 characters (cut at a '-' it then drops).
+        Assert.Equal(expected, ServiceNaming.ToServiceName(applicationName));
+    }
+
+    [Fact]
+    public async Task ApplicationNameWithoutAsciiLettersOrDigits_FailsStartup_AskingForAName()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = "Сервис" });
+        builder.AddMcpService().WithTools<CalculatorTools>();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+
+        // Options are validated when the host is built (its logging resolves the service's identity) or at the latest when it starts.
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var app = builder.Build();
+            app.MapMcpService();
+            await app.StartAsync(TestContext.Current.CancellationToken);
+        });
+
+        Assert.Contains("McpService:Name is not set, and the application name 'Сервис' gives no default", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
