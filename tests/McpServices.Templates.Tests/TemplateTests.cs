@@ -107,19 +107,25 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task ServiceNamedInKebabCase_BuildsAndPasses_AndMcpToolFollowsItsNamespace()
+    public async Task ServiceNamedInKebabCase_BuildsAndPasses_AndMcpToolFollowsItsNamespace_WithAToolNamedInKebabCase()
     {
         // 'billing-api' names the folders, the project and the assembly; the C# namespace is 'billing_api' (as dotnet new makes
-        // it), in the service, its tests, and the tool mcp-tool adds.
+        // it), in the service, its tests, and the tool mcp-tool adds. The tool's name 'order-lines' is not a C# identifier
+        // either: its classes are Order_lines*, its MCP tool get_order_lines and its scope order_lines:read.
         var solution = await CreateNamedServiceAsync("kebab", "billing-api");
-        var added = await fixture.NewAsync(solution, "mcp-tool", "-n", "Pricing", "--service", "billing-api");
+        var added = await fixture.NewAsync(solution, "mcp-tool", "-n", "order-lines", "--service", "billing-api");
         Assert.True(added.ExitCode == 0, added.Describe());
         Assert.Contains("<Project Path=\"src/billing-api/billing-api.csproj\" />", await File.ReadAllTextAsync(Path.Combine(solution, "billing-api.slnx"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
         Assert.StartsWith("using billing_api.Tools;", (await File.ReadAllTextAsync(Path.Combine(solution, "src", "billing-api", "Program.cs"), TestContext.Current.CancellationToken)).Split('\n')[1], StringComparison.Ordinal);
-        Assert.Contains("namespace billing_api.Tools;", await File.ReadAllTextAsync(Path.Combine(solution, "src", "billing-api", "Tools", "PricingTools.cs"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
-        Assert.Contains("namespace billing_api.Tests;", await File.ReadAllTextAsync(Path.Combine(solution, "tests", "billing-api.Tests", "PricingToolsTests.cs"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        var tool = await File.ReadAllTextAsync(Path.Combine(solution, "src", "billing-api", "Tools", "Order_linesTools.cs"), TestContext.Current.CancellationToken);
+        Assert.Contains("namespace billing_api.Tools;", tool, StringComparison.Ordinal);
+        Assert.Contains("public sealed class Order_linesTools", tool, StringComparison.Ordinal);
+        Assert.Contains("[RequireScopes(\"order_lines:read\")]", tool, StringComparison.Ordinal);
+        Assert.Contains("Name = \"get_order_lines\"", tool, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(solution, "src", "billing-api", "Tools", "Order_linesRequestValidator.cs")));
+        Assert.Contains("namespace billing_api.Tests;", await File.ReadAllTextAsync(Path.Combine(solution, "tests", "billing-api.Tests", "Order_linesToolsTests.cs"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
 
-        await RegisterAsync(solution, "PricingTools", "billing-api");
+        await RegisterAsync(solution, "Order_linesTools", "billing-api");
 
         await BuildAsync(solution);
         var test = await fixture.DotnetAsync(solution, "test", "--no-build");
