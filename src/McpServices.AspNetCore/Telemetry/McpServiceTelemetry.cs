@@ -1,7 +1,9 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
+using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -54,13 +56,25 @@ internal static class McpServiceTelemetry
             services.AddSingleton<PrometheusExporterMarker>();
         }
 
+        // Probes and scrapes are not traced: a span every few seconds per pod that says nothing about calls. The paths are the
+        // configured ones (McpService:LivenessPath, :ReadinessPath, :Telemetry:PrometheusPath when the endpoint is served).
+        services.AddOptions<AspNetCoreTraceInstrumentationOptions>().Configure<IOptions<McpServiceOptions>>((tracing, service) =>
+        {
+            var o = service.Value;
+            PathString[] operational = o.Telemetry.Prometheus
+                ? [o.LivenessPath, o.ReadinessPath, o.Telemetry.PrometheusPath.TrimEnd('/')]
+                : [o.LivenessPath, o.ReadinessPath];
+            var applicationFilter = tracing.Filter;
+            tracing.Filter = context => !IsOperationalEndpoint(context.Request.Path, operational) && (applicationFilter is null || applicationFilter(context));
+        });
+
         var builder = services.AddOpenTelemetry();
         builder.ConfigureResource(resource => resource.AddDetector(sp => new ServiceResourceDetector(sp.GetRequiredService<ServiceIdentity>())));
         builder.WithTracing(tracing =>
         {
             tracing
                 .AddSource(McpSdkSource, ToolCallTracing.ActivitySourceName)
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsOperationalEndpoint(context.Request.Path))
+                .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation();
             if (otlp || Has("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
             {
@@ -98,8 +112,18 @@ internal static class McpServiceTelemetry
             });
     }
 
-    private static bool IsOperationalEndpoint(Microsoft.AspNetCore.Http.PathString path) =>
-        path.StartsWithSegments("/livez") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
+    private static bool IsOperationalEndpoint(PathString path, PathString[] operational)
+    {
+        foreach (var endpoint in operational)
+        {
+            if (path.StartsWithSegments(endpoint))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The service identity as OpenTelemetry resource attributes.</summary>
     private sealed class ServiceResourceDetector(ServiceIdentity identity) : IResourceDetector

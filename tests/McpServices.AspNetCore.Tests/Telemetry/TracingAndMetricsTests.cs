@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Headers;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
@@ -59,6 +60,39 @@ public sealed class TracingAndMetricsTests
         Assert.Equal(parent, span.ParentSpanId);
         var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
         Assert.Equal(traceId.ToHexString(), record.GetProperty("request").GetProperty("traceId").GetString());
+    }
+
+    [Theory]
+    [InlineData(null, null, null)]
+    [InlineData("/health/live", "/health/ready", "/scrape")]
+    public async Task ProbesAndScrapes_AreNotTraced_AtTheirConfiguredPaths(string? liveness, string? readiness, string? prometheus)
+    {
+        var spans = new ConcurrentCollection<Activity>();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            o =>
+            {
+                o.LivenessPath = liveness ?? o.LivenessPath;
+                o.ReadinessPath = readiness ?? o.ReadinessPath;
+                o.Telemetry.Prometheus = true;
+                o.Telemetry.PrometheusPath = prometheus ?? o.Telemetry.PrometheusPath;
+            },
+            configure: b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
+        using var http = server.CreateHttpClient();
+        string[] operational = [liveness ?? "/livez", readiness ?? "/readyz", prometheus ?? "/metrics"];
+
+        foreach (var path in operational)
+        {
+            using var probe = await http.GetAsync(path, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+        }
+
+        using var call = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"""), TestContext.Current.CancellationToken);
+        await server.StopAsync(TestContext.Current.CancellationToken);
+
+        var httpSpans = spans.Where(s => s.Source.Name == "Microsoft.AspNetCore").Select(s => (string?)s.GetTagItem("url.path")).ToList();
+        Assert.Contains("/mcp", httpSpans);
+        Assert.DoesNotContain(httpSpans, operational.Contains);
     }
 
     [Fact]
