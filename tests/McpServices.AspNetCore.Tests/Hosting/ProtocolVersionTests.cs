@@ -70,6 +70,44 @@ public sealed class ProtocolVersionTests
     }
 
     [Fact]
+    public async Task Stateful_AnotherCallerCannotEndOrListenToASession_ItsOwnerCan()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.SessionMode = HttpServerSessionMode.Stateful, authentication: true);
+        await using var alice = await server.ConnectWithScopesAsync("inventory:read");
+        using var http = server.CreateHttpClient();
+        var aliceToken = server.Token("inventory:read");
+        var mallory = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Subject = "mallory", Scopes = ["inventory:read"] });
+
+        async Task<System.Net.HttpStatusCode> SendAsync(HttpMethod method, string? token)
+        {
+            using var request = new HttpRequestMessage(method, server.McpEndpoint);
+            request.Headers.Add("Mcp-Session-Id", alice.SessionId);
+            request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            if (token is not null)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await SendAsync(HttpMethod.Delete, null));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Delete, mallory));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Get, mallory));
+
+        // The session survived both attempts; its owner ends it, and then it is gone.
+        Assert.NotEqual(true, (await alice.CallToolAsync("read_stock", cancellationToken: TestContext.Current.CancellationToken)).IsError);
+        Assert.Equal(System.Net.HttpStatusCode.OK, await SendAsync(HttpMethod.Delete, aliceToken));
+        using var after = Http.RequestGateTests.Post("""{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"read_stock"}}""");
+        after.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", aliceToken);
+        after.Headers.Add("Mcp-Session-Id", alice.SessionId);
+        using var response = await http.SendAsync(after, TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Stateful_ACallOnAnUnknownSession_Is404_AndAuditedAsSuch()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.SessionMode = HttpServerSessionMode.Stateful);
