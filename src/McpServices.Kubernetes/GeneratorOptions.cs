@@ -67,6 +67,12 @@ internal sealed class GeneratorOptions
 
     public KagentOptions? Kagent { get; set; }
 
+    /// <summary>
+    /// The cluster's DNS domain (the kubelet's <c>--cluster-domain</c>), for the in-cluster URL
+    /// <c>http://&lt;name&gt;.&lt;namespace&gt;.svc.&lt;domain&gt;/mcp</c> that kagent calls and tokens name as their audience.
+    /// </summary>
+    public string ClusterDomain { get; set; } = "cluster.local";
+
     /// <summary>Null entries inside the lists and maps (nullable annotations cover only the properties themselves).</summary>
     private static List<string> NullEntries(GeneratorOptions o)
     {

@@ -76,6 +76,7 @@ internal static partial class GeneratorOptionsValidation
             Check(route.Hostname is null || Hostname().IsMatch(route.Hostname), $"httpRoute.hostname '{route.Hostname}' is not a host name (such as inventory.example.com or *.example.com).");
         }
 
+        Check(IsDnsSubdomain(o.ClusterDomain), $"clusterDomain '{o.ClusterDomain}' is not a DNS domain (such as cluster.local).");
         Check(o.Kagent?.TokenSecret is not { } secret || IsDnsSubdomain(secret), $"kagent.tokenSecret '{o.Kagent?.TokenSecret}' is not a Secret name.");
         return problems;
     }

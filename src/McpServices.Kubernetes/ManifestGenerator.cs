@@ -533,7 +533,7 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
     }
 
     /// <summary>The MCP endpoint's URL inside the cluster, through the Service, in namespace <paramref name="ns"/>.</summary>
-    private string InClusterUrl(string ns) => $"http://{Name}.{ns}.svc.cluster.local{service.McpPath}";
+    private string InClusterUrl(string ns) => $"http://{Name}.{ns}.svc.{options.ClusterDomain}{service.McpPath}";
 
     private void Overlay(SortedDictionary<string, string> files, string name, OverlayOptions overlay, string defaultNamespace, bool smaller)
     {

@@ -32,6 +32,7 @@ namespace McpServices.Kubernetes
               --service-monitor           add a Prometheus ServiceMonitor (and serve /metrics)
               --monitoring-namespace <ns> the namespace Prometheus scrapes from (default: monitoring)
               --kagent                    add a kagent RemoteMCPServer to each overlay
+              --cluster-domain <domain>   the cluster's DNS domain, for in-cluster URLs (default: cluster.local)
               --check                     write nothing; exit 1 when the files on disk differ from what would be generated
             """;
 
@@ -197,6 +198,7 @@ namespace McpServices.Kubernetes
                     case "--service-monitor": o.ServiceMonitor = true; break;
                     case "--monitoring-namespace": o.MonitoringNamespace = Value().Trim(); break;
                     case "--kagent": o.Kagent ??= new KagentOptions(); break;
+                    case "--cluster-domain": o.ClusterDomain = Value().Trim(); break;
                     case "--check": parsed.Check = true; break;
                     default: throw new UsageException($"Unknown option '{args[i]}'.\n\n{Usage}");
                 }

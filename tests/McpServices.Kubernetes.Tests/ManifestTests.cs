@@ -218,6 +218,7 @@ public sealed class ManifestTests
     [InlineData("""{ "serviceMonitor": true, "monitoringNamespace": "Monitoring" }""", "monitoringNamespace 'Monitoring' is not a namespace name")]
     [InlineData("""{ "image": "Registry.example.com/Agents/Inventory:1.0" }""", "image 'Registry.example.com/Agents/Inventory:1.0' is not an image repository")]
     [InlineData("""{ "authority": "login.example.com" }""", "authority 'login.example.com' is not an absolute http(s) URL")]
+    [InlineData("""{ "clusterDomain": "cluster.local." }""", "clusterDomain 'cluster.local.' is not a DNS domain")]
     public async Task SettingsKubernetesWouldRefuse_FailGeneration_NamingTheSetting(string settings, string problem)
     {
         // Caught when the manifests are generated, not at kubectl apply (or, for a NetworkPolicy, never).
@@ -351,8 +352,10 @@ public sealed class ManifestTests
         }
     }
 
-    [Fact]
-    public async Task WithoutAPublicUrl_EachOverlaySetsTheInClusterUrlAsTheResource_NeverTheCallersHostHeader()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("k8s.corp.example")]
+    public async Task WithoutAPublicUrl_EachOverlaySetsTheInClusterUrlAsTheResource_NeverTheCallersHostHeader(string? clusterDomain)
     {
         var folder = Directory.CreateTempSubdirectory("mcps-k8s-resource-").FullName;
         try
@@ -360,6 +363,12 @@ public sealed class ManifestTests
             // The sample's settings without publicUrl: the service is reached inside the cluster, through its Service.
             var settings = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Deploy, "kubernetes.json"), TestContext.Current.CancellationToken), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
             settings.Remove("publicUrl");
+            if (clusterDomain is not null)
+            {
+                settings["clusterDomain"] = clusterDomain; // a cluster whose kubelets run with another --cluster-domain
+            }
+
+            var domain = clusterDomain ?? "cluster.local";
             var settingsFile = Path.Combine(folder, "kubernetes.json");
             await File.WriteAllTextAsync(settingsFile, settings.ToJsonString(), TestContext.Current.CancellationToken);
             using var output = new StringWriter();
@@ -369,8 +378,8 @@ public sealed class ManifestTests
             {
                 var rendered = await RenderAsync(Path.Combine(folder, "deploy", "overlays", overlay));
                 var configMap = KubernetesYaml.Deserialize<V1ConfigMap>(rendered.Split("\n---\n").Single(d => d.Contains("kind: ConfigMap\n", StringComparison.Ordinal)), strict: true);
-                Assert.Equal($"http://inventory.{ns}.svc.cluster.local/mcp", configMap.Data["McpService__Authentication__Resource"]);
-                Assert.Contains($"url: http://inventory.{ns}.svc.cluster.local/mcp", rendered, StringComparison.Ordinal); // kagent calls that URL
+                Assert.Equal($"http://inventory.{ns}.svc.{domain}/mcp", configMap.Data["McpService__Authentication__Resource"]);
+                Assert.Contains($"url: http://inventory.{ns}.svc.{domain}/mcp", rendered, StringComparison.Ordinal); // kagent calls that URL
             }
 
             Assert.DoesNotContain("McpService__Authentication__Resource", await File.ReadAllTextAsync(Path.Combine(folder, "deploy", "base", "configmap.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
