@@ -133,6 +133,41 @@ public sealed class ToolDiscoveryTests
         Assert.Contains("[McpServerTool]", ex.Message);
     }
 
+    [Fact]
+    public async Task ListTools_PlainClass_IncludesInheritedPublicMethods_NotObjectsOrDispose_AndAMarkedClassOnlyItsMarkedMethods()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<DerivedPlainTools>().WithTools<PartlyMarkedTools>());
+        await using var client = await server.ConnectAsync();
+
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["base_lookup", "derived_lookup", "marked"], tools.Select(t => t.Name).Order(StringComparer.Ordinal));
+    }
+
+    public class PlainToolsBase : IDisposable
+    {
+        public string BaseLookup(string id) => id;
+
+        public override string ToString() => "base";
+
+        public void Dispose() => GC.SuppressFinalize(this);
+
+        protected string Helper() => "not a tool";
+    }
+
+    public sealed class DerivedPlainTools : PlainToolsBase
+    {
+        public string DerivedLookup(string id) => id;
+    }
+
+    public sealed class PartlyMarkedTools
+    {
+        [ModelContextProtocol.Server.McpServerTool(Name = "marked")]
+        public string Marked() => "yes";
+
+        public string NotMarked() => "no";
+    }
+
     public sealed class DuplicateForecastTools
     {
         public string GetForecast(string city) => city;
