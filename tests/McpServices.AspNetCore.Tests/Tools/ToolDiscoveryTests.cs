@@ -144,6 +144,34 @@ public sealed class ToolDiscoveryTests
         Assert.Equal(["base_lookup", "derived_lookup", "marked"], tools.Select(t => t.Name).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task CallTool_TheToolInstance_IsCreatedPerCall_AndDisposedAfterIt()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<DisposableTools>());
+        await using var client = await server.ConnectAsync();
+        var before = DisposableTools.Disposed;
+
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await client.CallToolAsync("use", cancellationToken: TestContext.Current.CancellationToken);
+            Assert.NotEqual(true, result.IsError);
+        }
+
+        // Instances the service creates for calls hold resources (a connection, a DbContext): each is disposed after its call.
+        Assert.Equal(3, DisposableTools.Disposed - before);
+    }
+
+    public sealed class DisposableTools : IDisposable
+    {
+        private static int _disposed;
+
+        public static int Disposed => Volatile.Read(ref _disposed);
+
+        public string Use() => "used";
+
+        public void Dispose() => Interlocked.Increment(ref _disposed);
+    }
+
     public class PlainToolsBase : IDisposable
     {
         public string BaseLookup(string id) => id;
