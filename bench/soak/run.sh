@@ -3,6 +3,7 @@
 # distinct callers, each with its own token — more than the validated-token cache holds — for a few minutes. Prints resident
 # memory and thread count every 10 s (they must level off), the load, and counts and verifies the audit trail after a SIGTERM.
 #   ./bench/soak/run.sh [callers=30000] [seconds=150]
+#   SOAK_RATE_LIMIT=N ./bench/soak/run.sh   also limits every tool to N calls per second per caller (a token bucket per caller)
 # Not part of the test run. Installs wrk and python3-cryptography (Debian) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,9 +25,9 @@ python3 bench/soak/mint_tokens.py "$work/issuer.key" "$url" "$callers" "$work/to
 server=$(pwd)/artifacts/bin/Governed/release/Governed.dll
 # From the server's folder: its appsettings.json (content root) sends the audit trail to a file.
 cd "$(dirname "$server")"
-ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
+env ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
   Bench__IssuerKeyFile="$work/issuer.pub" Bench__Issuer=https://issuer.bench.local McpService__Authentication__Resource="$url" \
-  McpService__Audit__FilePath="$work/audit.jsonl" McpService__Audit__FileMaxFiles=1000 \
+  McpService__Audit__FilePath="$work/audit.jsonl" McpService__Audit__FileMaxFiles=1000 ${SOAK_RATE_LIMIT:+McpService__RateLimits__Default__PermitsPerPeriod=$SOAK_RATE_LIMIT McpService__RateLimits__Default__Period=00:00:01} \
   dotnet "$server" >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
