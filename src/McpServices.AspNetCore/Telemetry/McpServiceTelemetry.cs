@@ -57,8 +57,9 @@ internal static class McpServiceTelemetry
         }
 
         // Probes and scrapes are not traced: a span every few seconds per pod that says nothing about calls. The paths are the
-        // configured ones (McpService:LivenessPath, :ReadinessPath, :Telemetry:PrometheusPath when the endpoint is served).
-        services.AddOptions<AspNetCoreTraceInstrumentationOptions>().Configure<IOptions<McpServiceOptions>>((tracing, service) =>
+        // configured ones (McpService:LivenessPath, :ReadinessPath, :Telemetry:PrometheusPath when the endpoint is served). After
+        // the application's own configuration, wherever it is, so that a filter it sets is combined with this one, not replaced.
+        services.AddOptions<AspNetCoreTraceInstrumentationOptions>().PostConfigure<IOptions<McpServiceOptions>>((tracing, service) =>
         {
             var o = service.Value;
             PathString[] operational = o.Telemetry.Prometheus

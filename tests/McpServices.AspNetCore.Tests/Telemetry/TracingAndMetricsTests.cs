@@ -5,6 +5,7 @@ using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
 using McpServices.Tests.Common;
+using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -69,7 +70,12 @@ public sealed class TracingAndMetricsTests
     {
         var spans = new ConcurrentCollection<Activity>();
         await using var server = await TestServer.StartAsync(
-            b => b.WithTools<CalculatorTools>(),
+            b =>
+            {
+                b.WithTools<CalculatorTools>();
+                // The application's own filter, set after AddMcpService(): kept, and combined with McpServices'.
+                b.Services.Configure<AspNetCoreTraceInstrumentationOptions>(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/private"));
+            },
             o =>
             {
                 o.LivenessPath = liveness ?? o.LivenessPath;
@@ -79,12 +85,12 @@ public sealed class TracingAndMetricsTests
             },
             configure: b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
         using var http = server.CreateHttpClient();
-        string[] operational = [liveness ?? "/livez", readiness ?? "/readyz", prometheus ?? "/metrics"];
+        string[] operational = [liveness ?? "/livez", readiness ?? "/readyz", prometheus ?? "/metrics", "/private"];
 
         foreach (var path in operational)
         {
             using var probe = await http.GetAsync(path, TestContext.Current.CancellationToken);
-            Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+            Assert.Equal(path == "/private" ? HttpStatusCode.NotFound : HttpStatusCode.OK, probe.StatusCode);
         }
 
         using var call = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"""), TestContext.Current.CancellationToken);
