@@ -19,6 +19,35 @@ internal static class AuditVerifier
 
     private sealed record Line(int Number, string File, string Id, string Instance, string Hash, string PrevHash, bool HashValid, bool Unreadable = false);
 
+    /// <summary>
+    /// The files in the order to verify them: the file sink's rotated files of one path (<c>audit.jsonl.N</c> … <c>audit.jsonl.1</c>,
+    /// then <c>audit.jsonl</c>) oldest first, wherever they are among the others — so that <c>--verify-audit audit.jsonl*</c>, which
+    /// the shell expands in name order (<c>audit.jsonl audit.jsonl.1 audit.jsonl.10 audit.jsonl.2</c>), is not reported as
+    /// reordered. Only files whose current file (<c>audit.jsonl</c>) is among them count as rotated; the rest keep their order.
+    /// </summary>
+    public static IReadOnlyList<string> InRotationOrder(IReadOnlyList<string> files)
+    {
+        var given = new HashSet<string>(files, StringComparer.Ordinal);
+        static (string Base, int Index) Split(string file)
+        {
+            var dot = file.LastIndexOf('.');
+            return dot > 0 && int.TryParse(file.AsSpan(dot + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index) && index > 0
+                ? (file[..dot], index)
+                : (file, 0);
+        }
+
+        string GroupOf(string file) => Split(file) is var (name, index) && index > 0 && given.Contains(name) ? name : file;
+
+        // Each group where its first file appears: the current file last, rotated ones from the highest number (the oldest) down.
+        var ordered = new List<string>(files.Count);
+        foreach (var group in files.GroupBy(GroupOf, StringComparer.Ordinal))
+        {
+            ordered.AddRange(group.OrderBy(f => f == group.Key ? int.MaxValue : -Split(f).Index));
+        }
+
+        return ordered;
+    }
+
     public static Result Verify(IEnumerable<(string Name, TextReader Reader)> inputs)
     {
         var lines = new List<Line>();

@@ -60,14 +60,20 @@ internal sealed class CommandHostLifetime(IServiceProvider services, ServiceComm
     {
         if (command.Arguments.Count == 0)
         {
-            Console.Error.WriteLine("Usage: --verify-audit <file> [<file>…]   (oldest first; '-' reads standard input)");
+            Console.Error.WriteLine("Usage: --verify-audit <file> [<file>…]   (oldest first; a file's rotated copies, as in audit.jsonl*, are put in rotation order; '-' reads standard input)");
             return 2;
+        }
+
+        var files = AuditVerifier.InRotationOrder(command.Arguments);
+        if (!files.SequenceEqual(command.Arguments, StringComparer.Ordinal))
+        {
+            Console.Error.WriteLine($"Reading rotated files oldest first: {string.Join(' ', files)}");
         }
 
         var readers = new List<(string, TextReader)>();
         try
         {
-            foreach (var file in command.Arguments)
+            foreach (var file in files)
             {
                 if (Directory.Exists(file))
                 {

@@ -323,23 +323,28 @@ public sealed class AuditDeliveryTests
                 o.Audit.Sinks = ["file"];
                 o.Audit.FilePath = path;
                 o.Audit.FileMaxBytes = 4096;
-                o.Audit.FileMaxFiles = 20;
+                o.Audit.FileMaxFiles = 50;
             }))
             {
                 await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-                for (var i = 0; i < 30; i++)
+                for (var i = 0; i < 60; i++)
                 {
                     await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
                 }
             }
 
-            var files = Directory.GetFiles(directory.FullName).OrderByDescending(f => f.Length).ThenByDescending(f => f, StringComparer.Ordinal).ToArray();
-            Assert.True(files.Length > 2, "The file sink should have rotated.");
-            Assert.All(files, f => Assert.True(new FileInfo(f).Length <= 4096));
+            // As the shell expands audit.jsonl*: name order (audit.jsonl, .1, .10, .11, .2, …), which --verify-audit puts in
+            // rotation order, oldest first.
+            var globbed = Directory.GetFiles(directory.FullName).Order(StringComparer.Ordinal).ToArray();
+            Assert.True(globbed.Length > 10, $"The file sink should have rotated more than ten times; it wrote {globbed.Length} files.");
+            Assert.All(globbed, f => Assert.True(new FileInfo(f).Length <= 4096));
+            var files = AuditVerifier.InRotationOrder(globbed);
+            Assert.Equal(globbed.OrderByDescending(f => f.Length).ThenByDescending(f => f, StringComparer.Ordinal), files);
             var result = VerifyFiles(files);
 
             Assert.True(result.Intact, result.Message);
-            Assert.Equal(30, result.Records);
+            Assert.Equal(60, result.Records);
+            Assert.False(VerifyFiles(globbed).Intact); // read in name order, the records are out of order
         }
         finally
         {

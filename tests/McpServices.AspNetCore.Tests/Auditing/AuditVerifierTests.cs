@@ -38,6 +38,18 @@ public sealed class AuditVerifierTests
         Assert.EndsWith("(an older, rotated file: give it too, oldest first; or records removed from the start).", report[1]);
     }
 
+    [Theory]
+    [InlineData("a.jsonl a.jsonl.1 a.jsonl.10 a.jsonl.2", "a.jsonl.10 a.jsonl.2 a.jsonl.1 a.jsonl")]
+    [InlineData("other.log a.jsonl a.jsonl.3 x.jsonl", "other.log a.jsonl.3 a.jsonl x.jsonl")]
+    [InlineData("a.jsonl.2 a.jsonl.1 a.jsonl", "a.jsonl.2 a.jsonl.1 a.jsonl")]
+    [InlineData("trail.2025 trail.2026", "trail.2025 trail.2026")] // no current file 'trail' among them: not a rotation, kept as given
+    [InlineData("a.jsonl.1 a.jsonl.2", "a.jsonl.1 a.jsonl.2")]
+    [InlineData("- a.jsonl", "- a.jsonl")]
+    public void Files_AreReadInRotationOrder_WhenTheCurrentFileIsAmongThem(string given, string expected)
+    {
+        Assert.Equal(expected.Split(' '), AuditVerifier.InRotationOrder(given.Split(' ')));
+    }
+
     [Fact]
     public async Task ModifiedRecord_IsReported()
     {
