@@ -63,6 +63,23 @@ public sealed class ObservabilityTests
             var directory = await VerifyAsync(Path.GetDirectoryName(file)!);
             Assert.True(directory.ExitCode == 2, directory.Describe());
             Assert.Contains("is a directory. Name the files in it, oldest first", directory.StandardError);
+
+            // Rotated files as the shell expands audit.jsonl* (the current file first): read oldest first, and said so.
+            var rotated = Directory.CreateTempSubdirectory("mcps-rotated-").FullName;
+            try
+            {
+                var current = Path.Combine(rotated, "audit.jsonl");
+                await File.WriteAllLinesAsync(current + ".1", [records[0]], TestContext.Current.CancellationToken);
+                await File.WriteAllLinesAsync(current, [records[1]], TestContext.Current.CancellationToken);
+                var globbed = await SampleProcess.RunToExitAsync(null, "--verify-audit", current, current + ".1");
+                Assert.True(globbed.ExitCode == 0, globbed.Describe());
+                Assert.StartsWith("OK: 2 audit record(s) from 1 instance(s)", globbed.StandardOutput);
+                Assert.Contains($"Reading rotated files oldest first: {current}.1 {current}", globbed.StandardError);
+            }
+            finally
+            {
+                Directory.Delete(rotated, recursive: true);
+            }
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -31,7 +32,7 @@ internal static class AuditVerifier
         static (string Base, int Index) Split(string file)
         {
             var dot = file.LastIndexOf('.');
-            return dot > 0 && int.TryParse(file.AsSpan(dot + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index) && index > 0
+            return dot > 0 && int.TryParse(file.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index > 0
                 ? (file[..dot], index)
                 : (file, 0);
         }

@@ -35,7 +35,7 @@ internal static partial class ServiceNaming
     }
 
     /// <summary>Converts <c>Contoso.InventoryAPI</c> to <c>contoso-inventory-api</c>; characters other than ASCII letters and digits separate words.</summary>
-    internal static string ToKebabCase(string value)
+    private static string ToKebabCase(string value)
     {
         var sb = new StringBuilder(value.Length + 8);
         for (var i = 0; i < value.Length; i++)

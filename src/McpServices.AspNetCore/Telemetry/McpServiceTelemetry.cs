@@ -62,9 +62,10 @@ internal static class McpServiceTelemetry
         services.AddOptions<AspNetCoreTraceInstrumentationOptions>().PostConfigure<IOptions<McpServiceOptions>>((tracing, service) =>
         {
             var o = service.Value;
-            PathString[] operational = o.Telemetry.Prometheus
-                ? [o.LivenessPath, o.ReadinessPath, o.Telemetry.PrometheusPath.TrimEnd('/')]
-                : [o.LivenessPath, o.ReadinessPath];
+            // The scrape endpoint as mapped, without a trailing '/' ('/metrics/' serves '/metrics'), but '/' stays '/': an empty
+            // path would match every request and leave nothing traced.
+            var scrape = o.Telemetry.PrometheusPath.TrimEnd('/') is { Length: > 0 } trimmed ? trimmed : "/";
+            PathString[] operational = o.Telemetry.Prometheus ? [o.LivenessPath, o.ReadinessPath, scrape] : [o.LivenessPath, o.ReadinessPath];
             var applicationFilter = tracing.Filter;
             tracing.Filter = context => !IsOperationalEndpoint(context.Request.Path, operational) && (applicationFilter is null || applicationFilter(context));
         });

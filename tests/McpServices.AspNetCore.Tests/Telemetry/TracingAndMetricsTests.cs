@@ -66,6 +66,7 @@ public sealed class TracingAndMetricsTests
     [Theory]
     [InlineData(null, null, null)]
     [InlineData("/health/live", "/health/ready", "/scrape")]
+    [InlineData(null, null, "/")]
     public async Task ProbesAndScrapes_AreNotTraced_AtTheirConfiguredPaths(string? liveness, string? readiness, string? prometheus)
     {
         var spans = new ConcurrentCollection<Activity>();
