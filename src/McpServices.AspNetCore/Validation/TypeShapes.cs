@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -62,8 +63,15 @@ internal static class TypeShapes
         return underlying switch
         {
             _ when underlying == typeof(bool) => "a boolean",
-            _ when underlying == typeof(byte) || underlying == typeof(sbyte) || underlying == typeof(short) || underlying == typeof(ushort)
-                || underlying == typeof(int) || underlying == typeof(uint) || underlying == typeof(long) || underlying == typeof(ulong) => "an integer",
+            // The SDK's schema says only "integer", so the message gives the range: 99999999999 is an integer, but not an int.
+            _ when underlying == typeof(byte) => IntegerFrom(byte.MinValue, byte.MaxValue),
+            _ when underlying == typeof(sbyte) => IntegerFrom(sbyte.MinValue, sbyte.MaxValue),
+            _ when underlying == typeof(short) => IntegerFrom(short.MinValue, short.MaxValue),
+            _ when underlying == typeof(ushort) => IntegerFrom(ushort.MinValue, ushort.MaxValue),
+            _ when underlying == typeof(int) => IntegerFrom(int.MinValue, int.MaxValue),
+            _ when underlying == typeof(uint) => IntegerFrom(uint.MinValue, uint.MaxValue),
+            _ when underlying == typeof(long) => IntegerFrom(long.MinValue, long.MaxValue),
+            _ when underlying == typeof(ulong) => IntegerFrom(ulong.MinValue, ulong.MaxValue),
             _ when underlying == typeof(float) || underlying == typeof(double) || underlying == typeof(decimal) => "a number",
             _ when underlying == typeof(string) || underlying == typeof(char) => "a string",
             _ when underlying == typeof(DateTime) || underlying == typeof(DateTimeOffset) => "a date-time string (ISO 8601)",
@@ -75,5 +83,8 @@ internal static class TypeShapes
             _ when GetElementType(underlying) is not null => "an array",
             _ => "an object",
         };
+
+        static string IntegerFrom(decimal min, decimal max) =>
+            string.Create(CultureInfo.InvariantCulture, $"an integer from {min} to {max}");
     }
 }

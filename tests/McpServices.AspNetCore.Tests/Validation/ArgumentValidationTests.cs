@@ -61,7 +61,22 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
 
         var error = Assert.Single(AssertInvalid(result));
         Assert.Equal("quantity", error.Field);
-        Assert.Equal("The value of quantity must be an integer.", error.Message);
+        Assert.Equal("The value of quantity must be an integer from -2147483648 to 2147483647.", error.Message);
+        Assert.Equal(0, _server.Log().Count("reserve"));
+    }
+
+    [Theory]
+    [InlineData(99999999999L)]
+    [InlineData(1.5)]
+    public async Task IntegerOutsideTheParametersType_IsReportedWithItsRange(object quantity)
+    {
+        // The schema the SDK publishes says only "integer": the message must say which integers, or 99999999999
+        // reads as "must be an integer" although it is one.
+        var result = await CallAsync("reserve", new { sku = "ABC-1234", quantity });
+
+        var error = Assert.Single(AssertInvalid(result));
+        Assert.Equal("quantity", error.Field);
+        Assert.Equal("The value of quantity must be an integer from -2147483648 to 2147483647.", error.Message);
         Assert.Equal(0, _server.Log().Count("reserve"));
     }
 
@@ -126,7 +141,7 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
 
         var error = Assert.Single(AssertInvalid(result));
         Assert.Equal("order.lines[0].quantity", error.Field);
-        Assert.Equal("The value of order.lines[0].quantity must be an integer.", error.Message);
+        Assert.Equal("The value of order.lines[0].quantity must be an integer from -2147483648 to 2147483647.", error.Message);
     }
 
     [Fact]
