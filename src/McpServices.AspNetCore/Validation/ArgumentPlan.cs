@@ -18,9 +18,12 @@ internal sealed class ArgumentPlan
     private readonly JsonSerializerOptions _serializerOptions;
     private readonly ObjectValidator _objectValidator;
 
-    private ArgumentPlan(ToolArgument[] arguments, JsonSerializerOptions serializerOptions, ObjectValidator objectValidator)
+    private readonly JsonElement _inputSchema;
+
+    private ArgumentPlan(ToolArgument[] arguments, JsonElement inputSchema, JsonSerializerOptions serializerOptions, ObjectValidator objectValidator)
     {
         _arguments = arguments;
+        _inputSchema = inputSchema;
         _serializerOptions = serializerOptions;
         _objectValidator = objectValidator;
     }
@@ -29,7 +32,8 @@ internal sealed class ArgumentPlan
 
     public static ArgumentPlan Create(MethodInfo? method, JsonElement inputSchema, JsonSerializerOptions serializerOptions, ObjectValidator objectValidator, IServiceProviderIsService? isService)
     {
-        var schemaProperties = new HashSet<string>(StringComparer.Ordinal);
+        inputSchema = inputSchema.ValueKind == JsonValueKind.Undefined ? inputSchema : inputSchema.Clone();
+        var schemaProperties = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         var required = new HashSet<string>(StringComparer.Ordinal);
         if (inputSchema.ValueKind == JsonValueKind.Object)
         {
@@ -37,7 +41,7 @@ internal sealed class ArgumentPlan
             {
                 foreach (var p in props.EnumerateObject())
                 {
-                    schemaProperties.Add(p.Name);
+                    schemaProperties[p.Name] = p.Value;
                 }
             }
 
@@ -61,7 +65,7 @@ internal sealed class ArgumentPlan
             var nullability = new NullabilityInfoContext();
             foreach (var parameter in method.GetParameters())
             {
-                if (parameter.Name is null || !schemaProperties.Contains(parameter.Name))
+                if (parameter.Name is null || !schemaProperties.TryGetValue(parameter.Name, out var schema))
                 {
                     continue; // injected (CancellationToken, services, McpServer, ...), not an argument
                 }
@@ -79,11 +83,12 @@ internal sealed class ArgumentPlan
                     nullable,
                     parameter.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray(),
                     !TypeShapes.IsSimple(type) && objectValidator.HasRules(type),
-                    isService?.IsService(validatorType) == true ? typeof(IEnumerable<>).MakeGenericType(validatorType) : null));
+                    isService?.IsService(validatorType) == true ? typeof(IEnumerable<>).MakeGenericType(validatorType) : null,
+                    SchemaCheck.HasChecks(schema) ? schema : default));
             }
         }
 
-        return new ArgumentPlan(arguments.ToArray(), serializerOptions, objectValidator);
+        return new ArgumentPlan(arguments.ToArray(), inputSchema, serializerOptions, objectValidator);
     }
 
     /// <summary>
@@ -95,10 +100,7 @@ internal sealed class ArgumentPlan
         List<ArgumentError>? errors = null;
         foreach (var argument in _arguments)
         {
-            if (!TryBind(argument, arguments, out _, out var error) && error is not null)
-            {
-                (errors ??= []).Add(error);
-            }
+            TryBind(argument, arguments, out _, ref errors);
         }
 
         return errors ?? (IReadOnlyList<ArgumentError>)[];
@@ -111,15 +113,11 @@ internal sealed class ArgumentPlan
         var values = new Dictionary<string, object?>(_arguments.Length, StringComparer.Ordinal);
         foreach (var argument in _arguments)
         {
-            var bound = TryBind(argument, arguments, out var value, out var error);
-            if (error is not null)
-            {
-                (errors ??= []).Add(error);
-            }
-
+            var errorsBefore = errors?.Count ?? 0;
+            var bound = TryBind(argument, arguments, out var value, ref errors);
             if (!bound)
             {
-                if (error is null)
+                if ((errors?.Count ?? 0) == errorsBefore)
                 {
                     values[argument.Name] = value; // not sent: the parameter's default
                 }
@@ -166,18 +164,24 @@ internal sealed class ArgumentPlan
     /// <summary>
     /// Reads one argument as its parameter's type. Returns <see langword="true"/> with the value when there is a value to validate;
     /// <see langword="false"/> when it was not sent (the parameter's default, and an error if it is required), cannot be read as
-    /// the type, or is <see langword="null"/> for a parameter that cannot be (both with an error).
+    /// the type, is <see langword="null"/> for a parameter that cannot be, or breaks its schema where deserializing does not
+    /// check it (all with errors, added to <paramref name="errors"/>).
     /// </summary>
-    private bool TryBind(ToolArgument argument, IDictionary<string, JsonElement>? arguments, out object? value, out ArgumentError? error)
+    private bool TryBind(ToolArgument argument, IDictionary<string, JsonElement>? arguments, out object? value, ref List<ArgumentError>? errors)
     {
-        error = null;
+        ArgumentError? error = null;
         if (arguments is null || !arguments.TryGetValue(argument.Name, out var element) || element.ValueKind == JsonValueKind.Undefined)
         {
             value = argument.Parameter.HasDefaultValue ? argument.Parameter.DefaultValue : null;
-            error = argument.Required ? new ArgumentError(argument.Name, $"The {argument.Name} field is required.") : null;
+            if (argument.Required)
+            {
+                (errors ??= []).Add(new ArgumentError(argument.Name, $"The {argument.Name} field is required."));
+            }
+
             return false;
         }
 
+        value = null;
         try
         {
             value = element.ValueKind == JsonValueKind.Null && !argument.Type.IsValueType
@@ -186,21 +190,36 @@ internal sealed class ArgumentPlan
         }
         catch (JsonException ex)
         {
-            value = null;
             error = DescribeBindingError(argument, ex);
-            return false;
         }
         catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
         {
+            error = new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions)}.");
+        }
+
+        if (error is null && value is null && !argument.Nullable)
+        {
+            error = new ArgumentError(argument.Name, $"The {argument.Name} field is required.");
+        }
+
+        if (error is not null)
+        {
             value = null;
-            error = new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type)}.");
+            (errors ??= []).Add(error);
             return false;
         }
 
-        if (value is null && !argument.Nullable)
+        if (argument.Schema.ValueKind == JsonValueKind.Object && element.ValueKind != JsonValueKind.Null)
         {
-            error = new ArgumentError(argument.Name, $"The {argument.Name} field is required.");
-            return false;
+            // What the published schema says and deserializing does not enforce: a nested required member, a null where the schema
+            // has none, an undefined enum value. The argument's validators and the tool may then rely on the schema holding.
+            var errorsBefore = errors?.Count ?? 0;
+            SchemaCheck.Check(element, argument.Schema, _inputSchema, argument.Name, ref errors);
+            if ((errors?.Count ?? 0) > errorsBefore)
+            {
+                value = null;
+                return false;
+            }
         }
 
         return true;
@@ -210,7 +229,7 @@ internal sealed class ArgumentPlan
     {
         // Never echo the serializer's message: it names CLR types. Resolve the failing field from the JSON path instead.
         var (path, type) = ResolvePath(argument, exception.Path);
-        return new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type)}.");
+        return new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions)}.");
     }
 
     private (string Path, Type Type) ResolvePath(ToolArgument argument, string? jsonPath)
@@ -270,6 +289,11 @@ internal sealed class ArgumentPlan
         try
         {
             var info = _serializerOptions.GetTypeInfo(Nullable.GetUnderlyingType(type) ?? type);
+            if (info.Kind == JsonTypeInfoKind.Dictionary)
+            {
+                return info.ElementType; // counts.b in a Dictionary<string, int>: an int
+            }
+
             if (info.Kind == JsonTypeInfoKind.Object)
             {
                 foreach (var property in info.Properties)
@@ -318,7 +342,8 @@ internal sealed record ToolArgument(
     bool Nullable,
     ValidationAttribute[] Attributes,
     bool HasObjectRules,
-    Type? ValidatorsType);
+    Type? ValidatorsType,
+    JsonElement Schema);
 
 /// <summary>The outcome of binding and validating a call's arguments.</summary>
 internal sealed record ArgumentValidationResult(IReadOnlyDictionary<string, object?> Values, IReadOnlyList<ArgumentError> Errors)

@@ -58,6 +58,22 @@ internal sealed class ObjectValidator
             return;
         }
 
+        if (plan.IsDictionary)
+        {
+            if (value is IDictionary entries)
+            {
+                foreach (DictionaryEntry entry in entries)
+                {
+                    if (entry.Value is not null && !TypeShapes.IsSimple(entry.Value.GetType()))
+                    {
+                        Validate(entry.Value, $"{path}.{entry.Key}", services, errors, depth + 1, visited);
+                    }
+                }
+            }
+
+            return;
+        }
+
         visited ??= new HashSet<object>(ReferenceEqualityComparer.Instance);
         if (!type.IsValueType && !visited.Add(value))
         {
@@ -127,13 +143,22 @@ internal sealed class ObjectValidator
             return elementPlan.HasRules ? TypePlan.CollectionWithRules : TypePlan.Empty;
         }
 
+        var typeInfo = GetTypeInfo(type);
+        if (typeInfo?.Kind == JsonTypeInfoKind.Dictionary)
+        {
+            // The values of a Dictionary<string, T>, reported as path.key.
+            var valueType = typeInfo.ElementType ?? typeof(object);
+            return !TypeShapes.IsSimple(valueType) && GetPlanRecursive(valueType, building).HasRules ? TypePlan.DictionaryWithRules : TypePlan.Empty;
+        }
+
         if (!building.Add(type))
         {
             // A recursive type: assume it may have rules; the runtime walk guards against cycles.
             return TypePlan.CollectionWithRules;
         }
 
-        var jsonNames = GetJsonNames(type);
+        var members = GetJsonMembers(typeInfo);
+        var jsonNames = members.ToDictionary(m => m.Key, m => m.Value.JsonName, StringComparer.Ordinal);
         var properties = new List<PropertyPlan>();
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
@@ -142,12 +167,20 @@ internal sealed class ObjectValidator
                 continue;
             }
 
-            var attributes = property.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray();
-            var nested = !TypeShapes.IsSimple(property.PropertyType) && GetPlanRecursive(property.PropertyType, building).HasRules;
-            if (attributes.Length > 0 || nested)
+            var jsonName = members.TryGetValue(property.Name, out var member) ? member.JsonName : property.Name;
+            var attributes = property.GetCustomAttributes<ValidationAttribute>(inherit: true).ToList();
+            if (member.Parameter is { } parameter)
             {
-                var jsonName = jsonNames.TryGetValue(property.Name, out var name) ? name : property.Name;
-                properties.Add(new PropertyPlan(property, jsonName, attributes, nested));
+                // A record's positional parameter: [Range(1, 5)] int Qty puts the attribute on the constructor parameter, not
+                // on the property (unless written [property: Range]). The SDK's schema shows it, so it is enforced too.
+                attributes.AddRange(parameter.GetCustomAttributes(typeof(ValidationAttribute), inherit: true).Cast<ValidationAttribute>()
+                    .Where(a => !attributes.Any(existing => existing.GetType() == a.GetType())));
+            }
+
+            var nested = !TypeShapes.IsSimple(property.PropertyType) && GetPlanRecursive(property.PropertyType, building).HasRules;
+            if (attributes.Count > 0 || nested)
+            {
+                properties.Add(new PropertyPlan(property, jsonName, [.. attributes], nested));
             }
         }
 
@@ -159,29 +192,34 @@ internal sealed class ObjectValidator
     private TypePlan GetPlanRecursive(Type type, HashSet<Type> building) =>
         _plans.TryGetValue(type, out var plan) ? plan : BuildPlan(type, building);
 
-    private Dictionary<string, string> GetJsonNames(Type type)
+    private JsonTypeInfo? GetTypeInfo(Type type)
     {
-        var names = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            var info = _serializerOptions.GetTypeInfo(type);
-            if (info.Kind == JsonTypeInfoKind.Object)
-            {
-                foreach (var property in info.Properties)
-                {
-                    if (property.AttributeProvider is MemberInfo member)
-                    {
-                        names[member.Name] = property.Name;
-                    }
-                }
-            }
+            return _serializerOptions.GetTypeInfo(type);
         }
         catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
         {
-            // The resolver does not know the type; fall back to CLR names below.
+            return null; // the resolver does not know the type: CLR names, no constructor parameters
+        }
+    }
+
+    /// <summary>By CLR member name: the JSON name, and the constructor parameter the serializer binds the member through.</summary>
+    private static Dictionary<string, (string JsonName, ICustomAttributeProvider? Parameter)> GetJsonMembers(JsonTypeInfo? info)
+    {
+        var members = new Dictionary<string, (string, ICustomAttributeProvider?)>(StringComparer.Ordinal);
+        if (info?.Kind == JsonTypeInfoKind.Object)
+        {
+            foreach (var property in info.Properties)
+            {
+                if (property.AttributeProvider is MemberInfo member)
+                {
+                    members[member.Name] = (property.Name, property.AssociatedParameter?.AttributeProvider);
+                }
+            }
         }
 
-        return names;
+        return members;
     }
 
     private sealed record PropertyPlan(PropertyInfo Property, string JsonName, ValidationAttribute[] Attributes, bool Nested);
@@ -190,12 +228,15 @@ internal sealed class ObjectValidator
     {
         public static readonly TypePlan Empty = new([], false, []);
         public static readonly TypePlan CollectionWithRules = new([], false, []) { ForceRules = true };
+        public static readonly TypePlan DictionaryWithRules = new([], false, []) { ForceRules = true, IsDictionary = true };
 
         public PropertyPlan[] Properties { get; } = properties;
 
         public bool IsValidatableObject { get; } = isValidatableObject;
 
         private bool ForceRules { get; init; }
+
+        public bool IsDictionary { get; private init; }
 
         public bool HasRules => ForceRules || Properties.Length > 0 || IsValidatableObject;
 

@@ -52,12 +52,18 @@ internal static class TypeShapes
         return element;
     }
 
-    public static string Describe(Type type)
+    /// <summary>What a value of <paramref name="type"/> must be, in the caller's terms (JSON, not CLR); enum members named as
+    /// <paramref name="serializerOptions"/> write them, which is how the tool's input schema lists them.</summary>
+    public static string Describe(Type type, JsonSerializerOptions serializerOptions)
     {
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
         if (underlying.IsEnum)
         {
-            return "one of: " + string.Join(", ", Enum.GetNames(underlying).Select(n => JsonNamingPolicy.CamelCase.ConvertName(n)));
+            return "one of: " + string.Join(", ", Enum.GetValues(underlying).Cast<object>().Distinct().Select(value =>
+            {
+                var json = JsonSerializer.SerializeToElement(value, underlying, serializerOptions);
+                return json.ValueKind == JsonValueKind.String ? json.GetString() : json.GetRawText();
+            }));
         }
 
         return underlying switch
@@ -73,7 +79,8 @@ internal static class TypeShapes
             _ when underlying == typeof(long) => IntegerFrom(long.MinValue, long.MaxValue),
             _ when underlying == typeof(ulong) => IntegerFrom(ulong.MinValue, ulong.MaxValue),
             _ when underlying == typeof(float) || underlying == typeof(double) || underlying == typeof(decimal) => "a number",
-            _ when underlying == typeof(string) || underlying == typeof(char) => "a string",
+            _ when underlying == typeof(string) => "a string",
+            _ when underlying == typeof(char) => "a string of one character",
             _ when underlying == typeof(DateTime) || underlying == typeof(DateTimeOffset) => "a date-time string (ISO 8601)",
             _ when underlying == typeof(DateOnly) => "a date string (yyyy-MM-dd)",
             _ when underlying == typeof(TimeOnly) => "a time string (HH:mm:ss)",

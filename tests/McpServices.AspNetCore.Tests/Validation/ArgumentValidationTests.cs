@@ -15,7 +15,7 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _server = await TestServer.StartAsync(
-            b => b.WithTools<OrderTools>().WithTools<CalculatorTools>(),
+            b => b.WithTools<OrderTools>().WithTools<CalculatorTools>().WithTools<ShipmentTools>(),
             configure: b => b.Services.AddValidatorsFromAssemblyContaining<OrderValidator>());
         _client = await _server.ConnectAsync();
     }
@@ -78,6 +78,109 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.Equal("quantity", error.Field);
         Assert.Equal("The value of quantity must be an integer from -2147483648 to 2147483647.", error.Message);
         Assert.Equal(0, _server.Log().Count("reserve"));
+    }
+
+    [Fact]
+    public async Task RecordParameters_DataAnnotationsOnTheConstructor_AreEnforced()
+    {
+        // [Range(1, 5)] int Quantity in a positional record sits on the constructor parameter; the SDK's schema shows it.
+        var result = await CallAsync("ship", new
+        {
+            shipment = new
+            {
+                reference = "R-1",
+                carrier = "Post",
+                parcels = new object[] { new { sku = "ABC-1234", quantity = 9 }, new { sku = "bad", quantity = 1 } },
+                extras = new Dictionary<string, object> { ["gift"] = new { sku = "XYZ-0001", quantity = 0 } },
+            },
+        });
+
+        var errors = AssertInvalid(result);
+        Assert.Equal(["shipment.parcels[0].quantity", "shipment.parcels[1].sku", "shipment.extras.gift.quantity"], errors.Select(e => e.Field));
+        Assert.Equal("The field quantity must be between 1 and 5.", errors[0].Message);
+        Assert.Equal(0, _server.Log().Count("ship"));
+    }
+
+    [Fact]
+    public async Task NestedMembersTheSchemaRequires_MissingOrNull_AreNamed()
+    {
+        var result = await CallAsync("ship", new
+        {
+            shipment = new
+            {
+                carrier = "Post",
+                parcels = new object?[] { new { quantity = 1 }, new { sku = (string?)null, quantity = 1 }, new { sku = "ABC-1234", quantity = 1, note = (string?)null } },
+            },
+        });
+
+        var errors = AssertInvalid(result);
+        Assert.Equal(["shipment.reference", "shipment.parcels[0].sku", "shipment.parcels[1].sku"], errors.Select(e => e.Field));
+        Assert.Equal("The shipment.parcels[0].sku field is required.", errors[1].Message);
+        Assert.Equal(0, _server.Log().Count("ship"));
+
+        var tools = await _client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var parcel = tools.Single(t => t.Name == "ship").JsonSchema.GetProperty("properties").GetProperty("shipment").GetProperty("properties").GetProperty("parcels").GetProperty("items");
+        Assert.Equal(["sku", "quantity"], parcel.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public async Task RecursiveArgumentType_IsCheckedAtEveryDepth()
+    {
+        var valid = await CallAsync("file", new { root = new { name = "a", children = new object[] { new { name = "b", children = new object[] { new { name = "c" } } } } } });
+        Assert.NotEqual(true, valid.IsError);
+
+        var result = await CallAsync("file", new { root = new { name = "a", children = new object[] { new { name = "b", children = new object[] { new { } } } } } });
+
+        var error = Assert.Single(AssertInvalid(result));
+        Assert.Equal("root.children[0].children[0].name", error.Field);
+        Assert.Equal(1, _server.Log().Count("file"));
+    }
+
+    [Theory]
+    [InlineData("\"Drone\"")]
+    [InlineData("7")]
+    [InlineData("1")]
+    [InlineData("\"post\"")]
+    public async Task EnumValueNotInTheSchemasList_IsInvalid_AndNamesTheValuesAsTheSchemaSpellsThem(string carrier)
+    {
+        // 7 would deserialize to an undefined Carrier; 1 and "post" would deserialize, although the schema lists only the names.
+        var result = await CallAsync("pick_carrier", JsonSerializer.Deserialize<JsonElement>($$"""{"carrier":{{carrier}}}"""));
+
+        var error = Assert.Single(AssertInvalid(result));
+        Assert.Equal("carrier", error.Field);
+        Assert.Equal("The value of carrier must be one of: Post, ExpressCourier.", error.Message);
+        Assert.Equal(0, _server.Log().Count("pick_carrier"));
+    }
+
+    [Fact]
+    public async Task EnumValues_InArraysAndNestedObjects_AreChecked()
+    {
+        var inArray = await CallAsync("pick_carrier", new { carrier = "Post", fallbacks = new object[] { "ExpressCourier", 9 } });
+        Assert.Equal("fallbacks[1]", Assert.Single(AssertInvalid(inArray)).Field);
+
+        var nested = await CallAsync("ship", new { shipment = new { reference = "R-1", carrier = "Pigeon", parcels = Array.Empty<object>() } });
+        var error = Assert.Single(AssertInvalid(nested));
+        Assert.Equal(("shipment.carrier", "The value of shipment.carrier must be one of: Post, ExpressCourier."), error);
+
+        var valid = await CallAsync("pick_carrier", new { carrier = "ExpressCourier", fallbacks = new[] { "Post" } });
+        Assert.Equal("ExpressCourier", Assert.IsType<TextContentBlock>(Assert.Single(valid.Content)).Text);
+    }
+
+    [Fact]
+    public async Task DictionaryValueOfTheWrongType_NamesTheValuesType()
+    {
+        var result = await CallAsync("count", new { counts = new { north = 1, south = "many" } });
+
+        var error = Assert.Single(AssertInvalid(result));
+        Assert.Equal(("counts.south", "The value of counts.south must be an integer from -2147483648 to 2147483647."), error);
+    }
+
+    [Fact]
+    public async Task CharArgument_OfMoreThanOneCharacter_SaysSo()
+    {
+        var result = await CallAsync("mark_bin", new { bin = "AB" });
+
+        Assert.Equal(("bin", "The value of bin must be a string of one character."), Assert.Single(AssertInvalid(result)));
     }
 
     [Fact]
@@ -170,6 +273,7 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         var methods = typeof(OrderTools).Assembly.GetTypes()
             .Where(t => t.Namespace == typeof(OrderTools).Namespace)
             .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly))
+            .Where(m => !m.GetParameters().Any(p => p.ParameterType.IsByRef)) // a record's Deconstruct: not a tool
             .ToArray();
         var serializerOptions = ModelContextProtocol.McpJsonUtilities.DefaultOptions;
         var objectValidator = new ObjectValidator(serializerOptions);

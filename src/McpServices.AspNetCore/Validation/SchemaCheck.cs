@@ -1,0 +1,170 @@
+using System.Text.Json;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Checks an argument's JSON against the parts of the tool's published input schema that deserializing it does not enforce:
+/// the <c>required</c> members of nested objects (a record's constructor parameters without defaults, <c>required</c>
+/// members), <c>null</c> where the schema's <c>type</c> does not allow it, and <c>enum</c> lists (an undefined enum value such as
+/// <c>7</c>, which the serializer accepts). Ranges, lengths and patterns are left to the DataAnnotations they come from, so no
+/// failure is reported twice.
+/// </summary>
+/// <remarks>
+/// The walk follows <c>properties</c>, <c>items</c>, <c>additionalProperties</c> and local <c>$ref</c> pointers (recursive types),
+/// and nothing else (<c>anyOf</c>, <c>oneOf</c> and other combinators are the serializer's business). Whether an argument's schema
+/// has anything to check is decided once, when the tool catalog is built; an argument of a simple type without an enum is not
+/// walked.
+/// </remarks>
+internal static class SchemaCheck
+{
+    private const int MaxDepth = 32;
+
+    /// <summary>Whether values checked against <paramref name="schema"/> can fail anything this class checks.</summary>
+    public static bool HasChecks(JsonElement schema) =>
+        schema.ValueKind == JsonValueKind.Object
+        && (schema.TryGetProperty("enum", out _)
+            || schema.TryGetProperty("properties", out _)
+            || schema.TryGetProperty("items", out _)
+            || schema.TryGetProperty("additionalProperties", out _)
+            || schema.TryGetProperty("$ref", out _));
+
+    /// <summary>Adds an error for every place where <paramref name="value"/> breaks <paramref name="schema"/>'s required members,
+    /// nullability or enum lists; <paramref name="root"/> is the tool's input schema, against which <c>$ref</c> pointers resolve.</summary>
+    public static void Check(JsonElement value, JsonElement schema, JsonElement root, string path, ref List<ArgumentError>? errors) =>
+        Check(value, schema, root, path, ref errors, depth: 0);
+
+    private static void Check(JsonElement value, JsonElement schema, JsonElement root, string path, ref List<ArgumentError>? errors, int depth)
+    {
+        if (depth > MaxDepth || !Resolve(ref schema, root))
+        {
+            return;
+        }
+
+        if (schema.TryGetProperty("enum", out var allowed) && allowed.ValueKind == JsonValueKind.Array && !Contains(allowed, value))
+        {
+            (errors ??= []).Add(new ArgumentError(path, $"The value of {path} must be one of: {string.Join(", ", allowed.EnumerateArray().Where(e => e.ValueKind != JsonValueKind.Null).Select(Display))}."));
+            return;
+        }
+
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                CheckObject(value, schema, root, path, ref errors, depth);
+                break;
+            case JsonValueKind.Array when schema.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Object:
+                var index = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    CheckMember(item, items, root, $"{path}[{index}]", ref errors, depth);
+                    index++;
+                }
+
+                break;
+        }
+    }
+
+    private static void CheckObject(JsonElement value, JsonElement schema, JsonElement root, string path, ref List<ArgumentError>? errors, int depth)
+    {
+        var hasProperties = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object;
+        if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var name in required.EnumerateArray())
+            {
+                if (name.ValueKind == JsonValueKind.String && !value.TryGetProperty(name.GetString()!, out _))
+                {
+                    (errors ??= []).Add(new ArgumentError($"{path}.{name.GetString()}", $"The {path}.{name.GetString()} field is required."));
+                }
+            }
+        }
+
+        var additional = schema.TryGetProperty("additionalProperties", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
+        foreach (var member in value.EnumerateObject())
+        {
+            var memberSchema = hasProperties && properties.TryGetProperty(member.Name, out var p) ? p : additional;
+            if (memberSchema.ValueKind == JsonValueKind.Object)
+            {
+                CheckMember(member.Value, memberSchema, root, $"{path}.{member.Name}", ref errors, depth);
+            }
+        }
+    }
+
+    private static void CheckMember(JsonElement value, JsonElement schema, JsonElement root, string path, ref List<ArgumentError>? errors, int depth)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            if (Resolve(ref schema, root) && !AllowsNull(schema))
+            {
+                (errors ??= []).Add(new ArgumentError(path, $"The {path} field is required."));
+            }
+
+            return;
+        }
+
+        Check(value, schema, root, path, ref errors, depth + 1);
+    }
+
+    /// <summary>Follows a local <c>$ref</c> (<c>#/properties/root</c>); <see langword="false"/> when the schema is not an object or
+    /// the pointer cannot be followed, in which case nothing is checked.</summary>
+    private static bool Resolve(ref JsonElement schema, JsonElement root)
+    {
+        for (var hops = 0; schema.ValueKind == JsonValueKind.Object && schema.TryGetProperty("$ref", out var reference); hops++)
+        {
+            if (hops == 8 || reference.GetString() is not { } pointer || !pointer.StartsWith('#'))
+            {
+                return false;
+            }
+
+            var target = root;
+            foreach (var token in pointer[1..].Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var name = token.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
+                if (target.ValueKind == JsonValueKind.Object && target.TryGetProperty(name, out var next))
+                {
+                    target = next;
+                }
+                else if (target.ValueKind == JsonValueKind.Array && int.TryParse(name, out var i) && i >= 0 && i < target.GetArrayLength())
+                {
+                    target = target[i];
+                }
+                else
+                {
+                    return false;
+                }
+            }
+
+            schema = target;
+        }
+
+        return schema.ValueKind == JsonValueKind.Object;
+    }
+
+    private static bool AllowsNull(JsonElement schema)
+    {
+        if (!schema.TryGetProperty("type", out var type))
+        {
+            return true; // no type: anything goes
+        }
+
+        return type.ValueKind switch
+        {
+            JsonValueKind.String => type.ValueEquals("null"),
+            JsonValueKind.Array => type.EnumerateArray().Any(t => t.ValueKind == JsonValueKind.String && t.ValueEquals("null")),
+            _ => true,
+        };
+    }
+
+    private static bool Contains(JsonElement allowed, JsonElement value)
+    {
+        foreach (var candidate in allowed.EnumerateArray())
+        {
+            if (JsonElement.DeepEquals(candidate, value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Display(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+}

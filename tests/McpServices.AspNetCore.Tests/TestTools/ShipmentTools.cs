@@ -1,0 +1,56 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+
+namespace McpServices.AspNetCore.Tests.TestTools;
+
+public enum Carrier
+{
+    Post,
+    ExpressCourier,
+}
+
+/// <summary>Argument types written the way C# writes them today: positional records, whose attributes sit on constructor
+/// parameters, an enum, a dictionary of objects and a recursive type.</summary>
+public sealed record ShippedParcel([Required][RegularExpression("^[A-Z]{3}-[0-9]{4}$")] string Sku, [Range(1, 5)] int Quantity, string? Note = null);
+
+public sealed record Shipment(string Reference, Carrier Carrier, List<ShippedParcel> Parcels, Dictionary<string, ShippedParcel>? Extras = null);
+
+public sealed record Folder(string Name, List<Folder>? Children = null);
+
+public sealed class ShipmentTools(InvocationLog log)
+{
+    [Description("Ships parcels.")]
+    public string Ship(Shipment shipment)
+    {
+        log.Record("ship");
+        return $"{shipment.Carrier}: {shipment.Parcels.Count} parcel(s)";
+    }
+
+    [Description("Picks a carrier.")]
+    public string PickCarrier(Carrier carrier, Carrier[]? fallbacks = null)
+    {
+        log.Record("pick_carrier");
+        return carrier.ToString();
+    }
+
+    [Description("Counts per warehouse.")]
+    public string Count(Dictionary<string, int> counts)
+    {
+        log.Record("count");
+        return counts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Description("Files a folder tree.")]
+    public string File(Folder root)
+    {
+        log.Record("file");
+        return root.Name;
+    }
+
+    [Description("Marks a bin.")]
+    public string MarkBin(char bin)
+    {
+        log.Record("mark_bin");
+        return bin.ToString();
+    }
+}
