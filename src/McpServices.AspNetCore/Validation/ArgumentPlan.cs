@@ -214,7 +214,7 @@ internal sealed class ArgumentPlan
             // What the published schema says and deserializing does not enforce: a nested required member, a null where the schema
             // has none, an undefined enum value. The argument's validators and the tool may then rely on the schema holding.
             var errorsBefore = errors?.Count ?? 0;
-            SchemaCheck.Check(element, argument.Schema, _inputSchema, argument.Name, ref errors);
+            SchemaCheck.Check(element, argument.Schema, _inputSchema, argument.Name, _serializerOptions.PropertyNameCaseInsensitive, ref errors);
             if ((errors?.Count ?? 0) > errorsBefore)
             {
                 value = null;

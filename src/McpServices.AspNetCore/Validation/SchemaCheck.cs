@@ -7,7 +7,10 @@ namespace McpServices.AspNetCore;
 /// the <c>required</c> members of nested objects (a record's constructor parameters without defaults, <c>required</c>
 /// members), <c>null</c> where the schema's <c>type</c> does not allow it, and <c>enum</c> lists (an undefined enum value such as
 /// <c>7</c>, which the serializer accepts). Ranges, lengths and patterns are left to the DataAnnotations they come from, so no
-/// failure is reported twice.
+/// failure is reported twice. It is as lenient as the serializer where that cannot change the meaning: member names match
+/// ignoring case when the serializer's options do (the MCP SDK's do), and a string matches an enum value ignoring case (as
+/// <c>JsonStringEnumConverter</c> reads it); a number for a string enum does not (it reads as an index or a value, which the
+/// schema does not offer).
 /// </summary>
 /// <remarks>
 /// The walk follows <c>properties</c>, <c>items</c>, <c>additionalProperties</c> and local <c>$ref</c> pointers (recursive types),
@@ -30,77 +33,99 @@ internal static class SchemaCheck
 
     /// <summary>Adds an error for every place where <paramref name="value"/> breaks <paramref name="schema"/>'s required members,
     /// nullability or enum lists; <paramref name="root"/> is the tool's input schema, against which <c>$ref</c> pointers resolve.</summary>
-    public static void Check(JsonElement value, JsonElement schema, JsonElement root, string path, ref List<ArgumentError>? errors) =>
-        Check(value, schema, root, path, ref errors, depth: 0);
+    public static void Check(JsonElement value, JsonElement schema, JsonElement root, string path, bool ignoreCase, ref List<ArgumentError>? errors) =>
+        new Walk(root, ignoreCase).Check(value, schema, path, ref errors, depth: 0);
 
-    private static void Check(JsonElement value, JsonElement schema, JsonElement root, string path, ref List<ArgumentError>? errors, int depth)
+    private readonly record struct Walk(JsonElement Root, bool IgnoreCase)
     {
-        if (depth > MaxDepth || !Resolve(ref schema, root))
+        public void Check(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, int depth)
         {
-            return;
+            if (depth > MaxDepth || !Resolve(ref schema, Root))
+            {
+                return;
+            }
+
+            if (schema.TryGetProperty("enum", out var allowed) && allowed.ValueKind == JsonValueKind.Array && !Contains(allowed, value))
+            {
+                (errors ??= []).Add(new ArgumentError(path, $"The value of {path} must be one of: {string.Join(", ", allowed.EnumerateArray().Where(e => e.ValueKind != JsonValueKind.Null).Select(Display))}."));
+                return;
+            }
+
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    CheckObject(value, schema, path, ref errors, depth);
+                    break;
+                case JsonValueKind.Array when schema.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Object:
+                    var index = 0;
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        CheckMember(item, items, $"{path}[{index}]", ref errors, depth);
+                        index++;
+                    }
+
+                    break;
+            }
         }
 
-        if (schema.TryGetProperty("enum", out var allowed) && allowed.ValueKind == JsonValueKind.Array && !Contains(allowed, value))
+        private void CheckObject(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, int depth)
         {
-            (errors ??= []).Add(new ArgumentError(path, $"The value of {path} must be one of: {string.Join(", ", allowed.EnumerateArray().Where(e => e.ValueKind != JsonValueKind.Null).Select(Display))}."));
-            return;
-        }
-
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Object:
-                CheckObject(value, schema, root, path, ref errors, depth);
-                break;
-            case JsonValueKind.Array when schema.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Object:
-                var index = 0;
-                foreach (var item in value.EnumerateArray())
+            var hasProperties = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object;
+            if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var name in required.EnumerateArray())
                 {
-                    CheckMember(item, items, root, $"{path}[{index}]", ref errors, depth);
-                    index++;
+                    if (name.ValueKind == JsonValueKind.String && !TryGetMember(value, name.GetString()!, out _))
+                    {
+                        (errors ??= []).Add(new ArgumentError($"{path}.{name.GetString()}", $"The {path}.{name.GetString()} field is required."));
+                    }
+                }
+            }
+
+            var additional = schema.TryGetProperty("additionalProperties", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
+            foreach (var member in value.EnumerateObject())
+            {
+                var memberSchema = hasProperties && TryGetMember(properties, member.Name, out var p) ? p : additional;
+                if (memberSchema.ValueKind == JsonValueKind.Object)
+                {
+                    CheckMember(member.Value, memberSchema, $"{path}.{member.Name}", ref errors, depth);
+                }
+            }
+        }
+
+        private void CheckMember(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, int depth)
+        {
+            if (value.ValueKind == JsonValueKind.Null)
+            {
+                if (Resolve(ref schema, Root) && !AllowsNull(schema))
+                {
+                    (errors ??= []).Add(new ArgumentError(path, $"The {path} field is required."));
                 }
 
-                break;
-        }
-    }
+                return;
+            }
 
-    private static void CheckObject(JsonElement value, JsonElement schema, JsonElement root, string path, ref List<ArgumentError>? errors, int depth)
-    {
-        var hasProperties = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object;
-        if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
+            Check(value, schema, path, ref errors, depth + 1);
+        }
+
+        private bool TryGetMember(JsonElement obj, string name, out JsonElement member)
         {
-            foreach (var name in required.EnumerateArray())
+            if (obj.TryGetProperty(name, out member) || !IgnoreCase)
             {
-                if (name.ValueKind == JsonValueKind.String && !value.TryGetProperty(name.GetString()!, out _))
+                return member.ValueKind != JsonValueKind.Undefined;
+            }
+
+            foreach (var candidate in obj.EnumerateObject())
+            {
+                if (string.Equals(candidate.Name, name, StringComparison.OrdinalIgnoreCase))
                 {
-                    (errors ??= []).Add(new ArgumentError($"{path}.{name.GetString()}", $"The {path}.{name.GetString()} field is required."));
+                    member = candidate.Value;
+                    return true;
                 }
             }
+
+            return false;
         }
-
-        var additional = schema.TryGetProperty("additionalProperties", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
-        foreach (var member in value.EnumerateObject())
-        {
-            var memberSchema = hasProperties && properties.TryGetProperty(member.Name, out var p) ? p : additional;
-            if (memberSchema.ValueKind == JsonValueKind.Object)
-            {
-                CheckMember(member.Value, memberSchema, root, $"{path}.{member.Name}", ref errors, depth);
-            }
-        }
-    }
-
-    private static void CheckMember(JsonElement value, JsonElement schema, JsonElement root, string path, ref List<ArgumentError>? errors, int depth)
-    {
-        if (value.ValueKind == JsonValueKind.Null)
-        {
-            if (Resolve(ref schema, root) && !AllowsNull(schema))
-            {
-                (errors ??= []).Add(new ArgumentError(path, $"The {path} field is required."));
-            }
-
-            return;
-        }
-
-        Check(value, schema, root, path, ref errors, depth + 1);
     }
 
     /// <summary>Follows a local <c>$ref</c> (<c>#/properties/root</c>); <see langword="false"/> when the schema is not an object or
@@ -157,7 +182,9 @@ internal static class SchemaCheck
     {
         foreach (var candidate in allowed.EnumerateArray())
         {
-            if (JsonElement.DeepEquals(candidate, value))
+            if (JsonElement.DeepEquals(candidate, value)
+                || (candidate.ValueKind == JsonValueKind.String && value.ValueKind == JsonValueKind.String
+                    && string.Equals(candidate.GetString(), value.GetString(), StringComparison.OrdinalIgnoreCase)))
             {
                 return true;
             }

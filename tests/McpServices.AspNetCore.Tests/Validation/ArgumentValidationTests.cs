@@ -140,16 +140,28 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     [InlineData("\"Drone\"")]
     [InlineData("7")]
     [InlineData("1")]
-    [InlineData("\"post\"")]
     public async Task EnumValueNotInTheSchemasList_IsInvalid_AndNamesTheValuesAsTheSchemaSpellsThem(string carrier)
     {
-        // 7 would deserialize to an undefined Carrier; 1 and "post" would deserialize, although the schema lists only the names.
+        // 7 would deserialize to an undefined Carrier; 1 would deserialize, although the schema lists only the names.
         var result = await CallAsync("pick_carrier", JsonSerializer.Deserialize<JsonElement>($$"""{"carrier":{{carrier}}}"""));
 
         var error = Assert.Single(AssertInvalid(result));
         Assert.Equal("carrier", error.Field);
         Assert.Equal("The value of carrier must be one of: Post, ExpressCourier.", error.Message);
         Assert.Equal(0, _server.Log().Count("pick_carrier"));
+    }
+
+    [Fact]
+    public async Task WhatTheSerializerReadsIgnoringCase_IsAcceptedByTheSchemaCheckToo()
+    {
+        // The SDK's serializer options match member names ignoring case, and enum names are read ignoring case: a client that
+        // writes "Sku" or "post" gets what it meant, as it did before the schema check.
+        var result = await CallAsync("ship", new
+        {
+            shipment = new { Reference = "R-1", Carrier = "post", Parcels = new object[] { new { SKU = "ABC-1234", Quantity = 2 } } },
+        });
+
+        Assert.Equal("Post: 1 parcel(s)", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
     }
 
     [Fact]
