@@ -254,7 +254,9 @@ internal sealed class Redaction
             var match = true;
             for (var i = 0; i < pattern.Length && match; i++)
             {
-                match = pattern[i] == "*" || string.Equals(pattern[i], path[i], StringComparison.Ordinal);
+                // Ignoring case: the MCP SDK's serializer binds "Password" to the property that "password" names, so the tool
+                // receives it either way, and the audit trail must not show it either way.
+                match = pattern[i] == "*" || string.Equals(pattern[i], path[i], StringComparison.OrdinalIgnoreCase);
             }
 
             if (match)
@@ -297,7 +299,9 @@ internal sealed class Redaction
             foreach (var property in info.Properties)
             {
                 var path = prefix + "." + property.Name;
-                if (property.AttributeProvider is MemberInfo member && member.IsDefined(typeof(SensitiveAttribute), inherit: true))
+                // On a positional record, [Sensitive] sits on the constructor parameter the property is bound through.
+                if ((property.AttributeProvider is MemberInfo member && member.IsDefined(typeof(SensitiveAttribute), inherit: true))
+                    || property.AssociatedParameter?.AttributeProvider?.IsDefined(typeof(SensitiveAttribute), inherit: true) == true)
                 {
                     paths.Add(path);
                 }

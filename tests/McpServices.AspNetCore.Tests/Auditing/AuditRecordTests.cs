@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Protocol;
 
 namespace McpServices.AspNetCore.Tests.Auditing;
 
@@ -362,6 +363,36 @@ public sealed class AuditRecordTests
         Assert.Equal("Nice", registration.GetProperty("previous")[0].GetProperty("city").GetString());
         Assert.Equal("[redacted]", register.GetProperty("referrer").GetString());
         Assert.DoesNotContain(server.Audit.Records, r => Encoding.UTF8.GetString(r.Json.Span).Contains("hunter2", StringComparison.Ordinal) || Encoding.UTF8.GetString(r.Json.Span).Contains("s3cret", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SensitiveValues_SentWithOtherCapitalization_OrOnARecordParameter_AreRedacted()
+    {
+        // The SDK's serializer binds member names ignoring case: "Password" reaches the tool as the [Sensitive] Password, so the
+        // audit trail must not show it in clear. And [Sensitive] on a positional record parameter marks the property.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>(), o => o.Audit.RedactPaths = ["register:registration.profile.city"]);
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var registered = await client.CallToolAsync("register", new Dictionary<string, object?>
+        {
+            ["registration"] = new Dictionary<string, object> { ["Email"] = "bob@example.com", ["PASSWORD"] = "s3cret", ["Profile"] = new Dictionary<string, object> { ["TaxId"] = "123-45", ["City"] = "Lyon" } },
+        }, cancellationToken: TestContext.Current.CancellationToken);
+        var added = await client.CallToolAsync("add_card", new Dictionary<string, object?> { ["card"] = new { holder = "Bob", number = "4111111111111111" } }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("registered bob@example.com via ", Assert.IsType<TextContentBlock>(Assert.Single(registered.Content)).Text);
+        Assert.Equal("card of Bob ending 11", Assert.IsType<TextContentBlock>(Assert.Single(added.Content)).Text);
+        var registration = (await server.Audit.WaitForToolAsync("register", TestContext.Current.CancellationToken)).GetProperty("arguments").GetProperty("registration");
+        Assert.Equal("[redacted]", registration.GetProperty("PASSWORD").GetString());
+        Assert.Equal("[redacted]", registration.GetProperty("Profile").GetProperty("TaxId").GetString());
+        Assert.Equal("[redacted]", registration.GetProperty("Profile").GetProperty("City").GetString());
+        var card = (await server.Audit.WaitForToolAsync("add_card", TestContext.Current.CancellationToken)).GetProperty("arguments").GetProperty("card");
+        Assert.Equal("Bob", card.GetProperty("holder").GetString());
+        Assert.Equal("[redacted]", card.GetProperty("number").GetString());
+        Assert.DoesNotContain(server.Audit.Records, r => Encoding.UTF8.GetString(r.Json.Span) is var json && (json.Contains("s3cret", StringComparison.Ordinal) || json.Contains("4111111111111111", StringComparison.Ordinal) || json.Contains("123-45", StringComparison.Ordinal)));
+
+        using var description = JsonDocument.Parse(server.Services.GetRequiredService<ServiceDescriber>().DescribeToString());
+        var addCard = description.RootElement.GetProperty("tools").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "add_card");
+        Assert.Equal(["card.number"], addCard.GetProperty("sensitiveParameters").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]

@@ -20,8 +20,17 @@ public sealed class Registration
     public List<Profile> Previous { get; set; } = [];
 }
 
+/// <summary>A positional record: [Sensitive] goes on the constructor parameter.</summary>
+public sealed record PaymentCard(string Holder, [Sensitive] string Number);
+
 public sealed class AccountTools(InvocationLog log)
 {
+    public string AddCard(PaymentCard card)
+    {
+        log.Record("add_card");
+        return $"card of {card.Holder} ending {card.Number[^2..]}";
+    }
+
     public string ResetPassword(string user, [Sensitive] string newPassword)
     {
         log.Record("reset_password");
