@@ -6,11 +6,15 @@ namespace McpServices.AspNetCore;
 
 /// <summary>
 /// Which argument values audit records must not show: parameters and (recursively) properties marked <see cref="SensitiveAttribute"/>,
-/// and configured paths. A path is a list of JSON segments where <c>*</c> matches any property or array index.
+/// and configured paths. A path is a list of JSON segments where <c>*</c> matches any property or array index and <c>**</c> any
+/// number of segments; names match ignoring case.
 /// </summary>
 internal sealed class Redaction
 {
     public const string Placeholder = "[redacted]";
+
+    /// <summary>A segment of a declared path that matches any number of segments (a recursive type's paths).</summary>
+    private const string Globstar = "**";
     private const int MaxDepth = 8;
 
     private readonly string[][] _patterns;
@@ -42,7 +46,7 @@ internal sealed class Redaction
                 continue;
             }
 
-            Collect(argument.Type, argument.Name, options, paths, depth: 0, new HashSet<Type>());
+            Collect(argument.Type, argument.Name, options, paths, depth: 0, []);
         }
 
         return paths;
@@ -85,9 +89,9 @@ internal sealed class Redaction
 
     private static bool CanMatch(JsonElement root, JsonElement schema, ReadOnlySpan<string> segments, int depth)
     {
-        if (segments.IsEmpty || depth > 32 || schema.ValueKind != JsonValueKind.Object)
+        if (segments.IsEmpty || depth > 32 || schema.ValueKind != JsonValueKind.Object || segments[0] == Globstar)
         {
-            return true;
+            return true; // ** can match at any depth: not worth proving which
         }
 
         if (schema.TryGetProperty("$ref", out var reference))
@@ -246,20 +250,7 @@ internal sealed class Redaction
     {
         foreach (var pattern in _patterns)
         {
-            if (pattern.Length != path.Count)
-            {
-                continue;
-            }
-
-            var match = true;
-            for (var i = 0; i < pattern.Length && match; i++)
-            {
-                // Ignoring case: the MCP SDK's serializer binds "Password" to the property that "password" names, so the tool
-                // receives it either way, and the audit trail must not show it either way.
-                match = pattern[i] == "*" || string.Equals(pattern[i], path[i], StringComparison.OrdinalIgnoreCase);
-            }
-
-            if (match)
+            if ((pattern.Length == path.Count || Array.IndexOf(pattern, Globstar) >= 0) && Matches(pattern, 0, path, 0))
             {
                 return true;
             }
@@ -268,50 +259,104 @@ internal sealed class Redaction
         return false;
     }
 
-    private static void Collect(Type type, string prefix, JsonSerializerOptions options, List<string> paths, int depth, HashSet<Type> visiting)
+    private static bool Matches(string[] pattern, int p, List<string> path, int s)
+    {
+        for (; p < pattern.Length; p++, s++)
+        {
+            if (pattern[p] == Globstar)
+            {
+                for (var rest = s; rest <= path.Count; rest++)
+                {
+                    if (Matches(pattern, p + 1, path, rest))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
+            // Ignoring case: the MCP SDK's serializer binds "Password" to the property that "password" names, so the tool
+            // receives it either way, and the audit trail must not show it either way.
+            if (s == path.Count || (pattern[p] != "*" && !string.Equals(pattern[p], path[s], StringComparison.OrdinalIgnoreCase)))
+            {
+                return false;
+            }
+        }
+
+        return s == path.Count;
+    }
+
+    /// <summary>
+    /// Adds the paths below <paramref name="prefix"/> that <paramref name="type"/> marks sensitive. A type that contains itself
+    /// (a tree: <c>record Folder([Sensitive] string Token, List&lt;Folder&gt; Children)</c>) has its paths written with <c>**</c>
+    /// (<c>root.**.token</c>): they are sensitive at every depth, however deep a client nests the value.
+    /// </summary>
+    private static void Collect(Type type, string prefix, JsonSerializerOptions options, List<string> paths, int depth, Dictionary<Type, bool> onStack)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        if (depth > MaxDepth || TypeShapes.IsSimple(type) || !visiting.Add(type))
+        if (depth > MaxDepth || TypeShapes.IsSimple(type))
         {
             return;
         }
 
+        if (onStack.ContainsKey(type))
+        {
+            onStack[type] = true; // recursion: the occurrence further up writes its paths for every depth
+            return;
+        }
+
+        onStack[type] = false;
+        var first = paths.Count;
         if (TypeShapes.GetElementType(type) is { } element)
         {
-            Collect(element, prefix + ".*", options, paths, depth + 1, visiting);
-            visiting.Remove(type);
-            return;
+            Collect(element, prefix + ".*", options, paths, depth + 1, onStack);
         }
-
-        JsonTypeInfo info;
-        try
+        else if (GetTypeInfo(type, options) is { } info)
         {
-            info = options.GetTypeInfo(type);
-        }
-        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
-        {
-            visiting.Remove(type);
-            return;
-        }
-
-        if (info.Kind == JsonTypeInfoKind.Object)
-        {
-            foreach (var property in info.Properties)
+            if (info.Kind == JsonTypeInfoKind.Dictionary && info.ElementType is { } valueType)
             {
-                var path = prefix + "." + property.Name;
-                // On a positional record, [Sensitive] sits on the constructor parameter the property is bound through.
-                if ((property.AttributeProvider is MemberInfo member && member.IsDefined(typeof(SensitiveAttribute), inherit: true))
-                    || property.AssociatedParameter?.AttributeProvider?.IsDefined(typeof(SensitiveAttribute), inherit: true) == true)
+                Collect(valueType, prefix + ".*", options, paths, depth + 1, onStack); // Dictionary<string, Credential>
+            }
+            else if (info.Kind == JsonTypeInfoKind.Object)
+            {
+                foreach (var property in info.Properties)
                 {
-                    paths.Add(path);
-                }
-                else
-                {
-                    Collect(property.PropertyType, path, options, paths, depth + 1, visiting);
+                    var path = prefix + "." + property.Name;
+                    // On a positional record, [Sensitive] sits on the constructor parameter the property is bound through.
+                    if ((property.AttributeProvider is MemberInfo member && member.IsDefined(typeof(SensitiveAttribute), inherit: true))
+                        || property.AssociatedParameter?.AttributeProvider?.IsDefined(typeof(SensitiveAttribute), inherit: true) == true)
+                    {
+                        paths.Add(path);
+                    }
+                    else
+                    {
+                        Collect(property.PropertyType, path, options, paths, depth + 1, onStack);
+                    }
                 }
             }
         }
 
-        visiting.Remove(type);
+        if (onStack[type])
+        {
+            for (var i = first; i < paths.Count; i++)
+            {
+                paths[i] = prefix + "." + Globstar + paths[i][prefix.Length..];
+            }
+        }
+
+        onStack.Remove(type);
+    }
+
+    private static JsonTypeInfo? GetTypeInfo(Type type, JsonSerializerOptions options)
+    {
+        try
+        {
+            return options.GetTypeInfo(type);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 }

@@ -156,7 +156,7 @@ internal sealed class McpServiceOptionsValidator(IHostEnvironment environment) :
             var (tool, segments) = Redaction.ParseConfigured(path);
             if (tool is "" || segments.Any(segment => segment.Length == 0 || segment.Any(c => char.IsWhiteSpace(c) || c is '[' or ']')))
             {
-                failures.Add($"{Section}:Audit:RedactPaths contains '{path}', which is not a path: argument and property names separated by '.', '*' for any property or array index, optionally after '<tool>:' (for example 'payment.card' or 'create_order:lines.*.card').");
+                failures.Add($"{Section}:Audit:RedactPaths contains '{path}', which is not a path: argument and property names separated by '.', '*' for any property or array index, '**' for any number of them, optionally after '<tool>:' (for example 'payment.card', 'create_order:lines.*.card' or '**.password').");
             }
         }
 

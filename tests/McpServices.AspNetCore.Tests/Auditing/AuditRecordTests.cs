@@ -396,6 +396,40 @@ public sealed class AuditRecordTests
     }
 
     [Fact]
+    public async Task SensitiveMembers_OfRecursiveTypesAtEveryDepth_AndOfDictionaryValues_AreRedacted()
+    {
+        // A tree type's [Sensitive] member is sensitive however deep a client nests it; so is one inside dictionary values.
+        // A configured '**' path redacts a name at any depth.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>(), o => o.Audit.RedactPaths = ["share:**.pin"]);
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        object Level(int depth) => depth == 0
+            ? new { name = "leaf", token = "tok-0", pin = "pin-0" }
+            : new { name = $"level-{depth}", token = $"tok-{depth}", children = new[] { Level(depth - 1) }, credentials = new Dictionary<string, object> { ["db"] = new { user = "app", secret = $"sec-{depth}" } } };
+
+        var result = await client.CallToolAsync("share", new Dictionary<string, object?> { ["workspace"] = Level(4), ["note"] = "tok-in-note" }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("shared level-4", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        var arguments = (await server.Audit.WaitForToolAsync("share", TestContext.Current.CancellationToken)).GetProperty("arguments");
+        var json = arguments.GetRawText();
+        Assert.DoesNotContain("tok-", json.Replace("tok-in-note", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("sec-", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("pin-", json, StringComparison.Ordinal);
+        var leaf = arguments.GetProperty("workspace");
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal("app", leaf.GetProperty("credentials").GetProperty("db").GetProperty("user").GetString());
+            leaf = leaf.GetProperty("children")[0];
+        }
+
+        Assert.Equal(("leaf", "[redacted]"), (leaf.GetProperty("name").GetString(), leaf.GetProperty("token").GetString()));
+        Assert.Equal("tok-in-note", arguments.GetProperty("note").GetString());
+
+        using var description = JsonDocument.Parse(server.Services.GetRequiredService<ServiceDescriber>().DescribeToString());
+        var share = description.RootElement.GetProperty("tools").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "share");
+        Assert.Equal(["workspace.**.token", "workspace.**.credentials.*.secret"], share.GetProperty("sensitiveParameters").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public async Task ArgumentsSentToAToolTheServiceDoesNotHave_AreRecordedAsTheirDigest_NotInClear()
     {
         // A misspelled or retired tool name: which of its arguments are sensitive is unknown, so none is written in clear.

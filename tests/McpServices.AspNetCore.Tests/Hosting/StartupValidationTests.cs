@@ -101,7 +101,7 @@ public sealed class StartupValidationTests
                 "McpService:Authentication:ApiKeyHeader 'Authorization' is not a header name an API key can use: letters, digits and !#$%&'*+-.^_`|~, not 'Authorization' (keys are accepted there as bearer tokens anyway). The default is 'X-API-Key'.",
                 "McpService:Authorization:Tools:read_stock:RequiredScopes contains 'inventory read', which is not a scope: printable ASCII without spaces, quotes or backslashes (scopes are space-delimited in tokens).",
                 "McpService:Telemetry:PrometheusPath '/mcp' is already the path of the MCP, liveness or readiness endpoint; use another, such as '/metrics'.",
-                "McpService:Audit:RedactPaths contains 'order.lines[0].card', which is not a path: argument and property names separated by '.', '*' for any property or array index, optionally after '<tool>:' (for example 'payment.card' or 'create_order:lines.*.card').",
+                "McpService:Audit:RedactPaths contains 'order.lines[0].card', which is not a path: argument and property names separated by '.', '*' for any property or array index, '**' for any number of them, optionally after '<tool>:' (for example 'payment.card', 'create_order:lines.*.card' or '**.password').",
             ],
             ex.Failures);
     }

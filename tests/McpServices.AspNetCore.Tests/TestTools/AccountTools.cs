@@ -23,8 +23,25 @@ public sealed class Registration
 /// <summary>A positional record: [Sensitive] goes on the constructor parameter.</summary>
 public sealed record PaymentCard(string Holder, [Sensitive] string Number);
 
+public sealed class Credential
+{
+    public string? User { get; set; }
+
+    [Sensitive]
+    public string? Secret { get; set; }
+}
+
+/// <summary>A recursive type with a sensitive member, and a dictionary whose values hold one.</summary>
+public sealed record Workspace(string Name, [Sensitive] string? Token = null, List<Workspace>? Children = null, Dictionary<string, Credential>? Credentials = null);
+
 public sealed class AccountTools(InvocationLog log)
 {
+    public string Share(Workspace workspace, string? note = null)
+    {
+        log.Record("share");
+        return $"shared {workspace.Name}";
+    }
+
     public string AddCard(PaymentCard card)
     {
         log.Record("add_card");
