@@ -123,7 +123,7 @@ internal sealed class Redaction
             closed = true;
             foreach (var property in properties.EnumerateObject())
             {
-                if ((segment == "*" || property.NameEquals(segment)) && CanMatch(root, property.Value, rest, depth + 1))
+                if ((segment == "*" || string.Equals(property.Name, segment, StringComparison.OrdinalIgnoreCase)) && CanMatch(root, property.Value, rest, depth + 1))
                 {
                     return true;
                 }

@@ -154,7 +154,7 @@ internal sealed partial class McpServiceStartupCheck(
         if (impossible.Length > 0)
         {
             throw new McpServiceConfigurationException(
-                $"McpService:Audit:RedactPaths names arguments the tool does not have: {string.Join(", ", impossible)}. Fix the paths: as they are, they redact nothing (a path is argument and property names separated by '.', '*' for any property or array index).");
+                $"McpService:Audit:RedactPaths names arguments the tool does not have: {string.Join(", ", impossible)}. Fix the paths: as they are, they redact nothing (a path is argument and property names separated by '.', '*' for any property or array index, '**' for any number of them).");
         }
     }
 
@@ -168,7 +168,7 @@ internal sealed partial class McpServiceStartupCheck(
             ? string.Join(", ", properties.EnumerateObject().Select(p => p.Name)) is { Length: > 0 } names ? names : "none"
             : "none";
 
-    [LoggerMessage(58, LogLevel.Warning, "McpService:Audit:RedactPaths {Paths} match no argument of any tool: they redact only arguments that clients send beyond the tools' schemas. Check their spelling (a path is argument and property names separated by '.', '*' for any property or array index).")]
+    [LoggerMessage(58, LogLevel.Warning, "McpService:Audit:RedactPaths {Paths} match no argument of any tool: they redact only arguments that clients send beyond the tools' schemas. Check their spelling (a path is argument and property names separated by '.', '*' for any property or array index, '**' for any number of them).")]
     private static partial void LogUnmatchedRedactPaths(ILogger logger, string paths);
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

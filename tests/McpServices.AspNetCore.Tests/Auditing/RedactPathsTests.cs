@@ -31,7 +31,7 @@ public sealed class RedactPathsTests
 
         Assert.Equal(
             "McpService:Audit:RedactPaths names arguments the tool does not have: 'register:registration.profle.city' (the arguments of register: registration, referrer), " +
-            "'reset_password:user.name' (the arguments of reset_password: user, newPassword). Fix the paths: as they are, they redact nothing (a path is argument and property names separated by '.', '*' for any property or array index).",
+            "'reset_password:user.name' (the arguments of reset_password: user, newPassword). Fix the paths: as they are, they redact nothing (a path is argument and property names separated by '.', '*' for any property or array index, '**' for any number of them).",
             ex.Message);
     }
 
@@ -64,6 +64,9 @@ public sealed class RedactPathsTests
     [InlineData("open.x.y.z", true)]
     [InlineData("tree.children.*.children.*.b", true)]
     [InlineData("tree.children.*.c", false)]
+    [InlineData("A.B", true)] // names match ignoring case, as the SDK's serializer binds them and redaction matches them
+    [InlineData("tree.**.b", true)]
+    [InlineData("**.anything", true)]
     public void RedactionPaths_MatchAgainstTheInputSchema_FollowingReferencesAndUnions(string path, bool matches)
     {
         using var schema = JsonDocument.Parse("""
