@@ -96,7 +96,7 @@ internal sealed class Redaction
 
         if (schema.TryGetProperty("$ref", out var reference))
         {
-            return Resolve(root, reference.GetString()) is not { } target || CanMatch(root, target, segments, depth + 1);
+            return SchemaCheck.ResolvePointer(root, reference.GetString()) is not { } target || CanMatch(root, target, segments, depth + 1);
         }
 
         foreach (var combinator in (ReadOnlySpan<string>)["anyOf", "oneOf", "allOf"])
@@ -158,25 +158,6 @@ internal sealed class Redaction
         JsonValueKind.Array => type.EnumerateArray().All(IsScalarOnly),
         _ => false,
     };
-
-    private static JsonElement? Resolve(JsonElement root, string? reference)
-    {
-        if (reference is null || !reference.StartsWith("#/", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var current = root;
-        foreach (var part in reference[2..].Split('/'))
-        {
-            if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(part.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal), out current))
-            {
-                return null;
-            }
-        }
-
-        return current;
-    }
 
     /// <summary>Writes the arguments object with sensitive values replaced.</summary>
     public void WriteArguments(Utf8JsonWriter writer, IDictionary<string, JsonElement> arguments)

@@ -128,39 +128,51 @@ internal static class SchemaCheck
         }
     }
 
-    /// <summary>Follows a local <c>$ref</c> (<c>#/properties/root</c>); <see langword="false"/> when the schema is not an object or
-    /// the pointer cannot be followed, in which case nothing is checked.</summary>
+    /// <summary>Follows local <c>$ref</c>s (<c>#/properties/root</c>); <see langword="false"/> when the schema is not an object or
+    /// a pointer cannot be followed, in which case nothing is checked.</summary>
     private static bool Resolve(ref JsonElement schema, JsonElement root)
     {
         for (var hops = 0; schema.ValueKind == JsonValueKind.Object && schema.TryGetProperty("$ref", out var reference); hops++)
         {
-            if (hops == 8 || reference.GetString() is not { } pointer || !pointer.StartsWith('#'))
+            if (hops == 8 || ResolvePointer(root, reference.ValueKind == JsonValueKind.String ? reference.GetString() : null) is not { } target)
             {
                 return false;
-            }
-
-            var target = root;
-            foreach (var token in pointer[1..].Split('/', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var name = token.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
-                if (target.ValueKind == JsonValueKind.Object && target.TryGetProperty(name, out var next))
-                {
-                    target = next;
-                }
-                else if (target.ValueKind == JsonValueKind.Array && int.TryParse(name, out var i) && i >= 0 && i < target.GetArrayLength())
-                {
-                    target = target[i];
-                }
-                else
-                {
-                    return false;
-                }
             }
 
             schema = target;
         }
 
         return schema.ValueKind == JsonValueKind.Object;
+    }
+
+    /// <summary>The element a local JSON pointer (<c>#</c>, <c>#/$defs/node</c>, <c>#/properties/list/items</c>) names in
+    /// <paramref name="root"/>, or <see langword="null"/> when it is not local or names nothing.</summary>
+    internal static JsonElement? ResolvePointer(JsonElement root, string? pointer)
+    {
+        if (pointer is null || !pointer.StartsWith('#'))
+        {
+            return null;
+        }
+
+        var target = root;
+        foreach (var token in pointer[1..].Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = token.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
+            if (target.ValueKind == JsonValueKind.Object && target.TryGetProperty(name, out var next))
+            {
+                target = next;
+            }
+            else if (target.ValueKind == JsonValueKind.Array && int.TryParse(name, out var i) && i >= 0 && i < target.GetArrayLength())
+            {
+                target = target[i];
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return target;
     }
 
     private static bool AllowsNull(JsonElement schema)
