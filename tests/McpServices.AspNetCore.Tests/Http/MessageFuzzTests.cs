@@ -23,7 +23,7 @@ public sealed class MessageFuzzTests
         "NaN", "tools/call", "reserve", "read_stock", "ref/prompt", "ref/resource", "notes://welcome", "greet",
     ];
 
-    private static readonly string[] Names = ["extra", "method", "id", "params", "name", "arguments", "_meta", "sku", "quantity", "order", "lines", "progressToken", "cursor", "uri", "ref", "argument", "context", "type", "value", "level"];
+    private static readonly string[] Names = ["extra", "method", "id", "params", "name", "arguments", "_meta", "sku", "quantity", "order", "lines", "progressToken", "cursor", "uri", "ref", "argument", "context", "type", "value", "level", "shipment", "carrier", "parcels", "extras", "root", "children"];
 
     private static readonly string[] Seeds =
     [
@@ -36,6 +36,8 @@ public sealed class MessageFuzzTests
         """{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"notes://welcome"}}""",
         """{"jsonrpc":"2.0","id":6,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":"A"},"context":{"arguments":{"tone":"warm"}}}}""",
         """{"jsonrpc":"2.0","id":7,"method":"logging/setLevel","params":{"level":"info"}}""",
+        """{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"ship","arguments":{"shipment":{"reference":"R-1","carrier":"Post","parcels":[{"sku":"ABC-1234","quantity":2,"note":null}],"extras":{"gift":{"sku":"XYZ-0001","quantity":1}}}}}}""",
+        """{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"file","arguments":{"root":{"name":"a","children":[{"name":"b","children":[{"name":"c"}]}]}}}}""",
     ];
 
     /// <summary>Seeds 1-3 in every test run; <c>MCPS_FUZZ_SEEDS=50</c> runs seeds 1-50 (for a longer search on a workstation).</summary>
@@ -48,7 +50,7 @@ public sealed class MessageFuzzTests
         var random = new Random(seed);
         var ct = TestContext.Current.CancellationToken;
         await using var server = await TestServer.StartAsync(
-            b => b.WithTools<OrderTools>().WithTools<SecuredTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>()
+            b => b.WithTools<OrderTools>().WithTools<SecuredTools>().WithTools<ShipmentTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>()
                 .WithMcpServer(mcp => mcp.WithCompleteHandler((_, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.CompleteResult { Completion = new() { Values = ["Ann"] } }))),
             configure: b => b.Services.AddValidatorsFromAssemblyContaining<OrderValidator>(),
             authentication: true);
