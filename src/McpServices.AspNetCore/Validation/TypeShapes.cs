@@ -59,11 +59,14 @@ internal static class TypeShapes
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
         if (underlying.IsEnum)
         {
-            return "one of: " + string.Join(", ", Enum.GetValues(underlying).Cast<object>().Distinct().Select(value =>
+            var names = string.Join(", ", Enum.GetValues(underlying).Cast<object>().Distinct().Select(value =>
             {
                 var json = JsonSerializer.SerializeToElement(value, underlying, serializerOptions);
                 return json.ValueKind == JsonValueKind.String ? json.GetString() : json.GetRawText();
             }));
+            return underlying.IsDefined(typeof(FlagsAttribute), inherit: false)
+                ? $"one or more of: {names} (several separated by ', ')"
+                : $"one of: {names}";
         }
 
         return underlying switch

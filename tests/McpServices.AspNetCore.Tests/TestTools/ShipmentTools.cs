@@ -3,6 +3,14 @@ using System.ComponentModel.DataAnnotations;
 
 namespace McpServices.AspNetCore.Tests.TestTools;
 
+[Flags]
+public enum Handling
+{
+    None = 0,
+    Fragile = 1,
+    KeepCold = 2,
+}
+
 public enum Carrier
 {
     Post,
@@ -31,6 +39,13 @@ public sealed class ShipmentTools(InvocationLog log)
     {
         log.Record("pick_carrier");
         return carrier.ToString();
+    }
+
+    [Description("Labels a parcel.")]
+    public string Label(Handling handling)
+    {
+        log.Record("label");
+        return handling.ToString();
     }
 
     [Description("Counts per warehouse.")]

@@ -179,6 +179,17 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FlagsEnum_TakesCombinations_AndItsMessageSaysSo()
+    {
+        var combined = await CallAsync("label", new { handling = "Fragile, KeepCold" });
+        Assert.Equal("Fragile, KeepCold", Assert.IsType<TextContentBlock>(Assert.Single(combined.Content)).Text);
+
+        var result = await CallAsync("label", new { handling = "Upright" });
+
+        Assert.Equal(("handling", "The value of handling must be one or more of: None, Fragile, KeepCold (several separated by ', ')."), Assert.Single(AssertInvalid(result)));
+    }
+
+    [Fact]
     public async Task DictionaryValueOfTheWrongType_NamesTheValuesType()
     {
         var result = await CallAsync("count", new { counts = new { north = 1, south = "many" } });
