@@ -40,6 +40,8 @@ internal sealed class AuditEntry
 
     public string? ErrorMessage { get; init; }
 
+    public IReadOnlyList<ArgumentError>? ArgumentErrors { get; init; }
+
     public required double DurationMs { get; init; }
 
     public CallToolResult? Result { get; init; }
@@ -65,6 +67,7 @@ internal sealed class AuditEntry
             Outcome = call.Outcome,
             ErrorCode = call.Outcome == ToolCallOutcome.Succeeded ? null : call.ErrorCode,
             ErrorMessage = call.Outcome == ToolCallOutcome.Succeeded ? null : call.ErrorMessage,
+            ArgumentErrors = call.Outcome == ToolCallOutcome.Invalid ? call.ArgumentErrors : null,
             DurationMs = call.Duration.TotalMilliseconds,
             Result = call.Result,
         };

@@ -153,7 +153,7 @@ internal sealed class AuditRecordSerializer
         {
             w.WriteStartObject(Names.Error);
             WriteNullable(w, Names.Code, entry.ErrorCode);
-            WriteBounded(w, Names.Message, entry.ErrorMessage, MaxMessageLength);
+            WriteBounded(w, Names.Message, AuditedErrorMessage(entry), MaxMessageLength);
             w.WriteEndObject();
         }
 
@@ -209,10 +209,7 @@ internal sealed class AuditRecordSerializer
             return;
         }
 
-        // Calls to unknown tools are not cached: their names come from callers.
-        var redaction = entry.Descriptor is { } tool
-            ? _redactions.GetOrAdd(tool.Name, static (_, state) => Redaction.For(state.tool, state.tool.Name, state.paths), (tool, paths: _options.RedactPaths))
-            : Redaction.For(null, entry.Tool, _options.RedactPaths);
+        var redaction = RedactionFor(entry);
         _argumentsBuffer.ResetWrittenCount();
         _argumentsWriter.Reset(_argumentsBuffer);
         redaction.WriteArguments(_argumentsWriter, entry.Arguments);
@@ -231,6 +228,26 @@ internal sealed class AuditRecordSerializer
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(arguments, digest);
         WriteOmitted(w, known ? "too_large" : "unknown_tool", arguments.Length, digest);
+    }
+
+    // Calls to unknown tools are not cached: their names come from callers.
+    private Redaction RedactionFor(AuditEntry entry) => entry.Descriptor is { } tool
+        ? _redactions.GetOrAdd(tool.Name, static (_, state) => Redaction.For(state.tool, state.tool.Name, state.paths), (tool, paths: _options.RedactPaths))
+        : Redaction.For(null, entry.Tool, _options.RedactPaths);
+
+    /// <summary>
+    /// The error message the caller received, except that a validation message about a sensitive field reads <c>[redacted]</c>: it
+    /// may quote the value (FluentValidation's <c>{PropertyValue}</c>, a custom attribute's message). In either argument mode —
+    /// digest mode records no argument in clear either.
+    /// </summary>
+    private string? AuditedErrorMessage(AuditEntry entry)
+    {
+        if (entry.ArgumentErrors is not { Count: > 0 } errors || RedactionFor(entry) is not { IsEmpty: false } redaction || !errors.Any(redaction.Matches))
+        {
+            return entry.ErrorMessage;
+        }
+
+        return ArgumentError.Describe(entry.Tool, errors, redaction.Matches);
     }
 
     /// <summary>Writes <c>{"$omitted":{"reason":…,"bytes":…,"sha256":…}}</c> in place of the arguments. C# parameter names cannot start with <c>$</c>.</summary>

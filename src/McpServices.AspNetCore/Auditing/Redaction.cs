@@ -227,6 +227,9 @@ internal sealed class Redaction
         }
     }
 
+    /// <summary>Whether the field an argument error is about is one whose value records must not show.</summary>
+    public bool Matches(ArgumentError error) => Matches(error.Segments());
+
     private bool Matches(List<string> path)
     {
         foreach (var pattern in _patterns)

@@ -62,6 +62,10 @@ internal sealed class ToolCall
 
     public CallToolResult? Result { get; set; }
 
+    /// <summary>The invalid arguments, when the outcome is <see cref="ToolCallOutcome.Invalid"/> for them (the audit record hides the
+    /// messages of sensitive fields).</summary>
+    public IReadOnlyList<ArgumentError>? ArgumentErrors { get; set; }
+
     public Exception? Exception { get; set; }
 
     public static ToolCall FromRequest(RequestContext<CallToolRequestParams> request, HttpContext? httpContext)

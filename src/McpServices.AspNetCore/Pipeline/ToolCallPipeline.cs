@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authorization;
@@ -345,16 +344,15 @@ internal sealed partial class ToolCallPipeline
 
     private static CallToolResult Invalid(ToolCall call, IReadOnlyList<ArgumentError> errors)
     {
-        var text = new StringBuilder("Invalid arguments for tool '").Append(call.ToolName).Append("':");
         var array = new JsonArray();
         foreach (var error in errors)
         {
-            text.Append("\n- ").Append(error.Field).Append(": ").Append(error.Message);
             array.Add(new JsonObject { ["field"] = error.Field, ["message"] = error.Message });
         }
 
-        var message = text.ToString();
+        var message = ArgumentError.Describe(call.ToolName, errors);
         call.SetOutcome(ToolCallOutcome.Invalid, "invalid_arguments", message);
+        call.ArgumentErrors = errors;
         var result = new CallToolResult
         {
             IsError = true,

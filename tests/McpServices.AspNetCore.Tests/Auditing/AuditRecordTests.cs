@@ -429,6 +429,31 @@ public sealed class AuditRecordTests
         Assert.Equal(["workspace.**.token", "workspace.**.credentials.*.secret"], share.GetProperty("sensitiveParameters").EnumerateArray().Select(e => e.GetString()));
     }
 
+    [Theory]
+    [InlineData(AuditArgumentsMode.Redacted)]
+    [InlineData(AuditArgumentsMode.Digest)]
+    public async Task ValidationMessagesAboutSensitiveFields_AreRedactedInTheRecord_NotForTheCaller(AuditArgumentsMode mode)
+    {
+        // A validator's message may quote the value ({PropertyValue}); the caller sent it and sees it, the audit trail must not.
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<AccountTools>(),
+            o => o.Audit.Arguments = mode,
+            configure: b => b.Services.AddSingleton<FluentValidation.IValidator<PinChange>, PinChangeValidator>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var result = await client.CallToolAsync("change_pin", new Dictionary<string, object?> { ["change"] = new { card = "12", pin = "98x7" } }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError);
+        const string Received = "Invalid arguments for tool 'change_pin':\n- change.pin: '98x7' is not a 4-digit PIN.\n- change.card: '12' is not a card number.";
+        Assert.Equal(Received, Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        var record = await server.Audit.WaitForToolAsync("change_pin", TestContext.Current.CancellationToken);
+        Assert.Equal(("invalid", "invalid_arguments"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal(
+            "Invalid arguments for tool 'change_pin':\n- change.pin: [redacted]\n- change.card: '12' is not a card number.",
+            record.GetProperty("error").GetProperty("message").GetString());
+        Assert.DoesNotContain("98x7", record.GetRawText(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ArgumentsSentToAToolTheServiceDoesNotHave_AreRecordedAsTheirDigest_NotInClear()
     {

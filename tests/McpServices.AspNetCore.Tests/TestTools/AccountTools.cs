@@ -1,3 +1,5 @@
+using FluentValidation;
+
 namespace McpServices.AspNetCore.Tests.TestTools;
 
 public sealed class Profile
@@ -34,8 +36,26 @@ public sealed class Credential
 /// <summary>A recursive type with a sensitive member, and a dictionary whose values hold one.</summary>
 public sealed record Workspace(string Name, [Sensitive] string? Token = null, List<Workspace>? Children = null, Dictionary<string, Credential>? Credentials = null);
 
+/// <summary>A sensitive value checked by a validator whose message quotes it.</summary>
+public sealed record PinChange(string Card, [Sensitive] string Pin);
+
+public sealed class PinChangeValidator : AbstractValidator<PinChange>
+{
+    public PinChangeValidator()
+    {
+        RuleFor(c => c.Pin).Matches("^[0-9]{4}$").WithMessage("'{PropertyValue}' is not a 4-digit PIN.");
+        RuleFor(c => c.Card).Matches("^[0-9]{16}$").WithMessage("'{PropertyValue}' is not a card number.");
+    }
+}
+
 public sealed class AccountTools(InvocationLog log)
 {
+    public string ChangePin(PinChange change)
+    {
+        log.Record("change_pin");
+        return "changed";
+    }
+
     public string Share(Workspace workspace, string? note = null)
     {
         log.Record("share");
