@@ -152,10 +152,11 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     {
         var solution = await CreateServiceAsync("manifests", "--registry", "localhost:5000/agents", "--namespace", "tickets-prod", "--skip-tests");
         // A tool added to a service without tests (mcp-tool --skip-tests adds no test), then registered: the manifests declare it.
-        var added = await fixture.NewAsync(solution, "mcp-tool", "-n", "Pricing", "--service", "Tickets", "--skip-tests");
+        // Its name is PascalCase with two words: the MCP tool and scope get them in snake_case, as a plain class's methods do.
+        var added = await fixture.NewAsync(solution, "mcp-tool", "-n", "PriceList", "--service", "Tickets", "--skip-tests");
         Assert.True(added.ExitCode == 0, added.Describe());
         Assert.False(Directory.Exists(Path.Combine(solution, "tests")));
-        await RegisterAsync(solution, "PricingTools");
+        await RegisterAsync(solution, "PriceListTools");
 
         // A service that cannot describe itself at build time (here: an invalid McpService:Path) still builds; the build says how
         // to see why, and writes no manifests.
@@ -177,8 +178,8 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         var rendered = await ProcessRunner.RunAsync("kubectl", ["kustomize", Path.Combine(deploy, "overlays", "prod")], cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(rendered.ExitCode == 0, rendered.Describe());
         Assert.Contains("namespace: tickets-prod", rendered.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("mcpservices.io/tools: get_pricing,get_ticket,open_ticket,search_tickets\n", rendered.StandardOutput, StringComparison.Ordinal);
-        Assert.Matches(@"McpService__Authorization__Tools__get_pricing__RequiredScopes__[0-9]: pricing:read\n", rendered.StandardOutput);
+        Assert.Contains("mcpservices.io/tools: get_price_list,get_ticket,open_ticket,search_tickets\n", rendered.StandardOutput, StringComparison.Ordinal);
+        Assert.Matches(@"McpService__Authorization__Tools__get_price_list__RequiredScopes__[0-9]: price_list:read\n", rendered.StandardOutput);
         Assert.Matches(@"McpService__Authorization__Tools__open_ticket__RequiredScopes__[0-9]: tickets:write\n", rendered.StandardOutput);
         Assert.Contains("image: localhost:5000/agents/tickets:1.0.0\n", rendered.StandardOutput, StringComparison.Ordinal);
     }
