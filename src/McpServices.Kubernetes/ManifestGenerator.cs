@@ -9,6 +9,10 @@ namespace McpServices.Kubernetes;
 internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOptions options)
 {
     public const int HttpPort = 8080;
+
+    /// <summary>How long a stateful service's Service keeps a client on one replica: longer than the MCP SDK's session idle
+    /// timeout (2 hours), Kubernetes' default.</summary>
+    private const int SessionAffinitySeconds = 10800;
     public const int ServicePort = 80;
     public const int AppUid = 1654;
     public const int PreStopSeconds = 5;
@@ -95,6 +99,7 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
     {
         { "mcpservices.io/description", service.Description },
         { "mcpservices.io/mcp-path", service.McpPath },
+        { "mcpservices.io/session-mode", service.SessionMode },
         { "mcpservices.io/protocol-versions", string.Join(',', service.ProtocolVersions) },
         { "mcpservices.io/tools", string.Join(',', service.Tools.Select(t => t.Name)) },
         { "mcpservices.io/tool-scopes", JsonSerializer.Serialize(service.Tools.ToDictionary(t => t.Name, t => t.RequiredScopes), ToolScopesJson.Default.DictionaryStringIReadOnlyListString) },
@@ -296,19 +301,31 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
         { "valueFrom", new YamlMap { { "fieldRef", new YamlMap { { "fieldPath", path } } } } },
     };
 
-    private YamlMap Service() => new()
+    private YamlMap Service()
     {
-        { "apiVersion", "v1" },
-        { "kind", "Service" },
-        { "metadata", Metadata(Name, ServiceAnnotations()) },
-        { "spec", new YamlMap
-            {
-                { "type", "ClusterIP" },
-                { "selector", SelectorLabels() },
-                { "ports", new[] { new YamlMap { { "name", "http" }, { "port", ServicePort }, { "targetPort", "http" }, { "protocol", "TCP" }, { "appProtocol", "http" } } } },
-            }
-        },
-    };
+        var spec = new YamlMap
+        {
+            { "type", "ClusterIP" },
+            { "selector", SelectorLabels() },
+            { "ports", new[] { new YamlMap { { "name", "http" }, { "port", ServicePort }, { "targetPort", "http" }, { "protocol", "TCP" }, { "appProtocol", "http" } } } },
+        };
+        if (service.SessionMode != "stateless")
+        {
+            // An MCP session lives in the memory of the replica that started it; a request for it that reaches another replica
+            // gets 404 and the client starts over. The Service keeps each client on one replica (in-cluster clients such as kagent
+            // call it directly); a gateway in front needs its own stickiness (docs/kubernetes.md).
+            spec.Add("sessionAffinity", "ClientIP");
+            spec.Add("sessionAffinityConfig", new YamlMap { { "clientIP", new YamlMap { { "timeoutSeconds", SessionAffinitySeconds } } } });
+        }
+
+        return new()
+        {
+            { "apiVersion", "v1" },
+            { "kind", "Service" },
+            { "metadata", Metadata(Name, ServiceAnnotations()) },
+            { "spec", spec },
+        };
+    }
 
     private YamlMap PodDisruptionBudget() => new()
     {

@@ -287,6 +287,40 @@ public sealed class ManifestTests
     }
 
     [Theory]
+    [InlineData("stateful", true)]
+    [InlineData("stateful-for-initialize-clients", true)]
+    [InlineData("stateless", false)]
+    public async Task AServiceWithSessions_KeepsEachClientOnOneReplica(string sessionMode, bool sticky)
+    {
+        // A session lives in one replica's memory: with two replicas behind a plain Service, every other request of a session
+        // reaches the replica that does not know it (404), and the client starts over, again and again.
+        var description = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.Combine("tests", "Inventory.Tests", "Snapshots", "inventory.describe.approved.json"), TestContext.Current.CancellationToken))!.AsObject();
+        description["transport"]!["sessionMode"] = sessionMode;
+        var file = Path.GetTempFileName();
+        var output = Directory.CreateTempSubdirectory("mcps-k8s-sessions-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(file, description.ToJsonString(), TestContext.Current.CancellationToken);
+            using var writer = new StringWriter();
+            Assert.True(await Cli.RunAsync(["--description", file, "--output", output], writer, writer) == 0, writer.ToString());
+
+            var rendered = await RenderAsync(Path.Combine(output, "overlays", "prod"));
+            string Document(string kind) => rendered.Split("\n---\n").Single(d => d.Split('\n').Contains($"kind: {kind}")); // top level only
+            var service = KubernetesYaml.Deserialize<V1Service>(Document("Service"), strict: true);
+            var deployment = KubernetesYaml.Deserialize<V1Deployment>(Document("Deployment"), strict: true);
+            Assert.True(deployment.Spec.Replicas >= 2);
+            Assert.Equal(sessionMode, service.Metadata.Annotations["mcpservices.io/session-mode"]);
+            Assert.Equal(sticky ? "ClientIP" : null, service.Spec.SessionAffinity);
+            Assert.Equal(sticky ? 10800 : null, service.Spec.SessionAffinityConfig?.ClientIP?.TimeoutSeconds);
+        }
+        finally
+        {
+            File.Delete(file);
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData("--description")]
     [InlineData("--settings")]
     public async Task AnInputThatIsADirectory_IsAUsageError_NotACrash(string option)
