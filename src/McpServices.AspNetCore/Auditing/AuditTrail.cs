@@ -37,6 +37,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     private readonly Channel<AuditEntry> _channel = Channel.CreateUnbounded<AuditEntry>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _abandon = new();
     private readonly AuditRecordSerializer _serializer;
+    private readonly IReadOnlyList<IAuditSink> _builtInSinks;
     private Task? _writer;
     private int _pending;
     private volatile bool _sinksHealthy = true;
@@ -48,7 +49,8 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     {
         _options = options.Value.Audit;
         _identity = identity;
-        _sinks = [.. builtIns.Create(_options), .. sinks];
+        _builtInSinks = builtIns.Create(_options);
+        _sinks = [.. _builtInSinks, .. sinks];
         _metrics = metrics;
         _logger = logger;
         _serializer = new AuditRecordSerializer(identity, _options);
@@ -212,10 +214,16 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
             writer.Wait(TimeSpan.FromSeconds(5)); // never faults: the writer thread reports its own errors
         }
 
-        // A writer still stuck in a sink that ignores cancellation keeps its token source; it is a background thread.
+        // A writer still stuck in a sink that ignores cancellation keeps its token source and the sinks; it is a background thread.
         if (_writer is not { IsCompleted: false })
         {
             _abandon.Dispose();
+
+            // The built-in sinks are this trail's (the file's handle, the OTLP exporter); sinks registered in DI are the container's.
+            foreach (var sink in _builtInSinks)
+            {
+                (sink as IDisposable)?.Dispose();
+            }
         }
     }
 

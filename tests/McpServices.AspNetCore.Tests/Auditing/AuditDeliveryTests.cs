@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
@@ -469,6 +470,75 @@ public sealed class AuditDeliveryTests
     }
 
     /// <summary>Verifies audit files as <c>--verify-audit</c> does, oldest first.</summary>
+    [Fact]
+    public async Task FileSink_OnAFullDisk_RefusesCalls_ThenResumesWhenSpaceReturns_WithoutLosingOrDuplicatingARecord()
+    {
+        // A real full file system (a 256 KiB tmpfs, which needs root to mount; CI runs as root): writes fail part-way through a
+        // batch with ENOSPC, FailClosed refuses new calls, and once space returns the trail must hold every call that ran
+        // exactly once, and verify.
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
+        {
+            Assert.Skip("Mounting a small tmpfs needs root on Linux.");
+        }
+
+        var ct = TestContext.Current.CancellationToken;
+        var mountPoint = Directory.CreateTempSubdirectory("mcps-fullfs-");
+        var mount = await ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint.FullName], cancellationToken: ct);
+        Assert.True(mount.ExitCode == 0, mount.Describe());
+        try
+        {
+            var path = Path.Combine(mountPoint.FullName, "audit.jsonl");
+            var filler = Path.Combine(mountPoint.FullName, "filler");
+            await File.WriteAllBytesAsync(filler, new byte[236 * 1024], ct); // about 20 KiB stay free: a few dozen records
+            var succeeded = 0;
+            await using (var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+            {
+                o.Audit.Sinks = ["file"];
+                o.Audit.FilePath = path;
+                o.Audit.FileMaxBytes = 1024 * 1024;
+            }))
+            {
+                using var http = server.CreateHttpClient();
+                var refused = false;
+                for (var i = 0; i < 2000 && !refused; i++)
+                {
+                    using var response = await http.SendAsync(RequestGateTests.Post(Call), ct);
+                    refused = response.StatusCode == HttpStatusCode.ServiceUnavailable;
+                    succeeded += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+                }
+
+                Assert.True(refused, "The full disk should have stopped the audit trail, and FailClosed new calls.");
+                File.Delete(filler); // space returns
+                await WaitUntilAsync(async () =>
+                {
+                    using var response = await http.SendAsync(RequestGateTests.Post(Call), ct);
+                    succeeded += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+                    return response.StatusCode == HttpStatusCode.OK;
+                });
+                for (var i = 0; i < 20; i++)
+                {
+                    using var response = await http.SendAsync(RequestGateTests.Post(Call), ct);
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                    succeeded++;
+                }
+
+                Assert.Equal(succeeded, server.Log().Count("add"));
+            }
+
+            var result = VerifyFiles([path]);
+            Assert.True(result.Intact, result.Message);
+            var records = File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            Assert.Equal(records.Count, records.Select(r => r.GetProperty("id").GetString()).Distinct().Count());
+            Assert.Equal(succeeded, records.Count(r => r.GetProperty("outcome").GetString() == "succeeded"));
+        }
+        finally
+        {
+            var umount = await ProcessRunner.RunAsync("umount", [mountPoint.FullName], cancellationToken: CancellationToken.None);
+            Assert.True(umount.ExitCode == 0, umount.Describe());
+            mountPoint.Delete(recursive: true);
+        }
+    }
+
     private static AuditVerifier.Result VerifyFiles(IEnumerable<string> files)
     {
         var readers = files.Select(f => (Path.GetFileName(f), (TextReader)new StreamReader(f))).ToList();
