@@ -484,7 +484,12 @@ public sealed class AuditDeliveryTests
         var ct = TestContext.Current.CancellationToken;
         var mountPoint = Directory.CreateTempSubdirectory("mcps-fullfs-");
         var mount = await ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint.FullName], cancellationToken: ct);
-        Assert.True(mount.ExitCode == 0, mount.Describe());
+        if (mount.ExitCode != 0)
+        {
+            mountPoint.Delete();
+            Assert.Skip($"Cannot mount a tmpfs here (a container without CAP_SYS_ADMIN?): {mount.StandardError.Trim()}");
+        }
+
         try
         {
             var path = Path.Combine(mountPoint.FullName, "audit.jsonl");
