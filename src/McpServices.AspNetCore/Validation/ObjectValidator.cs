@@ -137,9 +137,16 @@ internal sealed class ObjectValidator
             return TypePlan.Empty;
         }
 
+        if (!building.Add(type))
+        {
+            // A recursive type (also class Tree : List<Tree>): assume it may have rules; the runtime walk guards against cycles.
+            return TypePlan.CollectionWithRules;
+        }
+
         if (TypeShapes.GetElementType(type) is { } elementType)
         {
             var elementPlan = TypeShapes.IsSimple(elementType) ? TypePlan.Empty : GetPlanRecursive(elementType, building);
+            building.Remove(type);
             return elementPlan.HasRules ? TypePlan.CollectionWithRules : TypePlan.Empty;
         }
 
@@ -148,13 +155,9 @@ internal sealed class ObjectValidator
         {
             // The values of a Dictionary<string, T>, reported as path.key.
             var valueType = typeInfo.ElementType ?? typeof(object);
-            return !TypeShapes.IsSimple(valueType) && GetPlanRecursive(valueType, building).HasRules ? TypePlan.DictionaryWithRules : TypePlan.Empty;
-        }
-
-        if (!building.Add(type))
-        {
-            // A recursive type: assume it may have rules; the runtime walk guards against cycles.
-            return TypePlan.CollectionWithRules;
+            var valueRules = !TypeShapes.IsSimple(valueType) && GetPlanRecursive(valueType, building).HasRules;
+            building.Remove(type);
+            return valueRules ? TypePlan.DictionaryWithRules : TypePlan.Empty;
         }
 
         var members = GetJsonMembers(typeInfo);

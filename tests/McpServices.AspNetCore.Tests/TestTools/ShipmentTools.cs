@@ -25,6 +25,15 @@ public sealed record Shipment(string Reference, Carrier Carrier, List<ShippedPar
 
 public sealed record Folder(string Name, List<Folder>? Children = null);
 
+/// <summary>Types that are their own collection or dictionary: building their validation plan must end.</summary>
+public sealed class Outline : List<Outline>
+{
+    [StringLength(10)]
+    public string? Title { get; set; }
+}
+
+public sealed class Taxonomy : Dictionary<string, Taxonomy>;
+
 public sealed class ShipmentTools(InvocationLog log)
 {
     [Description("Ships parcels.")]
@@ -60,6 +69,13 @@ public sealed class ShipmentTools(InvocationLog log)
     {
         log.Record("file");
         return root.Name;
+    }
+
+    [Description("Files an outline and a taxonomy.")]
+    public string Classify(Outline outline, Taxonomy taxonomy)
+    {
+        log.Record("classify");
+        return $"{outline.Count} {taxonomy.Count}";
     }
 
     [Description("Marks a bin.")]

@@ -199,6 +199,16 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TypesThatAreTheirOwnCollectionOrDictionary_AreServed()
+    {
+        // class Outline : List<Outline>, class Taxonomy : Dictionary<string, Taxonomy>: planning their validation once recursed
+        // without end (a stack overflow that ended the process at startup).
+        var result = await CallAsync("classify", new { outline = new[] { new object[] { Array.Empty<object>() } }, taxonomy = new { animals = new { cats = new { } } } });
+
+        Assert.Equal("1 1", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
     public async Task CharArgument_OfMoreThanOneCharacter_SaysSo()
     {
         var result = await CallAsync("mark_bin", new { bin = "AB" });
