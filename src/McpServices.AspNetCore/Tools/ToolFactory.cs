@@ -44,6 +44,14 @@ internal static class ToolFactory
             return false;
         }
 
+        // A caller can send JSON values only: a ref, out or in parameter (bool TryFind(string key, out Item item)), a span or a
+        // pointer cannot be one, and such a method is a helper, not a tool (the SDK would fail to start on it).
+        if (method.ReturnType.IsByRef || method.ReturnType.IsByRefLike || method.ReturnType.IsPointer
+            || method.GetParameters().Any(p => p.ParameterType.IsByRef || p.ParameterType.IsByRefLike || p.ParameterType.IsPointer))
+        {
+            return false;
+        }
+
         var baseDefinition = method.GetBaseDefinition().DeclaringType;
         if (baseDefinition == typeof(object))
         {

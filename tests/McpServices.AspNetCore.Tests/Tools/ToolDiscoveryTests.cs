@@ -134,7 +134,7 @@ public sealed class ToolDiscoveryTests
     }
 
     [Fact]
-    public async Task ListTools_PlainClass_IncludesInheritedPublicMethods_NotObjectsOrDispose_AndAMarkedClassOnlyItsMarkedMethods()
+    public async Task ListTools_PlainClass_IncludesInheritedPublicMethods_NotObjectsOrDisposeOrUncallableHelpers_AndAMarkedClassOnlyItsMarkedMethods()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<DerivedPlainTools>().WithTools<PartlyMarkedTools>());
         await using var client = await server.ConnectAsync();
@@ -186,6 +186,19 @@ public sealed class ToolDiscoveryTests
     public sealed class DerivedPlainTools : PlainToolsBase
     {
         public string DerivedLookup(string id) => id;
+
+        // Helpers a caller could not call (the SDK failed startup on them): not tools.
+        public bool TryFind(string id, out string found)
+        {
+            found = id;
+            return true;
+        }
+
+        public void Normalize(ref string id) => id = id.Trim();
+
+        public int Measure(ReadOnlySpan<char> text) => text.Length;
+
+        public T Echo<T>(T value) => value;
     }
 
     public sealed class PartlyMarkedTools
