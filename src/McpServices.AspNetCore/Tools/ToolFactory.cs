@@ -83,9 +83,21 @@ internal static class ToolFactory
             Metadata = metadata,
         };
 
-        return method.IsStatic
-            ? McpServerTool.Create(method, target: null, options)
-            : McpServerTool.Create(method, request => ActivatorUtilities.CreateInstance(request.Services ?? services, toolType), options);
+        try
+        {
+            return method.IsStatic
+                ? McpServerTool.Create(method, target: null, options)
+                : McpServerTool.Create(method, request => ActivatorUtilities.CreateInstance(request.Services ?? services, toolType), options);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            // The SDK's and the serializer's messages name a type (System.Int32&), not the method that uses it.
+            throw new InvalidOperationException(
+                $"The method {toolType.Name}.{method.Name} cannot be a tool: {ex.Message} Tool parameters and results must be " +
+                "JSON-serializable values (no ref, out or in parameters, spans or pointers); make the method non-public or remove " +
+                "its [McpServerTool] attribute if it is not meant to be one.",
+                ex);
+        }
     }
 
     internal static bool IsAuthorizationMetadata(object attribute) =>

@@ -123,6 +123,25 @@ public sealed class ToolDiscoveryTests
     }
 
     [Fact]
+    public async Task AMarkedToolMethodThatCannotBeATool_FailsStartup_NamingTheMethod()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<OutParameterTools>()));
+
+        Assert.StartsWith("The method OutParameterTools.TryFind cannot be a tool: ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("no ref, out or in parameters", ex.Message, StringComparison.Ordinal);
+    }
+
+    public sealed class OutParameterTools
+    {
+        [ModelContextProtocol.Server.McpServerTool]
+        public bool TryFind(string id, out string found)
+        {
+            found = id;
+            return true;
+        }
+    }
+
+    [Fact]
     public void WithTools_ClassWithoutPublicMethods_FailsNamingTheFix()
     {
         var services = new ServiceCollection();
