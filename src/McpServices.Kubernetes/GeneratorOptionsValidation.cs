@@ -21,7 +21,7 @@ internal static partial class GeneratorOptionsValidation
             }
         }
 
-        Check(o.Image is null || ImageRepository().IsMatch(o.Image), $"image '{o.Image}' is not an image repository (lowercase, such as registry.example.com/agents/inventory, without a tag).");
+        Check(o.Image is null || ImageRepository().IsMatch(o.Image), $"image '{o.Image}' is not an image repository (lowercase, such as registry.example.com/agents/inventory, without a tag; a registry host has a '.' or a port, or is localhost).");
         Check(o.Tag is null || ImageTag().IsMatch(o.Tag), $"tag '{o.Tag}' is not an image tag (letters, digits, '_', '.', '-'; at most 128).");
         Check(o.Digest is null || Digest().IsMatch(o.Digest), $"digest '{o.Digest}' is not sha256:<64 hex digits>.");
         Check(o.PartOf is null || IsLabelValue(o.PartOf), $"partOf '{o.PartOf}' is not a label value (at most 63 letters, digits, '-', '_', '.').");
@@ -157,8 +157,10 @@ internal static partial class GeneratorOptionsValidation
     [GeneratedRegex("^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex Hostname();
 
-    // [host[:port]/]path, lowercase path components separated by '.', '_', '__' or '-' (the distribution reference grammar).
-    [GeneratedRegex("^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$")]
+    // [host[:port]/]path, lowercase path components separated by '.', '_', '__' or '-' (the distribution reference grammar). The
+    // first component is a registry host only when it has a '.' or a port or is localhost, as container runtimes read it:
+    // "Agents/inventory" is a path, whose upper case the runtime refuses (InvalidImageName).
+    [GeneratedRegex("^((localhost|[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)+)(:[0-9]+)?/|[a-zA-Z0-9-]+:[0-9]+/)?[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$")]
     private static partial Regex ImageRepository();
 
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]

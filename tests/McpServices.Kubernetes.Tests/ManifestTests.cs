@@ -217,6 +217,7 @@ public sealed class ManifestTests
     [InlineData("""{ "prod": { "namespace": "Agents_Prod", "replicas": 3, "maxReplicas": 10 } }""", "prod.namespace 'Agents_Prod' is not a namespace name")]
     [InlineData("""{ "serviceMonitor": true, "monitoringNamespace": "Monitoring" }""", "monitoringNamespace 'Monitoring' is not a namespace name")]
     [InlineData("""{ "image": "Registry.example.com/Agents/Inventory:1.0" }""", "image 'Registry.example.com/Agents/Inventory:1.0' is not an image repository")]
+    [InlineData("""{ "image": "Agents/inventory" }""", "image 'Agents/inventory' is not an image repository")] // no '.', port or localhost: a path, not a host
     [InlineData("""{ "authority": "login.example.com" }""", "authority 'login.example.com' is not an absolute http(s) URL")]
     [InlineData("""{ "clusterDomain": "cluster.local." }""", "clusterDomain 'cluster.local.' is not a DNS domain")]
     public async Task SettingsKubernetesWouldRefuse_FailGeneration_NamingTheSetting(string settings, string problem)
