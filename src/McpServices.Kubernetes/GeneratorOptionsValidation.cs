@@ -74,6 +74,9 @@ internal static partial class GeneratorOptionsValidation
         {
             Check(IsDnsLabel(route.GatewayNamespace) && IsDnsSubdomain(route.GatewayName), $"httpRoute gateway '{route.GatewayNamespace}/{route.GatewayName}' is not <namespace>/<name> of a Gateway.");
             Check(route.Hostname is null || Hostname().IsMatch(route.Hostname), $"httpRoute.hostname '{route.Hostname}' is not a host name (such as inventory.example.com or *.example.com).");
+            Check(
+                route.Hostname is null || o.PublicUrl is null || !Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out var publicUrl) || HostMatches(route.Hostname, publicUrl.IdnHost),
+                $"httpRoute.hostname '{route.Hostname}' does not match the host of publicUrl '{o.PublicUrl}': the gateway would not route the URL clients use (leave hostname out to take publicUrl's).");
         }
 
         Check(IsDnsSubdomain(o.ClusterDomain), $"clusterDomain '{o.ClusterDomain}' is not a DNS domain (such as cluster.local).");
@@ -98,6 +101,13 @@ internal static partial class GeneratorOptionsValidation
 
         return problems;
     }
+
+    /// <summary>Whether a route hostname covers <paramref name="host"/>: in the Gateway API, <c>*.example.com</c> is a suffix match
+    /// (test.example.com and foo.test.example.com, not example.com).</summary>
+    private static bool HostMatches(string hostname, string host) =>
+        hostname.StartsWith("*.", StringComparison.Ordinal)
+            ? host.Length > hostname.Length - 1 && host.EndsWith(hostname[1..], StringComparison.OrdinalIgnoreCase)
+            : string.Equals(hostname, host, StringComparison.OrdinalIgnoreCase);
 
     private static bool IsDnsLabel(string value) => value.Length <= 63 && DnsLabel().IsMatch(value);
 

@@ -10,6 +10,9 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
 {
     public const int HttpPort = 8080;
 
+    /// <summary>RFC 9728: the metadata of the resource at <c>https://host/p</c> is at <c>https://host/.well-known/oauth-protected-resource/p</c>.</summary>
+    private const string ProtectedResourceMetadataPrefix = "/.well-known/oauth-protected-resource";
+
     /// <summary>How long a stateful service's Service keeps a client on one replica: longer than the MCP SDK's session idle
     /// timeout (2 hours), Kubernetes' default.</summary>
     private const int SessionAffinitySeconds = 10800;
@@ -453,14 +456,42 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
         return map;
     }
 
+    /// <summary>
+    /// The route for the public URL: its host (unless the route names one) and its path. When that path is not the service's
+    /// (https://mcp.example.com/inventory/mcp for a service at /mcp), the gateway rewrites the prefix, and routes the metadata at
+    /// the path the public URL implies, which the service serves too once its resource is that URL.
+    /// </summary>
     private YamlMap HttpRoute(HttpRouteOptions route)
     {
-        var paths = new List<string> { service.McpPath };
-        if (service.ResourceMetadataPath is { } metadata)
+        var publicUrl = options.PublicUrl is { } url ? new Uri(url) : null;
+        var publicPath = publicUrl?.AbsolutePath.TrimEnd('/') is { Length: > 0 } path ? path : null;
+        var backendRefs = new[] { new YamlMap { { "name", Name }, { "port", ServicePort } } };
+        var rules = new List<YamlMap>();
+        if (publicPath is null || publicPath == service.McpPath.TrimEnd('/'))
         {
-            paths.Add(metadata);
+            var paths = new List<string> { service.McpPath };
+            if (service.ResourceMetadataPath is { } metadata)
+            {
+                paths.Add(metadata);
+            }
+
+            rules.Add(new YamlMap { { "matches", paths.Select(PathPrefix).ToList() }, { "backendRefs", backendRefs } });
+        }
+        else
+        {
+            rules.Add(new YamlMap
+            {
+                { "matches", new[] { PathPrefix(publicPath) } },
+                { "filters", new[] { new YamlMap { { "type", "URLRewrite" }, { "urlRewrite", new YamlMap { { "path", new YamlMap { { "type", "ReplacePrefixMatch" }, { "replacePrefixMatch", service.McpPath } } } } } } } },
+                { "backendRefs", backendRefs },
+            });
+            if (service.ResourceMetadataPath is not null)
+            {
+                rules.Add(new YamlMap { { "matches", new[] { PathPrefix(ProtectedResourceMetadataPrefix + publicPath) } }, { "backendRefs", backendRefs } });
+            }
         }
 
+        var hostname = route.Hostname ?? publicUrl?.IdnHost;
         return new YamlMap
         {
             { "apiVersion", "gateway.networking.k8s.io/v1" },
@@ -469,19 +500,13 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
             { "spec", new YamlMap
                 {
                     { "parentRefs", new[] { new YamlMap { { "name", route.GatewayName }, { "namespace", route.GatewayNamespace } } } },
-                    { "hostnames", route.Hostname is null ? null : new[] { route.Hostname } },
-                    { "rules", new[]
-                        {
-                            new YamlMap
-                            {
-                                { "matches", paths.Select(p => new YamlMap { { "path", new YamlMap { { "type", "PathPrefix" }, { "value", p } } } }).ToList() },
-                                { "backendRefs", new[] { new YamlMap { { "name", Name }, { "port", ServicePort } } } },
-                            },
-                        }
-                    },
+                    { "hostnames", hostname is null ? null : new[] { hostname } },
+                    { "rules", rules },
                 }
             },
         };
+
+        static YamlMap PathPrefix(string value) => new() { { "path", new YamlMap { { "type", "PathPrefix" }, { "value", value } } } };
     }
 
     private YamlMap ServiceMonitor() => new()

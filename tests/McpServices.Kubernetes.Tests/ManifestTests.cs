@@ -220,6 +220,8 @@ public sealed class ManifestTests
     [InlineData("""{ "image": "Agents/inventory" }""", "image 'Agents/inventory' is not an image repository")] // no '.', port or localhost: a path, not a host
     [InlineData("""{ "authority": "login.example.com" }""", "authority 'login.example.com' is not an absolute http(s) URL")]
     [InlineData("""{ "clusterDomain": "cluster.local." }""", "clusterDomain 'cluster.local.' is not a DNS domain")]
+    [InlineData("""{ "publicUrl": "https://mcp.example.com/mcp", "httpRoute": { "gatewayName": "public", "gatewayNamespace": "gateways", "hostname": "inventory.example.com" } }""", "httpRoute.hostname 'inventory.example.com' does not match the host of publicUrl 'https://mcp.example.com/mcp'")]
+    [InlineData("""{ "publicUrl": "https://example.com/mcp", "httpRoute": { "gatewayName": "public", "gatewayNamespace": "gateways", "hostname": "*.example.com" } }""", "httpRoute.hostname '*.example.com' does not match the host of publicUrl")]
     public async Task SettingsKubernetesWouldRefuse_FailGeneration_NamingTheSetting(string settings, string problem)
     {
         // Caught when the manifests are generated, not at kubectl apply (or, for a NetworkPolicy, never).
@@ -284,6 +286,57 @@ public sealed class ManifestTests
         {
             File.Delete(file);
             Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("https://mcp.example.com/inventory/mcp", null)]
+    [InlineData("https://inventory.example.com/mcp", "*.example.com")]
+    public async Task TheHttpRoute_RoutesThePublicUrl_ItsHostAndItsPath(string publicUrl, string? hostname)
+    {
+        // One gateway host for several services, a path per service: the route must match the public URL's path and rewrite it
+        // to the service's, and route the metadata at the path that URL implies (RFC 9728), which the service serves.
+        var folder = Directory.CreateTempSubdirectory("mcps-k8s-route-").FullName;
+        try
+        {
+            var settings = new JsonObject
+            {
+                ["publicUrl"] = publicUrl,
+                ["httpRoute"] = new JsonObject { ["gatewayName"] = "public", ["gatewayNamespace"] = "gateways", ["hostname"] = hostname },
+            };
+            var settingsFile = Path.Combine(folder, "kubernetes.json");
+            await File.WriteAllTextAsync(settingsFile, settings.ToJsonString(), TestContext.Current.CancellationToken);
+            using var output = new StringWriter();
+            Assert.True(await Cli.RunAsync(["--service", InventoryDll, "--settings", settingsFile, "--output", Path.Combine(folder, "deploy")], output, output) == 0, output.ToString());
+
+            var rendered = await RenderAsync(Path.Combine(folder, "deploy", "overlays", "prod"));
+            var route = JsonNode.Parse(JsonSerializer.Serialize(new YamlDotNet.Serialization.DeserializerBuilder().Build().Deserialize<object>(
+                rendered.Split("\n---\n").Single(d => d.Split('\n').Contains("kind: HTTPRoute")))))!;
+            var spec = route["spec"]!;
+            var uri = new Uri(publicUrl);
+            Assert.Equal(hostname ?? uri.Host, spec["hostnames"]![0]!.GetValue<string>());
+            var rules = spec["rules"]!.AsArray();
+            if (uri.AbsolutePath == "/mcp")
+            {
+                var rule = Assert.Single(rules)!;
+                Assert.Equal(["/mcp", "/.well-known/oauth-protected-resource/mcp"], rule["matches"]!.AsArray().Select(m => m!["path"]!["value"]!.GetValue<string>()));
+                Assert.Null(rule["filters"]);
+            }
+            else
+            {
+                Assert.Equal(2, rules.Count);
+                Assert.Equal("/inventory/mcp", rules[0]!["matches"]![0]!["path"]!["value"]!.GetValue<string>());
+                var rewrite = rules[0]!["filters"]![0]!;
+                Assert.Equal("URLRewrite", rewrite["type"]!.GetValue<string>());
+                Assert.Equal("ReplacePrefixMatch", rewrite["urlRewrite"]!["path"]!["type"]!.GetValue<string>());
+                Assert.Equal("/mcp", rewrite["urlRewrite"]!["path"]!["replacePrefixMatch"]!.GetValue<string>());
+                Assert.Equal("/.well-known/oauth-protected-resource/inventory/mcp", rules[1]!["matches"]![0]!["path"]!["value"]!.GetValue<string>());
+                Assert.Null(rules[1]!["filters"]);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 
