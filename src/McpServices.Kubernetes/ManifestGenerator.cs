@@ -464,7 +464,7 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
     private YamlMap HttpRoute(HttpRouteOptions route)
     {
         var publicUrl = options.PublicUrl is { } url ? new Uri(url) : null;
-        var publicPath = publicUrl?.AbsolutePath.TrimEnd('/') is { Length: > 0 } path ? path : null;
+        var publicPath = publicUrl?.AbsolutePath.TrimEnd('/'); // "" for a URL without a path: the host's root is the endpoint
         var backendRefs = new[] { new YamlMap { { "name", Name }, { "port", ServicePort } } };
         var rules = new List<YamlMap>();
         if (publicPath is null || publicPath == service.McpPath.TrimEnd('/'))
@@ -481,7 +481,7 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
         {
             rules.Add(new YamlMap
             {
-                { "matches", new[] { PathPrefix(publicPath) } },
+                { "matches", new[] { PathPrefix(publicPath.Length == 0 ? "/" : publicPath) } },
                 { "filters", new[] { new YamlMap { { "type", "URLRewrite" }, { "urlRewrite", new YamlMap { { "path", new YamlMap { { "type", "ReplacePrefixMatch" }, { "replacePrefixMatch", service.McpPath } } } } } } } },
                 { "backendRefs", backendRefs },
             });

@@ -292,6 +292,7 @@ public sealed class ManifestTests
     [Theory]
     [InlineData("https://mcp.example.com/inventory/mcp", null)]
     [InlineData("https://inventory.example.com/mcp", "*.example.com")]
+    [InlineData("https://inventory.example.com/", null)]
     public async Task TheHttpRoute_RoutesThePublicUrl_ItsHostAndItsPath(string publicUrl, string? hostname)
     {
         // One gateway host for several services, a path per service: the route must match the public URL's path and rewrite it
@@ -324,13 +325,14 @@ public sealed class ManifestTests
             }
             else
             {
+                var publicPath = uri.AbsolutePath.TrimEnd('/');
                 Assert.Equal(2, rules.Count);
-                Assert.Equal("/inventory/mcp", rules[0]!["matches"]![0]!["path"]!["value"]!.GetValue<string>());
+                Assert.Equal(publicPath.Length == 0 ? "/" : publicPath, rules[0]!["matches"]![0]!["path"]!["value"]!.GetValue<string>());
                 var rewrite = rules[0]!["filters"]![0]!;
                 Assert.Equal("URLRewrite", rewrite["type"]!.GetValue<string>());
                 Assert.Equal("ReplacePrefixMatch", rewrite["urlRewrite"]!["path"]!["type"]!.GetValue<string>());
                 Assert.Equal("/mcp", rewrite["urlRewrite"]!["path"]!["replacePrefixMatch"]!.GetValue<string>());
-                Assert.Equal("/.well-known/oauth-protected-resource/inventory/mcp", rules[1]!["matches"]![0]!["path"]!["value"]!.GetValue<string>());
+                Assert.Equal("/.well-known/oauth-protected-resource" + publicPath, rules[1]!["matches"]![0]!["path"]!["value"]!.GetValue<string>());
                 Assert.Null(rules[1]!["filters"]);
             }
         }
