@@ -296,7 +296,7 @@ internal sealed class Redaction
         {
             Collect(element, prefix + ".*", options, paths, depth + 1, onStack);
         }
-        else if (GetTypeInfo(type, options) is { } info)
+        else if (options.TryGetTypeInfo(type) is { } info)
         {
             if (info.Kind == JsonTypeInfoKind.Dictionary && info.ElementType is { } valueType)
             {
@@ -330,17 +330,5 @@ internal sealed class Redaction
         }
 
         onStack.Remove(type);
-    }
-
-    private static JsonTypeInfo? GetTypeInfo(Type type, JsonSerializerOptions options)
-    {
-        try
-        {
-            return options.GetTypeInfo(type);
-        }
-        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
-        {
-            return null;
-        }
     }
 }

@@ -152,7 +152,7 @@ internal sealed class ArgumentPlan
                     var result = await ((IValidator)validator).ValidateAsync(new ValidationContext<object>(value), cancellationToken).ConfigureAwait(false);
                     foreach (var failure in result.Errors)
                     {
-                        (errors ??= []).Add(new ArgumentError(JoinPath(argument.Name, failure.PropertyName), failure.ErrorMessage));
+                        (errors ??= []).Add(new ArgumentError(JoinPath(argument, failure.PropertyName), failure.ErrorMessage));
                     }
                 }
             }
@@ -284,52 +284,48 @@ internal sealed class ArgumentPlan
         return (path, type);
     }
 
-    private Type? FindPropertyType(Type type, string jsonName)
+    private Type? FindPropertyType(Type type, string jsonName) => _serializerOptions.TryGetTypeInfo(type) switch
     {
-        try
-        {
-            var info = _serializerOptions.GetTypeInfo(Nullable.GetUnderlyingType(type) ?? type);
-            if (info.Kind == JsonTypeInfoKind.Dictionary)
-            {
-                return info.ElementType; // counts.b in a Dictionary<string, int>: an int
-            }
+        { Kind: JsonTypeInfoKind.Dictionary } info => info.ElementType, // counts.b in a Dictionary<string, int>: an int
+        { Kind: JsonTypeInfoKind.Object } info => info.Properties.FirstOrDefault(p => string.Equals(p.Name, jsonName, StringComparison.OrdinalIgnoreCase))?.PropertyType,
+        _ => null,
+    };
 
-            if (info.Kind == JsonTypeInfoKind.Object)
-            {
-                foreach (var property in info.Properties)
-                {
-                    if (string.Equals(property.Name, jsonName, StringComparison.OrdinalIgnoreCase))
-                    {
-                        return property.PropertyType;
-                    }
-                }
-            }
-        }
-        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
-        {
-        }
-
-        return null;
-    }
-
-    private string JoinPath(string argument, string? propertyName)
+    /// <summary>
+    /// The JSON path of a FluentValidation failure: its property path (<c>Lines[0].CardPin</c>, CLR names) with each name as the
+    /// serializer writes it (a <c>[JsonPropertyName]</c>, else the naming policy), so that the field is the one the caller sent and
+    /// the one redaction paths name.
+    /// </summary>
+    private string JoinPath(ToolArgument argument, string? propertyName)
     {
         if (string.IsNullOrEmpty(propertyName))
         {
-            return argument;
+            return argument.Name;
         }
 
         var policy = _serializerOptions.PropertyNamingPolicy;
+        var type = (Type?)argument.Type;
         var parts = propertyName.Split('.');
         for (var i = 0; i < parts.Length; i++)
         {
             var bracket = parts[i].IndexOf('[', StringComparison.Ordinal);
             var name = bracket < 0 ? parts[i] : parts[i][..bracket];
             var rest = bracket < 0 ? string.Empty : parts[i][bracket..];
-            parts[i] = (policy?.ConvertName(name) ?? name) + rest;
+            var property = type is null ? null : FindProperty(type, name);
+            parts[i] = (property?.Name ?? policy?.ConvertName(name) ?? name) + rest;
+            type = property?.PropertyType;
+            for (var indexes = rest.Count(c => c == '['); indexes > 0 && type is not null; indexes--)
+            {
+                type = TypeShapes.GetElementType(type) ?? (_serializerOptions.TryGetTypeInfo(type) is { Kind: JsonTypeInfoKind.Dictionary } dictionary ? dictionary.ElementType : null);
+            }
         }
 
-        return argument + "." + string.Join('.', parts);
+        return argument.Name + "." + string.Join('.', parts);
+
+        JsonPropertyInfo? FindProperty(Type owner, string clrName) =>
+            _serializerOptions.TryGetTypeInfo(owner) is { Kind: JsonTypeInfoKind.Object } info
+                ? info.Properties.FirstOrDefault(p => p.AttributeProvider is MemberInfo member && member.Name == clrName)
+                : null;
     }
 }
 

@@ -150,7 +150,7 @@ internal sealed class ObjectValidator
             return elementPlan.HasRules ? TypePlan.CollectionWithRules : TypePlan.Empty;
         }
 
-        var typeInfo = GetTypeInfo(type);
+        var typeInfo = _serializerOptions.TryGetTypeInfo(type);
         if (typeInfo?.Kind == JsonTypeInfoKind.Dictionary)
         {
             // The values of a Dictionary<string, T>, reported as path.key.
@@ -194,18 +194,6 @@ internal sealed class ObjectValidator
 
     private TypePlan GetPlanRecursive(Type type, HashSet<Type> building) =>
         _plans.TryGetValue(type, out var plan) ? plan : BuildPlan(type, building);
-
-    private JsonTypeInfo? GetTypeInfo(Type type)
-    {
-        try
-        {
-            return _serializerOptions.GetTypeInfo(type);
-        }
-        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
-        {
-            return null; // the resolver does not know the type: CLR names, no constructor parameters
-        }
-    }
 
     /// <summary>By CLR member name: the JSON name, and the constructor parameter the serializer binds the member through.</summary>
     private static Dictionary<string, (string JsonName, ICustomAttributeProvider? Parameter)> GetJsonMembers(JsonTypeInfo? info)

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 
 namespace McpServices.AspNetCore;
 
@@ -25,6 +26,20 @@ internal static class TypeShapes
             || type == typeof(JsonElement)
             || typeof(JsonNode).IsAssignableFrom(type)
             || type == typeof(object);
+    }
+
+    /// <summary>How <paramref name="options"/> serializes <paramref name="type"/> (its nullable's underlying type), or
+    /// <see langword="null"/> when its resolver does not know the type.</summary>
+    public static JsonTypeInfo? TryGetTypeInfo(this JsonSerializerOptions options, Type type)
+    {
+        try
+        {
+            return options.GetTypeInfo(Nullable.GetUnderlyingType(type) ?? type);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The element type of a collection (not a string or dictionary), or <see langword="null"/>.</summary>

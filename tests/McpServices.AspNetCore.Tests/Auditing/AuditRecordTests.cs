@@ -441,15 +441,17 @@ public sealed class AuditRecordTests
             configure: b => b.Services.AddSingleton<FluentValidation.IValidator<PinChange>, PinChangeValidator>());
         await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
 
-        var result = await client.CallToolAsync("change_pin", new Dictionary<string, object?> { ["change"] = new { card = "12", pin = "98x7" } }, cancellationToken: TestContext.Current.CancellationToken);
+        var result = await client.CallToolAsync("change_pin", new Dictionary<string, object?> { ["change"] = new Dictionary<string, object> { ["card"] = "12", ["pin_code"] = "98x7" } }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError);
-        const string Received = "Invalid arguments for tool 'change_pin':\n- change.pin: '98x7' is not a 4-digit PIN.\n- change.card: '12' is not a card number.";
+        // The field is the member the caller sent (pin_code, the [JsonPropertyName]; not the policy's pin), which is also the
+        // path the redaction of [Sensitive] names.
+        const string Received = "Invalid arguments for tool 'change_pin':\n- change.pin_code: '98x7' is not a 4-digit PIN.\n- change.card: '12' is not a card number.";
         Assert.Equal(Received, Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
         var record = await server.Audit.WaitForToolAsync("change_pin", TestContext.Current.CancellationToken);
         Assert.Equal(("invalid", "invalid_arguments"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
         Assert.Equal(
-            "Invalid arguments for tool 'change_pin':\n- change.pin: [redacted]\n- change.card: '12' is not a card number.",
+            "Invalid arguments for tool 'change_pin':\n- change.pin_code: [redacted]\n- change.card: '12' is not a card number.",
             record.GetProperty("error").GetProperty("message").GetString());
         Assert.DoesNotContain("98x7", record.GetRawText(), StringComparison.Ordinal);
     }

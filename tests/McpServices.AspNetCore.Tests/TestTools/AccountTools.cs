@@ -36,8 +36,8 @@ public sealed class Credential
 /// <summary>A recursive type with a sensitive member, and a dictionary whose values hold one.</summary>
 public sealed record Workspace(string Name, [Sensitive] string? Token = null, List<Workspace>? Children = null, Dictionary<string, Credential>? Credentials = null);
 
-/// <summary>A sensitive value checked by a validator whose message quotes it.</summary>
-public sealed record PinChange(string Card, [Sensitive] string Pin);
+/// <summary>A sensitive value checked by a validator whose message quotes it; its JSON name is not the policy's.</summary>
+public sealed record PinChange(string Card, [Sensitive][property: System.Text.Json.Serialization.JsonPropertyName("pin_code")] string Pin);
 
 public sealed class PinChangeValidator : AbstractValidator<PinChange>
 {
