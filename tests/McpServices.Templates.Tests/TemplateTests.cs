@@ -134,6 +134,28 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task ServiceWithADottedName_BuildsAndPasses_AndMcpToolFollowsItsNamespace()
+    {
+        // .NET names are often dotted (Contoso.Inventory): the namespace keeps the dots, the service name (and image and
+        // workload) is contoso-inventory, and mcp-tool puts its classes in Contoso.Inventory.Tools.
+        var solution = await CreateNamedServiceAsync("dotted", "Contoso.Inventory");
+        var added = await fixture.NewAsync(solution, "mcp-tool", "-n", "StockLevels", "--service", "Contoso.Inventory");
+        Assert.True(added.ExitCode == 0, added.Describe());
+        var tool = await File.ReadAllTextAsync(Path.Combine(solution, "src", "Contoso.Inventory", "Tools", "StockLevelsTools.cs"), TestContext.Current.CancellationToken);
+        Assert.Contains("namespace Contoso.Inventory.Tools;", tool, StringComparison.Ordinal);
+        Assert.Contains("Name = \"get_stock_levels\"", tool, StringComparison.Ordinal);
+        Assert.Contains("namespace Contoso.Inventory.Tests;", await File.ReadAllTextAsync(Path.Combine(solution, "tests", "Contoso.Inventory.Tests", "StockLevelsToolsTests.cs"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+        await RegisterAsync(solution, "StockLevelsTools", "Contoso.Inventory");
+
+        await BuildAsync(solution);
+        Assert.Contains("\n  name: contoso-inventory\n", await File.ReadAllTextAsync(Path.Combine(solution, "src", "Contoso.Inventory", "deploy", "base", "service.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        var test = await fixture.DotnetAsync(solution, "test", "--no-build");
+        Assert.True(test.ExitCode == 0, test.Describe());
+        Assert.Matches(@"succeeded: 7\b", test.StandardOutput);
+    }
+
+    [Fact]
     public async Task ServiceNamedWithALeadingDigit_Builds_AndItsImageAndWorkloadShareAValidName()
     {
         // '2fa' is a valid project name but not a Kubernetes Service name: the default service name becomes 'mcp-2fa', for the
