@@ -311,6 +311,9 @@ public sealed class ManifestTests
             Assert.True(await Cli.RunAsync(["--service", InventoryDll, "--settings", settingsFile, "--output", Path.Combine(folder, "deploy")], output, output) == 0, output.ToString());
 
             var rendered = await RenderAsync(Path.Combine(folder, "deploy", "overlays", "prod"));
+            var schemas = await ValidateSchemasAsync(rendered); // the Gateway API's own schema for the rewrite
+            Assert.Empty(schemas.Errors);
+            Assert.Contains(schemas.Validated, v => v.Contains("HTTPRoute", StringComparison.Ordinal));
             var route = JsonNode.Parse(JsonSerializer.Serialize(new YamlDotNet.Serialization.DeserializerBuilder().Build().Deserialize<object>(
                 rendered.Split("\n---\n").Single(d => d.Split('\n').Contains("kind: HTTPRoute")))))!;
             var spec = route["spec"]!;
@@ -361,6 +364,7 @@ public sealed class ManifestTests
             Assert.True(await Cli.RunAsync(["--description", file, "--output", output], writer, writer) == 0, writer.ToString());
 
             var rendered = await RenderAsync(Path.Combine(output, "overlays", "prod"));
+            Assert.Empty((await ValidateSchemasAsync(rendered)).Errors);
             string Document(string kind) => rendered.Split("\n---\n").Single(d => d.Split('\n').Contains($"kind: {kind}")); // top level only
             var service = KubernetesYaml.Deserialize<V1Service>(Document("Service"), strict: true);
             var deployment = KubernetesYaml.Deserialize<V1Deployment>(Document("Deployment"), strict: true);
