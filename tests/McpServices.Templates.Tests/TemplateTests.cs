@@ -160,7 +160,8 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     {
         // '2fa' is a valid project name but not a Kubernetes Service name: the default service name becomes 'mcp-2fa', for the
         // runtime (the Deployment and Service, from --describe at build time) and for the image repository (MSBuild) alike.
-        var solution = await CreateNamedServiceAsync("digit", "2fa", "--registry", "localhost:5000/agents", "--skip-tests");
+        // The registry written as a URL, as people paste it: the scheme, the trailing '/' and the upper case go.
+        var solution = await CreateNamedServiceAsync("digit", "2fa", "--registry", "HTTPS://localhost:5000/Agents/", "--skip-tests");
 
         await BuildAsync(solution);
 
