@@ -42,6 +42,8 @@ internal sealed class AuditEntry
 
     public IReadOnlyList<ArgumentError>? ArgumentErrors { get; init; }
 
+    public bool ArgumentErrorsRaisedByTool { get; init; }
+
     public required double DurationMs { get; init; }
 
     public CallToolResult? Result { get; init; }
@@ -68,6 +70,7 @@ internal sealed class AuditEntry
             ErrorCode = call.Outcome == ToolCallOutcome.Succeeded ? null : call.ErrorCode,
             ErrorMessage = call.Outcome == ToolCallOutcome.Succeeded ? null : call.ErrorMessage,
             ArgumentErrors = call.Outcome == ToolCallOutcome.Invalid ? call.ArgumentErrors : null,
+            ArgumentErrorsRaisedByTool = call.ArgumentErrorsRaisedByTool,
             DurationMs = call.Duration.TotalMilliseconds,
             Result = call.Result,
         };

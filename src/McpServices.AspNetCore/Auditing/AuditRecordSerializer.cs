@@ -238,16 +238,18 @@ internal sealed class AuditRecordSerializer
     /// <summary>
     /// The error message the caller received, except that a validation message about a sensitive field reads <c>[redacted]</c>: it
     /// may quote the value (FluentValidation's <c>{PropertyValue}</c>, a custom attribute's message). In either argument mode —
-    /// digest mode records no argument in clear either.
+    /// digest mode records no argument in clear either. A validation exception the tool threw itself names its validator's
+    /// fields, which cannot be matched to argument paths: for a tool with sensitive fields all its messages are hidden.
     /// </summary>
     private string? AuditedErrorMessage(AuditEntry entry)
     {
-        if (entry.ArgumentErrors is not { Count: > 0 } errors || RedactionFor(entry) is not { IsEmpty: false } redaction || !errors.Any(redaction.Matches))
+        if (entry.ArgumentErrors is not { Count: > 0 } errors || RedactionFor(entry) is not { IsEmpty: false } redaction)
         {
             return entry.ErrorMessage;
         }
 
-        return ArgumentError.Describe(entry.Tool, errors, redaction.Matches);
+        Func<ArgumentError, bool> hide = entry.ArgumentErrorsRaisedByTool ? static _ => true : redaction.Matches;
+        return errors.Any(hide) ? ArgumentError.Describe(entry.Tool, errors, hide) : entry.ErrorMessage;
     }
 
     /// <summary>Writes <c>{"$omitted":{"reason":…,"bytes":…,"sha256":…}}</c> in place of the arguments. C# parameter names cannot start with <c>$</c>.</summary>

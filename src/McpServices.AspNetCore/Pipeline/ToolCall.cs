@@ -66,6 +66,9 @@ internal sealed class ToolCall
     /// messages of sensitive fields).</summary>
     public IReadOnlyList<ArgumentError>? ArgumentErrors { get; set; }
 
+    /// <summary>Whether the tool itself threw the validation exception: its fields are the validator's names, not argument paths.</summary>
+    public bool ArgumentErrorsRaisedByTool { get; set; }
+
     public Exception? Exception { get; set; }
 
     public static ToolCall FromRequest(RequestContext<CallToolRequestParams> request, HttpContext? httpContext)

@@ -232,13 +232,13 @@ internal sealed partial class ToolCallPipeline
         catch (FluentValidation.ValidationException ex)
         {
             call.Exception = ex;
-            return Invalid(call, ex.Errors.Select(e => new ArgumentError(string.IsNullOrEmpty(e.PropertyName) ? call.ToolName : e.PropertyName, e.ErrorMessage)).ToArray());
+            return Invalid(call, ex.Errors.Select(e => new ArgumentError(string.IsNullOrEmpty(e.PropertyName) ? call.ToolName : e.PropertyName, e.ErrorMessage)).ToArray(), raisedByTool: true);
         }
         catch (System.ComponentModel.DataAnnotations.ValidationException ex)
         {
             call.Exception = ex;
             var members = ex.ValidationResult.MemberNames.DefaultIfEmpty(call.ToolName);
-            return Invalid(call, members.Select(m => new ArgumentError(m, ex.ValidationResult.ErrorMessage ?? ex.Message)).ToArray());
+            return Invalid(call, members.Select(m => new ArgumentError(m, ex.ValidationResult.ErrorMessage ?? ex.Message)).ToArray(), raisedByTool: true);
         }
         catch (McpException ex)
         {
@@ -342,7 +342,7 @@ internal sealed partial class ToolCallPipeline
         return result;
     }
 
-    private static CallToolResult Invalid(ToolCall call, IReadOnlyList<ArgumentError> errors)
+    private static CallToolResult Invalid(ToolCall call, IReadOnlyList<ArgumentError> errors, bool raisedByTool = false)
     {
         var array = new JsonArray();
         foreach (var error in errors)
@@ -353,6 +353,7 @@ internal sealed partial class ToolCallPipeline
         var message = ArgumentError.Describe(call.ToolName, errors);
         call.SetOutcome(ToolCallOutcome.Invalid, "invalid_arguments", message);
         call.ArgumentErrors = errors;
+        call.ArgumentErrorsRaisedByTool = raisedByTool;
         var result = new CallToolResult
         {
             IsError = true,

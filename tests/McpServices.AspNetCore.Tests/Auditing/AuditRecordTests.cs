@@ -457,6 +457,23 @@ public sealed class AuditRecordTests
     }
 
     [Fact]
+    public async Task ValidationExceptionsThrownByAToolWithSensitiveFields_AreHiddenInTheRecord()
+    {
+        // The tool's own validator names its fields ("Secret.Code"), which cannot be matched to argument paths: for a tool with sensitive
+        // fields every such message is hidden from the record.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var result = await client.CallToolAsync("verify_pin", new Dictionary<string, object?> { ["card"] = "4111", ["pin"] = "6543" }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError);
+        Assert.Equal("Invalid arguments for tool 'verify_pin':\n- Secret.Code: '6543' does not match card 4111.", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        var record = await server.Audit.WaitForToolAsync("verify_pin", TestContext.Current.CancellationToken);
+        Assert.Equal("Invalid arguments for tool 'verify_pin':\n- Secret.Code: [redacted]", record.GetProperty("error").GetProperty("message").GetString());
+        Assert.DoesNotContain("6543", record.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ArgumentsSentToAToolTheServiceDoesNotHave_AreRecordedAsTheirDigest_NotInClear()
     {
         // A misspelled or retired tool name: which of its arguments are sensitive is unknown, so none is written in clear.

@@ -50,6 +50,14 @@ public sealed class PinChangeValidator : AbstractValidator<PinChange>
 
 public sealed class AccountTools(InvocationLog log)
 {
+    public string VerifyPin(string card, [Sensitive] string pin)
+    {
+        log.Record("verify_pin");
+
+        // A rule only the tool can check, thrown with a message that quotes the value (its property name is the validator's).
+        throw new ValidationException([new FluentValidation.Results.ValidationFailure("Secret.Code", $"'{pin}' does not match card {card}.")]);
+    }
+
     public string ChangePin(PinChange change)
     {
         log.Record("change_pin");
