@@ -17,9 +17,9 @@ internal sealed class Redaction
     private const string Globstar = "**";
     private const int MaxDepth = 8;
 
-    private readonly string[][] _patterns;
+    private readonly Pattern[] _patterns;
 
-    private Redaction(string[][] patterns)
+    private Redaction(Pattern[] patterns)
     {
         _patterns = patterns;
     }
@@ -69,7 +69,7 @@ internal sealed class Redaction
             }
         }
 
-        return patterns.Count == 0 ? None : new Redaction([.. patterns]);
+        return patterns.Count == 0 ? None : new Redaction([.. patterns.Select(p => new Pattern(p, Array.IndexOf(p, Globstar) >= 0))]);
     }
 
     /// <summary>A configured path (<c>McpService:Audit:RedactPaths</c>): the tool it is limited to (<c>&lt;tool&gt;:</c>), if any, and its segments.</summary>
@@ -234,7 +234,7 @@ internal sealed class Redaction
     {
         foreach (var pattern in _patterns)
         {
-            if ((pattern.Length == path.Count || Array.IndexOf(pattern, Globstar) >= 0) && Matches(pattern, 0, path, 0))
+            if ((pattern.Segments.Length == path.Count || pattern.AnyDepth) && Matches(pattern.Segments, 0, path, 0))
             {
                 return true;
             }
@@ -331,4 +331,7 @@ internal sealed class Redaction
 
         onStack.Remove(type);
     }
+
+    /// <summary>A path's segments, and whether it has a <c>**</c> (decided once: the writer matches every argument node).</summary>
+    private readonly record struct Pattern(string[] Segments, bool AnyDepth);
 }

@@ -24,19 +24,5 @@ internal sealed record ArgumentError(string Field, string Message)
     }
 
     /// <summary>The field path as redaction segments: <c>order.lines[0].card</c> is <c>order</c>, <c>lines</c>, <c>0</c>, <c>card</c>.</summary>
-    public List<string> Segments()
-    {
-        var segments = new List<string>();
-        foreach (var part in Field.Split('.'))
-        {
-            var bracket = part.IndexOf('[', StringComparison.Ordinal);
-            segments.Add(bracket < 0 ? part : part[..bracket]);
-            for (var rest = bracket < 0 ? string.Empty : part[bracket..]; rest.StartsWith('[') && rest.IndexOf(']', StringComparison.Ordinal) is > 0 and var end; rest = rest[(end + 1)..])
-            {
-                segments.Add(rest[1..end]);
-            }
-        }
-
-        return segments;
-    }
+    public List<string> Segments() => [.. Field.Split(['.', '[', ']'], StringSplitOptions.RemoveEmptyEntries)];
 }

@@ -17,8 +17,7 @@ internal sealed class ArgumentPlan
     private readonly ToolArgument[] _arguments;
     private readonly JsonSerializerOptions _serializerOptions;
     private readonly ObjectValidator _objectValidator;
-
-    private readonly JsonElement _inputSchema;
+    private readonly JsonElement _inputSchema; // the tool's: nested $refs in the arguments' schemas point into it
 
     private ArgumentPlan(ToolArgument[] arguments, JsonElement inputSchema, JsonSerializerOptions serializerOptions, ObjectValidator objectValidator)
     {
