@@ -11,6 +11,9 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Maps the endpoints of an MCP service.</summary>
 public static class McpServiceEndpointRouteBuilderExtensions
 {
+    /// <summary>Probes and load balancers read the health endpoints; any other method gets 405 with an <c>Allow</c> header.</summary>
+    private static readonly HttpMethodMetadata ProbeMethods = new(["GET", "HEAD"]);
+
     /// <summary>
     /// Maps the MCP endpoint (Streamable HTTP, at <see cref="McpServiceOptions.Path"/>, <c>/mcp</c> by default) behind the
     /// McpServices HTTP stage (Origin and Host checks, body limit, authentication), the OAuth protected resource metadata
@@ -102,10 +105,12 @@ public static class McpServiceEndpointRouteBuilderExtensions
 
         endpoints.MapHealthChecks(options.LivenessPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(AuditWriterLivenessCheck.LiveTag) })
             .WithDisplayName(McpServiceEndpoints.LivenessName)
+            .WithMetadata(ProbeMethods)
             .AllowAnonymous()
             .DisableHttpMetrics();
         endpoints.MapHealthChecks(options.ReadinessPath, new HealthCheckOptions())
             .WithDisplayName(McpServiceEndpoints.ReadinessName)
+            .WithMetadata(ProbeMethods)
             .AllowAnonymous()
             .DisableHttpMetrics();
 

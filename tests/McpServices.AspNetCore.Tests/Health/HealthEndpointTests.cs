@@ -50,6 +50,27 @@ public sealed class HealthEndpointTests
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
     }
 
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    public async Task HealthEndpoints_AnswerOnlyGetAndHead(string method)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+
+        foreach (var path in new[] { "livez", "readyz" })
+        {
+            using var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, path), TestContext.Current.CancellationToken);
+            using var other = await http.SendAsync(
+                new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}") }, TestContext.Current.CancellationToken);
+
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, other.StatusCode);
+            Assert.Equal(["GET", "HEAD"], other.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        }
+    }
+
     private sealed class SwitchableCheck : IHealthCheck
     {
         public bool Healthy { get; set; } = true;
