@@ -476,12 +476,58 @@ public sealed class ManifestTests
                 Assert.Contains($"url: http://inventory.{ns}.svc.{domain}/mcp", rendered, StringComparison.Ordinal); // kagent calls that URL
             }
 
-            Assert.DoesNotContain("McpService__Authentication__Resource", await File.ReadAllTextAsync(Path.Combine(folder, "deploy", "base", "configmap.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            Assert.DoesNotContain("McpService__Authentication__Resource", await File.ReadAllTextAsync(Path.Combine(folder, "deploy", "base", "config.env"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The container reads the ConfigMap as environment variables, which a running pod never re-reads: disabling a tool in an
+    /// overlay must roll the pods out, or the tool stays callable. The ConfigMap's name carries a hash of its content, which the
+    /// Deployment follows, so any change to it is a change to the pod template.
+    /// </summary>
+    [Fact]
+    public async Task ChangingASettingOnTopOfAnOverlay_RenamesTheConfigMap_AndTheDeploymentFollows_SoThePodsRollOut()
+    {
+        var folder = CopyDeploy();
+        try
+        {
+            var before = ConfigMapAndReference(ManifestPolicy.LoadStrict(await RenderAsync(Path.Combine(folder, "overlays", "prod"))));
+
+            // The change as docs/kubernetes.md shows it: a kustomization of the team's own on top of the generated overlay.
+            var overlay = Directory.CreateDirectory(Path.Combine(folder, "environments", "prod")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(overlay, "kustomization.yaml"), """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources:
+                - ../../overlays/prod
+                configMapGenerator:
+                - name: inventory-config
+                  behavior: merge
+                  literals:
+                  - McpService__Authorization__Tools__adjust_stock__Disabled=true
+
+                """, TestContext.Current.CancellationToken);
+            var objects = ManifestPolicy.LoadStrict(await RenderAsync(overlay));
+            var after = ConfigMapAndReference(objects);
+
+            Assert.Equal("true", objects.OfType<V1ConfigMap>().Single().Data["McpService__Authorization__Tools__adjust_stock__Disabled"]);
+            Assert.Equal(before.Name, before.Reference);
+            Assert.Equal(after.Name, after.Reference);
+            Assert.StartsWith("inventory-config-", after.Name, StringComparison.Ordinal);
+            Assert.NotEqual(before.Name, after.Name);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        static (string Name, string Reference) ConfigMapAndReference(IReadOnlyList<object> objects) => (
+            objects.OfType<V1ConfigMap>().Single().Metadata.Name,
+            objects.OfType<V1Deployment>().Single().Spec.Template.Spec.Containers[0].EnvFrom.Single(e => e.ConfigMapRef is not null).ConfigMapRef.Name);
     }
 
     [Fact]
