@@ -83,6 +83,13 @@ internal static class ToolFactory
             Metadata = metadata,
         };
 
+        if (method.GetCustomAttribute<McpServerToolAttribute>()?.Name is { } name && !IsValidToolName(name))
+        {
+            throw new InvalidOperationException(
+                $"The method {toolType.Name}.{method.Name} declares the tool name '{name}', which MCP does not allow: a tool name has 1 to " +
+                "128 characters, each an ASCII letter or digit, '_', '-' or '.'. Change the Name in its [McpServerTool] attribute.");
+        }
+
         try
         {
             return method.IsStatic
@@ -99,6 +106,13 @@ internal static class ToolFactory
                 ex);
         }
     }
+
+    /// <summary>The MCP specification's tool name format (2025-11-25), which the SDK enforces when it creates the tool.</summary>
+    private static bool IsValidToolName(string name) =>
+        name.Length is >= 1 and <= 128 && name.AsSpan().IndexOfAnyExcept(ToolNameCharacters) < 0;
+
+    private static readonly System.Buffers.SearchValues<char> ToolNameCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.");
 
     internal static bool IsAuthorizationMetadata(object attribute) =>
         attribute is IAuthorizeData or AuthorizationPolicy or IAuthorizationRequirementData;

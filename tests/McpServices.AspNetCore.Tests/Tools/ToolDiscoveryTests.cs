@@ -131,6 +131,31 @@ public sealed class ToolDiscoveryTests
         Assert.Contains("no ref, out or in parameters", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(typeof(SpacedNameTools), "get stock")]
+    [InlineData(typeof(AccentedNameTools), "größe")]
+    public async Task AToolNameMcpDoesNotAllow_FailsStartup_NamingTheMethodAndTheRule(Type tools, string name)
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools(tools)));
+
+        Assert.Equal(
+            $"The method {tools.Name}.Get declares the tool name '{name}', which MCP does not allow: a tool name has 1 to 128 characters, " +
+            "each an ASCII letter or digit, '_', '-' or '.'. Change the Name in its [McpServerTool] attribute.",
+            ex.Message);
+    }
+
+    public sealed class SpacedNameTools
+    {
+        [ModelContextProtocol.Server.McpServerTool(Name = "get stock")]
+        public string Get() => "stock";
+    }
+
+    public sealed class AccentedNameTools
+    {
+        [ModelContextProtocol.Server.McpServerTool(Name = "größe")]
+        public string Get() => "size";
+    }
+
     public sealed class OutParameterTools
     {
         [ModelContextProtocol.Server.McpServerTool]
