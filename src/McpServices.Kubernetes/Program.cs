@@ -149,6 +149,11 @@ namespace McpServices.Kubernetes
             start.ArgumentList.Add(path);
             start.ArgumentList.Add("--describe");
             start.Environment["DOTNET_NOLOGO"] = "1";
+
+            // The pods run in Production (the ConfigMap says so): describe the service as it will run there, whatever environment
+            // the shell or IDE that runs the generator sets; appsettings.Development.json must not reach the manifests.
+            start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
             using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet.");
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();

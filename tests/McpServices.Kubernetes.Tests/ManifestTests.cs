@@ -530,6 +530,46 @@ public sealed class ManifestTests
             objects.OfType<V1Deployment>().Single().Spec.Template.Spec.Containers[0].EnvFrom.Single(e => e.ConfigMapRef is not null).ConfigMapRef.Name);
     }
 
+    /// <summary>
+    /// The pods run in Production; a developer's shell often sets <c>ASPNETCORE_ENVIRONMENT=Development</c>. The description the
+    /// manifests come from must not pick up <c>appsettings.Development.json</c> (here: a tool switched off for local work).
+    /// </summary>
+    [Fact]
+    public async Task TheManifests_DescribeTheServiceAsItRunsInProduction_WhateverEnvironmentTheGeneratorRunsIn()
+    {
+        var folder = Directory.CreateTempSubdirectory("mcps-k8s-environment-").FullName;
+        try
+        {
+            var service = Directory.CreateDirectory(Path.Combine(folder, "service")).FullName;
+            foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+            {
+                File.Copy(file, Path.Combine(service, Path.GetFileName(file)));
+            }
+
+            await File.WriteAllTextAsync(
+                Path.Combine(service, "appsettings.Development.json"),
+                """{ "McpService": { "Authorization": { "Tools": { "get_stock": { "Disabled": true } } } } }""",
+                TestContext.Current.CancellationToken);
+            var output = Path.Combine(folder, "deploy");
+
+            var run = await ProcessRunner.RunAsync(
+                "dotnet",
+                [Path.Combine(service, "McpServices.Kubernetes.dll"), "--service", Path.Combine(service, "Inventory.dll"), "--settings", Path.Combine(Deploy, "kubernetes.json"), "--output", output],
+                environment: new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["DOTNET_ENVIRONMENT"] = "Development" },
+                timeout: TimeSpan.FromMinutes(2),
+                cancellationToken: TestContext.Current.CancellationToken);
+
+            Assert.True(run.ExitCode == 0, run.Describe());
+            var config = await File.ReadAllTextAsync(Path.Combine(output, "base", "config.env"), TestContext.Current.CancellationToken);
+            Assert.Contains("\nMcpService__Authorization__Tools__get_stock__Disabled=false\n", config, StringComparison.Ordinal);
+            Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Deploy, "base", "config.env"), TestContext.Current.CancellationToken), config);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public void Quantities_AreComparedByValue()
     {
