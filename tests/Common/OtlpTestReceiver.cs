@@ -14,20 +14,28 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private OtlpTestReceiver(WebApplication app, Uri endpoint, ConcurrentQueue<(string Path, byte[] Body)> requests)
+    private readonly Refusals _refusals;
+
+    private OtlpTestReceiver(WebApplication app, Uri endpoint, ConcurrentQueue<(string Path, byte[] Body)> requests, Refusals refusals)
     {
         _app = app;
+        _refusals = refusals;
         Endpoint = endpoint;
         Requests = requests;
     }
 
     public Uri Endpoint { get; }
 
+    /// <summary>The export requests the receiver accepted (refused ones are not kept).</summary>
     public ConcurrentQueue<(string Path, byte[] Body)> Requests { get; }
+
+    /// <summary>Answers the next <paramref name="count"/> export requests to <c>/v1/logs</c> with 400 (OTLP/HTTP: not to be retried).</summary>
+    public void RefuseLogs(int count) => Interlocked.Exchange(ref _refusals.Logs, count);
 
     public static async Task<OtlpTestReceiver> StartAsync(CancellationToken cancellationToken = default)
     {
         var requests = new ConcurrentQueue<(string, byte[])>();
+        var refusals = new Refusals();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing", Args = [] });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
@@ -36,18 +44,28 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body);
+            if (signal == "logs" && Interlocked.Decrement(ref refusals.Logs) >= 0)
+            {
+                return Results.StatusCode(StatusCodes.Status400BadRequest);
+            }
+
             requests.Enqueue(("/v1/" + signal, body.ToArray()));
             context.Response.ContentType = "application/x-protobuf";
             return Results.Bytes([], "application/x-protobuf");
         });
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new OtlpTestReceiver(app, new Uri(address.TrimEnd('/')), requests);
+        return new OtlpTestReceiver(app, new Uri(address.TrimEnd('/')), requests, refusals);
     }
 
     /// <summary>Whether any request to <paramref name="path"/> contains every given string (OTLP protobuf carries strings as UTF-8).</summary>
     public bool Received(string path, params string[] contents) =>
         Requests.Any(r => r.Path == path && contents.All(c => System.Text.Encoding.UTF8.GetString(r.Body).Contains(c, StringComparison.Ordinal)));
+
+    private sealed class Refusals
+    {
+        public int Logs;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -29,7 +29,11 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
         }
 
         _exporter = new TrackingExporter(new OtlpLogExporter(options));
-        _processor = new BatchLogRecordExportProcessor(_exporter, maxQueueSize: 8192, scheduledDelayMilliseconds: 1000, exporterTimeoutMilliseconds: 10_000, maxExportBatchSize: 512);
+        // One export request per WriteAsync, all or nothing: the audit trail retries a failed batch whole, so a batch split
+        // into several requests (by size, or by the processor's timer firing half-way) would send the part the collector had
+        // already accepted a second time. Exports happen only on ForceFlush: no timer, and a batch size above what the trail
+        // hands a sink at once.
+        _processor = new BatchLogRecordExportProcessor(_exporter, maxQueueSize: MaxRecordsPerWrite, scheduledDelayMilliseconds: int.MaxValue, exporterTimeoutMilliseconds: 10_000, maxExportBatchSize: MaxRecordsPerWrite);
         var resource = ResourceBuilder.CreateDefault().AddService(identity.Name, serviceVersion: identity.Version, serviceInstanceId: identity.InstanceId);
         _factory = LoggerFactory.Create(builder => builder.AddOpenTelemetry(o =>
         {
@@ -40,8 +44,16 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
         _audit = _factory.CreateLogger("McpServices.Audit");
     }
 
+    /// <summary>The most records one <see cref="WriteAsync"/> sends (the audit trail hands sinks at most 512).</summary>
+    internal const int MaxRecordsPerWrite = 8192;
+
     public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
+        if (records.Count > MaxRecordsPerWrite)
+        {
+            throw new ArgumentException($"The OTLP audit sink writes at most {MaxRecordsPerWrite} records at once.", nameof(records));
+        }
+
         var failuresBefore = _exporter.Failures;
         foreach (var record in records)
         {

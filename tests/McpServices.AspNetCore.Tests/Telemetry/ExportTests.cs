@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Tests.Common;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -218,6 +220,39 @@ public sealed class ExportTests
 
         Assert.False(audit.SinksHealthy);
         Assert.False(audit.IsAccepting);
+    }
+
+    /// <summary>
+    /// The audit trail retries a batch a sink failed on, whole. The OTLP sink must then send it as one request, all or nothing:
+    /// a batch split over several requests, of which the collector accepted some, would reach it twice in part.
+    /// </summary>
+    [Fact]
+    public async Task OtlpAuditSink_ABatchTheCollectorRefused_IsSentAgainWhole_SoNoRecordArrivesTwice()
+    {
+        await using var receiver = await OtlpTestReceiver.StartAsync(TestContext.Current.CancellationToken);
+        using var sink = new OtlpAuditSink(receiver.Endpoint.ToString(), new ServiceIdentity(Options.Create(new McpServiceOptions { Name = "otlp-retry", Version = "1.0.0" })));
+        var records = Enumerable.Range(0, 600)
+            .Select(i => new AuditRecord($"id-{i:D4}", DateTimeOffset.UtcNow, "add", "succeeded", null, $"sha256:{i:D64}", Encoding.UTF8.GetBytes($$"""{"n":{{i}}}""")))
+            .ToArray();
+
+        receiver.RefuseLogs(1);
+        await Assert.ThrowsAsync<IOException>(() => sink.WriteAsync(records, TestContext.Current.CancellationToken).AsTask());
+        await sink.WriteAsync(records, TestContext.Current.CancellationToken); // the trail's retry: the same records
+
+        var accepted = receiver.Requests.Where(r => r.Path == "/v1/logs").Select(r => Encoding.UTF8.GetString(r.Body)).ToList();
+        var arrivals = records.Select(r => accepted.Sum(body => Occurrences(body, r.Hash))).ToArray();
+        Assert.All(arrivals, count => Assert.Equal(1, count));
+
+        static int Occurrences(string text, string value)
+        {
+            var count = 0;
+            for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
+            {
+                count++;
+            }
+
+            return count;
+        }
     }
 
     private static string Describe(OtlpTestReceiver receiver) =>
