@@ -451,6 +451,20 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
             });
         }
 
+        // The collector and identity provider the ConfigMap names, when they run in the cluster: without a rule for them, the
+        // policy would silently block telemetry, or every bearer token (the provider's keys could not be fetched).
+        foreach (var (ns, port) in new[] { options.OtlpEndpoint, options.Authority }.Select(InClusterDestination).OfType<(string, int)>().Distinct())
+        {
+            if (!options.Egress.Any(rule => rule.Cidr is null && rule.Namespace == ns && (rule.Ports.Count == 0 || rule.Ports.Contains(port))))
+            {
+                egress.Add(new()
+                {
+                    { "to", new[] { NamespaceByName(ns) } },
+                    { "ports", new[] { new YamlMap { { "port", port }, { "protocol", "TCP" } } } },
+                });
+            }
+        }
+
         return new YamlMap
         {
             { "apiVersion", "networking.k8s.io/v1" },
@@ -465,6 +479,25 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
                 }
             },
         };
+    }
+
+    /// <summary>
+    /// The namespace and port of a URL that names a Service in the cluster (<c>http://otel-collector.observability.svc.cluster.local:4318</c>,
+    /// <c>http://keycloak.auth.svc:8080</c>); <see langword="null"/> for any other URL.
+    /// </summary>
+    private (string Namespace, int Port)? InClusterDestination(string? url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.HostNameType != UriHostNameType.Dns)
+        {
+            return null;
+        }
+
+        var host = uri.IdnHost.TrimEnd('.');
+        var suffix = host.EndsWith($".svc.{options.ClusterDomain}", StringComparison.OrdinalIgnoreCase) ? $".svc.{options.ClusterDomain}"
+            : host.EndsWith(".svc", StringComparison.OrdinalIgnoreCase) ? ".svc"
+            : null;
+        var labels = suffix is null ? [] : host[..^suffix.Length].Split('.');
+        return labels.Length == 2 && labels.All(l => l.Length > 0) ? (labels[1].ToLowerInvariant(), uri.Port) : null;
     }
 
     private static YamlMap NamespaceByName(string name) =>

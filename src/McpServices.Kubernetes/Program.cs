@@ -124,7 +124,7 @@ namespace McpServices.Kubernetes
             new[] { "base", "overlays/dev", "overlays/prod" }
                 .Select(folder => Path.Combine(root, folder))
                 .Where(Directory.Exists)
-                .SelectMany(folder => Directory.EnumerateFiles(folder, "*.yaml"))
+                .SelectMany(folder => Directory.EnumerateFiles(folder))
                 .Select(path => Path.GetRelativePath(root, path).Replace('\\', '/'))
                 .Where(relative => !files.ContainsKey(relative)
                     && File.ReadLines(Path.Combine(root, relative)).FirstOrDefault()?.StartsWith(ManifestGenerator.HeaderPrefix, StringComparison.Ordinal) == true)
