@@ -119,7 +119,32 @@ internal sealed class ToolAuthorizer : IDisposable
 
         var classList = classAttributes.ToList();
         var methodList = methodAttributes.ToList();
-        var allowAnonymous = classList.Concat(methodList).Any(a => a is IAllowAnonymous);
+        // [AllowAnonymous] on a class is a default like any other class-level declaration: a method that declares requirements
+        // of its own refines it (a public tool class with one admin tool keeps the admin tool protected; ASP.NET Core MVC would
+        // let [AllowAnonymous] on the class win and open it). On the method it wins over the class's requirements. Both on the
+        // same class or method contradict each other, and startup says so.
+        static bool Requires(List<object> attributes) =>
+            attributes.Any(a => a is RequireScopesAttribute or AuthorizationPolicy or IAuthorizationRequirementData || (a is IAuthorizeData && a is not IAllowAnonymous));
+        var methodAnonymous = methodList.Any(a => a is IAllowAnonymous);
+        var classAnonymous = classList.Any(a => a is IAllowAnonymous);
+        var allowAnonymous = methodAnonymous;
+        if (tool.Source is not null)
+        {
+            if ((methodAnonymous && Requires(methodList)) || (classAnonymous && Requires(classList)))
+            {
+                throw new InvalidOperationException(
+                    $"The tool '{tool.Name}' ({tool.DisplaySource}) is marked [AllowAnonymous] and also requires scopes, roles or policies on the same " +
+                    (methodAnonymous && Requires(methodList) ? "method" : "class") + ". Remove one: [AllowAnonymous] for a public tool, the requirements for a protected one.");
+            }
+
+            allowAnonymous = methodAnonymous || (classAnonymous && !Requires(methodList));
+            if (methodAnonymous)
+            {
+                // The method is public: the class's requirements are defaults it replaces.
+                classList.RemoveAll(a => a is RequireScopesAttribute or AuthorizationPolicy or IAuthorizeData or IAuthorizationRequirementData);
+            }
+        }
+
         var methodScopes = methodList.OfType<RequireScopesAttribute>().SelectMany(a => a.Scopes).ToArray();
         var scopes = methodScopes.Length > 0 ? methodScopes : classList.OfType<RequireScopesAttribute>().SelectMany(a => a.Scopes).ToArray();
 

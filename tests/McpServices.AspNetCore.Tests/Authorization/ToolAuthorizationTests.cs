@@ -95,6 +95,42 @@ public sealed class ToolAuthorizationTests
     }
 
     [Fact]
+    public async Task AClassLevelAllowAnonymous_IsADefault_ThatAMethodsOwnRequirementsRefine()
+    {
+        // ASP.NET Core MVC lets [AllowAnonymous] on a class win over [Authorize] on its actions; for tools that opened the admin
+        // tool of a public tool class to anyone. Here, as for scopes, the method's declaration refines the class default.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<MostlyPublicTools>().WithTools<MostlyProtectedTools>(), authentication: true);
+
+        Assert.Equal(["hours", "status"], await ListAsync(server, token: null));
+        Assert.Equal(["hours", "restock", "status"], await ListAsync(server, server.Token("inventory:write")));
+        Assert.Equal(["hours", "shutdown", "status", "stock"], await ListAsync(server, TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["inventory:read"], Roles = ["admin", "clerk"] })));
+
+        using var http = server.CreateHttpClient();
+        foreach (var tool in new[] { "shutdown", "restock", "stock" })
+        {
+            using var anonymous = await http.SendAsync(RequestGateTests.Post($$$"""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"{{{tool}}}"}}"""), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        await using var noRole = await server.ConnectWithScopesAsync("inventory:read");
+        var refused = await Assert.ThrowsAsync<McpProtocolException>(() => noRole.CallToolAsync("shutdown", cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(McpServiceErrorCodes.Forbidden, (int)refused.ErrorCode);
+
+        await using var anonymousClient = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("9-17", Assert.IsType<TextContentBlock>(Assert.Single((await anonymousClient.CallToolAsync("hours", cancellationToken: TestContext.Current.CancellationToken)).Content)).Text);
+        Assert.Equal("ok", Assert.IsType<TextContentBlock>(Assert.Single((await anonymousClient.CallToolAsync("status", cancellationToken: TestContext.Current.CancellationToken)).Content)).Text);
+        Assert.Equal(0, server.Log().Count("shutdown") + server.Log().Count("restock") + server.Log().Count("stock"));
+    }
+
+    [Fact]
+    public async Task AllowAnonymousAndRequirementsOnTheSameMethod_FailStartup_NamingTheTool()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<ContradictoryTools>(), authentication: true));
+
+        Assert.StartsWith("The tool 'both' (McpServices.AspNetCore.Tests.TestTools.ContradictoryTools.Both) is marked [AllowAnonymous] and also requires scopes, roles or policies on the same method.", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TypedArgumentPolicy_AllowsOwnWarehouse_RefusesOthersWithTheHandlersReason()
     {
         await using var server = await StartWarehouseServiceAsync();
