@@ -103,7 +103,8 @@ internal sealed class AuditRecordSerializer
         w.WriteEndObject();
 
         w.WriteStartObject(Names.Source);
-        WriteNullable(w, Names.RemoteAddress, caller.RemoteAddress?.ToString());
+        // A dual-stack listener (Kubernetes: [::]:8080) sees IPv4 clients as ::ffff:a.b.c.d; record the address they have.
+        WriteNullable(w, Names.RemoteAddress, caller.RemoteAddress is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4().ToString() : caller.RemoteAddress?.ToString());
         WriteBounded(w, Names.UserAgent, entry.UserAgent, MaxFieldLength);
         w.WriteEndObject();
 

@@ -39,6 +39,33 @@ public sealed class AuditRecordFormatTests
         Assert.True(serializer.MeasureBufferCapacity <= 256 * 1024, $"The measuring buffer kept {serializer.MeasureBufferCapacity} bytes.");
     }
 
+    /// <summary>
+    /// On Kubernetes the service listens on a dual-stack socket (<c>ASPNETCORE_HTTP_PORTS=8080</c> binds <c>[::]</c>), where every
+    /// IPv4 client appears as an IPv4-mapped IPv6 address. The record names the client as it is known everywhere else.
+    /// </summary>
+    [Theory]
+    [InlineData("::ffff:10.0.0.7", "10.0.0.7")]
+    [InlineData("10.0.0.7", "10.0.0.7")]
+    [InlineData("2001:db8::7", "2001:db8::7")]
+    public void RemoteAddress_IsRecordedAsTheClientsOwnAddress(string connection, string recorded)
+    {
+        var identity = new ServiceIdentity(Options.Create(new McpServiceOptions { Name = "inventory", Version = "1.2.3" }));
+        var serializer = new AuditRecordSerializer(identity, new McpServiceAuditOptions());
+
+        var record = serializer.Serialize(new AuditEntry
+        {
+            Id = "0193a5e0c2b87d3f9a1b2c3d4e5f6a7e",
+            Time = DateTimeOffset.UnixEpoch,
+            Caller = CallerIdentity.Create(null, IPAddress.Parse(connection)),
+            Tool = "ping",
+            Outcome = ToolCallOutcome.Succeeded,
+            DurationMs = 1,
+        });
+
+        using var json = JsonDocument.Parse(record.Json);
+        Assert.Equal(recorded, json.RootElement.GetProperty("source").GetProperty("remoteAddress").GetString());
+    }
+
     [Fact]
     public void Record_IsSerializedExactly_AndChainedToThePreviousOne()
     {
