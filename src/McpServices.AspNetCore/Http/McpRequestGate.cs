@@ -354,7 +354,12 @@ internal sealed partial class McpRequestGate
 
         try
         {
-            if (await CheckScopesAsync(context, envelope, body).ConfigureAwait(false))
+            if (_catalog.Find(envelope.ToolName) is null && _sessionMode == HttpServerSessionMode.Stateless
+                && TransportRejection.Describe(context.Request, envelope, body.Span, _sessionMode) is null)
+            {
+                await RefuseUnknownToolAsync(context, envelope, body).ConfigureAwait(false);
+            }
+            else if (await CheckScopesAsync(context, envelope, body).ConfigureAwait(false))
             {
                 await InvokeNextAsync(context, next).ConfigureAwait(false);
             }
@@ -540,6 +545,20 @@ internal sealed partial class McpRequestGate
         Refuse(context, envelope, body, ToolCallOutcome.Denied, "insufficient_scope", $"The tool '{tool.Name}' requires the scope(s) {string.Join(", ", access.RequiredScopes)}.");
         await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _resourceUrls.GetMetadataUrl(context.Request), access.RequiredScopes, missing, tool.Name, envelope.Id).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>
+    /// Answers a call to a tool the service does not have as the SDK would (−32602 "Unknown tool: 'x'."), without handing it to
+    /// the SDK: the SDK's <c>mcp.server.operation.duration</c> metric would take the caller's tool name as an attribute value,
+    /// so every invented name would add time series until the metric's cardinality limit pushed the real tools' into overflow.
+    /// Only where the SDK's transport would accept the request (it answers its own objections first), and only in stateless mode:
+    /// with sessions, the transport answers an unknown or ended session with 404, which a client needs to see first.
+    /// </summary>
+    private Task RefuseUnknownToolAsync(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
+    {
+        var message = $"Unknown tool: '{envelope.ToolName}'.";
+        Refuse(context, envelope, body, ToolCallOutcome.Invalid, "unknown_tool", message);
+        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status200OK, (int)ModelContextProtocol.McpErrorCode.InvalidParams, message, id: envelope.Id);
     }
 
     /// <summary>Audits the call as <c>unavailable</c> and answers 503 with <c>Retry-After</c>.</summary>

@@ -153,6 +153,41 @@ public sealed class ExportTests
             StartupErrors.Describe(error));
     }
 
+    /// <summary>
+    /// Tool names a caller invents must not become metric attribute values: the SDK's <c>mcp.server.operation.duration</c> tags
+    /// <c>gen_ai.tool.name</c> with whatever name a call gives, so each invented name added time series until the cardinality
+    /// limit pushed the real tools' series into overflow. Such calls are answered before the SDK, with the SDK's error, and
+    /// counted under McpServices' bounded <c>_unknown</c> tool name.
+    /// </summary>
+    [Fact]
+    public async Task CallsToInventedToolNames_AddNoMetricSeries_AndGetTheUsualError()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.Telemetry.Prometheus = true);
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var invented = Enumerable.Range(0, 20).Select(i => $"invented_{Guid.NewGuid():N}").ToArray();
+        foreach (var name in invented)
+        {
+            var error = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => client.CallToolAsync(name, cancellationToken: TestContext.Current.CancellationToken).AsTask());
+            Assert.Equal(ModelContextProtocol.McpErrorCode.InvalidParams, error.ErrorCode);
+            Assert.Contains($"Unknown tool: '{name}'.", error.Message, StringComparison.Ordinal);
+        }
+
+        await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+        using var http = server.CreateHttpClient();
+        var text = string.Empty;
+        for (var i = 0; i < 20 && !(text.Contains("gen_ai_tool_name=\"add\"", StringComparison.Ordinal) && text.Contains("mcp_tool_name=\"_unknown\"", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            text = await http.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+        }
+
+        Assert.Contains("mcp_tool_name=\"_unknown\"", text, StringComparison.Ordinal);
+        // (The test's own client records mcp.client.* metrics in the same process: only the server's series count.)
+        Assert.DoesNotContain(text.Split('\n'), line => line.StartsWith("mcp_server_", StringComparison.Ordinal) && line.Contains("invented_", StringComparison.Ordinal));
+        Assert.Contains(text.Split('\n'), line => line.StartsWith("mcp_server_", StringComparison.Ordinal) && line.Contains("gen_ai_tool_name=\"add\"", StringComparison.Ordinal));
+        Assert.Equal(invented.Length, server.Audit.Records.Count(r => r.ErrorCode == "unknown_tool"));
+    }
+
     [Fact]
     public async Task Prometheus_TurnedOnInCode_ServesTheScrapeEndpoint_AndIsAbsentByDefault()
     {
