@@ -21,6 +21,19 @@ internal static class McpServiceTelemetry
 {
     public const string McpSdkSource = "Experimental.ModelContextProtocol";
 
+    /// <summary>The MCP SDK's per-request server metric.</summary>
+    internal const string SdkOperationDuration = "mcp.server.operation.duration";
+
+    /// <summary>
+    /// The attributes kept on <see cref="SdkOperationDuration"/>: all the SDK sets but <c>mcp.resource.uri</c>. A resource
+    /// template's URIs are unbounded (a time series per customer or file) and often name someone; the URI stays on the span.
+    /// </summary>
+    internal static readonly string[] SdkOperationDurationTags =
+    [
+        "mcp.method.name", "mcp.protocol.version", "gen_ai.operation.name", "gen_ai.tool.name", "gen_ai.prompt.name",
+        "error.type", "rpc.response.status_code", "network.protocol.name", "network.protocol.version", "network.transport",
+    ];
+
     /// <summary>The service OpenTelemetry's <c>UseOtlpExporter()</c> registers (internal to OpenTelemetry, so known by name).</summary>
     internal const string UseOtlpExporterRegistration = "OpenTelemetry.Exporter.UseOtlpExporterRegistration";
 
@@ -87,6 +100,7 @@ internal static class McpServiceTelemetry
         {
             metrics
                 .AddMeter(McpServiceMetrics.MeterName, McpSdkSource, "System.Runtime")
+                .AddView(SdkOperationDuration, new MetricStreamConfiguration { TagKeys = SdkOperationDurationTags })
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation();
             if (prometheus)

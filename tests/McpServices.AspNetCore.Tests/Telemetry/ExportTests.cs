@@ -6,6 +6,7 @@ using McpServices.Tests.Common;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol.Protocol;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -186,6 +187,35 @@ public sealed class ExportTests
         Assert.DoesNotContain(text.Split('\n'), line => line.StartsWith("mcp_server_", StringComparison.Ordinal) && line.Contains("invented_", StringComparison.Ordinal));
         Assert.Contains(text.Split('\n'), line => line.StartsWith("mcp_server_", StringComparison.Ordinal) && line.Contains("gen_ai_tool_name=\"add\"", StringComparison.Ordinal));
         Assert.Equal(invented.Length, server.Audit.Records.Count(r => r.ErrorCode == "unknown_tool"));
+    }
+
+    /// <summary>
+    /// A resource template's URIs are unbounded (one per customer, order, file) and often name someone: the SDK's
+    /// <c>mcp.server.operation.duration</c> took each as a <c>mcp.resource.uri</c> attribute value, a time series per URI.
+    /// The metric keeps every other attribute; the URI stays on the span.
+    /// </summary>
+    [Fact]
+    public async Task ResourceUris_AreNotMetricAttributes()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithResources<NoteResources>(), o => o.Telemetry.Prometheus = true);
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var customer = Guid.NewGuid().ToString("N");
+        var read = await client.ReadResourceAsync($"notes://customers/{customer}", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal($"Notes on customer {customer}.", Assert.IsType<TextResourceContents>(Assert.Single(read.Contents)).Text);
+
+        using var http = server.CreateHttpClient();
+        string[] lines = [];
+        for (var i = 0; i < 20 && !lines.Any(IsServerResourceRead); i++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            lines = (await http.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken)).Split('\n');
+        }
+
+        Assert.Contains(lines, IsServerResourceRead);
+        Assert.DoesNotContain(lines, line => line.StartsWith("mcp_server_", StringComparison.Ordinal) && line.Contains(customer, StringComparison.Ordinal));
+
+        static bool IsServerResourceRead(string line) =>
+            line.StartsWith("mcp_server_operation_duration", StringComparison.Ordinal) && line.Contains("mcp_method_name=\"resources/read\"", StringComparison.Ordinal);
     }
 
     [Fact]

@@ -42,4 +42,7 @@ public sealed class NoteResources
 {
     [McpServerResource(UriTemplate = "notes://welcome", Name = "welcome", MimeType = "text/plain")]
     public static string Welcome() => "Welcome.";
+
+    [McpServerResource(UriTemplate = "notes://customers/{id}", Name = "customer-note", MimeType = "text/plain")]
+    public static string Customer(string id) => $"Notes on customer {id}.";
 }
