@@ -15,8 +15,17 @@ internal sealed class ApiKeyAuthenticationHandler(
     McpServiceSettings settings)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
+    /// <summary>What the failure of a request with two credentials says (it names neither value).</summary>
+    internal const string TwoCredentials = "The request carries two credentials, the API key header and an Authorization bearer credential; send one.";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        if (HasTwoCredentials(Request.Headers, settings.Current.Authentication.ApiKeyHeader))
+        {
+            // Which one would be the caller? Neither is chosen silently: an invalid token next to a valid key must not pass.
+            return Task.FromResult(AuthenticateResult.Fail(TwoCredentials));
+        }
+
         var presented = ReadKey(Request.Headers, settings.Current.Authentication.ApiKeyHeader);
         if (presented is null)
         {
@@ -42,6 +51,24 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, McpServiceAuthenticationDefaults.ApiKeyScheme, "sub", "roles"));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name)));
+    }
+
+    /// <summary>Whether the request sends the API key header and a bearer credential (a JWT or a key) at once.</summary>
+    internal static bool HasTwoCredentials(Microsoft.AspNetCore.Http.IHeaderDictionary headers, string headerName) =>
+        headers[headerName].Count > 0 && HasBearer(headers);
+
+    /// <summary>Whether an <c>Authorization</c> header uses the <c>Bearer</c> scheme (another scheme is not a credential here).</summary>
+    internal static bool HasBearer(Microsoft.AspNetCore.Http.IHeaderDictionary headers)
+    {
+        foreach (var value in headers.Authorization)
+        {
+            if (value is not null && value.StartsWith("Bearer", StringComparison.OrdinalIgnoreCase) && (value.Length == 6 || value[6] == ' '))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal static string? ReadKey(Microsoft.AspNetCore.Http.IHeaderDictionary headers, string headerName)

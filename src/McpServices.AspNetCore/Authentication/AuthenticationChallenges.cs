@@ -28,6 +28,18 @@ internal static class AuthenticationChallenges
         return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, McpServiceErrorCodes.Unauthenticated, message, id: id);
     }
 
+    /// <summary>
+    /// The answer to a request with the API key header and a bearer credential at once: RFC 6750 §3.1 <c>invalid_request</c>
+    /// ("uses more than one method for including an access token"), 400.
+    /// </summary>
+    public static Task WriteTwoCredentialsAsync(HttpContext context, string resourceMetadataUrl, string apiKeyHeader, string? id)
+    {
+        context.Response.Headers[HeaderNames.WWWAuthenticate] =
+            $"Bearer error=\"invalid_request\", error_description=\"Send one credential, not two.\", resource_metadata=\"{resourceMetadataUrl}\"";
+        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, (int)ModelContextProtocol.McpErrorCode.InvalidRequest,
+            $"Bad Request: the request carries two credentials, the {apiKeyHeader} header and an Authorization: Bearer header; send one of them.", id: id);
+    }
+
     /// <summary>The answer to a bearer token that cannot be checked because the identity provider's metadata cannot be read.</summary>
     public static Task WriteIdentityProviderUnavailableAsync(HttpContext context, string? id)
     {

@@ -382,6 +382,13 @@ internal sealed partial class McpRequestGate
             return true;
         }
 
+        if (ApiKeyAuthenticationHandler.HasTwoCredentials(context.Request.Headers, _apiKeyHeader))
+        {
+            Refuse(context, envelope, body, ToolCallOutcome.Invalid, "two_credentials", ApiKeyAuthenticationHandler.TwoCredentials);
+            await AuthenticationChallenges.WriteTwoCredentialsAsync(context, _resourceUrls.GetMetadataUrl(context.Request), _apiKeyHeader, envelope?.Id).ConfigureAwait(false);
+            return false;
+        }
+
         var result = await IdentifyCallerAsync(context).ConfigureAwait(false);
         if (result.Succeeded)
         {
@@ -444,23 +451,8 @@ internal sealed partial class McpRequestGate
     /// Whether the request carries a credential this service accepts: a bearer token (a JWT or an API key) or the API key header.
     /// Another scheme (<c>Basic</c>, <c>Digest</c>, …) counts as no credential, so its 401 carries no error code (RFC 6750 §3.1).
     /// </summary>
-    private bool IsCredentialPresented(IHeaderDictionary headers)
-    {
-        if (headers[_apiKeyHeader].Count > 0)
-        {
-            return true;
-        }
-
-        foreach (var value in headers.Authorization)
-        {
-            if (value is not null && value.StartsWith("Bearer", StringComparison.OrdinalIgnoreCase) && (value.Length == 6 || value[6] == ' '))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private bool IsCredentialPresented(IHeaderDictionary headers) =>
+        headers[_apiKeyHeader].Count > 0 || ApiKeyAuthenticationHandler.HasBearer(headers);
 
     /// <summary>Whether the application's default authenticate scheme is McpServices' own (so the middleware's result is ours).</summary>
     private async ValueTask<bool> IsDefaultAuthenticateSchemeAsync(HttpContext context)

@@ -49,6 +49,42 @@ public sealed class ApiKeyTests
         Assert.Equal(0, server.Log().Count("read_stock"));
     }
 
+    [Theory]
+    [InlineData("invalid JWT")]
+    [InlineData("valid JWT")]
+    [InlineData("another key")]
+    public async Task AKeyInItsHeader_AndABearerCredential_Are400_InvalidRequest_NeitherIsChosen(string bearer)
+    {
+        // Before, the key in its header won and the bearer credential was ignored, even an invalid or expired token, or the key of
+        // another caller: who called depended on which header the service happened to read first.
+        var (key, hash) = ApiKeyStore.CreateKey("ci-bot");
+        var (otherKey, otherHash) = ApiKeyStore.CreateKey("other-bot");
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o =>
+        {
+            o.Authentication.ApiKeys["ci-bot"] = new McpServiceApiKey { Hash = hash, Scopes = ["inventory:read"] };
+            o.Authentication.ApiKeys["other-bot"] = new McpServiceApiKey { Hash = otherHash, Scopes = ["inventory:read"] };
+        }, authentication: true);
+        using var http = server.CreateHttpClient();
+        using var request = RequestGateTests.Post(CallRead);
+        request.Headers.Add("X-API-Key", key);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer switch
+        {
+            "invalid JWT" => "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+            "valid JWT" => server.Token("inventory:read"),
+            _ => otherKey,
+        });
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("error=\"invalid_request\"", response.Headers.WwwAuthenticate.Single().Parameter, StringComparison.Ordinal);
+        Assert.Contains("two credentials, the X-API-Key header and an Authorization: Bearer header", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal(0, server.Log().Count("read_stock"));
+        var record = await server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
+        Assert.Equal(("invalid", "two_credentials"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal("anonymous", record.GetProperty("actor").GetProperty("authenticationMethod").GetString());
+    }
+
     [Fact]
     public async Task RevokedKeyInConfiguration_Is401()
     {
