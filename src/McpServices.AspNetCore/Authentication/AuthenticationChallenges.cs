@@ -12,30 +12,42 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal static class AuthenticationChallenges
 {
-    public static Task WriteUnauthorizedAsync(HttpContext context, string resourceMetadataUrl, bool invalidToken, string? id)
+    public static Task WriteUnauthorizedAsync(HttpContext context, string? resourceMetadataUrl, bool invalidToken, string? id)
     {
-        var header = new StringBuilder("Bearer ");
+        var header = new StringBuilder("Bearer");
         if (invalidToken)
         {
-            header.Append("error=\"invalid_token\", error_description=\"The access token is invalid or expired.\", ");
+            header.Append(" error=\"invalid_token\", error_description=\"The access token is invalid or expired.\"");
         }
 
-        header.Append("resource_metadata=\"").Append(resourceMetadataUrl).Append('"');
+        AppendResourceMetadata(header, resourceMetadataUrl);
         context.Response.Headers[HeaderNames.WWWAuthenticate] = header.ToString();
         var message = invalidToken
             ? "Unauthorized: the access token or API key is invalid, expired or revoked."
-            : "Unauthorized: this service requires an access token; see the WWW-Authenticate header for where to get one.";
+            : resourceMetadataUrl is null
+                ? "Unauthorized: this service requires a credential: an API key, or an access token from its identity provider."
+                : "Unauthorized: this service requires an access token; see the WWW-Authenticate header for where to get one.";
         return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, McpServiceErrorCodes.Unauthenticated, message, id: id);
+    }
+
+    /// <summary>Adds <c>resource_metadata="…"</c> to a challenge, when the service has metadata to point to.</summary>
+    private static void AppendResourceMetadata(StringBuilder header, string? resourceMetadataUrl)
+    {
+        if (resourceMetadataUrl is not null)
+        {
+            header.Append(header.Length > "Bearer".Length ? ", " : " ").Append("resource_metadata=\"").Append(resourceMetadataUrl).Append('"');
+        }
     }
 
     /// <summary>
     /// The answer to a request with the API key header and a bearer credential at once: RFC 6750 §3.1 <c>invalid_request</c>
     /// ("uses more than one method for including an access token"), 400.
     /// </summary>
-    public static Task WriteTwoCredentialsAsync(HttpContext context, string resourceMetadataUrl, string apiKeyHeader, string? id)
+    public static Task WriteTwoCredentialsAsync(HttpContext context, string? resourceMetadataUrl, string apiKeyHeader, string? id)
     {
-        context.Response.Headers[HeaderNames.WWWAuthenticate] =
-            $"Bearer error=\"invalid_request\", error_description=\"Send one credential, not two.\", resource_metadata=\"{resourceMetadataUrl}\"";
+        var header = new StringBuilder("Bearer error=\"invalid_request\", error_description=\"Send one credential, not two.\"");
+        AppendResourceMetadata(header, resourceMetadataUrl);
+        context.Response.Headers[HeaderNames.WWWAuthenticate] = header.ToString();
         return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, (int)ModelContextProtocol.McpErrorCode.InvalidRequest,
             $"Bad Request: the request carries two credentials, the {apiKeyHeader} header and an Authorization: Bearer header; send one of them.", id: id);
     }
@@ -52,11 +64,13 @@ internal static class AuthenticationChallenges
     internal const string IdentityProviderUnavailableMessage =
         "Service Unavailable: the service cannot check access tokens now because its identity provider cannot be reached; retry later with the same token.";
 
-    public static Task WriteInsufficientScopeAsync(HttpContext context, string resourceMetadataUrl, IReadOnlyList<string> requiredScopes, IReadOnlyList<string> missingScopes, string toolName, string? id)
+    public static Task WriteInsufficientScopeAsync(HttpContext context, string? resourceMetadataUrl, IReadOnlyList<string> requiredScopes, IReadOnlyList<string> missingScopes, string toolName, string? id)
     {
         var scope = string.Join(' ', requiredScopes);
-        context.Response.Headers[HeaderNames.WWWAuthenticate] =
-            $"Bearer error=\"insufficient_scope\", scope=\"{scope}\", resource_metadata=\"{resourceMetadataUrl}\", error_description=\"The tool '{toolName}' requires the scopes: {scope}.\"";
+        var header = new StringBuilder($"Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
+        AppendResourceMetadata(header, resourceMetadataUrl);
+        header.Append($", error_description=\"The tool '{toolName}' requires the scopes: {scope}.\"");
+        context.Response.Headers[HeaderNames.WWWAuthenticate] = header.ToString();
         return JsonRpcErrorWriter.WriteAsync(
             context,
             StatusCodes.Status403Forbidden,

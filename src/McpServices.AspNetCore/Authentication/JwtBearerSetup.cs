@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
@@ -96,7 +97,7 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
                         return;
                     }
 
-                    await AuthenticationChallenges.WriteUnauthorizedAsync(context.HttpContext, resourceUrls.GetMetadataUrl(context.Request), invalidToken: context.AuthenticateFailure is not null, id: null).ConfigureAwait(false);
+                    await AuthenticationChallenges.WriteUnauthorizedAsync(context.HttpContext, context.HttpContext.RequestServices.GetRequiredService<ProtectedResourceMetadata>().MetadataUrlFor(context.Request), invalidToken: context.AuthenticateFailure is not null, id: null).ConfigureAwait(false);
                 }
             };
         }

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace McpServices.AspNetCore;
 
 /// <summary>
-/// Serves RFC 9728 OAuth 2.0 Protected Resource Metadata: <c>resource</c>, <c>authorization_servers</c> (always present),
+/// Serves RFC 9728 OAuth 2.0 Protected Resource Metadata: <c>resource</c>, <c>authorization_servers</c> (at least one: without
+/// any, as for a service that accepts only API keys, there is no metadata and challenges do not point to it),
 /// <c>scopes_supported</c> (every scope a tool requires) and <c>bearer_methods_supported</c>.
 /// </summary>
 internal sealed class ProtectedResourceMetadata(
@@ -16,9 +17,23 @@ internal sealed class ProtectedResourceMetadata(
     McpServiceSettings settings,
     IOptionsMonitor<JwtBearerOptions> jwtOptions)
 {
+    /// <summary>
+    /// The metadata URL challenges name, or <see langword="null"/> when the service knows no authorization server (API keys
+    /// only, or signing keys without an issuer): metadata must name at least one (MCP authorization), and a client sent to a
+    /// document without one could not get a token anyway.
+    /// </summary>
+    public string? MetadataUrlFor(HttpRequest request) => GetAuthorizationServers().Count > 0 ? resourceUrls.GetMetadataUrl(request) : null;
+
     public async Task WriteAsync(HttpContext context)
     {
         var response = context.Response;
+        var servers = GetAuthorizationServers();
+        if (servers.Count == 0)
+        {
+            response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
         response.ContentType = "application/json";
         response.Headers.CacheControl = "public, max-age=300";
         response.Headers.AccessControlAllowOrigin = "*";
@@ -27,7 +42,7 @@ internal sealed class ProtectedResourceMetadata(
         w.WriteStartObject();
         w.WriteString("resource", resourceUrls.GetResource(context.Request));
         w.WriteStartArray("authorization_servers");
-        foreach (var server in GetAuthorizationServers())
+        foreach (var server in servers)
         {
             w.WriteStringValue(server);
         }

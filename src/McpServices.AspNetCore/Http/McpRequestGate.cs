@@ -34,7 +34,7 @@ internal sealed partial class McpRequestGate
     private readonly ToolCallCompletion _completion;
     private readonly ToolCatalog _catalog;
     private readonly ToolAuthorizer _authorizer;
-    private readonly ResourceUrls _resourceUrls;
+    private readonly ProtectedResourceMetadata _metadata;
     private readonly AuditTrail _audit;
     private readonly string _apiKeyHeader;
     private readonly HttpServerSessionMode _sessionMode;
@@ -46,7 +46,7 @@ internal sealed partial class McpRequestGate
         ToolCallCompletion completion,
         ToolCatalog catalog,
         ToolAuthorizer authorizer,
-        ResourceUrls resourceUrls,
+        ProtectedResourceMetadata metadata,
         AuditTrail audit,
         ILogger<McpRequestGate> logger)
     {
@@ -59,7 +59,7 @@ internal sealed partial class McpRequestGate
         _completion = completion;
         _catalog = catalog;
         _authorizer = authorizer;
-        _resourceUrls = resourceUrls;
+        _metadata = metadata;
         _audit = audit;
         _logger = logger;
     }
@@ -385,7 +385,7 @@ internal sealed partial class McpRequestGate
         if (ApiKeyAuthenticationHandler.HasTwoCredentials(context.Request.Headers, _apiKeyHeader))
         {
             Refuse(context, envelope, body, ToolCallOutcome.Invalid, "two_credentials", ApiKeyAuthenticationHandler.TwoCredentials);
-            await AuthenticationChallenges.WriteTwoCredentialsAsync(context, _resourceUrls.GetMetadataUrl(context.Request), _apiKeyHeader, envelope?.Id).ConfigureAwait(false);
+            await AuthenticationChallenges.WriteTwoCredentialsAsync(context, _metadata.MetadataUrlFor(context.Request), _apiKeyHeader, envelope?.Id).ConfigureAwait(false);
             return false;
         }
 
@@ -409,7 +409,7 @@ internal sealed partial class McpRequestGate
         {
             LogAuthenticationFailed(_logger, result.Failure?.Message ?? "no identity");
             Refuse(context, envelope, body, ToolCallOutcome.Denied, "invalid_token", "The access token or API key is invalid, expired or revoked.");
-            await AuthenticationChallenges.WriteUnauthorizedAsync(context, _resourceUrls.GetMetadataUrl(context.Request), invalidToken: true, envelope?.Id).ConfigureAwait(false);
+            await AuthenticationChallenges.WriteUnauthorizedAsync(context, _metadata.MetadataUrlFor(context.Request), invalidToken: true, envelope?.Id).ConfigureAwait(false);
             return false;
         }
 
@@ -428,7 +428,7 @@ internal sealed partial class McpRequestGate
         }
 
         Refuse(context, envelope, body, ToolCallOutcome.Denied, "authentication_required", "The tool requires an authenticated caller.");
-        await AuthenticationChallenges.WriteUnauthorizedAsync(context, _resourceUrls.GetMetadataUrl(context.Request), invalidToken: false, envelope?.Id).ConfigureAwait(false);
+        await AuthenticationChallenges.WriteUnauthorizedAsync(context, _metadata.MetadataUrlFor(context.Request), invalidToken: false, envelope?.Id).ConfigureAwait(false);
         return false;
     }
 
@@ -535,7 +535,7 @@ internal sealed partial class McpRequestGate
         }
 
         Refuse(context, envelope, body, ToolCallOutcome.Denied, "insufficient_scope", $"The tool '{tool.Name}' requires the scope(s) {string.Join(", ", access.RequiredScopes)}.");
-        await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _resourceUrls.GetMetadataUrl(context.Request), access.RequiredScopes, missing, tool.Name, envelope.Id).ConfigureAwait(false);
+        await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), access.RequiredScopes, missing, tool.Name, envelope.Id).ConfigureAwait(false);
         return false;
     }
 

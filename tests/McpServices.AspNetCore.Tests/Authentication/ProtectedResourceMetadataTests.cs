@@ -132,6 +132,38 @@ public sealed class ProtectedResourceMetadataTests
     }
 
     [Fact]
+    public async Task AServiceWithApiKeysOnly_HasNoMetadata_AndItsChallengesDoNotPointToAny()
+    {
+        // Metadata must name at least one authorization server (MCP authorization); a service that accepts only API keys has
+        // none, and a client sent to a document without one could not get a token there anyway.
+        var (key, hash) = ApiKeyStore.CreateKey("ci-bot");
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o => o.Authentication.ApiKeys["ci-bot"] = new McpServiceApiKey { Hash = hash, Scopes = ["inventory:read"] },
+            authentication: true,
+            trustTestIssuer: false);
+        using var http = server.CreateHttpClient();
+
+        using var metadata = await http.GetAsync(".well-known/oauth-protected-resource/mcp", TestContext.Current.CancellationToken);
+        using var anonymous = await http.SendAsync(RequestGateTests.Post(Call), TestContext.Current.CancellationToken);
+        using var wrongKey = RequestGateTests.Post(Call);
+        wrongKey.Headers.Add("X-API-Key", key + "x");
+        using var refused = await http.SendAsync(wrongKey, TestContext.Current.CancellationToken);
+        using var withKey = RequestGateTests.Post("""{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"write_stock","arguments":{}}}""");
+        withKey.Headers.Add("X-API-Key", key);
+        using var lacksScope = await http.SendAsync(withKey, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, metadata.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.Single().ToString());
+        Assert.Contains("requires a credential: an API key, or an access token", await anonymous.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.DoesNotContain("resource_metadata", refused.Headers.WwwAuthenticate.Single().ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, lacksScope.StatusCode);
+        Assert.StartsWith("Bearer error=\"insufficient_scope\", scope=\"inventory:audit inventory:write\", error_description=", lacksScope.Headers.WwwAuthenticate.Single().ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WithAuthenticationOff_NoMetadataIsServed()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>());

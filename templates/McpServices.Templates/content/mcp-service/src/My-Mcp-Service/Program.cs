@@ -11,7 +11,11 @@ builder.AddMcpService()
     .WithTools<TicketTools>();
 
 var app = builder.Build();
+//#if (AuthJwt)
 app.MapMcpService();   // /mcp, /livez, /readyz, /.well-known/oauth-protected-resource/mcp
+//#else
+app.MapMcpService();   // /mcp, /livez, /readyz
+//#endif
 app.Run();
 
 /// <summary>The entry point, visible to the tests (McpServiceFactory&lt;Program&gt;).</summary>
