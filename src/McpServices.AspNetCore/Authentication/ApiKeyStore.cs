@@ -51,20 +51,20 @@ internal sealed partial class ApiKeyStore : IDisposable
             return null;
         }
 
-        if (!_fromFile.TryGetValue(keyId, out var entry) && !_fromConfiguration.TryGetValue(keyId, out entry))
+        var inFile = _fromFile.TryGetValue(keyId, out var fileEntry);
+        var inConfiguration = _fromConfiguration.TryGetValue(keyId, out var configurationEntry);
+        if ((!inFile && !inConfiguration) || (inFile && fileEntry!.Disabled) || (inConfiguration && configurationEntry!.Disabled))
         {
+            // Revoked in either source is revoked: a key disabled in configuration must not live on in the mounted file.
             return null;
         }
 
+        // The file's entry (a mounted Secret, rotated without a restart) is the key; configuration's, when the file has none.
+        var entry = inFile ? fileEntry! : configurationEntry!;
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         var bytes = Encoding.UTF8.GetBytes(presented);
         SHA256.HashData(bytes, hash);
-        if (!CryptographicOperations.FixedTimeEquals(hash, entry.Hash) || entry.Disabled)
-        {
-            return null;
-        }
-
-        return entry.Identity;
+        return CryptographicOperations.FixedTimeEquals(hash, entry.Hash) ? entry.Identity : null;
     }
 
     /// <summary>Creates a new random key for <paramref name="keyId"/> and the hash to configure (used by tooling and tests).</summary>

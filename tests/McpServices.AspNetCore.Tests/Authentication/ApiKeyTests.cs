@@ -128,6 +128,30 @@ public sealed class ApiKeyTests
         Assert.Equal(ran, server.Log().Count("read_stock"));
     }
 
+    [Theory]
+    [InlineData("configuration")]
+    [InlineData("file")]
+    public async Task AKeyRevokedInOneSource_IsRefused_WhileTheOtherStillHasIt(string revokedIn)
+    {
+        // The same key id in the mounted Secret and in configuration: before, the file's entry was the only one read, so a key
+        // revoked in configuration (a ConfigMap edit) kept working while the Secret still had it.
+        using var keys = new KeysFile();
+        var (key, hash) = ApiKeyStore.CreateKey("ci-bot");
+        await File.WriteAllTextAsync(keys.Path, $$"""{ "ci-bot": { "owner": "ci", "hash": "{{hash}}", "scopes": ["inventory:read"], "disabled": {{(revokedIn == "file" ? "true" : "false")}} } }""", TestContext.Current.CancellationToken);
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o =>
+            {
+                o.Authentication.ApiKeysFile = keys.Path;
+                o.Authentication.ApiKeys["ci-bot"] = new McpServiceApiKey { Owner = "ci", Hash = hash, Scopes = ["inventory:read"], Disabled = revokedIn == "configuration" };
+            },
+            authentication: true);
+        using var http = server.CreateHttpClient();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, key));
+        Assert.Equal(0, server.Log().Count("read_stock"));
+    }
+
     [Fact]
     public async Task UnusableEntriesInTheSecretFile_AreRefusedWithAReason_AndTheOtherKeysStillWork()
     {
