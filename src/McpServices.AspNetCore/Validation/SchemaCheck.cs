@@ -53,6 +53,9 @@ internal static class SchemaCheck
 
             switch (value.ValueKind)
             {
+                case JsonValueKind.Number or JsonValueKind.String when IsNonFiniteNumber(value, schema):
+                    (errors ??= []).Add(new ArgumentError(path, NotFinite(path)));
+                    break;
                 case JsonValueKind.Object:
                     CheckObject(value, schema, path, ref errors, depth);
                     break;
@@ -173,6 +176,36 @@ internal static class SchemaCheck
         }
 
         return target;
+    }
+
+    /// <summary>The message for a number that is not finite.</summary>
+    public static string NotFinite(string path) => $"The value of {path} must be a finite number.";
+
+    /// <summary>
+    /// Whether a value where the schema wants a number is not a finite one: a JSON number beyond the range of a double
+    /// (<c>1e400</c>, which reads as infinity), or the string <c>"NaN"</c> or <c>"Infinity"</c>, which the MCP SDK's serializer
+    /// reads as numbers but JSON Schema's <c>number</c> does not allow.
+    /// </summary>
+    private static bool IsNonFiniteNumber(JsonElement value, JsonElement schema)
+    {
+        if (!schema.TryGetProperty("type", out var type) || !Allows(type, "number") || Allows(type, "string"))
+        {
+            return false;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number)
+        {
+            return !value.TryGetDouble(out var number) || !double.IsFinite(number);
+        }
+
+        return double.TryParse(value.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) && !double.IsFinite(parsed);
+
+        static bool Allows(JsonElement type, string name) => type.ValueKind switch
+        {
+            JsonValueKind.String => type.ValueEquals(name),
+            JsonValueKind.Array => type.EnumerateArray().Any(t => t.ValueKind == JsonValueKind.String && t.ValueEquals(name)),
+            _ => false,
+        };
     }
 
     private static bool AllowsNull(JsonElement schema)

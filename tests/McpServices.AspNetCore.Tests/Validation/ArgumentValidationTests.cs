@@ -336,6 +336,41 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.NotEmpty(methods);
     }
 
+    [Theory]
+    [InlineData("""{"factor":"NaN","ratio":1,"reading":{"value":1}}""", "factor")]
+    [InlineData("""{"factor":"-Infinity","ratio":1,"reading":{"value":1}}""", "factor")]
+    [InlineData("""{"factor":1e400,"ratio":1,"reading":{"value":1}}""", "factor")]
+    [InlineData("""{"factor":1,"ratio":1e39,"reading":{"value":1}}""", "ratio")]
+    [InlineData("""{"factor":1,"ratio":1,"reading":{"value":"Infinity"}}""", "reading.value")]
+    [InlineData("""{"factor":1,"ratio":1,"reading":{"value":1,"samples":[2.5,-1e309]}}""", "reading.samples[1]")]
+    public async Task NumbersThatAreNotFinite_AreInvalid_AndTheToolDoesNotRun(string arguments, string field)
+    {
+        // The SDK's serializer reads "NaN" and "Infinity" as numbers, and a number beyond the type's range as an infinity; JSON
+        // Schema's "number", which the tool publishes, allows neither, and a tool would compute with them.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<MeasurementTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var json = JsonDocument.Parse(arguments);
+
+        var result = await client.CallToolAsync("scale", json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal([(field, $"The value of {field} must be a finite number.")], AssertInvalid(result));
+        Assert.Equal(0, server.Log().Count("scale"));
+
+        var fine = await client.CallToolAsync("scale", new Dictionary<string, object?> { ["factor"] = "2", ["ratio"] = 0.5, ["reading"] = new { value = 3, samples = new[] { 1.5 } } }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("3", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text); // a number as a string still reads
+    }
+
+    public sealed record Reading(double Value, List<double>? Samples = null);
+
+    public sealed class MeasurementTools(InvocationLog log)
+    {
+        public double Scale(double factor, float ratio, Reading reading)
+        {
+            log.Record("scale");
+            return factor * ratio * reading.Value;
+        }
+    }
+
     private async Task<CallToolResult> CallAsync(string tool, object arguments)
     {
         var json = JsonSerializer.SerializeToElement(arguments);
