@@ -96,7 +96,9 @@ internal static class TypeShapes
             _ when underlying == typeof(uint) => IntegerFrom(uint.MinValue, uint.MaxValue),
             _ when underlying == typeof(long) => IntegerFrom(long.MinValue, long.MaxValue),
             _ when underlying == typeof(ulong) => IntegerFrom(ulong.MinValue, ulong.MaxValue),
-            _ when underlying == typeof(float) || underlying == typeof(double) || underlying == typeof(decimal) => "a number",
+            _ when underlying == typeof(float) || underlying == typeof(double) => "a number",
+            // 1e30 is a number, but not a decimal: say which numbers.
+            _ when underlying == typeof(decimal) => string.Create(CultureInfo.InvariantCulture, $"a number from {decimal.MinValue} to {decimal.MaxValue}"),
             _ when underlying == typeof(string) => "a string",
             _ when underlying == typeof(char) => "a string of one character",
             _ when underlying == typeof(DateTime) || underlying == typeof(DateTimeOffset) => "a date-time string (ISO 8601)",

@@ -360,6 +360,18 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.Equal("3", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text); // a number as a string still reads
     }
 
+    [Fact]
+    public async Task ADecimalBeyondItsRange_IsReportedWithTheRange()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<MeasurementTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var json = JsonDocument.Parse("1e30");
+
+        var result = await client.CallToolAsync("price", new Dictionary<string, object?> { ["amount"] = json.RootElement.Clone() }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal([("amount", "The value of amount must be a number from -79228162514264337593543950335 to 79228162514264337593543950335.")], AssertInvalid(result));
+    }
+
     public sealed record Reading(double Value, List<double>? Samples = null);
 
     public sealed class MeasurementTools(InvocationLog log)
@@ -369,6 +381,8 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
             log.Record("scale");
             return factor * ratio * reading.Value;
         }
+
+        public decimal Price(decimal amount) => amount;
     }
 
     private async Task<CallToolResult> CallAsync(string tool, object arguments)
