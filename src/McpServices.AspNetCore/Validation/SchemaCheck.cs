@@ -5,8 +5,8 @@ namespace McpServices.AspNetCore;
 /// <summary>
 /// Checks an argument's JSON against the parts of the tool's published input schema that deserializing it does not enforce:
 /// the <c>required</c> members of nested objects (a record's constructor parameters without defaults, <c>required</c>
-/// members), <c>null</c> where the schema's <c>type</c> does not allow it, and <c>enum</c> lists (an undefined enum value such as
-/// <c>7</c>, which the serializer accepts). Ranges, lengths and patterns are left to the DataAnnotations they come from, so no
+/// members), <c>null</c> where the schema's <c>type</c> does not allow it, <c>enum</c> lists (an undefined enum value such as
+/// <c>7</c>, which the serializer accepts), finite numbers and absolute URIs (<c>"format": "uri"</c>). Ranges, lengths and patterns are left to the DataAnnotations they come from, so no
 /// failure is reported twice. It is as lenient as the serializer where that cannot change the meaning: member names match
 /// ignoring case when the serializer's options do (the MCP SDK's do), and a string matches an enum value ignoring case (as
 /// <c>JsonStringEnumConverter</c> reads it); a number for a string enum does not (it reads as an index or a value, which the
@@ -29,7 +29,8 @@ internal static class SchemaCheck
             || schema.TryGetProperty("properties", out _)
             || schema.TryGetProperty("items", out _)
             || schema.TryGetProperty("additionalProperties", out _)
-            || schema.TryGetProperty("$ref", out _));
+            || schema.TryGetProperty("$ref", out _)
+            || (schema.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.String && format.ValueEquals("uri")));
 
     /// <summary>Adds an error for every place where <paramref name="value"/> breaks <paramref name="schema"/>'s required members,
     /// nullability or enum lists; <paramref name="root"/> is the tool's input schema, against which <c>$ref</c> pointers resolve.</summary>
@@ -55,6 +56,9 @@ internal static class SchemaCheck
             {
                 case JsonValueKind.Number or JsonValueKind.String when IsNonFiniteNumber(value, schema):
                     (errors ??= []).Add(new ArgumentError(path, NotFinite(path)));
+                    break;
+                case JsonValueKind.String when IsRelativeWhereUriIsRequired(value, schema):
+                    (errors ??= []).Add(new ArgumentError(path, NotAbsoluteUri(path)));
                     break;
                 case JsonValueKind.Object:
                     CheckObject(value, schema, path, ref errors, depth);
@@ -177,6 +181,30 @@ internal static class SchemaCheck
 
         return target;
     }
+
+    /// <summary>The message for a string that is not the absolute URI the schema's <c>"format": "uri"</c> asks for.</summary>
+    public static string NotAbsoluteUri(string path) => $"The value of {path} must be an absolute URI, such as https://example.com/path.";
+
+    /// <summary>
+    /// Whether a string where the schema says <c>"format": "uri"</c> (how a <see cref="Uri"/> is published) is not an absolute URI:
+    /// the serializer reads any string as a relative one (<c>"not a uri"</c>), which a tool would take for an address.
+    /// </summary>
+    private static bool IsRelativeWhereUriIsRequired(JsonElement value, JsonElement schema) =>
+        schema.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.String && format.ValueEquals("uri")
+        && !IsAbsoluteUri(value.GetString());
+
+    /// <summary>An absolute URI as RFC 3986 writes one: a scheme first (<c>https:</c>, <c>urn:</c>). .NET on Unix would also take
+    /// <c>/relative/path</c> for an absolute file URI.</summary>
+    private static bool IsAbsoluteUri(string? text)
+    {
+        var colon = text?.IndexOf(':') ?? -1;
+        return colon > 0 && char.IsAsciiLetter(text![0])
+            && text.AsSpan(0, colon).IndexOfAnyExcept(UriSchemeCharacters) < 0
+            && Uri.TryCreate(text, UriKind.Absolute, out _);
+    }
+
+    private static readonly System.Buffers.SearchValues<char> UriSchemeCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-.");
 
     /// <summary>The message for a number that is not finite.</summary>
     public static string NotFinite(string path) => $"The value of {path} must be a finite number.";

@@ -106,7 +106,7 @@ internal static class TypeShapes
             _ when underlying == typeof(TimeOnly) => "a time string (HH:mm:ss)",
             _ when underlying == typeof(TimeSpan) => "a duration string (hh:mm:ss)",
             _ when underlying == typeof(Guid) => "a UUID string",
-            _ when underlying == typeof(Uri) => "a URI string",
+            _ when underlying == typeof(Uri) => "an absolute URI string",
             _ when GetElementType(underlying) is not null => "an array",
             _ => "an object",
         };

@@ -372,6 +372,28 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.Equal([("amount", "The value of amount must be a number from -79228162514264337593543950335 to 79228162514264337593543950335.")], AssertInvalid(result));
     }
 
+    [Theory]
+    [InlineData("""{"source":"not a uri","link":{"href":"https://example.com/b"}}""", "source")]
+    [InlineData("""{"source":"/relative/path","link":{"href":"https://example.com/b"}}""", "source")]
+    [InlineData("""{"source":"","link":{"href":"https://example.com/b"}}""", "source")]
+    [InlineData("""{"source":"https://example.com/a","link":{"href":"b.html"}}""", "link.href")]
+    public async Task AUriWhereTheSchemaSaysFormatUri_MustBeAbsolute(string arguments, string field)
+    {
+        // The schema publishes "format": "uri" (an absolute URI); the serializer reads any string as a relative Uri, on which a
+        // tool's uri.Host throws.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<MeasurementTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var json = JsonDocument.Parse(arguments);
+
+        var result = await client.CallToolAsync("fetch", json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal([(field, $"The value of {field} must be an absolute URI, such as https://example.com/path.")], AssertInvalid(result));
+        var fine = await client.CallToolAsync("fetch", new Dictionary<string, object?> { ["source"] = "https://example.com/a", ["link"] = new { href = "urn:isbn:0451450523" } }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("example.com urn:isbn:0451450523", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
+    }
+
+    public sealed record Link(Uri Href);
+
     public sealed record Reading(double Value, List<double>? Samples = null);
 
     public sealed class MeasurementTools(InvocationLog log)
@@ -383,6 +405,8 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         }
 
         public decimal Price(decimal amount) => amount;
+
+        public string Fetch(Uri source, Link link) => $"{source.Host} {link.Href}";
     }
 
     private async Task<CallToolResult> CallAsync(string tool, object arguments)
