@@ -349,9 +349,8 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         // Schema's "number", which the tool publishes, allows neither, and a tool would compute with them.
         await using var server = await TestServer.StartAsync(b => b.WithTools<MeasurementTools>());
         await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-        using var json = JsonDocument.Parse(arguments);
 
-        var result = await client.CallToolAsync("scale", json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), cancellationToken: TestContext.Current.CancellationToken);
+        var result = await CallWithJsonAsync(client, "scale", arguments);
 
         Assert.Equal([(field, $"The value of {field} must be a finite number.")], AssertInvalid(result));
         Assert.Equal(0, server.Log().Count("scale"));
@@ -365,9 +364,8 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<MeasurementTools>());
         await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-        using var json = JsonDocument.Parse("1e30");
 
-        var result = await client.CallToolAsync("price", new Dictionary<string, object?> { ["amount"] = json.RootElement.Clone() }, cancellationToken: TestContext.Current.CancellationToken);
+        var result = await CallWithJsonAsync(client, "price", """{"amount":1e30}""");
 
         Assert.Equal([("amount", "The value of amount must be a number from -79228162514264337593543950335 to 79228162514264337593543950335.")], AssertInvalid(result));
     }
@@ -383,13 +381,19 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         // tool's uri.Host throws.
         await using var server = await TestServer.StartAsync(b => b.WithTools<MeasurementTools>());
         await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-        using var json = JsonDocument.Parse(arguments);
 
-        var result = await client.CallToolAsync("fetch", json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), cancellationToken: TestContext.Current.CancellationToken);
+        var result = await CallWithJsonAsync(client, "fetch", arguments);
 
         Assert.Equal([(field, $"The value of {field} must be an absolute URI, such as https://example.com/path.")], AssertInvalid(result));
         var fine = await client.CallToolAsync("fetch", new Dictionary<string, object?> { ["source"] = "https://example.com/a", ["link"] = new { href = "urn:isbn:0451450523" } }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("example.com urn:isbn:0451450523", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
+    }
+
+    /// <summary>Calls a tool with arguments written as JSON (numbers such as 1e400 that no .NET value serializes to).</summary>
+    private static async Task<CallToolResult> CallWithJsonAsync(McpClient client, string tool, string arguments)
+    {
+        using var json = JsonDocument.Parse(arguments);
+        return await client.CallToolAsync(tool, json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), cancellationToken: TestContext.Current.CancellationToken);
     }
 
     public sealed record Link(Uri Href);
