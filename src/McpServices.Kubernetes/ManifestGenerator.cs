@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace McpServices.Kubernetes;
@@ -175,7 +176,7 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
     /// </summary>
     private static string EnvFile(YamlMap data)
     {
-        var text = new System.Text.StringBuilder();
+        var text = new StringBuilder();
         foreach (var (key, value) in data)
         {
             if (value is not string s)
@@ -185,7 +186,7 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
 
             if (s.AsSpan().IndexOfAny('\r', '\n') >= 0)
             {
-                throw new InvalidOperationException($"The setting {key} holds a line break, which a ConfigMap's environment variables cannot carry.");
+                throw new InvalidOperationException($"The setting {key} holds a line break, which a ConfigMap's environment variables cannot carry; remove it from the value in deploy/kubernetes.json or the service's configuration.");
             }
 
             text.Append(key).Append('=').Append(s).Append('\n');

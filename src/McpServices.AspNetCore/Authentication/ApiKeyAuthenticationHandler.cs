@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -54,11 +55,11 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 
     /// <summary>Whether the request sends the API key header and a bearer credential (a JWT or a key) at once.</summary>
-    internal static bool HasTwoCredentials(Microsoft.AspNetCore.Http.IHeaderDictionary headers, string headerName) =>
+    internal static bool HasTwoCredentials(IHeaderDictionary headers, string headerName) =>
         headers[headerName].Count > 0 && HasBearer(headers);
 
     /// <summary>Whether an <c>Authorization</c> header uses the <c>Bearer</c> scheme (another scheme is not a credential here).</summary>
-    internal static bool HasBearer(Microsoft.AspNetCore.Http.IHeaderDictionary headers)
+    internal static bool HasBearer(IHeaderDictionary headers)
     {
         foreach (var value in headers.Authorization)
         {
@@ -71,7 +72,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         return false;
     }
 
-    internal static string? ReadKey(Microsoft.AspNetCore.Http.IHeaderDictionary headers, string headerName)
+    internal static string? ReadKey(IHeaderDictionary headers, string headerName)
     {
         var header = headers[headerName];
         if (header.Count > 0)

@@ -123,8 +123,8 @@ internal sealed class ToolAuthorizer : IDisposable
         // of its own refines it (a public tool class with one admin tool keeps the admin tool protected; ASP.NET Core MVC would
         // let [AllowAnonymous] on the class win and open it). On the method it wins over the class's requirements. Both on the
         // same class or method contradict each other, and startup says so.
-        static bool Requires(List<object> attributes) =>
-            attributes.Any(a => a is RequireScopesAttribute or AuthorizationPolicy or IAuthorizationRequirementData || (a is IAuthorizeData && a is not IAllowAnonymous));
+        static bool IsRequirement(object attribute) => attribute is RequireScopesAttribute || ToolFactory.IsAuthorizationMetadata(attribute);
+        static bool Requires(List<object> attributes) => attributes.Exists(IsRequirement);
         var methodAnonymous = methodList.Any(a => a is IAllowAnonymous);
         var classAnonymous = classList.Any(a => a is IAllowAnonymous);
         var allowAnonymous = methodAnonymous;
@@ -141,7 +141,7 @@ internal sealed class ToolAuthorizer : IDisposable
             if (methodAnonymous)
             {
                 // The method is public: the class's requirements are defaults it replaces.
-                classList.RemoveAll(a => a is RequireScopesAttribute or AuthorizationPolicy or IAuthorizeData or IAuthorizationRequirementData);
+                classList.RemoveAll(IsRequirement);
             }
         }
 

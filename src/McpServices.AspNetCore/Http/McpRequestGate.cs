@@ -354,12 +354,13 @@ internal sealed partial class McpRequestGate
 
         try
         {
-            if (_catalog.Find(envelope.ToolName) is null && _sessionMode == HttpServerSessionMode.Stateless
+            var tool = _catalog.Find(envelope.ToolName);
+            if (tool is null && _sessionMode == HttpServerSessionMode.Stateless
                 && TransportRejection.Describe(context.Request, envelope, body.Span, _sessionMode) is null)
             {
                 await RefuseUnknownToolAsync(context, envelope, body).ConfigureAwait(false);
             }
-            else if (await CheckScopesAsync(context, envelope, body).ConfigureAwait(false))
+            else if (tool is null || await CheckScopesAsync(context, envelope, body, tool).ConfigureAwait(false))
             {
                 await InvokeNextAsync(context, next).ConfigureAwait(false);
             }
@@ -515,9 +516,9 @@ internal sealed partial class McpRequestGate
     }
 
     /// <summary>Answers 403 <c>insufficient_scope</c> when the caller's token lacks a scope the tool requires.</summary>
-    private async Task<bool> CheckScopesAsync(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
+    private async Task<bool> CheckScopesAsync(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body, ToolDescriptor tool)
     {
-        if (!_authorizer.AuthenticationEnabled || _catalog.Find(envelope.ToolName) is not { } tool)
+        if (!_authorizer.AuthenticationEnabled)
         {
             return true;
         }
@@ -548,7 +549,7 @@ internal sealed partial class McpRequestGate
     /// </summary>
     private Task RefuseUnknownToolAsync(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
     {
-        var message = $"Unknown tool: '{envelope.ToolName}'.";
+        var message = ToolCatalog.UnknownToolMessage(envelope.ToolName);
         Refuse(context, envelope, body, ToolCallOutcome.Invalid, "unknown_tool", message);
         return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status200OK, (int)ModelContextProtocol.McpErrorCode.InvalidParams, message, id: envelope.Id);
     }

@@ -79,8 +79,9 @@ internal sealed partial class ToolCallPipeline
             call.Tool = tool;
             if (tool is null)
             {
-                call.SetOutcome(ToolCallOutcome.Invalid, "unknown_tool", $"Unknown tool: '{call.ToolName}'.");
-                throw new McpProtocolException($"Unknown tool: '{call.ToolName}'.", McpErrorCode.InvalidParams);
+                var message = ToolCatalog.UnknownToolMessage(call.ToolName);
+                call.SetOutcome(ToolCallOutcome.Invalid, "unknown_tool", message);
+                throw new McpProtocolException(message, McpErrorCode.InvalidParams);
             }
 
             var services = request.Services ?? call.HttpContext?.RequestServices ?? throw new InvalidOperationException("The MCP request has no service provider.");

@@ -44,6 +44,9 @@ internal sealed class ToolCatalog
         Tools = descriptors.Values.OrderBy(d => d.Name, StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>What a call to a tool the service does not have is told (the SDK's own words, JSON-RPC −32602).</summary>
+    public static string UnknownToolMessage(string? name) => $"Unknown tool: '{name}'.";
+
     /// <summary>Gets the tools, ordered by name (ordinal).</summary>
     public IReadOnlyList<ToolDescriptor> Tools { get; }
 

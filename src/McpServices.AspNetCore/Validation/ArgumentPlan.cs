@@ -200,7 +200,7 @@ internal sealed class ArgumentPlan
         {
             error = new ArgumentError(argument.Name, $"The {argument.Name} field is required.");
         }
-        else if (value is double and not (>= double.MinValue and <= double.MaxValue) || value is float and not (>= float.MinValue and <= float.MaxValue))
+        else if ((value is double d && !double.IsFinite(d)) || (value is float f && !float.IsFinite(f)))
         {
             // NaN or an infinity: "NaN" and "Infinity" read as numbers, and so does a number beyond the type's range (1e400).
             error = new ArgumentError(argument.Name, SchemaCheck.NotFinite(argument.Name));

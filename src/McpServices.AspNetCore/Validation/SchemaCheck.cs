@@ -6,8 +6,8 @@ namespace McpServices.AspNetCore;
 /// Checks an argument's JSON against the parts of the tool's published input schema that deserializing it does not enforce:
 /// the <c>required</c> members of nested objects (a record's constructor parameters without defaults, <c>required</c>
 /// members), <c>null</c> where the schema's <c>type</c> does not allow it, <c>enum</c> lists (an undefined enum value such as
-/// <c>7</c>, which the serializer accepts), finite numbers and absolute URIs (<c>"format": "uri"</c>). Ranges, lengths and patterns are left to the DataAnnotations they come from, so no
-/// failure is reported twice. It is as lenient as the serializer where that cannot change the meaning: member names match
+/// <c>7</c>, which the serializer accepts), finite numbers and absolute URIs (<c>"format": "uri"</c>). Ranges, lengths and
+/// patterns are left to the DataAnnotations they come from, so no failure is reported twice. It is as lenient as the serializer where that cannot change the meaning: member names match
 /// ignoring case when the serializer's options do (the MCP SDK's do), and a string matches an enum value ignoring case (as
 /// <c>JsonStringEnumConverter</c> reads it); a number for a string enum does not (it reads as an index or a value, which the
 /// schema does not offer).
@@ -30,7 +30,7 @@ internal static class SchemaCheck
             || schema.TryGetProperty("items", out _)
             || schema.TryGetProperty("additionalProperties", out _)
             || schema.TryGetProperty("$ref", out _)
-            || (schema.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.String && format.ValueEquals("uri")));
+            || IsUriFormat(schema));
 
     /// <summary>Adds an error for every place where <paramref name="value"/> breaks <paramref name="schema"/>'s required members,
     /// nullability or enum lists; <paramref name="root"/> is the tool's input schema, against which <c>$ref</c> pointers resolve.</summary>
@@ -189,9 +189,10 @@ internal static class SchemaCheck
     /// Whether a string where the schema says <c>"format": "uri"</c> (how a <see cref="Uri"/> is published) is not an absolute URI:
     /// the serializer reads any string as a relative one (<c>"not a uri"</c>), which a tool would take for an address.
     /// </summary>
-    private static bool IsRelativeWhereUriIsRequired(JsonElement value, JsonElement schema) =>
-        schema.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.String && format.ValueEquals("uri")
-        && !IsAbsoluteUri(value.GetString());
+    private static bool IsRelativeWhereUriIsRequired(JsonElement value, JsonElement schema) => IsUriFormat(schema) && !IsAbsoluteUri(value.GetString());
+
+    private static bool IsUriFormat(JsonElement schema) =>
+        schema.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.String && format.ValueEquals("uri");
 
     /// <summary>An absolute URI as RFC 3986 writes one: a scheme first (<c>https:</c>, <c>urn:</c>). .NET on Unix would also take
     /// <c>/relative/path</c> for an absolute file URI.</summary>
@@ -216,7 +217,7 @@ internal static class SchemaCheck
     /// </summary>
     private static bool IsNonFiniteNumber(JsonElement value, JsonElement schema)
     {
-        if (!schema.TryGetProperty("type", out var type) || !Allows(type, "number") || Allows(type, "string"))
+        if (!schema.TryGetProperty("type", out var type) || !Names(type, "number") || Names(type, "string"))
         {
             return false;
         }
@@ -227,29 +228,19 @@ internal static class SchemaCheck
         }
 
         return double.TryParse(value.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) && !double.IsFinite(parsed);
-
-        static bool Allows(JsonElement type, string name) => type.ValueKind switch
-        {
-            JsonValueKind.String => type.ValueEquals(name),
-            JsonValueKind.Array => type.EnumerateArray().Any(t => t.ValueKind == JsonValueKind.String && t.ValueEquals(name)),
-            _ => false,
-        };
     }
 
-    private static bool AllowsNull(JsonElement schema)
+    /// <summary>Whether a schema's <c>type</c> (a name, or an array of names) includes <paramref name="name"/>.</summary>
+    private static bool Names(JsonElement type, string name) => type.ValueKind switch
     {
-        if (!schema.TryGetProperty("type", out var type))
-        {
-            return true; // no type: anything goes
-        }
+        JsonValueKind.String => type.ValueEquals(name),
+        JsonValueKind.Array => type.EnumerateArray().Any(t => t.ValueKind == JsonValueKind.String && t.ValueEquals(name)),
+        _ => false,
+    };
 
-        return type.ValueKind switch
-        {
-            JsonValueKind.String => type.ValueEquals("null"),
-            JsonValueKind.Array => type.EnumerateArray().Any(t => t.ValueKind == JsonValueKind.String && t.ValueEquals("null")),
-            _ => true,
-        };
-    }
+    /// <summary>Whether the schema lets a value be <c>null</c>: it names <c>null</c> among its types, or has no (readable) type.</summary>
+    private static bool AllowsNull(JsonElement schema) =>
+        !schema.TryGetProperty("type", out var type) || type.ValueKind is not (JsonValueKind.String or JsonValueKind.Array) || Names(type, "null");
 
     private static bool Contains(JsonElement allowed, JsonElement value)
     {

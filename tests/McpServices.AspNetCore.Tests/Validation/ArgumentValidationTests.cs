@@ -15,7 +15,7 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _server = await TestServer.StartAsync(
-            b => b.WithTools<OrderTools>().WithTools<CalculatorTools>().WithTools<ShipmentTools>(),
+            b => b.WithTools<OrderTools>().WithTools<CalculatorTools>().WithTools<ShipmentTools>().WithTools<MeasurementTools>(),
             configure: b => b.Services.AddValidatorsFromAssemblyContaining<OrderValidator>());
         _client = await _server.ConnectAsync();
     }
@@ -347,25 +347,19 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     {
         // The SDK's serializer reads "NaN" and "Infinity" as numbers, and a number beyond the type's range as an infinity; JSON
         // Schema's "number", which the tool publishes, allows neither, and a tool would compute with them.
-        await using var server = await TestServer.StartAsync(b => b.WithTools<MeasurementTools>());
-        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-
-        var result = await CallWithJsonAsync(client, "scale", arguments);
+        var result = await CallWithJsonAsync("scale", arguments);
 
         Assert.Equal([(field, $"The value of {field} must be a finite number.")], AssertInvalid(result));
-        Assert.Equal(0, server.Log().Count("scale"));
+        Assert.Equal(0, _server.Log().Count("scale"));
 
-        var fine = await client.CallToolAsync("scale", new Dictionary<string, object?> { ["factor"] = "2", ["ratio"] = 0.5, ["reading"] = new { value = 3, samples = new[] { 1.5 } } }, cancellationToken: TestContext.Current.CancellationToken);
+        var fine = await _client.CallToolAsync("scale", new Dictionary<string, object?> { ["factor"] = "2", ["ratio"] = 0.5, ["reading"] = new { value = 3, samples = new[] { 1.5 } } }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("3", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text); // a number as a string still reads
     }
 
     [Fact]
     public async Task ADecimalBeyondItsRange_IsReportedWithTheRange()
     {
-        await using var server = await TestServer.StartAsync(b => b.WithTools<MeasurementTools>());
-        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-
-        var result = await CallWithJsonAsync(client, "price", """{"amount":1e30}""");
+        var result = await CallWithJsonAsync("price", """{"amount":1e30}""");
 
         Assert.Equal([("amount", "The value of amount must be a number from -79228162514264337593543950335 to 79228162514264337593543950335.")], AssertInvalid(result));
     }
@@ -379,38 +373,18 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     {
         // The schema publishes "format": "uri" (an absolute URI); the serializer reads any string as a relative Uri, on which a
         // tool's uri.Host throws.
-        await using var server = await TestServer.StartAsync(b => b.WithTools<MeasurementTools>());
-        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-
-        var result = await CallWithJsonAsync(client, "fetch", arguments);
+        var result = await CallWithJsonAsync("fetch", arguments);
 
         Assert.Equal([(field, $"The value of {field} must be an absolute URI, such as https://example.com/path.")], AssertInvalid(result));
-        var fine = await client.CallToolAsync("fetch", new Dictionary<string, object?> { ["source"] = "https://example.com/a", ["link"] = new { href = "urn:isbn:0451450523" } }, cancellationToken: TestContext.Current.CancellationToken);
+        var fine = await _client.CallToolAsync("fetch", new Dictionary<string, object?> { ["source"] = "https://example.com/a", ["link"] = new { href = "urn:isbn:0451450523" } }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("example.com urn:isbn:0451450523", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
     }
 
     /// <summary>Calls a tool with arguments written as JSON (numbers such as 1e400 that no .NET value serializes to).</summary>
-    private static async Task<CallToolResult> CallWithJsonAsync(McpClient client, string tool, string arguments)
+    private async Task<CallToolResult> CallWithJsonAsync(string tool, string arguments)
     {
         using var json = JsonDocument.Parse(arguments);
-        return await client.CallToolAsync(tool, json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), cancellationToken: TestContext.Current.CancellationToken);
-    }
-
-    public sealed record Link(Uri Href);
-
-    public sealed record Reading(double Value, List<double>? Samples = null);
-
-    public sealed class MeasurementTools(InvocationLog log)
-    {
-        public double Scale(double factor, float ratio, Reading reading)
-        {
-            log.Record("scale");
-            return factor * ratio * reading.Value;
-        }
-
-        public decimal Price(decimal amount) => amount;
-
-        public string Fetch(Uri source, Link link) => $"{source.Host} {link.Href}";
+        return await _client.CallToolAsync(tool, json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), cancellationToken: TestContext.Current.CancellationToken);
     }
 
     private async Task<CallToolResult> CallAsync(string tool, object arguments)

@@ -1,0 +1,19 @@
+namespace McpServices.AspNetCore.Tests.TestTools;
+
+/// <summary>Tools whose arguments the serializer reads more leniently than their schemas allow: numbers and URIs.</summary>
+public sealed class MeasurementTools(InvocationLog log)
+{
+    public double Scale(double factor, float ratio, Reading reading)
+    {
+        log.Record("scale");
+        return factor * ratio * reading.Value;
+    }
+
+    public decimal Price(decimal amount) => amount;
+
+    public string Fetch(Uri source, Link link) => $"{source.Host} {link.Href}";
+}
+
+public sealed record Reading(double Value, List<double>? Samples = null);
+
+public sealed record Link(Uri Href);
