@@ -75,7 +75,11 @@ public sealed class McpTestAuditSink : IAuditSink
         }
     }
 
-    /// <summary>Waits for the record of the tool call with the given JSON-RPC request id… or simply for the next record of <paramref name="tool"/>.</summary>
+    /// <summary>
+    /// Waits for the first record of <paramref name="tool"/> written since the sink was created or last <see cref="Clear"/>ed.
+    /// A test that calls the same tool several times calls <see cref="Clear"/> before the call it asserts on, or waits with
+    /// <see cref="WaitForAsync"/> and a predicate (for example on <see cref="AuditRecord.Outcome"/>).
+    /// </summary>
     /// <param name="tool">The tool name.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The record, parsed.</returns>
