@@ -22,6 +22,7 @@ internal sealed partial class McpServiceStartupCheck(
     ToolAuthorizer authorizer,
     ToolCatalog catalog,
     ILoggerFactory loggerFactory,
+    IEnumerable<IAuditSink> auditSinks,
     IServiceProviderIsService? serviceProviderIsService = null,
     IConfiguration? configuration = null,
     McpServiceMarker? marker = null) : IHostedLifecycleService
@@ -57,6 +58,14 @@ internal sealed partial class McpServiceStartupCheck(
         if (options.Value.Telemetry.Enabled || (audit.Enabled && audit.EffectiveSinks.Contains("otlp")))
         {
             OtlpSettings.Check(configuration, loggerFactory.CreateLogger("McpServices.AspNetCore.Telemetry"));
+        }
+
+        if (audit.Enabled && !audit.EffectiveSinks.Any() && !auditSinks.Any())
+        {
+            throw new McpServiceConfigurationException(
+                "The audit trail is on but has no sink: McpService:Audit:Sinks names none of 'stdout', 'file' or 'otlp', and no IAuditSink is registered, " +
+                "so the records of tool calls would go nowhere. Name a sink (McpService:Audit:Sinks:0=stdout), register your own with WithAuditSink<T>(), " +
+                "or turn the audit trail off with McpService:Audit:Enabled=false (outside Development, with McpService:Audit:AcknowledgeDisabled=true).");
         }
 
         if (!audit.Enabled && !environment.IsDevelopment() && !audit.AcknowledgeDisabled)

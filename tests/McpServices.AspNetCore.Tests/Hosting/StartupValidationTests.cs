@@ -1,6 +1,7 @@
 using McpServices.AspNetCore.Tests.TestTools;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace McpServices.AspNetCore.Tests.Hosting;
@@ -125,6 +126,30 @@ public sealed class StartupValidationTests
             environment: environment);
 
         Assert.Equal(resource ? [] : hosts ? ["127.0.0.1"] : ["127.0.0.1", "localhost"], server.Services.GetRequiredService<IOptions<McpServiceOptions>>().Value.AllowedHosts);
+    }
+
+    [Theory]
+    [InlineData("Production", "none")]
+    [InlineData("Development", "none")]
+    [InlineData("Production", "")]
+    public async Task AuditTrailOn_WithNoSink_FailsStartup(string environment, string sink)
+    {
+        // "none" (or an empty entry, as an unset environment variable gives) and no sink of the application's own: the records
+        // would go nowhere while the service reports an audit trail. Turning it off is the explicit, acknowledged way.
+        var ex = await Assert.ThrowsAsync<McpServiceConfigurationException>(() => TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            configure: b =>
+            {
+                b.Services.RemoveAll<IAuditSink>();
+                b.Configuration["McpService:Audit:Sinks:0"] = sink;
+            },
+            environment: environment));
+
+        Assert.Equal(
+            "The audit trail is on but has no sink: McpService:Audit:Sinks names none of 'stdout', 'file' or 'otlp', and no IAuditSink is registered, " +
+            "so the records of tool calls would go nowhere. Name a sink (McpService:Audit:Sinks:0=stdout), register your own with WithAuditSink<T>(), " +
+            "or turn the audit trail off with McpService:Audit:Enabled=false (outside Development, with McpService:Audit:AcknowledgeDisabled=true).",
+            ex.Message);
     }
 
     [Fact]
