@@ -32,7 +32,7 @@ public class McpServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoint>
         UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
     }
 
-    /// <summary>Gets the service's audit records (they go here instead of the console).</summary>
+    /// <summary>Gets the service's audit records: they go here instead of the sinks the service configures (stdout, file, OTLP); sinks it registers in code (<c>WithAuditSink&lt;T&gt;()</c>) still receive them.</summary>
     public McpTestAuditSink Audit { get; } = new();
 
     /// <summary>Gets or sets the host environment name the service runs in.</summary>
@@ -74,7 +74,9 @@ public class McpServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoint>
             services.AddSingleton<IAuditSink>(Audit);
             services.PostConfigure<McpServiceOptions>(o =>
             {
-                o.Audit.Sinks = [.. o.Audit.EffectiveSinks.Where(s => s != "stdout"), "none"];
+                // The built-in sinks the service configures would write files into the project folder or export to a collector
+                // that tests do not run (and a failing sink makes a fail-closed trail refuse calls): the records go to Audit.
+                o.Audit.Sinks = ["none"];
                 McpTestServer.NameLoopbackHosts(o);
             });
         });

@@ -5,7 +5,7 @@ using ModelContextProtocol.Client;
 namespace Inventory.Tests;
 
 /// <summary>The Inventory sample's real Program, trusting a test token issuer.</summary>
-public sealed class InventoryFactory(string? authority = null) : McpServiceFactory<Program>
+public sealed class InventoryFactory(string? authority = null, IReadOnlyDictionary<string, string>? settings = null) : McpServiceFactory<Program>
 {
     public McpTestTokenIssuer Issuer { get; } = new();
 
@@ -27,6 +27,11 @@ public sealed class InventoryFactory(string? authority = null) : McpServiceFacto
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
+
         if (authority is null)
         {
             builder.ConfigureServices(Issuer.ConfigureService);
