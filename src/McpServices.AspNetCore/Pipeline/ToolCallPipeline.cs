@@ -98,10 +98,13 @@ internal sealed partial class ToolCallPipeline
             {
                 // A policy that judges the typed arguments cannot judge arguments that are missing or of the wrong type: those
                 // are answered as invalid first (the input schema, which tools/list shows, decides them; no validator runs yet).
-                if (tool.Arguments.Bind(request.Params?.Arguments) is { Count: > 0 } bindingErrors)
+                var binding = tool.Arguments.Bind(request.Params?.Arguments);
+                if (binding.Errors.Count > 0)
                 {
-                    return Invalid(call, bindingErrors);
+                    return Invalid(call, binding.Errors);
                 }
+
+                UseNormalizedArguments(request, binding.NormalizedArguments);
 
                 AuthorizationResult authorization;
                 try
@@ -139,6 +142,8 @@ internal sealed partial class ToolCallPipeline
             {
                 return Invalid(call, validation.Errors);
             }
+
+            UseNormalizedArguments(request, validation.NormalizedArguments);
 
             // 5. Invoke.
             return await InvokeToolAsync(call, request, next, cancellationToken).ConfigureAwait(false);
@@ -341,6 +346,18 @@ internal sealed partial class ToolCallPipeline
         };
         call.Result = result;
         return result;
+    }
+
+    /// <summary>
+    /// Gives the tool (and the policies after binding) the arguments as they were read, when one had to be rewritten (<c>3.0</c> for an
+    /// integer as <c>3</c>); the call's record keeps the arguments as the caller sent them.
+    /// </summary>
+    private static void UseNormalizedArguments(RequestContext<CallToolRequestParams> request, IDictionary<string, JsonElement>? normalized)
+    {
+        if (normalized is not null && request.Params is { } parameters)
+        {
+            parameters.Arguments = normalized;
+        }
     }
 
     private static CallToolResult Invalid(ToolCall call, IReadOnlyList<ArgumentError> errors, bool raisedByTool = false)

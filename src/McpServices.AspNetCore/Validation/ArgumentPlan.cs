@@ -83,7 +83,8 @@ internal sealed class ArgumentPlan
                     parameter.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray(),
                     !TypeShapes.IsSimple(type) && objectValidator.HasRules(type),
                     isService?.IsService(validatorType) == true ? typeof(IEnumerable<>).MakeGenericType(validatorType) : null,
-                    SchemaCheck.HasChecks(schema) ? schema : default));
+                    SchemaCheck.HasChecks(schema) ? schema : default,
+                    schema));
             }
         }
 
@@ -94,26 +95,28 @@ internal sealed class ArgumentPlan
     /// Binds only: the errors the input schema alone decides (a required argument missing, a value of the wrong JSON type), without
     /// running validators, which may look data up. Policies that read typed arguments run after this and before <see cref="ValidateAsync"/>.
     /// </summary>
-    public IReadOnlyList<ArgumentError> Bind(IDictionary<string, JsonElement>? arguments)
+    public ArgumentBinding Bind(IDictionary<string, JsonElement>? arguments)
     {
         List<ArgumentError>? errors = null;
+        Dictionary<string, JsonElement>? normalized = null;
         foreach (var argument in _arguments)
         {
-            TryBind(argument, arguments, out _, ref errors);
+            TryBind(argument, arguments, out _, ref errors, ref normalized);
         }
 
-        return errors ?? (IReadOnlyList<ArgumentError>)[];
+        return new ArgumentBinding(errors ?? (IReadOnlyList<ArgumentError>)[], normalized);
     }
 
     /// <summary>Binds and validates; returns the bound values (by argument name) and every error found.</summary>
     public async ValueTask<ArgumentValidationResult> ValidateAsync(IDictionary<string, JsonElement>? arguments, IServiceProvider services, CancellationToken cancellationToken)
     {
         List<ArgumentError>? errors = null;
+        Dictionary<string, JsonElement>? normalized = null;
         var values = new Dictionary<string, object?>(_arguments.Length, StringComparer.Ordinal);
         foreach (var argument in _arguments)
         {
             var errorsBefore = errors?.Count ?? 0;
-            var bound = TryBind(argument, arguments, out var value, ref errors);
+            var bound = TryBind(argument, arguments, out var value, ref errors, ref normalized);
             if (!bound)
             {
                 if ((errors?.Count ?? 0) == errorsBefore)
@@ -157,16 +160,18 @@ internal sealed class ArgumentPlan
             }
         }
 
-        return new ArgumentValidationResult(values, errors ?? (IReadOnlyList<ArgumentError>)[]);
+        return new ArgumentValidationResult(values, errors ?? (IReadOnlyList<ArgumentError>)[], normalized);
     }
 
     /// <summary>
     /// Reads one argument as its parameter's type. Returns <see langword="true"/> with the value when there is a value to validate;
     /// <see langword="false"/> when it was not sent (the parameter's default, and an error if it is required), cannot be read as
     /// the type, is <see langword="null"/> for a parameter that cannot be, or breaks its schema where deserializing does not
-    /// check it (all with errors, added to <paramref name="errors"/>).
+    /// check it (all with errors, added to <paramref name="errors"/>). An argument that reads only once its integers are written
+    /// plainly (<c>3.0</c> as <c>3</c>, <see cref="SchemaCheck.NormalizeIntegers"/>) is put, rewritten, in <paramref name="normalized"/>
+    /// (a copy of <paramref name="arguments"/>), which the tool must then be given.
     /// </summary>
-    private bool TryBind(ToolArgument argument, IDictionary<string, JsonElement>? arguments, out object? value, ref List<ArgumentError>? errors)
+    private bool TryBind(ToolArgument argument, IDictionary<string, JsonElement>? arguments, out object? value, ref List<ArgumentError>? errors, ref Dictionary<string, JsonElement>? normalized)
     {
         ArgumentError? error = null;
         if (arguments is null || !arguments.TryGetValue(argument.Name, out var element) || element.ValueKind == JsonValueKind.Undefined)
@@ -189,7 +194,16 @@ internal sealed class ArgumentPlan
         }
         catch (JsonException ex)
         {
-            error = DescribeBindingError(argument, ex);
+            if (TryBindNormalized(argument, element) is ({ } rewritten, var normalizedValue))
+            {
+                element = rewritten;
+                value = normalizedValue;
+                (normalized ??= new Dictionary<string, JsonElement>(arguments, StringComparer.Ordinal))[argument.Name] = rewritten;
+            }
+            else
+            {
+                error = DescribeBindingError(argument, ex);
+            }
         }
         catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
         {
@@ -227,6 +241,25 @@ internal sealed class ArgumentPlan
         }
 
         return true;
+    }
+
+    /// <summary>The argument with its integers written plainly, and its value read from that; <see langword="null"/> when it has no
+    /// integer to rewrite or still cannot be read.</summary>
+    private (JsonElement Element, object? Value)? TryBindNormalized(ToolArgument argument, JsonElement element)
+    {
+        if (SchemaCheck.NormalizeIntegers(element, argument.PublishedSchema, _inputSchema, _serializerOptions.PropertyNameCaseInsensitive) is not { } rewritten)
+        {
+            return null;
+        }
+
+        try
+        {
+            return (rewritten, JsonSerializer.Deserialize(rewritten, _serializerOptions.GetTypeInfo(argument.Type)));
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     private ArgumentError DescribeBindingError(ToolArgument argument, JsonException exception)
@@ -343,10 +376,17 @@ internal sealed record ToolArgument(
     ValidationAttribute[] Attributes,
     bool HasObjectRules,
     Type? ValidatorsType,
-    JsonElement Schema);
+    JsonElement Schema,
+    JsonElement PublishedSchema);
 
-/// <summary>The outcome of binding and validating a call's arguments.</summary>
-internal sealed record ArgumentValidationResult(IReadOnlyDictionary<string, object?> Values, IReadOnlyList<ArgumentError> Errors)
+/// <summary>
+/// The outcome of binding a call's arguments: the errors, and the arguments the tool must be given when one had to be rewritten to
+/// be read (<see cref="SchemaCheck.NormalizeIntegers"/>), else <see langword="null"/>.
+/// </summary>
+internal sealed record ArgumentBinding(IReadOnlyList<ArgumentError> Errors, IDictionary<string, JsonElement>? NormalizedArguments);
+
+/// <summary>The outcome of binding and validating a call's arguments (<see cref="ArgumentBinding.NormalizedArguments"/> as there).</summary>
+internal sealed record ArgumentValidationResult(IReadOnlyDictionary<string, object?> Values, IReadOnlyList<ArgumentError> Errors, IDictionary<string, JsonElement>? NormalizedArguments)
 {
     public bool IsValid => Errors.Count == 0;
 }

@@ -37,8 +37,110 @@ internal static class SchemaCheck
     public static void Check(JsonElement value, JsonElement schema, JsonElement root, string path, bool ignoreCase, ref List<ArgumentError>? errors) =>
         new Walk(root, ignoreCase).Check(value, schema, path, ref errors, depth: 0);
 
+    /// <summary>
+    /// <paramref name="value"/> with every number written with a fraction or an exponent whose value is an integer (<c>3.0</c>,
+    /// <c>1e2</c>) in its plain form (<c>3</c>, <c>100</c>), where the schema's type is <c>integer</c>: JSON Schema's
+    /// <c>integer</c> accepts them (Python's <c>json.dumps(3.0)</c> writes <c>3.0</c>), the serializer does not read them as .NET
+    /// integers. <see langword="null"/> when there is none to rewrite.
+    /// </summary>
+    public static JsonElement? NormalizeIntegers(JsonElement value, JsonElement schema, JsonElement root, bool ignoreCase)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var changed = false;
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            new Walk(root, ignoreCase).WriteNormalized(writer, value, schema, ref changed, depth: 0);
+        }
+
+        return changed ? JsonElement.Parse(buffer.WrittenSpan) : null;
+    }
+
+    /// <summary>
+    /// The plain form of a JSON number whose value is an integer but which is written with a fraction or an exponent
+    /// (<c>3.0</c> → <c>3</c>, <c>-1.5e1</c> → <c>-15</c>, <c>0.0</c> → <c>0</c>), decided on its digits, exactly; <see langword="null"/> for
+    /// a number already plain, one with a fractional part, or one beyond 40 digits (larger than any .NET integer).
+    /// </summary>
+    internal static string? PlainInteger(string number)
+    {
+        var exponentAt = number.AsSpan().IndexOfAny('e', 'E');
+        var mantissa = exponentAt < 0 ? number.AsSpan() : number.AsSpan(0, exponentAt);
+        var exponent = 0;
+        if (exponentAt >= 0 && !int.TryParse(number.AsSpan(exponentAt + 1), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out exponent))
+        {
+            return null;
+        }
+
+        var negative = mantissa.StartsWith("-");
+        mantissa = negative ? mantissa[1..] : mantissa;
+        var point = mantissa.IndexOf('.');
+        if (point < 0 && exponentAt < 0)
+        {
+            return null; // already plain
+        }
+
+        var digits = point < 0 ? mantissa.ToString() : string.Concat(mantissa[..point], mantissa[(point + 1)..]);
+        var integerDigits = (long)(point < 0 ? mantissa.Length : point) + exponent;
+        if (integerDigits > 40)
+        {
+            return null;
+        }
+
+        // Integral when every digit after the decimal point (moved by the exponent) is zero.
+        var fractionStart = (int)Math.Max(0, integerDigits);
+        if (digits.AsSpan(Math.Min(fractionStart, digits.Length)).IndexOfAnyExcept('0') >= 0)
+        {
+            return null;
+        }
+
+        var integer = integerDigits <= 0 ? string.Empty : digits.Length >= integerDigits ? digits[..(int)integerDigits] : digits + new string('0', (int)integerDigits - digits.Length);
+        integer = integer.TrimStart('0');
+        return integer.Length == 0 ? "0" : negative ? "-" + integer : integer;
+    }
+
     private readonly record struct Walk(JsonElement Root, bool IgnoreCase)
     {
+        public void WriteNormalized(Utf8JsonWriter writer, JsonElement value, JsonElement schema, ref bool changed, int depth)
+        {
+            if (depth > MaxDepth || !Resolve(ref schema, Root))
+            {
+                value.WriteTo(writer);
+                return;
+            }
+
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.Number when schema.TryGetProperty("type", out var type) && Names(type, "integer") && PlainInteger(value.GetRawText()) is { } plain:
+                    writer.WriteRawValue(plain, skipInputValidation: true);
+                    changed = true;
+                    break;
+                case JsonValueKind.Object:
+                    var hasProperties = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object;
+                    var additional = schema.TryGetProperty("additionalProperties", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
+                    writer.WriteStartObject();
+                    foreach (var member in value.EnumerateObject())
+                    {
+                        writer.WritePropertyName(member.Name);
+                        WriteNormalized(writer, member.Value, hasProperties && TryGetMember(properties, member.Name, out var p) ? p : additional, ref changed, depth + 1);
+                    }
+
+                    writer.WriteEndObject();
+                    break;
+                case JsonValueKind.Array:
+                    var items = schema.TryGetProperty("items", out var i) && i.ValueKind == JsonValueKind.Object ? i : default;
+                    writer.WriteStartArray();
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        WriteNormalized(writer, item, items, ref changed, depth + 1);
+                    }
+
+                    writer.WriteEndArray();
+                    break;
+                default:
+                    value.WriteTo(writer);
+                    break;
+            }
+        }
+
         public void Check(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, int depth)
         {
             if (depth > MaxDepth || !Resolve(ref schema, Root))

@@ -146,6 +146,18 @@ public sealed class ToolAuthorizationTests
     }
 
     [Fact]
+    public async Task TypedArgumentPolicy_SeesAnIntegerWrittenWithAFraction_AsTheInteger()
+    {
+        // 5.0 is an integer to JSON Schema: the policy reads the typed argument, and the tool gets 5.
+        await using var server = await StartWarehouseServiceAsync();
+        await using var client = await server.ConnectAsync(new McpTestClientOptions { AccessToken = AmsWarehouseToken(server) }, TestContext.Current.CancellationToken);
+
+        var own = await client.CallToolAsync("move_stock", JsonSerializer.Deserialize<Dictionary<string, object?>>("""{"transfer":{"warehouse":"ams-1","quantity":5.0}}"""), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("moved 5 from ams-1", Assert.IsType<TextContentBlock>(Assert.Single(own.Content)).Text);
+    }
+
+    [Fact]
     public async Task TypedArgumentPolicy_IsEvaluatedForListing()
     {
         await using var server = await StartWarehouseServiceAsync();

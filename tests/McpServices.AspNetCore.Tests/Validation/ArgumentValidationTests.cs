@@ -80,6 +80,50 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.Equal(0, _server.Log().Count("reserve"));
     }
 
+    [Theory]
+    [InlineData("3.0", "3")]
+    [InlineData("3.000", "3")]
+    [InlineData("3e0", "3")]
+    [InlineData("0.3e1", "3")]
+    [InlineData("1.2E2", "120")]
+    public async Task IntegerWrittenWithAFractionOrExponent_IsTheInteger(string quantity, string read)
+    {
+        // JSON Schema's "integer" is any number without a fractional part: 3.0 is one (Python's json.dumps writes a float so).
+        // The serializer does not read it as an int; the tool gets the integer, and the audit record the arguments as sent.
+        var result = await CallWithJsonAsync("reserve", $$"""{"sku":"ABC-1234","quantity":{{quantity}}}""");
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal($"reserved {read} x ABC-1234", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        var record = await _server.Audit.WaitForAsync(r => r.Tool == "reserve" && McpTestAuditSink.Parse(r).GetProperty("arguments").GetProperty("quantity").GetRawText() == quantity);
+        Assert.Equal("succeeded", record.Outcome);
+    }
+
+    [Theory]
+    [InlineData("3.5")]
+    [InlineData("3.0000000000000000000000000000001")]
+    [InlineData("1e-1")]
+    public async Task IntegerWithAFractionalPart_IsInvalid(string quantity)
+    {
+        var result = await CallWithJsonAsync("reserve", $$"""{"sku":"ABC-1234","quantity":{{quantity}}}""");
+
+        Assert.Equal(("quantity", "The value of quantity must be an integer from -2147483648 to 2147483647."), Assert.Single(AssertInvalid(result)));
+        Assert.Equal(0, _server.Log().Count("reserve"));
+    }
+
+    [Fact]
+    public async Task NestedIntegersWrittenWithAFraction_AreIntegers_AndValidated()
+    {
+        // Rewritten where the schema says "integer" at any depth (array items, dictionary values); then validated as usual.
+        var lines = await CallWithJsonAsync("place_order", """{"order":{"customerEmail":"a@example.com","lines":[{"sku":"ABC-1234","quantity":2.0}]}}""");
+        var counts = await CallWithJsonAsync("count", """{"counts":{"north":1.0,"south":2e1}}""");
+        var outOfRange = await CallWithJsonAsync("reserve", """{"sku":"ABC-1234","quantity":5e3}""");
+
+        Assert.NotEqual(true, lines.IsError);
+        Assert.NotEqual(true, counts.IsError);
+        Assert.Equal("2", Assert.IsType<TextContentBlock>(Assert.Single(counts.Content)).Text);
+        Assert.Equal(("quantity", "The field quantity must be between 1 and 1000."), Assert.Single(AssertInvalid(outOfRange)));
+    }
+
     [Fact]
     public async Task RecordParameters_DataAnnotationsOnTheConstructor_AreEnforced()
     {
