@@ -13,7 +13,9 @@ namespace McpServices.Testing;
 
 /// <summary>
 /// Runs a service's real <c>Program</c> in-process on real Kestrel at <c>127.0.0.1</c> on a free port, for tests of a whole service.
-/// Subclass it (or use <see cref="WebApplicationFactory{TEntryPoint}.WithWebHostBuilder"/>) to replace services or configuration.
+/// Subclass it and override <see cref="ConfigureWebHost"/> (calling the base) to replace services or configuration: a factory
+/// made by <see cref="WebApplicationFactory{TEntryPoint}.WithWebHostBuilder"/> is a plain <see cref="WebApplicationFactory{TEntryPoint}"/>,
+/// without <see cref="ConnectAsync"/>, <see cref="McpEndpoint"/> or <see cref="Audit"/>.
 /// </summary>
 /// <typeparam name="TEntryPoint">A type in the service's entry assembly, usually <c>Program</c>.</typeparam>
 /// <example>
