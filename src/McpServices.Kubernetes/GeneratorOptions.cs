@@ -21,9 +21,13 @@ internal sealed class GeneratorOptions
     /// <summary>The value of <c>app.kubernetes.io/part-of</c>; default: the service name.</summary>
     public string? PartOf { get; set; }
 
-    public OverlayOptions Dev { get; set; } = new() { Replicas = 1, MaxReplicas = 2 };
+    /// <summary>The dev overlay: 1 replica, autoscaled to 2 at most. Settings given for it change only what they name.</summary>
+    [JsonObjectCreationHandling(JsonObjectCreationHandling.Populate)]
+    public OverlayOptions Dev { get; set; } = new() { Replicas = 1, DefaultMaxReplicas = 2 };
 
-    public OverlayOptions Prod { get; set; } = new() { Replicas = 3, MaxReplicas = 10 };
+    /// <summary>The prod overlay: 3 replicas (at least 2), autoscaled to 10 at most.</summary>
+    [JsonObjectCreationHandling(JsonObjectCreationHandling.Populate)]
+    public OverlayOptions Prod { get; set; } = new() { Replicas = 3, DefaultMaxReplicas = 10, MinReplicas = 2 };
 
     public ResourceOptions Resources { get; set; } = new();
 
@@ -129,7 +133,17 @@ internal sealed class OverlayOptions
 
     public int Replicas { get; set; }
 
-    public int MaxReplicas { get; set; }
+    /// <summary>The autoscaler's maximum; default: the overlay's default maximum, or <see cref="Replicas"/> when that is more.</summary>
+    public int? MaxReplicas { get; set; }
+
+    /// <summary>The fewest replicas the overlay may run (prod: 2, so that a rollout, a drain or a crash never leaves none).</summary>
+    [JsonIgnore]
+    internal int MinReplicas { get; init; } = 1;
+
+    [JsonIgnore]
+    internal int DefaultMaxReplicas { get; init; }
+
+    internal int EffectiveMaxReplicas => MaxReplicas ?? Math.Max(DefaultMaxReplicas, Replicas);
 }
 
 internal sealed class ResourceOptions

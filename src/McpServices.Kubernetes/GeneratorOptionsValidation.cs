@@ -28,7 +28,10 @@ internal static partial class GeneratorOptionsValidation
         foreach (var (name, overlay) in new[] { ("dev", o.Dev), ("prod", o.Prod) })
         {
             Check(overlay.Namespace is null || IsDnsLabel(overlay.Namespace), $"{name}.namespace '{overlay.Namespace}' is not a namespace name (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit).");
-            Check(overlay.Replicas >= 1 && overlay.MaxReplicas >= 1, $"{name}.replicas and {name}.maxReplicas must be at least 1; they are {overlay.Replicas} and {overlay.MaxReplicas}.");
+            Check(overlay.Replicas >= overlay.MinReplicas, overlay.MinReplicas > 1
+                ? $"{name}.replicas is {overlay.Replicas}; {name} runs at least {overlay.MinReplicas}, so that a rolling update, a node drain (its PodDisruptionBudget keeps one replica up) or a crashed pod never leaves it without one. Use the dev overlay for a single replica."
+                : $"{name}.replicas is {overlay.Replicas}; it must be at least 1.");
+            Check(overlay.EffectiveMaxReplicas >= Math.Max(1, overlay.Replicas), $"{name}.maxReplicas is {overlay.EffectiveMaxReplicas}, below {name}.replicas ({overlay.Replicas}): the autoscaler's maximum must be at least its minimum.");
         }
 
         foreach (var (name, value) in new[] { ("cpuRequest", o.Resources.CpuRequest), ("cpuLimit", o.Resources.CpuLimit), ("memoryRequest", o.Resources.MemoryRequest), ("memoryLimit", o.Resources.MemoryLimit) })

@@ -649,8 +649,8 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
     private void Overlay(SortedDictionary<string, string> files, string name, OverlayOptions overlay, string defaultNamespace, bool smaller)
     {
         var ns = overlay.Namespace ?? defaultNamespace;
-        var replicas = smaller ? Math.Max(1, overlay.Replicas) : Math.Max(2, overlay.Replicas);
-        var maxReplicas = Math.Max(replicas, overlay.MaxReplicas);
+        var replicas = overlay.Replicas; // at least the overlay's minimum, and at most its maximum (GeneratorOptionsValidation)
+        var maxReplicas = overlay.EffectiveMaxReplicas;
         var resources = new List<string> { "../../base" };
         if (options.Kagent is { } kagent)
         {

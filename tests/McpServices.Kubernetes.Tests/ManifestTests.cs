@@ -220,6 +220,9 @@ public sealed class ManifestTests
     [InlineData("""{ "agentNamespaceLabels": { "team/agents!": "yes" } }""", "agentNamespaceLabels 'team/agents!: yes' is not a label selector term")]
     [InlineData("""{ "prod": { "namespace": "Agents_Prod", "replicas": 3, "maxReplicas": 10 } }""", "prod.namespace 'Agents_Prod' is not a namespace name")]
     [InlineData("""{ "serviceMonitor": true, "monitoringNamespace": "Monitoring" }""", "monitoringNamespace 'Monitoring' is not a namespace name")]
+    [InlineData("""{ "prod": { "replicas": 1 } }""", "prod.replicas is 1; prod runs at least 2, so that a rolling update, a node drain")]
+    [InlineData("""{ "prod": { "replicas": 4, "maxReplicas": 3 } }""", "prod.maxReplicas is 3, below prod.replicas (4): the autoscaler's maximum must be at least its minimum.")]
+    [InlineData("""{ "dev": { "replicas": 0 } }""", "dev.replicas is 0; it must be at least 1.")]
     [InlineData("""{ "image": "Registry.example.com/Agents/Inventory:1.0" }""", "image 'Registry.example.com/Agents/Inventory:1.0' is not an image repository")]
     [InlineData("""{ "image": "Agents/inventory" }""", "image 'Agents/inventory' is not an image repository")] // no '.', port or localhost: a path, not a host
     [InlineData("""{ "authority": "login.example.com" }""", "authority 'login.example.com' is not an absolute http(s) URL")]
@@ -290,6 +293,36 @@ public sealed class ManifestTests
         {
             File.Delete(file);
             Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{ "prod": { "replicas": 12 } }""", 1, 2, 12, 12)] // the maximum grows with the replicas when it is not given
+    [InlineData("""{ "dev": { "maxReplicas": 5 } }""", 1, 5, 3, 10)] // the other values keep their defaults
+    [InlineData("""{ "prod": { "namespace": "agents" } }""", 1, 2, 3, 10)]
+    public async Task OverlaySettings_ChangeOnlyWhatTheyName(string settings, int devMin, int devMax, int prodMin, int prodMax)
+    {
+        // An overlay setting with only some values was read as a whole new overlay: a prod with only "replicas" had a maximum of 0
+        // and was refused; replicas and maximums that did not fit each other were changed silently (prod 1 became 2).
+        var folder = Directory.CreateTempSubdirectory("mcps-k8s-overlay-").FullName;
+        try
+        {
+            var settingsFile = Path.Combine(folder, "kubernetes.json");
+            await File.WriteAllTextAsync(settingsFile, settings, TestContext.Current.CancellationToken);
+            using var output = new StringWriter();
+            Assert.True(await Cli.RunAsync(["--service", InventoryDll, "--settings", settingsFile, "--output", Path.Combine(folder, "deploy")], output, output) == 0, output.ToString());
+
+            foreach (var (overlay, min, max) in new[] { ("dev", devMin, devMax), ("prod", prodMin, prodMax) })
+            {
+                var objects = ManifestPolicy.LoadStrict(await RenderAsync(Path.Combine(folder, "deploy", "overlays", overlay)));
+                var autoscaler = objects.OfType<V2HorizontalPodAutoscaler>().Single();
+                Assert.Equal((min, max), (autoscaler.Spec.MinReplicas ?? 0, autoscaler.Spec.MaxReplicas));
+                Assert.Equal(min, objects.OfType<V1Deployment>().Single().Spec.Replicas);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 
