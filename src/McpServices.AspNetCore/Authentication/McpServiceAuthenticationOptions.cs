@@ -29,6 +29,16 @@ public sealed class McpServiceAuthenticationOptions
     /// <value>The default value is empty: the JWT <c>Authority</c>, or else the configured valid issuers.</value>
     public string[] AuthorizationServers { get; set; } = [];
 
+    /// <summary>
+    /// Gets or sets what clients must put before a scope to request it from the identity provider, when the provider leaves it
+    /// out of the token: Microsoft Entra ID issues <c>scp: "Stock.Read"</c> for the requested scope <c>api://inventory/Stock.Read</c>
+    /// (the Application ID URI and <c>/</c>). Tools declare and tokens are checked with the short scope; the protected resource
+    /// metadata's <c>scopes_supported</c> and the <c>insufficient_scope</c> challenge advertise it with the prefix, so that clients
+    /// request scopes the provider knows.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: clients request the scopes as tools declare them.</value>
+    public string? ScopePrefix { get; set; }
+
     /// <summary>Gets or sets the clock skew tolerated when checking token lifetimes.</summary>
     /// <value>The default value is 30 seconds.</value>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);

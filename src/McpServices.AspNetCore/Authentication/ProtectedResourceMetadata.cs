@@ -51,7 +51,7 @@ internal sealed class ProtectedResourceMetadata(
         w.WriteStartArray("scopes_supported");
         foreach (var scope in authorizer.AllScopes)
         {
-            w.WriteStringValue(scope);
+            w.WriteStringValue(Advertised(scope));
         }
 
         w.WriteEndArray();
@@ -62,6 +62,9 @@ internal sealed class ProtectedResourceMetadata(
         w.WriteEndObject();
         await w.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>A scope as clients request it from the identity provider: with <see cref="McpServiceAuthenticationOptions.ScopePrefix"/>.</summary>
+    public string Advertised(string scope) => settings.Current.Authentication.ScopePrefix + scope;
 
     /// <summary>Configured servers, else the JWT authority (or the issuer behind a metadata address), else the valid issuers.</summary>
     public IReadOnlyList<string> GetAuthorizationServers()

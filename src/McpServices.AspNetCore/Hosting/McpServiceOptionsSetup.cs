@@ -214,6 +214,11 @@ internal sealed class McpServiceOptionsValidator(IHostEnvironment environment) :
             failures.Add($"{Section}:Authentication:AuthorizationServers contains '{server}', which is not an absolute http(s) URL (the issuer URL of an authorization server, for example 'https://login.example.com/realms/agents').");
         }
 
+        if (auth.ScopePrefix is { } prefix && (prefix.Length == 0 || prefix.Any(c => c is < '!' or > '~' or '"' or '\\')))
+        {
+            failures.Add($"{Section}:Authentication:ScopePrefix '{prefix}' cannot start a scope: printable ASCII without spaces, quotes or backslashes, such as 'api://inventory/' (Microsoft Entra ID: the Application ID URI and '/').");
+        }
+
         if (auth.ApiKeysReloadInterval <= TimeSpan.Zero || auth.ApiKeysReloadInterval > TimeSpan.FromHours(1))
         {
             failures.Add($"{Section}:Authentication:ApiKeysReloadInterval must be longer than zero and at most 01:00:00 (the default is 00:00:10): it bounds how long a revoked key keeps working; it is {auth.ApiKeysReloadInterval}.");

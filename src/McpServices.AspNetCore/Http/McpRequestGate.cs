@@ -536,7 +536,7 @@ internal sealed partial class McpRequestGate
         }
 
         Refuse(context, envelope, body, ToolCallOutcome.Denied, "insufficient_scope", $"The tool '{tool.Name}' requires the scope(s) {string.Join(", ", access.RequiredScopes)}.");
-        await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), access.RequiredScopes, missing, tool.Name, envelope.Id).ConfigureAwait(false);
+        await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), [.. access.RequiredScopes.Select(_metadata.Advertised)], [.. missing.Select(_metadata.Advertised)], tool.Name, envelope.Id).ConfigureAwait(false);
         return false;
     }
 

@@ -1,9 +1,12 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 
 namespace McpServices.AspNetCore.Tests.Authentication;
 
@@ -161,6 +164,43 @@ public sealed class ProtectedResourceMetadataTests
         Assert.DoesNotContain("resource_metadata", refused.Headers.WwwAuthenticate.Single().ToString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Forbidden, lacksScope.StatusCode);
         Assert.StartsWith("Bearer error=\"insufficient_scope\", scope=\"inventory:audit inventory:write\", error_description=", lacksScope.Headers.WwwAuthenticate.Single().ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ScopePrefix_IsAdvertised_WhileTokensCarryTheShortScopes()
+    {
+        // Microsoft Entra ID: clients request api://inventory/inventory:read, the token says scp "inventory:read". The metadata and
+        // the step-up challenge must name what clients request; tools declare, and tokens are checked with, the short scopes.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Authentication.ScopePrefix = "api://inventory/", authentication: true);
+        using var http = server.CreateHttpClient();
+        var token = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString().TrimEnd('/'), Claims = { ["scp"] = "inventory:read" } });
+
+        using var metadata = await http.GetAsync(".well-known/oauth-protected-resource/mcp", TestContext.Current.CancellationToken);
+        using var read = RequestGateTests.Post("""{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read_stock","arguments":{}}}""");
+        read.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var allowed = await http.SendAsync(read, TestContext.Current.CancellationToken);
+        using var write = RequestGateTests.Post("""{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"write_stock","arguments":{}}}""");
+        write.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var refused = await http.SendAsync(write, TestContext.Current.CancellationToken);
+
+        using var doc = JsonDocument.Parse(await metadata.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(["api://inventory/inventory:audit", "api://inventory/inventory:read", "api://inventory/inventory:write"], doc.RootElement.GetProperty("scopes_supported").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("scope=\"api://inventory/inventory:audit api://inventory/inventory:write\"", refused.Headers.WwwAuthenticate.Single().ToString(), StringComparison.Ordinal);
+        Assert.Contains("\"missingScopes\":[\"api://inventory/inventory:audit\",\"api://inventory/inventory:write\"]", await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal(1, server.Log().Count("read_stock"));
+        Assert.Equal(0, server.Log().Count("write_stock"));
+    }
+
+    [Theory]
+    [InlineData("api://inventory /")]
+    [InlineData("")]
+    public async Task ScopePrefix_ThatCannotStartAScope_FailsStartup(string prefix)
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Authentication.ScopePrefix = prefix, authentication: true));
+
+        Assert.Contains($"McpService:Authentication:ScopePrefix '{prefix}' cannot start a scope", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
