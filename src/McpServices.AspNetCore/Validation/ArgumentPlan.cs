@@ -84,7 +84,8 @@ internal sealed class ArgumentPlan
                     !TypeShapes.IsSimple(type) && objectValidator.HasRules(type),
                     isService?.IsService(validatorType) == true ? typeof(IEnumerable<>).MakeGenericType(validatorType) : null,
                     SchemaCheck.HasChecks(schema) ? schema : default,
-                    schema));
+                    schema,
+                    FloatRange.HasNestedFloat(type, serializerOptions)));
             }
         }
 
@@ -227,12 +228,22 @@ internal sealed class ArgumentPlan
             return false;
         }
 
-        if (argument.Schema.ValueKind == JsonValueKind.Object && element.ValueKind != JsonValueKind.Null)
+        if (element.ValueKind != JsonValueKind.Null && (argument.HasNestedFloat || argument.Schema.ValueKind == JsonValueKind.Object))
         {
             // What the published schema says and deserializing does not enforce: a nested required member, a null where the schema
-            // has none, an undefined enum value. The argument's validators and the tool may then rely on the schema holding.
+            // has none, an undefined enum value; and a nested float's range, which the schema's "number" cannot say (1e39 reads
+            // as an infinity). The argument's validators and the tool may then rely on the schema holding.
             var errorsBefore = errors?.Count ?? 0;
-            SchemaCheck.Check(element, argument.Schema, _inputSchema, argument.Name, _serializerOptions.PropertyNameCaseInsensitive, ref errors);
+            if (argument.Schema.ValueKind == JsonValueKind.Object)
+            {
+                SchemaCheck.Check(element, argument.Schema, _inputSchema, argument.Name, _serializerOptions.PropertyNameCaseInsensitive, ref errors);
+            }
+
+            if (argument.HasNestedFloat)
+            {
+                FloatRange.Check(element, argument.Type, _serializerOptions, argument.Name, ref errors);
+            }
+
             if ((errors?.Count ?? 0) > errorsBefore)
             {
                 value = null;
@@ -377,7 +388,8 @@ internal sealed record ToolArgument(
     bool HasObjectRules,
     Type? ValidatorsType,
     JsonElement Schema,
-    JsonElement PublishedSchema);
+    JsonElement PublishedSchema,
+    bool HasNestedFloat);
 
 /// <summary>
 /// The outcome of binding a call's arguments: the errors, and the arguments the tool must be given when one had to be rewritten to

@@ -11,9 +11,17 @@ public sealed class MeasurementTools(InvocationLog log)
 
     public decimal Price(decimal amount) => amount;
 
+    public string Calibrate(Gauge gauge)
+    {
+        log.Record("calibrate");
+        return $"{gauge.Level} {gauge.History?.Sum()} {gauge.ByRoom?.Values.Sum()}";
+    }
+
     public string Fetch(Uri source, Link link) => $"{source.Host} {link.Href}";
 }
 
 public sealed record Reading(double Value, List<double>? Samples = null);
 
 public sealed record Link(Uri Href);
+
+public sealed record Gauge(float Level, List<float>? History = null, Dictionary<string, float?>? ByRoom = null);

@@ -381,6 +381,23 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("""{"gauge":{"level":1e39}}""", "gauge.level")]
+    [InlineData("""{"gauge":{"level":1,"history":[1,-3.5e38]}}""", "gauge.history[1]")]
+    [InlineData("""{"gauge":{"level":1,"byRoom":{"kitchen":4e38}}}""", "gauge.byRoom.kitchen")]
+    [InlineData("""{"gauge":{"level":1e400}}""", "gauge.level")] // beyond a double too: reported once
+    public async Task NestedFloatBeyondItsRange_IsInvalid_AndTheToolDoesNotRun(string arguments, string field)
+    {
+        // The schema says "number" for a float as for a double, so only the type knows that 1e39 reads as an infinity in a float.
+        var result = await CallWithJsonAsync("calibrate", arguments);
+
+        Assert.Equal([(field, $"The value of {field} must be a finite number.")], AssertInvalid(result));
+        Assert.Equal(0, _server.Log().Count("calibrate"));
+
+        var fine = await CallWithJsonAsync("calibrate", """{"gauge":{"level":3.4e38,"history":[1,2],"byRoom":{"kitchen":0.5,"hall":null}}}""");
+        Assert.Equal("3.4E+38 3 0.5", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
+    }
+
+    [Theory]
     [InlineData("""{"factor":"NaN","ratio":1,"reading":{"value":1}}""", "factor")]
     [InlineData("""{"factor":"-Infinity","ratio":1,"reading":{"value":1}}""", "factor")]
     [InlineData("""{"factor":1e400,"ratio":1,"reading":{"value":1}}""", "factor")]
