@@ -32,6 +32,9 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
     /// <summary>Answers the next <paramref name="count"/> export requests to <c>/v1/logs</c> with 400 (OTLP/HTTP: not to be retried).</summary>
     public void RefuseLogs(int count) => Interlocked.Exchange(ref _refusals.Logs, count);
 
+    /// <summary>Answers export requests to <c>/v1/logs</c> only after <paramref name="delay"/> (a slow collector).</summary>
+    public void DelayLogs(TimeSpan delay) => Interlocked.Exchange(ref _refusals.LogDelayTicks, delay.Ticks);
+
     public static async Task<OtlpTestReceiver> StartAsync(CancellationToken cancellationToken = default)
     {
         var requests = new ConcurrentQueue<(string, byte[])>();
@@ -44,6 +47,11 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body);
+            if (signal == "logs" && Interlocked.Read(ref refusals.LogDelayTicks) is > 0 and var delay)
+            {
+                await Task.Delay(TimeSpan.FromTicks(delay));
+            }
+
             if (signal == "logs" && Interlocked.Decrement(ref refusals.Logs) >= 0)
             {
                 return Results.StatusCode(StatusCodes.Status400BadRequest);
@@ -65,6 +73,8 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
     private sealed class Refusals
     {
         public int Logs;
+
+        public long LogDelayTicks;
     }
 
     public async ValueTask DisposeAsync()

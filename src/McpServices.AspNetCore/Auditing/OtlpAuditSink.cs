@@ -47,11 +47,21 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
     /// <summary>The most records one <see cref="WriteAsync"/> sends (the audit trail hands sinks at most 512).</summary>
     internal const int MaxRecordsPerWrite = 8192;
 
+    private const int ExportTimeoutMilliseconds = 15_000;
+
+    /// <summary>Records handed to the processor so far (the audit writer calls a sink from one thread at a time).</summary>
+    private long _logged;
+
     public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
         if (records.Count > MaxRecordsPerWrite)
         {
             throw new ArgumentException($"The OTLP audit sink writes at most {MaxRecordsPerWrite} records at once.", nameof(records));
+        }
+
+        if (records.Count == 0)
+        {
+            return ValueTask.CompletedTask;
         }
 
         var failuresBefore = _exporter.Failures;
@@ -60,7 +70,10 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
             _audit.Log(LogLevel.Information, new EventId(1, "AuditRecord"), new AuditLogState(record), null, static (state, _) => state.Body);
         }
 
-        if (!_processor.ForceFlush(15_000) || _exporter.Failures != failuresBefore)
+        // ForceFlush can report success once the exporter has taken the records from the queue, while its request is still on the
+        // way (the processor polls every second): wait for the export itself to return, so that a refusal is this batch's failure.
+        _logged += records.Count;
+        if (!_processor.ForceFlush(ExportTimeoutMilliseconds) || !_exporter.WaitForExported(_logged, TimeSpan.FromMilliseconds(ExportTimeoutMilliseconds)) || _exporter.Failures != failuresBefore)
         {
             throw new IOException("The OTLP endpoint did not accept the audit records.");
         }
@@ -76,19 +89,47 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
 
     private sealed class TrackingExporter(BaseExporter<LogRecord> inner) : BaseExporter<LogRecord>
     {
+        private readonly object _gate = new();
         private int _failures;
+        private long _exported;
 
         public int Failures => Volatile.Read(ref _failures);
 
         public override ExportResult Export(in Batch<LogRecord> batch)
         {
+            var count = batch.Count;
             var result = inner.Export(batch);
             if (result != ExportResult.Success)
             {
                 Interlocked.Increment(ref _failures);
             }
 
+            lock (_gate)
+            {
+                _exported += count;
+                Monitor.PulseAll(_gate);
+            }
+
             return result;
+        }
+
+        /// <summary>Waits until exports (successful or not) have returned for <paramref name="total"/> records in all.</summary>
+        public bool WaitForExported(long total, TimeSpan timeout)
+        {
+            var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+            lock (_gate)
+            {
+                while (_exported < total)
+                {
+                    var remaining = deadline - Environment.TickCount64;
+                    if (remaining <= 0 || !Monitor.Wait(_gate, (int)remaining))
+                    {
+                        return _exported >= total;
+                    }
+                }
+
+                return true;
+            }
         }
 
         protected override bool OnShutdown(int timeoutMilliseconds) => inner.Shutdown(timeoutMilliseconds);

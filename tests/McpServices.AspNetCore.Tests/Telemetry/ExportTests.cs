@@ -320,6 +320,23 @@ public sealed class ExportTests
         }
     }
 
+    [Fact]
+    public async Task OtlpAuditSink_WaitsForTheCollectorsAnswer_SoASlowRefusalFailsTheWrite()
+    {
+        // The batch processor's flush reported success once its exporter had taken the records, polling every second, while the
+        // request was still on its way: a collector that answered later, with a refusal, lost the batch without a retry.
+        await using var receiver = await OtlpTestReceiver.StartAsync(TestContext.Current.CancellationToken);
+        using var sink = new OtlpAuditSink(receiver.Endpoint.ToString(), new ServiceIdentity(Options.Create(new McpServiceOptions { Name = "otlp-slow", Version = "1.0.0" })));
+        AuditRecord[] records = [new("id-slow", DateTimeOffset.UtcNow, "add", "succeeded", null, $"sha256:{new string('5', 64)}", "{}"u8.ToArray())];
+        receiver.DelayLogs(TimeSpan.FromSeconds(2.5));
+
+        receiver.RefuseLogs(1);
+        await Assert.ThrowsAsync<IOException>(() => sink.WriteAsync(records, TestContext.Current.CancellationToken).AsTask());
+        await sink.WriteAsync(records, TestContext.Current.CancellationToken);
+
+        Assert.Single(receiver.Requests, r => r.Path == "/v1/logs"); // accepted by the time the write returned
+    }
+
     private static string Describe(OtlpTestReceiver receiver) =>
         "Received: " + string.Join(", ", receiver.Requests.Select(r => $"{r.Path} ({r.Body.Length} bytes)"));
 
