@@ -72,8 +72,15 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
 
         // ForceFlush can report success once the exporter has taken the records from the queue, while its request is still on the
         // way (the processor polls every second): wait for the export itself to return, so that a refusal is this batch's failure.
-        _logged += records.Count;
-        if (!_processor.ForceFlush(ExportTimeoutMilliseconds) || !_exporter.WaitForExported(_logged, TimeSpan.FromMilliseconds(ExportTimeoutMilliseconds)) || _exporter.Failures != failuresBefore)
+        // (Counting from what was exported, when more was: records of an earlier write that timed out, exported since.)
+        _logged = Math.Max(_logged, _exporter.Exported) + records.Count;
+        if (!_processor.ForceFlush(ExportTimeoutMilliseconds) || !_exporter.WaitForExported(_logged, TimeSpan.FromMilliseconds(ExportTimeoutMilliseconds)))
+        {
+            _logged = _exporter.Exported; // never wait for records that may not be exported any more
+            throw new IOException("The OTLP endpoint did not answer in time for the audit records.");
+        }
+
+        if (_exporter.Failures != failuresBefore)
         {
             throw new IOException("The OTLP endpoint did not accept the audit records.");
         }
@@ -95,22 +102,31 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
 
         public int Failures => Volatile.Read(ref _failures);
 
+        /// <summary>Records whose export has returned, successfully or not.</summary>
+        public long Exported => Interlocked.Read(ref _exported);
+
         public override ExportResult Export(in Batch<LogRecord> batch)
         {
             var count = batch.Count;
-            var result = inner.Export(batch);
-            if (result != ExportResult.Success)
+            var result = ExportResult.Failure;
+            try
             {
-                Interlocked.Increment(ref _failures);
+                result = inner.Export(batch);
+                return result;
             }
-
-            lock (_gate)
+            finally
             {
-                _exported += count;
-                Monitor.PulseAll(_gate);
-            }
+                if (result != ExportResult.Success)
+                {
+                    Interlocked.Increment(ref _failures);
+                }
 
-            return result;
+                lock (_gate)
+                {
+                    Interlocked.Add(ref _exported, count);
+                    Monitor.PulseAll(_gate);
+                }
+            }
         }
 
         /// <summary>Waits until exports (successful or not) have returned for <paramref name="total"/> records in all.</summary>
