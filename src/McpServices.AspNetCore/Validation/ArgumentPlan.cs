@@ -186,6 +186,15 @@ internal sealed class ArgumentPlan
             return false;
         }
 
+        if (element.ValueKind == JsonValueKind.Null && argument.Parameter.HasDefaultValue && !argument.Nullable)
+        {
+            // null for a parameter that has a default but cannot be null: the caller has no value for it (clients that follow
+            // OpenAI's strict function calling send null for every optional parameter). It gets its default, as if not sent.
+            value = argument.Parameter.DefaultValue;
+            (normalized ??= new Dictionary<string, JsonElement>(arguments, StringComparer.Ordinal)).Remove(argument.Name);
+            return false;
+        }
+
         value = null;
         try
         {

@@ -342,6 +342,19 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NullForAnOptionalArgument_ThatCannotBeNull_GetsItsDefault()
+    {
+        // Clients that follow OpenAI's strict function calling send null for every optional parameter they have no value for.
+        var optional = await CallWithJsonAsync("add", """{"a":1,"b":null}""");
+        var required = await CallWithJsonAsync("add", """{"a":null}""");
+
+        Assert.Equal("3", Assert.IsType<TextContentBlock>(Assert.Single(optional.Content)).Text);
+        Assert.Equal("a", Assert.Single(AssertInvalid(required)).Field); // without a default, null stays invalid
+        var record = await _server.Audit.WaitForAsync(r => r.Tool == "add" && r.Outcome == "succeeded" && McpTestAuditSink.Parse(r).GetProperty("arguments").TryGetProperty("b", out var b) && b.ValueKind == JsonValueKind.Null);
+        Assert.NotNull(record); // recorded as sent
+    }
+
+    [Fact]
     public void ArgumentPlans_BuiltOnManyThreadsAtOnce_DoNotShareReflectionState()
     {
         // Regression: argument plans once shared one static NullabilityInfoContext, which is not thread-safe; hosts built at the
