@@ -195,6 +195,15 @@ internal sealed class ArgumentPlan
             return false;
         }
 
+        if (element.ValueKind == JsonValueKind.Null && argument.Type.IsValueType && !argument.Nullable && argument.Type != typeof(JsonElement))
+        {
+            // As for a reference type: null is no value, for an int as for a string ("must be an integer" would puzzle the caller).
+            // (A JsonElement parameter takes any JSON, null included.)
+            value = null;
+            (errors ??= []).Add(new ArgumentError(argument.Name, $"The {argument.Name} field is required."));
+            return false;
+        }
+
         value = null;
         try
         {

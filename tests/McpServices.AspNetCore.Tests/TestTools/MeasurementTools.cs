@@ -11,6 +11,8 @@ public sealed class MeasurementTools(InvocationLog log)
 
     public decimal Price(decimal amount) => amount;
 
+    public string Annotate(int count, System.Text.Json.JsonElement note) => $"{count} {note.ValueKind}";
+
     public string Calibrate(Gauge gauge)
     {
         log.Record("calibrate");

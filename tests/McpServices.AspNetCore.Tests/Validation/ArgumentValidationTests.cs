@@ -342,14 +342,17 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task NullForAnOptionalArgument_ThatCannotBeNull_GetsItsDefault()
+    public async Task NullArguments_AnOptionalOneGetsItsDefault_ARequiredOneIsNamed()
     {
         // Clients that follow OpenAI's strict function calling send null for every optional parameter they have no value for.
         var optional = await CallWithJsonAsync("add", """{"a":1,"b":null}""");
         var required = await CallWithJsonAsync("add", """{"a":null}""");
 
         Assert.Equal("3", Assert.IsType<TextContentBlock>(Assert.Single(optional.Content)).Text);
-        Assert.Equal("a", Assert.Single(AssertInvalid(required)).Field); // without a default, null stays invalid
+        Assert.Equal(("a", "The a field is required."), Assert.Single(AssertInvalid(required))); // without a default, null is no value
+        var anyJson = await CallWithJsonAsync("annotate", """{"count":1,"note":null}"""); // a JsonElement takes any JSON
+        Assert.Equal("1 Null", Assert.IsType<TextContentBlock>(Assert.Single(anyJson.Content)).Text);
+        Assert.Equal(("count", "The count field is required."), Assert.Single(AssertInvalid(await CallWithJsonAsync("annotate", """{"count":null,"note":1}"""))));
         var record = await _server.Audit.WaitForAsync(r => r.Tool == "add" && r.Outcome == "succeeded" && McpTestAuditSink.Parse(r).GetProperty("arguments").TryGetProperty("b", out var b) && b.ValueKind == JsonValueKind.Null);
         Assert.NotNull(record); // recorded as sent
     }
