@@ -83,8 +83,8 @@ internal sealed class ArgumentPlan
                     parameter.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray(),
                     !TypeShapes.IsSimple(type) && objectValidator.HasRules(type),
                     isService?.IsService(validatorType) == true ? typeof(IEnumerable<>).MakeGenericType(validatorType) : null,
-                    SchemaCheck.HasChecks(schema) ? schema : default,
                     schema,
+                    SchemaCheck.HasChecks(schema),
                     FloatRange.HasNestedFloat(type, serializerOptions)));
             }
         }
@@ -168,16 +168,17 @@ internal sealed class ArgumentPlan
     /// Reads one argument as its parameter's type. Returns <see langword="true"/> with the value when there is a value to validate;
     /// <see langword="false"/> when it was not sent (the parameter's default, and an error if it is required), cannot be read as
     /// the type, is <see langword="null"/> for a parameter that cannot be, or breaks its schema where deserializing does not
-    /// check it (all with errors, added to <paramref name="errors"/>). An argument that reads only once its integers are written
-    /// plainly (<c>3.0</c> as <c>3</c>, <see cref="SchemaCheck.NormalizeIntegers"/>) is put, rewritten, in <paramref name="normalized"/>
-    /// (a copy of <paramref name="arguments"/>), which the tool must then be given.
+    /// check it (all with errors, added to <paramref name="errors"/>). The arguments the tool must then be given, when they differ from
+    /// <paramref name="arguments"/>, are in <paramref name="normalized"/> (a copy): an argument that reads only once its integers are
+    /// written plainly (<c>3.0</c> as <c>3</c>, <see cref="SchemaCheck.NormalizeIntegers"/>) rewritten, and a <c>null</c> for an
+    /// optional parameter that cannot be null left out, so that it gets its default.
     /// </summary>
     private bool TryBind(ToolArgument argument, IDictionary<string, JsonElement>? arguments, out object? value, ref List<ArgumentError>? errors, ref Dictionary<string, JsonElement>? normalized)
     {
         ArgumentError? error = null;
         if (arguments is null || !arguments.TryGetValue(argument.Name, out var element) || element.ValueKind == JsonValueKind.Undefined)
         {
-            value = argument.Parameter.HasDefaultValue ? argument.Parameter.DefaultValue : null;
+            value = DefaultOf(argument);
             if (argument.Required)
             {
                 (errors ??= []).Add(new ArgumentError(argument.Name, $"The {argument.Name} field is required."));
@@ -190,8 +191,8 @@ internal sealed class ArgumentPlan
         {
             // null for a parameter that has a default but cannot be null: the caller has no value for it (clients that follow
             // OpenAI's strict function calling send null for every optional parameter). It gets its default, as if not sent.
-            value = argument.Parameter.DefaultValue;
-            (normalized ??= new Dictionary<string, JsonElement>(arguments, StringComparer.Ordinal)).Remove(argument.Name);
+            value = DefaultOf(argument);
+            (normalized ??= Copy(arguments)).Remove(argument.Name);
             return false;
         }
 
@@ -217,14 +218,14 @@ internal sealed class ArgumentPlan
             {
                 element = rewritten;
                 value = normalizedValue;
-                (normalized ??= new Dictionary<string, JsonElement>(arguments, StringComparer.Ordinal))[argument.Name] = rewritten;
+                (normalized ??= Copy(arguments))[argument.Name] = rewritten;
             }
             else
             {
                 error = DescribeBindingError(argument, ex);
             }
         }
-        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        catch (Exception ex) when (IsReadFailure(ex))
         {
             error = new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions)}.");
         }
@@ -246,13 +247,13 @@ internal sealed class ArgumentPlan
             return false;
         }
 
-        if (element.ValueKind != JsonValueKind.Null && (argument.HasNestedFloat || argument.Schema.ValueKind == JsonValueKind.Object))
+        if (element.ValueKind != JsonValueKind.Null && (argument.HasNestedFloat || argument.HasSchemaChecks))
         {
             // What the published schema says and deserializing does not enforce: a nested required member, a null where the schema
             // has none, an undefined enum value; and a nested float's range, which the schema's "number" cannot say (1e39 reads
             // as an infinity). The argument's validators and the tool may then rely on the schema holding.
             var errorsBefore = errors?.Count ?? 0;
-            if (argument.Schema.ValueKind == JsonValueKind.Object)
+            if (argument.HasSchemaChecks)
             {
                 SchemaCheck.Check(element, argument.Schema, _inputSchema, argument.Name, _serializerOptions.PropertyNameCaseInsensitive, ref errors);
             }
@@ -276,7 +277,7 @@ internal sealed class ArgumentPlan
     /// integer to rewrite or still cannot be read.</summary>
     private (JsonElement Element, object? Value)? TryBindNormalized(ToolArgument argument, JsonElement element)
     {
-        if (SchemaCheck.NormalizeIntegers(element, argument.PublishedSchema, _inputSchema, _serializerOptions.PropertyNameCaseInsensitive) is not { } rewritten)
+        if (SchemaCheck.NormalizeIntegers(element, argument.Schema, _inputSchema, _serializerOptions.PropertyNameCaseInsensitive) is not { } rewritten)
         {
             return null;
         }
@@ -285,11 +286,20 @@ internal sealed class ArgumentPlan
         {
             return (rewritten, JsonSerializer.Deserialize(rewritten, _serializerOptions.GetTypeInfo(argument.Type)));
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        catch (Exception ex) when (ex is JsonException || IsReadFailure(ex))
         {
             return null;
         }
     }
+
+    /// <summary>What else than a <see cref="JsonException"/> the serializer throws for a value it cannot read as the type.</summary>
+    private static bool IsReadFailure(Exception ex) =>
+        ex is NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException;
+
+    private static object? DefaultOf(ToolArgument argument) => argument.Parameter.HasDefaultValue ? argument.Parameter.DefaultValue : null;
+
+    private static Dictionary<string, JsonElement> Copy(IDictionary<string, JsonElement>? arguments) =>
+        arguments is null ? new(StringComparer.Ordinal) : new(arguments, StringComparer.Ordinal);
 
     private ArgumentError DescribeBindingError(ToolArgument argument, JsonException exception)
     {
@@ -406,12 +416,12 @@ internal sealed record ToolArgument(
     bool HasObjectRules,
     Type? ValidatorsType,
     JsonElement Schema,
-    JsonElement PublishedSchema,
+    bool HasSchemaChecks,
     bool HasNestedFloat);
 
 /// <summary>
-/// The outcome of binding a call's arguments: the errors, and the arguments the tool must be given when one had to be rewritten to
-/// be read (<see cref="SchemaCheck.NormalizeIntegers"/>), else <see langword="null"/>.
+/// The outcome of binding a call's arguments: the errors, and the arguments the tool must be given when they differ from those sent
+/// (an integer written plainly, a <c>null</c> for an optional parameter left out), else <see langword="null"/>.
 /// </summary>
 internal sealed record ArgumentBinding(IReadOnlyList<ArgumentError> Errors, IDictionary<string, JsonElement>? NormalizedArguments);
 

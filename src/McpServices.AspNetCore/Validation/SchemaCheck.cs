@@ -7,10 +7,11 @@ namespace McpServices.AspNetCore;
 /// the <c>required</c> members of nested objects (a record's constructor parameters without defaults, <c>required</c>
 /// members), <c>null</c> where the schema's <c>type</c> does not allow it, <c>enum</c> lists (an undefined enum value such as
 /// <c>7</c>, which the serializer accepts), finite numbers and absolute URIs (<c>"format": "uri"</c>). Ranges, lengths and
-/// patterns are left to the DataAnnotations they come from, so no failure is reported twice. It is as lenient as the serializer where that cannot change the meaning: member names match
-/// ignoring case when the serializer's options do (the MCP SDK's do), and a string matches an enum value ignoring case (as
-/// <c>JsonStringEnumConverter</c> reads it); a number for a string enum does not (it reads as an index or a value, which the
-/// schema does not offer).
+/// patterns are left to the DataAnnotations they come from, so no failure is reported twice. It is as lenient as the serializer
+/// where that cannot change the meaning: member names match ignoring case when the serializer's options do (the MCP SDK's do),
+/// and a string matches an enum value ignoring case (as <c>JsonStringEnumConverter</c> reads it); a number for a string enum does
+/// not (it reads as an index or a value, which the schema does not offer). Where the schema is the more lenient,
+/// <see cref="NormalizeIntegers"/> rewrites what it allows into what the serializer reads.
 /// </summary>
 /// <remarks>
 /// The walk follows <c>properties</c>, <c>items</c>, <c>additionalProperties</c> and local <c>$ref</c> pointers (recursive types),
@@ -114,19 +115,17 @@ internal static class SchemaCheck
                     changed = true;
                     break;
                 case JsonValueKind.Object:
-                    var hasProperties = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object;
-                    var additional = schema.TryGetProperty("additionalProperties", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
                     writer.WriteStartObject();
                     foreach (var member in value.EnumerateObject())
                     {
                         writer.WritePropertyName(member.Name);
-                        WriteNormalized(writer, member.Value, hasProperties && TryGetMember(properties, member.Name, out var p) ? p : additional, ref changed, depth + 1);
+                        WriteNormalized(writer, member.Value, MemberSchema(schema, member.Name), ref changed, depth + 1);
                     }
 
                     writer.WriteEndObject();
                     break;
                 case JsonValueKind.Array:
-                    var items = schema.TryGetProperty("items", out var i) && i.ValueKind == JsonValueKind.Object ? i : default;
+                    var items = ItemsSchema(schema);
                     writer.WriteStartArray();
                     foreach (var item in value.EnumerateArray())
                     {
@@ -165,7 +164,7 @@ internal static class SchemaCheck
                 case JsonValueKind.Object:
                     CheckObject(value, schema, path, ref errors, depth);
                     break;
-                case JsonValueKind.Array when schema.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Object:
+                case JsonValueKind.Array when ItemsSchema(schema) is { ValueKind: JsonValueKind.Object } items:
                     var index = 0;
                     foreach (var item in value.EnumerateArray())
                     {
@@ -179,7 +178,6 @@ internal static class SchemaCheck
 
         private void CheckObject(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, int depth)
         {
-            var hasProperties = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object;
             if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
             {
                 foreach (var name in required.EnumerateArray())
@@ -191,10 +189,9 @@ internal static class SchemaCheck
                 }
             }
 
-            var additional = schema.TryGetProperty("additionalProperties", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
             foreach (var member in value.EnumerateObject())
             {
-                var memberSchema = hasProperties && TryGetMember(properties, member.Name, out var p) ? p : additional;
+                var memberSchema = MemberSchema(schema, member.Name);
                 if (memberSchema.ValueKind == JsonValueKind.Object)
                 {
                     CheckMember(member.Value, memberSchema, $"{path}.{member.Name}", ref errors, depth);
@@ -216,6 +213,16 @@ internal static class SchemaCheck
 
             Check(value, schema, path, ref errors, depth + 1);
         }
+
+        /// <summary>The schema of an object's member: its entry in <c>properties</c>, else <c>additionalProperties</c>, else none.</summary>
+        private JsonElement MemberSchema(JsonElement schema, string name) =>
+            schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object && TryGetMember(properties, name, out var member) ? member
+            : schema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.Object ? additional
+            : default;
+
+        /// <summary>The schema of an array's items, or none.</summary>
+        private static JsonElement ItemsSchema(JsonElement schema) =>
+            schema.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Object ? items : default;
 
         private bool TryGetMember(JsonElement obj, string name, out JsonElement member)
         {
