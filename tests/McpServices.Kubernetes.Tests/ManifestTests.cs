@@ -307,10 +307,7 @@ public sealed class ManifestTests
         var folder = Directory.CreateTempSubdirectory("mcps-k8s-overlay-").FullName;
         try
         {
-            var settingsFile = Path.Combine(folder, "kubernetes.json");
-            await File.WriteAllTextAsync(settingsFile, settings, TestContext.Current.CancellationToken);
-            using var output = new StringWriter();
-            Assert.True(await Cli.RunAsync(["--service", InventoryDll, "--settings", settingsFile, "--output", Path.Combine(folder, "deploy")], output, output) == 0, output.ToString());
+            await GenerateWithSettingsAsync(folder, settings);
 
             foreach (var (overlay, min, max) in new[] { ("dev", devMin, devMax), ("prod", prodMin, prodMax) })
             {
@@ -342,10 +339,7 @@ public sealed class ManifestTests
                 ["publicUrl"] = publicUrl,
                 ["httpRoute"] = new JsonObject { ["gatewayName"] = "public", ["gatewayNamespace"] = "gateways", ["hostname"] = hostname },
             };
-            var settingsFile = Path.Combine(folder, "kubernetes.json");
-            await File.WriteAllTextAsync(settingsFile, settings.ToJsonString(), TestContext.Current.CancellationToken);
-            using var output = new StringWriter();
-            Assert.True(await Cli.RunAsync(["--service", InventoryDll, "--settings", settingsFile, "--output", Path.Combine(folder, "deploy")], output, output) == 0, output.ToString());
+            await GenerateWithSettingsAsync(folder, settings.ToJsonString());
 
             var rendered = await RenderAsync(Path.Combine(folder, "deploy", "overlays", "prod"));
             var schemas = await ValidateSchemasAsync(rendered); // the Gateway API's own schema for the rewrite
@@ -478,10 +472,7 @@ public sealed class ManifestTests
             var settings = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Deploy, "kubernetes.json"), TestContext.Current.CancellationToken))!.AsObject();
             settings.Remove("egress");
             settings["authority"] = "https://keycloak.auth.svc/realms/agents";
-            var file = Path.Combine(folder, "kubernetes.json");
-            await File.WriteAllTextAsync(file, settings.ToJsonString(), TestContext.Current.CancellationToken);
-            using var output = new StringWriter();
-            Assert.True(await Cli.RunAsync(["--service", InventoryDll, "--settings", file, "--output", Path.Combine(folder, "deploy")], output, output) == 0, output.ToString());
+            await GenerateWithSettingsAsync(folder, settings.ToJsonString());
 
             var policy = KubernetesYaml.Deserialize<V1NetworkPolicy>(await File.ReadAllTextAsync(Path.Combine(folder, "deploy", "base", "networkpolicy.yaml"), TestContext.Current.CancellationToken), strict: true);
             Assert.Equal(
@@ -533,10 +524,7 @@ public sealed class ManifestTests
             }
 
             var domain = clusterDomain ?? "cluster.local";
-            var settingsFile = Path.Combine(folder, "kubernetes.json");
-            await File.WriteAllTextAsync(settingsFile, settings.ToJsonString(), TestContext.Current.CancellationToken);
-            using var output = new StringWriter();
-            Assert.True(await Cli.RunAsync(["--service", InventoryDll, "--settings", settingsFile, "--output", Path.Combine(folder, "deploy")], output, output) == 0, output.ToString());
+            await GenerateWithSettingsAsync(folder, settings.ToJsonString());
 
             foreach (var (overlay, ns) in new[] { ("dev", "inventory-dev"), ("prod", "inventory") })
             {
@@ -658,6 +646,15 @@ public sealed class ManifestTests
             .Select(peer => peer.NamespaceSelector?.MatchLabels is { } labels && labels.TryGetValue("kubernetes.io/metadata.name", out var ns) ? ns : null)
             .OfType<string>()
             .ToArray();
+
+    /// <summary>Generates the sample's manifests into <paramref name="folder"/>/deploy with <paramref name="settings"/> as the settings file (in the folder), asserting that it succeeds.</summary>
+    private static async Task GenerateWithSettingsAsync(string folder, string settings)
+    {
+        var settingsFile = Path.Combine(folder, "kubernetes.json");
+        await File.WriteAllTextAsync(settingsFile, settings, TestContext.Current.CancellationToken);
+        using var output = new StringWriter();
+        Assert.True(await Cli.RunAsync(["--service", InventoryDll, "--settings", settingsFile, "--output", Path.Combine(folder, "deploy")], output, output) == 0, output.ToString());
+    }
 
     private static async Task<(int Code, string Output)> GenerateAsync(params string[] arguments)
     {
