@@ -68,6 +68,7 @@ public static class McpServiceServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ShutdownCoordinator>());
         services.TryAddSingleton<ToolCallCompletion>();
         services.TryAddSingleton<ToolCallPipeline>();
+        services.TryAddSingleton<McpMethodCatalog>();
         services.TryAddSingleton<McpRequestGate>();
         services.TryAddSingleton<ServiceDescriber>();
         services.AddDataProtection();

@@ -15,7 +15,7 @@ internal sealed class JsonRpcEnvelope
 
     public const string Initialize = "initialize";
 
-    private const string PromptsGet = "prompts/get";
+    public const string PromptsGet = "prompts/get";
     private const string Complete = "completion/complete";
 
     private const string UnpairedSurrogate = "a string has a \\u escape of an unpaired UTF-16 surrogate (\\ud800-\\udfff without its pair); JSON strings must be valid Unicode.";

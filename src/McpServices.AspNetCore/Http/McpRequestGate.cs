@@ -33,6 +33,7 @@ internal sealed partial class McpRequestGate
     private readonly ShutdownCoordinator _shutdown;
     private readonly ToolCallCompletion _completion;
     private readonly ToolCatalog _catalog;
+    private readonly McpMethodCatalog _methods;
     private readonly ToolAuthorizer _authorizer;
     private readonly ProtectedResourceMetadata _metadata;
     private readonly AuditTrail _audit;
@@ -45,6 +46,7 @@ internal sealed partial class McpRequestGate
         ShutdownCoordinator shutdown,
         ToolCallCompletion completion,
         ToolCatalog catalog,
+        McpMethodCatalog methods,
         ToolAuthorizer authorizer,
         ProtectedResourceMetadata metadata,
         AuditTrail audit,
@@ -58,6 +60,7 @@ internal sealed partial class McpRequestGate
         _shutdown = shutdown;
         _completion = completion;
         _catalog = catalog;
+        _methods = methods;
         _authorizer = authorizer;
         _metadata = metadata;
         _audit = audit;
@@ -245,7 +248,8 @@ internal sealed partial class McpRequestGate
 
             if (envelope is not { IsToolCall: true })
             {
-                if (await AuthenticateAsync(context, envelope, body).ConfigureAwait(false) && await CheckMessageAsync(context, envelope, body).ConfigureAwait(false))
+                if (await AuthenticateAsync(context, envelope, body).ConfigureAwait(false) && await CheckMessageAsync(context, envelope, body).ConfigureAwait(false)
+                    && await CheckMethodAsync(context, envelope, body).ConfigureAwait(false))
                 {
                     await InvokeNextAsync(context, next).ConfigureAwait(false);
                 }
@@ -537,6 +541,35 @@ internal sealed partial class McpRequestGate
 
         Refuse(context, envelope, body, ToolCallOutcome.Denied, "insufficient_scope", $"The tool '{tool.Name}' requires the scope(s) {string.Join(", ", access.RequiredScopes)}.");
         await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), [.. access.RequiredScopes.Select(_metadata.Advertised)], [.. missing.Select(_metadata.Advertised)], tool.Name, envelope.Id).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>
+    /// Answers a request for a method the service does not have, or a prompt it does not have, as the SDK would (−32601 "Method
+    /// 'x' is not available." — with HTTP 404 on 2026-07-28, as that revision requires — or −32602 "Unknown prompt: 'x'"), and
+    /// accepts a notification of a method it does not have (202) without handing either to the SDK: the SDK's
+    /// <c>mcp.server.operation.duration</c> metric would take the invented name as an attribute value. Only in stateless mode
+    /// and where the transport would accept the request, as for unknown tools (see <see cref="RefuseUnknownToolAsync"/>).
+    /// </summary>
+    private async Task<bool> CheckMethodAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body)
+    {
+        if (envelope?.Method is not { } method || _sessionMode != HttpServerSessionMode.Stateless
+            || _methods.Refusal(method, envelope.ToolName) is not { } refusal
+            || TransportRejection.Describe(context.Request, envelope, body.Span, _sessionMode) is not null)
+        {
+            return true;
+        }
+
+        if (envelope.IsNotification)
+        {
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+            return false;
+        }
+
+        var status = refusal.Code == (int)ModelContextProtocol.McpErrorCode.MethodNotFound && envelope.ProtocolVersion == McpProtocolVersions.Mrtr
+            ? StatusCodes.Status404NotFound
+            : StatusCodes.Status200OK;
+        await JsonRpcErrorWriter.WriteAsync(context, status, refusal.Code, refusal.Message, id: envelope.Id).ConfigureAwait(false);
         return false;
     }
 

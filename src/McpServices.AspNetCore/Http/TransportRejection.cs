@@ -8,6 +8,10 @@ namespace McpServices.AspNetCore;
 /// Names the reason the MCP SDK's transport refused a <c>tools/call</c> before the pipeline saw it, for the call's audit record.
 /// The SDK writes its JSON-RPC error straight to the response, so the reason is found again from the request — only on this
 /// rare path, never for calls that run. A reason the checks below do not recognize leaves the record with the HTTP status alone.
+/// The HTTP stage also asks before it answers a message itself (an unknown tool, method or prompt): the transport's objections
+/// come first. Its checks, as the SDK makes them: the protocol version header; on 2026-07-28 the <c>Mcp-Method</c> header for
+/// every message, the <c>_meta</c> version and capabilities for requests, and the <c>Mcp-Name</c> header for the messages that
+/// name their target (<c>tools/call</c> and <c>prompts/get</c> by name; <c>resources/read</c>, by URI, is never asked about).
 /// </summary>
 internal static class TransportRejection
 {
@@ -24,23 +28,26 @@ internal static class TransportRejection
             return version.Length > 0 && !McpProtocolVersions.Served(mode).Contains(version) ? NotSpoken(version, mode) : null;
         }
 
-        // 2026-07-28: the version and the client's capabilities travel in the message's _meta, and the method and tool name in
+        // 2026-07-28: the version and the client's capabilities travel in a request's _meta, and the method and tool name in
         // headers too (so that gateways can route and authorize without reading the body); the transport refuses a request where
         // they are missing or disagree, and a fully stateful service refuses the version itself.
-        var (metaVersion, hasCapabilities) = ReadMeta(body);
-        if (metaVersion is null)
+        if (!envelope.IsNotification)
         {
-            return $"a {McpProtocolVersions.Mrtr} request must carry the protocol version in params._meta[\"{MetaProtocolVersion}\"]";
-        }
+            var (metaVersion, hasCapabilities) = ReadMeta(body);
+            if (metaVersion is null)
+            {
+                return $"a {McpProtocolVersions.Mrtr} request must carry the protocol version in params._meta[\"{MetaProtocolVersion}\"]";
+            }
 
-        if (metaVersion != version)
-        {
-            return $"the MCP-Protocol-Version header {Quote(version)} does not match params._meta[\"{MetaProtocolVersion}\"] {Quote(metaVersion)}";
-        }
+            if (metaVersion != version)
+            {
+                return $"the MCP-Protocol-Version header {Quote(version)} does not match params._meta[\"{MetaProtocolVersion}\"] {Quote(metaVersion)}";
+            }
 
-        if (!hasCapabilities)
-        {
-            return $"a {McpProtocolVersions.Mrtr} request must carry the client's capabilities as an object in params._meta[\"{MetaClientCapabilities}\"]";
+            if (!hasCapabilities)
+            {
+                return $"a {McpProtocolVersions.Mrtr} request must carry the client's capabilities as an object in params._meta[\"{MetaClientCapabilities}\"]";
+            }
         }
 
         if (!McpProtocolVersions.Served(mode).Contains(version))
@@ -48,7 +55,8 @@ internal static class TransportRejection
             return NotSpoken(version, mode) + " (a stateful service: use the initialize handshake)";
         }
 
-        return Header(request, "Mcp-Method", envelope.Method, "method") ?? Header(request, "Mcp-Name", envelope.ToolName, "tool name");
+        return Header(request, "Mcp-Method", envelope.Method, "method")
+            ?? (envelope.Method is JsonRpcEnvelope.ToolsCall or JsonRpcEnvelope.PromptsGet ? Header(request, "Mcp-Name", envelope.ToolName, envelope.IsToolCall ? "tool name" : "prompt name") : null);
     }
 
     private static string NotSpoken(string version, HttpServerSessionMode mode) =>

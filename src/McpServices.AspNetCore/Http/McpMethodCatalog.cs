@@ -1,0 +1,107 @@
+using System.Collections.Frozen;
+using System.Reflection;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol;
+using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// The JSON-RPC methods and prompt names the service answers, so that the HTTP stage can answer a name a caller invents before the
+/// SDK sees it. The SDK's <c>mcp.server.operation.duration</c> metric takes the request's method (<c>mcp.method.name</c>) and
+/// prompt name (<c>gen_ai.prompt.name</c>) as attribute values whatever they are, so every invented name would add time series
+/// until the metric's cardinality limit pushed the real ones into overflow. Known: every method the SDK names
+/// (<see cref="RequestMethods"/>, <see cref="NotificationMethods"/>, read from the SDK so that a new release's methods are known
+/// with it) and the application's own request and notification handlers. Nothing is judged where the application may answer
+/// a name itself: any method when it has incoming message filters (they see every message), any prompt name when it has its
+/// own <c>prompts/get</c> handler or filters.
+/// </summary>
+internal sealed class McpMethodCatalog
+{
+    private readonly Lazy<Snapshot> _snapshot;
+
+    public McpMethodCatalog(IOptions<McpServerOptions> options)
+    {
+        // Read on first use: the SDK's options are complete once the host has started.
+        _snapshot = new Lazy<Snapshot>(() => Snapshot.Of(options.Value));
+    }
+
+    /// <summary>
+    /// How the SDK would refuse the message, when it names a method the service does not have (−32601, "Method 'x' is not
+    /// available.") or a prompt it does not have (−32602, "Unknown prompt: 'x'"); otherwise <see langword="null"/>. A
+    /// <c>prompts/get</c> is judged only when the service's prompts are its registered ones: an application's own
+    /// <c>prompts/get</c> handler can answer any name.
+    /// </summary>
+    public (int Code, string Message)? Refusal(string method, string? name)
+    {
+        var snapshot = _snapshot.Value;
+        if (snapshot.MessageFilters)
+        {
+            return null;
+        }
+
+        if (!snapshot.Methods.Contains(method) || (method == JsonRpcEnvelope.PromptsGet && !snapshot.PromptHandler && snapshot.Prompts.Count == 0))
+        {
+            return ((int)McpErrorCode.MethodNotFound, $"Method '{method}' is not available.");
+        }
+
+        if (method == JsonRpcEnvelope.PromptsGet && !snapshot.PromptHandler && !snapshot.PromptFilters && (name is null || !snapshot.Prompts.Contains(name)))
+        {
+            return ((int)McpErrorCode.InvalidParams, $"Unknown prompt: '{name}'");
+        }
+
+        return null;
+    }
+
+    /// <param name="Methods">The methods the SDK names and the application's own.</param>
+    /// <param name="Prompts">The registered prompts' names.</param>
+    /// <param name="PromptHandler">Whether the application has its own <c>prompts/get</c> handler (the SDK calls it for names it does not have).</param>
+    /// <param name="PromptFilters">Whether the application has <c>prompts/get</c> filters (they may answer names the SDK does not have).</param>
+    /// <param name="MessageFilters">Whether the application has incoming message filters (they may answer any message).</param>
+    private sealed record Snapshot(FrozenSet<string> Methods, FrozenSet<string> Prompts, bool PromptHandler, bool PromptFilters, bool MessageFilters)
+    {
+        /// <summary>The assemblies whose filters only check or wrap (McpServices' own, the MCP SDK's): they answer no name themselves.</summary>
+        private static readonly Assembly[] OwnAssemblies = [typeof(McpMethodCatalog).Assembly, typeof(McpServerOptions).Assembly, typeof(HttpServerTransportOptions).Assembly];
+
+        private static bool IsApplications(Delegate filter) => !OwnAssemblies.Contains(filter.Method.DeclaringType?.Assembly);
+
+        public static Snapshot Of(McpServerOptions options)
+        {
+            var methods = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var type in new[] { typeof(RequestMethods), typeof(NotificationMethods) })
+            {
+                foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.Static))
+                {
+                    if (field.IsLiteral && field.GetRawConstantValue() is string method)
+                    {
+                        methods.Add(method);
+                    }
+                }
+            }
+
+            // The application's own request handlers: an evaluation API of the SDK (MCPEXP002), only read here, so that a service
+            // using it keeps its methods.
+#pragma warning disable MCPEXP002
+            foreach (var handler in options.RequestHandlers ?? [])
+#pragma warning restore MCPEXP002
+            {
+                methods.Add(handler.Method);
+            }
+
+            foreach (var handler in options.Handlers.NotificationHandlers ?? [])
+            {
+                methods.Add(handler.Key);
+            }
+
+            var prompts = options.PromptCollection?.Select(p => p.ProtocolPrompt.Name).ToFrozenSet(StringComparer.Ordinal) ?? FrozenSet<string>.Empty;
+            return new Snapshot(
+                methods.ToFrozenSet(StringComparer.Ordinal),
+                prompts,
+                options.Handlers.GetPromptHandler is not null,
+                options.Filters.Request.GetPromptFilters.Any(IsApplications),
+                options.Filters.Message.IncomingFilters.Any(IsApplications));
+        }
+    }
+}
