@@ -27,8 +27,17 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public IReadOnlyList<string> StandardError { get { lock (_stderr) { return [.. _stderr]; } } }
 
-    /// <summary>Starts <paramref name="assembly"/> (a file in the test output folder, which is also the content root) on a free loopback port and waits until <c>/readyz</c> answers 200.</summary>
-    public static async Task<ServiceProcess> StartAsync(string assembly, IDictionary<string, string?> environment, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts <paramref name="assembly"/> (a file in the test output folder, which is also the content root) on a free loopback port and waits until <c>/readyz</c> answers 200.
+    /// With <paramref name="readStandardOutput"/> <see langword="false"/>, its standard output is a pipe nobody reads until
+    /// <see cref="CloseStandardOutput"/> closes it (a log collector that went away).
+    /// </summary>
+    /// <param name="assembly">The service's entry assembly in the test output folder.</param>
+    /// <param name="environment">Environment variables for the service.</param>
+    /// <param name="cancellationToken">Cancels the wait for readiness.</param>
+    /// <param name="readStandardOutput">Whether standard output is read (see above).</param>
+    /// <param name="launcher">A command that runs the service's command line given as its last arguments (standard output set up by it).</param>
+    public static async Task<ServiceProcess> StartAsync(string assembly, IDictionary<string, string?> environment, CancellationToken cancellationToken, bool readStandardOutput = true, IReadOnlyList<string>? launcher = null)
     {
         var port = FreePort();
         var env = new Dictionary<string, string?>(environment)
@@ -36,11 +45,16 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
             ["ASPNETCORE_ENVIRONMENT"] = environment.TryGetValue("ASPNETCORE_ENVIRONMENT", out var e) ? e : "Production",
         };
-        var process = ProcessRunner.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, assembly)], AppContext.BaseDirectory, env);
+        string[] command = [.. launcher ?? [], "dotnet", Path.Combine(AppContext.BaseDirectory, assembly)];
+        var process = ProcessRunner.Start(command[0], command[1..], AppContext.BaseDirectory, env);
         var sample = new ServiceProcess(process, port);
         process.OutputDataReceived += (_, a) => { if (a.Data is not null) { lock (sample._stdout) { sample._stdout.Add(a.Data); } } };
         process.ErrorDataReceived += (_, a) => { if (a.Data is not null) { lock (sample._stderr) { sample._stderr.Add(a.Data); } } };
-        process.BeginOutputReadLine();
+        if (readStandardOutput)
+        {
+            process.BeginOutputReadLine();
+        }
+
         process.BeginErrorReadLine();
         using var http = new HttpClient();
         for (var i = 0; i < 150; i++)
@@ -68,6 +82,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         await sample.DisposeAsync();
         throw new TimeoutException($"{assembly} did not become ready within 30 seconds.");
     }
+
+    /// <summary>Closes the reading end of the process's standard output: its next write there fails with a broken pipe (<c>EPIPE</c>).</summary>
+    public void CloseStandardOutput() => _process.StandardOutput.Dispose();
 
     /// <summary>Calls a tool over plain HTTP (stateless Streamable HTTP needs no session).</summary>
     public async Task<HttpResponseMessage> CallToolAsync(string credential, string tool, string argumentsJson, CancellationToken cancellationToken)

@@ -7,6 +7,123 @@ namespace Inventory.Tests;
 /// <summary>The sample's audit trail and metrics, seen from outside the process as an operator sees them.</summary>
 public sealed class ObservabilityTests
 {
+    /// <summary>
+    /// When nobody reads the service's standard output any more (the log collector went away: a broken pipe), the stdout audit
+    /// sink fails like any other sink: under FailClosed new calls are refused, the instance is not ready, and the record that
+    /// could not be written is counted at shutdown. (.NET's own console stream ignores a broken pipe: the records were dropped
+    /// while calls went on.)
+    /// </summary>
+    [Fact]
+    public async Task StdoutThatNobodyReads_IsAFailingSink_CallsAreRefused_AndTheRecordIsAccountedFor()
+    {
+        var (key, environment) = SampleProcess.ApiKey();
+        // Shutdown retries the unwritable record until the host's shutdown timeout (30 s by default): 8 s here.
+        environment["McpService__DrainTimeout"] = "00:00:02";
+        environment["DOTNET_SHUTDOWNTIMEOUTSECONDS"] = "8";
+        var sample = await SampleProcess.StartAsync(environment, TestContext.Current.CancellationToken, readStandardOutput: false);
+        await using (sample)
+        {
+            sample.CloseStandardOutput();
+            using var first = await sample.CallToolAsync(key, "get_stock", """{"sku":"HAM-0001"}""", TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+            HttpResponseMessage? refused = null;
+            for (var i = 0; i < 100 && refused is null; i++)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+                var next = await sample.CallToolAsync(key, "get_stock", """{"sku":"HAM-0001"}""", TestContext.Current.CancellationToken);
+                if (next.StatusCode == HttpStatusCode.ServiceUnavailable)
+                {
+                    refused = next;
+                }
+                else
+                {
+                    Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+                    next.Dispose();
+                }
+            }
+
+            using (refused)
+            {
+                Assert.NotNull(refused);
+                Assert.Contains("-32044", await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            }
+
+            using var http = new HttpClient();
+            using var ready = await http.GetAsync(new Uri(sample.BaseAddress, "readyz"), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            await sample.StopAsync(TimeSpan.FromSeconds(60));
+        }
+
+        Assert.Contains(sample.StandardError, line => line.Contains("StdoutAuditSink failed", StringComparison.Ordinal) && line.Contains("Broken pipe", StringComparison.Ordinal));
+        Assert.Contains(sample.StandardError, line => line.Contains("audit record(s) could not be written before the host stopped", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Runs a command with its standard output a non-blocking pipe (as a parent that shares it may leave it) and copies what it
+    /// writes to its own standard output — only while the file named by the first argument exists: until then the pipe fills up
+    /// and the command's writes are refused (EAGAIN). Forwards SIGTERM to the command and exits with its exit code.
+    /// </summary>
+    private const string NonBlockingPipe = """
+        import fcntl, os, signal, subprocess, sys, time
+        go = sys.argv[1]
+        r, w = os.pipe()
+        fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+        child = subprocess.Popen(sys.argv[2:], stdout=w)
+        os.close(w)
+        signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+        while True:
+            if not os.path.exists(go):
+                time.sleep(0.05)
+                continue
+            data = os.read(r, 65536)
+            if not data:
+                break
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        sys.exit(child.wait())
+        """;
+
+    /// <summary>
+    /// Standard output may be a non-blocking pipe that fills up while its reader is slow: the stdout sink waits for room and
+    /// writes every record exactly once (a refused write is repeated, never half-written twice), and calls go on meanwhile.
+    /// </summary>
+    [Fact]
+    public async Task StdoutOnAFullNonBlockingPipe_GetsEveryRecordOnce()
+    {
+        var (key, environment) = SampleProcess.ApiKey();
+        var go = Path.Combine(Path.GetTempPath(), $"mcpservices-go-{Guid.NewGuid():N}");
+        var sample = await SampleProcess.StartAsync(environment, TestContext.Current.CancellationToken, launcher: ["python3", "-c", NonBlockingPipe, go]);
+        const int Calls = 120; // about 150 KB of records: more than the pipe holds (64 KiB)
+        await using (sample)
+        {
+            for (var i = 0; i < Calls; i++)
+            {
+                using var call = await sample.CallToolAsync(key, "get_stock", """{"sku":"HAM-0001"}""", TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+            }
+
+            await File.WriteAllTextAsync(go, "go", TestContext.Current.CancellationToken);
+            Assert.Equal(0, await sample.StopAsync(TimeSpan.FromSeconds(60)));
+        }
+
+        File.Delete(go);
+        Assert.DoesNotContain(sample.StandardError, line => line.Contains("AuditSink failed", StringComparison.Ordinal));
+        var records = sample.StandardOutput.Where(l => l.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(Calls, records.Length);
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllLinesAsync(file, records, TestContext.Current.CancellationToken);
+            var verified = await VerifyAsync(file);
+            Assert.True(verified.ExitCode == 0, verified.Describe());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task AuditRecords_AreWrittenToStdout_AndTheVerifyCommandAcceptsThem()
     {

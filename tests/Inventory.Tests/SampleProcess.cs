@@ -28,8 +28,8 @@ public static class SampleProcess
     public static Task<ProcessResult> RunToExitAsync(IDictionary<string, string?>? environment, params string[] arguments) =>
         ProcessRunner.RunAsync("dotnet", [Dll, .. arguments], AppContext.BaseDirectory, environment, TimeSpan.FromMinutes(1), cancellationToken: TestContext.Current.CancellationToken);
 
-    public static Task<ServiceProcess> StartAsync(IDictionary<string, string?> environment, CancellationToken cancellationToken) =>
-        ServiceProcess.StartAsync("Inventory.dll", environment, cancellationToken);
+    public static Task<ServiceProcess> StartAsync(IDictionary<string, string?> environment, CancellationToken cancellationToken, bool readStandardOutput = true, IReadOnlyList<string>? launcher = null) =>
+        ServiceProcess.StartAsync("Inventory.dll", environment, cancellationToken, readStandardOutput, launcher);
 
     public static int FreePort() => ServiceProcess.FreePort();
 }

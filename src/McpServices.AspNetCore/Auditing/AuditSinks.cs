@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Win32.SafeHandles;
 
 namespace McpServices.AspNetCore;
 
@@ -24,16 +25,31 @@ internal sealed class AuditSinkFactory(IHostEnvironment environment, ServiceIden
     }
 }
 
-/// <summary>JSON Lines on standard output — the Kubernetes way: the container runtime collects it. Logs go to stderr.</summary>
+/// <summary>
+/// JSON Lines on standard output — the Kubernetes way: the container runtime collects it. Logs go to stderr. Writes are
+/// synchronous, on the audit writer's own thread, and a write nobody can read any more fails: standard output is written as file
+/// descriptor 1 itself, because the stream <see cref="Console.OpenStandardOutput()"/> returns on Linux and macOS ignores a broken
+/// pipe (<c>EPIPE</c>: the log collector reading the container's output has gone) and would drop the records while the calls
+/// went on. A failing write makes the sink a failing sink, and the trail's failure policy applies.
+/// </summary>
 internal sealed class StdoutAuditSink : IAuditSink, IDisposable
 {
-    private readonly Stream _stdout = Console.OpenStandardOutput();
+    /// <summary>PIPE_BUF: a write of at most this many bytes to a pipe is atomic — all of it, or (a full non-blocking pipe) none.</summary>
+    private static readonly int AtomicPipeWrite = OperatingSystem.IsLinux() ? 4096 : 512;
 
-    public async ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    /// <summary>The errno of a write to a full non-blocking pipe (EAGAIN), which .NET reports as the exception's HResult.</summary>
+    private static readonly int WouldBlock = OperatingSystem.IsLinux() ? 11 : 35;
+
+    private readonly Stream _stdout = OperatingSystem.IsWindows()
+        ? Console.OpenStandardOutput()
+        : new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+
+    public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (records.Count == 0)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         var buffer = new ArrayBufferWriter<byte>(records.Count * 1024);
@@ -43,8 +59,43 @@ internal sealed class StdoutAuditSink : IAuditSink, IDisposable
             buffer.Write("\n"u8);
         }
 
-        await _stdout.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        await _stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+        Write(buffer.WrittenSpan, cancellationToken);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> whole. A file takes them in one write. A pipe (or terminal) may have been made non-blocking
+    /// by whoever shares it, and then refuses a write while it is full: it is written in atomic pieces, and a refused piece is
+    /// written again once the reader has made room — nothing is lost or written twice.
+    /// </summary>
+    private void Write(ReadOnlySpan<byte> bytes, CancellationToken cancellationToken)
+    {
+        if (_stdout.CanSeek || _stdout is not FileStream)
+        {
+            _stdout.Write(bytes);
+            return;
+        }
+
+        var wait = 1;
+        while (!bytes.IsEmpty)
+        {
+            var piece = bytes[..Math.Min(bytes.Length, AtomicPipeWrite)];
+            try
+            {
+                _stdout.Write(piece);
+                bytes = bytes[piece.Length..];
+                wait = 1;
+            }
+            catch (IOException ex) when (ex.HResult == WouldBlock)
+            {
+                if (cancellationToken.WaitHandle.WaitOne(wait))
+                {
+                    throw new OperationCanceledException(cancellationToken);
+                }
+
+                wait = Math.Min(wait * 2, 50);
+            }
+        }
     }
 
     public void Dispose() => _stdout.Dispose();
