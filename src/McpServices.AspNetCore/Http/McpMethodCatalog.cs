@@ -24,7 +24,9 @@ internal sealed class McpMethodCatalog
 
     public McpMethodCatalog(IOptions<McpServerOptions> options)
     {
-        // Read on first use: the SDK's options are complete once the host has started.
+        // Read once, on first use (the SDK's options are complete once the host has started). Only stateless requests are judged,
+        // and a stateless SDK server builds its options for each request from the same configuration: a prompt added to this
+        // instance's collection at run time is not served by it either.
         _snapshot = new Lazy<Snapshot>(() => Snapshot.Of(options.Value));
     }
 

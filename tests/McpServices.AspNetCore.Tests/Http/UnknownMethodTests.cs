@@ -134,6 +134,32 @@ public sealed class UnknownMethodTests
     }
 
     /// <summary>
+    /// A stateless SDK server builds its options for each request from the service's configuration, so a prompt added to or
+    /// removed from the options' collection while the service runs changes nothing it serves: the HTTP stage judges prompt names
+    /// by the same configuration, and the two never disagree.
+    /// </summary>
+    [Fact]
+    public async Task PromptsChangedInTheOptionsWhileRunning_AreJudgedAsTheStatelessSdkServesThem()
+    {
+        await using var server = await StartAsync(prompts: true);
+        using var http = server.CreateHttpClient();
+        _ = await SendAsync(http, "2025-11-25", """{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"farewell"}}""");
+        var prompts = server.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<McpServerOptions>>().Value.PromptCollection!;
+        prompts.Add(McpServerPrompt.Create(() => "Say goodbye.", new McpServerPromptCreateOptions { Name = "farewell" }));
+        Assert.True(prompts.TryGetPrimitive("greet", out var greet));
+        prompts.Remove(greet);
+
+        var added = await SendAsync(http, "2025-11-25", """{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"farewell"}}""");
+        using var removed = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann"}}}"""), TestContext.Current.CancellationToken);
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var listed = await client.ListPromptsAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal((200, "2", -32602, "Unknown prompt: 'farewell'"), added);
+        Assert.Contains("Greet Ann", await removed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal(["greet"], listed.Select(p => p.Name));
+    }
+
+    /// <summary>
     /// Incoming message filters see every message and may answer any method; <c>prompts/get</c> filters may answer any prompt name.
     /// A service with either keeps the SDK's handling of those names.
     /// </summary>
