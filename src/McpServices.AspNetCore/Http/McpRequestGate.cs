@@ -16,8 +16,9 @@ namespace McpServices.AspNetCore;
 /// body size limit (the body is read once into a pooled buffer), authentication (401 with the specification's challenge), the
 /// message's shape (a member given twice: 400; <c>params</c> MCP never sends: −32602), then, for <c>tools/call</c>, the admission
 /// checks that must be answered with an HTTP status before the SDK starts its response stream: draining (503) and the tool's
-/// scopes (403 <c>insufficient_scope</c>). A last line of defence turns unexpected failures, of the SDK or of this stage, into
-/// a JSON-RPC error without details.
+/// scopes (403 <c>insufficient_scope</c>). In stateless mode, a tool, method or prompt the service does not have is answered here
+/// with the SDK's own error, so that invented names never reach the SDK's metrics. A last line of defence turns unexpected
+/// failures, of the SDK or of this stage, into a JSON-RPC error without details.
 /// </summary>
 internal sealed partial class McpRequestGate
 {
