@@ -1,11 +1,12 @@
 using System.Buffers;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
 namespace McpServices.AspNetCore;
 
 /// <summary>Creates the built-in sinks named in <see cref="McpServiceAuditOptions.Sinks"/>.</summary>
-internal sealed class AuditSinkFactory(IHostEnvironment environment, ServiceIdentity identity)
+internal sealed class AuditSinkFactory(IHostEnvironment environment, ServiceIdentity identity, ILoggerFactory loggerFactory)
 {
     public IReadOnlyList<IAuditSink> Create(McpServiceAuditOptions options)
     {
@@ -15,7 +16,7 @@ internal sealed class AuditSinkFactory(IHostEnvironment environment, ServiceIden
             sinks.Add(name switch
             {
                 "stdout" => new StdoutAuditSink(),
-                "file" => new FileAuditSink(Path.GetFullPath(options.FilePath, environment.ContentRootPath), options.FileMaxBytes, options.FileMaxFiles),
+                "file" => new FileAuditSink(Path.GetFullPath(options.FilePath, environment.ContentRootPath), options.FileMaxBytes, options.FileMaxFiles, loggerFactory.CreateLogger<FileAuditSink>()),
                 "otlp" => new OtlpAuditSink(options.OtlpEndpoint, identity),
                 _ => throw new McpServiceConfigurationException($"McpService:Audit:Sinks names an unknown sink '{name}'. The built-in sinks are 'stdout', 'file' and 'otlp'; register others with WithAuditSink<T>()."),
             });
@@ -105,7 +106,7 @@ internal sealed class StdoutAuditSink : IAuditSink, IDisposable
 /// JSON Lines in a file, flushed to disk after every batch and rotated by size: <c>audit.jsonl</c> becomes <c>audit.jsonl.1</c>,
 /// <c>.1</c> becomes <c>.2</c>, and so on; the oldest is deleted. Verify a rotated set oldest first.
 /// </summary>
-internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : IAuditSink, IDisposable
+internal sealed partial class FileAuditSink(string path, long maxBytes, int maxFiles, ILogger logger) : IAuditSink, IDisposable
 {
     private FileStream? _stream;
     private string? _lastWritten;
@@ -119,6 +120,15 @@ internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : 
     public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (_stream is not null && !File.Exists(path))
+        {
+            // Deleted or moved away (by hand, or by a log rotator that moves files): the open handle would go on writing where
+            // nobody can read, so the records that follow go to a new file at the configured path.
+            LogFileGone(logger, path);
+            _stream.Dispose();
+            _stream = null;
+        }
+
         var stream = Open();
 
         // A retried batch starts after the last record already written, so a failure half-way never duplicates records.
@@ -200,6 +210,9 @@ internal sealed class FileAuditSink(string path, long maxBytes, int maxFiles) : 
         Span<byte> last = stackalloc byte[1];
         return RandomAccess.Read(handle, last, RandomAccess.GetLength(handle) - 1) == 1 && last[0] != (byte)'\n';
     }
+
+    [LoggerMessage(62, LogLevel.Warning, "The audit file '{Path}' was deleted or moved while the service was writing it; the following records go to a new file at that path. The records written before are in the moved file, or gone if it was deleted.")]
+    private static partial void LogFileGone(ILogger logger, string path);
 
     private void Rotate()
     {

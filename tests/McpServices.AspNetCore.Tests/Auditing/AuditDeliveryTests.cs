@@ -422,6 +422,65 @@ public sealed class AuditDeliveryTests
         }
     }
 
+    /// <summary>
+    /// An audit file deleted or moved away while the service writes it (by hand, or by a log rotator that moves files): the open
+    /// handle would go on writing where nobody can read the records. The next batch goes to a new file at the configured path,
+    /// with a warning, and the moved file and the new one verify as one trail.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FileSink_WhenTheFileIsDeletedOrMovedAway_WritesTheNextRecordsToANewFile(bool moved)
+    {
+        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "audit.jsonl");
+            var logs = new CapturingLoggerProvider();
+            await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+            {
+                o.Audit.Sinks = ["file"];
+                o.Audit.FilePath = path;
+            }, configure: b => b.Logging.AddProvider(logs));
+            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            var trail = server.Services.GetRequiredService<AuditTrail>();
+            async Task CallAsync(int calls)
+            {
+                for (var i = 0; i < calls; i++)
+                {
+                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
+                }
+
+                await trail.FlushAsync(TestContext.Current.CancellationToken);
+            }
+
+            await CallAsync(2);
+            if (moved)
+            {
+                File.Move(path, path + ".old");
+            }
+            else
+            {
+                File.Delete(path);
+            }
+
+            await CallAsync(3);
+
+            Assert.Equal(3, File.ReadAllLines(path).Length);
+            Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"The audit file '{path}' was deleted or moved", StringComparison.Ordinal));
+            if (moved)
+            {
+                var result = VerifyFiles([path + ".old", path]);
+                Assert.True(result.Intact, result.Message);
+                Assert.Equal(5, result.Records);
+            }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public async Task FileSink_AfterAProcessStoppedInTheMiddleOfARecord_StartsOnANewLine_AndVerifyReportsTheCut()
     {
