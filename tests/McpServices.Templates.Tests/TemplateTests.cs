@@ -167,6 +167,7 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
 
         var deploy = Path.Combine(solution, "src", "2fa", "deploy", "base");
         Assert.Contains("newName: localhost:5000/agents/mcp-2fa\n", await File.ReadAllTextAsync(Path.Combine(deploy, "kustomization.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Contains("pushes `localhost:5000/agents/mcp-2fa:1.0.0`", await File.ReadAllTextAsync(Path.Combine(solution, "README.md"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
         Assert.Contains("\n  name: mcp-2fa\n", await File.ReadAllTextAsync(Path.Combine(deploy, "service.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
 
@@ -219,7 +220,9 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.Equal("dotnet publish src/Tickets -c Release -t:PublishContainer", publish.Split('#')[0].Trim());
         await BashAsync(solution, $"{publish.Split('#')[0].Trim()} -p:ContainerBaseImage={registry.BaseImage} -nologo");
 
-        // The registry path (ContainerRegistry "host/agents" in the project) leads the repository: agents/tickets, tag = version.
+        // The registry path (ContainerRegistry "host/agents" in the project) leads the repository: agents/tickets, tag = version,
+        // the image the README says it pushes.
+        Assert.Contains($"pushes `{registry.Address}/agents/tickets:1.0.0`", readme, StringComparison.Ordinal);
         using var tags = await registry.GetAsync("agents/tickets/tags/list");
         Assert.Equal(["1.0.0"], tags.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         var digest = await registry.DigestAsync("agents/tickets", "1.0.0");
@@ -233,6 +236,27 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.Contains("MCPS1001", commandLine.StandardOutput, StringComparison.Ordinal);
         Assert.Contains($"-p:ContainerRegistry={registry.Address} -p:ContainerRepository=agents/tickets", commandLine.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("CONTAINER2012", commandLine.StandardOutput, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The README names the image the service publishes: its repository is the service name, which MSBuild derives from the
+    /// project name (<c>McpServiceName</c>) — words split at case changes and separators, accents removed, lower case.
+    /// </summary>
+    [Theory]
+    [InlineData("OrderDesk", "order-desk")]
+    [InlineData("XMLParser", "xml-parser")]
+    [InlineData("Über.Tools", "uber-tools")]
+    public async Task McpService_ReadmeNamesTheImageRepository_AsMsBuildDerivesIt(string name, string expected)
+    {
+        var solution = await CreateNamedServiceAsync($"image-{expected}", name, "--skip-tests");
+        var project = Path.Combine(solution, "src", name, $"{name}.csproj");
+        var restore = await fixture.DotnetAsync(solution, "restore", project, "-nologo");
+        Assert.True(restore.ExitCode == 0, restore.Describe());
+        var property = await fixture.DotnetAsync(solution, "msbuild", project, "-getProperty:McpServiceName", "-nologo");
+        Assert.True(property.ExitCode == 0, property.Describe());
+
+        Assert.Equal(expected, property.StandardOutput.Trim());
+        Assert.Contains($"pushes `registry.example.com/agents/{expected}:1.0.0`", await File.ReadAllTextAsync(Path.Combine(solution, "README.md"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
 
     private Task<string> CreateServiceAsync(string variant, params string[] options) => CreateNamedServiceAsync(variant, "Tickets", options);
