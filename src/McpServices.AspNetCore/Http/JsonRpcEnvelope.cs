@@ -5,8 +5,8 @@ using System.Text.Unicode;
 namespace McpServices.AspNetCore;
 
 /// <summary>
-/// The few fields of a JSON-RPC message the HTTP stage needs before the MCP handler runs: the method, the id and, for
-/// <c>tools/call</c>, the tool name and where the arguments are; and what is wrong with the message, when something is (not JSON,
+/// The few fields of a JSON-RPC message the HTTP stage needs before the MCP handler runs: the method, the id, the name in
+/// <c>params</c> (a tool's or a prompt's) and, for <c>tools/call</c>, where the arguments are; and what is wrong with the message, when something is (not JSON,
 /// a member given twice, an id or params MCP does not allow). Read with a forward-only reader; nothing is materialized.
 /// </summary>
 internal sealed class JsonRpcEnvelope
@@ -29,7 +29,8 @@ internal sealed class JsonRpcEnvelope
     /// <summary>The JSON-RPC id as raw JSON (a string with quotes, or a number), or <see langword="null"/> for notifications.</summary>
     public string? Id { get; private set; }
 
-    public string? ToolName { get; private set; }
+    /// <summary><c>params.name</c> when it is a string: the tool a <c>tools/call</c> calls, the prompt a <c>prompts/get</c> gets.</summary>
+    public string? Name { get; private set; }
 
     public bool IsToolCall => Method == ToolsCall;
 
@@ -425,7 +426,7 @@ internal sealed class JsonRpcEnvelope
                     envelope.Method = envelope.ReadString(ref reader);
                     break;
                 case Member.Name when reader.TokenType == JsonTokenType.String:
-                    envelope.ToolName = envelope.ReadString(ref reader);
+                    envelope.Name = envelope.ReadString(ref reader);
                     break;
                 case Member.Id:
                     envelope.Id = envelope.ReadId(ref reader);
@@ -518,7 +519,7 @@ internal sealed class JsonRpcEnvelope
                 envelope.See(Member.Name, "params.name");
                 reader.Read();
                 envelope.HasName = reader.TokenType == JsonTokenType.String;
-                envelope.ToolName = envelope.HasName ? envelope.ReadString(ref reader) : null;
+                envelope.Name = envelope.HasName ? envelope.ReadString(ref reader) : null;
                 reader.Skip();
             }
             else if (reader.ValueTextEquals("arguments"u8))

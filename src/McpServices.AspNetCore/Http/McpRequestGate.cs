@@ -359,7 +359,7 @@ internal sealed partial class McpRequestGate
 
         try
         {
-            var tool = _catalog.Find(envelope.ToolName);
+            var tool = _catalog.Find(envelope.Name);
             if (tool is null && _sessionMode == HttpServerSessionMode.Stateless
                 && TransportRejection.Describe(context.Request, envelope, body.Span, _sessionMode) is null)
             {
@@ -424,7 +424,7 @@ internal sealed partial class McpRequestGate
         // never anonymous: they have no per-item rule, and one public tool must not expose them.
         var allowed = envelope switch
         {
-            { IsToolCall: true } => _catalog.Find(envelope.ToolName) is { } tool && _authorizer.GetAccess(tool).AllowAnonymous,
+            { IsToolCall: true } => _catalog.Find(envelope.Name) is { } tool && _authorizer.GetAccess(tool).AllowAnonymous,
             null => _authorizer.HasAnonymousTools, // GET (the session's stream) and DELETE (ending it)
             _ => _authorizer.HasAnonymousTools && envelope.IsNeededForAnonymousTools,
         };
@@ -555,7 +555,7 @@ internal sealed partial class McpRequestGate
     private async Task<bool> CheckMethodAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body)
     {
         if (envelope?.Method is not { } method || _sessionMode != HttpServerSessionMode.Stateless
-            || _methods.Refusal(method, envelope.ToolName) is not { } refusal
+            || _methods.Refusal(method, envelope.Name) is not { } refusal
             || TransportRejection.Describe(context.Request, envelope, body.Span, _sessionMode) is not null)
         {
             return true;
@@ -583,7 +583,7 @@ internal sealed partial class McpRequestGate
     /// </summary>
     private Task RefuseUnknownToolAsync(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
     {
-        var message = ToolCatalog.UnknownToolMessage(envelope.ToolName);
+        var message = ToolCatalog.UnknownToolMessage(envelope.Name);
         Refuse(context, envelope, body, ToolCallOutcome.Invalid, "unknown_tool", message);
         return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status200OK, (int)ModelContextProtocol.McpErrorCode.InvalidParams, message, id: envelope.Id);
     }
@@ -605,7 +605,7 @@ internal sealed partial class McpRequestGate
         }
 
         var call = ToolCall.FromEnvelope(envelope, body.Span, context);
-        call.Tool = _catalog.Find(envelope.ToolName);
+        call.Tool = _catalog.Find(envelope.Name);
         call.SetOutcome(outcome, errorCode, message);
         _completion.Complete(call);
     }

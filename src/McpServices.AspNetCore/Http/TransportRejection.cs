@@ -56,7 +56,7 @@ internal static class TransportRejection
         }
 
         return Header(request, "Mcp-Method", envelope.Method, "method")
-            ?? (envelope.Method is JsonRpcEnvelope.ToolsCall or JsonRpcEnvelope.PromptsGet ? Header(request, "Mcp-Name", envelope.ToolName, envelope.IsToolCall ? "tool name" : "prompt name") : null);
+            ?? (envelope.Method is JsonRpcEnvelope.ToolsCall or JsonRpcEnvelope.PromptsGet ? Header(request, "Mcp-Name", envelope.Name, envelope.IsToolCall ? "tool name" : "prompt name") : null);
     }
 
     private static string NotSpoken(string version, HttpServerSessionMode mode) =>

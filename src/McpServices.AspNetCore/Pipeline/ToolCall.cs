@@ -84,7 +84,7 @@ internal sealed class ToolCall
     }
 
     public static ToolCall FromEnvelope(JsonRpcEnvelope envelope, ReadOnlySpan<byte> body, HttpContext httpContext) =>
-        new(httpContext, envelope.ToolName ?? string.Empty, envelope.Id, envelope.ReadArguments(body), request: null);
+        new(httpContext, envelope.Name ?? string.Empty, envelope.Id, envelope.ReadArguments(body), request: null);
 
     public void SetOutcome(ToolCallOutcome outcome, string? errorCode = null, string? errorMessage = null)
     {

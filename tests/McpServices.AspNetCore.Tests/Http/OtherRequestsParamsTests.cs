@@ -79,8 +79,7 @@ public sealed class OtherRequestsParamsTests
     /// <summary>The JSON-RPC error of a response, whether sent as JSON or as one server-sent event.</summary>
     private static (string? Id, int Code, string? Message) ErrorOf(string body)
     {
-        var json = body.StartsWith('{') ? body : body.Split('\n').First(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
-        using var doc = JsonDocument.Parse(json);
+        using var doc = JsonDocument.Parse(RequestGateTests.MessageOf(body));
         var error = doc.RootElement.GetProperty("error");
         return (doc.RootElement.GetProperty("id").GetString(), error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString());
     }

@@ -833,6 +833,10 @@ public sealed class RequestGateTests
         Assert.DoesNotContain("-32602", text);
     }
 
+    /// <summary>The JSON-RPC message of a response body, whether sent as JSON or as one server-sent event.</summary>
+    internal static string MessageOf(string body) =>
+        body.StartsWith('{') ? body : body.Split('\n').First(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
+
     internal static HttpRequestMessage Post(string json, string? origin = null, string path = "mcp", string? bearer = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path)

@@ -228,8 +228,7 @@ public sealed class UnknownMethodTests
 
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        var data = body.StartsWith('{') ? body : body.Split('\n').First(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
-        using var doc = JsonDocument.Parse(data);
+        using var doc = JsonDocument.Parse(RequestGateTests.MessageOf(body));
         var error = doc.RootElement.GetProperty("error");
         return ((int)response.StatusCode, doc.RootElement.GetProperty("id").GetRawText(), error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString());
     }
