@@ -84,6 +84,10 @@ public static class McpServiceServiceCollectionExtensions
         services.AddMcpServer().WithHttpTransport();
         services.AddOptions<HttpServerTransportOptions>().Configure<IOptions<McpServiceOptions>>((transport, service) => transport.SessionMode = service.Value.SessionMode);
         services.AddSingleton<IPostConfigureOptions<ModelContextProtocol.Server.McpServerOptions>, McpServerOptionsSetup>();
+        // The SDK's options, built once: a stateless request's server gets a copy instead of options built anew (McpServerOptionsProvider).
+        services.TryAddSingleton<McpServerOptionsProvider>();
+        services.TryAddSingleton<IOptions<McpServerOptions>>(sp => sp.GetRequiredService<McpServerOptionsProvider>());
+        services.TryAddSingleton<IOptionsFactory<McpServerOptions>>(sp => sp.GetRequiredService<McpServerOptionsProvider>());
 
         services.AddHealthChecks()
             .AddCheck<McpServiceReadinessCheck>(McpServiceReadinessCheck.Name, tags: ["ready"])

@@ -20,13 +20,16 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal sealed class McpMethodCatalog
 {
+    private readonly IOptions<McpServerOptions> _options;
     private readonly Lazy<Snapshot> _snapshot;
 
     public McpMethodCatalog(IOptions<McpServerOptions> options)
     {
-        // Read once, on first use (the SDK's options are complete once the host has started). Only stateless requests are judged,
-        // and a stateless SDK server builds its options for each request from the same configuration: a prompt added to this
-        // instance's collection at run time is not served by it either.
+        // Methods, handlers and filters are read once, on first use (the SDK's options are complete once the host has started).
+        // Prompt names are looked up in the options' prompt collection at each request: it is the collection every stateless
+        // request's server serves (McpServerOptionsProvider), so a prompt added or removed while the service runs is judged as
+        // the SDK serves it.
+        _options = options;
         _snapshot = new Lazy<Snapshot>(() => Snapshot.Of(options.Value));
     }
 
@@ -44,12 +47,24 @@ internal sealed class McpMethodCatalog
             return null;
         }
 
-        if (!snapshot.Methods.Contains(method) || (method == JsonRpcEnvelope.PromptsGet && !snapshot.PromptHandler && snapshot.Prompts.Count == 0))
+        if (!snapshot.Methods.Contains(method))
         {
             return ((int)McpErrorCode.MethodNotFound, $"Method '{method}' is not available.");
         }
 
-        if (method == JsonRpcEnvelope.PromptsGet && !snapshot.PromptHandler && !snapshot.PromptFilters && (name is null || !snapshot.Prompts.Contains(name)))
+        if (method != JsonRpcEnvelope.PromptsGet || snapshot.PromptHandler)
+        {
+            return null;
+        }
+
+        // As the SDK's server decides: prompts are served when the options have a prompt collection or declare the capability.
+        var prompts = _options.Value.PromptCollection;
+        if (prompts is null && !snapshot.PromptsDeclared)
+        {
+            return ((int)McpErrorCode.MethodNotFound, $"Method '{method}' is not available.");
+        }
+
+        if (!snapshot.PromptFilters && (name is null || prompts is null || !prompts.TryGetPrimitive(name, out _)))
         {
             return ((int)McpErrorCode.InvalidParams, $"Unknown prompt: '{name}'");
         }
@@ -58,11 +73,11 @@ internal sealed class McpMethodCatalog
     }
 
     /// <param name="Methods">The methods the SDK names and the application's own.</param>
-    /// <param name="Prompts">The registered prompts' names.</param>
+    /// <param name="PromptsDeclared">Whether the options declare the prompts capability or a <c>prompts/list</c> handler (the SDK then serves <c>prompts/get</c> without a prompt collection).</param>
     /// <param name="PromptHandler">Whether the application has its own <c>prompts/get</c> handler (the SDK calls it for names it does not have).</param>
     /// <param name="PromptFilters">Whether the application has <c>prompts/get</c> filters (they may answer names the SDK does not have).</param>
     /// <param name="MessageFilters">Whether the application has incoming message filters (they may answer any message).</param>
-    private sealed record Snapshot(FrozenSet<string> Methods, FrozenSet<string> Prompts, bool PromptHandler, bool PromptFilters, bool MessageFilters)
+    private sealed record Snapshot(FrozenSet<string> Methods, bool PromptsDeclared, bool PromptHandler, bool PromptFilters, bool MessageFilters)
     {
         /// <summary>The assemblies whose filters only check or wrap (McpServices' own, the MCP SDK's): they answer no name themselves.</summary>
         private static readonly Assembly[] OwnAssemblies = [typeof(McpMethodCatalog).Assembly, typeof(McpServerOptions).Assembly, typeof(HttpServerTransportOptions).Assembly];
@@ -97,10 +112,9 @@ internal sealed class McpMethodCatalog
                 methods.Add(handler.Key);
             }
 
-            var prompts = options.PromptCollection?.Select(p => p.ProtocolPrompt.Name).ToFrozenSet(StringComparer.Ordinal) ?? FrozenSet<string>.Empty;
             return new Snapshot(
                 methods.ToFrozenSet(StringComparer.Ordinal),
-                prompts,
+                options.Capabilities?.Prompts is not null || options.Handlers.ListPromptsHandler is not null,
                 options.Handlers.GetPromptHandler is not null,
                 options.Filters.Request.GetPromptFilters.Any(IsApplications),
                 options.Filters.Message.IncomingFilters.Any(IsApplications));

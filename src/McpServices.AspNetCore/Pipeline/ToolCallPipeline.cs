@@ -268,7 +268,11 @@ internal sealed partial class ToolCallPipeline
         return result;
     }
 
-    /// <summary><c>tools/list</c> shows each caller only the tools it may call, ordered by name.</summary>
+    /// <summary>
+    /// <c>tools/list</c> shows each caller only the tools it may call, ordered by name. A tool in the SDK's collection that the
+    /// service did not register (one added to the options while it runs) is not shown either: McpServices has not described it
+    /// (its arguments, scopes, audit redaction), so its calls are refused as unknown.
+    /// </summary>
     private async ValueTask<ListToolsResult> ListAsync(
         RequestContext<ListToolsRequestParams> request,
         McpRequestHandler<ListToolsRequestParams, ListToolsResult> next,
@@ -281,7 +285,7 @@ internal sealed partial class ToolCallPipeline
         var user = request.User ?? new ClaimsPrincipal(new ClaimsIdentity());
         for (var i = tools.Count - 1; i >= 0; i--)
         {
-            if (_catalog.Find(tools[i].Name) is { } tool && !await IsVisibleAsync(tool, caller, user, request.Services ?? httpContext?.RequestServices).ConfigureAwait(false))
+            if (_catalog.Find(tools[i].Name) is not { } tool || !await IsVisibleAsync(tool, caller, user, request.Services ?? httpContext?.RequestServices).ConfigureAwait(false))
             {
                 tools.RemoveAt(i);
             }

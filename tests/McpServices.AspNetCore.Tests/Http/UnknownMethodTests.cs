@@ -68,6 +68,21 @@ public sealed class UnknownMethodTests
         await AssertNoServerSeriesAsync(server, http, [name]);
     }
 
+    /// <summary>A service that declares the prompts capability without prompts serves <c>prompts/get</c> (the SDK answers every name as unknown).</summary>
+    [Fact]
+    public async Task PromptsGet_OnAServiceDeclaringPromptsWithoutAny_IsAnUnknownPrompt_AndAddsNoMetricSeries()
+    {
+        await using var server = await StartAsync(prompts: false, configure: builder =>
+            builder.Services.Configure<McpServerOptions>(o => o.Capabilities = new ServerCapabilities { Prompts = new PromptsCapability() }));
+        using var http = server.CreateHttpClient();
+
+        var name = $"invented{Guid.NewGuid():N}";
+        var error = await SendAsync(http, "2025-11-25", "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"prompts/get\",\"params\":{\"name\":\"" + name + "\"}}");
+
+        Assert.Equal((200, "7", -32602, $"Unknown prompt: '{name}'"), error);
+        await AssertNoServerSeriesAsync(server, http, [name]);
+    }
+
     [Fact]
     public async Task NotificationsOfInventedMethods_AreAccepted_AndAddNoMetricSeries()
     {
@@ -134,29 +149,30 @@ public sealed class UnknownMethodTests
     }
 
     /// <summary>
-    /// A stateless SDK server builds its options for each request from the service's configuration, so a prompt added to or
-    /// removed from the options' collection while the service runs changes nothing it serves: the HTTP stage judges prompt names
-    /// by the same configuration, and the two never disagree.
+    /// Every stateless request's server serves the options' prompt collection (a copy of the service's options, as the SDK serves
+    /// every session in stateful mode), so a prompt added to or removed from it while the service runs is served from the next
+    /// request on, and the HTTP stage judges prompt names by the same collection: the two never disagree.
     /// </summary>
     [Fact]
-    public async Task PromptsChangedInTheOptionsWhileRunning_AreJudgedAsTheStatelessSdkServesThem()
+    public async Task PromptsChangedInTheOptionsWhileRunning_AreJudgedAsTheSdkServesThem()
     {
         await using var server = await StartAsync(prompts: true);
         using var http = server.CreateHttpClient();
-        _ = await SendAsync(http, "2025-11-25", """{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"farewell"}}""");
+        var before = await SendAsync(http, "2025-11-25", """{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"farewell"}}""");
         var prompts = server.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<McpServerOptions>>().Value.PromptCollection!;
         prompts.Add(McpServerPrompt.Create(() => "Say goodbye.", new McpServerPromptCreateOptions { Name = "farewell" }));
         Assert.True(prompts.TryGetPrimitive("greet", out var greet));
         prompts.Remove(greet);
 
-        var added = await SendAsync(http, "2025-11-25", """{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"farewell"}}""");
-        using var removed = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann"}}}"""), TestContext.Current.CancellationToken);
+        using var added = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"farewell"}}"""), TestContext.Current.CancellationToken);
+        var removed = await SendAsync(http, "2025-11-25", """{"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann"}}}""");
         await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
         var listed = await client.ListPromptsAsync(cancellationToken: TestContext.Current.CancellationToken);
 
-        Assert.Equal((200, "2", -32602, "Unknown prompt: 'farewell'"), added);
-        Assert.Contains("Greet Ann", await removed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
-        Assert.Equal(["greet"], listed.Select(p => p.Name));
+        Assert.Equal((200, "1", -32602, "Unknown prompt: 'farewell'"), before);
+        Assert.Contains("Say goodbye.", await added.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal((200, "3", -32602, "Unknown prompt: 'greet'"), removed);
+        Assert.Equal(["farewell"], listed.Select(p => p.Name));
     }
 
     /// <summary>
