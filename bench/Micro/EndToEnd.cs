@@ -32,10 +32,18 @@ public class EndToEnd
     [Params("bare-sdk", "mcpservices-off", "mcpservices-governed")]
     public string Server { get; set; } = "bare-sdk";
 
+    /// <summary>
+    /// How many tools the service has: the benchmark's tool, plus tools that are never called. A stateless SDK server builds its
+    /// options, tool collection included, for every request, so the cost of a call could grow with the number of tools.
+    /// </summary>
+    [Params(1, 100)]
+    public int Tools { get; set; } = 1;
+
     [GlobalSetup]
     public async Task Setup()
     {
-        var builder = WebApplication.CreateBuilder();
+        // Settings only from this code: no appsettings.json from whatever folder the benchmark runs in.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
         builder.Environment.EnvironmentName = "Production";
@@ -59,9 +67,17 @@ public class EndToEnd
                 builder.Configuration["McpService:Authorization:Tools:get_quote:RequiredScopes:0"] = "quotes:read";
                 builder.Configuration["McpService:Audit:Sinks:0"] = "file";
                 builder.Configuration["McpService:Audit:FilePath"] = _auditFile;
+                builder.Configuration["McpService:Authentication:Resource"] = "http://localhost/mcp"; // required in Production
                 _issuer.ConfigureService(builder.Services);
                 builder.AddMcpService().WithTools<QuoteTools>();
                 break;
+        }
+
+        for (var i = 1; i < Tools; i++)
+        {
+            var n = i;
+            builder.Services.AddSingleton(ModelContextProtocol.Server.McpServerTool.Create(
+                (int quantity) => quantity * n, new ModelContextProtocol.Server.McpServerToolCreateOptions { Name = $"extra_tool_{n}", Description = "Never called." }));
         }
 
         _app = builder.Build();

@@ -54,7 +54,8 @@ public class PipelineStages
     [GlobalSetup]
     public async Task Setup()
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // Settings only from this code: no appsettings.json from whatever folder the benchmark runs in.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration["McpService:Name"] = "bench";
         builder.Configuration["McpService:Authorization:Tools:get_quote:RequiredScopes:0"] = "quotes:read";
         builder.Configuration["McpService:RateLimits:Tools:get_quote:PermitsPerPeriod"] = "1000000000";

@@ -34,7 +34,6 @@ internal sealed class McpServerOptionsProvider : IOptions<McpServerOptions>, IOp
     private readonly IOptions<HttpServerTransportOptions> _transport;
     private readonly Lock _lock = new();
     private McpServerOptions? _value;
-    private bool? _copies;
 
     public McpServerOptionsProvider(
         IEnumerable<IConfigureOptions<McpServerOptions>> setups,
@@ -64,11 +63,8 @@ internal sealed class McpServerOptionsProvider : IOptions<McpServerOptions>, IOp
     }
 
     /// <summary>A copy of <see cref="Value"/>; options built anew where the application changes them per request, and for named options.</summary>
-    public McpServerOptions Create(string name)
-    {
-        _copies ??= _transport.Value.ConfigureSessionOptions is null;
-        return name == Options.DefaultName && _copies == true
+    public McpServerOptions Create(string name) =>
+        name == Options.DefaultName && _transport.Value.ConfigureSessionOptions is null
             ? (McpServerOptions)ShallowCopy(Value)
             : _factory.Create(name);
-    }
 }
