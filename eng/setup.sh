@@ -15,8 +15,11 @@ need_apt prometheus
 for package in docker-registry podman runc catatonit jq curl; do need_apt "$package"; done
 # The generated template README's commands (API key creation) use openssl.
 need_apt openssl
-# A test gives the sample a non-blocking standard output pipe (python3's fcntl).
+# A test gives the sample a non-blocking standard output pipe (python3's fcntl); the load test's smoke run (bench/run.sh) uses
+# python3, wrk, and nginx as the OpenTelemetry collector.
 need_apt python3
+need_apt wrk
+need_apt nginx-light
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   log "apt: installing ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
