@@ -131,6 +131,9 @@ internal sealed class JsonRpcEnvelope
     /// <summary>Whether <c>params.cursor</c> is present and not a string (the list methods).</summary>
     private bool CursorNotString { get; set; }
 
+    /// <summary>Whether <c>params.cursor</c> is a string: the request asks for a page after the first (the list methods).</summary>
+    public bool HasCursor { get; private set; }
+
     /// <summary>Whether <c>params.level</c> is one of the syslog levels MCP logging uses (logging/setLevel).</summary>
     private bool LevelIsKnown { get; set; }
 
@@ -555,6 +558,7 @@ internal sealed class JsonRpcEnvelope
             {
                 reader.Read();
                 envelope.CursorNotString = reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null);
+                envelope.HasCursor = reader.TokenType == JsonTokenType.String;
                 reader.Skip();
             }
             else if (reader.ValueTextEquals("level"u8))

@@ -20,6 +20,12 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal sealed class McpMethodCatalog
 {
+    /// <summary>The methods that list a collection page by page (<c>params.cursor</c>, <c>nextCursor</c>).</summary>
+    private static readonly FrozenSet<string> ListMethods = new[]
+    {
+        RequestMethods.ToolsList, RequestMethods.PromptsList, RequestMethods.ResourcesList, RequestMethods.ResourcesTemplatesList,
+    }.ToFrozenSet(StringComparer.Ordinal);
+
     private readonly IOptions<McpServerOptions> _options;
     private readonly Lazy<Snapshot> _snapshot;
 
@@ -39,7 +45,10 @@ internal sealed class McpMethodCatalog
     /// <c>prompts/get</c> is judged only when the service's prompts are its registered ones: an application's own
     /// <c>prompts/get</c> handler can answer any name.
     /// </summary>
-    public (int Code, string Message)? Refusal(string method, string? name)
+    /// <param name="method">The request's method.</param>
+    /// <param name="name">Its <c>params.name</c>.</param>
+    /// <param name="cursor">Whether it has a <c>params.cursor</c>: a list method's request for a page after the first.</param>
+    public (int Code, string Message)? Refusal(string method, string? name, bool cursor = false)
     {
         var snapshot = _snapshot.Value;
         if (snapshot.MessageFilters)
@@ -50,6 +59,15 @@ internal sealed class McpMethodCatalog
         if (!snapshot.Methods.Contains(method))
         {
             return ((int)McpErrorCode.MethodNotFound, $"Method '{method}' is not available.");
+        }
+
+        // The SDK lists a collection whole on the first page and issues no nextCursor, so a cursor was made up or is meant for
+        // another server; the SDK would answer it with an empty page, which a client takes for "nothing (more) here". The
+        // specification asks for −32602. An application's own list handler or filter may page, and judges its cursors itself.
+        if (cursor && ListMethods.Contains(method) && !snapshot.PagedLists.Contains(method))
+        {
+            return ((int)McpErrorCode.InvalidParams,
+                $"Invalid params: params.cursor is not a cursor this service issued. It returns the whole list in one page, without a nextCursor: send {method} without a cursor.");
         }
 
         if (method != JsonRpcEnvelope.PromptsGet || snapshot.PromptHandler)
@@ -73,11 +91,12 @@ internal sealed class McpMethodCatalog
     }
 
     /// <param name="Methods">The methods the SDK names and the application's own.</param>
+    /// <param name="PagedLists">The list methods the application answers or filters itself (its handler or filter may issue cursors).</param>
     /// <param name="PromptsDeclared">Whether the options declare the prompts capability or a <c>prompts/list</c> handler (the SDK then serves <c>prompts/get</c> without a prompt collection).</param>
     /// <param name="PromptHandler">Whether the application has its own <c>prompts/get</c> handler (the SDK calls it for names it does not have).</param>
     /// <param name="PromptFilters">Whether the application has <c>prompts/get</c> filters (they may answer names the SDK does not have).</param>
     /// <param name="MessageFilters">Whether the application has incoming message filters (they may answer any message).</param>
-    private sealed record Snapshot(FrozenSet<string> Methods, bool PromptsDeclared, bool PromptHandler, bool PromptFilters, bool MessageFilters)
+    private sealed record Snapshot(FrozenSet<string> Methods, FrozenSet<string> PagedLists, bool PromptsDeclared, bool PromptHandler, bool PromptFilters, bool MessageFilters)
     {
         /// <summary>The assemblies whose filters only check or wrap (McpServices' own, the MCP SDK's): they answer no name themselves.</summary>
         private static readonly Assembly[] OwnAssemblies = [typeof(McpMethodCatalog).Assembly, typeof(McpServerOptions).Assembly, typeof(HttpServerTransportOptions).Assembly];
@@ -112,8 +131,24 @@ internal sealed class McpMethodCatalog
                 methods.Add(handler.Key);
             }
 
+            var handlers = options.Handlers;
+            var filters = options.Filters.Request;
+            var paged = new List<string>();
+            AddIf(handlers.ListToolsHandler is not null || filters.ListToolsFilters.Any(IsApplications), RequestMethods.ToolsList);
+            AddIf(handlers.ListPromptsHandler is not null || filters.ListPromptsFilters.Any(IsApplications), RequestMethods.PromptsList);
+            AddIf(handlers.ListResourcesHandler is not null || filters.ListResourcesFilters.Any(IsApplications), RequestMethods.ResourcesList);
+            AddIf(handlers.ListResourceTemplatesHandler is not null || filters.ListResourceTemplatesFilters.Any(IsApplications), RequestMethods.ResourcesTemplatesList);
+            void AddIf(bool condition, string method)
+            {
+                if (condition)
+                {
+                    paged.Add(method);
+                }
+            }
+
             return new Snapshot(
                 methods.ToFrozenSet(StringComparer.Ordinal),
+                paged.ToFrozenSet(StringComparer.Ordinal),
                 options.Capabilities?.Prompts is not null || options.Handlers.ListPromptsHandler is not null,
                 options.Handlers.GetPromptHandler is not null,
                 options.Filters.Request.GetPromptFilters.Any(IsApplications),

@@ -549,13 +549,14 @@ internal sealed partial class McpRequestGate
     /// Answers a request for a method the service does not have, or a prompt it does not have, as the SDK would (−32601 "Method
     /// 'x' is not available." — with HTTP 404 on 2026-07-28, as that revision requires — or −32602 "Unknown prompt: 'x'"), and
     /// accepts a notification of a method it does not have (202) without handing either to the SDK: the SDK's
-    /// <c>mcp.server.operation.duration</c> metric would take the invented name as an attribute value. Only in stateless mode
-    /// and where the transport would accept the request, as for unknown tools (see <see cref="RefuseUnknownToolAsync"/>).
+    /// <c>mcp.server.operation.duration</c> metric would take the invented name as an attribute value. Also answers a list
+    /// request with a cursor the service cannot have issued (−32602), which the SDK would answer with an empty page. Only in
+    /// stateless mode and where the transport would accept the request, as for unknown tools (see <see cref="RefuseUnknownToolAsync"/>).
     /// </summary>
     private async Task<bool> CheckMethodAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body)
     {
         if (envelope?.Method is not { } method || _sessionMode != HttpServerSessionMode.Stateless
-            || _methods.Refusal(method, envelope.Name) is not { } refusal
+            || _methods.Refusal(method, envelope.Name, envelope.HasCursor) is not { } refusal
             || TransportRejection.Describe(context.Request, envelope, body.Span, _sessionMode) is not null)
         {
             return true;

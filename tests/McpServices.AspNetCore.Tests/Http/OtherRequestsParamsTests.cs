@@ -72,6 +72,50 @@ public sealed class OtherRequestsParamsTests
         Assert.DoesNotContain("\"error\"", body, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The SDK lists everything on the first page and issues no <c>nextCursor</c>, so a cursor is made up (or meant for another
+    /// server); the SDK would answer it with an empty page, which a client takes for "nothing here". The specification asks for
+    /// −32602.
+    /// </summary>
+    [Theory]
+    [InlineData("tools/list")]
+    [InlineData("prompts/list")]
+    [InlineData("resources/list")]
+    [InlineData("resources/templates/list")]
+    public async Task ListRequests_WithACursorTheServiceNeverIssued_AreInvalidParams(string method)
+    {
+        await using var server = await StartAsync();
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(RequestGateTests.Post($$$"""{"jsonrpc":"2.0","id":"p2","method":"{{{method}}}","params":{"cursor":"eyJwYWdlIjoyfQ=="}}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(("p2", -32602, $"Invalid params: params.cursor is not a cursor this service issued. It returns the whole list in one page, without a nextCursor: send {method} without a cursor."),
+            ErrorOf(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)));
+    }
+
+    /// <summary>An application that lists tools itself may page them: its cursors reach its handler.</summary>
+    [Fact]
+    public async Task ListRequests_WithACursor_ReachTheApplicationsOwnListHandler()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithMcpServer(mcp => mcp.WithListToolsHandler((request, _) =>
+            ValueTask.FromResult(new ModelContextProtocol.Protocol.ListToolsResult
+            {
+                Tools = [],
+                NextCursor = request.Params?.Cursor == "page-2" ? null : "page-2",
+            }))));
+        using var http = server.CreateHttpClient();
+
+        using var first = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}"""), TestContext.Current.CancellationToken);
+        using var second = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"cursor":"page-2"}}"""), TestContext.Current.CancellationToken);
+
+        var firstPage = RequestGateTests.MessageOf(await first.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var secondPage = RequestGateTests.MessageOf(await second.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("\"nextCursor\":\"page-2\"", firstPage, StringComparison.Ordinal);
+        Assert.Contains("\"result\"", secondPage, StringComparison.Ordinal);
+        Assert.DoesNotContain("nextCursor", secondPage, StringComparison.Ordinal);
+    }
+
     private static Task<McpServices.Testing.McpTestServer> StartAsync() =>
         TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>()
             .WithMcpServer(mcp => mcp.WithCompleteHandler((_, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.CompleteResult { Completion = new() { Values = ["Ann"] } }))));
