@@ -27,6 +27,12 @@ internal sealed class ProtectedResourceMetadata(
     public async Task WriteAsync(HttpContext context)
     {
         var response = context.Response;
+        if (HttpMethods.IsOptions(context.Request.Method))
+        {
+            AnswerPreflight(context);
+            return;
+        }
+
         var servers = GetAuthorizationServers();
         if (servers.Count == 0)
         {
@@ -36,7 +42,10 @@ internal sealed class ProtectedResourceMetadata(
 
         response.ContentType = "application/json";
         response.Headers.CacheControl = "public, max-age=300";
-        response.Headers.AccessControlAllowOrigin = "*";
+        if (!response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.AccessControlAllowOrigin))
+        {
+            response.Headers.AccessControlAllowOrigin = "*";
+        }
 
         await using var w = new Utf8JsonWriter(response.Body);
         w.WriteStartObject();
@@ -90,5 +99,25 @@ internal sealed class ProtectedResourceMetadata(
         var parameters = jwt.TokenValidationParameters;
         return (parameters.ValidIssuers ?? []).Prepend(parameters.ValidIssuer)
             .Where(i => !string.IsNullOrEmpty(i)).Select(i => i!).Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>
+    /// The metadata is public and read before the client has a token, also by clients that run in a browser on another origin;
+    /// they send <c>MCP-Protocol-Version</c> with the request, which makes the browser ask first (a CORS preflight). Any origin may
+    /// read it, without credentials, as the official MCP SDKs serve it. An application whose CORS policy covers this path answers
+    /// the preflight itself, before this endpoint runs.
+    /// </summary>
+    private static void AnswerPreflight(HttpContext context)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status204NoContent;
+        response.Headers.AccessControlAllowOrigin = "*";
+        response.Headers.AccessControlAllowMethods = "GET";
+        if (context.Request.Headers.AccessControlRequestHeaders is { Count: > 0 } requested)
+        {
+            response.Headers.AccessControlAllowHeaders = requested;
+        }
+
+        response.Headers.AccessControlMaxAge = "3600";
     }
 }

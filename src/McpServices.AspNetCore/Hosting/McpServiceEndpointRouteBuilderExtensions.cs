@@ -14,6 +14,9 @@ public static class McpServiceEndpointRouteBuilderExtensions
     /// <summary>Probes and load balancers read the health endpoints; any other method gets 405 with an <c>Allow</c> header.</summary>
     private static readonly HttpMethodMetadata ProbeMethods = new(["GET", "HEAD"]);
 
+    /// <summary>The protected resource metadata is read with GET, also from browsers on other origins, which ask first (CORS preflight).</summary>
+    private static readonly HttpMethodMetadata MetadataMethods = new(["GET"], acceptCorsPreflight: true);
+
     /// <summary>
     /// Maps the MCP endpoint (Streamable HTTP, at <see cref="McpServiceOptions.Path"/>, <c>/mcp</c> by default) behind the
     /// McpServices HTTP stage (Origin and Host checks, body limit, authentication), the OAuth protected resource metadata
@@ -86,7 +89,7 @@ public static class McpServiceEndpointRouteBuilderExtensions
                 endpoints.MapGet(path, metadata.WriteAsync)
                     .WithDisplayName(McpServiceEndpoints.MetadataName)
                     .AllowAnonymous()
-                    .WithMetadata(new ExcludeFromDescriptionAttribute());
+                    .WithMetadata(new ExcludeFromDescriptionAttribute(), MetadataMethods);
             }
         }
 

@@ -57,6 +57,54 @@ public sealed class BrowserClientTests
         Assert.Equal(0, server.Log().Count("read_stock"));
     }
 
+    /// <summary>
+    /// The protected resource metadata is public and read before the client has a token: a browser client on any origin may read
+    /// it, and the preflight its <c>MCP-Protocol-Version</c> header causes is answered (it was a 405, so the browser refused to
+    /// send the request). An application whose own CORS policy covers the path answers for it instead, with one
+    /// <c>Access-Control-Allow-Origin</c>.
+    /// </summary>
+    [Theory]
+    [InlineData("no CORS middleware", "*")]
+    [InlineData("a CORS policy on the MCP endpoint", "*")]
+    [InlineData("a default CORS policy", Agents)]
+    public async Task ProtectedResourceMetadata_IsReadableFromBrowsersOnOtherOrigins(string setup, string allowedOrigin)
+    {
+        await using var server = setup switch
+        {
+            "no CORS middleware" => await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true),
+            "a CORS policy on the MCP endpoint" => await StartAsync(),
+            _ => await TestServer.StartAsync(
+                b => b.WithTools<SecuredTools>(),
+                configure: b => b.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy.WithOrigins(Agents).WithMethods("GET", "POST").WithHeaders("MCP-Protocol-Version", "Authorization", "Content-Type"))),
+                configureApp: app =>
+                {
+                    app.UseCors();
+                    app.MapMcpService();
+                },
+                authentication: true),
+        };
+        using var http = server.CreateHttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, ".well-known/oauth-protected-resource/mcp");
+        preflight.Headers.Add("Origin", Agents);
+        preflight.Headers.Add("Access-Control-Request-Method", "GET");
+        preflight.Headers.Add("Access-Control-Request-Headers", "mcp-protocol-version");
+        using var answer = await http.SendAsync(preflight, ct);
+        using var read = new HttpRequestMessage(HttpMethod.Get, ".well-known/oauth-protected-resource/mcp");
+        read.Headers.Add("Origin", Agents);
+        read.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+        using var metadata = await http.SendAsync(read, ct);
+
+        Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
+        Assert.Equal(allowedOrigin, Assert.Single(answer.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Contains("GET", answer.Headers.GetValues("Access-Control-Allow-Methods").Single(), StringComparison.Ordinal);
+        Assert.Contains("mcp-protocol-version", answer.Headers.GetValues("Access-Control-Allow-Headers").Single(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.OK, metadata.StatusCode);
+        Assert.Equal(allowedOrigin, Assert.Single(metadata.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Contains("\"authorization_servers\"", await metadata.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+    }
+
     /// <summary>What a browser sends before a cross-origin POST with a bearer token.</summary>
     private static HttpRequestMessage Preflight(string origin)
     {
