@@ -124,6 +124,61 @@ public sealed class ObservabilityTests
         }
     }
 
+    /// <summary>
+    /// A tool or library that writes to the console while the audit trail goes to standard output would put its lines between
+    /// the records, or inside one (the sink writes a pipe in pieces; a long console line is written in pieces too), and a log
+    /// pipeline reading standard output as JSON Lines would lose records. While the stdout sink runs, console output goes to
+    /// standard error. The sample runs with a startup hook (tests/ConsoleChatter) that writes a long line to the console every
+    /// few milliseconds from the moment the process starts.
+    /// </summary>
+    [Fact]
+    public async Task ConsoleOutput_GoesToStandardError_WhileTheAuditTrailOwnsStandardOutput()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
+        var hook = RepoPaths.Combine("artifacts", "bin", "ConsoleChatter", configuration, "ConsoleChatter.dll");
+        Assert.True(File.Exists(hook), $"{hook} is missing: build the solution first.");
+        var (key, environment) = SampleProcess.ApiKey();
+        var chatter = "chatter " + new string('x', 6000);
+        environment["DOTNET_STARTUP_HOOKS"] = hook;
+        environment["CHATTER_LINE"] = chatter;
+        const int Calls = 60;
+        var sample = await SampleProcess.StartAsync(environment, TestContext.Current.CancellationToken);
+        await using (sample)
+        {
+            // Arguments that make records of several KiB, which the sink writes to the pipe in pieces.
+            var sku = "HAM-" + new string('9', 5000);
+            for (var i = 0; i < Calls; i++)
+            {
+                using var call = await sample.CallToolAsync(key, "get_stock", $$"""{"sku":"{{sku}}"}""", TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+            }
+
+            Assert.Equal(0, await sample.StopAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        // Before the service starts and after it stopped, the console is standard output: from the first record to the last,
+        // only records.
+        var output = sample.StandardOutput.ToList();
+        var first = output.FindIndex(l => l.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal));
+        var last = output.FindLastIndex(l => l.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal));
+        Assert.True(first >= 0, "no audit record on standard output");
+        var fromFirst = output[first..(last + 1)];
+        Assert.All(fromFirst, line => Assert.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", line, StringComparison.Ordinal));
+        Assert.Equal(Calls, fromFirst.Count);
+        Assert.Contains(chatter, sample.StandardError);
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllLinesAsync(file, fromFirst, TestContext.Current.CancellationToken);
+            var verified = await VerifyAsync(file);
+            Assert.True(verified.ExitCode == 0, verified.Describe());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task AuditRecords_AreWrittenToStdout_AndTheVerifyCommandAcceptsThem()
     {

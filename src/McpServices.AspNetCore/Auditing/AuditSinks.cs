@@ -35,6 +35,10 @@ internal sealed class AuditSinkFactory(IHostEnvironment environment, ServiceIden
 /// </summary>
 internal sealed class StdoutAuditSink : IAuditSink, IDisposable
 {
+    private static readonly Lock ClaimLock = new();
+    private static int s_claims;
+    private static TextWriter? s_console;
+
     /// <summary>PIPE_BUF: a write of at most this many bytes to a pipe is atomic — all of it, or (a full non-blocking pipe) none.</summary>
     private static readonly int AtomicPipeWrite = OperatingSystem.IsLinux() ? 4096 : 512;
 
@@ -100,6 +104,41 @@ internal sealed class StdoutAuditSink : IAuditSink, IDisposable
     }
 
     public void Dispose() => _stdout.Dispose();
+
+    /// <summary>
+    /// Makes standard output the audit trail's alone while the sink runs: <see cref="Console.Out"/> writes to standard error.
+    /// Anything else written to standard output — a tool's or a library's <c>Console.WriteLine</c> — would land between the
+    /// records, or inside one (the sink writes a pipe in pieces, and a console line longer than its buffer is written in
+    /// pieces too), and a log pipeline that reads the stream as JSON Lines would lose the record. Returns whether it claimed
+    /// it (balance with <see cref="ReleaseStandardOutput"/>); nested claims (several services in one process) share one.
+    /// </summary>
+    public static bool ClaimStandardOutput()
+    {
+        lock (ClaimLock)
+        {
+            if (s_claims++ == 0)
+            {
+                s_console = Console.Out;
+                Console.SetOut(Console.Error);
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Gives <see cref="Console.Out"/> back when the last running stdout sink stops.</summary>
+    public static void ReleaseStandardOutput()
+    {
+        lock (ClaimLock)
+        {
+            if (s_claims > 0 && --s_claims == 0 && s_console is { } console)
+            {
+                Console.SetOut(console);
+                s_console = null;
+            }
+        }
+    }
 }
 
 /// <summary>

@@ -43,6 +43,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
     private volatile bool _sinksHealthy = true;
     private volatile bool _stopping;
     private volatile bool _writerFailed;
+    private int _standardOutputClaimed;
     private long _lastDropLog;
 
     public AuditTrail(IOptions<McpServiceOptions> options, ServiceIdentity identity, IEnumerable<IAuditSink> sinks, AuditSinkFactory builtIns, McpServiceMetrics metrics, ILogger<AuditTrail> logger)
@@ -138,6 +139,15 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
                 }
             }
 
+            if (_builtInSinks.OfType<StdoutAuditSink>().Any())
+            {
+                _standardOutputClaimed = 1;
+                if (StdoutAuditSink.ClaimStandardOutput())
+                {
+                    LogStandardOutputClaimed(_logger);
+                }
+            }
+
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var thread = new Thread(() =>
             {
@@ -202,11 +212,22 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
             LogLostAtShutdown(_logger, lost);
             _metrics.AuditDropped(lost, "shutdown");
         }
+
+        ReleaseStandardOutput();
+    }
+
+    private void ReleaseStandardOutput()
+    {
+        if (Interlocked.Exchange(ref _standardOutputClaimed, 0) == 1)
+        {
+            StdoutAuditSink.ReleaseStandardOutput();
+        }
     }
 
     /// <summary>Ends the writer thread when the host is disposed without having been stopped (records still queued are lost then).</summary>
     public void Dispose()
     {
+        ReleaseStandardOutput();
         _channel.Writer.TryComplete();
         if (_writer is { IsCompleted: false } writer && !_abandon.IsCancellationRequested)
         {
@@ -401,6 +422,9 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
 
     [LoggerMessage(57, LogLevel.Warning, "The audit file '{Path}' ended in the middle of a record: the process that wrote it stopped while writing (killed, or out of disk space), and that record is incomplete. New records start on the next line; 'dotnet <service>.dll --verify-audit' reports the incomplete one as CUT OFF.")]
     private static partial void LogCutOffRecord(ILogger logger, string path);
+
+    [LoggerMessage(63, LogLevel.Information, "Standard output carries the audit trail (the 'stdout' sink): console output (Console.Write, Console.Out) is written to standard error while the service runs.")]
+    private static partial void LogStandardOutputClaimed(ILogger logger);
 
     [LoggerMessage(55, LogLevel.Critical, "The audit writer stopped on an unexpected error; no more audit records are written until the process restarts. FailClosed: new tool calls are refused and /readyz reports unhealthy. FailOpen: records are dropped and counted once the buffer is full.")]
     private static partial void LogWriterFailed(ILogger logger, Exception exception);
