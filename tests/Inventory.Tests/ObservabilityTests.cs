@@ -111,17 +111,7 @@ public sealed class ObservabilityTests
         Assert.DoesNotContain(sample.StandardError, line => line.Contains("AuditSink failed", StringComparison.Ordinal));
         var records = sample.StandardOutput.Where(l => l.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal)).ToArray();
         Assert.Equal(Calls, records.Length);
-        var file = Path.GetTempFileName();
-        try
-        {
-            await File.WriteAllLinesAsync(file, records, TestContext.Current.CancellationToken);
-            var verified = await VerifyAsync(file);
-            Assert.True(verified.ExitCode == 0, verified.Describe());
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        await AssertVerifiesAsync(records);
     }
 
     /// <summary>
@@ -166,17 +156,7 @@ public sealed class ObservabilityTests
         Assert.All(fromFirst, line => Assert.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", line, StringComparison.Ordinal));
         Assert.Equal(Calls, fromFirst.Count);
         Assert.Contains(chatter, sample.StandardError);
-        var file = Path.GetTempFileName();
-        try
-        {
-            await File.WriteAllLinesAsync(file, fromFirst, TestContext.Current.CancellationToken);
-            var verified = await VerifyAsync(file);
-            Assert.True(verified.ExitCode == 0, verified.Describe());
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        await AssertVerifiesAsync(fromFirst);
     }
 
     [Fact]
@@ -325,4 +305,20 @@ public sealed class ObservabilityTests
 
     private static Task<ProcessResult> VerifyAsync(string file) =>
         SampleProcess.RunToExitAsync(null, "--verify-audit", file);
+
+    /// <summary>Writes <paramref name="records"/> to a file and checks that the documented command finds the trail intact.</summary>
+    private static async Task AssertVerifiesAsync(IEnumerable<string> records)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllLinesAsync(file, records, TestContext.Current.CancellationToken);
+            var verified = await VerifyAsync(file);
+            Assert.True(verified.ExitCode == 0, verified.Describe());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
