@@ -170,8 +170,8 @@ internal sealed class ArgumentPlan
     /// the type, is <see langword="null"/> for a parameter that cannot be, or breaks its schema where deserializing does not
     /// check it (all with errors, added to <paramref name="errors"/>). The arguments the tool must then be given, when they differ from
     /// <paramref name="arguments"/>, are in <paramref name="normalized"/> (a copy): an argument that reads only once its integers are
-    /// written plainly (<c>3.0</c> as <c>3</c>, <see cref="SchemaCheck.NormalizeIntegers"/>) rewritten, and a <c>null</c> for an
-    /// optional parameter that cannot be null left out, so that it gets its default.
+    /// written plainly (<c>3.0</c> as <c>3</c>, <see cref="SchemaCheck.Normalize"/>) or without its optional members' nulls rewritten,
+    /// and a <c>null</c> for an optional parameter that cannot be null left out, so that it gets its default.
     /// </summary>
     private bool TryBind(ToolArgument argument, IDictionary<string, JsonElement>? arguments, out object? value, ref List<ArgumentError>? errors, ref Dictionary<string, JsonElement>? normalized)
     {
@@ -255,7 +255,23 @@ internal sealed class ArgumentPlan
             var errorsBefore = errors?.Count ?? 0;
             if (argument.HasSchemaChecks)
             {
-                SchemaCheck.Check(element, argument.Schema, _inputSchema, argument.Name, _serializerOptions.PropertyNameCaseInsensitive, ref errors);
+                var optionalNulls = false;
+                SchemaCheck.Check(element, argument.Schema, _inputSchema, argument.Name, _serializerOptions.PropertyNameCaseInsensitive, ref errors, ref optionalNulls);
+                if (optionalNulls && (errors?.Count ?? 0) == errorsBefore)
+                {
+                    // A null for a nested member with a default, read as null (a string, a list): read again without it, so that
+                    // the member gets its default.
+                    if (TryBindNormalized(argument, element) is ({ } rewritten, var normalizedValue))
+                    {
+                        element = rewritten;
+                        value = normalizedValue;
+                        (normalized ??= Copy(arguments))[argument.Name] = rewritten;
+                    }
+                    else
+                    {
+                        (errors ??= []).Add(new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions)}."));
+                    }
+                }
             }
 
             if (argument.HasNestedFloat)
@@ -273,11 +289,11 @@ internal sealed class ArgumentPlan
         return true;
     }
 
-    /// <summary>The argument with its integers written plainly, and its value read from that; <see langword="null"/> when it has no
-    /// integer to rewrite or still cannot be read.</summary>
+    /// <summary>The argument as <see cref="SchemaCheck.Normalize"/> rewrites it (integers written plainly, optional members' nulls left
+    /// out), and its value read from that; <see langword="null"/> when there is nothing to rewrite or it still cannot be read.</summary>
     private (JsonElement Element, object? Value)? TryBindNormalized(ToolArgument argument, JsonElement element)
     {
-        if (SchemaCheck.NormalizeIntegers(element, argument.Schema, _inputSchema, _serializerOptions.PropertyNameCaseInsensitive) is not { } rewritten)
+        if (SchemaCheck.Normalize(element, argument.Schema, _inputSchema, _serializerOptions.PropertyNameCaseInsensitive) is not { } rewritten)
         {
             return null;
         }

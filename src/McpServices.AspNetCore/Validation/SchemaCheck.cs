@@ -11,7 +11,7 @@ namespace McpServices.AspNetCore;
 /// where that cannot change the meaning: member names match ignoring case when the serializer's options do (the MCP SDK's do),
 /// and a string matches an enum value ignoring case (as <c>JsonStringEnumConverter</c> reads it); a number for a string enum does
 /// not (it reads as an index or a value, which the schema does not offer). Where the schema is the more lenient,
-/// <see cref="NormalizeIntegers"/> rewrites what it allows into what the serializer reads.
+/// <see cref="Normalize"/> rewrites what it allows into what the serializer reads.
 /// </summary>
 /// <remarks>
 /// The walk follows <c>properties</c>, <c>items</c>, <c>additionalProperties</c> and local <c>$ref</c> pointers (recursive types),
@@ -34,17 +34,22 @@ internal static class SchemaCheck
             || IsUriFormat(schema));
 
     /// <summary>Adds an error for every place where <paramref name="value"/> breaks <paramref name="schema"/>'s required members,
-    /// nullability or enum lists; <paramref name="root"/> is the tool's input schema, against which <c>$ref</c> pointers resolve.</summary>
-    public static void Check(JsonElement value, JsonElement schema, JsonElement root, string path, bool ignoreCase, ref List<ArgumentError>? errors) =>
-        new Walk(root, ignoreCase).Check(value, schema, path, ref errors, depth: 0);
+    /// nullability or enum lists; <paramref name="root"/> is the tool's input schema, against which <c>$ref</c> pointers resolve.
+    /// A <c>null</c> for a member the schema neither requires nor lets be null is no error but no value (see <see cref="Normalize"/>):
+    /// <paramref name="optionalNulls"/> says whether there was one.</summary>
+    public static void Check(JsonElement value, JsonElement schema, JsonElement root, string path, bool ignoreCase, ref List<ArgumentError>? errors, ref bool optionalNulls) =>
+        new Walk(root, ignoreCase).Check(value, schema, path, ref errors, ref optionalNulls, depth: 0);
 
     /// <summary>
-    /// <paramref name="value"/> with every number written with a fraction or an exponent whose value is an integer (<c>3.0</c>,
-    /// <c>1e2</c>) in its plain form (<c>3</c>, <c>100</c>), where the schema's type is <c>integer</c>: JSON Schema's
-    /// <c>integer</c> accepts them (Python's <c>json.dumps(3.0)</c> writes <c>3.0</c>), the serializer does not read them as .NET
-    /// integers. <see langword="null"/> when there is none to rewrite.
+    /// <paramref name="value"/> as the serializer can read it where the schema is the more lenient: every number written with a
+    /// fraction or an exponent whose value is an integer (<c>3.0</c>, <c>1e2</c>) in its plain form (<c>3</c>, <c>100</c>), where
+    /// the schema's type is <c>integer</c> (JSON Schema's <c>integer</c> accepts them — Python's <c>json.dumps(3.0)</c> writes
+    /// <c>3.0</c> — the serializer does not read them as .NET integers); and every member that is <c>null</c> where the schema
+    /// neither requires it nor lets it be null left out, so that it gets its default (clients that follow OpenAI's strict function
+    /// calling send null for every optional member they have no value for, as for optional parameters). <see langword="null"/>
+    /// when there is nothing to rewrite.
     /// </summary>
-    public static JsonElement? NormalizeIntegers(JsonElement value, JsonElement schema, JsonElement root, bool ignoreCase)
+    public static JsonElement? Normalize(JsonElement value, JsonElement schema, JsonElement root, bool ignoreCase)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         var changed = false;
@@ -118,6 +123,12 @@ internal static class SchemaCheck
                     writer.WriteStartObject();
                     foreach (var member in value.EnumerateObject())
                     {
+                        if (IsOptionalNull(member, schema))
+                        {
+                            changed = true;
+                            continue;
+                        }
+
                         writer.WritePropertyName(member.Name);
                         WriteNormalized(writer, member.Value, MemberSchema(schema, member.Name), ref changed, depth + 1);
                     }
@@ -140,7 +151,7 @@ internal static class SchemaCheck
             }
         }
 
-        public void Check(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, int depth)
+        public void Check(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, ref bool optionalNulls, int depth)
         {
             if (depth > MaxDepth || !Resolve(ref schema, Root))
             {
@@ -162,13 +173,13 @@ internal static class SchemaCheck
                     (errors ??= []).Add(new ArgumentError(path, NotAbsoluteUri(path)));
                     break;
                 case JsonValueKind.Object:
-                    CheckObject(value, schema, path, ref errors, depth);
+                    CheckObject(value, schema, path, ref errors, ref optionalNulls, depth);
                     break;
                 case JsonValueKind.Array when ItemsSchema(schema) is { ValueKind: JsonValueKind.Object } items:
                     var index = 0;
                     foreach (var item in value.EnumerateArray())
                     {
-                        CheckMember(item, items, $"{path}[{index}]", ref errors, depth);
+                        CheckMember(item, items, $"{path}[{index}]", ref errors, ref optionalNulls, depth);
                         index++;
                     }
 
@@ -176,7 +187,7 @@ internal static class SchemaCheck
             }
         }
 
-        private void CheckObject(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, int depth)
+        private void CheckObject(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, ref bool optionalNulls, int depth)
         {
             if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
             {
@@ -191,15 +202,48 @@ internal static class SchemaCheck
 
             foreach (var member in value.EnumerateObject())
             {
+                if (IsOptionalNull(member, schema))
+                {
+                    optionalNulls = true;
+                    continue;
+                }
+
                 var memberSchema = MemberSchema(schema, member.Name);
                 if (memberSchema.ValueKind == JsonValueKind.Object)
                 {
-                    CheckMember(member.Value, memberSchema, $"{path}.{member.Name}", ref errors, depth);
+                    CheckMember(member.Value, memberSchema, $"{path}.{member.Name}", ref errors, ref optionalNulls, depth);
                 }
             }
         }
 
-        private void CheckMember(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, int depth)
+        /// <summary>
+        /// Whether <paramref name="member"/> is <c>null</c> for one of the object's own <c>properties</c> (not a dictionary entry)
+        /// that the schema neither requires nor lets be null: a member with a default, for which null means "no value".
+        /// </summary>
+        private bool IsOptionalNull(JsonProperty member, JsonElement schema)
+        {
+            if (member.Value.ValueKind != JsonValueKind.Null
+                || !schema.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object
+                || !TryGetMember(properties, member.Name, out var memberSchema) || !Resolve(ref memberSchema, Root) || AllowsNull(memberSchema))
+            {
+                return false;
+            }
+
+            if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var name in required.EnumerateArray())
+                {
+                    if (name.ValueKind == JsonValueKind.String && string.Equals(name.GetString(), member.Name, IgnoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return true;
+        }
+
+        private void CheckMember(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, ref bool optionalNulls, int depth)
         {
             if (value.ValueKind == JsonValueKind.Null)
             {
@@ -211,7 +255,7 @@ internal static class SchemaCheck
                 return;
             }
 
-            Check(value, schema, path, ref errors, depth + 1);
+            Check(value, schema, path, ref errors, ref optionalNulls, depth + 1);
         }
 
         /// <summary>The schema of an object's member: its entry in <c>properties</c>, else <c>additionalProperties</c>, else none.</summary>

@@ -25,6 +25,9 @@ public sealed record Shipment(string Reference, Carrier Carrier, List<ShippedPar
 
 public sealed record Folder(string Name, List<Folder>? Children = null);
 
+/// <summary>Optional members of every kind, with defaults: what a client that sends null for "no value" leaves out.</summary>
+public sealed record Delivery(string Address, int Attempts = 3, Carrier Carrier = Carrier.ExpressCourier, string Window = "any", bool Signature = false, List<Delivery>? Then = null);
+
 /// <summary>Types that are their own collection or dictionary: building their validation plan must end.</summary>
 public sealed class Outline : List<Outline>
 {
@@ -55,6 +58,14 @@ public sealed class ShipmentTools(InvocationLog log)
     {
         log.Record("label");
         return handling.ToString();
+    }
+
+    [Description("Schedules a delivery.")]
+    public string Deliver(Delivery delivery)
+    {
+        log.Record("deliver");
+        var then = delivery.Then is { Count: > 0 } next ? $" then {next[0].Address} {next[0].Attempts} {next[0].Window}" : string.Empty;
+        return $"{delivery.Address} {delivery.Attempts} {delivery.Carrier} {delivery.Window} {delivery.Signature}{then}";
     }
 
     [Description("Counts per warehouse.")]

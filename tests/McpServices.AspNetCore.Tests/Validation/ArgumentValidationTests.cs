@@ -357,6 +357,24 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.NotNull(record); // recorded as sent
     }
 
+    /// <summary>
+    /// Below the top level too: clients that follow OpenAI's strict function calling send every member of an object, with null for
+    /// the optional ones they have no value for. A member the schema does not require (it has a default) gets its default, a
+    /// required one is named, and a null where the type allows it stays null.
+    /// </summary>
+    [Fact]
+    public async Task NullForOptionalNestedMembers_GivesTheirDefaults()
+    {
+        var nulls = await CallWithJsonAsync("deliver", """{"delivery":{"address":"Main St 1","attempts":null,"carrier":null,"window":null,"signature":null,"then":[{"address":"Side St 2","attempts":null,"window":null,"carrier":null,"signature":null,"then":null}]}}""");
+        var required = await CallWithJsonAsync("deliver", """{"delivery":{"address":null,"attempts":null}}""");
+        var given = await CallWithJsonAsync("deliver", """{"delivery":{"address":"Main St 1","attempts":1,"carrier":"Post","window":"am","signature":true}}""");
+
+        Assert.Equal("Main St 1 3 ExpressCourier any False then Side St 2 3 any", Assert.IsType<TextContentBlock>(Assert.Single(nulls.Content)).Text);
+        Assert.Equal(("delivery.address", "The delivery.address field is required."), Assert.Single(AssertInvalid(required)));
+        Assert.Equal("Main St 1 1 Post am True", Assert.IsType<TextContentBlock>(Assert.Single(given.Content)).Text);
+        Assert.Equal(2, _server.Log().Count("deliver"));
+    }
+
     [Fact]
     public void ArgumentPlans_BuiltOnManyThreadsAtOnce_DoNotShareReflectionState()
     {
