@@ -41,9 +41,10 @@ internal sealed class McpMethodCatalog
 
     /// <summary>
     /// How the SDK would refuse the message, when it names a method the service does not have (−32601, "Method 'x' is not
-    /// available.") or a prompt it does not have (−32602, "Unknown prompt: 'x'"); otherwise <see langword="null"/>. A
-    /// <c>prompts/get</c> is judged only when the service's prompts are its registered ones: an application's own
-    /// <c>prompts/get</c> handler can answer any name.
+    /// available.") or a prompt it does not have (−32602, "Unknown prompt: 'x'"), and how the specification has a list request
+    /// with a cursor the service cannot have issued refused (−32602, where the SDK would answer an empty page); otherwise
+    /// <see langword="null"/>. A <c>prompts/get</c> is judged only when the service's prompts are its registered ones: an
+    /// application's own <c>prompts/get</c> handler can answer any name.
     /// </summary>
     /// <param name="method">The request's method.</param>
     /// <param name="name">Its <c>params.name</c>.</param>
