@@ -17,7 +17,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     /// <summary>What the failure of a request with two credentials says (it names neither value).</summary>
-    internal const string TwoCredentials = "The request carries two credentials, the API key header and an Authorization bearer credential; send one.";
+    internal const string TwoCredentials = "The request carries two credentials; send one.";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -55,21 +55,46 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 
     /// <summary>Whether the request sends the API key header and a bearer credential (a JWT or a key) at once.</summary>
-    internal static bool HasTwoCredentials(IHeaderDictionary headers, string headerName) =>
-        headers[headerName].Count > 0 && HasBearer(headers);
+    internal static bool HasTwoCredentials(IHeaderDictionary headers, string headerName) => DescribeTwoCredentials(headers, headerName) is not null;
+
+    /// <summary>
+    /// Which two credentials the request carries, for the caller (RFC 6750 §3.1: a request that "uses more than one method for
+    /// including an access token" or "repeats the same parameter" is <c>invalid_request</c>), or <see langword="null"/> when it
+    /// carries at most one: the API key header next to a bearer credential, two bearer credentials, or the API key header twice.
+    /// Which would be the caller is not chosen silently: an invalid credential next to a valid one must not pass.
+    /// </summary>
+    internal static string? DescribeTwoCredentials(IHeaderDictionary headers, string headerName)
+    {
+        // A header sent twice may arrive as two values or, joined by a proxy or an HTTP client, as one with a comma, which neither
+        // an API key nor a bearer token (RFC 6750's b64token) can contain.
+        var keys = 0;
+        foreach (var value in headers[headerName])
+        {
+            keys += value is not null && value.Contains(',', StringComparison.Ordinal) ? 2 : 1;
+        }
+
+        var bearers = CountBearers(headers);
+        return keys > 0 && bearers > 0 ? $"the {headerName} header and an Authorization: Bearer header"
+            : bearers > 1 ? "two Authorization: Bearer headers"
+            : keys > 1 ? $"the {headerName} header twice"
+            : null;
+    }
 
     /// <summary>Whether an <c>Authorization</c> header uses the <c>Bearer</c> scheme (another scheme is not a credential here).</summary>
-    internal static bool HasBearer(IHeaderDictionary headers)
+    internal static bool HasBearer(IHeaderDictionary headers) => CountBearers(headers) > 0;
+
+    private static int CountBearers(IHeaderDictionary headers)
     {
+        var count = 0;
         foreach (var value in headers.Authorization)
         {
             if (value is not null && value.StartsWith("Bearer", StringComparison.OrdinalIgnoreCase) && (value.Length == 6 || value[6] == ' '))
             {
-                return true;
+                count += value.AsSpan(6).Contains(',') ? 2 : 1;
             }
         }
 
-        return false;
+        return count;
     }
 
     internal static string? ReadKey(IHeaderDictionary headers, string headerName)

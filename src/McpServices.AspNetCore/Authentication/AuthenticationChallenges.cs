@@ -40,16 +40,17 @@ internal static class AuthenticationChallenges
     }
 
     /// <summary>
-    /// The answer to a request with the API key header and a bearer credential at once: RFC 6750 §3.1 <c>invalid_request</c>
-    /// ("uses more than one method for including an access token"), 400.
+    /// The answer to a request with two credentials (the API key header and a bearer credential, two bearer credentials, the API
+    /// key header twice; <paramref name="credentials"/> names them): RFC 6750 §3.1 <c>invalid_request</c> ("uses more than one
+    /// method for including an access token", "repeats the same parameter"), 400.
     /// </summary>
-    public static Task WriteTwoCredentialsAsync(HttpContext context, string? resourceMetadataUrl, string apiKeyHeader, string? id)
+    public static Task WriteTwoCredentialsAsync(HttpContext context, string? resourceMetadataUrl, string credentials, string? id)
     {
         var header = new StringBuilder("Bearer error=\"invalid_request\", error_description=\"Send one credential, not two.\"");
         AppendResourceMetadata(header, resourceMetadataUrl);
         context.Response.Headers[HeaderNames.WWWAuthenticate] = header.ToString();
         return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, (int)ModelContextProtocol.McpErrorCode.InvalidRequest,
-            $"Bad Request: the request carries two credentials, the {apiKeyHeader} header and an Authorization: Bearer header; send one of them.", id: id);
+            $"Bad Request: the request carries two credentials, {credentials}; send one of them.", id: id);
     }
 
     /// <summary>The answer to a bearer token that cannot be checked because the identity provider's metadata cannot be read.</summary>

@@ -388,10 +388,10 @@ internal sealed partial class McpRequestGate
             return true;
         }
 
-        if (ApiKeyAuthenticationHandler.HasTwoCredentials(context.Request.Headers, _apiKeyHeader))
+        if (ApiKeyAuthenticationHandler.DescribeTwoCredentials(context.Request.Headers, _apiKeyHeader) is { } twoCredentials)
         {
-            Refuse(context, envelope, body, ToolCallOutcome.Invalid, "two_credentials", ApiKeyAuthenticationHandler.TwoCredentials);
-            await AuthenticationChallenges.WriteTwoCredentialsAsync(context, _metadata.MetadataUrlFor(context.Request), _apiKeyHeader, envelope?.Id).ConfigureAwait(false);
+            Refuse(context, envelope, body, ToolCallOutcome.Invalid, "two_credentials", $"The request carries two credentials, {twoCredentials}; send one.");
+            await AuthenticationChallenges.WriteTwoCredentialsAsync(context, _metadata.MetadataUrlFor(context.Request), twoCredentials, envelope?.Id).ConfigureAwait(false);
             return false;
         }
 
