@@ -55,9 +55,7 @@ public sealed class BenchmarkSmokeTests
     public async Task EveryMicroBenchmark_RunsOnce()
     {
         // Built with the solution (the project reference orders it), in the configuration of this test run.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
-        var benchmarks = RepoPaths.Combine("artifacts", "bin", "McpServices.Benchmarks", configuration, "McpServices.Benchmarks.dll");
-        Assert.True(File.Exists(benchmarks), $"{benchmarks} is missing: build the solution first.");
+        var benchmarks = RepoPaths.BuiltAssembly("McpServices.Benchmarks");
         var output = Directory.CreateTempSubdirectory("mcps-bench-smoke-");
         try
         {

@@ -124,9 +124,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task ConsoleOutput_GoesToStandardError_WhileTheAuditTrailOwnsStandardOutput()
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
-        var hook = RepoPaths.Combine("artifacts", "bin", "ConsoleChatter", configuration, "ConsoleChatter.dll");
-        Assert.True(File.Exists(hook), $"{hook} is missing: build the solution first.");
+        var hook = RepoPaths.BuiltAssembly("ConsoleChatter");
         var (key, environment) = SampleProcess.ApiKey();
         var chatter = "chatter " + new string('x', 6000);
         environment["DOTNET_STARTUP_HOOKS"] = hook;

@@ -54,7 +54,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name)));
     }
 
-    /// <summary>Whether the request sends the API key header and a bearer credential (a JWT or a key) at once.</summary>
+    /// <summary>Whether the request carries two credentials (<see cref="DescribeTwoCredentials"/>).</summary>
     internal static bool HasTwoCredentials(IHeaderDictionary headers, string headerName) => DescribeTwoCredentials(headers, headerName) is not null;
 
     /// <summary>

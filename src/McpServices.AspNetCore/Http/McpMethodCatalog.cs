@@ -49,7 +49,7 @@ internal sealed class McpMethodCatalog
     /// <param name="method">The request's method.</param>
     /// <param name="name">Its <c>params.name</c>.</param>
     /// <param name="cursor">Whether it has a <c>params.cursor</c>: a list method's request for a page after the first.</param>
-    public (int Code, string Message)? Refusal(string method, string? name, bool cursor = false)
+    public (int Code, string Message)? Refusal(string method, string? name, bool cursor)
     {
         var snapshot = _snapshot.Value;
         if (snapshot.MessageFilters)
@@ -134,22 +134,16 @@ internal sealed class McpMethodCatalog
 
             var handlers = options.Handlers;
             var filters = options.Filters.Request;
-            var paged = new List<string>();
-            AddIf(handlers.ListToolsHandler is not null || filters.ListToolsFilters.Any(IsApplications), RequestMethods.ToolsList);
-            AddIf(handlers.ListPromptsHandler is not null || filters.ListPromptsFilters.Any(IsApplications), RequestMethods.PromptsList);
-            AddIf(handlers.ListResourcesHandler is not null || filters.ListResourcesFilters.Any(IsApplications), RequestMethods.ResourcesList);
-            AddIf(handlers.ListResourceTemplatesHandler is not null || filters.ListResourceTemplatesFilters.Any(IsApplications), RequestMethods.ResourcesTemplatesList);
-            void AddIf(bool condition, string method)
-            {
-                if (condition)
-                {
-                    paged.Add(method);
-                }
-            }
-
+            (string Method, bool Paged)[] lists =
+            [
+                (RequestMethods.ToolsList, handlers.ListToolsHandler is not null || filters.ListToolsFilters.Any(IsApplications)),
+                (RequestMethods.PromptsList, handlers.ListPromptsHandler is not null || filters.ListPromptsFilters.Any(IsApplications)),
+                (RequestMethods.ResourcesList, handlers.ListResourcesHandler is not null || filters.ListResourcesFilters.Any(IsApplications)),
+                (RequestMethods.ResourcesTemplatesList, handlers.ListResourceTemplatesHandler is not null || filters.ListResourceTemplatesFilters.Any(IsApplications)),
+            ];
             return new Snapshot(
                 methods.ToFrozenSet(StringComparer.Ordinal),
-                paged.ToFrozenSet(StringComparer.Ordinal),
+                lists.Where(l => l.Paged).Select(l => l.Method).ToFrozenSet(StringComparer.Ordinal),
                 options.Capabilities?.Prompts is not null || options.Handlers.ListPromptsHandler is not null,
                 options.Handlers.GetPromptHandler is not null,
                 options.Filters.Request.GetPromptFilters.Any(IsApplications),
