@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol.AspNetCore;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Logs;
@@ -24,15 +26,8 @@ internal static class McpServiceTelemetry
     /// <summary>The MCP SDK's per-request server metric.</summary>
     internal const string SdkOperationDuration = "mcp.server.operation.duration";
 
-    /// <summary>
-    /// The attributes kept on <see cref="SdkOperationDuration"/>: all the SDK sets but <c>mcp.resource.uri</c>. A resource
-    /// template's URIs are unbounded (a time series per customer or file) and often name someone; the URI stays on the span.
-    /// </summary>
-    internal static readonly string[] SdkOperationDurationTags =
-    [
-        "mcp.method.name", "mcp.protocol.version", "gen_ai.operation.name", "gen_ai.tool.name", "gen_ai.prompt.name",
-        "error.type", "rpc.response.status_code", "network.protocol.name", "network.protocol.version", "network.transport",
-    ];
+    /// <summary>The MCP SDK's per-session server metric.</summary>
+    internal const string SdkSessionDuration = "mcp.server.session.duration";
 
     /// <summary>The service OpenTelemetry's <c>UseOtlpExporter()</c> registers (internal to OpenTelemetry, so known by name).</summary>
     internal const string UseOtlpExporterRegistration = "OpenTelemetry.Exporter.UseOtlpExporterRegistration";
@@ -100,9 +95,15 @@ internal static class McpServiceTelemetry
         {
             metrics
                 .AddMeter(McpServiceMetrics.MeterName, McpSdkSource, "System.Runtime")
-                .AddView(SdkOperationDuration, new MetricStreamConfiguration { TagKeys = SdkOperationDurationTags })
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation();
+            ((IDeferredMeterProviderBuilder)metrics).Configure((sp, deferred) =>
+            {
+                SdkOperationMetricRelay.Start();
+                var service = sp.GetRequiredService<IOptions<McpServiceOptions>>();
+                var meterFactory = sp.GetRequiredService<IMeterFactory>();
+                deferred.AddView(instrument => IsNotExported(instrument, service.Value, meterFactory) ? MetricStreamConfiguration.Drop : null);
+            });
             if (prometheus)
             {
                 metrics.AddPrometheusExporter();
@@ -127,6 +128,18 @@ internal static class McpServiceTelemetry
                 options.IncludeScopes = true;
             });
     }
+
+    /// <summary>
+    /// Instruments not exported. Those of another host's meter factory: a meter provider aggregates every meter of a name it
+    /// adds, so in a process that hosts several services (tests) each would export the others' <c>McpServices</c> and ASP.NET
+    /// Core measurements as its own. The SDK's operation histogram, which <see cref="SdkOperationMetricRelay"/> exports without
+    /// the SDK's second measurement of each request. And, for a stateless service, the SDK's session histogram: the SDK makes
+    /// each request a session of its own, so the metric would time requests a second time under the name of sessions.
+    /// </summary>
+    private static bool IsNotExported(Instrument instrument, McpServiceOptions service, IMeterFactory meterFactory) =>
+        (instrument.Meter.Scope is IMeterFactory scope && !ReferenceEquals(scope, meterFactory))
+        || SdkOperationMetricRelay.IsSdkInstrument(instrument)
+        || (instrument.Meter.Name == McpSdkSource && instrument.Name == SdkSessionDuration && service.SessionMode == HttpServerSessionMode.Stateless);
 
     private static bool IsOperationalEndpoint(PathString path, PathString[] operational)
     {

@@ -6,6 +6,7 @@ using McpServices.Tests.Common;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -218,6 +219,121 @@ public sealed class ExportTests
             line.StartsWith("mcp_server_operation_duration", StringComparison.Ordinal) && line.Contains("mcp_method_name=\"resources/read\"", StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The MCP SDK (2.4.0) records <c>mcp.server.operation.duration</c> a second time for every request, as it sends the response,
+    /// with <c>mcp.method.name="unknownMethod"</c>: the metric counted each request twice, half of them under a method no client
+    /// called. A stateless service also recorded <c>mcp.server.session.duration</c> for every request, each request being a
+    /// "session" to the SDK. The operation is counted once; sessions are measured where there are sessions.
+    /// </summary>
+    [Theory]
+    [InlineData(HttpServerSessionMode.Stateless)]
+    [InlineData(HttpServerSessionMode.Stateful)]
+    public async Task SdkOperationDuration_CountsEachRequestOnce_AndSessionsOnlyWhereThereAreSessions(HttpServerSessionMode mode)
+    {
+        var tool = mode == HttpServerSessionMode.Stateless ? "probe_stateless" : "probe_stateful";
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<MetricProbeTools>(),
+            o =>
+            {
+                o.SessionMode = mode;
+                o.Telemetry.Prometheus = true;
+            });
+        await using (var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await client.CallToolAsync(tool, cancellationToken: TestContext.Current.CancellationToken);
+            }
+        }
+
+        // Series of this test's tool only: other tests' services in this process report the SDK's static instruments too.
+        using var http = server.CreateHttpClient();
+        string[] lines = [];
+        for (var i = 0; i < 20 && !lines.Any(IsCallCount); i++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            lines = (await http.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken)).Split('\n');
+        }
+
+        var count = Assert.Single(lines, IsCallCount);
+        Assert.Equal("3", count[(count.LastIndexOf('}') + 1)..].Trim().Split(' ')[0]);
+        Assert.DoesNotContain(lines, line => line.StartsWith("mcp_server_", StringComparison.Ordinal) && line.Contains("unknownMethod", StringComparison.Ordinal));
+        if (mode == HttpServerSessionMode.Stateless)
+        {
+            Assert.DoesNotContain(lines, line => line.StartsWith("mcp_server_session_duration", StringComparison.Ordinal));
+        }
+        else
+        {
+            Assert.Contains(lines, line => line.StartsWith("mcp_server_session_duration", StringComparison.Ordinal));
+        }
+
+        bool IsCallCount(string line) =>
+            line.StartsWith("mcp_server_operation_duration_seconds_count{", StringComparison.Ordinal) && line.Contains($"gen_ai_tool_name=\"{tool}\"", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A meter provider aggregates every meter of a name it adds, whichever host created it: each of several services in one
+    /// process (tests, or an application hosting two) exported the others' <c>McpServices</c> and ASP.NET Core measurements as
+    /// its own.
+    /// </summary>
+    [Fact]
+    public async Task MetricsOfAnotherServiceInTheSameProcess_AreNotExported()
+    {
+        await using var quiet = await TestServer.StartAsync(b => b.WithTools<MetricProbeTools>(), o => o.Telemetry.Prometheus = true);
+        await using var busy = await TestServer.StartAsync(b => b.WithTools<MetricProbeTools>(), o => o.Telemetry.Prometheus = true);
+        await using (var client = await busy.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken))
+        {
+            await client.CallToolAsync("probe_isolation", cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        using var busyHttp = busy.CreateHttpClient();
+        string[] busyLines = [];
+        for (var i = 0; i < 20 && !busyLines.Any(IsProbeCall); i++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            busyLines = (await busyHttp.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken)).Split('\n');
+        }
+
+        Assert.Contains(busyLines, IsProbeCall);
+        using var quietHttp = quiet.CreateHttpClient();
+        var quietLines = (await quietHttp.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken)).Split('\n');
+        Assert.DoesNotContain(quietLines, IsProbeCall);
+
+        static bool IsProbeCall(string line) =>
+            line.StartsWith("mcpservices_tool_calls", StringComparison.Ordinal) && line.Contains("mcp_tool_name=\"probe_isolation\"", StringComparison.Ordinal);
+    }
+
+    /// <summary>The relayed histogram is defined as the SDK defines its own: same unit, description and bucket boundaries.</summary>
+    [Fact]
+    public async Task SdkOperationDuration_RelayedInstrument_MatchesTheSdksDefinition()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var instruments = new List<System.Diagnostics.Metrics.Instrument>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Name == "mcp.server.operation.duration")
+                {
+                    lock (instruments)
+                    {
+                        instruments.Add(instrument);
+                    }
+                }
+            },
+        };
+        listener.Start();
+
+        var relayed = SdkOperationMetricRelay.Duration;
+        var sdk = Assert.IsType<System.Diagnostics.Metrics.Histogram<double>>(Assert.Single(instruments, i => !ReferenceEquals(i, relayed)));
+        Assert.Equal("Experimental.ModelContextProtocol", sdk.Meter.Name);
+        Assert.Equal(sdk.Meter.Name, relayed.Meter.Name);
+        Assert.Equal(sdk.Unit, relayed.Unit);
+        Assert.Equal(sdk.Description, relayed.Description);
+        Assert.Equal(sdk.Advice?.HistogramBucketBoundaries, relayed.Advice?.HistogramBucketBoundaries);
+    }
+
     [Fact]
     public async Task Prometheus_TurnedOnInCode_ServesTheScrapeEndpoint_AndIsAbsentByDefault()
     {
@@ -346,4 +462,14 @@ public sealed class ExportTests
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>Tools only <see cref="ExportTests"/> calls, so that their metric series count this class's calls alone.</summary>
+public sealed class MetricProbeTools
+{
+    public string ProbeStateless() => "measured";
+
+    public string ProbeStateful() => "measured";
+
+    public string ProbeIsolation() => "measured";
 }
