@@ -38,7 +38,13 @@ internal sealed class ToolCallTracing(ServiceIdentity identity) : IToolCallObser
 
         if (call.Tool is not null)
         {
-            activity.SetTag("gen_ai.tool.name", call.Tool.Name);
+            // The SDK's span gets gen_ai.tool.name from the SDK, appended when the span ends: set here too, the key would be
+            // there twice.
+            if (activity.Source.Name != McpServiceTelemetry.McpSdkSource)
+            {
+                activity.SetTag("gen_ai.tool.name", call.Tool.Name);
+            }
+
             activity.SetTag("mcpservices.tool.version", identity.Version);
         }
 

@@ -39,6 +39,9 @@ public sealed class TracingAndMetricsTests
         Assert.Equal("2.0.1", span.GetTagItem("mcpservices.tool.version"));
         Assert.Equal("read_stock", span.GetTagItem("gen_ai.tool.name"));
         Assert.NotNull(span.GetTagItem("mcpservices.audit.id"));
+        // Attribute keys are unique (OpenTelemetry requires it of exporters' input): the SDK appends its own attributes, among them
+        // gen_ai.tool.name, when the span ends, after the enrichment.
+        Assert.Empty(span.TagObjects.GroupBy(t => t.Key).Where(g => g.Count() > 1).Select(g => g.Key));
 
         // The client's trace continues through the HTTP server span (ASP.NET Core) and the tool call span.
         Assert.Contains(spans, s => s.TraceId == span.TraceId && s.Source.Name == "Microsoft.AspNetCore" && s.Kind == ActivityKind.Server);
@@ -118,6 +121,8 @@ public sealed class TracingAndMetricsTests
         var span = Assert.Single(spans, s => (string?)s.GetTagItem("mcpservices.audit.id") == auditId);
         Assert.Equal("denied", span.GetTagItem("mcpservices.outcome"));
         Assert.Equal("insufficient_scope", span.GetTagItem("mcpservices.error.code"));
+        Assert.Equal("write_stock", span.GetTagItem("gen_ai.tool.name"));
+        Assert.Empty(span.TagObjects.GroupBy(t => t.Key).Where(g => g.Count() > 1).Select(g => g.Key));
     }
 
     [Fact]
