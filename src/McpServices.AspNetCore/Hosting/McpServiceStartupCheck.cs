@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore;
 
@@ -25,7 +26,8 @@ internal sealed partial class McpServiceStartupCheck(
     IEnumerable<IAuditSink> auditSinks,
     IServiceProviderIsService? serviceProviderIsService = null,
     IConfiguration? configuration = null,
-    McpServiceMarker? marker = null) : IHostedLifecycleService
+    McpServiceMarker? marker = null,
+    IOptions<McpServerOptions>? serverOptions = null) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
@@ -34,6 +36,11 @@ internal sealed partial class McpServiceStartupCheck(
             && serviceProviderIsService?.IsService(filtersMarker) == true)
         {
             throw new InvalidOperationException("The MCP SDK's AddAuthorizationFilters() was called (for example inside WithMcpServer): McpServices authorizes tool calls itself, so that refused calls are audited and answered with the MCP specification's challenges. Remove the AddAuthorizationFilters() call and use [RequireScopes] and [Authorize] on tools.");
+        }
+
+        if (serverOptions is not null)
+        {
+            CheckNoAuthorizationOnResourcesOrPrompts(serverOptions.Value);
         }
 
         if (marker is { MappedInto: null } && serviceProviderIsService?.IsService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) == true)
@@ -165,6 +172,40 @@ internal sealed partial class McpServiceStartupCheck(
             throw new McpServiceConfigurationException(
                 $"McpService:Audit:RedactPaths names arguments the tool does not have: {string.Join(", ", impossible)}. Fix the paths: as they are, they redact nothing (a path is argument and property names separated by '.', '*' for any property or array index, '**' for any number of them).");
         }
+    }
+
+    /// <summary>
+    /// Fails when a resource, resource template or prompt carries authorization metadata ([Authorize], [RequireScopes], a
+    /// policy or requirement). McpServices authorizes tool calls; the SDK enforces such metadata on other items only through its
+    /// AddAuthorizationFilters(), which McpServices replaces, so the item would be served to every authenticated caller while
+    /// its code says otherwise.
+    /// </summary>
+    internal static void CheckNoAuthorizationOnResourcesOrPrompts(McpServerOptions server)
+    {
+        var guarded = (server.ResourceCollection ?? []).Select(r => (Kind: r.IsTemplated ? "resource template" : "resource", r.ProtocolResourceTemplate.Name, r.Metadata))
+            .Concat((server.PromptCollection ?? []).Select(p => (Kind: "prompt", p.ProtocolPrompt.Name, p.Metadata)))
+            .Select(item => (item.Kind, item.Name, Marks: item.Metadata.Select(AuthorizationMark).OfType<string>().Distinct().ToArray()))
+            .Where(item => item.Marks.Length > 0)
+            .Select(item => $"The {item.Kind} '{item.Name}' is marked {string.Join(" and ", item.Marks)}")
+            .ToArray();
+        if (guarded.Length > 0)
+        {
+            throw new InvalidOperationException(
+                $"{string.Join("; ", guarded)}, but McpServices authorizes tool calls only: resources, resource templates and prompts are served to every " +
+                "authenticated caller, so the attribute would protect nothing. Remove it, and serve what needs a scope, role or policy through a tool " +
+                "([RequireScopes], [Authorize] on the tool method), or require it of every caller of the endpoint: app.MapMcpService().RequireAuthorization(\"policy\").");
+        }
+
+        static string? AuthorizationMark(object metadata) => metadata switch
+        {
+            RequireScopesAttribute => "[RequireScopes]",
+            Microsoft.AspNetCore.Authorization.IAllowAnonymous => null,
+            Attribute attribute and (Microsoft.AspNetCore.Authorization.IAuthorizeData or Microsoft.AspNetCore.Authorization.IAuthorizationRequirementData) =>
+                $"[{attribute.GetType().Name.Replace("Attribute", string.Empty, StringComparison.Ordinal)}]",
+            Microsoft.AspNetCore.Authorization.AuthorizationPolicy or Microsoft.AspNetCore.Authorization.IAuthorizeData or Microsoft.AspNetCore.Authorization.IAuthorizationRequirementData =>
+                "an authorization policy",
+            _ => null,
+        };
     }
 
     /// <summary>Configured redaction paths for every tool that no tool's arguments can have (a warning: clients may send more).</summary>
