@@ -85,7 +85,8 @@ internal static class McpServiceTelemetry
             tracing
                 .AddSource(McpSdkSource, ToolCallTracing.ActivitySourceName)
                 .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation();
+                .AddHttpClientInstrumentation()
+                .AddProcessor(sp => new SessionIdSpanProcessor(sp.GetRequiredService<IHttpContextAccessor>()));
             if (otlp || Has("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
             {
                 tracing.AddOtlpExporter();

@@ -5,6 +5,7 @@ using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
 using McpServices.Tests.Common;
+using ModelContextProtocol.AspNetCore;
 using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -45,6 +46,45 @@ public sealed class TracingAndMetricsTests
 
         // The client's trace continues through the HTTP server span (ASP.NET Core) and the tool call span.
         Assert.Contains(spans, s => s.TraceId == span.TraceId && s.Source.Name == "Microsoft.AspNetCore" && s.Kind == ActivityKind.Server);
+    }
+
+    /// <summary>
+    /// The SDK (2.4.0) tags its spans <c>mcp.session.id</c> with an id of its own: a new one for every request of a stateless
+    /// service, which has no sessions, and one that is not the <c>Mcp-Session-Id</c> the client and the server's responses carry
+    /// for a session. Spans carry the session id clients know, and none where there is no session.
+    /// </summary>
+    [Theory]
+    [InlineData(HttpServerSessionMode.Stateless)]
+    [InlineData(HttpServerSessionMode.Stateful)]
+    public async Task SessionIdAttribute_IsTheTransportsSessionId_OrAbsentWithoutSessions(HttpServerSessionMode mode)
+    {
+        var spans = new ConcurrentCollection<Activity>();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            o => o.SessionMode = mode,
+            configure: b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
+        string? sessionId;
+        await using (var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken))
+        {
+            await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 2 }, cancellationToken: TestContext.Current.CancellationToken);
+            sessionId = client.SessionId;
+        }
+
+        await server.StopAsync(TestContext.Current.CancellationToken);
+        var auditId = Assert.Single(server.Audit.Records).Id;
+        var span = Assert.Single(spans, s => (string?)s.GetTagItem("mcpservices.audit.id") == auditId);
+        var serverSpans = spans.Where(s => s.Source.Name == "Experimental.ModelContextProtocol" && s.Kind == ActivityKind.Server && s.TraceId != default).ToList();
+        Assert.Contains(span, serverSpans);
+        if (mode == HttpServerSessionMode.Stateless)
+        {
+            Assert.Null(sessionId);
+            Assert.All(serverSpans, s => Assert.Null(s.GetTagItem("mcp.session.id")));
+        }
+        else
+        {
+            Assert.NotNull(sessionId);
+            Assert.Equal(sessionId, span.GetTagItem("mcp.session.id"));
+        }
     }
 
     [Fact]
