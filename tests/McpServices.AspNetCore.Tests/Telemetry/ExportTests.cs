@@ -36,6 +36,9 @@ public sealed class ExportTests
 
         // Providers flush on shutdown.
         Assert.True(receiver.Received("/v1/traces", "otlp-probe", "tools/call add"), Describe(receiver));
+        // Corrections made as spans end reach the exporter McpServices adds: a stateless service's spans have no session id.
+        Assert.True(receiver.Received("/v1/traces", "mcp.method.name"), Describe(receiver));
+        Assert.False(receiver.Received("/v1/traces", "mcp.session.id"), Describe(receiver));
         Assert.True(receiver.Received("/v1/metrics", "otlp-probe", "mcpservices.tool.calls"), Describe(receiver));
         Assert.True(receiver.Received("/v1/logs", "otlp-probe", "the caller received a generic error"), Describe(receiver));
     }
