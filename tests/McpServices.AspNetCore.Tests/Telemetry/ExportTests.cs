@@ -207,14 +207,7 @@ public sealed class ExportTests
         var read = await client.ReadResourceAsync($"notes://customers/{customer}", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal($"Notes on customer {customer}.", Assert.IsType<TextResourceContents>(Assert.Single(read.Contents)).Text);
 
-        using var http = server.CreateHttpClient();
-        string[] lines = [];
-        for (var i = 0; i < 20 && !lines.Any(IsServerResourceRead); i++)
-        {
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-            lines = (await http.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken)).Split('\n');
-        }
-
+        var lines = await ScrapeUntilAsync(server, IsServerResourceRead);
         Assert.Contains(lines, IsServerResourceRead);
         Assert.DoesNotContain(lines, line => line.StartsWith("mcp_server_", StringComparison.Ordinal) && line.Contains(customer, StringComparison.Ordinal));
 
@@ -250,14 +243,7 @@ public sealed class ExportTests
         }
 
         // Series of this test's tool only: other tests' services in this process report the SDK's static instruments too.
-        using var http = server.CreateHttpClient();
-        string[] lines = [];
-        for (var i = 0; i < 20 && !lines.Any(IsCallCount); i++)
-        {
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-            lines = (await http.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken)).Split('\n');
-        }
-
+        var lines = await ScrapeUntilAsync(server, IsCallCount);
         var count = Assert.Single(lines, IsCallCount);
         Assert.Equal("3", count[(count.LastIndexOf('}') + 1)..].Trim().Split(' ')[0]);
         Assert.DoesNotContain(lines, line => line.StartsWith("mcp_server_", StringComparison.Ordinal) && line.Contains("unknownMethod", StringComparison.Ordinal));
@@ -289,18 +275,8 @@ public sealed class ExportTests
             await client.CallToolAsync("probe_isolation", cancellationToken: TestContext.Current.CancellationToken);
         }
 
-        using var busyHttp = busy.CreateHttpClient();
-        string[] busyLines = [];
-        for (var i = 0; i < 20 && !busyLines.Any(IsProbeCall); i++)
-        {
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-            busyLines = (await busyHttp.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken)).Split('\n');
-        }
-
-        Assert.Contains(busyLines, IsProbeCall);
-        using var quietHttp = quiet.CreateHttpClient();
-        var quietLines = (await quietHttp.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken)).Split('\n');
-        Assert.DoesNotContain(quietLines, IsProbeCall);
+        Assert.Contains(await ScrapeUntilAsync(busy, IsProbeCall), IsProbeCall);
+        Assert.DoesNotContain(await ScrapeUntilAsync(quiet, _ => true), IsProbeCall);
 
         static bool IsProbeCall(string line) =>
             line.StartsWith("mcpservices_tool_calls", StringComparison.Ordinal) && line.Contains("mcp_tool_name=\"probe_isolation\"", StringComparison.Ordinal);
@@ -464,6 +440,24 @@ public sealed class ExportTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The service's Prometheus scrape, line by line, once a line matches (measurements reach the reader asynchronously).</summary>
+    private static async Task<string[]> ScrapeUntilAsync(McpServices.Testing.McpTestServer server, Func<string, bool> until)
+    {
+        using var http = server.CreateHttpClient();
+        string[] lines = [];
+        for (var i = 0; i < 20 && !lines.Any(until); i++)
+        {
+            if (i > 0)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
+            lines = (await http.GetStringAsync(new Uri("metrics", UriKind.Relative), TestContext.Current.CancellationToken)).Split('\n');
+        }
+
+        return lines;
     }
 }
 
