@@ -23,6 +23,7 @@ internal static class TypeShapes
             || type == typeof(TimeSpan)
             || type == typeof(Guid)
             || type == typeof(Uri)
+            || IsBase64(type)
             || type == typeof(JsonElement)
             || typeof(JsonNode).IsAssignableFrom(type)
             || type == typeof(object);
@@ -42,10 +43,14 @@ internal static class TypeShapes
         }
     }
 
-    /// <summary>The element type of a collection (not a string or dictionary), or <see langword="null"/>.</summary>
+    /// <summary>Whether System.Text.Json writes <paramref name="type"/> as a base64 string (a byte array, not an array of numbers).</summary>
+    public static bool IsBase64(Type type) =>
+        type == typeof(byte[]) || type == typeof(Memory<byte>) || type == typeof(ReadOnlyMemory<byte>);
+
+    /// <summary>The element type of a collection (not a string, byte array or dictionary), or <see langword="null"/>.</summary>
     public static Type? GetElementType(Type type)
     {
-        if (type == typeof(string) || !typeof(IEnumerable).IsAssignableFrom(type))
+        if (type == typeof(string) || IsBase64(type) || !typeof(IEnumerable).IsAssignableFrom(type))
         {
             return null;
         }
@@ -107,6 +112,7 @@ internal static class TypeShapes
             _ when underlying == typeof(TimeSpan) => "a duration string (hh:mm:ss)",
             _ when underlying == typeof(Guid) => "a UUID string",
             _ when underlying == typeof(Uri) => "an absolute URI string",
+            _ when IsBase64(underlying) => "a base64 string",
             _ when GetElementType(underlying) is not null => "an array",
             _ => "an object",
         };

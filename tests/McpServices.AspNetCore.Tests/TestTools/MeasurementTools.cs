@@ -20,10 +20,14 @@ public sealed class MeasurementTools(InvocationLog log)
     }
 
     public string Fetch(Uri source, Link link) => $"{source.Host} {link.Href}";
+
+    public string Checksum(byte[] data, Attachment attachment) => $"{data.Length} {attachment.Name} {attachment.Content.Length}";
 }
 
 public sealed record Reading(double Value, List<double>? Samples = null);
 
 public sealed record Link(Uri Href);
+
+public sealed record Attachment(string Name, byte[] Content);
 
 public sealed record Gauge(float Level, List<float>? History = null, Dictionary<string, float?>? ByRoom = null);

@@ -475,6 +475,23 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.Equal("example.com urn:isbn:0451450523", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
     }
 
+    /// <summary>
+    /// A byte array is a base64 string in JSON (the input schema says "string"): a value that is not base64 was reported as "must
+    /// be an array", which sent clients the wrong way.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"data":"not base64!","attachment":{"name":"a.txt","content":"AQID"}}""", "data")]
+    [InlineData("""{"data":[1,2,3],"attachment":{"name":"a.txt","content":"AQID"}}""", "data")]
+    [InlineData("""{"data":"AQID","attachment":{"name":"a.txt","content":"***"}}""", "attachment.content")]
+    public async Task ByteArrays_AreBase64Strings_AndTheirMessageSaysSo(string arguments, string field)
+    {
+        var result = await CallWithJsonAsync("checksum", arguments);
+
+        Assert.Equal([(field, $"The value of {field} must be a base64 string.")], AssertInvalid(result));
+        var fine = await CallWithJsonAsync("checksum", """{"data":"AQIDBA==","attachment":{"name":"a.txt","content":"AQID"}}""");
+        Assert.Equal("4 a.txt 3", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
+    }
+
     /// <summary>Calls a tool with arguments written as JSON (numbers such as 1e400 that no .NET value serializes to).</summary>
     private async Task<CallToolResult> CallWithJsonAsync(string tool, string arguments)
     {
