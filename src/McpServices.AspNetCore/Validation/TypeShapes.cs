@@ -13,6 +13,9 @@ internal static class TypeShapes
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
         return type.IsPrimitive
+            || type == typeof(Int128)
+            || type == typeof(UInt128)
+            || type == typeof(Half)
             || type.IsEnum
             || type == typeof(string)
             || type == typeof(decimal)
@@ -101,6 +104,9 @@ internal static class TypeShapes
             _ when underlying == typeof(uint) => IntegerFrom(uint.MinValue, uint.MaxValue),
             _ when underlying == typeof(long) => IntegerFrom(long.MinValue, long.MaxValue),
             _ when underlying == typeof(ulong) => IntegerFrom(ulong.MinValue, ulong.MaxValue),
+            _ when underlying == typeof(Int128) => string.Create(CultureInfo.InvariantCulture, $"an integer from {Int128.MinValue} to {Int128.MaxValue}"),
+            _ when underlying == typeof(UInt128) => string.Create(CultureInfo.InvariantCulture, $"an integer from {UInt128.MinValue} to {UInt128.MaxValue}"),
+            _ when underlying == typeof(Half) => string.Create(CultureInfo.InvariantCulture, $"a number from {(float)Half.MinValue} to {(float)Half.MaxValue}"),
             _ when underlying == typeof(float) || underlying == typeof(double) => "a number",
             // 1e30 is a number, but not a decimal: say which numbers.
             _ when underlying == typeof(decimal) => string.Create(CultureInfo.InvariantCulture, $"a number from {decimal.MinValue} to {decimal.MaxValue}"),

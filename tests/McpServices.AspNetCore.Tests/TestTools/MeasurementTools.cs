@@ -21,6 +21,8 @@ public sealed class MeasurementTools(InvocationLog log)
 
     public string Fetch(Uri source, Link link) => $"{source.Host} {link.Href}";
 
+    public string Wide(Int128 big, Half half) => $"{big} {half}";
+
     public string Checksum(byte[] data, Attachment attachment) => $"{data.Length} {attachment.Name} {attachment.Content.Length}";
 }
 

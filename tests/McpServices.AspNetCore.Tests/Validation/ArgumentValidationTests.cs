@@ -492,6 +492,22 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.Equal("4 a.txt 3", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
     }
 
+    /// <summary>Int128, UInt128 and Half are numbers to the schema and the serializer; their messages said "must be an object".</summary>
+    [Fact]
+    public async Task WideIntegersAndHalfPrecisionNumbers_AreNumbers_WithTheirRanges()
+    {
+        var result = await CallWithJsonAsync("wide", """{"big":"lots","half":1e10}""");
+
+        Assert.Equal(
+            [
+                ("big", "The value of big must be an integer from -170141183460469231731687303715884105728 to 170141183460469231731687303715884105727."),
+                ("half", "The value of half must be a number from -65504 to 65504."),
+            ],
+            AssertInvalid(result));
+        var fine = await CallWithJsonAsync("wide", """{"big":170141183460469231731687303715884105727,"half":1.5}""");
+        Assert.Equal("170141183460469231731687303715884105727 1.5", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
+    }
+
     /// <summary>Calls a tool with arguments written as JSON (numbers such as 1e400 that no .NET value serializes to).</summary>
     private async Task<CallToolResult> CallWithJsonAsync(string tool, string arguments)
     {
