@@ -320,17 +320,24 @@ internal sealed class ArgumentPlan
     private ArgumentError DescribeBindingError(ToolArgument argument, JsonException exception)
     {
         // Never echo the serializer's message: it names CLR types. Resolve the failing field from the JSON path instead.
-        var (path, type) = ResolvePath(argument, exception.Path);
-        return new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions)}.");
+        var (path, type, badKey) = ResolvePath(argument, exception.Path);
+        return badKey is { } key
+            ? new ArgumentError(path, $"The key '{key.Name}' of {key.Dictionary} must be {TypeShapes.Describe(key.KeyType, _serializerOptions)}.")
+            : new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions)}.");
     }
 
-    private (string Path, Type Type) ResolvePath(ToolArgument argument, string? jsonPath)
+    /// <summary>
+    /// The field a JSON path names and the type its value must have; and, when the path steps into a dictionary with keys of
+    /// another type than string (<c>Dictionary&lt;int, string&gt;</c>) under a name that is not such a key, that key: the
+    /// serializer's path cannot tell a key it could not read from a value.
+    /// </summary>
+    private (string Path, Type Type, (string Name, string Dictionary, Type KeyType)? BadKey) ResolvePath(ToolArgument argument, string? jsonPath)
     {
         var path = argument.Name;
         var type = argument.Type;
         if (string.IsNullOrEmpty(jsonPath) || jsonPath == "$")
         {
-            return (path, type);
+            return (path, type, null);
         }
 
         var segments = jsonPath.TrimStart('$');
@@ -342,6 +349,11 @@ internal sealed class ArgumentPlan
                 var end = segments.IndexOfAny(['.', '['], i + 1);
                 var name = end < 0 ? segments[(i + 1)..] : segments[(i + 1)..end];
                 i = end < 0 ? segments.Length : end;
+                if (BadDictionaryKey(type, name) is { } keyType)
+                {
+                    return (path + "." + name, type, (name, path, keyType));
+                }
+
                 path += "." + name;
                 type = FindPropertyType(type, name) ?? typeof(object);
             }
@@ -358,6 +370,11 @@ internal sealed class ArgumentPlan
                 if (index.StartsWith('\''))
                 {
                     var name = index.Trim('\'');
+                    if (BadDictionaryKey(type, name) is { } keyType)
+                    {
+                        return (path + "." + name, type, (name, path, keyType));
+                    }
+
                     path += "." + name;
                     type = FindPropertyType(type, name) ?? typeof(object);
                 }
@@ -373,8 +390,15 @@ internal sealed class ArgumentPlan
             }
         }
 
-        return (path, type);
+        return (path, type, null);
     }
+
+    /// <summary>The key type of <paramref name="type"/>, a dictionary, when <paramref name="name"/> cannot be one of its keys.</summary>
+    private Type? BadDictionaryKey(Type type, string name) =>
+        _serializerOptions.TryGetTypeInfo(type) is { Kind: JsonTypeInfoKind.Dictionary, KeyType: { } keyType } && keyType != typeof(string) && keyType != typeof(object)
+            && !System.ComponentModel.TypeDescriptor.GetConverter(keyType).IsValid(name)
+            ? keyType
+            : null;
 
     private Type? FindPropertyType(Type type, string jsonName) => _serializerOptions.TryGetTypeInfo(type) switch
     {

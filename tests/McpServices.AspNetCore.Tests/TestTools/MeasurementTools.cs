@@ -23,6 +23,8 @@ public sealed class MeasurementTools(InvocationLog log)
 
     public string Wide(Int128 big, Half half) => $"{big} {half}";
 
+    public string Tally(Dictionary<int, string> byId) => string.Join(",", byId.Select(e => $"{e.Key}={e.Value}"));
+
     public string Checksum(byte[] data, Attachment attachment) => $"{data.Length} {attachment.Name} {attachment.Content.Length}";
 }
 

@@ -508,6 +508,22 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.Equal("170141183460469231731687303715884105727 1.5", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
     }
 
+    /// <summary>
+    /// A dictionary with integer keys: a key that is not one was reported as its value having the wrong type ("byId.one must be
+    /// a string" for a string value).
+    /// </summary>
+    [Theory]
+    [InlineData("""{"byId":{"one":"a"}}""", "byId.one", "The key 'one' of byId must be an integer from -2147483648 to 2147483647.")]
+    [InlineData("""{"byId":{"1":5}}""", "byId.1", "The value of byId.1 must be a string.")]
+    public async Task DictionaryKeysOfAnotherType_AreNamedAsKeys(string arguments, string field, string message)
+    {
+        var result = await CallWithJsonAsync("tally", arguments);
+
+        Assert.Equal([(field, message)], AssertInvalid(result));
+        var fine = await CallWithJsonAsync("tally", """{"byId":{"1":"a","2":"b"}}""");
+        Assert.Equal("1=a,2=b", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
+    }
+
     /// <summary>Calls a tool with arguments written as JSON (numbers such as 1e400 that no .NET value serializes to).</summary>
     private async Task<CallToolResult> CallWithJsonAsync(string tool, string arguments)
     {
