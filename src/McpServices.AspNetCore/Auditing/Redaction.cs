@@ -49,7 +49,7 @@ internal sealed class Redaction
             Collect(argument.Type, argument.Name, options, paths, depth: 0, []);
         }
 
-        return paths;
+        return paths.Distinct(StringComparer.Ordinal).ToList();
     }
 
     public static Redaction For(ToolDescriptor? tool, string toolName, IEnumerable<string> configuredPaths)
@@ -316,6 +316,15 @@ internal sealed class Redaction
                     else
                     {
                         Collect(property.PropertyType, path, options, paths, depth + 1, onStack);
+                    }
+                }
+
+                // A polymorphic type ([JsonDerivedType]): the members of the types a value may be, at the same path.
+                foreach (var derived in info.PolymorphismOptions?.DerivedTypes ?? [])
+                {
+                    if (derived.DerivedType != type)
+                    {
+                        Collect(derived.DerivedType, prefix, options, paths, depth + 1, onStack);
                     }
                 }
             }

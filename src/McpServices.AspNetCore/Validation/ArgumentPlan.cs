@@ -222,12 +222,22 @@ internal sealed class ArgumentPlan
             }
             else
             {
-                error = DescribeBindingError(argument, ex);
+                error = DescribeBindingError(argument, element, ex);
             }
         }
         catch (Exception ex) when (IsReadFailure(ex))
         {
-            error = new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions)}.");
+            // An abstract type's value whose type discriminator is not its first member, for example: normalized, it reads.
+            if (TryBindNormalized(argument, element) is ({ } rewritten, var normalizedValue))
+            {
+                element = rewritten;
+                value = normalizedValue;
+                (normalized ??= Copy(arguments))[argument.Name] = rewritten;
+            }
+            else
+            {
+                error = DescribeReadFailure(argument, element);
+            }
         }
 
         if (error is null && value is null && !argument.Nullable)
@@ -317,13 +327,78 @@ internal sealed class ArgumentPlan
     private static Dictionary<string, JsonElement> Copy(IDictionary<string, JsonElement>? arguments) =>
         arguments is null ? new(StringComparer.Ordinal) : new(arguments, StringComparer.Ordinal);
 
-    private ArgumentError DescribeBindingError(ToolArgument argument, JsonException exception)
+    /// <summary>
+    /// A value the serializer could not read at all (it threw something else than a <see cref="JsonException"/>): for a
+    /// polymorphic type, a missing or unknown type discriminator, which the message names with the values it may have.
+    /// </summary>
+    private ArgumentError DescribeReadFailure(ToolArgument argument, JsonElement element) =>
+        _serializerOptions.TryGetTypeInfo(argument.Type)?.PolymorphismOptions is { DerivedTypes.Count: > 0 } polymorphism && element.ValueKind == JsonValueKind.Object
+            ? new ArgumentError(
+                $"{argument.Name}.{polymorphism.TypeDiscriminatorPropertyName}",
+                $"The value of {argument.Name}.{polymorphism.TypeDiscriminatorPropertyName} must be one of: {string.Join(", ", polymorphism.DerivedTypes.Select(d => d.TypeDiscriminator).OfType<object>())}.")
+            : new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions)}.");
+
+    private ArgumentError DescribeBindingError(ToolArgument argument, JsonElement element, JsonException exception)
     {
         // Never echo the serializer's message: it names CLR types. Resolve the failing field from the JSON path instead.
         var (path, type, badKey) = ResolvePath(argument, exception.Path);
-        return badKey is { } key
-            ? new ArgumentError(path, $"The key '{key.Name}' of {key.Dictionary} must be {TypeShapes.Describe(key.KeyType, _serializerOptions)}.")
-            : new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions)}.");
+        if (badKey is { } key)
+        {
+            return new ArgumentError(path, $"The key '{key.Name}' of {key.Dictionary} must be {TypeShapes.Describe(key.KeyType, _serializerOptions)}.");
+        }
+
+        // An object of a polymorphic type that names no type it has (or none): the discriminator is what is wrong.
+        if (_serializerOptions.TryGetTypeInfo(type)?.PolymorphismOptions is { DerivedTypes.Count: > 0 } polymorphism && ElementAt(element, exception.Path) is { ValueKind: JsonValueKind.Object })
+        {
+            var discriminator = $"{path}.{polymorphism.TypeDiscriminatorPropertyName}";
+            return new ArgumentError(discriminator, $"The value of {discriminator} must be one of: {string.Join(", ", polymorphism.DerivedTypes.Select(d => d.TypeDiscriminator).OfType<object>())}.");
+        }
+
+        return new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions)}.");
+    }
+
+    /// <summary>The value a serializer's JSON path (<c>$.a[0]['b']</c>) names in <paramref name="element"/>, if there is one.</summary>
+    private static JsonElement? ElementAt(JsonElement element, string? jsonPath)
+    {
+        var segments = (jsonPath ?? "$").AsSpan().TrimStart('$');
+        while (!segments.IsEmpty)
+        {
+            string name;
+            if (segments[0] == '.')
+            {
+                var end = segments[1..].IndexOfAny('.', '[');
+                name = (end < 0 ? segments[1..] : segments.Slice(1, end)).ToString();
+                segments = end < 0 ? [] : segments[(end + 1)..];
+            }
+            else if (segments[0] == '[' && segments.IndexOf(']') is > 0 and var close)
+            {
+                var index = segments[1..close];
+                segments = segments[(close + 1)..];
+                if (!index.StartsWith("'"))
+                {
+                    if (element.ValueKind != JsonValueKind.Array || !int.TryParse(index, out var i) || i >= element.GetArrayLength())
+                    {
+                        return null;
+                    }
+
+                    element = element[i];
+                    continue;
+                }
+
+                name = index.Trim('\'').ToString();
+            }
+            else
+            {
+                return null;
+            }
+
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out element))
+            {
+                return null;
+            }
+        }
+
+        return element;
     }
 
     /// <summary>
@@ -403,7 +478,9 @@ internal sealed class ArgumentPlan
     private Type? FindPropertyType(Type type, string jsonName) => _serializerOptions.TryGetTypeInfo(type) switch
     {
         { Kind: JsonTypeInfoKind.Dictionary } info => info.ElementType, // counts.b in a Dictionary<string, int>: an int
-        { Kind: JsonTypeInfoKind.Object } info => info.Properties.FirstOrDefault(p => string.Equals(p.Name, jsonName, StringComparison.OrdinalIgnoreCase))?.PropertyType,
+        { Kind: JsonTypeInfoKind.Object } info => info.Properties.FirstOrDefault(p => string.Equals(p.Name, jsonName, StringComparison.OrdinalIgnoreCase))?.PropertyType
+            // A member of one of a polymorphic type's derived types (the path does not say which).
+            ?? info.PolymorphismOptions?.DerivedTypes.Select(d => d.DerivedType).Where(d => d != type).Select(d => FindPropertyType(d, jsonName)).FirstOrDefault(t => t is not null),
         _ => null,
     };
 

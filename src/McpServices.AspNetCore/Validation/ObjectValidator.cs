@@ -187,9 +187,12 @@ internal sealed class ObjectValidator
             }
         }
 
+        // A polymorphic type ([JsonDerivedType]): its values are of the derived types, which Validate plans by their runtime type.
+        // The declared type has rules when one of them has.
+        var derivedRules = typeInfo?.PolymorphismOptions?.DerivedTypes.Any(d => d.DerivedType != type && !TypeShapes.IsSimple(d.DerivedType) && GetPlanRecursive(d.DerivedType, building).HasRules) == true;
         building.Remove(type);
         var validatable = typeof(IValidatableObject).IsAssignableFrom(type);
-        return new TypePlan(properties.ToArray(), validatable, jsonNames);
+        return new TypePlan(properties.ToArray(), validatable, jsonNames) { ForceRules = derivedRules };
     }
 
     private TypePlan GetPlanRecursive(Type type, HashSet<Type> building) =>
@@ -225,7 +228,7 @@ internal sealed class ObjectValidator
 
         public bool IsValidatableObject { get; } = isValidatableObject;
 
-        private bool ForceRules { get; init; }
+        public bool ForceRules { get; init; }
 
         public bool IsDictionary { get; private init; }
 

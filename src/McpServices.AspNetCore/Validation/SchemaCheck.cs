@@ -15,7 +15,8 @@ namespace McpServices.AspNetCore;
 /// </summary>
 /// <remarks>
 /// The walk follows <c>properties</c>, <c>items</c>, <c>additionalProperties</c> and local <c>$ref</c> pointers (recursive types),
-/// and nothing else (<c>anyOf</c>, <c>oneOf</c> and other combinators are the serializer's business). Whether an argument's schema
+/// and, for a polymorphic type's <c>anyOf</c>, the branch the value's discriminator names; nothing else (<c>oneOf</c> and other
+/// combinators are the serializer's business). Whether an argument's schema
 /// has anything to check is decided once, when the tool catalog is built; an argument of a simple type without an enum is not
 /// walked.
 /// </remarks>
@@ -31,6 +32,7 @@ internal static class SchemaCheck
             || schema.TryGetProperty("items", out _)
             || schema.TryGetProperty("additionalProperties", out _)
             || schema.TryGetProperty("$ref", out _)
+            || schema.TryGetProperty("anyOf", out _)
             || IsUriFormat(schema));
 
     /// <summary>Adds an error for every place where <paramref name="value"/> breaks <paramref name="schema"/>'s required members,
@@ -120,9 +122,29 @@ internal static class SchemaCheck
                     changed = true;
                     break;
                 case JsonValueKind.Object:
+                    string? discriminator = null;
+                    if (Branch(value, schema, out var named) is { } branch)
+                    {
+                        // The serializer reads a type discriminator only as the object's first member; JSON objects are unordered.
+                        schema = branch;
+                        discriminator = named;
+                        changed |= value.EnumerateObject().First().Name != discriminator;
+                    }
+
                     writer.WriteStartObject();
+                    if (discriminator is not null)
+                    {
+                        writer.WritePropertyName(discriminator);
+                        value.GetProperty(discriminator).WriteTo(writer);
+                    }
+
                     foreach (var member in value.EnumerateObject())
                     {
+                        if (member.Name == discriminator)
+                        {
+                            continue;
+                        }
+
                         if (IsOptionalNull(member, schema))
                         {
                             changed = true;
@@ -174,6 +196,11 @@ internal static class SchemaCheck
                     break;
                 case JsonValueKind.Object:
                     CheckObject(value, schema, path, ref errors, ref optionalNulls, depth);
+                    if (Branch(value, schema, out _) is { } branch)
+                    {
+                        CheckObject(value, branch, path, ref errors, ref optionalNulls, depth);
+                    }
+
                     break;
                 case JsonValueKind.Array when ItemsSchema(schema) is { ValueKind: JsonValueKind.Object } items:
                     var index = 0;
@@ -259,6 +286,42 @@ internal static class SchemaCheck
         }
 
         /// <summary>The schema of an object's member: its entry in <c>properties</c>, else <c>additionalProperties</c>, else none.</summary>
+        /// <summary>
+        /// For a polymorphic type's schema (<c>anyOf</c>, one branch per derived type, each with a <c>const</c> discriminator such
+        /// as <c>"$type": { "const": "circle" }</c>), the branch <paramref name="value"/> names; <see langword="null"/> for other
+        /// schemas, or when the value names no branch (the serializer refuses it).
+        /// </summary>
+        private JsonElement? Branch(JsonElement value, JsonElement schema, out string? discriminator)
+        {
+            discriminator = null;
+            if (!schema.TryGetProperty("anyOf", out var anyOf) || anyOf.ValueKind != JsonValueKind.Array)
+            {
+                return null;
+            }
+
+            foreach (var candidate in anyOf.EnumerateArray())
+            {
+                var branch = candidate;
+                if (!Resolve(ref branch, Root) || !branch.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                foreach (var property in properties.EnumerateObject())
+                {
+                    // The discriminator's name as the schema (and the serializer) spell it: metadata names match exactly.
+                    if (property.Value.ValueKind == JsonValueKind.Object && property.Value.TryGetProperty("const", out var id)
+                        && value.TryGetProperty(property.Name, out var named) && JsonElement.DeepEquals(named, id))
+                    {
+                        discriminator = property.Name;
+                        return branch;
+                    }
+                }
+            }
+
+            return null;
+        }
+
         private JsonElement MemberSchema(JsonElement schema, string name) =>
             schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object && TryGetMember(properties, name, out var member) ? member
             : schema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.Object ? additional

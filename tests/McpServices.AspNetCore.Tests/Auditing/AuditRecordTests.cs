@@ -395,6 +395,30 @@ public sealed class AuditRecordTests
         Assert.Equal(["card.number"], addCard.GetProperty("sensitiveParameters").EnumerateArray().Select(e => e.GetString()));
     }
 
+    /// <summary>
+    /// A [Sensitive] member of a polymorphic argument's derived type ([JsonDerivedType]): redaction followed the declared type,
+    /// which does not have the member, and the audit trail kept the value in clear.
+    /// </summary>
+    [Fact]
+    public async Task SensitiveMembers_OfDerivedTypes_AreRedacted()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<MeasurementTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var arguments = JsonDocument.Parse("""{"figure":{"$type":"tile","side":1,"owner":"alice-secret"},"more":[{"$type":"disc","radius":2},{"$type":"tile","side":2,"owner":"bob-secret"}]}""");
+
+        var result = await client.CallToolAsync("draw", arguments.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(true, result.IsError);
+        var recorded = (await server.Audit.WaitForToolAsync("draw", TestContext.Current.CancellationToken)).GetProperty("arguments");
+        Assert.DoesNotContain("-secret", recorded.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal("[redacted]", recorded.GetProperty("figure").GetProperty("owner").GetString());
+        Assert.Equal(2, recorded.GetProperty("more")[0].GetProperty("radius").GetInt32());
+
+        using var description = JsonDocument.Parse(server.Services.GetRequiredService<ServiceDescriber>().DescribeToString());
+        var draw = description.RootElement.GetProperty("tools").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "draw");
+        Assert.Equal(["figure.owner", "more.*.owner"], draw.GetProperty("sensitiveParameters").EnumerateArray().Select(e => e.GetString()));
+    }
+
     [Fact]
     public async Task SensitiveMembers_OfRecursiveTypesAtEveryDepth_AndOfDictionaryValues_AreRedacted()
     {

@@ -23,6 +23,12 @@ public sealed class MeasurementTools(InvocationLog log)
 
     public string Wide(Int128 big, Half half) => $"{big} {half}";
 
+    public string Draw(Figure figure, List<Figure> more)
+    {
+        log.Record("draw");
+        return $"{figure} {more.Count}";
+    }
+
     public string Tally(Dictionary<int, string> byId) => string.Join(",", byId.Select(e => $"{e.Key}={e.Value}"));
 
     public string Checksum(byte[] data, Attachment attachment) => $"{data.Length} {attachment.Name} {attachment.Content.Length}";
@@ -33,5 +39,14 @@ public sealed record Reading(double Value, List<double>? Samples = null);
 public sealed record Link(Uri Href);
 
 public sealed record Attachment(string Name, byte[] Content);
+
+[System.Text.Json.Serialization.JsonPolymorphic]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(Disc), "disc")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(Tile), "tile")]
+public abstract record Figure;
+
+public sealed record Disc([property: System.ComponentModel.DataAnnotations.Range(0, 100)] double Radius) : Figure;
+
+public sealed record Tile(double Side, [Sensitive] string? Owner = null) : Figure;
 
 public sealed record Gauge(float Level, List<float>? History = null, Dictionary<string, float?>? ByRoom = null);

@@ -524,6 +524,35 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
         Assert.Equal("1=a,2=b", Assert.IsType<TextContentBlock>(Assert.Single(fine.Content)).Text);
     }
 
+    /// <summary>
+    /// Polymorphic arguments ([JsonDerivedType]; the schema is an anyOf with a "$type" const per type). The DataAnnotations and
+    /// required members of the derived types were not enforced (the declared type has neither), so the tool ran with them broken;
+    /// a discriminator that is not the object's first member, which JSON allows, was refused; and a missing or unknown
+    /// discriminator, or a member of the wrong type, was reported as "must be an object".
+    /// </summary>
+    [Theory]
+    [InlineData("""{"figure":{"$type":"disc","radius":-1},"more":[]}""", "figure.radius", "The field radius must be between 0 and 100.")]
+    [InlineData("""{"figure":{"$type":"disc","radius":1},"more":[{"$type":"tile"}]}""", "more[0].side", "The more[0].side field is required.")]
+    [InlineData("""{"figure":{"$type":"hexagon","radius":1},"more":[]}""", "figure.$type", "The value of figure.$type must be one of: disc, tile.")]
+    [InlineData("""{"figure":{"radius":1},"more":[]}""", "figure.$type", "The value of figure.$type must be one of: disc, tile.")]
+    [InlineData("""{"figure":{"$type":"disc","radius":1},"more":[{"$type":"tile","side":1},{"$type":"cube"}]}""", "more[1].$type", "The value of more[1].$type must be one of: disc, tile.")]
+    [InlineData("""{"figure":{"$type":"disc","radius":"big"},"more":[]}""", "figure.radius", "The value of figure.radius must be a number.")]
+    public async Task PolymorphicArguments_AreValidatedAsTheTypeTheyName(string arguments, string field, string message)
+    {
+        var result = await CallWithJsonAsync("draw", arguments);
+
+        Assert.Equal([(field, message)], AssertInvalid(result));
+        Assert.Equal(0, _server.Log().Count("draw"));
+    }
+
+    [Fact]
+    public async Task PolymorphicArguments_WithTheDiscriminatorAnywhere_RunTheTool()
+    {
+        var result = await CallWithJsonAsync("draw", """{"figure":{"radius":2,"$type":"disc"},"more":[{"side":3,"$type":"tile"}]}""");
+
+        Assert.Equal("Disc { Radius = 2 } 1", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
     /// <summary>Calls a tool with arguments written as JSON (numbers such as 1e400 that no .NET value serializes to).</summary>
     private async Task<CallToolResult> CallWithJsonAsync(string tool, string arguments)
     {
