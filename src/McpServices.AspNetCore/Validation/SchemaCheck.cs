@@ -285,7 +285,6 @@ internal static class SchemaCheck
             Check(value, schema, path, ref errors, ref optionalNulls, depth + 1);
         }
 
-        /// <summary>The schema of an object's member: its entry in <c>properties</c>, else <c>additionalProperties</c>, else none.</summary>
         /// <summary>
         /// For a polymorphic type's schema (<c>anyOf</c>, one branch per derived type, each with a <c>const</c> discriminator such
         /// as <c>"$type": { "const": "circle" }</c>), the branch <paramref name="value"/> names; <see langword="null"/> for other
@@ -322,6 +321,7 @@ internal static class SchemaCheck
             return null;
         }
 
+        /// <summary>The schema of an object's member: its entry in <c>properties</c>, else <c>additionalProperties</c>, else none.</summary>
         private JsonElement MemberSchema(JsonElement schema, string name) =>
             schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object && TryGetMember(properties, name, out var member) ? member
             : schema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.Object ? additional
