@@ -332,11 +332,21 @@ internal sealed class ArgumentPlan
     /// polymorphic type, a missing or unknown type discriminator, which the message names with the values it may have.
     /// </summary>
     private ArgumentError DescribeReadFailure(ToolArgument argument, JsonElement element) =>
-        _serializerOptions.TryGetTypeInfo(argument.Type)?.PolymorphismOptions is { DerivedTypes.Count: > 0 } polymorphism && element.ValueKind == JsonValueKind.Object
-            ? new ArgumentError(
-                $"{argument.Name}.{polymorphism.TypeDiscriminatorPropertyName}",
-                $"The value of {argument.Name}.{polymorphism.TypeDiscriminatorPropertyName} must be one of: {string.Join(", ", polymorphism.DerivedTypes.Select(d => d.TypeDiscriminator).OfType<object>())}.")
-            : new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions)}.");
+        DiscriminatorError(argument.Name, argument.Type, element)
+            ?? new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions)}.");
+
+    /// <summary>For an object at <paramref name="path"/> of a polymorphic <paramref name="type"/>, which names no type it has (or
+    /// none): the error that names the discriminator and its values; otherwise <see langword="null"/>.</summary>
+    private ArgumentError? DiscriminatorError(string path, Type type, JsonElement? value)
+    {
+        if (value is not { ValueKind: JsonValueKind.Object } || _serializerOptions.TryGetTypeInfo(type)?.PolymorphismOptions is not { DerivedTypes.Count: > 0 } polymorphism)
+        {
+            return null;
+        }
+
+        var discriminator = $"{path}.{polymorphism.TypeDiscriminatorPropertyName}";
+        return new ArgumentError(discriminator, $"The value of {discriminator} must be one of: {string.Join(", ", polymorphism.DerivedTypes.Select(d => d.TypeDiscriminator).OfType<object>())}.");
+    }
 
     private ArgumentError DescribeBindingError(ToolArgument argument, JsonElement element, JsonException exception)
     {
@@ -348,13 +358,8 @@ internal sealed class ArgumentPlan
         }
 
         // An object of a polymorphic type that names no type it has (or none): the discriminator is what is wrong.
-        if (_serializerOptions.TryGetTypeInfo(type)?.PolymorphismOptions is { DerivedTypes.Count: > 0 } polymorphism && ElementAt(element, exception.Path) is { ValueKind: JsonValueKind.Object })
-        {
-            var discriminator = $"{path}.{polymorphism.TypeDiscriminatorPropertyName}";
-            return new ArgumentError(discriminator, $"The value of {discriminator} must be one of: {string.Join(", ", polymorphism.DerivedTypes.Select(d => d.TypeDiscriminator).OfType<object>())}.");
-        }
-
-        return new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions)}.");
+        return DiscriminatorError(path, type, ElementAt(element, exception.Path))
+            ?? new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions)}.");
     }
 
     /// <summary>The value a serializer's JSON path (<c>$.a[0]['b']</c>) names in <paramref name="element"/>, if there is one.</summary>
