@@ -1,3 +1,6 @@
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -5,15 +8,30 @@ using ModelContextProtocol.Server;
 namespace McpServices.AspNetCore;
 
 /// <summary>
-/// Answers <c>prompts/get</c> without a required argument with −32602 and the names of the missing arguments, before the prompt
-/// runs: the SDK would fail while binding the prompt's parameters and answer a bare −32603 "An error occurred.".
+/// Answers <c>prompts/get</c> without a required argument, or with an argument its parameter's type cannot take (<c>"many"</c> for an
+/// <c>int</c>), with −32602 and what to fix: the SDK would fail while binding the prompt's parameters and answer a bare −32603
+/// "An error occurred.". A missing argument is found before the prompt runs; a value of the wrong type when binding fails, by
+/// reading each argument as its parameter, so that a prompt's own failure is not blamed on its arguments.
 /// </summary>
 internal static class PromptArgumentsFilter
 {
-    public static readonly McpRequestFilter<GetPromptRequestParams, GetPromptResult> Instance = next => (request, cancellationToken) =>
+    public static readonly McpRequestFilter<GetPromptRequestParams, GetPromptResult> Instance = next => async (request, cancellationToken) =>
     {
-        if (request.Params is { } parameters
-            && (request.MatchedPrimitive as McpServerPrompt ?? Find(request.Server, parameters.Name)) is { ProtocolPrompt.Arguments: { Count: > 0 } declared })
+        var prompt = request.Params is { } parameters ? request.MatchedPrimitive as McpServerPrompt ?? Find(request.Server, parameters.Name) : null;
+        CheckRequired(request.Params, prompt);
+        try
+        {
+            return await next(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException) when (UnreadableArgument(request.Params, prompt) is { } problem)
+        {
+            throw new McpProtocolException($"Invalid params: {problem}", McpErrorCode.InvalidParams);
+        }
+    };
+
+    private static void CheckRequired(GetPromptRequestParams? parameters, McpServerPrompt? prompt)
+    {
+        if (parameters is not null && prompt is { ProtocolPrompt.Arguments: { Count: > 0 } declared })
         {
             var missing = declared
                 .Where(a => a.Required == true && (parameters.Arguments is null || !parameters.Arguments.ContainsKey(a.Name)))
@@ -26,9 +44,42 @@ internal static class PromptArgumentsFilter
                     McpErrorCode.InvalidParams);
             }
         }
+    }
 
-        return next(request, cancellationToken);
-    };
+    /// <summary>
+    /// The first argument the prompt's method cannot take, read as its parameter's type the way the SDK binds it; <see langword="null"/>
+    /// when every argument reads (the failure was the prompt's own) or the prompt is not a method.
+    /// </summary>
+    private static string? UnreadableArgument(GetPromptRequestParams? parameters, McpServerPrompt? prompt)
+    {
+        if (parameters?.Arguments is not { Count: > 0 } arguments || FunctionOf(prompt) is not { UnderlyingMethod: { } method } function)
+        {
+            return null;
+        }
+
+        foreach (var parameter in method.GetParameters())
+        {
+            if (parameter.Name is null || !arguments.TryGetValue(parameter.Name, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                continue;
+            }
+
+            try
+            {
+                JsonSerializer.Deserialize(value, function.JsonSerializerOptions.GetTypeInfo(parameter.ParameterType));
+            }
+            catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or OverflowException)
+            {
+                return $"the argument '{parameter.Name}' of the prompt '{parameters.Name}' must be {TypeShapes.Describe(parameter.ParameterType, function.JsonSerializerOptions)}.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The function behind a prompt built from a method (the SDK keeps it in an internal property).</summary>
+    private static AIFunction? FunctionOf(McpServerPrompt? prompt) =>
+        prompt?.GetType().GetProperty("AIFunction", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)?.GetValue(prompt) as AIFunction;
 
     private static McpServerPrompt? Find(McpServer server, string name) =>
         server.ServerOptions.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var prompt) ? prompt : null;

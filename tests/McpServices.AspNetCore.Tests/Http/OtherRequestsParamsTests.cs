@@ -24,6 +24,7 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":["Ann"]}}""", "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet"}}""", "the prompt 'greet' needs the argument 'name'.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"tone":"warm"}}}""", "the prompt 'greet' needs the argument 'name'.")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"repeat","arguments":{"text":"hi","times":"many"}}}""", "the argument 'times' of the prompt 'repeat' must be an integer from -2147483648 to 2147483647.")]
     [InlineData("""{"method":"logging/setLevel","params":{"level":"bogus"}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]
     [InlineData("""{"method":"logging/setLevel","params":{}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]
     [InlineData("""{"method":"tools/list","params":{"cursor":5}}""", "params.cursor must be a string: the nextCursor of the previous page.")]
@@ -55,6 +56,7 @@ public sealed class OtherRequestsParamsTests
     [Theory]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann"}}}""", "Greet Ann")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann","tone":"warmly"}}}""", "Greet Ann warmly")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"repeat","arguments":{"text":"hi","times":"2"}}}""", "hi hi")]
     [InlineData("""{"method":"resources/read","params":{"uri":"notes://welcome"}}""", "Welcome.")]
     [InlineData("""{"method":"logging/setLevel","params":{"level":"warning"}}""", "\"result\":{}")]
     [InlineData("""{"method":"tools/list","params":{"cursor":null}}""", "\"tools\"")]
@@ -70,6 +72,22 @@ public sealed class OtherRequestsParamsTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(expected, body, StringComparison.Ordinal);
         Assert.DoesNotContain("\"error\"", body, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A prompt that fails on its own, even with the serializer's exception, is the prompt's error (−32603, without details): only
+    /// an argument that cannot be read as its parameter's type is the caller's.
+    /// </summary>
+    [Fact]
+    public async Task APromptsOwnFailure_IsNotBlamedOnItsArguments()
+    {
+        await using var server = await StartAsync();
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":"p3","method":"prompts/get","params":{"name":"summarize_json","arguments":{"json":"{not json"}}}"""), TestContext.Current.CancellationToken);
+
+        var error = ErrorOf(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal((-32603, "An error occurred."), (error.Code, error.Message));
     }
 
     /// <summary>
@@ -117,7 +135,7 @@ public sealed class OtherRequestsParamsTests
     }
 
     private static Task<McpServices.Testing.McpTestServer> StartAsync() =>
-        TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>()
+        TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithPrompts<ArgumentPrompts>().WithResources<NoteResources>()
             .WithMcpServer(mcp => mcp.WithCompleteHandler((_, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.CompleteResult { Completion = new() { Values = ["Ann"] } }))));
 
     /// <summary>The JSON-RPC error of a response, whether sent as JSON or as one server-sent event.</summary>
