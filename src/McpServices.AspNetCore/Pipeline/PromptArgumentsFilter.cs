@@ -59,14 +59,15 @@ internal static class PromptArgumentsFilter
 
         foreach (var parameter in method.GetParameters())
         {
-            if (parameter.Name is null || !arguments.TryGetValue(parameter.Name, out var value) || value.ValueKind == JsonValueKind.Null)
+            if (parameter.Name is null || !arguments.TryGetValue(parameter.Name, out var value) || value.ValueKind == JsonValueKind.Null
+                || function.JsonSerializerOptions.TryGetTypeInfo(parameter.ParameterType) is not { } typeInfo)
             {
                 continue;
             }
 
             try
             {
-                JsonSerializer.Deserialize(value, function.JsonSerializerOptions.GetTypeInfo(parameter.ParameterType));
+                JsonSerializer.Deserialize(value, typeInfo);
             }
             catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or OverflowException)
             {
