@@ -192,7 +192,7 @@ internal sealed partial class McpServiceStartupCheck(
         {
             throw new InvalidOperationException(
                 $"{string.Join("; ", guarded)}, but McpServices authorizes tool calls only: resources, resource templates and prompts are served to every " +
-                "authenticated caller, so the attribute would protect nothing. Remove it, and serve what needs a scope, role or policy through a tool " +
+                "authenticated caller, so the mark would protect nothing. Remove it, and serve what needs a scope, role or policy through a tool " +
                 "([RequireScopes], [Authorize] on the tool method), or require it of every caller of the endpoint: app.MapMcpService().RequireAuthorization(\"policy\").");
         }
 

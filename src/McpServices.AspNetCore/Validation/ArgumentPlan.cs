@@ -351,20 +351,28 @@ internal sealed class ArgumentPlan
     private ArgumentError DescribeBindingError(ToolArgument argument, JsonElement element, JsonException exception)
     {
         // Never echo the serializer's message: it names CLR types. Resolve the failing field from the JSON path instead.
-        var (path, type, badKey) = ResolvePath(argument, exception.Path);
+        var (path, type, value, badKey) = ResolvePath(argument, element, exception.Path);
         if (badKey is { } key)
         {
             return new ArgumentError(path, $"The key '{key.Name}' of {key.Dictionary} must be {TypeShapes.Describe(key.KeyType, _serializerOptions)}.");
         }
 
         // An object of a polymorphic type that names no type it has (or none): the discriminator is what is wrong.
-        return DiscriminatorError(path, type, ElementAt(element, exception.Path))
+        return DiscriminatorError(path, type, value)
             ?? new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions)}.");
     }
 
-    /// <summary>The value a serializer's JSON path (<c>$.a[0]['b']</c>) names in <paramref name="element"/>, if there is one.</summary>
-    private static JsonElement? ElementAt(JsonElement element, string? jsonPath)
+    /// <summary>
+    /// The field a serializer's JSON path (<c>$.a[0]['b']</c>) names, the type its value must have and the value there (if the
+    /// argument has one); and, when the path steps into a dictionary with keys of another type than string
+    /// (<c>Dictionary&lt;int, string&gt;</c>) under a name that is not such a key, that key: the serializer's path cannot tell a
+    /// key it could not read from a value.
+    /// </summary>
+    private (string Path, Type Type, JsonElement? Value, (string Name, string Dictionary, Type KeyType)? BadKey) ResolvePath(ToolArgument argument, JsonElement element, string? jsonPath)
     {
+        var path = argument.Name;
+        var type = argument.Type;
+        JsonElement? value = element;
         var segments = (jsonPath ?? "$").AsSpan().TrimStart('$');
         while (!segments.IsEmpty)
         {
@@ -379,14 +387,11 @@ internal sealed class ArgumentPlan
             {
                 var index = segments[1..close];
                 segments = segments[(close + 1)..];
-                if (!index.StartsWith("'"))
+                if (!index.StartsWith('\''))
                 {
-                    if (element.ValueKind != JsonValueKind.Array || !int.TryParse(index, out var i) || i >= element.GetArrayLength())
-                    {
-                        return null;
-                    }
-
-                    element = element[i];
+                    path += $"[{index}]";
+                    type = TypeShapes.GetElementType(type) ?? typeof(object);
+                    value = value is { ValueKind: JsonValueKind.Array } array && int.TryParse(index, out var i) && (uint)i < (uint)array.GetArrayLength() ? array[i] : null;
                     continue;
                 }
 
@@ -394,83 +399,20 @@ internal sealed class ArgumentPlan
             }
             else
             {
-                return null;
-            }
-
-            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out element))
-            {
-                return null;
-            }
-        }
-
-        return element;
-    }
-
-    /// <summary>
-    /// The field a JSON path names and the type its value must have; and, when the path steps into a dictionary with keys of
-    /// another type than string (<c>Dictionary&lt;int, string&gt;</c>) under a name that is not such a key, that key: the
-    /// serializer's path cannot tell a key it could not read from a value.
-    /// </summary>
-    private (string Path, Type Type, (string Name, string Dictionary, Type KeyType)? BadKey) ResolvePath(ToolArgument argument, string? jsonPath)
-    {
-        var path = argument.Name;
-        var type = argument.Type;
-        if (string.IsNullOrEmpty(jsonPath) || jsonPath == "$")
-        {
-            return (path, type, null);
-        }
-
-        var segments = jsonPath.TrimStart('$');
-        var i = 0;
-        while (i < segments.Length)
-        {
-            if (segments[i] == '.')
-            {
-                var end = segments.IndexOfAny(['.', '['], i + 1);
-                var name = end < 0 ? segments[(i + 1)..] : segments[(i + 1)..end];
-                i = end < 0 ? segments.Length : end;
-                if (BadDictionaryKey(type, name) is { } keyType)
-                {
-                    return (path + "." + name, type, (name, path, keyType));
-                }
-
-                path += "." + name;
-                type = FindPropertyType(type, name) ?? typeof(object);
-            }
-            else if (segments[i] == '[')
-            {
-                var end = segments.IndexOf(']', i);
-                if (end < 0)
-                {
-                    break;
-                }
-
-                var index = segments[(i + 1)..end];
-                i = end + 1;
-                if (index.StartsWith('\''))
-                {
-                    var name = index.Trim('\'');
-                    if (BadDictionaryKey(type, name) is { } keyType)
-                    {
-                        return (path + "." + name, type, (name, path, keyType));
-                    }
-
-                    path += "." + name;
-                    type = FindPropertyType(type, name) ?? typeof(object);
-                }
-                else
-                {
-                    path += "[" + index + "]";
-                    type = TypeShapes.GetElementType(type) ?? typeof(object);
-                }
-            }
-            else
-            {
                 break;
             }
+
+            if (BadDictionaryKey(type, name) is { } keyType)
+            {
+                return (path + "." + name, type, null, (name, path, keyType));
+            }
+
+            path += "." + name;
+            type = FindPropertyType(type, name) ?? typeof(object);
+            value = value is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(name, out var member) ? member : null;
         }
 
-        return (path, type, null);
+        return (path, type, value, null);
     }
 
     /// <summary>The key type of <paramref name="type"/>, a dictionary, when <paramref name="name"/> cannot be one of its keys.</summary>
