@@ -29,14 +29,16 @@ public sealed class ExportTests
                 b.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
             }))
         {
-            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-            await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
-            await client.CallToolAsync("crash", cancellationToken: TestContext.Current.CancellationToken); // logs an error, with its reference
+            // Plain HTTP requests: an McpClient in this process would export client spans of its own through the same provider.
+            using var http = server.CreateHttpClient();
+            using var add = await http.SendAsync(Http.RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"""), TestContext.Current.CancellationToken);
+            using var crash = await http.SendAsync(Http.RequestGateTests.Post("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"crash","arguments":{}}}"""), TestContext.Current.CancellationToken); // logs an error, with its reference
+            Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (add.StatusCode, crash.StatusCode));
         }
 
         // Providers flush on shutdown.
         Assert.True(receiver.Received("/v1/traces", "otlp-probe", "tools/call add"), Describe(receiver));
-        // Corrections made as spans end reach the exporter McpServices adds: a stateless service's spans have no session id.
+        // Corrections made to the service's spans reach the exporter McpServices adds: a stateless service's spans have no session id.
         Assert.True(receiver.Received("/v1/traces", "mcp.method.name"), Describe(receiver));
         Assert.False(receiver.Received("/v1/traces", "mcp.session.id"), Describe(receiver));
         Assert.True(receiver.Received("/v1/metrics", "otlp-probe", "mcpservices.tool.calls"), Describe(receiver));
