@@ -41,6 +41,7 @@ internal sealed partial class McpServiceStartupCheck(
         if (serverOptions is not null)
         {
             CheckNoAuthorizationOnResourcesOrPrompts(serverOptions.Value);
+            CheckNoAsyncStreamResults(serverOptions.Value);
         }
 
         if (marker is { MappedInto: null } && serviceProviderIsService?.IsService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) == true)
@@ -206,6 +207,46 @@ internal sealed partial class McpServiceStartupCheck(
                 "an authorization policy",
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// Fails when a tool, prompt or resource method returns <see cref="IAsyncEnumerable{T}"/> (directly or in a task). The SDK
+    /// accepts such a method and names it like an async one, but cannot use its result: a tool's is serialized synchronously,
+    /// which <see cref="System.Text.Json"/> refuses for async streams, and a prompt's or resource's is no type it knows — so
+    /// every call would fail, at run time, with an internal error.
+    /// </summary>
+    internal static void CheckNoAsyncStreamResults(McpServerOptions server)
+    {
+        var streaming = (server.ToolCollection ?? []).Select(t => (Kind: "tool", t.ProtocolTool.Name, t.Metadata))
+            .Concat((server.ResourceCollection ?? []).Select(r => (Kind: r.IsTemplated ? "resource template" : "resource", r.ProtocolResourceTemplate.Name, r.Metadata)))
+            .Concat((server.PromptCollection ?? []).Select(p => (Kind: "prompt", p.ProtocolPrompt.Name, p.Metadata)))
+            .Select(item => (item.Kind, item.Name, Method: item.Metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault()))
+            .Where(item => item.Method is not null && AsyncStreamItemType(item.Method.ReturnType) is not null)
+            .Select(item => $"The {item.Kind} '{item.Name}' ({item.Method!.DeclaringType?.Name}.{item.Method.Name}) returns {DisplayName(item.Method.ReturnType)}")
+            .ToArray();
+        if (streaming.Length > 0)
+        {
+            throw new InvalidOperationException(
+                $"{string.Join("; ", streaming)}, which the MCP SDK cannot turn into a result: every call would fail. An MCP result is sent whole, " +
+                "not streamed, so collect the items and return them (for example Task<List<T>>; a tool can also return content blocks, " +
+                "IEnumerable<ContentBlock>), and report progress along the way with an IProgress<ProgressNotificationValue> parameter.");
+        }
+
+        static Type? AsyncStreamItemType(Type type)
+        {
+            if (type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(Task<>) || type.GetGenericTypeDefinition() == typeof(ValueTask<>)))
+            {
+                type = type.GetGenericArguments()[0];
+            }
+
+            return type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>)
+                ? type.GetGenericArguments()[0]
+                : type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))?.GetGenericArguments()[0];
+        }
+
+        static string DisplayName(Type type) => type.IsGenericType
+            ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(DisplayName))}>"
+            : type.Name;
     }
 
     /// <summary>Configured redaction paths for every tool that no tool's arguments can have (a warning: clients may send more).</summary>

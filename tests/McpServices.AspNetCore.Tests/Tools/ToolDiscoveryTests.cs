@@ -144,6 +144,57 @@ public sealed class ToolDiscoveryTests
             ex.Message);
     }
 
+    /// <summary>
+    /// The SDK accepts a method returning IAsyncEnumerable (it even strips "Async" from its name) but cannot use the result: a
+    /// tool's fails every call with an internal error (System.Text.Json serializes it synchronously), a prompt's and a
+    /// resource's are of no type it knows. Startup fails instead, naming each method and what to return.
+    /// </summary>
+    [Fact]
+    public async Task MethodsReturningAsyncStreams_FailStartup_NamingEachAndWhatToReturn()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b
+            .WithTools<StreamingTools>()
+            .WithMcpServer(mcp => mcp.WithPrompts<StreamingPrompts>())));
+
+        Assert.StartsWith(
+            "The tool 'rows' (StreamingTools.RowsAsync) returns IAsyncEnumerable<String>; " +
+            "The tool 'pages' (StreamingTools.Pages) returns Task<IAsyncEnumerable<Int32>>; " +
+            "The prompt 'steps' (StreamingPrompts.Steps) returns IAsyncEnumerable<PromptMessage>, which the MCP SDK cannot turn into a result: every call would fail.",
+            ex.Message,
+            StringComparison.Ordinal);
+        Assert.Contains("IEnumerable<ContentBlock>", ex.Message, StringComparison.Ordinal);
+    }
+
+    public sealed class StreamingTools
+    {
+        [System.ComponentModel.Description("Rows, one at a time.")]
+        public async IAsyncEnumerable<string> RowsAsync(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await Task.Yield();
+                yield return $"row {i}";
+            }
+        }
+
+        [System.ComponentModel.Description("Pages.")]
+        public Task<IAsyncEnumerable<int>> Pages() => Task.FromResult(AsyncEnumerable.Range(0, 2));
+
+        [System.ComponentModel.Description("A list.")]
+        public async Task<List<string>> Listed() => await Task.FromResult(new List<string> { "a" });
+    }
+
+    [ModelContextProtocol.Server.McpServerPromptType]
+    public sealed class StreamingPrompts
+    {
+        [ModelContextProtocol.Server.McpServerPrompt(Name = "steps")]
+        public static async IAsyncEnumerable<PromptMessage> Steps()
+        {
+            await Task.Yield();
+            yield return new PromptMessage { Role = Role.User, Content = new TextContentBlock { Text = "Step one." } };
+        }
+    }
+
     public sealed class SpacedNameTools
     {
         [ModelContextProtocol.Server.McpServerTool(Name = "get stock")]
