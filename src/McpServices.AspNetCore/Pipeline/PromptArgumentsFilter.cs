@@ -11,7 +11,8 @@ namespace McpServices.AspNetCore;
 /// Answers <c>prompts/get</c> without a required argument, or with an argument its parameter's type cannot take (<c>"many"</c> for an
 /// <c>int</c>), with −32602 and what to fix: the SDK would fail while binding the prompt's parameters and answer a bare −32603
 /// "An error occurred.". A missing argument is found before the prompt runs; a value of the wrong type when binding fails, by
-/// reading each argument as its parameter, so that a prompt's own failure is not blamed on its arguments.
+/// reading each argument as its parameter, so that a prompt's own failure is not blamed on its arguments. An anonymous caller
+/// gets an anonymous principal (<see cref="AnonymousCaller"/>).
 /// </summary>
 internal static class PromptArgumentsFilter
 {
@@ -19,6 +20,7 @@ internal static class PromptArgumentsFilter
     {
         var prompt = request.Params is { } parameters ? request.MatchedPrimitive as McpServerPrompt ?? Find(request.Server, parameters.Name) : null;
         CheckRequired(request.Params, prompt);
+        AnonymousCaller.Ensure(request);
         try
         {
             return await next(request, cancellationToken).ConfigureAwait(false);

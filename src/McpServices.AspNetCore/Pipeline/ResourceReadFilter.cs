@@ -6,12 +6,14 @@ namespace McpServices.AspNetCore;
 
 /// <summary>
 /// <c>resources/read</c> errors about the requested resource carry its URI in <c>error.data.uri</c>, as the specification asks
-/// (SEP-2164), so that a client can tell which of its reads failed.
+/// (SEP-2164), so that a client can tell which of its reads failed. An anonymous caller gets an anonymous principal
+/// (<see cref="AnonymousCaller"/>).
 /// </summary>
 internal static class ResourceReadFilter
 {
     public static readonly McpRequestFilter<ReadResourceRequestParams, ReadResourceResult> Instance = next => async (request, cancellationToken) =>
     {
+        AnonymousCaller.Ensure(request);
         try
         {
             return await next(request, cancellationToken).ConfigureAwait(false);

@@ -72,6 +72,7 @@ internal sealed partial class ToolCallPipeline
     {
         var call = ToolCall.FromRequest(request, _httpContextAccessor.HttpContext);
         request.Items[CallItemKey] = call;
+        AnonymousCaller.Ensure(request);
         try
         {
             // 1. Resolve the tool.
@@ -109,7 +110,7 @@ internal sealed partial class ToolCallPipeline
                 AuthorizationResult authorization;
                 try
                 {
-                    authorization = await _authorizer.AuthorizeAsync(request.User ?? new ClaimsPrincipal(new ClaimsIdentity()), access, McpToolInvocationFactory.ForCall(tool, request.Params?.Arguments, services)).ConfigureAwait(false);
+                    authorization = await _authorizer.AuthorizeAsync(request.User!, access, McpToolInvocationFactory.ForCall(tool, request.Params?.Arguments, services)).ConfigureAwait(false);
                 }
                 catch (McpToolArgumentException ex)
                 {

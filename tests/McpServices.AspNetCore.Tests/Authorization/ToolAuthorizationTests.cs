@@ -53,6 +53,42 @@ public sealed class ToolAuthorizationTests
         Assert.Equal(0, server.Log().Count("read_stock"));
     }
 
+    /// <summary>
+    /// The SDK binds a ClaimsPrincipal parameter from the request's user, which it sets for authenticated callers only: a public
+    /// tool taking the caller failed every anonymous call with an internal error ("No service of the requested type was found.").
+    /// It gets an anonymous principal, as HttpContext.User is in ASP.NET Core.
+    /// </summary>
+    [Fact]
+    public async Task APublicToolTakingTheCaller_GetsAnAnonymousPrincipal_WhenNoTokenIsSent()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CallerAwareTools>(), authentication: true);
+        await using var anonymous = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var known = await server.ConnectWithScopesAsync("inventory:read");
+
+        var unknownCaller = await anonymous.CallToolAsync("whoami", cancellationToken: TestContext.Current.CancellationToken);
+        var knownCaller = await known.CallToolAsync("whoami", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("anonymous", Assert.IsType<TextContentBlock>(Assert.Single(unknownCaller.Content)).Text);
+        Assert.NotEqual(true, unknownCaller.IsError);
+        Assert.StartsWith("subject ", Assert.IsType<TextContentBlock>(Assert.Single(knownCaller.Content)).Text, StringComparison.Ordinal);
+    }
+
+    /// <summary>With authentication off, every caller is anonymous: prompts and resources taking the caller failed every call.</summary>
+    [Fact]
+    public async Task WithAuthenticationOff_ToolsPromptsAndResourcesTakingTheCaller_GetAnAnonymousPrincipal()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CallerAwareTools>().WithPrompts<CallerAwarePrompts>().WithResources<CallerAwareResources>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var tool = await client.CallToolAsync("whoami", cancellationToken: TestContext.Current.CancellationToken);
+        var prompt = await client.GetPromptAsync("introduce", cancellationToken: TestContext.Current.CancellationToken);
+        var resource = await client.ReadResourceAsync("me://profile", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("anonymous", Assert.IsType<TextContentBlock>(Assert.Single(tool.Content)).Text);
+        Assert.Equal("Introduce the caller (anonymous).", Assert.IsType<TextContentBlock>(Assert.Single(prompt.Messages).Content).Text);
+        Assert.Equal("Profile of anonymous.", Assert.IsType<TextResourceContents>(Assert.Single(resource.Contents)).Text);
+    }
+
     [Theory]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"prompts/list"}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"x"}}}""")]
