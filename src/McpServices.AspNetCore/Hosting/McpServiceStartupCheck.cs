@@ -42,6 +42,7 @@ internal sealed partial class McpServiceStartupCheck(
         {
             CheckNoAuthorizationOnResourcesOrPrompts(serverOptions.Value);
             CheckNoAsyncStreamResults(serverOptions.Value);
+            CheckNoHttpParameters(serverOptions.Value, serviceProviderIsService);
         }
 
         if (marker is { MappedInto: null } && serviceProviderIsService?.IsService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) == true)
@@ -183,8 +184,7 @@ internal sealed partial class McpServiceStartupCheck(
     /// </summary>
     internal static void CheckNoAuthorizationOnResourcesOrPrompts(McpServerOptions server)
     {
-        var guarded = (server.ResourceCollection ?? []).Select(r => (Kind: r.IsTemplated ? "resource template" : "resource", r.ProtocolResourceTemplate.Name, r.Metadata))
-            .Concat((server.PromptCollection ?? []).Select(p => (Kind: "prompt", p.ProtocolPrompt.Name, p.Metadata)))
+        var guarded = Primitives(server, tools: false)
             .Select(item => (item.Kind, item.Name, Marks: item.Metadata.Select(AuthorizationMark).OfType<string>().Distinct().ToArray()))
             .Where(item => item.Marks.Length > 0)
             .Select(item => $"The {item.Kind} '{item.Name}' is marked {string.Join(" and ", item.Marks)}")
@@ -217,9 +217,7 @@ internal sealed partial class McpServiceStartupCheck(
     /// </summary>
     internal static void CheckNoAsyncStreamResults(McpServerOptions server)
     {
-        var streaming = (server.ToolCollection ?? []).Select(t => (Kind: "tool", t.ProtocolTool.Name, t.Metadata))
-            .Concat((server.ResourceCollection ?? []).Select(r => (Kind: r.IsTemplated ? "resource template" : "resource", r.ProtocolResourceTemplate.Name, r.Metadata)))
-            .Concat((server.PromptCollection ?? []).Select(p => (Kind: "prompt", p.ProtocolPrompt.Name, p.Metadata)))
+        var streaming = Primitives(server, tools: true)
             .Select(item => (item.Kind, item.Name, Method: item.Metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault()))
             .Where(item => item.Method is not null && AsyncStreamItemType(item.Method.ReturnType) is not null)
             .Select(item => $"The {item.Kind} '{item.Name}' ({item.Method!.DeclaringType?.Name}.{item.Method.Name}) returns {DisplayName(item.Method.ReturnType)}")
@@ -248,6 +246,39 @@ internal sealed partial class McpServiceStartupCheck(
             ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(DisplayName))}>"
             : type.Name;
     }
+
+    /// <summary>
+    /// Fails when a tool, prompt or resource method takes an <c>HttpContext</c>, <c>HttpRequest</c> or <c>HttpResponse</c>
+    /// parameter that is not a registered service. The SDK binds its own types and DI services only: it would publish the
+    /// parameter as an argument for the caller to send (for a tool, a schema of the whole HttpContext object graph), and the
+    /// call would fail.
+    /// </summary>
+    internal static void CheckNoHttpParameters(McpServerOptions server, IServiceProviderIsService? services)
+    {
+        var http = Primitives(server, tools: true)
+            .Select(item => (item.Kind, item.Name, Method: item.Metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault()))
+            .SelectMany(item => (item.Method?.GetParameters() ?? []).Where(p => IsHttpType(p.ParameterType) && services?.IsService(p.ParameterType) != true)
+                .Select(p => $"The {item.Kind} '{item.Name}' ({item.Method!.DeclaringType?.Name}.{item.Method.Name}) takes the {p.ParameterType.Name} parameter '{p.Name}'"))
+            .ToArray();
+        if (http.Length > 0)
+        {
+            throw new InvalidOperationException(
+                $"{string.Join("; ", http)}, which the MCP SDK does not bind: it would ask the caller to send it as an argument. A handler runs for an " +
+                "MCP request: take the caller as a ClaimsPrincipal parameter, or, when it needs the HTTP request itself, inject IHttpContextAccessor " +
+                "(builder.Services.AddHttpContextAccessor()) into its class.");
+        }
+
+        static bool IsHttpType(Type type) =>
+            typeof(Microsoft.AspNetCore.Http.HttpContext).IsAssignableFrom(type)
+            || typeof(Microsoft.AspNetCore.Http.HttpRequest).IsAssignableFrom(type)
+            || typeof(Microsoft.AspNetCore.Http.HttpResponse).IsAssignableFrom(type);
+    }
+
+    /// <summary>The server's tools (when asked), resources, resource templates and prompts: what kind, their name, their metadata.</summary>
+    private static IEnumerable<(string Kind, string Name, IReadOnlyList<object> Metadata)> Primitives(McpServerOptions server, bool tools) =>
+        (tools ? (server.ToolCollection ?? []).Select(t => (Kind: "tool", t.ProtocolTool.Name, t.Metadata)) : [])
+            .Concat((server.ResourceCollection ?? []).Select(r => (Kind: r.IsTemplated ? "resource template" : "resource", r.ProtocolResourceTemplate.Name, r.Metadata)))
+            .Concat((server.PromptCollection ?? []).Select(p => (Kind: "prompt", p.ProtocolPrompt.Name, p.Metadata)));
 
     /// <summary>Configured redaction paths for every tool that no tool's arguments can have (a warning: clients may send more).</summary>
     internal static IEnumerable<string> UnmatchedRedactPaths(McpServiceOptions options, ToolCatalog catalog) =>

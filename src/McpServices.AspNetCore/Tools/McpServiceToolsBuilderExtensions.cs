@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using System.Text.Json;
 using McpServices.AspNetCore;
 using ModelContextProtocol;
@@ -40,7 +41,13 @@ public static class McpServiceToolsBuilderExtensions
         var methods = ToolFactory.GetToolMethods(toolType);
         if (methods.Count == 0)
         {
-            throw new InvalidOperationException($"WithTools({toolType.Name}): the class has no public methods and no methods marked [McpServerTool]. Add public methods (each becomes a tool) or mark the tool methods with [McpServerTool].");
+            // Like an MVC controller, a class that is not static exposes its instance methods; its static ones are helpers.
+            var statics = toolType.IsAbstract && toolType.IsSealed
+                ? []
+                : toolType.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly).Where(m => !m.IsSpecialName).Select(m => m.Name).Distinct().ToArray();
+            throw new InvalidOperationException(statics.Length > 0
+                ? $"WithTools({toolType.Name}): the class has no public instance methods and no methods marked [McpServerTool]; its public static methods ({string.Join(", ", statics)}) are tools only of a static class. Make them instance methods, make the class static, or mark them [McpServerTool]."
+                : $"WithTools({toolType.Name}): the class has no public methods and no methods marked [McpServerTool]. Add public methods (each becomes a tool) or mark the tool methods with [McpServerTool].");
         }
 
         var options = serializerOptions ?? McpJsonUtilities.DefaultOptions;

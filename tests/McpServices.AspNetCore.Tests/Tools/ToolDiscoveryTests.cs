@@ -195,6 +195,32 @@ public sealed class ToolDiscoveryTests
         }
     }
 
+    /// <summary>
+    /// The SDK binds its own types and DI services only: an HttpContext parameter became an argument for the caller to send (a
+    /// schema of the whole HttpContext object graph, in tools/list), and every call failed. Startup fails instead.
+    /// </summary>
+    [Fact]
+    public async Task HttpContextParameters_FailStartup_NamingTheAccessorToUse()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<HttpBoundTools>()));
+
+        Assert.StartsWith(
+            "The tool 'path' (HttpBoundTools.Path) takes the HttpContext parameter 'context'; " +
+            "The tool 'agent' (HttpBoundTools.Agent) takes the HttpRequest parameter 'request', which the MCP SDK does not bind: it would ask the caller to send it as an argument.",
+            ex.Message,
+            StringComparison.Ordinal);
+        Assert.Contains("IHttpContextAccessor", ex.Message, StringComparison.Ordinal);
+    }
+
+    public sealed class HttpBoundTools
+    {
+        [System.ComponentModel.Description("The request path.")]
+        public string Path(Microsoft.AspNetCore.Http.HttpContext context) => context.Request.Path;
+
+        [System.ComponentModel.Description("The user agent.")]
+        public string Agent(string prefix, Microsoft.AspNetCore.Http.HttpRequest request) => prefix + request.Headers.UserAgent;
+    }
+
     public sealed class SpacedNameTools
     {
         [ModelContextProtocol.Server.McpServerTool(Name = "get stock")]
@@ -226,6 +252,26 @@ public sealed class ToolDiscoveryTests
         var ex = Assert.Throws<InvalidOperationException>(() => builder.WithTools<NoTools>());
 
         Assert.Contains("[McpServerTool]", ex.Message);
+    }
+
+    [Fact]
+    public void WithTools_ClassWithOnlyStaticPublicMethods_SaysThatOnlyAStaticClassExposesThem()
+    {
+        var builder = new ServiceCollection().AddMcpService();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => builder.WithTools<StaticMethodsOnlyTools>());
+
+        Assert.Equal(
+            "WithTools(StaticMethodsOnlyTools): the class has no public instance methods and no methods marked [McpServerTool]; its public static " +
+            "methods (Echo, Shout) are tools only of a static class. Make them instance methods, make the class static, or mark them [McpServerTool].",
+            ex.Message);
+    }
+
+    public sealed class StaticMethodsOnlyTools
+    {
+        public static string Echo(string text) => text;
+
+        public static string Shout(string text) => text.ToUpperInvariant();
     }
 
     [Fact]
