@@ -43,6 +43,7 @@ internal sealed partial class McpServiceStartupCheck(
             CheckNoAuthorizationOnResourcesOrPrompts(serverOptions.Value);
             CheckNoAsyncStreamResults(serverOptions.Value);
             CheckNoHttpParameters(serverOptions.Value, serviceProviderIsService);
+            CheckHandlerClassesCanBeCreated(serverOptions.Value, serviceProviderIsService);
         }
 
         if (marker is { MappedInto: null } && serviceProviderIsService?.IsService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) == true)
@@ -242,9 +243,6 @@ internal sealed partial class McpServiceStartupCheck(
                 : type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))?.GetGenericArguments()[0];
         }
 
-        static string DisplayName(Type type) => type.IsGenericType
-            ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(DisplayName))}>"
-            : type.Name;
     }
 
     /// <summary>
@@ -273,6 +271,86 @@ internal sealed partial class McpServiceStartupCheck(
             || typeof(Microsoft.AspNetCore.Http.HttpRequest).IsAssignableFrom(type)
             || typeof(Microsoft.AspNetCore.Http.HttpResponse).IsAssignableFrom(type);
     }
+
+    /// <summary>
+    /// Fails when the class of a tool, prompt or resource method (an instance method: the class is created for each call, with
+    /// constructor injection) has no public constructor whose parameters the request's services can all supply. The call
+    /// would fail every time, as an internal error, and only when first made: a missing registration is a startup error, like
+    /// one that the host's own validation finds.
+    /// </summary>
+    internal static void CheckHandlerClassesCanBeCreated(McpServerOptions server, IServiceProviderIsService? services)
+    {
+        if (services is null)
+        {
+            return;
+        }
+
+        var uncreatable = Primitives(server, tools: true)
+            .Select(item => (item.Kind, item.Name, item.Metadata, Method: item.Metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault()))
+            .Where(item => item.Method is { IsStatic: false })
+            .Select(item => (item.Kind, item.Name, Type: item.Metadata.OfType<ToolSource>().FirstOrDefault()?.ToolType ?? item.Method!.ReflectedType!))
+            .Where(item => !item.Type.IsValueType)
+            .GroupBy(item => item.Type)
+            .Select(group => (Type: group.Key, Handlers: group.ToArray(), Problem: ConstructionProblem(group.Key, services)))
+            .Where(item => item.Problem is not null)
+            .Select(item => $"The class {item.Type.Name} (the {string.Join(" and ", item.Handlers.GroupBy(h => h.Kind).Select(kind => $"{kind.Key}{(kind.Count() > 1 ? "s" : string.Empty)} {string.Join(", ", kind.Select(h => $"'{h.Name}'"))}"))}) cannot be created for a call: {item.Problem}")
+            .ToArray();
+        if (uncreatable.Length > 0)
+        {
+            throw new InvalidOperationException(
+                $"{string.Join(" ", uncreatable)} Register what its constructor needs in the service collection (builder.Services.AddScoped<IService, Service>()), " +
+                "or give the parameter a default value.");
+        }
+    }
+
+    /// <summary>
+    /// Why <see cref="ActivatorUtilities"/> — which the SDK and McpServices create handler classes with — could not create the type
+    /// from the request's services, or <see langword="null"/> when it can: it uses the constructor marked
+    /// <see cref="ActivatorUtilitiesConstructorAttribute"/>, or else any public constructor whose parameters are all services
+    /// (or have default values). A request's services also supply the MCP SDK's own: the server, the request context, progress
+    /// and the caller.
+    /// </summary>
+    private static string? ConstructionProblem(Type type, IServiceProviderIsService services)
+    {
+        var constructors = type.GetConstructors();
+        if (constructors.Length == 0)
+        {
+            return "it has no public constructor.";
+        }
+
+        var marked = constructors.Where(c => c.IsDefined(typeof(ActivatorUtilitiesConstructorAttribute), inherit: false)).ToArray();
+        var missing = (marked.Length == 1 ? marked : constructors)
+            .Select(c => c.GetParameters().Where(p => !CanSupply(p)).ToArray())
+            .OrderBy(m => m.Length)
+            .First();
+        return missing.Length == 0
+            ? null
+            : $"its constructor needs {string.Join(", ", missing.Select(Describe))}, which {(missing.Length == 1 ? "is" : "are")} not registered.";
+
+        static string Describe(System.Reflection.ParameterInfo parameter) =>
+            parameter.GetCustomAttributes(typeof(FromKeyedServicesAttribute), inherit: false).FirstOrDefault() is FromKeyedServicesAttribute keyed
+                ? $"{DisplayName(parameter.ParameterType)} {parameter.Name} (the service keyed '{keyed.Key}')"
+                : $"{DisplayName(parameter.ParameterType)} {parameter.Name}";
+
+        bool CanSupply(System.Reflection.ParameterInfo parameter)
+        {
+            var parameterType = parameter.ParameterType;
+            if (parameter.HasDefaultValue || parameterType == typeof(McpServer) || parameterType == typeof(System.Security.Claims.ClaimsPrincipal)
+                || parameterType == typeof(IProgress<ModelContextProtocol.ProgressNotificationValue>)
+                || (parameterType.IsGenericType && parameterType.GetGenericTypeDefinition() == typeof(RequestContext<>)))
+            {
+                return true;
+            }
+
+            return parameter.GetCustomAttributes(typeof(FromKeyedServicesAttribute), inherit: false).FirstOrDefault() is FromKeyedServicesAttribute keyed
+                ? services is IServiceProviderIsKeyedService keyedServices && keyedServices.IsKeyedService(parameterType, keyed.Key)
+                : services.IsService(parameterType);
+        }
+    }
+
+    private static string DisplayName(Type type) => type.IsGenericType
+        ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(DisplayName))}>"
+        : type.Name;
 
     /// <summary>The server's tools (when asked), resources, resource templates and prompts: what kind, their name, their metadata.</summary>
     private static IEnumerable<(string Kind, string Name, IReadOnlyList<object> Metadata)> Primitives(McpServerOptions server, bool tools) =>

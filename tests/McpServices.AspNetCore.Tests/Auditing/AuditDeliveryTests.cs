@@ -41,6 +41,7 @@ public sealed class AuditDeliveryTests
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddSingleton<InvocationLog>();
         builder.AddMcpService(o =>
         {
             TestServer.WithoutAuthentication(o);

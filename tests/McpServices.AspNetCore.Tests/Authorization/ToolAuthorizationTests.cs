@@ -362,14 +362,22 @@ public sealed class ToolAuthorizationTests
     public async Task AuthenticationOff_OutsideDevelopment_RequiresAcknowledgement()
     {
         var ex = await Assert.ThrowsAsync<McpServiceConfigurationException>(() => McpTestServer.StartAsync(
-            b => b.AddMcpService(o => o.Authentication.Enabled = false).WithTools<CalculatorTools>(),
+            b =>
+            {
+                b.Services.AddSingleton<InvocationLog>();
+                b.AddMcpService(o => o.Authentication.Enabled = false).WithTools<CalculatorTools>();
+            },
             environmentName: "Production",
             cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("McpService:Authentication:AcknowledgeUnauthenticated=true", ex.Message);
 
         await using var development = await McpTestServer.StartAsync(
-            b => b.AddMcpService(o => o.Authentication.Enabled = false).WithTools<CalculatorTools>(),
+            b =>
+            {
+                b.Services.AddSingleton<InvocationLog>();
+                b.AddMcpService(o => o.Authentication.Enabled = false).WithTools<CalculatorTools>();
+            },
             environmentName: "Development",
             cancellationToken: TestContext.Current.CancellationToken);
     }

@@ -221,6 +221,85 @@ public sealed class ToolDiscoveryTests
         public string Agent(string prefix, Microsoft.AspNetCore.Http.HttpRequest request) => prefix + request.Headers.UserAgent;
     }
 
+    /// <summary>
+    /// A tool class is created for each call with constructor injection: a dependency nobody registered failed every call, as an
+    /// internal error, and only when a caller first tried. Startup fails instead, naming the class, its tools and what is missing.
+    /// </summary>
+    [Fact]
+    public async Task HandlerClassesWhoseConstructorsNeedUnregisteredServices_FailStartup_NamingWhatIsMissing()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b
+            .WithTools<UnregisteredDependencyTools>()
+            .WithTools<InjectedTools>()
+            .WithPrompts<UnregisteredDependencyPrompts>()));
+
+        Assert.Equal(
+            "The class UnregisteredDependencyTools (the tools 'lookup', 'count') cannot be created for a call: its constructor needs " +
+            "IWarehouseClient warehouses, IPriceList prices, which are not registered. " +
+            "The class InjectedTools (the tool 'stock') cannot be created for a call: its constructor needs " +
+            "IWarehouseClient warehouses (the service keyed 'eu'), which is not registered. " +
+            "The class UnregisteredDependencyPrompts (the prompt 'brief') cannot be created for a call: its constructor needs String region, " +
+            "which is not registered. Register what its constructor needs in the service collection (builder.Services.AddScoped<IService, " +
+            "Service>()), or give the parameter a default value.",
+            ex.Message);
+    }
+
+    /// <summary>What the request's services supply — registered services, keyed ones, the SDK's own — passes, and the tool runs.</summary>
+    [Fact]
+    public async Task HandlerClassesWhoseConstructorsTheRequestCanSupply_Start_AndRun()
+    {
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<InjectedTools>(),
+            configure: builder => builder.Services.AddKeyedSingleton<IWarehouseClient, FixedWarehouseClient>("eu"));
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var result = await client.CallToolAsync("stock", new Dictionary<string, object?> { ["sku"] = "A-1" }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("A-1: 7 (anonymous, server True, region eu)", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    public interface IWarehouseClient
+    {
+        int Stock(string sku);
+    }
+
+    public sealed class FixedWarehouseClient : IWarehouseClient
+    {
+        public int Stock(string sku) => 7;
+    }
+
+    public sealed class WarehouseOptions;
+
+    public interface IPriceList;
+
+    public sealed class UnregisteredDependencyTools(IWarehouseClient warehouses, Microsoft.Extensions.Options.IOptions<WarehouseOptions> options, IPriceList prices)
+    {
+        public string Lookup(string sku) => $"{sku}: {warehouses.Stock(sku)} {options.Value} {prices}";
+
+        public int Count() => 0;
+    }
+
+    [ModelContextProtocol.Server.McpServerPromptType]
+    public sealed class UnregisteredDependencyPrompts(string region)
+    {
+        [ModelContextProtocol.Server.McpServerPrompt(Name = "brief")]
+        public string Brief() => $"Brief {region}.";
+    }
+
+    public sealed class InjectedTools(
+        [FromKeyedServices("eu")] IWarehouseClient warehouses,
+        Microsoft.Extensions.Logging.ILogger<InjectedTools> logger,
+        ModelContextProtocol.Server.McpServer server,
+        System.Security.Claims.ClaimsPrincipal caller,
+        string region = "eu")
+    {
+        public string Stock(string sku)
+        {
+            Microsoft.Extensions.Logging.LoggerExtensions.LogDebug(logger, "Stock of {Sku}", sku);
+            return $"{sku}: {warehouses.Stock(sku)} ({(caller.Identity?.IsAuthenticated == true ? "known" : "anonymous")}, server {server is not null}, region {region})";
+        }
+    }
+
     public sealed class SpacedNameTools
     {
         [ModelContextProtocol.Server.McpServerTool(Name = "get stock")]
