@@ -44,6 +44,7 @@ internal sealed partial class McpServiceStartupCheck(
             CheckNoAsyncStreamResults(serverOptions.Value);
             CheckNoHttpParameters(serverOptions.Value, serviceProviderIsService);
             CheckHandlerClassesCanBeCreated(serverOptions.Value, serviceProviderIsService);
+            CheckParametersCanBeBound(serverOptions.Value, serviceProviderIsService);
         }
 
         if (marker is { MappedInto: null } && serviceProviderIsService?.IsService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) == true)
@@ -266,11 +267,12 @@ internal sealed partial class McpServiceStartupCheck(
                 "(builder.Services.AddHttpContextAccessor()) into its class.");
         }
 
-        static bool IsHttpType(Type type) =>
-            typeof(Microsoft.AspNetCore.Http.HttpContext).IsAssignableFrom(type)
-            || typeof(Microsoft.AspNetCore.Http.HttpRequest).IsAssignableFrom(type)
-            || typeof(Microsoft.AspNetCore.Http.HttpResponse).IsAssignableFrom(type);
     }
+
+    private static bool IsHttpType(Type type) =>
+        typeof(Microsoft.AspNetCore.Http.HttpContext).IsAssignableFrom(type)
+        || typeof(Microsoft.AspNetCore.Http.HttpRequest).IsAssignableFrom(type)
+        || typeof(Microsoft.AspNetCore.Http.HttpResponse).IsAssignableFrom(type);
 
     /// <summary>
     /// Fails when the class of a tool, prompt or resource method (an instance method: the class is created for each call, with
@@ -300,6 +302,74 @@ internal sealed partial class McpServiceStartupCheck(
             throw new InvalidOperationException(
                 $"{string.Join(" ", uncreatable)} Register what its constructor needs in the service collection (builder.Services.AddScoped<IService, Service>()), " +
                 "or give the parameter a default value.");
+        }
+    }
+
+    /// <summary>
+    /// Fails when a parameter of a tool, prompt or resource method can be bound neither as a service nor from the caller's
+    /// arguments: a <c>[FromKeyedServices]</c> parameter whose keyed service is not registered, or a parameter of an interface or
+    /// abstract type that is not a registered service — the SDK then publishes it as an argument (a service whose registration was
+    /// forgotten becomes a required "store" object in the input schema), which JSON cannot create. Every call would fail.
+    /// </summary>
+    internal static void CheckParametersCanBeBound(McpServerOptions server, IServiceProviderIsService? services)
+    {
+        if (services is null)
+        {
+            return;
+        }
+
+        var unbindable = Primitives(server, tools: true)
+            .Select(item => (item.Kind, item.Name, Method: item.Metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault(),
+                Serializer: item.Metadata.OfType<ToolSource>().FirstOrDefault()?.SerializerOptions ?? ModelContextProtocol.McpJsonUtilities.DefaultOptions))
+            .SelectMany(item => (item.Method?.GetParameters() ?? [])
+                .Select(p => (Parameter: p, Problem: BindingProblem(p, services, item.Serializer)))
+                .Where(p => p.Problem is not null)
+                .Select(p => $"The {item.Kind} '{item.Name}' ({item.Method!.DeclaringType?.Name}.{item.Method.Name}) takes the parameter '{p.Parameter.Name}' of type {DisplayName(p.Parameter.ParameterType)}, {p.Problem}"))
+            .ToArray();
+        if (unbindable.Length > 0)
+        {
+            throw new InvalidOperationException(
+                $"{string.Join("; ", unbindable)}. Register the service (builder.Services.AddScoped<IService, Service>(), or AddKeyedScoped for a keyed one) " +
+                "to have it injected, or give an argument a concrete type.");
+        }
+
+        static string? BindingProblem(System.Reflection.ParameterInfo parameter, IServiceProviderIsService services, JsonSerializerOptions serializer)
+        {
+            var type = parameter.ParameterType;
+            if (parameter.HasDefaultValue || type == typeof(CancellationToken) || type == typeof(IServiceProvider) || type == typeof(Microsoft.Extensions.AI.AIFunctionArguments)
+                || type == typeof(McpServer) || type == typeof(System.Security.Claims.ClaimsPrincipal) || type == typeof(IProgress<ModelContextProtocol.ProgressNotificationValue>)
+                || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(RequestContext<>)))
+            {
+                return null;
+            }
+
+            if (parameter.GetCustomAttributes(typeof(FromKeyedServicesAttribute), inherit: false).FirstOrDefault() is FromKeyedServicesAttribute keyed)
+            {
+                return services is IServiceProviderIsKeyedService keyedServices && !keyedServices.IsKeyedService(type, keyed.Key)
+                    ? $"the service keyed '{keyed.Key}', which is not registered"
+                    : null;
+            }
+
+            if ((!type.IsInterface && !type.IsAbstract) || services.IsService(type) || IsHttpType(type))
+            {
+                return null;
+            }
+
+            // The serializer can create collection interfaces (IReadOnlyList<T>, IDictionary<K, V>), polymorphic base types and
+            // types with a converter; not another interface or abstract class.
+            System.Text.Json.Serialization.Metadata.JsonTypeInfo info;
+            try
+            {
+                info = serializer.GetTypeInfo(type);
+            }
+            catch (NotSupportedException)
+            {
+                return null;
+            }
+
+            return info.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object && info.CreateObject is null && info.PolymorphismOptions is null
+                ? "which is not a registered service, so the SDK asks the caller to send it as an argument, and JSON cannot create an " + (type.IsInterface ? "interface" : "abstract class")
+                : null;
         }
     }
 

@@ -258,6 +258,49 @@ public sealed class ToolDiscoveryTests
         Assert.Equal("A-1: 7 (anonymous, server True, region eu)", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
     }
 
+    /// <summary>
+    /// A tool parameter the SDK cannot inject becomes an argument: a service whose registration was forgotten turned into a
+    /// required "warehouses" object in the input schema, and every call was invalid (no caller can send an interface); a keyed
+    /// service that is not registered failed every call. Startup fails instead. Interfaces that are arguments — collections,
+    /// polymorphic base types — and registered services still work.
+    /// </summary>
+    [Fact]
+    public async Task ParametersThatAreNeitherServicesNorArguments_FailStartup_NamingThem()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<UnboundParameterTools>()));
+
+        Assert.Equal(
+            "The tool 'stock' (UnboundParameterTools.Stock) takes the parameter 'warehouses' of type IWarehouseClient, which is not a registered " +
+            "service, so the SDK asks the caller to send it as an argument, and JSON cannot create an interface; The tool 'price' " +
+            "(UnboundParameterTools.Price) takes the parameter 'prices' of type IWarehouseClient, the service keyed 'eu', which is not registered. " +
+            "Register the service (builder.Services.AddScoped<IService, Service>(), or AddKeyedScoped for a keyed one) to have it injected, or " +
+            "give an argument a concrete type.",
+            ex.Message);
+
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<UnboundParameterTools>(),
+            configure: builder => builder.Services.AddSingleton<IWarehouseClient, FixedWarehouseClient>().AddKeyedSingleton<IWarehouseClient, FixedWarehouseClient>("eu"));
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var result = await client.CallToolAsync("stock", new Dictionary<string, object?> { ["skus"] = new[] { "A-1", "B-2" } }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["skus"], tools.Single(t => t.Name == "stock").JsonSchema.GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        Assert.Equal("A-1: 7, B-2: 7", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    public sealed class UnboundParameterTools
+    {
+        [System.ComponentModel.Description("Stock of several products.")]
+        public string Stock(IReadOnlyList<string> skus, IWarehouseClient warehouses, IWarehouseClient? fallback = null) =>
+            string.Join(", ", skus.Select(s => $"{s}: {warehouses.Stock(s)}"));
+
+        [System.ComponentModel.Description("A price.")]
+        public int Price(string sku, [FromKeyedServices("eu")] IWarehouseClient prices) => prices.Stock(sku);
+
+        [System.ComponentModel.Description("The area of a figure.")]
+        public string Area(McpServices.AspNetCore.Tests.TestTools.Figure figure) => figure.ToString();
+    }
+
     public interface IWarehouseClient
     {
         int Stock(string sku);
