@@ -1,0 +1,264 @@
+using System.Reflection;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Startup checks of the service's tools, prompts and resources as code declares them: what the MCP SDK accepts when it creates
+/// them but fails on every call, at run time, with an internal error — or serves in a way their code does not say. Each check
+/// names every offending handler and what to do. Run by <see cref="McpServiceStartupCheck"/> when the host starts.
+/// </summary>
+internal static class HandlerChecks
+{
+    public static void Run(McpServerOptions server, IServiceProviderIsService? services)
+    {
+        var handlers = Handler.All(server);
+        CheckNoAuthorizationOnResourcesOrPrompts(handlers);
+        CheckNoAsyncStreamResults(handlers);
+        CheckNoHttpParameters(handlers, services);
+        if (services is not null)
+        {
+            CheckClassesCanBeCreated(handlers, services);
+            CheckParametersCanBeBound(handlers, services);
+        }
+    }
+
+    /// <summary>
+    /// Fails when a resource, resource template or prompt carries authorization metadata ([Authorize], [RequireScopes], a
+    /// policy or requirement). McpServices authorizes tool calls; the SDK enforces such metadata on other items only through its
+    /// AddAuthorizationFilters(), which McpServices replaces, so the item would be served to every authenticated caller while
+    /// its code says otherwise.
+    /// </summary>
+    private static void CheckNoAuthorizationOnResourcesOrPrompts(IReadOnlyList<Handler> handlers)
+    {
+        var guarded = handlers
+            .Where(h => h.Kind != "tool")
+            .Select(h => (Handler: h, Marks: h.Metadata.Select(AuthorizationMark).OfType<string>().Distinct().ToArray()))
+            .Where(item => item.Marks.Length > 0)
+            .Select(item => $"The {item.Handler.Kind} '{item.Handler.Name}' is marked {string.Join(" and ", item.Marks)}");
+        Fail(guarded,
+            ", but McpServices authorizes tool calls only: resources, resource templates and prompts are served to every " +
+            "authenticated caller, so the mark would protect nothing. Remove it, and serve what needs a scope, role or policy through a tool " +
+            "([RequireScopes], [Authorize] on the tool method), or require it of every caller of the endpoint: app.MapMcpService().RequireAuthorization(\"policy\").");
+
+        static string? AuthorizationMark(object metadata) => metadata switch
+        {
+            RequireScopesAttribute => "[RequireScopes]",
+            IAllowAnonymous => null,
+            Attribute attribute and (IAuthorizeData or IAuthorizationRequirementData) =>
+                $"[{attribute.GetType().Name.Replace("Attribute", string.Empty, StringComparison.Ordinal)}]",
+            AuthorizationPolicy or IAuthorizeData or IAuthorizationRequirementData => "an authorization policy",
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// Fails when a method returns <see cref="IAsyncEnumerable{T}"/> (directly or in a task). The SDK accepts such a method and
+    /// names it like an async one, but cannot use its result: a tool's is serialized synchronously, which System.Text.Json
+    /// refuses for async streams, and a prompt's or resource's is no type it knows.
+    /// </summary>
+    private static void CheckNoAsyncStreamResults(IReadOnlyList<Handler> handlers)
+    {
+        var streaming = handlers
+            .Where(h => h.Method is not null && IsAsyncStream(h.Method.ReturnType))
+            .Select(h => $"{h.Label} returns {DisplayName(h.Method!.ReturnType)}");
+        Fail(streaming,
+            ", which the MCP SDK cannot turn into a result: every call would fail. An MCP result is sent whole, " +
+            "not streamed, so collect the items and return them (for example Task<List<T>>; a tool can also return content blocks, " +
+            "IEnumerable<ContentBlock>), and report progress along the way with an IProgress<ProgressNotificationValue> parameter.");
+
+        static bool IsAsyncStream(Type type)
+        {
+            if (type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(Task<>) || type.GetGenericTypeDefinition() == typeof(ValueTask<>)))
+            {
+                type = type.GetGenericArguments()[0];
+            }
+
+            return (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))
+                || type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>));
+        }
+    }
+
+    /// <summary>
+    /// Fails when a method takes an <c>HttpContext</c>, <c>HttpRequest</c> or <c>HttpResponse</c> that is not a registered
+    /// service. The SDK binds its own types and DI services only: it would publish the parameter as an argument for the caller
+    /// to send (for a tool, a schema of the whole HttpContext object graph), and the call would fail.
+    /// </summary>
+    private static void CheckNoHttpParameters(IReadOnlyList<Handler> handlers, IServiceProviderIsService? services)
+    {
+        var http = handlers.SelectMany(h => h.Parameters
+            .Where(p => IsHttpType(p.ParameterType) && services?.IsService(p.ParameterType) != true)
+            .Select(p => $"{h.Label} takes the {p.ParameterType.Name} parameter '{p.Name}'"));
+        Fail(http,
+            ", which the MCP SDK does not bind: it would ask the caller to send it as an argument. A handler runs for an " +
+            "MCP request: take the caller as a ClaimsPrincipal parameter, or, when it needs the HTTP request itself, inject IHttpContextAccessor " +
+            "(builder.Services.AddHttpContextAccessor()) into its class.");
+    }
+
+    /// <summary>
+    /// Fails when the class of an instance method (created for each call, with constructor injection) has no public constructor
+    /// whose parameters the request's services can all supply. A missing registration is a startup error, as one that the host's
+    /// own validation finds — not a failure of every call once a caller tries.
+    /// </summary>
+    private static void CheckClassesCanBeCreated(IReadOnlyList<Handler> handlers, IServiceProviderIsService services)
+    {
+        var uncreatable = handlers
+            .Where(h => h.Method is { IsStatic: false } && !h.TargetType.IsValueType)
+            .GroupBy(h => h.TargetType)
+            .Select(group => (Type: group.Key, Handlers: group, Problem: ConstructionProblem(group.Key, services)))
+            .Where(item => item.Problem is not null)
+            .Select(item => $"The class {item.Type.Name} (the {string.Join(" and ", item.Handlers.GroupBy(h => h.Kind).Select(Names))}) cannot be created for a call: {item.Problem}");
+        Fail(uncreatable,
+            " Register what its constructor needs in the service collection (builder.Services.AddScoped<IService, Service>()), " +
+            "or give the parameter a default value.",
+            separator: " ");
+
+        static string Names(IGrouping<string, Handler> kind) =>
+            $"{kind.Key}{(kind.Count() > 1 ? "s" : string.Empty)} {string.Join(", ", kind.Select(h => $"'{h.Name}'"))}";
+    }
+
+    /// <summary>
+    /// Fails when a method parameter can be bound neither as a service nor from the caller's arguments: a
+    /// <c>[FromKeyedServices]</c> parameter whose keyed service is not registered, or a parameter of an interface or abstract type
+    /// that is not a registered service — the SDK then publishes it as an argument (a service whose registration was forgotten
+    /// becomes a required object in the input schema), which JSON cannot create.
+    /// </summary>
+    private static void CheckParametersCanBeBound(IReadOnlyList<Handler> handlers, IServiceProviderIsService services)
+    {
+        var unbindable = handlers.SelectMany(h => h.Parameters
+            .Select(p => (Parameter: p, Problem: BindingProblem(p, services, h.SerializerOptions)))
+            .Where(p => p.Problem is not null)
+            .Select(p => $"{h.Label} takes the parameter '{p.Parameter.Name}' of type {DisplayName(p.Parameter.ParameterType)}, {p.Problem}"));
+        Fail(unbindable,
+            ". Register the service (builder.Services.AddScoped<IService, Service>(), or AddKeyedScoped for a keyed one) " +
+            "to have it injected, or give an argument a concrete type.");
+
+        static string? BindingProblem(ParameterInfo parameter, IServiceProviderIsService services, JsonSerializerOptions serializer)
+        {
+            var type = parameter.ParameterType;
+            if (parameter.HasDefaultValue || IsBoundBySdk(type) || type == typeof(AIFunctionArguments))
+            {
+                return null;
+            }
+
+            if (KeyOf(parameter) is { } keyed)
+            {
+                return services is IServiceProviderIsKeyedService keyedServices && !keyedServices.IsKeyedService(type, keyed.Key)
+                    ? $"the service keyed '{keyed.Key}', which is not registered"
+                    : null;
+            }
+
+            if ((!type.IsInterface && !type.IsAbstract) || services.IsService(type) || IsHttpType(type))
+            {
+                return null;
+            }
+
+            // The serializer creates collection interfaces (IReadOnlyList<T>, IDictionary<K, V>), polymorphic base types and
+            // types with a converter; not another interface or abstract class.
+            JsonTypeInfo info;
+            try
+            {
+                info = serializer.GetTypeInfo(type);
+            }
+            catch (NotSupportedException)
+            {
+                return null;
+            }
+
+            return info.Kind == JsonTypeInfoKind.Object && info.CreateObject is null && info.PolymorphismOptions is null
+                ? "which is not a registered service, so the SDK asks the caller to send it as an argument, and JSON cannot create an " + (type.IsInterface ? "interface" : "abstract class")
+                : null;
+        }
+    }
+
+    /// <summary>
+    /// Why <see cref="ActivatorUtilities"/> — which the SDK and McpServices create handler classes with — could not create the type
+    /// from the request's services, or <see langword="null"/> when it can: it uses the constructor marked
+    /// <see cref="ActivatorUtilitiesConstructorAttribute"/>, or else any public constructor whose parameters are all services
+    /// (or have default values).
+    /// </summary>
+    private static string? ConstructionProblem(Type type, IServiceProviderIsService services)
+    {
+        var constructors = type.GetConstructors();
+        if (constructors.Length == 0)
+        {
+            return "it has no public constructor.";
+        }
+
+        var marked = constructors.Where(c => c.IsDefined(typeof(ActivatorUtilitiesConstructorAttribute), inherit: false)).ToArray();
+        var missing = (marked.Length == 1 ? marked : constructors)
+            .Select(c => c.GetParameters().Where(p => !CanSupply(p)).ToArray())
+            .OrderBy(m => m.Length)
+            .First();
+        return missing.Length == 0
+            ? null
+            : $"its constructor needs {string.Join(", ", missing.Select(Describe))}, which {(missing.Length == 1 ? "is" : "are")} not registered.";
+
+        bool CanSupply(ParameterInfo parameter) =>
+            parameter.HasDefaultValue || IsBoundBySdk(parameter.ParameterType) || (KeyOf(parameter) is { } keyed
+                ? services is IServiceProviderIsKeyedService keyedServices && keyedServices.IsKeyedService(parameter.ParameterType, keyed.Key)
+                : services.IsService(parameter.ParameterType));
+
+        static string Describe(ParameterInfo parameter) => KeyOf(parameter) is { } keyed
+            ? $"{DisplayName(parameter.ParameterType)} {parameter.Name} (the service keyed '{keyed.Key}')"
+            : $"{DisplayName(parameter.ParameterType)} {parameter.Name}";
+    }
+
+    /// <summary>
+    /// What a request's services supply besides the application's registrations: the MCP SDK's server, request context, progress
+    /// reporter and caller, and the framework's cancellation token and service provider.
+    /// </summary>
+    private static bool IsBoundBySdk(Type type) =>
+        type == typeof(McpServer) || type == typeof(ClaimsPrincipal) || type == typeof(IProgress<ProgressNotificationValue>)
+        || type == typeof(CancellationToken) || type == typeof(IServiceProvider)
+        || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(RequestContext<>));
+
+    private static FromKeyedServicesAttribute? KeyOf(ParameterInfo parameter) =>
+        parameter.GetCustomAttribute<FromKeyedServicesAttribute>(inherit: false);
+
+    private static bool IsHttpType(Type type) =>
+        typeof(HttpContext).IsAssignableFrom(type) || typeof(HttpRequest).IsAssignableFrom(type) || typeof(HttpResponse).IsAssignableFrom(type);
+
+    private static string DisplayName(Type type) => type.IsGenericType
+        ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(DisplayName))}>"
+        : type.Name;
+
+    /// <summary>Throws with every problem found, joined, followed by what to do; nothing when there is none.</summary>
+    private static void Fail(IEnumerable<string> problems, string advice, string separator = "; ")
+    {
+        var found = problems.ToArray();
+        if (found.Length > 0)
+        {
+            throw new InvalidOperationException($"{string.Join(separator, found)}{advice}");
+        }
+    }
+
+    /// <summary>A tool, resource, resource template or prompt, with the method it was created from (when it was).</summary>
+    private sealed record Handler(string Kind, string Name, IReadOnlyList<object> Metadata)
+    {
+        public MethodInfo? Method { get; } = Metadata.OfType<MethodInfo>().FirstOrDefault();
+
+        /// <summary>The class created for a call: the one given to <c>WithTools</c> (a method may be inherited), else the method's.</summary>
+        public Type TargetType => Metadata.OfType<ToolSource>().FirstOrDefault()?.ToolType ?? Method!.ReflectedType!;
+
+        public JsonSerializerOptions SerializerOptions => Metadata.OfType<ToolSource>().FirstOrDefault()?.SerializerOptions ?? McpJsonUtilities.DefaultOptions;
+
+        public IEnumerable<ParameterInfo> Parameters => Method?.GetParameters() ?? [];
+
+        public string Label => $"The {Kind} '{Name}' ({Method?.DeclaringType?.Name}.{Method?.Name})";
+
+        public static IReadOnlyList<Handler> All(McpServerOptions server) =>
+            (server.ToolCollection ?? []).Select(t => new Handler("tool", t.ProtocolTool.Name, t.Metadata))
+                .Concat((server.ResourceCollection ?? []).Select(r => new Handler(r.IsTemplated ? "resource template" : "resource", r.ProtocolResourceTemplate.Name, r.Metadata)))
+                .Concat((server.PromptCollection ?? []).Select(p => new Handler("prompt", p.ProtocolPrompt.Name, p.Metadata)))
+                .ToArray();
+    }
+}
