@@ -23,6 +23,7 @@ internal static class HandlerChecks
         var handlers = Handler.All(server);
         CheckNoAuthorizationOnResourcesOrPrompts(handlers);
         CheckNoAsyncStreamResults(handlers);
+        CheckPromptAndResourceResults(handlers);
         CheckNoHttpParameters(handlers, services);
         if (services is not null)
         {
@@ -85,6 +86,40 @@ internal static class HandlerChecks
             return (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))
                 || type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>));
         }
+    }
+
+    /// <summary>What the SDK turns into a prompt's result (ModelContextProtocol 2.4.0, <c>AIFunctionMcpServerPrompt</c>).</summary>
+    private static readonly Type[] PromptResults =
+        [typeof(ModelContextProtocol.Protocol.GetPromptResult), typeof(string), typeof(ModelContextProtocol.Protocol.PromptMessage),
+         typeof(IEnumerable<ModelContextProtocol.Protocol.PromptMessage>), typeof(ChatMessage), typeof(IEnumerable<ChatMessage>)];
+
+    /// <summary>What the SDK turns into a resource's contents (ModelContextProtocol 2.4.0, <c>AIFunctionMcpServerResource</c>).</summary>
+    private static readonly Type[] ResourceResults =
+        [typeof(ModelContextProtocol.Protocol.ReadResourceResult), typeof(ModelContextProtocol.Protocol.ResourceContents), typeof(TextContent),
+         typeof(DataContent), typeof(string), typeof(IEnumerable<ModelContextProtocol.Protocol.ResourceContents>), typeof(IEnumerable<AIContent>),
+         typeof(IEnumerable<string>)];
+
+    /// <summary>
+    /// Fails when a prompt or resource method is declared to return what the SDK cannot turn into a result — nothing, a number,
+    /// a record, a <c>byte[]</c>: unlike a tool's, a prompt's and a resource's results are not serialized as JSON, and every
+    /// <c>prompts/get</c> or <c>resources/read</c> would fail with an internal error ("Unknown result type").
+    /// </summary>
+    private static void CheckPromptAndResourceResults(IReadOnlyList<Handler> handlers)
+    {
+        var unusable = handlers
+            .Where(h => h.Kind != "tool" && h.Method is not null)
+            .Select(h => (Handler: h, Result: ResultType(h.Method!.ReturnType), Accepted: h.Kind == "prompt" ? PromptResults : ResourceResults))
+            .Where(item => item.Result is null || !item.Accepted.Any(a => a.IsAssignableFrom(item.Result) || item.Result.IsAssignableFrom(a)))
+            .Select(item => $"{item.Handler.Label} returns {(item.Result is null ? "nothing" : DisplayName(item.Result))}, which the MCP SDK cannot turn into " +
+                (item.Handler.Kind == "prompt"
+                    ? "a prompt: return a string, a PromptMessage, a list of them or a GetPromptResult"
+                    : "resource contents: return a string (serialize a value to JSON yourself), a ResourceContents (BlobResourceContents.FromBytes for binary), a list of them or a ReadResourceResult"));
+        Fail(unusable, ". Every request for it would fail.");
+
+        static Type? ResultType(Type type) =>
+            type == typeof(void) || type == typeof(Task) || type == typeof(ValueTask) ? null
+            : type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(Task<>) || type.GetGenericTypeDefinition() == typeof(ValueTask<>)) ? type.GetGenericArguments()[0]
+            : type;
     }
 
     /// <summary>

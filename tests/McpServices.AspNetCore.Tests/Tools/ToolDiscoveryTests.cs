@@ -301,6 +301,86 @@ public sealed class ToolDiscoveryTests
         public string Area(McpServices.AspNetCore.Tests.TestTools.Figure figure) => figure.ToString();
     }
 
+    /// <summary>
+    /// A prompt's or resource's result is not serialized as JSON as a tool's is: the SDK knows a few types, and a prompt returning a
+    /// number or a resource returning bytes or a record failed every request with an internal error. Startup fails instead;
+    /// what the SDK accepts — including a list of messages, a blob, or an object that may hold one — starts and is served.
+    /// </summary>
+    [Fact]
+    public async Task PromptsAndResourcesReturningWhatTheSdkCannotServe_FailStartup_SayingWhatToReturn()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b
+            .WithTools<CalculatorTools>()
+            .WithPrompts<UnservablePrompts>()
+            .WithResources<UnservableResources>()));
+
+        Assert.Equal(
+            "The resource 'logo' (UnservableResources.Logo) returns Byte[], which the MCP SDK cannot turn into resource contents: return a string " +
+            "(serialize a value to JSON yourself), a ResourceContents (BlobResourceContents.FromBytes for binary), a list of them or a ReadResourceResult; " +
+            "The resource template 'product' (UnservableResources.Product) returns Product, which the MCP SDK cannot turn into resource contents: " +
+            "return a string (serialize a value to JSON yourself), a ResourceContents (BlobResourceContents.FromBytes for binary), a list of them or a " +
+            "ReadResourceResult; The prompt 'count' (UnservablePrompts.Count) returns Int32, which the MCP SDK cannot turn into a prompt: return a " +
+            "string, a PromptMessage, a list of them or a GetPromptResult; The prompt 'nothing' (UnservablePrompts.Nothing) returns nothing, which " +
+            "the MCP SDK cannot turn into a prompt: return a string, a PromptMessage, a list of them or a GetPromptResult. Every request for it would fail.",
+            ex.Message);
+
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<ServablePrompts>().WithResources<ServableResources>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var steps = await client.GetPromptAsync("steps", cancellationToken: TestContext.Current.CancellationToken);
+        var logo = await client.ReadResourceAsync("files://logo", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, steps.Messages.Count);
+        Assert.Equal(Convert.ToBase64String([1, 2, 3]), System.Text.Encoding.UTF8.GetString(Assert.IsType<BlobResourceContents>(Assert.Single(logo.Contents)).Blob.Span));
+    }
+
+    public sealed record Product(string Sku);
+
+    [ModelContextProtocol.Server.McpServerPromptType]
+    public sealed class UnservablePrompts
+    {
+        [ModelContextProtocol.Server.McpServerPrompt(Name = "count")]
+        public static Task<int> Count() => Task.FromResult(3);
+
+        [ModelContextProtocol.Server.McpServerPrompt(Name = "nothing")]
+        public static void Nothing()
+        {
+        }
+    }
+
+    [ModelContextProtocol.Server.McpServerResourceType]
+    public sealed class UnservableResources
+    {
+        [ModelContextProtocol.Server.McpServerResource(UriTemplate = "files://logo", Name = "logo", MimeType = "image/png")]
+        public static byte[] Logo() => [1, 2, 3];
+
+        [ModelContextProtocol.Server.McpServerResource(UriTemplate = "products://{sku}", Name = "product", MimeType = "application/json")]
+        public static Product Product(string sku) => new(sku);
+    }
+
+    [ModelContextProtocol.Server.McpServerPromptType]
+    public sealed class ServablePrompts
+    {
+        [ModelContextProtocol.Server.McpServerPrompt(Name = "steps")]
+        public static List<PromptMessage> Steps() =>
+            [new() { Role = Role.User, Content = new TextContentBlock { Text = "One." } }, new() { Role = Role.User, Content = new TextContentBlock { Text = "Two." } }];
+
+        [ModelContextProtocol.Server.McpServerPrompt(Name = "any")]
+        public static object Any() => "Anything.";
+
+        [ModelContextProtocol.Server.McpServerPrompt(Name = "later")]
+        public static async ValueTask<string> Later() => await Task.FromResult("Later.");
+    }
+
+    [ModelContextProtocol.Server.McpServerResourceType]
+    public sealed class ServableResources
+    {
+        [ModelContextProtocol.Server.McpServerResource(UriTemplate = "files://logo", Name = "logo", MimeType = "image/png")]
+        public static BlobResourceContents Logo() => BlobResourceContents.FromBytes(new byte[] { 1, 2, 3 }, "files://logo", "image/png");
+
+        [ModelContextProtocol.Server.McpServerResource(UriTemplate = "files://lines", Name = "lines", MimeType = "text/plain")]
+        public static string[] Lines() => ["a", "b"];
+    }
+
     public interface IWarehouseClient
     {
         int Stock(string sku);
