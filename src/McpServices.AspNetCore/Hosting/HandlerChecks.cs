@@ -29,6 +29,7 @@ internal static class HandlerChecks
         {
             CheckClassesCanBeCreated(handlers, services);
             CheckParametersCanBeBound(handlers, services);
+            CheckResourceParametersAreInTheirTemplates(handlers, services);
         }
     }
 
@@ -215,6 +216,31 @@ internal static class HandlerChecks
     }
 
     /// <summary>
+    /// Fails when a resource method takes a parameter — neither a service nor one with a default value — that its URI template
+    /// has no variable for: the SDK binds a resource's parameters from the variables of the requested URI only, so every read
+    /// would fail ("Missing a value for the required parameter").
+    /// </summary>
+    private static void CheckResourceParametersAreInTheirTemplates(IReadOnlyList<Handler> handlers, IServiceProviderIsService services)
+    {
+        var unmatched = handlers
+            .Where(h => h.UriTemplate is not null)
+            .SelectMany(h => h.Parameters
+                .Where(p => !p.HasDefaultValue && !IsBoundBySdk(p.ParameterType) && KeyOf(p) is null && !services.IsService(p.ParameterType)
+                    && !TemplateVariables(h.UriTemplate!).Contains(p.Name!))
+                .Select(p => $"{h.Label} takes the parameter '{p.Name}', which its URI template '{h.UriTemplate}' has no variable for"));
+        Fail(unmatched,
+            ": the SDK binds a resource's parameters from the requested URI's variables, so every read would fail. Name a template variable as " +
+            "the parameter (for example {id} for the parameter id), or give the parameter a default value.");
+
+        // RFC 6570 expressions: {var}, {+var}, {#var}, {?a,b}, {/path*}, {var:3}.
+        static HashSet<string> TemplateVariables(string template) =>
+            System.Text.RegularExpressions.Regex.Matches(template, @"\{([^}]*)\}")
+                .SelectMany(m => m.Groups[1].Value.TrimStart('+', '#', '.', '/', ';', '?', '&').Split(','))
+                .Select(v => v.Split(':')[0].TrimEnd('*').Trim())
+                .ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
     /// Why <see cref="ActivatorUtilities"/> — which the SDK and McpServices create handler classes with — could not create the type
     /// from the request's services, or <see langword="null"/> when it can: it uses the constructor marked
     /// <see cref="ActivatorUtilitiesConstructorAttribute"/>, or else any public constructor whose parameters are all services
@@ -277,7 +303,7 @@ internal static class HandlerChecks
     }
 
     /// <summary>A tool, resource, resource template or prompt, with the method it was created from (when it was).</summary>
-    private sealed record Handler(string Kind, string Name, IReadOnlyList<object> Metadata)
+    private sealed record Handler(string Kind, string Name, IReadOnlyList<object> Metadata, string? UriTemplate = null)
     {
         public MethodInfo? Method { get; } = Metadata.OfType<MethodInfo>().FirstOrDefault();
 
@@ -292,7 +318,7 @@ internal static class HandlerChecks
 
         public static IReadOnlyList<Handler> All(McpServerOptions server) =>
             (server.ToolCollection ?? []).Select(t => new Handler("tool", t.ProtocolTool.Name, t.Metadata))
-                .Concat((server.ResourceCollection ?? []).Select(r => new Handler(r.IsTemplated ? "resource template" : "resource", r.ProtocolResourceTemplate.Name, r.Metadata)))
+                .Concat((server.ResourceCollection ?? []).Select(r => new Handler(r.IsTemplated ? "resource template" : "resource", r.ProtocolResourceTemplate.Name, r.Metadata, r.ProtocolResourceTemplate.UriTemplate)))
                 .Concat((server.PromptCollection ?? []).Select(p => new Handler("prompt", p.ProtocolPrompt.Name, p.Metadata)))
                 .ToArray();
     }

@@ -333,6 +333,42 @@ public sealed class ToolDiscoveryTests
         Assert.Equal(Convert.ToBase64String([1, 2, 3]), System.Text.Encoding.UTF8.GetString(Assert.IsType<BlobResourceContents>(Assert.Single(logo.Contents)).Blob.Span));
     }
 
+    /// <summary>
+    /// The SDK binds a resource's parameters from the requested URI's template variables only: a parameter the template has no
+    /// variable for (renamed on one side) failed every read. Startup fails instead; variables in any RFC 6570 form still match.
+    /// </summary>
+    [Fact]
+    public async Task ResourceParametersWithoutATemplateVariable_FailStartup()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithResources<MismatchedResources>()));
+
+        Assert.Equal(
+            "The resource template 'order' (MismatchedResources.Order) takes the parameter 'orderId', which its URI template 'orders://{id}' has no " +
+            "variable for: the SDK binds a resource's parameters from the requested URI's variables, so every read would fail. Name a template " +
+            "variable as the parameter (for example {id} for the parameter id), or give the parameter a default value.",
+            ex.Message);
+
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithResources<MatchedResources>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var read = await client.ReadResourceAsync("files://docs/a/b.txt", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("docs: a/b.txt (page 1)", Assert.IsType<TextResourceContents>(Assert.Single(read.Contents)).Text);
+    }
+
+    [ModelContextProtocol.Server.McpServerResourceType]
+    public sealed class MismatchedResources
+    {
+        [ModelContextProtocol.Server.McpServerResource(UriTemplate = "orders://{id}", Name = "order", MimeType = "text/plain")]
+        public static string Order(string orderId) => orderId;
+    }
+
+    [ModelContextProtocol.Server.McpServerResourceType]
+    public sealed class MatchedResources
+    {
+        [ModelContextProtocol.Server.McpServerResource(UriTemplate = "files://{root}/{+path}{?page}", Name = "file", MimeType = "text/plain")]
+        public static string File(string root, string path, System.Security.Claims.ClaimsPrincipal caller, int page = 1) => $"{root}: {path} (page {page})";
+    }
+
     public sealed record Product(string Sku);
 
     [ModelContextProtocol.Server.McpServerPromptType]
