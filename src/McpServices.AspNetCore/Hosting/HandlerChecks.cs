@@ -30,6 +30,7 @@ internal static class HandlerChecks
             CheckClassesCanBeCreated(handlers, services);
             CheckParametersCanBeBound(handlers, services);
             CheckResourceParametersAreInTheirTemplates(handlers, services);
+            CheckArgumentsCanBeRead(handlers, services);
         }
     }
 
@@ -213,6 +214,79 @@ internal static class HandlerChecks
                 ? "which is not a registered service, so the SDK asks the caller to send it as an argument, and JSON cannot create an " + (type.IsInterface ? "interface" : "abstract class")
                 : null;
         }
+    }
+
+    /// <summary>
+    /// Fails when an argument of a tool or prompt — at any depth of its type — is of a type the serializer silently empties or
+    /// cannot create: a value tuple (its elements are fields, which System.Text.Json does not read, so the tool got default
+    /// values whatever the caller sent), or a class without a constructor the serializer can use (<c>IPAddress</c>; an interface
+    /// or abstract member type). The SDK publishes such an argument all the same.
+    /// </summary>
+    private static void CheckArgumentsCanBeRead(IReadOnlyList<Handler> handlers, IServiceProviderIsService services)
+    {
+        var unreadable = handlers
+            .Where(h => h.Kind is "tool" or "prompt")
+            .SelectMany(h => h.Parameters
+                .Where(p => !IsBoundBySdk(p.ParameterType) && p.ParameterType != typeof(AIFunctionArguments) && KeyOf(p) is null
+                    && !services.IsService(p.ParameterType) && !IsHttpType(p.ParameterType)
+                    && !(p.HasDefaultValue && (p.ParameterType.IsInterface || p.ParameterType.IsAbstract)))
+                .Select(p => (Parameter: p, Problem: UnreadablePart(p.ParameterType, p.Name!, h.SerializerOptions, [])))
+                .Where(p => p.Problem is not null)
+                .Select(p => $"{h.Label} takes the argument '{p.Parameter.Name}', {p.Problem}"));
+        Fail(unreadable, ". Declare what a caller sends as types JSON reads both ways: strings, numbers, records and classes with settable properties, lists.");
+    }
+
+    /// <summary>The first part of an argument's type the serializer cannot read (described with its path), or <see langword="null"/>.</summary>
+    private static string? UnreadablePart(Type type, string path, JsonSerializerOptions serializer, HashSet<Type> visited)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (!visited.Add(type))
+        {
+            return null;
+        }
+
+        if (type.IsGenericType && type.FullName?.StartsWith("System.ValueTuple`", StringComparison.Ordinal) == true)
+        {
+            return $"whose {(path.Contains('.', StringComparison.Ordinal) ? $"member {path}" : "value")} is a tuple ({DisplayName(type)}): its elements are fields, which JSON does not read, so the handler would get default values whatever the caller sends";
+        }
+
+        JsonTypeInfo info;
+        try
+        {
+            info = serializer.GetTypeInfo(type);
+        }
+        catch (NotSupportedException)
+        {
+            return null;
+        }
+
+        switch (info.Kind)
+        {
+            case JsonTypeInfoKind.Object when info.PolymorphismOptions is { } polymorphism:
+                return polymorphism.DerivedTypes.Select(d => UnreadablePart(d.DerivedType, path, serializer, visited)).FirstOrDefault(p => p is not null);
+            case JsonTypeInfoKind.Object:
+                if (!CanCreate(type))
+                {
+                    var what = type.IsInterface ? "an interface" : type.IsAbstract ? "an abstract class" : "a class without a public parameterless constructor, a single public constructor or one marked [JsonConstructor]";
+                    return $"whose {(path.Contains('.', StringComparison.Ordinal) ? $"member {path}" : "value")} is {DisplayName(type)}, {what}, which JSON cannot create: every call that sends it would fail";
+                }
+
+                return info.Properties.Where(p => p.Set is not null || p.AssociatedParameter is not null)
+                    .Select(p => UnreadablePart(p.PropertyType, $"{path}.{p.Name}", serializer, visited))
+                    .FirstOrDefault(p => p is not null);
+            case JsonTypeInfoKind.Enumerable or JsonTypeInfoKind.Dictionary when info.ElementType is { } element:
+                return UnreadablePart(element, $"{path}[]", serializer, visited);
+            default:
+                return null;
+        }
+
+        // System.Text.Json's constructor rule: one marked [JsonConstructor], else a public parameterless one, else the only public one.
+        static bool CanCreate(Type type) =>
+            !type.IsInterface && !type.IsAbstract
+            && (type.IsValueType
+                || type.GetConstructors(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance).Any(c => c.IsDefined(typeof(System.Text.Json.Serialization.JsonConstructorAttribute)))
+                || type.GetConstructor(Type.EmptyTypes) is not null
+                || type.GetConstructors().Length == 1);
     }
 
     /// <summary>

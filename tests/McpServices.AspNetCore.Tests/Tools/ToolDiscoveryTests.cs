@@ -369,6 +369,66 @@ public sealed class ToolDiscoveryTests
         public static string File(string root, string path, System.Security.Claims.ClaimsPrincipal caller, int page = 1) => $"{root}: {path} (page {page})";
     }
 
+    /// <summary>
+    /// An argument whose type the serializer silently empties or cannot create: a value tuple's elements are fields, which
+    /// System.Text.Json does not read (the tool got (0, 0) whatever the caller sent); IPAddress, or an interface member of a
+    /// record, cannot be created (every call failed). Startup fails naming the argument and the part; what JSON reads passes.
+    /// </summary>
+    [Fact]
+    public async Task ArgumentsOfTypesJsonCannotRead_FailStartup_NamingThePart()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<UnreadableArgumentTools>()));
+
+        Assert.Equal(
+            "The tool 'range' (UnreadableArgumentTools.Range) takes the argument 'bounds', whose value is a tuple (ValueTuple<Int32, Int32>): its " +
+            "elements are fields, which JSON does not read, so the handler would get default values whatever the caller sends; " +
+            "The tool 'allow' (UnreadableArgumentTools.Allow) takes the argument 'address', whose value is IPAddress, a class without a public " +
+            "parameterless constructor, a single public constructor or one marked [JsonConstructor], which JSON cannot create: every call that sends it would fail; " +
+            "The tool 'ship' (UnreadableArgumentTools.Ship) takes the argument 'shipment', whose member shipment.parcels[].label is ILabel, an interface, " +
+            "which JSON cannot create: every call that sends it would fail. " +
+            "Declare what a caller sends as types JSON reads both ways: strings, numbers, records and classes with settable properties, lists.",
+            ex.Message);
+
+        await using var server = await TestServer.StartAsync(b => b.WithTools<ReadableArgumentTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var result = await client.CallToolAsync("range", new Dictionary<string, object?> { ["bounds"] = new { Min = 2, Max = 5 } }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("2..5", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    public interface ILabel
+    {
+        string Text { get; }
+    }
+
+    public sealed record Parcel(ILabel Label, double Weight);
+
+    public sealed record Shipment(string To, List<Parcel> Parcels);
+
+    public sealed class UnreadableArgumentTools
+    {
+        [System.ComponentModel.Description("A range.")]
+        public string Range((int Min, int Max) bounds) => $"{bounds.Min}..{bounds.Max}";
+
+        [System.ComponentModel.Description("Allows an address.")]
+        public string Allow(System.Net.IPAddress address) => address.ToString();
+
+        [System.ComponentModel.Description("Ships parcels.")]
+        public string Ship(Shipment shipment) => shipment.To;
+    }
+
+    public readonly record struct Bounds(int Min, int Max);
+
+    public sealed class ReadableArgumentTools
+    {
+        [System.ComponentModel.Description("A range.")]
+        public string Range(Bounds bounds) => $"{bounds.Min}..{bounds.Max}";
+
+        [System.ComponentModel.Description("Many kinds of arguments.")]
+        public string Kinds(Version version, System.Text.Json.JsonElement raw, object any, McpServices.AspNetCore.Tests.TestTools.Figure figure, Dictionary<string, List<Bounds>> byName, IWarehouseClient? optionalService = null) =>
+            $"{version} {raw} {any} {figure} {byName.Count} {optionalService}";
+    }
+
     public sealed record Product(string Sku);
 
     [ModelContextProtocol.Server.McpServerPromptType]
