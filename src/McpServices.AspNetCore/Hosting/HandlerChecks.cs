@@ -24,6 +24,7 @@ internal static class HandlerChecks
         CheckNoAuthorizationOnResourcesOrPrompts(handlers);
         CheckNoAsyncStreamResults(handlers);
         CheckPromptAndResourceResults(handlers);
+        CheckToolResultsCanBeWritten(handlers);
         CheckNoHttpParameters(handlers, services);
         if (services is not null)
         {
@@ -110,7 +111,7 @@ internal static class HandlerChecks
     {
         var unusable = handlers
             .Where(h => h.Kind != "tool" && h.Method is not null)
-            .Select(h => (Handler: h, Result: ResultType(h.Method!.ReturnType), Accepted: h.Kind == "prompt" ? PromptResults : ResourceResults))
+            .Select(h => (Handler: h, Result: UnwrapTask(h.Method!.ReturnType), Accepted: h.Kind == "prompt" ? PromptResults : ResourceResults))
             .Where(item => item.Result is null || !item.Accepted.Any(a => a.IsAssignableFrom(item.Result) || item.Result.IsAssignableFrom(a)))
             .Select(item => $"{item.Handler.Label} returns {(item.Result is null ? "nothing" : DisplayName(item.Result))}, which the MCP SDK cannot turn into " +
                 (item.Handler.Kind == "prompt"
@@ -118,10 +119,6 @@ internal static class HandlerChecks
                     : "resource contents: return a string (serialize a value to JSON yourself), a ResourceContents (BlobResourceContents.FromBytes for binary), a list of them or a ReadResourceResult"));
         Fail(unusable, ". Every request for it would fail.");
 
-        static Type? ResultType(Type type) =>
-            type == typeof(void) || type == typeof(Task) || type == typeof(ValueTask) ? null
-            : type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(Task<>) || type.GetGenericTypeDefinition() == typeof(ValueTask<>)) ? type.GetGenericArguments()[0]
-            : type;
     }
 
     /// <summary>
@@ -230,14 +227,17 @@ internal static class HandlerChecks
                 .Where(p => !IsBoundBySdk(p.ParameterType) && p.ParameterType != typeof(AIFunctionArguments) && KeyOf(p) is null
                     && !services.IsService(p.ParameterType) && !IsHttpType(p.ParameterType)
                     && !(p.HasDefaultValue && (p.ParameterType.IsInterface || p.ParameterType.IsAbstract)))
-                .Select(p => (Parameter: p, Problem: UnreadablePart(p.ParameterType, p.Name!, h.SerializerOptions, [])))
+                .Select(p => (Parameter: p, Problem: UnusablePart(p.ParameterType, p.Name!, h.SerializerOptions, [], reading: true)))
                 .Where(p => p.Problem is not null)
                 .Select(p => $"{h.Label} takes the argument '{p.Parameter.Name}', {p.Problem}"));
         Fail(unreadable, ". Declare what a caller sends as types JSON reads both ways: strings, numbers, records and classes with settable properties, lists.");
     }
 
-    /// <summary>The first part of an argument's type the serializer cannot read (described with its path), or <see langword="null"/>.</summary>
-    private static string? UnreadablePart(Type type, string path, JsonSerializerOptions serializer, HashSet<Type> visited)
+    /// <summary>
+    /// The first part of a type that the serializer cannot read (for an argument) or write (for a result), described with its
+    /// path, or <see langword="null"/>. A value tuple is neither: its elements are fields, which System.Text.Json skips both ways.
+    /// </summary>
+    private static string? UnusablePart(Type type, string path, JsonSerializerOptions serializer, HashSet<Type> visited, bool reading)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
         if (!visited.Add(type))
@@ -245,9 +245,17 @@ internal static class HandlerChecks
             return null;
         }
 
+        var where = path.Contains('.', StringComparison.Ordinal) || path.Contains('[', StringComparison.Ordinal) ? $"whose member {path}" : "whose value";
         if (type.IsGenericType && type.FullName?.StartsWith("System.ValueTuple`", StringComparison.Ordinal) == true)
         {
-            return $"whose {(path.Contains('.', StringComparison.Ordinal) ? $"member {path}" : "value")} is a tuple ({DisplayName(type)}): its elements are fields, which JSON does not read, so the handler would get default values whatever the caller sends";
+            return reading
+                ? $"{where} is a tuple ({DisplayName(type)}): its elements are fields, which JSON does not read, so the handler would get default values whatever the caller sends"
+                : $"{where} is a tuple ({DisplayName(type)}): its elements are fields, which JSON does not write, so the caller would get {{}} instead of them";
+        }
+
+        if (!reading && typeof(Stream).IsAssignableFrom(type))
+        {
+            return $"{where} is a stream ({DisplayName(type)}), which JSON cannot write: every call would fail";
         }
 
         JsonTypeInfo info;
@@ -263,19 +271,19 @@ internal static class HandlerChecks
         switch (info.Kind)
         {
             case JsonTypeInfoKind.Object when info.PolymorphismOptions is { } polymorphism:
-                return polymorphism.DerivedTypes.Select(d => UnreadablePart(d.DerivedType, path, serializer, visited)).FirstOrDefault(p => p is not null);
+                return polymorphism.DerivedTypes.Select(d => UnusablePart(d.DerivedType, path, serializer, visited, reading)).FirstOrDefault(p => p is not null);
             case JsonTypeInfoKind.Object:
-                if (!CanCreate(type))
+                if (reading && !CanCreate(type))
                 {
                     var what = type.IsInterface ? "an interface" : type.IsAbstract ? "an abstract class" : "a class without a public parameterless constructor, a single public constructor or one marked [JsonConstructor]";
-                    return $"whose {(path.Contains('.', StringComparison.Ordinal) ? $"member {path}" : "value")} is {DisplayName(type)}, {what}, which JSON cannot create: every call that sends it would fail";
+                    return $"{where} is {DisplayName(type)}, {what}, which JSON cannot create: every call that sends it would fail";
                 }
 
-                return info.Properties.Where(p => p.Set is not null || p.AssociatedParameter is not null)
-                    .Select(p => UnreadablePart(p.PropertyType, $"{path}.{p.Name}", serializer, visited))
+                return info.Properties.Where(p => reading ? p.Set is not null || p.AssociatedParameter is not null : p.Get is not null)
+                    .Select(p => UnusablePart(p.PropertyType, $"{path}.{p.Name}", serializer, visited, reading))
                     .FirstOrDefault(p => p is not null);
             case JsonTypeInfoKind.Enumerable or JsonTypeInfoKind.Dictionary when info.ElementType is { } element:
-                return UnreadablePart(element, $"{path}[]", serializer, visited);
+                return UnusablePart(element, $"{path}[]", serializer, visited, reading);
             default:
                 return null;
         }
@@ -288,6 +296,33 @@ internal static class HandlerChecks
                 || type.GetConstructor(Type.EmptyTypes) is not null
                 || type.GetConstructors().Length == 1);
     }
+
+    /// <summary>
+    /// Fails when a tool's result — at any depth of its declared type — is one the serializer silently empties or cannot write: a
+    /// value tuple (the caller got <c>{}</c>), a stream (every call failed). Results the SDK converts itself (text, content
+    /// blocks, a <c>CallToolResult</c>) are not serialized and pass.
+    /// </summary>
+    private static void CheckToolResultsCanBeWritten(IReadOnlyList<Handler> handlers)
+    {
+        var unwritable = handlers
+            .Where(h => h.Kind == "tool" && h.Method is not null)
+            .Select(h => (Handler: h, Result: UnwrapTask(h.Method!.ReturnType)))
+            .Where(item => item.Result is not null && !IsConvertedBySdk(item.Result))
+            .Select(item => (item.Handler, Problem: UnusablePart(item.Result!, "result", item.Handler.SerializerOptions, [], reading: false)))
+            .Where(item => item.Problem is not null)
+            .Select(item => $"{item.Handler.Label} returns {DisplayName(item.Handler.Method!.ReturnType)}, {item.Problem}");
+        Fail(unwritable, ". Return a record or class with properties, a list, text, or content blocks (ImageContentBlock, EmbeddedResourceBlock for bytes).");
+
+        static bool IsConvertedBySdk(Type type) =>
+            type == typeof(string) || type == typeof(object) || typeof(ModelContextProtocol.Protocol.CallToolResult).IsAssignableFrom(type)
+            || typeof(ModelContextProtocol.Protocol.ContentBlock).IsAssignableFrom(type) || typeof(AIContent).IsAssignableFrom(type)
+            || typeof(IEnumerable<ModelContextProtocol.Protocol.ContentBlock>).IsAssignableFrom(type) || typeof(IEnumerable<AIContent>).IsAssignableFrom(type);
+    }
+
+    private static Type? UnwrapTask(Type type) =>
+        type == typeof(void) || type == typeof(Task) || type == typeof(ValueTask) ? null
+        : type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(Task<>) || type.GetGenericTypeDefinition() == typeof(ValueTask<>)) ? type.GetGenericArguments()[0]
+        : type;
 
     /// <summary>
     /// Fails when a resource method takes a parameter — neither a service nor one with a default value — that its URI template

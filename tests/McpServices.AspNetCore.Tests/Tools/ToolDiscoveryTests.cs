@@ -396,6 +396,65 @@ public sealed class ToolDiscoveryTests
         Assert.Equal("2..5", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
     }
 
+    /// <summary>
+    /// A tool result the serializer silently empties or cannot write: a tuple reached the caller as {} (its elements are fields),
+    /// a stream failed every call. Startup fails naming the tool and the part; results the SDK converts itself pass.
+    /// </summary>
+    [Fact]
+    public async Task ToolResultsJsonCannotWrite_FailStartup_NamingThePart()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<UnwritableResultTypeTools>()));
+
+        Assert.Equal(
+            "The tool 'count' (UnwritableResultTypeTools.Count) returns ValueTuple<Int32, String>, whose value is a tuple (ValueTuple<Int32, String>): " +
+            "its elements are fields, which JSON does not write, so the caller would get {} instead of them; " +
+            "The tool 'report' (UnwritableResultTypeTools.Report) returns Task<Report>, whose member result.lines[].range is a tuple " +
+            "(ValueTuple<Int32, Int32>): its elements are fields, which JSON does not write, so the caller would get {} instead of them; " +
+            "The tool 'download' (UnwritableResultTypeTools.Download) returns Stream, whose value is a stream (Stream), which JSON cannot write: " +
+            "every call would fail. Return a record or class with properties, a list, text, or content blocks (ImageContentBlock, " +
+            "EmbeddedResourceBlock for bytes).",
+            ex.Message);
+
+        await using var server = await TestServer.StartAsync(b => b.WithTools<WritableResultTypeTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var result = await client.CallToolAsync("count", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("""{"count":3,"name":"x"}""", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    public sealed record ReportLine(string Text, (int From, int To) Range);
+
+    public sealed record Report(List<ReportLine> Lines);
+
+    public sealed class UnwritableResultTypeTools
+    {
+        [System.ComponentModel.Description("A count.")]
+        public (int Count, string Name) Count() => (3, "x");
+
+        [System.ComponentModel.Description("A report.")]
+        public Task<Report> Report() => Task.FromResult(new Report([]));
+
+        [System.ComponentModel.Description("A file.")]
+        public Stream Download() => new MemoryStream([1]);
+    }
+
+    public sealed record Counted(int Count, string Name);
+
+    public sealed class WritableResultTypeTools
+    {
+        [System.ComponentModel.Description("A count.")]
+        public Counted Count() => new(3, "x");
+
+        [System.ComponentModel.Description("Content.")]
+        public IEnumerable<ContentBlock> Blocks() => [new TextContentBlock { Text = "a" }];
+
+        [System.ComponentModel.Description("A result.")]
+        public Task<CallToolResult> Result() => Task.FromResult(new CallToolResult { Content = [] });
+
+        [System.ComponentModel.Description("Bytes.")]
+        public byte[] Bytes() => [1, 2];
+    }
+
     public interface ILabel
     {
         string Text { get; }
