@@ -145,7 +145,7 @@ internal static class HandlerChecks
     private static void CheckClassesCanBeCreated(IReadOnlyList<Handler> handlers, IServiceProviderIsService services)
     {
         var uncreatable = handlers
-            .Where(h => h.Method is { IsStatic: false } && !h.TargetType.IsValueType)
+            .Where(h => h.CreatedPerCall && !h.TargetType.IsValueType)
             .GroupBy(h => h.TargetType)
             .Select(group => (Type: group.Key, Handlers: group, Problem: ConstructionProblem(group.Key, services)))
             .Where(item => item.Problem is not null)
@@ -412,9 +412,20 @@ internal static class HandlerChecks
     }
 
     /// <summary>A tool, resource, resource template or prompt, with the method it was created from (when it was).</summary>
-    private sealed record Handler(string Kind, string Name, IReadOnlyList<object> Metadata, string? UriTemplate = null)
+    private sealed record Handler(string Kind, string Name, IReadOnlyList<object> Metadata, object Primitive, string? UriTemplate = null)
     {
         public MethodInfo? Method { get; } = Metadata.OfType<MethodInfo>().FirstOrDefault();
+
+        /// <summary>
+        /// Whether an instance of the method's class is created for each call: always for McpServices' tool classes; for what the
+        /// SDK created, when its function has a factory for the instance (WithTools&lt;T&gt;(), WithPrompts&lt;T&gt;()), not when
+        /// it was given a target instance or a delegate. Unknown (an SDK whose internals differ) counts as no.
+        /// </summary>
+        public bool CreatedPerCall => Method is { IsStatic: false } && (Metadata.OfType<ToolSource>().Any() || HasInstanceFactory(Primitive));
+
+        private static bool HasInstanceFactory(object primitive) =>
+            primitive.GetType().GetProperty("AIFunction", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(primitive) is AIFunction function
+            && function.GetType().GetProperty("CreateInstanceFunc", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(function) is not null;
 
         /// <summary>The class created for a call: the one given to <c>WithTools</c> (a method may be inherited), else the method's.</summary>
         public Type TargetType => Metadata.OfType<ToolSource>().FirstOrDefault()?.ToolType ?? Method!.ReflectedType!;
@@ -426,9 +437,9 @@ internal static class HandlerChecks
         public string Label => $"The {Kind} '{Name}' ({Method?.DeclaringType?.Name}.{Method?.Name})";
 
         public static IReadOnlyList<Handler> All(McpServerOptions server) =>
-            (server.ToolCollection ?? []).Select(t => new Handler("tool", t.ProtocolTool.Name, t.Metadata))
-                .Concat((server.ResourceCollection ?? []).Select(r => new Handler(r.IsTemplated ? "resource template" : "resource", r.ProtocolResourceTemplate.Name, r.Metadata, r.ProtocolResourceTemplate.UriTemplate)))
-                .Concat((server.PromptCollection ?? []).Select(p => new Handler("prompt", p.ProtocolPrompt.Name, p.Metadata)))
+            (server.ToolCollection ?? []).Select(t => new Handler("tool", t.ProtocolTool.Name, t.Metadata, t))
+                .Concat((server.ResourceCollection ?? []).Select(r => new Handler(r.IsTemplated ? "resource template" : "resource", r.ProtocolResourceTemplate.Name, r.Metadata, r, r.ProtocolResourceTemplate.UriTemplate)))
+                .Concat((server.PromptCollection ?? []).Select(p => new Handler("prompt", p.ProtocolPrompt.Name, p.Metadata, p)))
                 .ToArray();
     }
 }

@@ -536,6 +536,30 @@ public sealed class ToolDiscoveryTests
         public static string[] Lines() => ["a", "b"];
     }
 
+    /// <summary>
+    /// Tools created by hand with a target instance, or from a lambda, are not created per call: the check of handler classes'
+    /// constructors leaves them alone (it made such a service fail to start, for a dependency the application had passed itself).
+    /// </summary>
+    [Fact]
+    public async Task HandWrittenToolsWithATargetOrFromALambda_AreNotCheckedForConstructorServices()
+    {
+        var target = new UnregisteredDependencyTools(new FixedWarehouseClient(), Microsoft.Extensions.Options.Options.Create(new WarehouseOptions()), new PriceList());
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithMcpServer(mcp => mcp.WithTools(
+        [
+            ModelContextProtocol.Server.McpServerTool.Create(typeof(UnregisteredDependencyTools).GetMethod(nameof(UnregisteredDependencyTools.Lookup))!, target),
+            ModelContextProtocol.Server.McpServerTool.Create((string text) => text.ToUpperInvariant(), new() { Name = "upper" }),
+        ])));
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var lookup = await client.CallToolAsync("lookup", new Dictionary<string, object?> { ["sku"] = "A-1" }, cancellationToken: TestContext.Current.CancellationToken);
+        var upper = await client.CallToolAsync("upper", new Dictionary<string, object?> { ["text"] = "a" }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.StartsWith("A-1: 7", Assert.IsType<TextContentBlock>(Assert.Single(lookup.Content)).Text, StringComparison.Ordinal);
+        Assert.Equal("A", Assert.IsType<TextContentBlock>(Assert.Single(upper.Content)).Text);
+    }
+
+    public sealed class PriceList : IPriceList;
+
     public interface IWarehouseClient
     {
         int Stock(string sku);
