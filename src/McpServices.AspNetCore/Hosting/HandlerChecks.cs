@@ -245,19 +245,6 @@ internal static class HandlerChecks
             return null;
         }
 
-        var where = path.Contains('.', StringComparison.Ordinal) || path.Contains('[', StringComparison.Ordinal) ? $"whose member {path}" : "whose value";
-        if (type.IsGenericType && type.FullName?.StartsWith("System.ValueTuple`", StringComparison.Ordinal) == true)
-        {
-            return reading
-                ? $"{where} is a tuple ({DisplayName(type)}): its elements are fields, which JSON does not read, so the handler would get default values whatever the caller sends"
-                : $"{where} is a tuple ({DisplayName(type)}): its elements are fields, which JSON does not write, so the caller would get {{}} instead of them";
-        }
-
-        if (!reading && typeof(Stream).IsAssignableFrom(type))
-        {
-            return $"{where} is a stream ({DisplayName(type)}), which JSON cannot write: every call would fail";
-        }
-
         JsonTypeInfo info;
         try
         {
@@ -266,6 +253,21 @@ internal static class HandlerChecks
         catch (NotSupportedException)
         {
             return null;
+        }
+
+        var where = path.Contains('.', StringComparison.Ordinal) || path.Contains('[', StringComparison.Ordinal) ? $"whose member {path}" : "whose value";
+        if (info.Kind == JsonTypeInfoKind.Object && info.Properties.Count == 0
+            && type.IsGenericType && type.FullName?.StartsWith("System.ValueTuple`", StringComparison.Ordinal) == true)
+        {
+            // Unless the options include fields (or a converter handles tuples), the serializer sees no members at all.
+            return reading
+                ? $"{where} is a tuple ({DisplayName(type)}): its elements are fields, which JSON does not read, so the handler would get default values whatever the caller sends"
+                : $"{where} is a tuple ({DisplayName(type)}): its elements are fields, which JSON does not write, so the caller would get {{}} instead of them";
+        }
+
+        if (!reading && info.Kind == JsonTypeInfoKind.Object && typeof(Stream).IsAssignableFrom(type))
+        {
+            return $"{where} is a stream ({DisplayName(type)}), which JSON cannot write: every call would fail";
         }
 
         switch (info.Kind)
@@ -424,13 +426,18 @@ internal static class HandlerChecks
         public bool CreatedPerCall => Method is { IsStatic: false } && (Metadata.OfType<ToolSource>().Any() || HasInstanceFactory(Primitive));
 
         private static bool HasInstanceFactory(object primitive) =>
-            primitive.GetType().GetProperty("AIFunction", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(primitive) is AIFunction function
+            Function(primitive) is { } function
             && function.GetType().GetProperty("CreateInstanceFunc", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(function) is not null;
+
+        /// <summary>The function the SDK created the tool, prompt or resource from (an internal property of its primitives).</summary>
+        private static AIFunction? Function(object primitive) =>
+            primitive.GetType().GetProperty("AIFunction", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(primitive) as AIFunction;
 
         /// <summary>The class created for a call: the one given to <c>WithTools</c> (a method may be inherited), else the method's.</summary>
         public Type TargetType => Metadata.OfType<ToolSource>().FirstOrDefault()?.ToolType ?? Method!.ReflectedType!;
 
-        public JsonSerializerOptions SerializerOptions => Metadata.OfType<ToolSource>().FirstOrDefault()?.SerializerOptions ?? McpJsonUtilities.DefaultOptions;
+        /// <summary>The options the handler's arguments are read and its result written with.</summary>
+        public JsonSerializerOptions SerializerOptions => Metadata.OfType<ToolSource>().FirstOrDefault()?.SerializerOptions ?? Function(Primitive)?.JsonSerializerOptions ?? McpJsonUtilities.DefaultOptions;
 
         public IEnumerable<ParameterInfo> Parameters => Method?.GetParameters() ?? [];
 

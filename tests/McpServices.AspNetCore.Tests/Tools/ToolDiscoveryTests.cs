@@ -394,6 +394,20 @@ public sealed class ToolDiscoveryTests
         var result = await client.CallToolAsync("range", new Dictionary<string, object?> { ["bounds"] = new { Min = 2, Max = 5 } }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("2..5", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+
+        // With options that include fields, the serializer reads and writes a tuple's elements: the tool is fine.
+        var withFields = new System.Text.Json.JsonSerializerOptions(ModelContextProtocol.McpJsonUtilities.DefaultOptions) { IncludeFields = true };
+        await using var tuples = await TestServer.StartAsync(b => b.WithTools<TupleTools>(withFields));
+        await using var tupleClient = await tuples.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var swapped = await tupleClient.CallToolAsync("swap", new Dictionary<string, object?> { ["pair"] = new { Item1 = 2, Item2 = 5 } }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("""{"item1":5,"item2":2}""", Assert.IsType<TextContentBlock>(Assert.Single(swapped.Content)).Text);
+    }
+
+    public sealed class TupleTools
+    {
+        [System.ComponentModel.Description("Swaps a pair.")]
+        public (int, int) Swap((int, int) pair) => (pair.Item2, pair.Item1);
     }
 
     /// <summary>
