@@ -197,17 +197,7 @@ internal static class HandlerChecks
 
             // The serializer creates collection interfaces (IReadOnlyList<T>, IDictionary<K, V>), polymorphic base types and
             // types with a converter; not another interface or abstract class.
-            JsonTypeInfo info;
-            try
-            {
-                info = serializer.GetTypeInfo(type);
-            }
-            catch (NotSupportedException)
-            {
-                return null;
-            }
-
-            return info.Kind == JsonTypeInfoKind.Object && info.CreateObject is null && info.PolymorphismOptions is null
+            return TypeInfo(serializer, type) is { Kind: JsonTypeInfoKind.Object, CreateObject: null, PolymorphismOptions: null }
                 ? "which is not a registered service, so the SDK asks the caller to send it as an argument, and JSON cannot create an " + (type.IsInterface ? "interface" : "abstract class")
                 : null;
         }
@@ -245,12 +235,7 @@ internal static class HandlerChecks
             return null;
         }
 
-        JsonTypeInfo info;
-        try
-        {
-            info = serializer.GetTypeInfo(type);
-        }
-        catch (NotSupportedException)
+        if (TypeInfo(serializer, type) is not { } info)
         {
             return null;
         }
@@ -392,6 +377,19 @@ internal static class HandlerChecks
         type == typeof(McpServer) || type == typeof(ClaimsPrincipal) || type == typeof(IProgress<ProgressNotificationValue>)
         || type == typeof(CancellationToken) || type == typeof(IServiceProvider)
         || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(RequestContext<>));
+
+    /// <summary>The serializer's contract for the type, or <see langword="null"/> when it has none (the type is not supported).</summary>
+    private static JsonTypeInfo? TypeInfo(JsonSerializerOptions serializer, Type type)
+    {
+        try
+        {
+            return serializer.GetTypeInfo(type);
+        }
+        catch (NotSupportedException)
+        {
+            return null;
+        }
+    }
 
     private static FromKeyedServicesAttribute? KeyOf(ParameterInfo parameter) =>
         parameter.GetCustomAttribute<FromKeyedServicesAttribute>(inherit: false);
