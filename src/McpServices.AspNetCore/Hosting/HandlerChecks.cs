@@ -36,6 +36,23 @@ internal static class HandlerChecks
     }
 
     /// <summary>
+    /// Fails when two registered prompts have the same name, or two resources the same URI (template): the SDK keeps the first it
+    /// is given and drops the other without a word, as it does for tools (which <see cref="ToolCatalog"/> checks).
+    /// </summary>
+    public static void CheckNoDuplicates(IEnumerable<McpServerPrompt> prompts, IEnumerable<McpServerResource> resources)
+    {
+        var duplicates = prompts.Select(p => (Kind: "prompt name", Key: p.ProtocolPrompt.Name, p.Metadata))
+            .Concat(resources.Select(r => (Kind: r.IsTemplated ? "resource URI template" : "resource URI", Key: r.ProtocolResourceTemplate.UriTemplate, r.Metadata)))
+            .GroupBy(item => (item.Kind, item.Key))
+            .Where(group => group.Count() > 1)
+            .Select(group => $"The {group.Key.Kind} '{group.Key.Key}' is declared {(group.Count() == 2 ? "twice" : $"{group.Count()} times")}, by {string.Join(" and by ", group.Select(item => Source(item.Metadata)))}");
+        Fail(duplicates, ". The MCP SDK would serve the first and drop the others silently: rename one (the Name of its [McpServerPrompt], the UriTemplate of its [McpServerResource]).");
+
+        static string Source(IReadOnlyList<object> metadata) =>
+            metadata.OfType<MethodInfo>().FirstOrDefault() is { } method ? $"{method.DeclaringType?.Name}.{method.Name}" : "a hand-written one";
+    }
+
+    /// <summary>
     /// Fails when a resource, resource template or prompt carries authorization metadata ([Authorize], [RequireScopes], a
     /// policy or requirement). McpServices authorizes tool calls; the SDK enforces such metadata on other items only through its
     /// AddAuthorizationFilters(), which McpServices replaces, so the item would be served to every authenticated caller while

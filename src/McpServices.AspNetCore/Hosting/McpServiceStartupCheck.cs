@@ -27,7 +27,9 @@ internal sealed partial class McpServiceStartupCheck(
     IServiceProviderIsService? serviceProviderIsService = null,
     IConfiguration? configuration = null,
     McpServiceMarker? marker = null,
-    IOptions<McpServerOptions>? serverOptions = null) : IHostedLifecycleService
+    IOptions<McpServerOptions>? serverOptions = null,
+    IEnumerable<McpServerPrompt>? registeredPrompts = null,
+    IEnumerable<McpServerResource>? registeredResources = null) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
@@ -40,6 +42,7 @@ internal sealed partial class McpServiceStartupCheck(
 
         if (serverOptions is not null)
         {
+            HandlerChecks.CheckNoDuplicates(registeredPrompts ?? [], registeredResources ?? []);
             HandlerChecks.Run(serverOptions.Value, serviceProviderIsService);
         }
 

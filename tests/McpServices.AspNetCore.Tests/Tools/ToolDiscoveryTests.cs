@@ -502,6 +502,41 @@ public sealed class ToolDiscoveryTests
             $"{version} {raw} {any} {figure} {byName.Count} {optionalService}";
     }
 
+    /// <summary>
+    /// Two prompts with one name, or two resources with one URI: the SDK served the first and dropped the other without a word
+    /// (as it does for tools, which were already checked). Startup fails naming both methods.
+    /// </summary>
+    [Fact]
+    public async Task DuplicatePromptNamesOrResourceUris_FailStartup_NamingBothMethods()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b
+            .WithTools<CalculatorTools>()
+            .WithPrompts<ServablePrompts>()
+            .WithPrompts<OtherStepsPrompts>()
+            .WithResources<ServableResources>()
+            .WithResources<OtherLogoResources>()));
+
+        Assert.Equal(
+            "The prompt name 'steps' is declared twice, by ServablePrompts.Steps and by OtherStepsPrompts.Steps; " +
+            "The resource URI 'files://logo' is declared twice, by ServableResources.Logo and by OtherLogoResources.Logo. " +
+            "The MCP SDK would serve the first and drop the others silently: rename one (the Name of its [McpServerPrompt], the UriTemplate of its [McpServerResource]).",
+            ex.Message);
+    }
+
+    [ModelContextProtocol.Server.McpServerPromptType]
+    public sealed class OtherStepsPrompts
+    {
+        [ModelContextProtocol.Server.McpServerPrompt(Name = "steps")]
+        public static string Steps() => "Other steps.";
+    }
+
+    [ModelContextProtocol.Server.McpServerResourceType]
+    public sealed class OtherLogoResources
+    {
+        [ModelContextProtocol.Server.McpServerResource(UriTemplate = "files://logo", Name = "other-logo", MimeType = "image/png")]
+        public static string Logo() => "other";
+    }
+
     public sealed record Product(string Sku);
 
     [ModelContextProtocol.Server.McpServerPromptType]
