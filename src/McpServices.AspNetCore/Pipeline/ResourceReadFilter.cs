@@ -1,3 +1,6 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.AI;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -24,5 +27,53 @@ internal static class ResourceReadFilter
             ex.Data["uri"] = uri;
             throw;
         }
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException
+            && request.Params?.Uri is { } uri && UnreadableVariable(request.MatchedPrimitive as McpServerResource, uri) is { } problem)
+        {
+            throw new McpProtocolException($"Invalid params: {problem}", ex, McpErrorCode.InvalidParams) { Data = { ["uri"] = uri } };
+        }
     };
+
+    /// <summary>
+    /// The first variable of the requested URI that the resource template's method cannot take, converted to its parameter's type
+    /// the way the SDK converts it (<c>orders://abc</c> for an <c>int id</c>), or <see langword="null"/> when every variable
+    /// converts — the failure was the resource's own — or the SDK's internals needed to tell are not there. The SDK alone
+    /// answers such a read with −32603 "An error occurred.".
+    /// </summary>
+    private static string? UnreadableVariable(McpServerResource? resource, string uri)
+    {
+        if (resource is null || ConvertersOf() is not { } getConverter
+            || resource.GetType().GetField("_uriParser", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(resource) is not Regex parser
+            || resource.GetType().GetProperty("AIFunction", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)?.GetValue(resource) is not AIFunction { UnderlyingMethod: { } method } function
+            || parser.Match(uri) is not { Success: true } match)
+        {
+            return null;
+        }
+
+        foreach (var parameter in method.GetParameters())
+        {
+            if (parameter.Name is null || match.Groups[parameter.Name] is not { Success: true } group
+                || getConverter.Invoke(null, [parameter.ParameterType]) is not Func<string, object?> convert)
+            {
+                continue;
+            }
+
+            try
+            {
+                convert(Uri.UnescapeDataString(group.Value));
+            }
+            catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
+            {
+                return $"the variable '{parameter.Name}' of the resource template '{resource.ProtocolResourceTemplate.UriTemplate}' must be " +
+                    $"{TypeShapes.Describe(parameter.ParameterType, function.JsonSerializerOptions)}.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The SDK's conversion of a URI variable to a parameter type (a private method of its resources).</summary>
+    private static MethodInfo? ConvertersOf() =>
+        typeof(McpServerResource).Assembly.GetType("ModelContextProtocol.Server.AIFunctionMcpServerResource")
+            ?.GetMethod("GetConverter", BindingFlags.Static | BindingFlags.NonPublic, [typeof(Type)]);
 }

@@ -25,6 +25,8 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"prompts/get","params":{"name":"greet"}}""", "the prompt 'greet' needs the argument 'name'.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"tone":"warm"}}}""", "the prompt 'greet' needs the argument 'name'.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"repeat","arguments":{"text":"hi","times":"many"}}}""", "the argument 'times' of the prompt 'repeat' must be an integer from -2147483648 to 2147483647.")]
+    [InlineData("""{"method":"resources/read","params":{"uri":"orders://abc"}}""", "the variable 'id' of the resource template 'orders://{id}' must be an integer from -2147483648 to 2147483647.")]
+    [InlineData("""{"method":"resources/read","params":{"uri":"orders://99999999999"}}""", "the variable 'id' of the resource template 'orders://{id}' must be an integer from -2147483648 to 2147483647.")]
     [InlineData("""{"method":"logging/setLevel","params":{"level":"bogus"}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]
     [InlineData("""{"method":"logging/setLevel","params":{}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]
     [InlineData("""{"method":"tools/list","params":{"cursor":5}}""", "params.cursor must be a string: the nextCursor of the previous page.")]
@@ -58,6 +60,7 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann","tone":"warmly"}}}""", "Greet Ann warmly")]
     [InlineData("""{"method":"prompts/get","params":{"name":"repeat","arguments":{"text":"hi","times":"2"}}}""", "hi hi")]
     [InlineData("""{"method":"resources/read","params":{"uri":"notes://welcome"}}""", "Welcome.")]
+    [InlineData("""{"method":"resources/read","params":{"uri":"orders://12"}}""", "Order 12.")]
     [InlineData("""{"method":"logging/setLevel","params":{"level":"warning"}}""", "\"result\":{}")]
     [InlineData("""{"method":"tools/list","params":{"cursor":null}}""", "\"tools\"")]
     [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":"A"},"context":{"arguments":{"tone":"warm"}}}}""", "\"completion\"")]
@@ -88,6 +91,27 @@ public sealed class OtherRequestsParamsTests
 
         var error = ErrorOf(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal((-32603, "An error occurred."), (error.Code, error.Message));
+    }
+
+    /// <summary>
+    /// A URI variable its parameter cannot take (orders://abc for an int) is the caller's mistake: −32602 naming the variable, with
+    /// the URI in error.data (the SDK alone answered −32603 "An error occurred."). A resource that fails on its own while parsing
+    /// is not blamed on its variables.
+    /// </summary>
+    [Fact]
+    public async Task AResourceVariableOfTheWrongType_IsInvalidParams_WithTheUri_AndAResourcesOwnFailureIsNot()
+    {
+        await using var server = await StartAsync();
+        using var http = server.CreateHttpClient();
+
+        using var wrong = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":"r1","method":"resources/read","params":{"uri":"orders://abc"}}"""), TestContext.Current.CancellationToken);
+        using var own = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":"r2","method":"resources/read","params":{"uri":"ledger://x"}}"""), TestContext.Current.CancellationToken);
+
+        using var doc = JsonDocument.Parse(RequestGateTests.MessageOf(await wrong.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)));
+        Assert.Equal(-32602, doc.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal("orders://abc", doc.RootElement.GetProperty("error").GetProperty("data").GetProperty("uri").GetString());
+        var ownError = ErrorOf(await own.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal((-32603, "An error occurred."), (ownError.Code, ownError.Message));
     }
 
     /// <summary>
@@ -135,7 +159,7 @@ public sealed class OtherRequestsParamsTests
     }
 
     private static Task<McpServices.Testing.McpTestServer> StartAsync() =>
-        TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithPrompts<ArgumentPrompts>().WithResources<NoteResources>()
+        TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithPrompts<ArgumentPrompts>().WithResources<NoteResources>().WithResources<OrderResources>()
             .WithMcpServer(mcp => mcp.WithCompleteHandler((_, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.CompleteResult { Completion = new() { Values = ["Ann"] } }))));
 
     /// <summary>The JSON-RPC error of a response, whether sent as JSON or as one server-sent event.</summary>

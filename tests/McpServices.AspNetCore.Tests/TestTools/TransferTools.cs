@@ -46,3 +46,14 @@ public sealed class NoteResources
     [McpServerResource(UriTemplate = "notes://customers/{id}", Name = "customer-note", MimeType = "text/plain")]
     public static string Customer(string id) => $"Notes on customer {id}.";
 }
+
+/// <summary>Resource templates with typed variables, and one that fails on its own while parsing.</summary>
+[McpServerResourceType]
+public sealed class OrderResources
+{
+    [McpServerResource(UriTemplate = "orders://{id}", Name = "order", MimeType = "text/plain")]
+    public static string Order(int id) => $"Order {id}.";
+
+    [McpServerResource(UriTemplate = "ledger://{entry}", Name = "ledger-entry", MimeType = "text/plain")]
+    public static string Entry(string entry) => $"Entry {int.Parse(entry, CultureInfo.InvariantCulture)}.";
+}
