@@ -18,8 +18,13 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal static class HandlerChecks
 {
-    public static void Run(McpServerOptions server, IServiceProviderIsService? services)
+    /// <param name="server">The SDK's options: the tools, prompts and resources it serves.</param>
+    /// <param name="prompts">The prompts registered in the service collection, before the SDK drops duplicates.</param>
+    /// <param name="resources">The resources registered in the service collection, before the SDK drops duplicates.</param>
+    /// <param name="services">Tells registered services; without it the checks that need it are skipped.</param>
+    public static void Run(McpServerOptions server, IEnumerable<McpServerPrompt> prompts, IEnumerable<McpServerResource> resources, IServiceProviderIsService? services)
     {
+        CheckNoDuplicates(prompts, resources);
         var handlers = Handler.All(server);
         CheckNoAuthorizationOnResourcesOrPrompts(handlers);
         CheckNoAsyncStreamResults(handlers);
@@ -39,7 +44,7 @@ internal static class HandlerChecks
     /// Fails when two registered prompts have the same name, or two resources the same URI (template): the SDK keeps the first it
     /// is given and drops the other without a word, as it does for tools (which <see cref="ToolCatalog"/> checks).
     /// </summary>
-    public static void CheckNoDuplicates(IEnumerable<McpServerPrompt> prompts, IEnumerable<McpServerResource> resources)
+    private static void CheckNoDuplicates(IEnumerable<McpServerPrompt> prompts, IEnumerable<McpServerResource> resources)
     {
         var duplicates = prompts.Select(p => (Kind: "prompt name", Key: p.ProtocolPrompt.Name, p.Metadata))
             .Concat(resources.Select(r => (Kind: r.IsTemplated ? "resource URI template" : "resource URI", Key: r.ProtocolResourceTemplate.UriTemplate, r.Metadata)))
@@ -96,16 +101,9 @@ internal static class HandlerChecks
             "not streamed, so collect the items and return them (for example Task<List<T>>; a tool can also return content blocks, " +
             "IEnumerable<ContentBlock>), and report progress along the way with an IProgress<ProgressNotificationValue> parameter.");
 
-        static bool IsAsyncStream(Type type)
-        {
-            if (type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(Task<>) || type.GetGenericTypeDefinition() == typeof(ValueTask<>)))
-            {
-                type = type.GetGenericArguments()[0];
-            }
-
-            return (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))
-                || type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>));
-        }
+        static bool IsAsyncStream(Type type) => UnwrapTask(type) is { } result
+            && ((result.IsGenericType && result.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))
+                || result.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>)));
     }
 
     /// <summary>What the SDK turns into a prompt's result (ModelContextProtocol 2.4.0, <c>AIFunctionMcpServerPrompt</c>).</summary>
@@ -135,7 +133,6 @@ internal static class HandlerChecks
                     ? "a prompt: return a string, a PromptMessage, a list of them or a GetPromptResult"
                     : "resource contents: return a string (serialize a value to JSON yourself), a ResourceContents (BlobResourceContents.FromBytes for binary), a list of them or a ReadResourceResult"));
         Fail(unusable, ". Every request for it would fail.");
-
     }
 
     /// <summary>
@@ -438,21 +435,14 @@ internal static class HandlerChecks
         /// SDK created, when its function has a factory for the instance (WithTools&lt;T&gt;(), WithPrompts&lt;T&gt;()), not when
         /// it was given a target instance or a delegate. Unknown (an SDK whose internals differ) counts as no.
         /// </summary>
-        public bool CreatedPerCall => Method is { IsStatic: false } && (Metadata.OfType<ToolSource>().Any() || HasInstanceFactory(Primitive));
-
-        private static bool HasInstanceFactory(object primitive) =>
-            Function(primitive) is { } function
-            && function.GetType().GetProperty("CreateInstanceFunc", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(function) is not null;
-
-        /// <summary>The function the SDK created the tool, prompt or resource from (an internal property of its primitives).</summary>
-        private static AIFunction? Function(object primitive) =>
-            primitive.GetType().GetProperty("AIFunction", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(primitive) as AIFunction;
+        public bool CreatedPerCall => Method is { IsStatic: false }
+            && (Metadata.OfType<ToolSource>().Any() || (SdkInternals.FunctionOf(Primitive) is { } function && SdkInternals.CreatesInstancePerCall(function)));
 
         /// <summary>The class created for a call: the one given to <c>WithTools</c> (a method may be inherited), else the method's.</summary>
         public Type TargetType => Metadata.OfType<ToolSource>().FirstOrDefault()?.ToolType ?? Method!.ReflectedType!;
 
         /// <summary>The options the handler's arguments are read and its result written with.</summary>
-        public JsonSerializerOptions SerializerOptions => Metadata.OfType<ToolSource>().FirstOrDefault()?.SerializerOptions ?? Function(Primitive)?.JsonSerializerOptions ?? McpJsonUtilities.DefaultOptions;
+        public JsonSerializerOptions SerializerOptions => Metadata.OfType<ToolSource>().FirstOrDefault()?.SerializerOptions ?? SdkInternals.FunctionOf(Primitive)?.JsonSerializerOptions ?? McpJsonUtilities.DefaultOptions;
 
         public IEnumerable<ParameterInfo> Parameters => Method?.GetParameters() ?? [];
 

@@ -42,8 +42,7 @@ internal sealed partial class McpServiceStartupCheck(
 
         if (serverOptions is not null)
         {
-            HandlerChecks.CheckNoDuplicates(registeredPrompts ?? [], registeredResources ?? []);
-            HandlerChecks.Run(serverOptions.Value, serviceProviderIsService);
+            HandlerChecks.Run(serverOptions.Value, registeredPrompts ?? [], registeredResources ?? [], serviceProviderIsService);
         }
 
         if (marker is { MappedInto: null } && serviceProviderIsService?.IsService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) == true)

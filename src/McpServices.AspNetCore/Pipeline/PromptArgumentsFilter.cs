@@ -1,6 +1,4 @@
-using System.Reflection;
 using System.Text.Json;
-using Microsoft.Extensions.AI;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -54,7 +52,7 @@ internal static class PromptArgumentsFilter
     /// </summary>
     private static string? UnreadableArgument(GetPromptRequestParams? parameters, McpServerPrompt? prompt)
     {
-        if (parameters?.Arguments is not { Count: > 0 } arguments || FunctionOf(prompt) is not { UnderlyingMethod: { } method } function)
+        if (parameters?.Arguments is not { Count: > 0 } arguments || SdkInternals.FunctionOf(prompt) is not { UnderlyingMethod: { } method } function)
         {
             return null;
         }
@@ -79,10 +77,6 @@ internal static class PromptArgumentsFilter
 
         return null;
     }
-
-    /// <summary>The function behind a prompt built from a method (the SDK keeps it in an internal property).</summary>
-    private static AIFunction? FunctionOf(McpServerPrompt? prompt) =>
-        prompt?.GetType().GetProperty("AIFunction", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)?.GetValue(prompt) as AIFunction;
 
     private static McpServerPrompt? Find(McpServer server, string name) =>
         server.ServerOptions.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var prompt) ? prompt : null;

@@ -1,6 +1,3 @@
-using System.Reflection;
-using System.Text.RegularExpressions;
-using Microsoft.Extensions.AI;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -42,9 +39,8 @@ internal static class ResourceReadFilter
     /// </summary>
     private static string? UnreadableVariable(McpServerResource? resource, string uri)
     {
-        if (resource is null || ConvertersOf() is not { } getConverter
-            || resource.GetType().GetField("_uriParser", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(resource) is not Regex parser
-            || resource.GetType().GetProperty("AIFunction", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)?.GetValue(resource) is not AIFunction { UnderlyingMethod: { } method } function
+        if (resource is null || SdkInternals.UriParserOf(resource) is not { } parser
+            || SdkInternals.FunctionOf(resource) is not { UnderlyingMethod: { } method } function
             || parser.Match(uri) is not { Success: true } match)
         {
             return null;
@@ -53,7 +49,7 @@ internal static class ResourceReadFilter
         foreach (var parameter in method.GetParameters())
         {
             if (parameter.Name is null || match.Groups[parameter.Name] is not { Success: true } group
-                || getConverter.Invoke(null, [parameter.ParameterType]) is not Func<string, object?> convert)
+                || SdkInternals.UriVariableConverter(parameter.ParameterType) is not { } convert)
             {
                 continue;
             }
@@ -71,9 +67,4 @@ internal static class ResourceReadFilter
 
         return null;
     }
-
-    /// <summary>The SDK's conversion of a URI variable to a parameter type (a private method of its resources).</summary>
-    private static MethodInfo? ConvertersOf() =>
-        typeof(McpServerResource).Assembly.GetType("ModelContextProtocol.Server.AIFunctionMcpServerResource")
-            ?.GetMethod("GetConverter", BindingFlags.Static | BindingFlags.NonPublic, [typeof(Type)]);
 }
