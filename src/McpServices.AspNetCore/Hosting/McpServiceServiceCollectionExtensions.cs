@@ -83,6 +83,8 @@ public static class McpServiceServiceCollectionExtensions
         // so that the tool-call pipeline is the outermost filter.
         services.AddMcpServer().WithHttpTransport();
         services.AddOptions<HttpServerTransportOptions>().Configure<IOptions<McpServiceOptions>>((transport, service) => transport.SessionMode = service.Value.SessionMode);
+        services.TryAddSingleton<StatefulSessions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HttpServerTransportOptions>, StatefulSessions.Setup>());
         services.AddSingleton<IPostConfigureOptions<ModelContextProtocol.Server.McpServerOptions>, McpServerOptionsSetup>();
         // The SDK's options, built once: a stateless request's server gets a copy instead of options built anew (McpServerOptionsProvider).
         services.TryAddSingleton<McpServerOptionsProvider>();

@@ -40,6 +40,7 @@ internal sealed partial class McpRequestGate
     private readonly AuditTrail _audit;
     private readonly string _apiKeyHeader;
     private readonly HttpServerSessionMode _sessionMode;
+    private readonly StatefulSessions? _sessions;
     private readonly ILogger _logger;
 
     public McpRequestGate(
@@ -51,6 +52,8 @@ internal sealed partial class McpRequestGate
         ToolAuthorizer authorizer,
         ProtectedResourceMetadata metadata,
         AuditTrail audit,
+        StatefulSessions sessions,
+        IOptions<HttpServerTransportOptions> transport,
         ILogger<McpRequestGate> logger)
     {
         _originPolicy = new OriginPolicy(options.Value);
@@ -58,6 +61,10 @@ internal sealed partial class McpRequestGate
         _tooLargeMessage = $"Payload Too Large: the request body exceeds the limit of {_maxBodySize} bytes.";
         _apiKeyHeader = options.Value.Authentication.ApiKeyHeader;
         _sessionMode = options.Value.SessionMode;
+        // With a migration handler, a session this instance does not have may live on another one: the SDK's answer stands.
+#pragma warning disable MCP9006 // obsolete with stateful mode itself, which McpServices offers for clients that need it
+        _sessions = _sessionMode != HttpServerSessionMode.Stateless && transport.Value.SessionMigrationHandler is null ? sessions : null;
+#pragma warning restore MCP9006
         _shutdown = shutdown;
         _completion = completion;
         _catalog = catalog;
@@ -137,6 +144,36 @@ internal sealed partial class McpRequestGate
         return true;
     }
 
+    /// <summary>
+    /// A DELETE that ends a stateful session. The SDK checks the protocol version and the caller and ends the session, but answers
+    /// 200 when there was no session to end; the transport requires 404 for a session that has ended (the client then knows to
+    /// start a new one) and the SDK's own 400 for a missing <c>Mcp-Session-Id</c>, as it answers a GET without one.
+    /// </summary>
+    private const string SessionIdHeader = "Mcp-Session-Id";
+
+    /// <summary>The SDK's codes for the same answers to a GET or POST: a request without a session id (−32000), an unknown session (−32001).</summary>
+    private const int SdkBadRequest = -32000, SdkSessionNotFound = -32001;
+
+    private async Task EndSessionAsync(HttpContext context, RequestDelegate next)
+    {
+        var sessionId = context.Request.Headers[SessionIdHeader].ToString();
+        var known = sessionId.Length > 0 && _sessions!.Contains(sessionId);
+        await InvokeNextAsync(context, next).ConfigureAwait(false);
+        if (known || context.Response.HasStarted || context.Response.StatusCode != StatusCodes.Status200OK)
+        {
+            return; // ended, or refused by the SDK (unsupported protocol version, another caller's session)
+        }
+
+        if (sessionId.Length == 0)
+        {
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, SdkBadRequest, "Bad Request: Mcp-Session-Id header is required for DELETE requests.", id: null).ConfigureAwait(false);
+        }
+        else
+        {
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, SdkSessionNotFound, "Session not found", id: null).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The documented internal error, answering the request's id when the HTTP stage could read it.</summary>
     private static Task WriteInternalErrorAsync(HttpContext context) =>
         JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, McpServiceErrorCodes.InternalError, "Internal error.", id: (context.Items[EnvelopeItemKey] as JsonRpcEnvelope)?.Id);
@@ -163,7 +200,14 @@ internal sealed partial class McpRequestGate
         {
             if (await AuthenticateAsync(context, envelope: null, body: default).ConfigureAwait(false))
             {
-                await InvokeNextAsync(context, next).ConfigureAwait(false);
+                if (HttpMethods.IsDelete(request.Method) && _sessions is not null)
+                {
+                    await EndSessionAsync(context, next).ConfigureAwait(false);
+                }
+                else
+                {
+                    await InvokeNextAsync(context, next).ConfigureAwait(false);
+                }
             }
 
             return;

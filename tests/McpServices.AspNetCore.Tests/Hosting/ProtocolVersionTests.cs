@@ -105,6 +105,41 @@ public sealed class ProtocolVersionTests
         after.Headers.Add("Mcp-Session-Id", alice.SessionId);
         using var response = await http.SendAsync(after, TestContext.Current.CancellationToken);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        // Ending it again: the transport requires 404 for a session that has ended (the SDK alone answered 200).
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, await SendAsync(HttpMethod.Delete, aliceToken));
+    }
+
+    [Theory]
+    [InlineData("no-such-session", 404, -32001, "Session not found")]
+    [InlineData(null, 400, -32000, "Bad Request: Mcp-Session-Id header is required for DELETE requests.")]
+    public async Task Stateful_DeletingAnUnknownSession_Is404_AndWithoutASessionId_Is400(string? sessionId, int status, int code, string message)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.SessionMode = HttpServerSessionMode.Stateful);
+        await using var client = await server.ConnectAsync();
+        using var http = server.CreateHttpClient();
+
+        using var request = new HttpRequestMessage(HttpMethod.Delete, server.McpEndpoint);
+        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+        if (sessionId is not null)
+        {
+            request.Headers.Add("Mcp-Session-Id", sessionId);
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(code, body.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(message, body.RootElement.GetProperty("error").GetProperty("message").GetString());
+
+        // The live session was not touched, and the SDK's own answers stand: 405 on the session-free protocol revision.
+        var result = await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 2 }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.NotEqual(true, result.IsError);
+        using var newer = new HttpRequestMessage(HttpMethod.Delete, server.McpEndpoint);
+        newer.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        newer.Headers.Add("Mcp-Session-Id", client.SessionId);
+        using var refused = await http.SendAsync(newer, TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, refused.StatusCode);
     }
 
     [Fact]
