@@ -108,7 +108,7 @@ internal sealed class JsonRpcEnvelope
                 PromptsGet when (ArgumentsStart >= 0 && !ArgumentsAreObject) || ArgumentValueNotString => "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.",
                 Complete when !HasParams => "completion/complete needs params: an object with ref and argument.",
                 Complete when Completion.HasFlag(CompletionMembers.Checked) && !Completion.HasFlag(CompletionMembers.Ref) =>
-                    "params.ref must be a JSON object: {\"type\":\"ref/prompt\",\"name\":\"<prompt>\"} or {\"type\":\"ref/resource\",\"uri\":\"<URI template>\"}.",
+                    "params.ref must be a JSON object of strings: {\"type\":\"ref/prompt\",\"name\":\"<prompt>\"} or {\"type\":\"ref/resource\",\"uri\":\"<URI template>\"}.",
                 Complete when Completion.HasFlag(CompletionMembers.Checked) && !Completion.HasFlag(CompletionMembers.Argument) =>
                     "params.argument must be a JSON object with string name and value: the argument to complete and what has been typed so far.",
                 Complete when Completion.HasFlag(CompletionMembers.ContextInvalid) => "params.context must be a JSON object whose arguments are strings.",
@@ -635,12 +635,12 @@ internal sealed class JsonRpcEnvelope
         }
 
         string? type = null;
-        bool name = false, value = false, uri = false;
+        bool name = false, value = false, uri = false, notString = false;
         if (reader.TokenType == JsonTokenType.StartObject)
         {
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var key = reader.ValueTextEquals("type"u8) ? 1 : reader.ValueTextEquals("name"u8) ? 2 : reader.ValueTextEquals("value"u8) ? 3 : reader.ValueTextEquals("uri"u8) ? 4 : 0;
+                var key = reader.ValueTextEquals("type"u8) ? 1 : reader.ValueTextEquals("name"u8) ? 2 : reader.ValueTextEquals("value"u8) ? 3 : reader.ValueTextEquals("uri"u8) ? 4 : reader.ValueTextEquals("title"u8) ? 5 : 0;
                 reader.Read();
                 var isString = reader.TokenType == JsonTokenType.String;
                 switch (key)
@@ -651,6 +651,9 @@ internal sealed class JsonRpcEnvelope
                     case 4: uri = isString; break;
                 }
 
+                // The SDK reads every member of a reference it knows as a string, whichever kind of reference it is: a number
+                // in the uri of a prompt reference failed there with −32603.
+                notString |= key is 1 or 2 or 4 or 5 && !isString && reader.TokenType != JsonTokenType.Null;
                 reader.Skip();
             }
         }
@@ -660,7 +663,7 @@ internal sealed class JsonRpcEnvelope
         }
 
         var valid = member == CompletionMembers.Ref
-            ? (type == "prompt" && name) || (type == "resource" && uri)
+            ? !notString && ((type == "prompt" && name) || (type == "resource" && uri))
             : name && value;
         envelope.Completion = valid ? envelope.Completion | member : envelope.Completion & ~member;
     }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using FluentValidation;
 using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Testing;
 
 namespace McpServices.AspNetCore.Tests.Http;
 
@@ -12,8 +13,11 @@ namespace McpServices.AspNetCore.Tests.Http;
 /// answer is a documented status with a JSON-RPC error or result — never a 500, never the SDK's bare −32603, never a response
 /// cut off — and the service keeps serving. (The first run of this found bodies that are not UTF-8 reaching the SDK.)
 /// </summary>
-public sealed class MessageFuzzTests
+public sealed partial class MessageFuzzTests
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"f[0-9]+")]
+    private static partial System.Text.RegularExpressions.Regex FuzzId();
+
     private const int Messages = 1500;
 
     private static readonly JsonNode?[] Values =
@@ -58,14 +62,31 @@ public sealed class MessageFuzzTests
         var token = server.Token("inventory:read", "inventory:write");
         var problems = new List<string>();
         var statuses = new SortedDictionary<int, int>();
+        var calls = new List<string>();
+        var sent = new Dictionary<string, int>();
 
         for (var i = 0; i < Messages; i++)
         {
             var node = Mutate(JsonNode.Parse(random.GetItems(Seeds, 1)[0]), random);
+            if (node is JsonObject { } message && message.ContainsKey("id") && random.NextDouble() < 0.8)
+            {
+                message["id"] = $"f{i}"; // an id of its own, to find the call's audit record
+            }
+
             var body = Encoding.UTF8.GetBytes(node?.ToJsonString() ?? "null");
             if (random.NextDouble() < 0.3)
             {
                 body = MutateBytes(body, random);
+            }
+
+            if (AuditedCallId(body) is { } callId)
+            {
+                calls.Add(callId);
+            }
+
+            foreach (System.Text.RegularExpressions.Match id in FuzzId().Matches(Encoding.UTF8.GetString(body)))
+            {
+                sent[id.Value] = sent.GetValueOrDefault(id.Value) + 1; // a byte mutation can turn one message's id into another's
             }
 
             using var request = new HttpRequestMessage(HttpMethod.Post, "mcp") { Content = new ByteArrayContent(body) };
@@ -99,6 +120,44 @@ public sealed class MessageFuzzTests
         Assert.True(statuses.Keys.All(s => s is 200 or 202 or 400 or 403 or 404), string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
         using var ready = await http.GetAsync("readyz", ct);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+
+        // Every tools/call the service could read has one audit record, whatever became of it.
+        Assert.NotEmpty(calls);
+        for (int count = -1; count != server.Audit.Records.Count;)
+        {
+            count = server.Audit.Records.Count; // records are written off the request path: wait until they stop coming
+            await Task.Delay(300, ct);
+        }
+
+        var recorded = server.Audit.Records.Select(McpTestAuditSink.Parse)
+            .Select(r => r.GetProperty("request").TryGetProperty("jsonRpcId", out var id) ? id : default).Where(id => id.ValueKind == System.Text.Json.JsonValueKind.String)
+            .GroupBy(id => id.GetString()!).ToDictionary(g => g.Key, g => g.Count());
+        var unaccounted = calls.Where(id => sent[id] == 1 && recorded.GetValueOrDefault(id) != 1).Select(id => $"{id}: {recorded.GetValueOrDefault(id)} records").ToArray();
+        Assert.True(unaccounted.Length == 0, $"{unaccounted.Length} of {calls.Count} calls: " + string.Join(", ", unaccounted.Take(10)));
+    }
+
+    /// <summary>The fuzz id of a body that is one JSON object, a <c>tools/call</c> request (with <c>jsonrpc</c> "2.0") with an id of its own.</summary>
+    private static string? AuditedCallId(byte[] body)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(body);
+            var root = document.RootElement;
+            return root.ValueKind == System.Text.Json.JsonValueKind.Object
+                && root.TryGetProperty("method", out var method) && method.ValueKind == System.Text.Json.JsonValueKind.String && method.ValueEquals("tools/call")
+                && root.TryGetProperty("id", out var id) && id.ValueKind == System.Text.Json.JsonValueKind.String && id.GetString() is { } value && FuzzId().Match(value) is { Success: true } match && match.Length == value.Length
+                ? value
+                : null;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null; // not JSON, or an id that is not Unicode (an unpaired surrogate escape)
+        }
     }
 
     private static JsonNode? Mutate(JsonNode? node, Random random)

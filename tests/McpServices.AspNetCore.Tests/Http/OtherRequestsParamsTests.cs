@@ -10,7 +10,7 @@ namespace McpServices.AspNetCore.Tests.Http;
 /// </summary>
 public sealed class OtherRequestsParamsTests
 {
-    private const string CompletionRef = """params.ref must be a JSON object: {"type":"ref/prompt","name":"<prompt>"} or {"type":"ref/resource","uri":"<URI template>"}.""";
+    private const string CompletionRef = """params.ref must be a JSON object of strings: {"type":"ref/prompt","name":"<prompt>"} or {"type":"ref/resource","uri":"<URI template>"}.""";
     private const string CompletionArgument = "params.argument must be a JSON object with string name and value: the argument to complete and what has been typed so far.";
 
     [Theory]
@@ -38,6 +38,10 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"completion/complete","params":{"ref":{"type":false,"name":"greet"},"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
     [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/other","name":"greet"},"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
     [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/resource","name":"notes"},"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
+    // The SDK reads type, name, title and uri of any reference as strings: another kind of value was its bare −32603.
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet","uri":0},"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet","title":{}},"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
+    [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/resource","uri":"notes://{id}","name":[1]},"argument":{"name":"name","value":"A"}}}""", CompletionRef)]
     [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"}}}""", CompletionArgument)]
     [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":5}}}""", CompletionArgument)]
     [InlineData("""{"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":"A"},"context":{"arguments":{"tone":1}}}}""", "params.context must be a JSON object whose arguments are strings.")]
