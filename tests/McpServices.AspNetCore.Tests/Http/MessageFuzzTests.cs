@@ -49,17 +49,26 @@ public sealed partial class MessageFuzzTests
 
     [Theory]
     [MemberData(nameof(FuzzSeeds))]
-    public async Task MutatedMessages_GetDocumentedAnswers_AndTheServiceKeepsServing(int seed)
+    public Task MutatedMessages_GetDocumentedAnswers_AndTheServiceKeepsServing(int seed) => FuzzAsync(seed, stateful: false);
+
+    /// <summary>The same in stateful mode, every message sent in one client's session: the SDK's paths differ there.</summary>
+    [Theory]
+    [MemberData(nameof(FuzzSeeds))]
+    public Task MutatedMessages_InAStatefulSession_GetDocumentedAnswers(int seed) => FuzzAsync(seed, stateful: true);
+
+    private static async Task FuzzAsync(int seed, bool stateful)
     {
         var random = new Random(seed);
         var ct = TestContext.Current.CancellationToken;
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<OrderTools>().WithTools<SecuredTools>().WithTools<ShipmentTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>()
                 .WithMcpServer(mcp => mcp.WithCompleteHandler((_, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.CompleteResult { Completion = new() { Values = ["Ann"] } }))),
+            options: o => o.SessionMode = stateful ? ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful : ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateless,
             configure: b => b.Services.AddValidatorsFromAssemblyContaining<OrderValidator>(),
             authentication: true);
         using var http = server.CreateHttpClient();
         var token = server.Token("inventory:read", "inventory:write");
+        await using var session = stateful ? await server.ConnectWithScopesAsync("inventory:read", "inventory:write") : null;
         var problems = new List<string>();
         var statuses = new SortedDictionary<int, int>();
         var calls = new List<string>();
@@ -94,6 +103,10 @@ public sealed partial class MessageFuzzTests
             request.Headers.Accept.ParseAdd("application/json, text/event-stream");
             request.Headers.Add("MCP-Protocol-Version", random.Next(3) == 0 ? "2026-07-28" : "2025-11-25");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            if (session is not null)
+            {
+                request.Headers.Add("Mcp-Session-Id", session.SessionId);
+            }
 
             string answer;
             HttpStatusCode status;
