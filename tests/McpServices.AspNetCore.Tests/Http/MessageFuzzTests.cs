@@ -73,10 +73,20 @@ public sealed partial class MessageFuzzTests
         var statuses = new SortedDictionary<int, int>();
         var calls = new List<string>();
         var sent = new Dictionary<string, int>();
+        var servedNewer = 0;
 
         for (var i = 0; i < Messages; i++)
         {
-            var node = Mutate(JsonNode.Parse(random.GetItems(Seeds, 1)[0]), random);
+            // On 2026-07-28 a request carries its protocol version and the client's capabilities in params._meta, and its method and
+            // tool, prompt or resource in headers; without them the SDK refuses it before anything else could be exercised.
+            var newer = !stateful && random.Next(3) == 0;
+            var seedMessage = JsonNode.Parse(random.GetItems(Seeds, 1)[0])!;
+            if (newer && seedMessage["params"] is JsonObject seedParams)
+            {
+                seedParams["_meta"] = new JsonObject { ["io.modelcontextprotocol/protocolVersion"] = "2026-07-28", ["io.modelcontextprotocol/clientCapabilities"] = new JsonObject() };
+            }
+
+            var node = Mutate(seedMessage, random);
             if (node is JsonObject { } message && message.ContainsKey("id") && random.NextDouble() < 0.8)
             {
                 message["id"] = $"f{i}"; // an id of its own, to find the call's audit record
@@ -101,7 +111,12 @@ public sealed partial class MessageFuzzTests
             using var request = new HttpRequestMessage(HttpMethod.Post, "mcp") { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             request.Headers.Accept.ParseAdd("application/json, text/event-stream");
-            request.Headers.Add("MCP-Protocol-Version", random.Next(3) == 0 ? "2026-07-28" : "2025-11-25");
+            request.Headers.Add("MCP-Protocol-Version", newer ? "2026-07-28" : "2025-11-25");
+            if (newer && node is JsonObject sent2026)
+            {
+                AddHeader(request, "Mcp-Method", sent2026["method"]);
+                AddHeader(request, "Mcp-Name", sent2026["params"] is JsonObject p ? p["name"] ?? p["uri"] : null);
+            }
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             if (session is not null)
             {
@@ -123,6 +138,10 @@ public sealed partial class MessageFuzzTests
             }
 
             statuses[(int)status] = statuses.GetValueOrDefault((int)status) + 1;
+            if (newer && status == HttpStatusCode.OK && answer.Contains("\"result\"", StringComparison.Ordinal))
+            {
+                servedNewer++;
+            }
             if ((int)status >= 500 || answer.Contains("\"code\":-32603", StringComparison.Ordinal))
             {
                 problems.Add($"{(int)status} for {Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 200)))}: {answer[..Math.Min(answer.Length, 200)]}");
@@ -130,6 +149,7 @@ public sealed partial class MessageFuzzTests
         }
 
         Assert.True(problems.Count == 0, string.Join('\n', problems.Take(10)));
+        Assert.True(stateful || servedNewer > 0, "No 2026-07-28 request was served: the fuzz would only exercise the SDK's refusals.");
         Assert.True(statuses.Keys.All(s => s is 200 or 202 or 400 or 403 or 404), string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
         using var ready = await http.GetAsync("readyz", ct);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
@@ -147,6 +167,14 @@ public sealed partial class MessageFuzzTests
             .GroupBy(id => id.GetString()!).ToDictionary(g => g.Key, g => g.Count());
         var unaccounted = calls.Where(id => sent[id] == 1 && recorded.GetValueOrDefault(id) != 1).Select(id => $"{id}: {recorded.GetValueOrDefault(id)} records").ToArray();
         Assert.True(unaccounted.Length == 0, $"{unaccounted.Length} of {calls.Count} calls: " + string.Join(", ", unaccounted.Take(10)));
+    }
+
+    private static void AddHeader(HttpRequestMessage request, string name, JsonNode? value)
+    {
+        if (value is JsonValue v && v.TryGetValue<string>(out var text) && text.Length > 0 && text.All(c => c is >= ' ' and <= '~'))
+        {
+            request.Headers.TryAddWithoutValidation(name, text);
+        }
     }
 
     /// <summary>The fuzz id of a body that is one JSON object, a <c>tools/call</c> request (with <c>jsonrpc</c> "2.0") with an id of its own.</summary>
