@@ -167,6 +167,11 @@ public sealed partial class MessageFuzzTests
             .GroupBy(id => id.GetString()!).ToDictionary(g => g.Key, g => g.Count());
         var unaccounted = calls.Where(id => sent[id] == 1 && recorded.GetValueOrDefault(id) != 1).Select(id => $"{id}: {recorded.GetValueOrDefault(id)} records").ToArray();
         Assert.True(unaccounted.Length == 0, $"{unaccounted.Length} of {calls.Count} calls: " + string.Join(", ", unaccounted.Take(10)));
+
+        // And the records, whatever the messages held, form one intact hash chain.
+        var lines = string.Join('\n', server.Audit.Records.Select(r => Encoding.UTF8.GetString(r.Json.Span)));
+        var verified = AuditVerifier.Verify([("memory", new StringReader(lines))]);
+        Assert.True(verified.Intact, verified.Message);
     }
 
     private static void AddHeader(HttpRequestMessage request, string name, JsonNode? value)
