@@ -386,6 +386,14 @@ internal sealed class JsonRpcEnvelope
     }
 
     /// <summary>
+    /// The <c>tools/call</c> a request's headers declare (<c>Mcp-Method</c> and <c>Mcp-Name</c>, base64-encoded as the SDK
+    /// encodes names that are not plain ASCII), for the record of a call refused before its body was received; otherwise
+    /// <see langword="null"/>.
+    /// </summary>
+    public static JsonRpcEnvelope? DeclaredToolCall(string method, string name) =>
+        method.Trim() == ToolsCall ? new JsonRpcEnvelope { Method = ToolsCall, Name = ModelContextProtocol.Protocol.McpHeaderEncoder.DecodeValue(name.Trim()) } : null;
+
+    /// <summary>
     /// Reads the method, id and tool name from the start of a body that is refused unread (too large): a forward-only pass that
     /// stops where the data or the JSON ends. Returns <see langword="null"/> when the prefix does not start a JSON object.
     /// </summary>

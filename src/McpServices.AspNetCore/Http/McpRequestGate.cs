@@ -769,11 +769,28 @@ internal sealed partial class McpRequestGate
         var request = context.Request;
         if (prefix is null)
         {
-            // A client that waits for "100 Continue" before sending the body is answered without it: that is what it asked for,
-            // and reading would make the server send 100 Continue and the client the body. Nothing was received, nothing recorded.
-            if (!HttpMethods.IsPost(request.Method) || request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
+            if (!HttpMethods.IsPost(request.Method))
             {
                 return null;
+            }
+
+            // A client that waits for "100 Continue" before sending the body is answered without it: that is what it asked for,
+            // and reading would make the server send 100 Continue and the client the body. Only a call its headers declare
+            // (Mcp-Method and Mcp-Name, which 2026-07-28 clients send) is recorded, with what they say.
+            if (request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
+            {
+                if (JsonRpcEnvelope.DeclaredToolCall(request.Headers["Mcp-Method"].ToString(), request.Headers["Mcp-Name"].ToString()) is not { } declared)
+                {
+                    return null;
+                }
+
+                if (_authorizer.AuthenticationEnabled)
+                {
+                    await IdentifyCallerAsync(context).ConfigureAwait(false);
+                }
+
+                Refuse(context, declared, default, outcome, errorCode, message);
+                return null; // the answer has no id: the body that holds it was not received
             }
 
             prefix = await ReadPrefixAsync(context).ConfigureAwait(false);

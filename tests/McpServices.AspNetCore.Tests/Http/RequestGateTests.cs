@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Testing;
 
 namespace McpServices.AspNetCore.Tests.Http;
 
@@ -181,6 +182,42 @@ public sealed class RequestGateTests
         // without waiting is recognized and recorded, as above).
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Empty(await FlushedRecordsAsync(server));
+    }
+
+    [Theory]
+    [InlineData("Origin", "http://evil.example", 403, "denied", "origin_not_allowed")]
+    [InlineData("Content-Type", "text/plain", 415, "invalid", "unsupported_media_type")]
+    [InlineData("Accept", "application/json", 406, "invalid", "not_acceptable")]
+    [InlineData("Content-Length", "", 413, "invalid", "payload_too_large")]
+    public async Task ACallItsHeadersDeclare_RefusedBeforeItsBodyIsSent_IsAuditedFromTheHeaders(string header, string value, int status, string outcome, string code)
+    {
+        // A 2026-07-28 client names the method and the tool in headers; refused while it waits for 100 Continue, it never sends
+        // the body, but the headers say which call was attempted, and by whom.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.MaxRequestBodySize = 1024, authentication: true);
+        using var http = server.CreateHttpClient();
+        var body = header == "Content-Length" ? CallWithPadding(64 * 1024) : """{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_stock"}}""";
+        using var request = Post(body);
+        request.Headers.ExpectContinue = true;
+        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.Add("Mcp-Method", "tools/call");
+        request.Headers.Add("Mcp-Name", "read_stock");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", server.Token("inventory:read"));
+        switch (header)
+        {
+            case "Origin": request.Headers.Add("Origin", value); break;
+            case "Content-Type": request.Content!.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(value); break;
+            case "Accept": request.Headers.Accept.Clear(); request.Headers.Accept.ParseAdd(value); break;
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        var record = Assert.Single(await FlushedRecordsAsync(server));
+        Assert.Equal((outcome, code, "read_stock"), (record.Outcome, record.ErrorCode, record.Tool));
+        var json = McpTestAuditSink.Parse(record);
+        Assert.Equal("test-user", json.GetProperty("actor").GetProperty("subject").GetString());
+        Assert.False(json.GetProperty("request").TryGetProperty("jsonRpcId", out var id) && id.ValueKind != JsonValueKind.Null, "the id is in the body, which was not sent");
+        Assert.Equal(0, server.Log().Count("read_stock"));
     }
 
     [Theory]
