@@ -25,6 +25,8 @@ public sealed partial class MessageFuzzTests
         null, true, false, 0, -1, 1.5, 1e308, JsonValue.Create(decimal.MaxValue), "", new string('x', 300), "\u0000", "\U0001F600",
         new JsonArray(), new JsonObject(), new JsonArray(1, new JsonArray(2, new JsonArray(3))), new JsonObject { ["a"] = new JsonObject { ["b"] = new JsonObject() } },
         "NaN", "tools/call", "reserve", "read_stock", "ref/prompt", "ref/resource", "notes://welcome", "greet",
+        "orders://7", "orders://abc", "orders://99999999999999999999", "orders://%41", "orders://", "days://2026-11-30", "days://2026-13-45",
+        "colors://Red", "colors://Purple", "colors://1e9", "orders://{id}",
     ];
 
     private static readonly string[] Names = ["extra", "method", "id", "params", "name", "arguments", "_meta", "sku", "quantity", "order", "lines", "progressToken", "cursor", "uri", "ref", "argument", "context", "type", "value", "level", "shipment", "carrier", "parcels", "extras", "root", "children"];
@@ -38,6 +40,8 @@ public sealed partial class MessageFuzzTests
         """{"jsonrpc":"2.0","method":"notifications/initialized"}""",
         """{"jsonrpc":"2.0","id":4,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann","tone":"warmly"}}}""",
         """{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"notes://welcome"}}""",
+        """{"jsonrpc":"2.0","id":10,"method":"resources/read","params":{"uri":"orders://7"}}""",
+        """{"jsonrpc":"2.0","id":11,"method":"completion/complete","params":{"ref":{"type":"ref/resource","uri":"orders://{id}"},"argument":{"name":"id","value":"1"}}}""",
         """{"jsonrpc":"2.0","id":6,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":"A"},"context":{"arguments":{"tone":"warm"}}}}""",
         """{"jsonrpc":"2.0","id":7,"method":"logging/setLevel","params":{"level":"info"}}""",
         """{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"ship","arguments":{"shipment":{"reference":"R-1","carrier":"Post","parcels":[{"sku":"ABC-1234","quantity":2,"note":null}],"extras":{"gift":{"sku":"XYZ-0001","quantity":1}}}}}}""",
@@ -61,7 +65,7 @@ public sealed partial class MessageFuzzTests
         var random = new Random(seed);
         var ct = TestContext.Current.CancellationToken;
         await using var server = await TestServer.StartAsync(
-            b => b.WithTools<OrderTools>().WithTools<SecuredTools>().WithTools<ShipmentTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>()
+            b => b.WithTools<OrderTools>().WithTools<SecuredTools>().WithTools<ShipmentTools>().WithPrompts<GreetingPrompts>().WithResources<NoteResources>().WithResources<TypedResources>()
                 .WithMcpServer(mcp => mcp.WithCompleteHandler((_, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.CompleteResult { Completion = new() { Values = ["Ann"] } }))),
             options: o => o.SessionMode = stateful ? ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful : ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateless,
             configure: b => b.Services.AddValidatorsFromAssemblyContaining<OrderValidator>(),
@@ -273,4 +277,18 @@ public sealed partial class MessageFuzzTests
 
         return [.. bytes];
     }
+}
+
+/// <summary>Resource templates whose variables the SDK converts to typed parameters.</summary>
+[ModelContextProtocol.Server.McpServerResourceType]
+public sealed class TypedResources
+{
+    [ModelContextProtocol.Server.McpServerResource(UriTemplate = "orders://{id}", Name = "order", MimeType = "text/plain")]
+    public static string Order(int id) => $"Order {id}.";
+
+    [ModelContextProtocol.Server.McpServerResource(UriTemplate = "days://{day}", Name = "day", MimeType = "text/plain")]
+    public static string Day(DateOnly day) => $"Day {day:O}.";
+
+    [ModelContextProtocol.Server.McpServerResource(UriTemplate = "colors://{color}", Name = "color", MimeType = "text/plain")]
+    public static string Color(ConsoleColor color) => $"Color {color}.";
 }

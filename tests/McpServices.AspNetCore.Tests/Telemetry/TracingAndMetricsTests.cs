@@ -73,7 +73,9 @@ public sealed class TracingAndMetricsTests
         await server.StopAsync(TestContext.Current.CancellationToken);
         var auditId = Assert.Single(server.Audit.Records).Id;
         var span = Assert.Single(spans, s => (string?)s.GetTagItem("mcpservices.audit.id") == auditId);
-        var serverSpans = spans.Where(s => s.Source.Name == "Experimental.ModelContextProtocol" && s.Kind == ActivityKind.Server && s.TraceId != default).ToList();
+        // Activity sources are process-wide, so the exporter also sees other tests' servers: keep the traces of requests to this one.
+        var traces = spans.Where(s => s.GetTagItem("server.port") is int port && port == server.McpEndpoint.Port).Select(s => s.TraceId).ToHashSet();
+        var serverSpans = spans.Where(s => s.Source.Name == "Experimental.ModelContextProtocol" && s.Kind == ActivityKind.Server && traces.Contains(s.TraceId)).ToList();
         Assert.Contains(span, serverSpans);
         if (mode == HttpServerSessionMode.Stateless)
         {
