@@ -39,6 +39,7 @@ public sealed class HeaderFuzzTests
     private static readonly string?[] Credentials = [null, "TOKEN", "TOKEN", "TOKEN", "Bearer", "Bearer ", "Bearer x.y.z", "Basic YTpi", "Bearer TOKEN, Bearer TOKEN", "bearer TOKEN"];
     private static readonly string?[] RoutingHeaders = [null, null, "tools/call", "tools/list", "read_stock", "reserve", "", "x"];
     private static readonly string?[] Expects = [null, null, null, null, "100-continue", "nonsense"];
+    private static readonly string?[] Hosts = [null, null, "evil.example", "localhost", "LOCALHOST:80", "127.0.0.1:1", "[::1]"];
 
     /// <summary>Seeds 1-2 in each mode in every test run; <c>MCPS_FUZZ_SEEDS=50</c> runs seeds 1-50.</summary>
     public static TheoryData<int, bool> FuzzSeeds
@@ -67,7 +68,11 @@ public sealed class HeaderFuzzTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<SecuredTools>().WithTools<OrderTools>(),
-            options: o => o.SessionMode = stateful ? HttpServerSessionMode.Stateful : HttpServerSessionMode.Stateless,
+            options: o =>
+            {
+                o.SessionMode = stateful ? HttpServerSessionMode.Stateful : HttpServerSessionMode.Stateless;
+                o.AllowedHosts = ["127.0.0.1", "localhost"];
+            },
             configure: b => Microsoft.Extensions.Logging.FilterLoggingBuilderExtensions.AddFilter(b.Logging, "McpServices.AspNetCore.McpRequestGate", Microsoft.Extensions.Logging.LogLevel.Error), // a warning per refused origin
             authentication: true);
         using var http = server.CreateHttpClient();
@@ -83,7 +88,7 @@ public sealed class HeaderFuzzTests
         {
             var id = $"h{i}";
             // A third of the requests get the headers a client sends, but for one: near misses exercise more than random noise.
-            var wrong = random.Next(3) == 0 ? random.Next(10) : -1;
+            var wrong = random.Next(3) == 0 ? random.Next(11) : -1;
             string? Choose(int slot, string?[] values, string? good) => wrong < 0 || slot == wrong ? Pick(values, random) : good;
             var method = random.Next(10) switch { 0 => HttpMethod.Get, 1 => HttpMethod.Delete, 2 when random.Next(4) == 0 => HttpMethod.Put, _ => HttpMethod.Post };
             var template = random.GetItems(Bodies, 1)[0];
@@ -112,6 +117,7 @@ public sealed class HeaderFuzzTests
             Set(request.Headers, "Mcp-Method", Choose(8, RoutingHeaders, null));
             Set(request.Headers, "Mcp-Name", Choose(8, RoutingHeaders, null));
             Set(request.Headers, "Expect", Choose(9, Expects, null));
+            Set(request.Headers, "Host", Choose(10, Hosts, null));
 
             var described = Describe(request, sentBody);
             string answer;
