@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using McpServices.AspNetCore.Tests.TestTools;
-using McpServices.Testing;
 using ModelContextProtocol.AspNetCore;
 
 namespace McpServices.AspNetCore.Tests.Http;
@@ -153,6 +152,7 @@ public sealed class HeaderFuzzTests
                     declaredUnread++; // recorded without the id, which is in the body (whatever the body was)
                 }
             }
+
             if ((int)status >= 500 || answer.Contains("\"code\":-32603", StringComparison.Ordinal))
             {
                 problems.Add($"{(int)status} for {method} {described}: {answer[..Math.Min(answer.Length, 300)]}");
@@ -163,21 +163,8 @@ public sealed class HeaderFuzzTests
         Assert.True(statuses.Keys.All(s => s is 200 or 202 or 400 or 401 or 403 or 404 or 405 or 406 or 413 or 415 or 417), string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
         Assert.True(statuses.GetValueOrDefault(200) > 0, "No request was served: the fuzz would only exercise refusals.");
 
-        for (int count = -1; count != server.Audit.Records.Count;)
-        {
-            count = server.Audit.Records.Count; // records are written off the request path: wait until they stop coming
-            await Task.Delay(300, ct);
-        }
-
-        var recorded = server.Audit.Records.Select(McpTestAuditSink.Parse)
-            .Select(r => r.GetProperty("request").TryGetProperty("jsonRpcId", out var jsonRpcId) ? jsonRpcId : default).Where(v => v.ValueKind == JsonValueKind.String)
-            .GroupBy(v => v.GetString()!).ToDictionary(g => g.Key, g => g.Count());
-        var unaccounted = calls.Where(call => recorded.GetValueOrDefault(call) != 1).Select(call => $"{call}: {recorded.GetValueOrDefault(call)} records, {outcomes.GetValueOrDefault(call)}").ToArray();
-        Assert.True(unaccounted.Length == 0, $"{unaccounted.Length} of {calls.Count} calls: " + string.Join("\n", unaccounted.Take(10)));
-        Assert.Equal(declaredUnread, server.Audit.Records.Select(McpTestAuditSink.Parse).Count(r => !r.GetProperty("request").TryGetProperty("jsonRpcId", out var v) || v.ValueKind == JsonValueKind.Null));
-        var lines = string.Join('\n', server.Audit.Records.Select(r => Encoding.UTF8.GetString(r.Json.Span)));
-        var verified = AuditVerifier.Verify([("memory", new StringReader(lines))]);
-        Assert.True(verified.Intact, verified.Message);
+        var records = await FuzzAudit.AssertEveryCallRecordedOnceAsync(server.Audit, calls, id => outcomes.GetValueOrDefault(id) ?? string.Empty, ct);
+        Assert.Equal(declaredUnread, records.Count(r => !r.GetProperty("request").TryGetProperty("jsonRpcId", out var v) || v.ValueKind == JsonValueKind.Null));
         using var ready = await http.GetAsync("readyz", ct);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
     }
