@@ -135,10 +135,9 @@ internal sealed class ArgumentPlan
                 var context = new ValidationContext(values, services, items: null) { MemberName = argument.Name, DisplayName = argument.Name };
                 foreach (var attribute in argument.Attributes)
                 {
-                    var result = attribute.GetValidationResult(value, context);
-                    if (result != ValidationResult.Success && result is not null)
+                    if (ArgumentError.Check(attribute, value, context, argument.Name, argument.Name) is { } error)
                     {
-                        (errors ??= []).Add(new ArgumentError(argument.Name, result.ErrorMessage ?? $"The {argument.Name} field is invalid."));
+                        (errors ??= []).Add(error);
                     }
                 }
             }
@@ -152,7 +151,17 @@ internal sealed class ArgumentPlan
             {
                 foreach (var validator in (IEnumerable<object>)services.GetRequiredService(argument.ValidatorsType))
                 {
-                    var result = await ((IValidator)validator).ValidateAsync(new ValidationContext<object>(value), cancellationToken).ConfigureAwait(false);
+                    FluentValidation.Results.ValidationResult result;
+                    try
+                    {
+                        result = await ((IValidator)validator).ValidateAsync(new ValidationContext<object>(value), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (System.Text.RegularExpressions.RegexMatchTimeoutException ex)
+                    {
+                        (errors ??= []).Add(ArgumentError.PatternTimedOut(argument.Name, ex)); // a Matches() rule with a timeout
+                        continue;
+                    }
+
                     foreach (var failure in result.Errors)
                     {
                         (errors ??= []).Add(new ArgumentError(JoinPath(argument, failure.PropertyName), failure.ErrorMessage));

@@ -93,10 +93,9 @@ internal sealed class ObjectValidator
                 };
                 foreach (var attribute in property.Attributes)
                 {
-                    var result = attribute.GetValidationResult(propertyValue, context);
-                    if (result != ValidationResult.Success && result is not null)
+                    if (ArgumentError.Check(attribute, propertyValue, context, propertyPath, property.JsonName) is { } error)
                     {
-                        errors.Add(new ArgumentError(propertyPath, result.ErrorMessage ?? $"The {property.JsonName} field is invalid."));
+                        errors.Add(error);
                     }
                 }
             }

@@ -15,7 +15,7 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _server = await TestServer.StartAsync(
-            b => b.WithTools<OrderTools>().WithTools<CalculatorTools>().WithTools<ShipmentTools>().WithTools<MeasurementTools>(),
+            b => b.WithTools<OrderTools>().WithTools<CalculatorTools>().WithTools<ShipmentTools>().WithTools<MeasurementTools>().WithTools<PatternTools>(),
             configure: b => b.Services.AddValidatorsFromAssemblyContaining<OrderValidator>());
         _client = await _server.ConnectAsync();
     }
@@ -558,6 +558,28 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     {
         using var json = JsonDocument.Parse(arguments);
         return await _client.CallToolAsync(tool, json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    [Theory]
+    [InlineData("tag", "label", "label")]
+    [InlineData("stick", "sticker", "sticker.text")]
+    [InlineData("stamp", "stamp", "stamp")]
+    public async Task APatternThatTimesOutOnTheValue_IsAnInvalidArgument_NotAnInternalError(string tool, string argument, string field)
+    {
+        // A pattern that backtracks catastrophically on the caller's value stops after its match timeout: the caller's input is
+        // what failed, so the call is invalid (before, a failure of the tool with an internal-error log for every such call).
+        var text = new string('a', 40) + "!";
+        var value = argument == "label" ? (object)text : new Dictionary<string, object> { ["text"] = text };
+        var result = await CallAsync(tool, new Dictionary<string, object> { [argument] = value });
+
+        Assert.Equal([(field, "The value could not be checked against its pattern within 50 ms; send a shorter or simpler value.")], AssertInvalid(result));
+        Assert.Equal(0, _server.Log().Count(tool));
+        var record = await _server.Audit.WaitForAsync(r => r.Tool == tool, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(("invalid", "invalid_arguments"), (record.Outcome, record.ErrorCode));
+
+        // A value the pattern matches quickly still runs the tool.
+        var ok = await CallAsync(tool, new Dictionary<string, object> { [argument] = argument == "label" ? "aaa" : new Dictionary<string, object> { ["text"] = "aaa" } });
+        Assert.NotEqual(true, ok.IsError);
     }
 
     private async Task<CallToolResult> CallAsync(string tool, object arguments)
