@@ -95,7 +95,7 @@ internal static class HandlerChecks
     {
         var streaming = handlers
             .Where(h => h.Method is not null && IsAsyncStream(h.Method.ReturnType))
-            .Select(h => $"{h.Label} returns {DisplayName(h.Method!.ReturnType)}");
+            .Select(h => $"{h.Label} returns {TypeShapes.DisplayName(h.Method!.ReturnType)}");
         Fail(streaming,
             ", which the MCP SDK cannot turn into a result: every call would fail. An MCP result is sent whole, " +
             "not streamed, so collect the items and return them (for example Task<List<T>>; a tool can also return content blocks, " +
@@ -128,7 +128,7 @@ internal static class HandlerChecks
             .Where(h => h.Kind != "tool" && h.Method is not null)
             .Select(h => (Handler: h, Result: UnwrapTask(h.Method!.ReturnType), Accepted: h.Kind == "prompt" ? PromptResults : ResourceResults))
             .Where(item => item.Result is null || !item.Accepted.Any(a => a.IsAssignableFrom(item.Result) || item.Result.IsAssignableFrom(a)))
-            .Select(item => $"{item.Handler.Label} returns {(item.Result is null ? "nothing" : DisplayName(item.Result))}, which the MCP SDK cannot turn into " +
+            .Select(item => $"{item.Handler.Label} returns {(item.Result is null ? "nothing" : TypeShapes.DisplayName(item.Result))}, which the MCP SDK cannot turn into " +
                 (item.Handler.Kind == "prompt"
                     ? "a prompt: return a string, a PromptMessage, a list of them or a GetPromptResult"
                     : "resource contents: return a string (serialize a value to JSON yourself), a ResourceContents (BlobResourceContents.FromBytes for binary), a list of them or a ReadResourceResult"));
@@ -184,7 +184,7 @@ internal static class HandlerChecks
         var unbindable = handlers.SelectMany(h => h.Parameters
             .Select(p => (Parameter: p, Problem: BindingProblem(p, services, h.SerializerOptions)))
             .Where(p => p.Problem is not null)
-            .Select(p => $"{h.Label} takes the parameter '{p.Parameter.Name}' of type {DisplayName(p.Parameter.ParameterType)}, {p.Problem}"));
+            .Select(p => $"{h.Label} takes the parameter '{p.Parameter.Name}' of type {TypeShapes.DisplayName(p.Parameter.ParameterType)}, {p.Problem}"));
         Fail(unbindable,
             ". Register the service (builder.Services.AddScoped<IService, Service>(), or AddKeyedScoped for a keyed one) " +
             "to have it injected, or give an argument a concrete type.");
@@ -260,13 +260,13 @@ internal static class HandlerChecks
         {
             // Unless the options include fields (or a converter handles tuples), the serializer sees no members at all.
             return reading
-                ? $"{where} is a tuple ({DisplayName(type)}): its elements are fields, which JSON does not read, so the handler would get default values whatever the caller sends"
-                : $"{where} is a tuple ({DisplayName(type)}): its elements are fields, which JSON does not write, so the caller would get {{}} instead of them";
+                ? $"{where} is a tuple ({TypeShapes.DisplayName(type)}): its elements are fields, which JSON does not read, so the handler would get default values whatever the caller sends"
+                : $"{where} is a tuple ({TypeShapes.DisplayName(type)}): its elements are fields, which JSON does not write, so the caller would get {{}} instead of them";
         }
 
         if (!reading && info.Kind == JsonTypeInfoKind.Object && typeof(Stream).IsAssignableFrom(type))
         {
-            return $"{where} is a stream ({DisplayName(type)}), which JSON cannot write: every call would fail";
+            return $"{where} is a stream ({TypeShapes.DisplayName(type)}), which JSON cannot write: every call would fail";
         }
 
         switch (info.Kind)
@@ -277,7 +277,7 @@ internal static class HandlerChecks
                 if (reading && !CanCreate(type))
                 {
                     var what = type.IsInterface ? "an interface" : type.IsAbstract ? "an abstract class" : "a class without a public parameterless constructor, a single public constructor or one marked [JsonConstructor]";
-                    return $"{where} is {DisplayName(type)}, {what}, which JSON cannot create: every call that sends it would fail";
+                    return $"{where} is {TypeShapes.DisplayName(type)}, {what}, which JSON cannot create: every call that sends it would fail";
                 }
 
                 return info.Properties.Where(p => reading ? p.Set is not null || p.AssociatedParameter is not null : p.Get is not null)
@@ -311,7 +311,7 @@ internal static class HandlerChecks
             .Where(item => item.Result is not null && !IsConvertedBySdk(item.Result))
             .Select(item => (item.Handler, Problem: UnusablePart(item.Result!, "result", item.Handler.SerializerOptions, [], reading: false)))
             .Where(item => item.Problem is not null)
-            .Select(item => $"{item.Handler.Label} returns {DisplayName(item.Handler.Method!.ReturnType)}, {item.Problem}");
+            .Select(item => $"{item.Handler.Label} returns {TypeShapes.DisplayName(item.Handler.Method!.ReturnType)}, {item.Problem}");
         Fail(unwritable, ". Return a record or class with properties, a list, text, or content blocks (ImageContentBlock, EmbeddedResourceBlock for bytes).");
 
         static bool IsConvertedBySdk(Type type) =>
@@ -379,8 +379,8 @@ internal static class HandlerChecks
                 : services.IsService(parameter.ParameterType));
 
         static string Describe(ParameterInfo parameter) => KeyOf(parameter) is { } keyed
-            ? $"{DisplayName(parameter.ParameterType)} {parameter.Name} (the service keyed '{keyed.Key}')"
-            : $"{DisplayName(parameter.ParameterType)} {parameter.Name}";
+            ? $"{TypeShapes.DisplayName(parameter.ParameterType)} {parameter.Name} (the service keyed '{keyed.Key}')"
+            : $"{TypeShapes.DisplayName(parameter.ParameterType)} {parameter.Name}";
     }
 
     /// <summary>
@@ -410,10 +410,6 @@ internal static class HandlerChecks
 
     private static bool IsHttpType(Type type) =>
         typeof(HttpContext).IsAssignableFrom(type) || typeof(HttpRequest).IsAssignableFrom(type) || typeof(HttpResponse).IsAssignableFrom(type);
-
-    private static string DisplayName(Type type) => type.IsGenericType
-        ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(DisplayName))}>"
-        : type.Name;
 
     /// <summary>Throws with every problem found, joined, followed by what to do; nothing when there is none.</summary>
     private static void Fail(IEnumerable<string> problems, string advice, string separator = "; ")

@@ -40,6 +40,17 @@ internal sealed class ToolCatalog
             descriptors.Add(descriptor.Name, descriptor);
         }
 
+        // A validation attribute that cannot validate its member's type throws on every value: every call would fail.
+        var misplaced = descriptors.Values.SelectMany(d => d.Arguments.AttributeProblems().Select(problem => $"The tool '{d.Name}' ({d.Method?.DeclaringType?.Name}.{d.Method?.Name}), {problem}"))
+            .Concat(validators.Values.SelectMany(v => v.AttributeProblems).Distinct().Select(problem => $"The argument type member {problem}"))
+            .ToArray();
+        if (misplaced.Length > 0)
+        {
+            throw new InvalidOperationException(
+                string.Join("; ", misplaced) + ". Every call would fail with an internal error: put each attribute on a member of a type it validates " +
+                "([StringLength], [MinLength] and [MaxLength] on strings and collections; [Range] with bounds of the member's type), and give [RegularExpression] a valid pattern.");
+        }
+
         _byName = descriptors.ToFrozenDictionary(StringComparer.Ordinal);
         Tools = descriptors.Values.OrderBy(d => d.Name, StringComparer.Ordinal).ToArray();
     }

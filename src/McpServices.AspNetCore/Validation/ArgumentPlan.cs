@@ -92,6 +92,10 @@ internal sealed class ArgumentPlan
         return new ArgumentPlan(arguments.ToArray(), inputSchema, serializerOptions, objectValidator);
     }
 
+    /// <summary>Attributes on the tool's parameters that cannot validate their parameter's type (<see cref="AttributeProbe"/>).</summary>
+    public IEnumerable<string> AttributeProblems() =>
+        _arguments.SelectMany(a => a.Attributes.Select(attribute => AttributeProbe.Problem(attribute, a.Type)).OfType<string>().Select(problem => $"the argument '{a.Name}': {problem}"));
+
     /// <summary>
     /// Binds only: the errors the input schema alone decides (a required argument missing, a value of the wrong JSON type), without
     /// running validators, which may look data up. Policies that read typed arguments run after this and before <see cref="ValidateAsync"/>.

@@ -16,11 +16,18 @@ internal sealed class ObjectValidator
     private const int MaxDepth = 32;
     private readonly JsonSerializerOptions _serializerOptions;
     private readonly ConcurrentDictionary<Type, TypePlan> _plans = new();
+    private readonly ConcurrentDictionary<string, string> _attributeProblems = new(StringComparer.Ordinal);
 
     public ObjectValidator(JsonSerializerOptions serializerOptions)
     {
         _serializerOptions = serializerOptions;
     }
+
+    /// <summary>
+    /// Attributes on the properties of the types planned so far that cannot validate their property's type (<see cref="AttributeProbe"/>),
+    /// as <c>Type.Property: problem</c>.
+    /// </summary>
+    public IEnumerable<string> AttributeProblems => _attributeProblems.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}: {p.Value}");
 
     /// <summary>Whether values of <paramref name="type"/> carry anything to validate.</summary>
     public bool HasRules(Type type) => GetPlan(type).HasRules;
@@ -177,6 +184,14 @@ internal sealed class ObjectValidator
                 // on the property (unless written [property: Range]). The SDK's schema shows it, so it is enforced too.
                 attributes.AddRange(parameter.GetCustomAttributes(typeof(ValidationAttribute), inherit: true).Cast<ValidationAttribute>()
                     .Where(a => !attributes.Any(existing => existing.GetType() == a.GetType())));
+            }
+
+            foreach (var attribute in attributes)
+            {
+                if (AttributeProbe.Problem(attribute, property.PropertyType) is { } problem)
+                {
+                    _attributeProblems.TryAdd($"{TypeShapes.DisplayName(type)}.{property.Name}", problem);
+                }
             }
 
             var nested = !TypeShapes.IsSimple(property.PropertyType) && GetPlanRecursive(property.PropertyType, building).HasRules;

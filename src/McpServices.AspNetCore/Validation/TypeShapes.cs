@@ -126,4 +126,9 @@ internal static class TypeShapes
         static string IntegerFrom(decimal min, decimal max) =>
             string.Create(CultureInfo.InvariantCulture, $"an integer from {min} to {max}");
     }
+
+    /// <summary>A type's name as C# writes it, generic arguments included (<c>List&lt;Int32&gt;</c>), for messages.</summary>
+    public static string DisplayName(Type type) => type.IsGenericType
+        ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(DisplayName))}>"
+        : type.Name;
 }

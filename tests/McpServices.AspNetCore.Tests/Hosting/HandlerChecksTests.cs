@@ -30,6 +30,55 @@ public sealed class HandlerChecksTests
         Assert.Contains("IEnumerable<ContentBlock>", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A DataAnnotations attribute on a member of a type it cannot validate throws on every value a caller sends, so every call
+    /// failed as an internal error. Startup fails instead, naming each attribute, where it is and why; attributes that fit start.
+    /// </summary>
+    [Fact]
+    public async Task ValidationAttributesThatCannotValidateTheirType_FailStartup_NamingEach()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<MisattributedTools>()));
+
+        Assert.Equal(
+            "The tool 'count_items' (MisattributedTools.CountItems), the argument 'count': [StringLength] cannot validate a value of type Int32 (Unable to cast object of type 'System.Int32' to type 'System.String'.); " +
+            "The tool 'count_items' (MisattributedTools.CountItems), the argument 'when': [Range] cannot validate a value of type DateTime (soon is not a valid value for DateTime.); " +
+            "The argument type member Crate.Code: [RegularExpression] cannot validate a value of type String (Invalid pattern '(' at offset 1. Not enough )'s.); " +
+            "The argument type member Crate.Size: [MinLength] cannot validate a value of type Int32 (The field of type System.Int32 must be a string, array or ICollection type.). " +
+            "Every call would fail with an internal error: put each attribute on a member of a type it validates ([StringLength], [MinLength] and [MaxLength] on strings and collections; [Range] with bounds of the member's type), and give [RegularExpression] a valid pattern.",
+            ex.Message);
+
+        await using var server = await TestServer.StartAsync(b => b.WithTools<WellAttributedTools>());
+    }
+
+    public sealed class MisattributedTools
+    {
+        [System.ComponentModel.Description("Counts.")]
+        public string CountItems(
+            [System.ComponentModel.DataAnnotations.StringLength(3)] int count,
+            [System.ComponentModel.DataAnnotations.Range(typeof(DateTime), "soon", "later")] DateTime when,
+            Crate crate) => $"{count} {when} {crate.Size}";
+    }
+
+    public sealed class Crate
+    {
+        [System.ComponentModel.DataAnnotations.MinLength(2)]
+        public int Size { get; set; }
+
+        [System.ComponentModel.DataAnnotations.RegularExpression("(")]
+        public string? Code { get; set; }
+    }
+
+    public sealed class WellAttributedTools
+    {
+        [System.ComponentModel.Description("Labels.")]
+        public string Label(
+            [System.ComponentModel.DataAnnotations.StringLength(3)] string text,
+            [System.ComponentModel.DataAnnotations.Range(1, 5)] int? count,
+            [System.ComponentModel.DataAnnotations.MinLength(1)] List<int> items,
+            [System.ComponentModel.DataAnnotations.Range(typeof(DateTime), "2026-01-01", "2027-01-01")] DateTime when,
+            [System.ComponentModel.DataAnnotations.RegularExpression("^[a-z]+$")] string code) => text;
+    }
+
     public sealed class StreamingTools
     {
         [System.ComponentModel.Description("Rows, one at a time.")]
