@@ -59,7 +59,7 @@ internal sealed class AuditEntry
             Caller = call.Caller,
             UserAgent = http?.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua : null,
             JsonRpcId = call.JsonRpcId,
-            ProtocolVersion = http?.Request.Headers["MCP-Protocol-Version"].ToString() is { Length: > 0 } v ? v : null,
+            ProtocolVersion = http?.Request.Headers[McpHeaders.ProtocolVersion].ToString() is { Length: > 0 } v ? v : null,
             TraceId = activity?.TraceId.ToHexString(),
             SpanId = activity?.SpanId.ToHexString(),
             Tool = call.ToolName,

@@ -144,19 +144,17 @@ internal sealed partial class McpRequestGate
         return true;
     }
 
+    /// <summary>The SDK's codes for the same answers to a GET or POST: a request without a session id (−32000), an unknown session (−32001).</summary>
+    private const int SdkBadRequest = -32000, SdkSessionNotFound = -32001;
+
     /// <summary>
     /// A DELETE that ends a stateful session. The SDK checks the protocol version and the caller and ends the session, but answers
     /// 200 when there was no session to end; the transport requires 404 for a session that has ended (the client then knows to
     /// start a new one) and the SDK's own 400 for a missing <c>Mcp-Session-Id</c>, as it answers a GET without one.
     /// </summary>
-    private const string SessionIdHeader = "Mcp-Session-Id";
-
-    /// <summary>The SDK's codes for the same answers to a GET or POST: a request without a session id (−32000), an unknown session (−32001).</summary>
-    private const int SdkBadRequest = -32000, SdkSessionNotFound = -32001;
-
     private async Task EndSessionAsync(HttpContext context, RequestDelegate next)
     {
-        var sessionId = context.Request.Headers[SessionIdHeader].ToString();
+        var sessionId = context.Request.Headers[McpHeaders.SessionId].ToString();
         var known = sessionId.Length > 0 && _sessions!.Contains(sessionId);
         await InvokeNextAsync(context, next).ConfigureAwait(false);
         if (known || context.Response.HasStarted || context.Response.StatusCode != StatusCodes.Status200OK)
@@ -287,7 +285,7 @@ internal sealed partial class McpRequestGate
             var envelope = JsonRpcEnvelope.TryRead(body.Span);
             if (envelope is not null)
             {
-                envelope.ProtocolVersion = request.Headers["MCP-Protocol-Version"];
+                envelope.ProtocolVersion = request.Headers[McpHeaders.ProtocolVersion];
                 context.Items[EnvelopeItemKey] = envelope;
             }
 
@@ -779,7 +777,7 @@ internal sealed partial class McpRequestGate
             // (Mcp-Method and Mcp-Name, which 2026-07-28 clients send) is recorded, with what they say.
             if (request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
             {
-                if (JsonRpcEnvelope.DeclaredToolCall(request.Headers["Mcp-Method"].ToString(), request.Headers["Mcp-Name"].ToString()) is not { } declared)
+                if (JsonRpcEnvelope.DeclaredToolCall(request.Headers[McpHeaders.Method].ToString(), request.Headers[McpHeaders.Name].ToString()) is not { } declared)
                 {
                     return null;
                 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore;
 
@@ -16,8 +18,7 @@ internal sealed class StatefulSessions
     public bool Contains(string sessionId) => _live.ContainsKey(sessionId);
 
     /// <summary>Runs a session through the application's handler, or the SDK's default, while it counts as live.</summary>
-    public Func<Microsoft.AspNetCore.Http.HttpContext, ModelContextProtocol.Server.McpServer, CancellationToken, Task> Track(
-        Func<Microsoft.AspNetCore.Http.HttpContext, ModelContextProtocol.Server.McpServer, CancellationToken, Task>? inner) =>
+    public Func<HttpContext, McpServer, CancellationToken, Task> Track(Func<HttpContext, McpServer, CancellationToken, Task>? inner) =>
         (context, server, cancellationToken) =>
         {
             var run = inner is null ? server.RunAsync(cancellationToken) : inner(context, server, cancellationToken);

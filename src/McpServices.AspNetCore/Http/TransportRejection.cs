@@ -22,7 +22,7 @@ internal static class TransportRejection
     /// <summary>Returns what was wrong with the request, or <see langword="null"/> when none of the transport's known checks explains it.</summary>
     public static string? Describe(HttpRequest request, JsonRpcEnvelope envelope, ReadOnlySpan<byte> body, HttpServerSessionMode mode)
     {
-        var version = request.Headers["MCP-Protocol-Version"].ToString();
+        var version = request.Headers[McpHeaders.ProtocolVersion].ToString();
         if (version != McpProtocolVersions.Mrtr)
         {
             return version.Length > 0 && !McpProtocolVersions.Served(mode).Contains(version) ? NotSpoken(version, mode) : null;
@@ -55,8 +55,8 @@ internal static class TransportRejection
             return NotSpoken(version, mode) + " (a stateful service: use the initialize handshake)";
         }
 
-        return Header(request, "Mcp-Method", envelope.Method, "method")
-            ?? (envelope.Method is JsonRpcEnvelope.ToolsCall or JsonRpcEnvelope.PromptsGet ? Header(request, "Mcp-Name", envelope.Name, envelope.IsToolCall ? "tool name" : "prompt name") : null);
+        return Header(request, McpHeaders.Method, envelope.Method, "method")
+            ?? (envelope.Method is JsonRpcEnvelope.ToolsCall or JsonRpcEnvelope.PromptsGet ? Header(request, McpHeaders.Name, envelope.Name, envelope.IsToolCall ? "tool name" : "prompt name") : null);
     }
 
     private static string NotSpoken(string version, HttpServerSessionMode mode) =>

@@ -16,14 +16,13 @@ namespace McpServices.AspNetCore;
 internal sealed class SessionIdSpanProcessor(IHttpContextAccessor httpContextAccessor) : BaseProcessor<Activity>
 {
     private const string SessionIdTag = "mcp.session.id";
-    private const string SessionIdHeader = "Mcp-Session-Id";
     private const string TransportSessionId = "McpServices.TransportSessionId";
 
     public override void OnStart(Activity data)
     {
         if (data.Source.Name == McpServiceTelemetry.McpSdkSource && httpContextAccessor.HttpContext is { } context)
         {
-            data.SetCustomProperty(TransportSessionId, context.Response.Headers[SessionIdHeader].ToString());
+            data.SetCustomProperty(TransportSessionId, context.Response.Headers[McpHeaders.SessionId].ToString());
         }
     }
 
@@ -34,7 +33,7 @@ internal sealed class SessionIdSpanProcessor(IHttpContextAccessor httpContextAcc
             return;
         }
 
-        var sessionId = data.GetCustomProperty(TransportSessionId) as string ?? httpContextAccessor.HttpContext?.Response.Headers[SessionIdHeader].ToString();
+        var sessionId = data.GetCustomProperty(TransportSessionId) as string ?? httpContextAccessor.HttpContext?.Response.Headers[McpHeaders.SessionId].ToString();
         data.SetTag(SessionIdTag, string.IsNullOrEmpty(sessionId) ? null : sessionId);
     }
 }

@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace McpServices.AspNetCore;
 
@@ -24,27 +26,27 @@ internal sealed record ArgumentError(string Field, string Message)
     }
 
     /// <summary>
-    /// Runs one DataAnnotations attribute on a value. A pattern that takes too long on it (<see cref="System.ComponentModel.DataAnnotations.RegularExpressionAttribute"/>
+    /// Runs one DataAnnotations attribute on a value. A pattern that takes too long on it (<see cref="RegularExpressionAttribute"/>
     /// stops after its match timeout, 2 s unless the attribute sets another) fails the field, as the caller's input did: the
     /// call is invalid, not an internal error.
     /// </summary>
-    public static ArgumentError? Check(System.ComponentModel.DataAnnotations.ValidationAttribute attribute, object? value, System.ComponentModel.DataAnnotations.ValidationContext context, string field, string name)
+    public static ArgumentError? Check(ValidationAttribute attribute, object? value, ValidationContext context, string field, string name)
     {
         try
         {
             var result = attribute.GetValidationResult(value, context);
-            return result != System.ComponentModel.DataAnnotations.ValidationResult.Success && result is not null
+            return result != ValidationResult.Success && result is not null
                 ? new ArgumentError(field, result.ErrorMessage ?? $"The {name} field is invalid.")
                 : null;
         }
-        catch (System.Text.RegularExpressions.RegexMatchTimeoutException ex)
+        catch (RegexMatchTimeoutException ex)
         {
             return PatternTimedOut(field, ex);
         }
     }
 
     /// <summary>The error for a value a pattern could not be matched against within its time limit.</summary>
-    public static ArgumentError PatternTimedOut(string field, System.Text.RegularExpressions.RegexMatchTimeoutException ex) =>
+    public static ArgumentError PatternTimedOut(string field, RegexMatchTimeoutException ex) =>
         new(field, $"The value could not be checked against its pattern within {ex.MatchTimeout.TotalMilliseconds:0} ms; send a shorter or simpler value.");
 
     /// <summary>The field path as redaction segments: <c>order.lines[0].card</c> is <c>order</c>, <c>lines</c>, <c>0</c>, <c>card</c>.</summary>

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using System.Text.RegularExpressions;
 using FluentValidation;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -160,7 +161,7 @@ internal sealed class ArgumentPlan
                     {
                         result = await ((IValidator)validator).ValidateAsync(new ValidationContext<object>(value), cancellationToken).ConfigureAwait(false);
                     }
-                    catch (System.Text.RegularExpressions.RegexMatchTimeoutException ex)
+                    catch (RegexMatchTimeoutException ex)
                     {
                         (errors ??= []).Add(ArgumentError.PatternTimedOut(argument.Name, ex)); // a Matches() rule with a timeout
                         continue;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using McpServices.AspNetCore.Tests.TestTools;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol.AspNetCore;
 
 namespace McpServices.AspNetCore.Tests.Http;
@@ -72,7 +73,7 @@ public sealed class HeaderFuzzTests
                 o.SessionMode = stateful ? HttpServerSessionMode.Stateful : HttpServerSessionMode.Stateless;
                 o.AllowedHosts = ["127.0.0.1", "localhost"];
             },
-            configure: b => Microsoft.Extensions.Logging.FilterLoggingBuilderExtensions.AddFilter(b.Logging, "McpServices.AspNetCore.McpRequestGate", Microsoft.Extensions.Logging.LogLevel.Error), // a warning per refused origin
+            configure: b => b.Logging.AddFilter("McpServices.AspNetCore.McpRequestGate", LogLevel.Error), // a warning per refused origin
             authentication: true);
         using var http = server.CreateHttpClient();
         var token = server.Token("inventory:read", "inventory:write");
