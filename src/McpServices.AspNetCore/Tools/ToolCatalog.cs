@@ -1,6 +1,10 @@
 using System.Collections.Frozen;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore;
@@ -16,6 +20,7 @@ internal sealed class ToolCatalog
     public ToolCatalog(IEnumerable<McpServerTool> tools, IServiceProvider services)
     {
         var isService = services.GetService<IServiceProviderIsService>();
+        var allowUnknownArguments = services.GetService<IOptions<McpServiceOptions>>()?.Value.AllowUnknownArguments ?? false;
         var validators = new Dictionary<System.Text.Json.JsonSerializerOptions, ObjectValidator>();
         var descriptors = new Dictionary<string, ToolDescriptor>(StringComparer.Ordinal);
         foreach (var tool in tools)
@@ -28,6 +33,11 @@ internal sealed class ToolCatalog
             }
 
             var method = source?.Method ?? tool.Metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault();
+            if (method is not null && !allowUnknownArguments)
+            {
+                DeclareNoOtherArguments(tool.ProtocolTool);
+            }
+
             var plan = ArgumentPlan.Create(method, tool.ProtocolTool.InputSchema, serializerOptions, objectValidator, isService);
             var descriptor = new ToolDescriptor(tool, source, plan);
             if (descriptors.TryGetValue(descriptor.Name, out var existing))
@@ -53,6 +63,25 @@ internal sealed class ToolCatalog
 
         _byName = descriptors.ToFrozenDictionary(StringComparer.Ordinal);
         Tools = descriptors.Values.OrderBy(d => d.Name, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>
+    /// Adds <c>"additionalProperties": false</c> to the input schema the SDK generated from a tool method's parameters, unless the
+    /// schema already says whether other arguments are allowed: the SDK ignores an argument the method does not have, and
+    /// <see cref="ArgumentPlan"/> refuses one where the schema says there are no others — so the published schema says what is
+    /// enforced. Only the top level: members of an argument's type are read as the serializer reads them.
+    /// </summary>
+    private static void DeclareNoOtherArguments(Tool tool)
+    {
+        var schema = tool.InputSchema;
+        if (schema.ValueKind != JsonValueKind.Object || schema.TryGetProperty("additionalProperties", out _))
+        {
+            return;
+        }
+
+        var node = JsonNode.Parse(schema.GetRawText())!.AsObject();
+        node["additionalProperties"] = false;
+        tool.InputSchema = JsonSerializer.SerializeToElement(node, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonNode)));
     }
 
     /// <summary>What a call to a tool the service does not have is told (the SDK's own words, JSON-RPC −32602).</summary>

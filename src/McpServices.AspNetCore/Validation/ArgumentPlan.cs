@@ -20,12 +20,22 @@ internal sealed class ArgumentPlan
     private readonly ObjectValidator _objectValidator;
     private readonly JsonElement _inputSchema; // the tool's: nested $refs in the arguments' schemas point into it
 
-    private ArgumentPlan(ToolArgument[] arguments, JsonElement inputSchema, JsonSerializerOptions serializerOptions, ObjectValidator objectValidator)
+    /// <summary>The argument names the input schema declares, in its order; <see langword="null"/> when it allows others.</summary>
+    private readonly string[]? _onlyDeclared;
+
+    /// <summary>At most this many arguments the tool does not have are named in the errors (each with a suggestion).</summary>
+    internal const int MaxUnknownReported = 10;
+
+    /// <summary>A longer name of an argument the tool does not have is shown cut to this many characters.</summary>
+    internal const int MaxUnknownNameShown = 64;
+
+    private ArgumentPlan(ToolArgument[] arguments, JsonElement inputSchema, JsonSerializerOptions serializerOptions, ObjectValidator objectValidator, string[]? onlyDeclared)
     {
         _arguments = arguments;
         _inputSchema = inputSchema;
         _serializerOptions = serializerOptions;
         _objectValidator = objectValidator;
+        _onlyDeclared = onlyDeclared;
     }
 
     public IReadOnlyList<ToolArgument> Arguments => _arguments;
@@ -90,7 +100,13 @@ internal sealed class ArgumentPlan
             }
         }
 
-        return new ArgumentPlan(arguments.ToArray(), inputSchema, serializerOptions, objectValidator);
+        // "additionalProperties": false at the top of the input schema (which ToolSchemas puts in the schemas of the tools the SDK
+        // generates from methods, unless McpServiceOptions.AllowUnknownArguments): an argument the schema does not declare is an error.
+        var onlyDeclared = inputSchema.ValueKind == JsonValueKind.Object
+            && inputSchema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.False
+            ? schemaProperties.Keys.ToArray()
+            : null;
+        return new ArgumentPlan(arguments.ToArray(), inputSchema, serializerOptions, objectValidator, onlyDeclared);
     }
 
     /// <summary>Attributes on the tool's parameters that cannot validate their parameter's type (<see cref="AttributeProbe"/>).</summary>
@@ -110,6 +126,7 @@ internal sealed class ArgumentPlan
             TryBind(argument, arguments, out _, ref errors, ref normalized);
         }
 
+        CheckNoUnknownArguments(arguments, ref errors);
         return new ArgumentBinding(errors ?? (IReadOnlyList<ArgumentError>)[], normalized);
     }
 
@@ -175,7 +192,52 @@ internal sealed class ArgumentPlan
             }
         }
 
+        CheckNoUnknownArguments(arguments, ref errors);
         return new ArgumentValidationResult(values, errors ?? (IReadOnlyList<ArgumentError>)[], normalized);
+    }
+
+    /// <summary>
+    /// Adds an error for every argument the input schema does not declare, when it declares that there are no others: a model that
+    /// misnames an argument (<c>dry_run</c> for <c>dryRun</c>) would otherwise have the tool run without it, with its default,
+    /// and take the result for what it asked. Each error suggests the declared name it most likely meant, or lists them; at most
+    /// <see cref="MaxUnknownReported"/> are named, each cut to <see cref="MaxUnknownNameShown"/> characters.
+    /// </summary>
+    private void CheckNoUnknownArguments(IDictionary<string, JsonElement>? arguments, ref List<ArgumentError>? errors)
+    {
+        if (_onlyDeclared is null || arguments is null || arguments.Count == 0)
+        {
+            return;
+        }
+
+        var reported = 0;
+        var unreported = 0;
+        foreach (var name in arguments.Keys)
+        {
+            if (Array.IndexOf(_onlyDeclared, name) >= 0)
+            {
+                continue;
+            }
+
+            if (reported == MaxUnknownReported)
+            {
+                unreported++;
+                continue;
+            }
+
+            reported++;
+            var shown = name.Length > MaxUnknownNameShown ? string.Concat(name.AsSpan(0, MaxUnknownNameShown), "…") : name;
+            var suggestion = name.Length <= MaxUnknownNameShown ? ConfigurationBinding.Suggest(name, _onlyDeclared) : null;
+            var message = suggestion is not null ? $"The tool has no argument '{shown}'; did you mean '{suggestion}'?"
+                : _onlyDeclared.Length == 0 ? $"The tool has no argument '{shown}'; it takes no arguments."
+                : $"The tool has no argument '{shown}'; its arguments are {string.Join(", ", _onlyDeclared)}.";
+            (errors ??= []).Add(new ArgumentError(shown, message));
+        }
+
+        if (unreported > 0)
+        {
+            var last = errors![^1];
+            errors[^1] = last with { Message = $"{last.Message} ({unreported} more argument(s) the tool does not have are not listed.)" };
+        }
     }
 
     /// <summary>

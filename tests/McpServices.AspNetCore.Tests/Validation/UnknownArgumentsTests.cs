@@ -1,0 +1,125 @@
+using System.Text.Json;
+using McpServices.AspNetCore.Tests.TestTools;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace McpServices.AspNetCore.Tests.Validation;
+
+/// <summary>
+/// An argument the tool does not declare: a model that misnames one (<c>qantity</c>, <c>dryRun</c> for a tool without it) must
+/// hear so, not get a result computed without it.
+/// </summary>
+public sealed class UnknownArgumentsTests
+{
+    [Fact]
+    public async Task ArgumentsTheToolDoesNotHave_AreInvalid_NamingEach_WithTheOneMeant_AndTheToolDoesNotRun()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<OrderTools>().WithTools<PublicTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var result = await CallAsync(client, "reserve", """{"sku":"ABC-1234","quantity":1,"qantity":2,"dryRun":true}""");
+
+        Assert.Equal(
+            [("qantity", "The tool has no argument 'qantity'; did you mean 'quantity'?"),
+             ("dryRun", "The tool has no argument 'dryRun'; its arguments are sku, quantity, contact, note.")],
+            Errors(result));
+        Assert.Equal(0, server.Log().Count("reserve"));
+        var record = await server.Audit.WaitForAsync(r => r.Tool == "reserve", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(("invalid", "invalid_arguments"), (record.Outcome, record.ErrorCode));
+
+        // Names are case-sensitive, as the SDK binds them: the one meant is named.
+        var cased = await CallAsync(client, "reserve", """{"sku":"ABC-1234","Quantity":1}""");
+        Assert.Contains(("Quantity", "The tool has no argument 'Quantity'; did you mean 'quantity'?"), Errors(cased));
+
+        var none = await CallAsync(client, "ping", """{"verbose":true}""");
+        Assert.Equal([("verbose", "The tool has no argument 'verbose'; it takes no arguments.")], Errors(none));
+        Assert.Equal(0, server.Log().Count("ping"));
+
+        // The published schema says what is enforced.
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        Assert.All(tools, tool => Assert.Equal(JsonValueKind.False, tool.JsonSchema.GetProperty("additionalProperties").ValueKind));
+
+        // Declared arguments alone still run the tool.
+        Assert.NotEqual(true, (await CallAsync(client, "reserve", """{"sku":"ABC-1234","quantity":1}""")).IsError);
+        Assert.Equal(1, server.Log().Count("reserve"));
+    }
+
+    [Fact]
+    public async Task ManyArgumentsTheToolDoesNotHave_AreNamedUpToALimit_AndLongNamesAreCut()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var longName = new string('x', 5000);
+        var arguments = new Dictionary<string, object?> { [longName] = 1 };
+        for (var i = 0; i < 24; i++)
+        {
+            arguments[$"extra{i}"] = i;
+        }
+
+        var result = await client.CallToolAsync("ping", arguments, cancellationToken: TestContext.Current.CancellationToken);
+
+        var errors = Errors(result);
+        Assert.Equal(10, errors.Count);
+        Assert.Equal(new string('x', 64) + "…", errors[0].Field);
+        Assert.Equal($"The tool has no argument '{new string('x', 64)}…'; it takes no arguments.", errors[0].Message);
+        Assert.EndsWith("it takes no arguments. (15 more argument(s) the tool does not have are not listed.)", errors[^1].Message, StringComparison.Ordinal);
+        Assert.Equal(0, server.Log().Count("ping"));
+    }
+
+    [Fact]
+    public async Task AllowUnknownArguments_IgnoresThem_AsTheSdkDoes_AndTheSchemaDoesNotForbidThem()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<OrderTools>(), o => o.AllowUnknownArguments = true);
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var result = await CallAsync(client, "reserve", """{"sku":"ABC-1234","quantity":1,"dryRun":true}""");
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal(1, server.Log().Count("reserve"));
+        var reserve = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "reserve");
+        Assert.False(reserve.JsonSchema.TryGetProperty("additionalProperties", out _));
+    }
+
+    [Fact]
+    public async Task AToolWithAHandWrittenSchema_IsHeldToWhatItSays()
+    {
+        await using var server = await TestServer.StartAsync(b => b.Services.AddSingleton<McpServerTool>(new SchemaTool("closed", """{"type":"object","properties":{"colour":{"type":"string"}},"additionalProperties":false}"""))
+            .AddSingleton<McpServerTool>(new SchemaTool("open", """{"type":"object","properties":{"colour":{"type":"string"}}}""")));
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal([("color", "The tool has no argument 'color'; did you mean 'colour'?")], Errors(await CallAsync(client, "closed", """{"colour":"red","color":"blue"}""")));
+        Assert.Equal("""{"colour":"red","color":"blue"}""", Text(await CallAsync(client, "open", """{"colour":"red","color":"blue"}""")));
+
+        // McpServices adds nothing to a schema it did not generate.
+        var open = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "open");
+        Assert.False(open.JsonSchema.TryGetProperty("additionalProperties", out _));
+    }
+
+    private static async Task<CallToolResult> CallAsync(McpClient client, string tool, string arguments)
+    {
+        using var json = JsonDocument.Parse(arguments);
+        return await client.CallToolAsync(tool, json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    private static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+
+    private static List<(string Field, string Message)> Errors(CallToolResult result)
+    {
+        Assert.True(result.IsError);
+        return result.StructuredContent!.Value.GetProperty("errors").EnumerateArray()
+            .Select(e => (e.GetProperty("field").GetString()!, e.GetProperty("message").GetString()!))
+            .ToList();
+    }
+
+    /// <summary>A tool written by hand, with the schema its author wrote: one <c>colour</c> argument.</summary>
+    private sealed class SchemaTool(string name, string schema) : McpServerTool
+    {
+        public override Tool ProtocolTool { get; } = new() { Name = name, Description = "Paints.", InputSchema = JsonElement.Parse(schema) };
+
+        public override IReadOnlyList<object> Metadata { get; } = [];
+
+        public override ValueTask<CallToolResult> InvokeAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(new CallToolResult { Content = [new TextContentBlock { Text = JsonSerializer.Serialize(request.Params?.Arguments) }] });
+    }
+}
