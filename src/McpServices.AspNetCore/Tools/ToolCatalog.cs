@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
@@ -33,7 +34,7 @@ internal sealed class ToolCatalog
             }
 
             var method = source?.Method ?? tool.Metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault();
-            if (method is not null && !allowUnknownArguments)
+            if (method is not null && !allowUnknownArguments && !TakesAllArguments(method))
             {
                 DeclareNoOtherArguments(tool.ProtocolTool);
             }
@@ -83,6 +84,10 @@ internal sealed class ToolCatalog
         node["additionalProperties"] = false;
         tool.InputSchema = JsonSerializer.SerializeToElement(node, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonNode)));
     }
+
+    /// <summary>Whether the method takes the call's arguments whole (an <see cref="AIFunctionArguments"/> parameter): then any are its own.</summary>
+    private static bool TakesAllArguments(System.Reflection.MethodInfo method) =>
+        method.GetParameters().Any(p => typeof(AIFunctionArguments).IsAssignableFrom(p.ParameterType));
 
     /// <summary>What a call to a tool the service does not have is told (the SDK's own words, JSON-RPC −32602).</summary>
     public static string UnknownToolMessage(string? name) => $"Unknown tool: '{name}'.";

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using McpServices.AspNetCore.Tests.TestTools;
+using Microsoft.Extensions.AI;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -96,6 +97,17 @@ public sealed class UnknownArgumentsTests
         Assert.False(open.JsonSchema.TryGetProperty("additionalProperties", out _));
     }
 
+    [Fact]
+    public async Task AToolThatTakesTheArgumentsWhole_GetsThemAll()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<EchoTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("colour, shade", Text(await CallAsync(client, "echo", """{"colour":"red","shade":"dark"}""")));
+        var echo = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single();
+        Assert.False(echo.JsonSchema.TryGetProperty("additionalProperties", out _));
+    }
+
     private static async Task<CallToolResult> CallAsync(McpClient client, string tool, string arguments)
     {
         using var json = JsonDocument.Parse(arguments);
@@ -110,6 +122,12 @@ public sealed class UnknownArgumentsTests
         return result.StructuredContent!.Value.GetProperty("errors").EnumerateArray()
             .Select(e => (e.GetProperty("field").GetString()!, e.GetProperty("message").GetString()!))
             .ToList();
+    }
+
+    /// <summary>A tool that takes whatever arguments it is sent (the SDK binds an <see cref="AIFunctionArguments"/> parameter to all of them).</summary>
+    public sealed class EchoTools
+    {
+        public string Echo(AIFunctionArguments arguments) => string.Join(", ", arguments.Keys.Order(StringComparer.Ordinal));
     }
 
     /// <summary>A tool written by hand, with the schema its author wrote: one <c>colour</c> argument.</summary>
