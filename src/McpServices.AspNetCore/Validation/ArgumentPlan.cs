@@ -209,6 +209,21 @@ internal sealed class ArgumentPlan
             return;
         }
 
+        // The usual case, every argument declared, found by lookups alone (enumerating the keys through the interface allocates).
+        var declared = 0;
+        foreach (var name in _onlyDeclared)
+        {
+            if (arguments.ContainsKey(name))
+            {
+                declared++;
+            }
+        }
+
+        if (declared == arguments.Count)
+        {
+            return;
+        }
+
         var reported = 0;
         var unreported = 0;
         foreach (var name in arguments.Keys)
