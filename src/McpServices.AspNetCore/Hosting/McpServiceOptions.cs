@@ -76,10 +76,10 @@ public sealed class McpServiceOptions
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(25);
 
     /// <summary>
-    /// Gets or sets a value indicating whether a <c>tools/call</c> may carry arguments its tool does not declare, which are then
-    /// ignored (as the MCP SDK does). By default such a call is invalid, naming each argument the tool does not have and the one it
-    /// most likely meant, and the tool does not run: a model that misnames an argument would otherwise get a result computed
-    /// without it. The input schema of every tool built from a method then says so (<c>"additionalProperties": false</c>).
+    /// Gets or sets a value indicating whether a <c>tools/call</c> may carry arguments its tool does not declare, or members an
+    /// argument's type does not have, which are then ignored (as the MCP SDK does). By default such a call is invalid, naming each
+    /// and the name it most likely meant, and the tool does not run: a model that misnames an argument would otherwise get a
+    /// result computed without it. The tools' schemas then say so (<c>"additionalProperties": false</c>).
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool AllowUnknownArguments { get; set; }

@@ -70,7 +70,7 @@ internal sealed class ToolCatalog
     /// Adds <c>"additionalProperties": false</c> to the input schema the SDK generated from a tool method's parameters, unless the
     /// schema already says whether other arguments are allowed: the SDK ignores an argument the method does not have, and
     /// <see cref="ArgumentPlan"/> refuses one where the schema says there are no others — so the published schema says what is
-    /// enforced. Only the top level: members of an argument's type are read as the serializer reads them.
+    /// enforced. The top level only: <see cref="ToolFactory"/> closes the objects of the schemas it has the SDK generate.
     /// </summary>
     private static void DeclareNoOtherArguments(Tool tool)
     {

@@ -1,8 +1,12 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore;
@@ -81,6 +85,7 @@ internal static class ToolFactory
             Services = services,
             SerializerOptions = serializerOptions,
             Metadata = metadata,
+            SchemaCreateOptions = services.GetService<IOptions<McpServiceOptions>>()?.Value.AllowUnknownArguments == true ? null : DeclaredMembersOnly,
         };
 
         if (method.GetCustomAttribute<McpServerToolAttribute>()?.Name is { } name && !IsValidToolName(name))
@@ -106,6 +111,27 @@ internal static class ToolFactory
                 ex);
         }
     }
+
+    /// <summary>
+    /// The SDK's schema options (<see cref="AIJsonSchemaCreateOptions.Default"/>), plus <c>"additionalProperties": false</c> on the
+    /// schema of every object type the serializer reads member by member — so that a member an argument's type does not have is
+    /// refused (<see cref="SchemaCheck"/>), as a misnamed argument is (<see cref="ToolCatalog"/> closes the top level). Not for a
+    /// type with <c>[JsonExtensionData]</c>, which takes any member (its schema does not show it), nor for dictionaries, whose
+    /// schemas have no <c>properties</c>.
+    /// </summary>
+    private static readonly AIJsonSchemaCreateOptions DeclaredMembersOnly = AIJsonSchemaCreateOptions.Default with
+    {
+        TransformSchemaNode = (context, node) =>
+        {
+            if (node is JsonObject schema && schema.ContainsKey("properties") && !schema.ContainsKey("additionalProperties")
+                && context.TypeInfo is { Kind: JsonTypeInfoKind.Object } type && !type.Properties.Any(p => p.IsExtensionData))
+            {
+                schema["additionalProperties"] = false;
+            }
+
+            return node;
+        },
+    };
 
     /// <summary>The MCP specification's tool name format (2025-11-25), which the SDK enforces when it creates the tool.</summary>
     private static bool IsValidToolName(string name) =>

@@ -49,6 +49,39 @@ internal sealed record ArgumentError(string Field, string Message)
     public static ArgumentError PatternTimedOut(string field, RegexMatchTimeoutException ex) =>
         new(field, $"The value could not be checked against its pattern within {ex.MatchTimeout.TotalMilliseconds:0} ms; send a shorter or simpler value.");
 
+    /// <summary>At most this many names a schema does not declare are reported per object (each with a suggestion).</summary>
+    internal const int MaxUndeclaredReported = 10;
+
+    /// <summary>A longer undeclared name is shown cut to this many characters.</summary>
+    internal const int MaxUndeclaredNameShown = 64;
+
+    /// <summary>
+    /// Adds an error for each of <paramref name="names"/>, sent where the schema declares only <paramref name="declared"/>: the
+    /// tool's arguments (<paramref name="path"/> <see langword="null"/>) or the members of the object at <paramref name="path"/>.
+    /// Each suggests the declared name it most likely meant (within two edits, ignoring case, for names up to
+    /// <see cref="MaxUndeclaredNameShown"/> characters: a caller's name may be a megabyte long), or lists the declared ones; at
+    /// most <see cref="MaxUndeclaredReported"/> are named, each cut to <see cref="MaxUndeclaredNameShown"/> characters.
+    /// </summary>
+    public static void AddUndeclared(ref List<ArgumentError>? errors, string? path, IReadOnlyList<string> names, IReadOnlyList<string> declared)
+    {
+        var owner = path is null ? "The tool has no argument" : $"The {path} object has no member";
+        for (var i = 0; i < names.Count && i < MaxUndeclaredReported; i++)
+        {
+            var name = names[i];
+            var shown = name.Length > MaxUndeclaredNameShown ? string.Concat(name.AsSpan(0, MaxUndeclaredNameShown), "…") : name;
+            var suggestion = name.Length <= MaxUndeclaredNameShown ? ConfigurationBinding.Suggest(name, declared) : null;
+            var message = suggestion is not null ? $"{owner} '{shown}'; did you mean '{suggestion}'?"
+                : declared.Count == 0 ? $"{owner} '{shown}'; {(path is null ? "it takes no arguments" : "it has no members")}."
+                : $"{owner} '{shown}'; its {(path is null ? "arguments" : "members")} are {string.Join(", ", declared)}.";
+            if (i == MaxUndeclaredReported - 1 && names.Count > MaxUndeclaredReported)
+            {
+                message += $" ({names.Count - MaxUndeclaredReported} more {(path is null ? "argument(s) the tool does not have" : "member(s) it does not have")} are not listed.)";
+            }
+
+            (errors ??= []).Add(new ArgumentError(path is null ? shown : $"{path}.{shown}", message));
+        }
+    }
+
     /// <summary>The field path as redaction segments: <c>order.lines[0].card</c> is <c>order</c>, <c>lines</c>, <c>0</c>, <c>card</c>.</summary>
     public List<string> Segments() => [.. Field.Split(['.', '[', ']'], StringSplitOptions.RemoveEmptyEntries)];
 }

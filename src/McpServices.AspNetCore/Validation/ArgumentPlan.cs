@@ -23,12 +23,6 @@ internal sealed class ArgumentPlan
     /// <summary>The argument names the input schema declares, in its order; <see langword="null"/> when it allows others.</summary>
     private readonly string[]? _onlyDeclared;
 
-    /// <summary>At most this many arguments the tool does not have are named in the errors (each with a suggestion).</summary>
-    internal const int MaxUnknownReported = 10;
-
-    /// <summary>A longer name of an argument the tool does not have is shown cut to this many characters.</summary>
-    internal const int MaxUnknownNameShown = 64;
-
     private ArgumentPlan(ToolArgument[] arguments, JsonElement inputSchema, JsonSerializerOptions serializerOptions, ObjectValidator objectValidator, string[]? onlyDeclared)
     {
         _arguments = arguments;
@@ -199,8 +193,7 @@ internal sealed class ArgumentPlan
     /// <summary>
     /// Adds an error for every argument the input schema does not declare, when it declares that there are no others: a model that
     /// misnames an argument (<c>dry_run</c> for <c>dryRun</c>) would otherwise have the tool run without it, with its default,
-    /// and take the result for what it asked. Each error suggests the declared name it most likely meant, or lists them; at most
-    /// <see cref="MaxUnknownReported"/> are named, each cut to <see cref="MaxUnknownNameShown"/> characters.
+    /// and take the result for what it asked (<see cref="ArgumentError.AddUndeclared"/> says how they are reported).
     /// </summary>
     private void CheckNoUnknownArguments(IDictionary<string, JsonElement>? arguments, ref List<ArgumentError>? errors)
     {
@@ -224,35 +217,8 @@ internal sealed class ArgumentPlan
             return;
         }
 
-        var reported = 0;
-        var unreported = 0;
-        foreach (var name in arguments.Keys)
-        {
-            if (Array.IndexOf(_onlyDeclared, name) >= 0)
-            {
-                continue;
-            }
-
-            if (reported == MaxUnknownReported)
-            {
-                unreported++;
-                continue;
-            }
-
-            reported++;
-            var shown = name.Length > MaxUnknownNameShown ? string.Concat(name.AsSpan(0, MaxUnknownNameShown), "…") : name;
-            var suggestion = name.Length <= MaxUnknownNameShown ? ConfigurationBinding.Suggest(name, _onlyDeclared) : null;
-            var message = suggestion is not null ? $"The tool has no argument '{shown}'; did you mean '{suggestion}'?"
-                : _onlyDeclared.Length == 0 ? $"The tool has no argument '{shown}'; it takes no arguments."
-                : $"The tool has no argument '{shown}'; its arguments are {string.Join(", ", _onlyDeclared)}.";
-            (errors ??= []).Add(new ArgumentError(shown, message));
-        }
-
-        if (unreported > 0)
-        {
-            var last = errors![^1];
-            errors[^1] = last with { Message = $"{last.Message} ({unreported} more argument(s) the tool does not have are not listed.)" };
-        }
+        var undeclared = arguments.Keys.Where(name => Array.IndexOf(_onlyDeclared, name) < 0).ToList();
+        ArgumentError.AddUndeclared(ref errors, path: null, undeclared, _onlyDeclared);
     }
 
     /// <summary>

@@ -6,7 +6,8 @@ namespace McpServices.AspNetCore;
 /// Checks an argument's JSON against the parts of the tool's published input schema that deserializing it does not enforce:
 /// the <c>required</c> members of nested objects (a record's constructor parameters without defaults, <c>required</c>
 /// members), <c>null</c> where the schema's <c>type</c> does not allow it, <c>enum</c> lists (an undefined enum value such as
-/// <c>7</c>, which the serializer accepts), finite numbers and absolute URIs (<c>"format": "uri"</c>). Ranges, lengths and
+/// <c>7</c>, which the serializer accepts), finite numbers, absolute URIs (<c>"format": "uri"</c>) and, where an object's schema
+/// says <c>"additionalProperties": false</c>, no member it does not declare. Ranges, lengths and
 /// patterns are left to the DataAnnotations they come from, so no failure is reported twice. It is as lenient as the serializer
 /// where that cannot change the meaning: member names match ignoring case when the serializer's options do (the MCP SDK's do),
 /// and a string matches an enum value ignoring case (as <c>JsonStringEnumConverter</c> reads it); a number for a string enum does
@@ -195,10 +196,12 @@ internal static class SchemaCheck
                     (errors ??= []).Add(new ArgumentError(path, NotAbsoluteUri(path)));
                     break;
                 case JsonValueKind.Object:
-                    CheckObject(value, schema, path, ref errors, ref optionalNulls, depth);
-                    if (Branch(value, schema, out _) is { } branch)
+                    // A polymorphic value's members are those of the branch its discriminator names: the branch decides which are declared.
+                    var branch = Branch(value, schema, out _);
+                    CheckObject(value, schema, path, ref errors, ref optionalNulls, depth, checkDeclared: branch is null);
+                    if (branch is { } named)
                     {
-                        CheckObject(value, branch, path, ref errors, ref optionalNulls, depth);
+                        CheckObject(value, named, path, ref errors, ref optionalNulls, depth, checkDeclared: true);
                     }
 
                     break;
@@ -214,8 +217,28 @@ internal static class SchemaCheck
             }
         }
 
-        private void CheckObject(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, ref bool optionalNulls, int depth)
+        private void CheckObject(JsonElement value, JsonElement schema, string path, ref List<ArgumentError>? errors, ref bool optionalNulls, int depth, bool checkDeclared)
         {
+            // "additionalProperties": false (which McpServices puts on the objects of the types it generates schemas for, see
+            // ToolFactory): a member the schema does not declare is an error, as the tool's undeclared arguments are.
+            if (checkDeclared && schema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.False
+                && schema.TryGetProperty("properties", out var declared) && declared.ValueKind == JsonValueKind.Object)
+            {
+                List<string>? undeclared = null;
+                foreach (var member in value.EnumerateObject())
+                {
+                    if (!TryGetMember(declared, member.Name, out _))
+                    {
+                        (undeclared ??= []).Add(member.Name);
+                    }
+                }
+
+                if (undeclared is not null)
+                {
+                    ArgumentError.AddUndeclared(ref errors, path, undeclared, declared.EnumerateObject().Select(p => p.Name).ToArray());
+                }
+            }
+
             if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
             {
                 foreach (var name in required.EnumerateArray())

@@ -423,8 +423,13 @@ public sealed class AuditRecordTests
     public async Task SensitiveMembers_OfRecursiveTypesAtEveryDepth_AndOfDictionaryValues_AreRedacted()
     {
         // A tree type's [Sensitive] member is sensitive however deep a client nests it; so is one inside dictionary values.
-        // A configured '**' path redacts a name at any depth.
-        await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>(), o => o.Audit.RedactPaths = ["share:**.pin"]);
+        // A configured '**' path redacts a name at any depth, also one the type does not declare (the leaf's "pin", which the
+        // service is told to let through so that the tool runs).
+        await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>(), o =>
+        {
+            o.Audit.RedactPaths = ["share:**.pin"];
+            o.AllowUnknownArguments = true;
+        });
         await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
         object Level(int depth) => depth == 0
             ? new { name = "leaf", token = "tok-0", pin = "pin-0" }

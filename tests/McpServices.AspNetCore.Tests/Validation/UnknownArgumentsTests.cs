@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using FluentValidation;
 using McpServices.AspNetCore.Tests.TestTools;
 using Microsoft.Extensions.AI;
 using ModelContextProtocol.Client;
@@ -47,6 +49,35 @@ public sealed class UnknownArgumentsTests
     }
 
     [Fact]
+    public async Task MembersAnArgumentsTypeDoesNotHave_AreInvalid_AtAnyDepth_AndTheToolDoesNotRun()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<OrderTools>().WithTools<MeasurementTools>().WithTools<OpenTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        // Member names match ignoring case, as the SDK's serializer reads them ("SKU"); "qty" is not a member.
+        var order = await CallAsync(client, "place_order", """{"order":{"customerEmail":"a@example.com","lines":[{"SKU":"ABC-1234","qty":2}],"rush":true}}""");
+        Assert.Equal(
+            [("order.rush", "The order object has no member 'rush'; its members are customerEmail, lines, gift."),
+             ("order.lines[0].qty", "The order.lines[0] object has no member 'qty'; its members are sku, quantity.")],
+            Errors(order));
+        Assert.Equal(0, server.Log().Count("place_order"));
+
+        // A polymorphic value has the members of the type its discriminator names.
+        var draw = await CallAsync(client, "draw", """{"figure":{"$type":"disc","radius":2,"radios":3},"more":[]}""");
+        Assert.Equal([("figure.radios", "The figure object has no member 'radios'; did you mean 'radius'?")], Errors(draw));
+        Assert.Equal(0, server.Log().Count("draw"));
+        Assert.NotEqual(true, (await CallAsync(client, "draw", """{"figure":{"$type":"tile","side":2},"more":[{"radius":1,"$type":"disc"}]}""")).IsError);
+
+        // A type with [JsonExtensionData] takes any member, and a dictionary any key: their schemas do not forbid them.
+        Assert.Equal("name=n extra=2 keys=2", Text(await CallAsync(client, "keep", """{"bag":{"name":"n","x":1,"y":2},"counts":{"a":1,"b":2}}""")));
+        var schema = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "keep").JsonSchema;
+        Assert.False(schema.GetProperty("properties").GetProperty("bag").TryGetProperty("additionalProperties", out _));
+        Assert.Equal(JsonValueKind.Object, schema.GetProperty("properties").GetProperty("counts").GetProperty("additionalProperties").ValueKind);
+        var placeOrder = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "place_order").JsonSchema;
+        Assert.Equal(JsonValueKind.False, placeOrder.GetProperty("properties").GetProperty("order").GetProperty("additionalProperties").ValueKind);
+    }
+
+    [Fact]
     public async Task ManyArgumentsTheToolDoesNotHave_AreNamedUpToALimit_AndLongNamesAreCut()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>());
@@ -71,7 +102,8 @@ public sealed class UnknownArgumentsTests
     [Fact]
     public async Task AllowUnknownArguments_IgnoresThem_AsTheSdkDoes_AndTheSchemaDoesNotForbidThem()
     {
-        await using var server = await TestServer.StartAsync(b => b.WithTools<OrderTools>(), o => o.AllowUnknownArguments = true);
+        await using var server = await TestServer.StartAsync(b => b.WithTools<OrderTools>(), o => o.AllowUnknownArguments = true,
+            configure: b => b.Services.AddValidatorsFromAssemblyContaining<OrderValidator>());
         await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         var result = await CallAsync(client, "reserve", """{"sku":"ABC-1234","quantity":1,"dryRun":true}""");
@@ -80,6 +112,12 @@ public sealed class UnknownArgumentsTests
         Assert.Equal(1, server.Log().Count("reserve"));
         var reserve = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "reserve");
         Assert.False(reserve.JsonSchema.TryGetProperty("additionalProperties", out _));
+
+        // Members too, as the serializer reads them.
+        var order = await CallAsync(client, "place_order", """{"order":{"customerEmail":"a@example.com","lines":[{"sku":"ABC-1234","quantity":2,"qty":2}]}}""");
+        Assert.NotEqual(true, order.IsError);
+        var placeOrder = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "place_order");
+        Assert.False(placeOrder.JsonSchema.GetProperty("properties").GetProperty("order").TryGetProperty("additionalProperties", out _));
     }
 
     [Fact]
@@ -122,6 +160,20 @@ public sealed class UnknownArgumentsTests
         return result.StructuredContent!.Value.GetProperty("errors").EnumerateArray()
             .Select(e => (e.GetProperty("field").GetString()!, e.GetProperty("message").GetString()!))
             .ToList();
+    }
+
+    /// <summary>Arguments whose types take members they do not declare: extension data, a dictionary.</summary>
+    public sealed class OpenTools
+    {
+        public string Keep(Bag bag, Dictionary<string, int> counts) => $"name={bag.Name} extra={bag.Rest?.Count} keys={counts.Count}";
+    }
+
+    public sealed class Bag
+    {
+        public string? Name { get; set; }
+
+        [JsonExtensionData]
+        public Dictionary<string, JsonElement>? Rest { get; set; }
     }
 
     /// <summary>A tool that takes whatever arguments it is sent (the SDK binds an <see cref="AIFunctionArguments"/> parameter to all of them).</summary>
