@@ -215,7 +215,7 @@ internal sealed partial class ApiKeyStore : IDisposable
 
             if (member.Value.EnumerateObject().Select(m => m.Name).FirstOrDefault(name => !EntryMembers.Contains(name)) is { } unknown)
             {
-                var suggestion = ConfigurationBinding.Suggest(unknown, EntryMemberNames);
+                var suggestion = NameSuggestion.Closest(unknown, EntryMemberNames);
                 LogInvalidKey(_logger, member.Name, path, $"its entry has '{unknown}'{(suggestion is null ? string.Empty : $" (did you mean {suggestion}?)")}, which API keys do not have ({EntryMemberList}); a misspelled setting could leave a revoked key working, so the key is refused until its entry is fixed");
                 continue;
             }

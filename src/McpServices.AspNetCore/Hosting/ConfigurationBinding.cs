@@ -51,7 +51,7 @@ internal static partial class ConfigurationBinding
             if (property is null || IsScalar(type))
             {
                 var known = IsScalar(type) ? [] : type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).ToArray();
-                var suggestion = Suggest(child.Key, known);
+                var suggestion = NameSuggestion.Closest(child.Key, known);
                 unknown.Add(suggestion is null ? child.Path : $"{child.Path} (did you mean {suggestion}?)");
                 continue;
             }
@@ -90,31 +90,6 @@ internal static partial class ConfigurationBinding
         type = Nullable.GetUnderlyingType(type) ?? type;
         return type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan) || type == typeof(Uri)
             || type == typeof(DateTimeOffset) || type == typeof(DateTime) || type == typeof(Guid);
-    }
-
-    /// <summary>The known name closest to <paramref name="name"/> (at most two edits away, ignoring case), for "did you mean".</summary>
-    public static string? Suggest(string name, IEnumerable<string> known) =>
-        known.Where(candidate => Distance(candidate, name) <= 2).OrderBy(candidate => Distance(candidate, name)).FirstOrDefault();
-
-    /// <summary>Edit distance between two names, ignoring case (for "did you mean").</summary>
-    private static int Distance(string a, string b)
-    {
-        a = a.ToUpperInvariant();
-        b = b.ToUpperInvariant();
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            previous = current;
-        }
-
-        return previous[b.Length];
     }
 
     /// <summary>An operator-facing sentence for a binder failure.</summary>

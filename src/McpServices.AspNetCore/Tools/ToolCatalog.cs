@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
@@ -22,7 +23,7 @@ internal sealed class ToolCatalog
     {
         var isService = services.GetService<IServiceProviderIsService>();
         var allowUnknownArguments = services.GetService<IOptions<McpServiceOptions>>()?.Value.AllowUnknownArguments ?? false;
-        var validators = new Dictionary<System.Text.Json.JsonSerializerOptions, ObjectValidator>();
+        var validators = new Dictionary<JsonSerializerOptions, ObjectValidator>();
         var descriptors = new Dictionary<string, ToolDescriptor>(StringComparer.Ordinal);
         foreach (var tool in tools)
         {
@@ -33,7 +34,7 @@ internal sealed class ToolCatalog
                 validators[serializerOptions] = objectValidator = new ObjectValidator(serializerOptions);
             }
 
-            var method = source?.Method ?? tool.Metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault();
+            var method = source?.Method ?? tool.Metadata.OfType<MethodInfo>().FirstOrDefault();
             if (method is not null && !allowUnknownArguments && !TakesAllArguments(method))
             {
                 DeclareNoOtherArguments(tool.ProtocolTool);
@@ -86,7 +87,7 @@ internal sealed class ToolCatalog
     }
 
     /// <summary>Whether the method takes the call's arguments whole (an <see cref="AIFunctionArguments"/> parameter): then any are its own.</summary>
-    private static bool TakesAllArguments(System.Reflection.MethodInfo method) =>
+    private static bool TakesAllArguments(MethodInfo method) =>
         method.GetParameters().Any(p => typeof(AIFunctionArguments).IsAssignableFrom(p.ParameterType));
 
     /// <summary>What a call to a tool the service does not have is told (the SDK's own words, JSON-RPC −32602).</summary>

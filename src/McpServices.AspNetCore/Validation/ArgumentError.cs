@@ -69,7 +69,7 @@ internal sealed record ArgumentError(string Field, string Message)
         {
             var name = names[i];
             var shown = name.Length > MaxUndeclaredNameShown ? string.Concat(name.AsSpan(0, MaxUndeclaredNameShown), "…") : name;
-            var suggestion = name.Length <= MaxUndeclaredNameShown ? ConfigurationBinding.Suggest(name, declared) : null;
+            var suggestion = name.Length <= MaxUndeclaredNameShown ? NameSuggestion.Closest(name, declared) : null;
             var message = suggestion is not null ? $"{owner} '{shown}'; did you mean '{suggestion}'?"
                 : declared.Count == 0 ? $"{owner} '{shown}'; {(path is null ? "it takes no arguments" : "it has no members")}."
                 : $"{owner} '{shown}'; its {(path is null ? "arguments" : "members")} are {string.Join(", ", declared)}.";

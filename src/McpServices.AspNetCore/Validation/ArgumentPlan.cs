@@ -94,8 +94,8 @@ internal sealed class ArgumentPlan
             }
         }
 
-        // "additionalProperties": false at the top of the input schema (which ToolSchemas puts in the schemas of the tools the SDK
-        // generates from methods, unless McpServiceOptions.AllowUnknownArguments): an argument the schema does not declare is an error.
+        // "additionalProperties": false at the top of the input schema (which ToolCatalog puts in the schemas the SDK generated
+        // from methods, unless McpServiceOptions.AllowUnknownArguments): an argument the schema does not declare is an error.
         var onlyDeclared = inputSchema.ValueKind == JsonValueKind.Object
             && inputSchema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.False
             ? schemaProperties.Keys.ToArray()
@@ -120,7 +120,7 @@ internal sealed class ArgumentPlan
             TryBind(argument, arguments, out _, ref errors, ref normalized);
         }
 
-        CheckNoUnknownArguments(arguments, ref errors);
+        CheckNoUndeclaredArguments(arguments, ref errors);
         return new ArgumentBinding(errors ?? (IReadOnlyList<ArgumentError>)[], normalized);
     }
 
@@ -186,7 +186,7 @@ internal sealed class ArgumentPlan
             }
         }
 
-        CheckNoUnknownArguments(arguments, ref errors);
+        CheckNoUndeclaredArguments(arguments, ref errors);
         return new ArgumentValidationResult(values, errors ?? (IReadOnlyList<ArgumentError>)[], normalized);
     }
 
@@ -195,7 +195,7 @@ internal sealed class ArgumentPlan
     /// misnames an argument (<c>dry_run</c> for <c>dryRun</c>) would otherwise have the tool run without it, with its default,
     /// and take the result for what it asked (<see cref="ArgumentError.AddUndeclared"/> says how they are reported).
     /// </summary>
-    private void CheckNoUnknownArguments(IDictionary<string, JsonElement>? arguments, ref List<ArgumentError>? errors)
+    private void CheckNoUndeclaredArguments(IDictionary<string, JsonElement>? arguments, ref List<ArgumentError>? errors)
     {
         if (_onlyDeclared is null || arguments is null || arguments.Count == 0)
         {
