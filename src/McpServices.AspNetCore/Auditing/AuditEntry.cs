@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using ModelContextProtocol.Protocol;
 
@@ -51,7 +50,7 @@ internal sealed class AuditEntry
     public static AuditEntry From(ToolCall call, string serviceVersion)
     {
         var http = call.HttpContext;
-        var activity = Activity.Current;
+        var activity = call.Activity;
         return new AuditEntry
         {
             Id = call.Id,

@@ -19,7 +19,6 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleService, IDisposable
 {
-    private const string TicketKey = "McpServices.AuditTicket";
     private const int MaxBatch = 512;
 
     /// <summary>
@@ -96,7 +95,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
             return _options.FailurePolicy == AuditFailurePolicy.FailOpen;
         }
 
-        context.Items[TicketKey] = true;
+        context.Items[ToolCall.AuditTicketKey] = true;
         return true;
     }
 
@@ -107,8 +106,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
             return;
         }
 
-        var reserved = call.HttpContext?.Items.Remove(TicketKey) == true;
-        if (!reserved && Interlocked.Increment(ref _pending) > _options.BufferCapacity)
+        if (!call.HoldsAuditTicket && Interlocked.Increment(ref _pending) > _options.BufferCapacity)
         {
             Interlocked.Decrement(ref _pending);
             Drop(call.ToolName, "buffer_full");

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,19 +8,27 @@ namespace McpServices.AspNetCore;
 
 /// <summary>
 /// Graceful shutdown: from the moment the host starts stopping, readiness reports unhealthy and new tool calls are refused;
-/// stopping then waits (up to <see cref="McpServiceOptions.DrainTimeout"/>) for in-flight tool calls before the server stops.
+/// stopping then waits (up to <see cref="McpServiceOptions.DrainTimeout"/>) for in-flight tool calls before the server stops,
+/// cancels the ones still running, and records as unfinished any that ignore the cancellation, so that the audit trail accounts
+/// for every call before it is flushed.
 /// </summary>
 internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
 {
+    /// <summary>How long calls cancelled at the end of the drain get to return before they are recorded as unfinished.</summary>
+    internal static readonly TimeSpan CancellationGrace = TimeSpan.FromSeconds(1);
+
     private readonly TimeSpan _drainTimeout;
+    private readonly ToolCallCompletion _completion;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _drainExpired = new();
+    private readonly ConcurrentDictionary<ToolCall, byte> _running = new(ReferenceEqualityComparer.Instance);
     private int _inFlight;
     private volatile bool _draining;
 
-    public ShutdownCoordinator(IHostApplicationLifetime lifetime, IOptions<McpServiceOptions> options, ILogger<ShutdownCoordinator> logger)
+    public ShutdownCoordinator(IHostApplicationLifetime lifetime, IOptions<McpServiceOptions> options, ToolCallCompletion completion, ILogger<ShutdownCoordinator> logger)
     {
         _drainTimeout = options.Value.DrainTimeout;
+        _completion = completion;
         _logger = logger;
         lifetime.ApplicationStopping.Register(static state => ((ShutdownCoordinator)state!)._draining = true, this);
     }
@@ -46,6 +55,12 @@ internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
 
     public void Exit() => Interlocked.Decrement(ref _inFlight);
 
+    /// <summary>Registers a call the pipeline runs, until <see cref="Untrack"/>: one still running after its cancellation at the
+    /// end of the drain is recorded as unfinished.</summary>
+    public void Track(ToolCall call) => _running.TryAdd(call, 0);
+
+    public void Untrack(ToolCall call) => _running.TryRemove(call, out _);
+
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _draining = true;
@@ -70,14 +85,37 @@ internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
         }
 
         var remaining = InFlight;
-        if (remaining > 0)
-        {
-            LogDrainTimedOut(_logger, remaining, _drainTimeout);
-            await _drainExpired.CancelAsync().ConfigureAwait(false);
-        }
-        else
+        if (remaining == 0)
         {
             LogDrained(_logger, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return;
+        }
+
+        LogDrainTimedOut(_logger, remaining, _drainTimeout);
+        await _drainExpired.CancelAsync().ConfigureAwait(false);
+
+        // Cancellation is cooperative: a tool that ignores its token keeps running, and the server then stops around it. Such a
+        // call would complete after the audit trail was flushed, or never (the process exits), and leave no record; it is
+        // recorded now instead, as unfinished, while the trail still writes.
+        var cancelled = Stopwatch.GetTimestamp();
+        while (!_running.IsEmpty && Stopwatch.GetElapsedTime(cancelled) < CancellationGrace && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        foreach (var call in _running.Keys)
+        {
+            if (_completion.CompleteUnfinished(call))
+            {
+                LogRecordedUnfinished(_logger, call.ToolName, call.Id);
+            }
         }
     }
 
@@ -99,4 +137,7 @@ internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
 
     [LoggerMessage(12, LogLevel.Warning, "Shutdown: {Remaining} tool call(s) still running after the drain timeout of {DrainTimeout}; they will be cancelled.")]
     private static partial void LogDrainTimedOut(ILogger logger, int remaining, TimeSpan drainTimeout);
+
+    [LoggerMessage(13, LogLevel.Error, "Shutdown: the call {CallId} to the tool '{Tool}' ignored its cancellation and is still running; it is recorded as unfinished, and whether it finished its work is unknown.")]
+    private static partial void LogRecordedUnfinished(ILogger logger, string tool, string callId);
 }

@@ -12,7 +12,11 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal sealed class ToolCall
 {
+    /// <summary>The <c>HttpContext.Items</c> key of a call's reserved place in the audit buffer (<see cref="AuditTrail.TryAdmit"/>).</summary>
+    internal const string AuditTicketKey = "McpServices.AuditTicket";
+
     private readonly long _startTimestamp;
+    private int _completed;
 
     private ToolCall(HttpContext? httpContext, string toolName, string? jsonRpcId, IDictionary<string, JsonElement>? arguments, RequestContext<CallToolRequestParams>? request)
     {
@@ -22,9 +26,30 @@ internal sealed class ToolCall
         JsonRpcId = jsonRpcId;
         RawArguments = arguments;
         Request = request;
+        Activity = Activity.Current;
+        HoldsAuditTicket = httpContext?.Items.Remove(AuditTicketKey) == true;
         StartedAt = DateTimeOffset.UtcNow;
         Id = CallIds.Next(StartedAt);
         _startTimestamp = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>A copy of a call that is still running, completed as <see cref="ToolCallOutcome.Failed"/> without its result.</summary>
+    private ToolCall(ToolCall running, string errorCode, string errorMessage)
+    {
+        HttpContext = running.HttpContext;
+        Caller = running.Caller;
+        ToolName = running.ToolName;
+        JsonRpcId = running.JsonRpcId;
+        RawArguments = running.RawArguments;
+        Request = running.Request;
+        Activity = running.Activity;
+        HoldsAuditTicket = running.HoldsAuditTicket;
+        StartedAt = running.StartedAt;
+        Id = running.Id;
+        Tool = running.Tool;
+        _startTimestamp = running._startTimestamp;
+        IsUnfinished = true;
+        SetOutcome(ToolCallOutcome.Failed, errorCode, errorMessage);
     }
 
     /// <summary>A unique, time-ordered id; the audit record's id and the reference returned to callers on unexpected failures.</summary>
@@ -71,6 +96,15 @@ internal sealed class ToolCall
 
     public Exception? Exception { get; set; }
 
+    /// <summary>The span the call runs in (the SDK's <c>tools/call</c> span, or the HTTP request's span at the HTTP stage).</summary>
+    public Activity? Activity { get; }
+
+    /// <summary>Whether the call took the place in the audit buffer that the HTTP stage reserved for it.</summary>
+    public bool HoldsAuditTicket { get; }
+
+    /// <summary>Whether this is the record of a call that was still running when the service stopped (<see cref="Unfinished"/>).</summary>
+    public bool IsUnfinished { get; }
+
     public static ToolCall FromRequest(RequestContext<CallToolRequestParams> request, HttpContext? httpContext)
     {
         var id = request.JsonRpcRequest.Id.Id switch
@@ -93,5 +127,22 @@ internal sealed class ToolCall
         ErrorMessage = errorMessage;
     }
 
+    /// <summary>
+    /// Claims the call's completion: <see langword="true"/> once, for whoever completes it first — the pipeline when the call
+    /// returns, or shutdown when the call is still running after its cancellation (<see cref="Unfinished"/>).
+    /// </summary>
+    public bool TryClaimCompletion() => Interlocked.Exchange(ref _completed, 1) == 0;
+
     public void Complete() => Duration = Stopwatch.GetElapsedTime(_startTimestamp);
+
+    /// <summary>
+    /// What is known of a call that is still running when the service stops: what was asked and by whom, and that it did not
+    /// finish. A copy, so that nothing the call's own thread still writes (its outcome, its result) reaches the record.
+    /// </summary>
+    public ToolCall Unfinished(string errorCode, string errorMessage)
+    {
+        var copy = new ToolCall(this, errorCode, errorMessage);
+        copy.Complete();
+        return copy;
+    }
 }

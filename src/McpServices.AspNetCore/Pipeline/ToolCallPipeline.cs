@@ -73,6 +73,7 @@ internal sealed partial class ToolCallPipeline
         var call = ToolCall.FromRequest(request, _httpContextAccessor.HttpContext);
         request.Items[CallItemKey] = call;
         AnonymousCaller.Ensure(request);
+        _shutdown.Track(call);
         try
         {
             // 1. Resolve the tool.
@@ -165,6 +166,7 @@ internal sealed partial class ToolCallPipeline
         }
         finally
         {
+            _shutdown.Untrack(call);
             _completion.Complete(call);
         }
     }

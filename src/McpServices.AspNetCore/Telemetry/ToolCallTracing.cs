@@ -12,7 +12,8 @@ internal sealed class ToolCallTracing(ServiceIdentity identity) : IToolCallObser
 
     public void OnCompleted(ToolCall call)
     {
-        var activity = Activity.Current;
+        // An unfinished call is recorded by shutdown, on another thread, while its span is still open on the call's own.
+        var activity = call.IsUnfinished ? null : Activity.Current;
         if (activity is null || !activity.IsAllDataRequested)
         {
             return;

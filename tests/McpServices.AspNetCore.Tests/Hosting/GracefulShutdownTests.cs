@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using McpServices.AspNetCore.Tests.Auditing;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using ModelContextProtocol.Protocol;
@@ -61,6 +62,70 @@ public sealed class GracefulShutdownTests
         var result = await inFlight.WaitAsync(TimeSpan.FromSeconds(10), ct);
         Assert.True(result.IsError);
         Assert.Contains("shutting down", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
+    public async Task Shutdown_ACallThatIgnoresItsCancellation_IsRecordedAsUnfinished_WhileTheTrailStillWrites_AndOnlyOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var sink = new FlakySink();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<DeafTools>().WithTools<CalculatorTools>(),
+            o => o.DrainTimeout = TimeSpan.FromMilliseconds(200),
+            configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+        var gate = server.Services.GetRequiredService<CallGate>();
+        await using var client = await server.ConnectAsync(cancellationToken: ct);
+        await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: ct);
+
+        var inFlight = client.CallToolAsync("persist", cancellationToken: ct).AsTask();
+        await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        var stopping = server.StopAsync(ct);
+
+        // The drain expires, the call is cancelled, the tool carries on regardless: shutdown records the call while it runs.
+        var record = await WaitForRecordAsync(sink, "persist", ct);
+        Assert.Equal("failed", record.Outcome);
+        Assert.Equal("unfinished_at_shutdown", record.ErrorCode);
+        using (var json = JsonDocument.Parse(record.Json))
+        {
+            var root = json.RootElement;
+            Assert.Contains("still running", root.GetProperty("error").GetProperty("message").GetString());
+            Assert.True(root.GetProperty("durationMs").GetDouble() >= 200);
+            Assert.Equal(JsonValueKind.Number, root.GetProperty("request").GetProperty("jsonRpcId").ValueKind);
+            Assert.Equal(32, root.GetProperty("request").GetProperty("traceId").GetString()!.Length); // the call's span, not shutdown's
+        }
+
+        Assert.False(stopping.IsCompleted, "the server should still be waiting for the call");
+        Assert.Equal(0, server.Log().Count("persist"));
+
+        // The tool finishes after all: the record stands (the log says how the call ended), and there is no second one.
+        gate.Release.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(15), ct);
+        await Task.WhenAny(inFlight, Task.Delay(TimeSpan.FromSeconds(5), ct));
+        Assert.Equal(1, server.Log().Count("persist"));
+        lock (sink.Written)
+        {
+            Assert.Single(sink.Written, r => r.Tool == "persist");
+            Assert.Equal(2, sink.Written.Count);
+        }
+    }
+
+    private static async Task<AuditRecord> WaitForRecordAsync(FlakySink sink, string tool, CancellationToken ct)
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            lock (sink.Written)
+            {
+                if (sink.Written.FirstOrDefault(r => r.Tool == tool) is { } record)
+                {
+                    return record;
+                }
+            }
+
+            await Task.Delay(25, ct);
+        }
+
+        Assert.Fail($"No audit record of a call to '{tool}' within 10 seconds.");
+        return null!;
     }
 
     internal static JsonElement ParseSseJson(string body)

@@ -28,3 +28,15 @@ public sealed class StubbornTools(InvocationLog log)
         return "finished anyway";
     }
 }
+
+/// <summary>A tool that waits for the test and ignores cancellation entirely, like one blocked in a call that takes no token.</summary>
+public sealed class DeafTools(CallGate gate, InvocationLog log)
+{
+    public async Task<string> Persist()
+    {
+        gate.Entered.TrySetResult();
+        await gate.Release.Task;
+        log.Record("persist");
+        return "persisted";
+    }
+}
