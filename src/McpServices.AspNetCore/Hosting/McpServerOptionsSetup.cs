@@ -7,10 +7,12 @@ namespace McpServices.AspNetCore;
 /// <summary>
 /// Plugs McpServices into every <see cref="McpServerOptions"/> the SDK creates (once per request when stateless, so it must stay cheap):
 /// the service identity as <c>serverInfo</c>, the tool-call pipeline as the outermost call-tool filter, the resource URI in
-/// <c>resources/read</c> errors, and the missing arguments in <c>prompts/get</c> errors.
+/// <c>resources/read</c> errors, and the missing and undeclared arguments in <c>prompts/get</c> errors.
 /// </summary>
-internal sealed class McpServerOptionsSetup(ServiceIdentity identity, ToolCallPipeline pipeline) : IPostConfigureOptions<McpServerOptions>
+internal sealed class McpServerOptionsSetup(ServiceIdentity identity, ToolCallPipeline pipeline, IOptions<McpServiceOptions> serviceOptions) : IPostConfigureOptions<McpServerOptions>
 {
+    private readonly McpRequestFilter<GetPromptRequestParams, GetPromptResult> _promptFilter = PromptArgumentsFilter.Create(serviceOptions.Value.AllowUnknownArguments);
+
     private readonly Implementation _serverInfo = new()
     {
         Name = identity.Name,
@@ -25,6 +27,6 @@ internal sealed class McpServerOptionsSetup(ServiceIdentity identity, ToolCallPi
         filters.CallToolFilters.Insert(0, pipeline.CallToolFilter);
         filters.ListToolsFilters.Insert(0, pipeline.ListToolsFilter);
         filters.ReadResourceFilters.Insert(0, ResourceReadFilter.Instance);
-        filters.GetPromptFilters.Insert(0, PromptArgumentsFilter.Instance);
+        filters.GetPromptFilters.Insert(0, _promptFilter);
     }
 }

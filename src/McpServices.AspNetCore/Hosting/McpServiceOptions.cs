@@ -77,9 +77,10 @@ public sealed class McpServiceOptions
 
     /// <summary>
     /// Gets or sets a value indicating whether a <c>tools/call</c> may carry arguments its tool does not declare, or members an
-    /// argument's type does not have, which are then ignored (as the MCP SDK does). By default such a call is invalid, naming each
-    /// and the name it most likely meant, and the tool does not run: a model that misnames an argument would otherwise get a
-    /// result computed without it. The tools' schemas then say so (<c>"additionalProperties": false</c>).
+    /// argument's type does not have, and a <c>prompts/get</c> arguments its prompt does not list, which are then ignored (as the
+    /// MCP SDK does). By default such a call is invalid, naming each and the name it most likely meant, and the tool does not run:
+    /// a model that misnames an argument would otherwise get a result computed without it. The tools' schemas then say so
+    /// (<c>"additionalProperties": false</c>); a prompt is answered with −32602.
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool AllowUnknownArguments { get; set; }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.AI;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -6,18 +7,26 @@ using ModelContextProtocol.Server;
 namespace McpServices.AspNetCore;
 
 /// <summary>
-/// Answers <c>prompts/get</c> without a required argument, or with an argument its parameter's type cannot take (<c>"many"</c> for an
-/// <c>int</c>), with −32602 and what to fix: the SDK would fail while binding the prompt's parameters and answer a bare −32603
-/// "An error occurred.". A missing argument is found before the prompt runs; a value of the wrong type when binding fails, by
-/// reading each argument as its parameter, so that a prompt's own failure is not blamed on its arguments. An anonymous caller
-/// gets an anonymous principal (<see cref="AnonymousCaller"/>).
+/// Answers <c>prompts/get</c> without a required argument, with an argument the prompt does not declare (unless
+/// <see cref="McpServiceOptions.AllowUnknownArguments"/>), or with an argument its parameter's type cannot take (<c>"many"</c> for an
+/// <c>int</c>), with −32602 and what to fix: the SDK would ignore an undeclared argument, and fail while binding the prompt's
+/// parameters with a bare −32603 "An error occurred.". Missing and undeclared arguments are found before the prompt runs; a value
+/// of the wrong type when binding fails, by reading each argument as its parameter, so that a prompt's own failure is not blamed
+/// on its arguments. An anonymous caller gets an anonymous principal (<see cref="AnonymousCaller"/>).
 /// </summary>
 internal static class PromptArgumentsFilter
 {
-    public static readonly McpRequestFilter<GetPromptRequestParams, GetPromptResult> Instance = next => async (request, cancellationToken) =>
+    public static McpRequestFilter<GetPromptRequestParams, GetPromptResult> Create(bool allowUnknownArguments) => next => async (request, cancellationToken) =>
     {
         var prompt = request.Params is { } parameters ? request.MatchedPrimitive as McpServerPrompt ?? Find(request.Server, parameters.Name) : null;
+        if (!allowUnknownArguments)
+        {
+            // First: a misnamed argument also makes the one it meant missing, and its suggestion is the fix.
+            CheckDeclared(request.Params, prompt);
+        }
+
         CheckRequired(request.Params, prompt);
+
         AnonymousCaller.Ensure(request);
         try
         {
@@ -44,6 +53,39 @@ internal static class PromptArgumentsFilter
                     McpErrorCode.InvalidParams);
             }
         }
+    }
+
+    /// <summary>
+    /// Refuses arguments the prompt does not list, as <c>tools/call</c> refuses undeclared arguments: a misnamed argument would
+    /// otherwise be dropped silently and the prompt rendered without it. A prompt method that takes the arguments whole (an
+    /// <see cref="AIFunctionArguments"/> parameter) accepts any.
+    /// </summary>
+    private static void CheckDeclared(GetPromptRequestParams? parameters, McpServerPrompt? prompt)
+    {
+        if (parameters?.Arguments is not { Count: > 0 } arguments || prompt is null)
+        {
+            return;
+        }
+
+        var declared = prompt.ProtocolPrompt.Arguments is { } list ? list.Select(a => a.Name).ToArray() : [];
+        List<string>? undeclared = null;
+        foreach (var name in arguments.Keys)
+        {
+            if (Array.IndexOf(declared, name) < 0)
+            {
+                (undeclared ??= []).Add(name);
+            }
+        }
+
+        if (undeclared is null || SdkInternals.FunctionOf(prompt) is { UnderlyingMethod: { } method } && ToolCatalog.TakesAllArguments(method))
+        {
+            return;
+        }
+
+        List<ArgumentError>? errors = null;
+        ArgumentError.AddUndeclared(ref errors, path: null, undeclared, declared, subject: $"The prompt '{parameters.Name}'");
+        var problems = string.Join(" ", errors!.Select(e => e.Message));
+        throw new McpProtocolException($"Invalid params: {char.ToLowerInvariant(problems[0])}{problems[1..]}", McpErrorCode.InvalidParams);
     }
 
     /// <summary>

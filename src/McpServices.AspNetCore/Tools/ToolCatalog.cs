@@ -87,7 +87,7 @@ internal sealed class ToolCatalog
     }
 
     /// <summary>Whether the method takes the call's arguments whole (an <see cref="AIFunctionArguments"/> parameter): then any are its own.</summary>
-    private static bool TakesAllArguments(MethodInfo method) =>
+    internal static bool TakesAllArguments(MethodInfo method) =>
         method.GetParameters().Any(p => typeof(AIFunctionArguments).IsAssignableFrom(p.ParameterType));
 
     /// <summary>What a call to a tool the service does not have is told (the SDK's own words, JSON-RPC −32602).</summary>

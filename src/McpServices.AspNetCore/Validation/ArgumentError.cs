@@ -61,10 +61,11 @@ internal sealed record ArgumentError(string Field, string Message)
     /// Each suggests the declared name it most likely meant (within two edits, ignoring case, for names up to
     /// <see cref="MaxUndeclaredNameShown"/> characters: a caller's name may be a megabyte long), or lists the declared ones; at
     /// most <see cref="MaxUndeclaredReported"/> are named, each cut to <see cref="MaxUndeclaredNameShown"/> characters.
+    /// <paramref name="subject"/> names what has the arguments (a prompt's are reported the same way).
     /// </summary>
-    public static void AddUndeclared(ref List<ArgumentError>? errors, string? path, IReadOnlyList<string> names, IReadOnlyList<string> declared)
+    public static void AddUndeclared(ref List<ArgumentError>? errors, string? path, IReadOnlyList<string> names, IReadOnlyList<string> declared, string subject = "The tool")
     {
-        var owner = path is null ? "The tool has no argument" : $"The {path} object has no member";
+        var owner = path is null ? $"{subject} has no argument" : $"The {path} object has no member";
         for (var i = 0; i < names.Count && i < MaxUndeclaredReported; i++)
         {
             var name = names[i];
@@ -75,7 +76,7 @@ internal sealed record ArgumentError(string Field, string Message)
                 : $"{owner} '{shown}'; its {(path is null ? "arguments" : "members")} are {string.Join(", ", declared)}.";
             if (i == MaxUndeclaredReported - 1 && names.Count > MaxUndeclaredReported)
             {
-                message += $" ({names.Count - MaxUndeclaredReported} more {(path is null ? "argument(s) the tool does not have" : "member(s) it does not have")} are not listed.)";
+                message += $" ({names.Count - MaxUndeclaredReported} more {(path is null ? "argument(s) it does not have" : "member(s) it does not have")} are not listed.)";
             }
 
             (errors ??= []).Add(new ArgumentError(path is null ? shown : $"{path}.{shown}", message));

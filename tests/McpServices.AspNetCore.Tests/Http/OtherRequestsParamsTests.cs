@@ -25,6 +25,8 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"prompts/get","params":{"name":"greet"}}""", "the prompt 'greet' needs the argument 'name'.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"tone":"warm"}}}""", "the prompt 'greet' needs the argument 'name'.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"repeat","arguments":{"text":"hi","times":"many"}}}""", "the argument 'times' of the prompt 'repeat' must be an integer from -2147483648 to 2147483647.")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"nmae":"Ann"}}}""", "the prompt 'greet' has no argument 'nmae'; did you mean 'name'?")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann","tone":"warm","mood":"x","Tone":"y"}}}""", "the prompt 'greet' has no argument 'mood'; its arguments are name, tone. The prompt 'greet' has no argument 'Tone'; did you mean 'tone'?")]
     [InlineData("""{"method":"resources/read","params":{"uri":"orders://abc"}}""", "the variable 'id' of the resource template 'orders://{id}' must be an integer from -2147483648 to 2147483647.")]
     [InlineData("""{"method":"resources/read","params":{"uri":"orders://99999999999"}}""", "the variable 'id' of the resource template 'orders://{id}' must be an integer from -2147483648 to 2147483647.")]
     [InlineData("""{"method":"logging/setLevel","params":{"level":"bogus"}}""", "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency.")]

@@ -95,14 +95,14 @@ public sealed class UnknownArgumentsTests
         Assert.Equal(10, errors.Count);
         Assert.Equal(new string('x', 64) + "…", errors[0].Field);
         Assert.Equal($"The tool has no argument '{new string('x', 64)}…'; it takes no arguments.", errors[0].Message);
-        Assert.EndsWith("it takes no arguments. (15 more argument(s) the tool does not have are not listed.)", errors[^1].Message, StringComparison.Ordinal);
+        Assert.EndsWith("it takes no arguments. (15 more argument(s) it does not have are not listed.)", errors[^1].Message, StringComparison.Ordinal);
         Assert.Equal(0, server.Log().Count("ping"));
     }
 
     [Fact]
     public async Task AllowUnknownArguments_IgnoresThem_AsTheSdkDoes_AndTheSchemaDoesNotForbidThem()
     {
-        await using var server = await TestServer.StartAsync(b => b.WithTools<OrderTools>(), o => o.AllowUnknownArguments = true);
+        await using var server = await TestServer.StartAsync(b => b.WithTools<OrderTools>().WithPrompts<GreetingPrompts>(), o => o.AllowUnknownArguments = true);
         await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         var result = await CallAsync(client, "reserve", """{"sku":"ABC-1234","quantity":1,"dryRun":true}""");
@@ -117,6 +117,10 @@ public sealed class UnknownArgumentsTests
         Assert.NotEqual(true, order.IsError);
         var placeOrder = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "place_order");
         Assert.False(placeOrder.JsonSchema.GetProperty("properties").GetProperty("order").TryGetProperty("additionalProperties", out _));
+
+        // And a prompt's arguments (refused by default: OtherRequestsParamsTests).
+        var prompt = await client.GetPromptAsync("greet", new Dictionary<string, object?> { ["name"] = "Ann", ["mood"] = "x" }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("Greet Ann", Assert.IsType<TextContentBlock>(Assert.Single(prompt.Messages).Content).Text);
     }
 
     [Fact]
