@@ -65,18 +65,18 @@ internal static class AuthenticationChallenges
     internal const string IdentityProviderUnavailableMessage =
         "Service Unavailable: the service cannot check access tokens now because its identity provider cannot be reached; retry later with the same token.";
 
-    public static Task WriteInsufficientScopeAsync(HttpContext context, string? resourceMetadataUrl, IReadOnlyList<string> requiredScopes, IReadOnlyList<string> missingScopes, string toolName, string? id)
+    public static Task WriteInsufficientScopeAsync(HttpContext context, string? resourceMetadataUrl, IReadOnlyList<string> requiredScopes, IReadOnlyList<string> missingScopes, string what, string? id)
     {
         var scope = string.Join(' ', requiredScopes);
         var header = new StringBuilder($"Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
         AppendResourceMetadata(header, resourceMetadataUrl);
-        header.Append($", error_description=\"The tool '{toolName}' requires the scopes: {scope}.\"");
+        header.Append($", error_description=\"The {what} requires the scopes: {scope}.\"");
         context.Response.Headers[HeaderNames.WWWAuthenticate] = header.ToString();
         return JsonRpcErrorWriter.WriteAsync(
             context,
             StatusCodes.Status403Forbidden,
             McpServiceErrorCodes.InsufficientScope,
-            $"Forbidden: the tool '{toolName}' requires the scope(s) {string.Join(", ", requiredScopes)}; the token lacks {string.Join(", ", missingScopes)}.",
+            $"Forbidden: the {what} requires the scope(s) {string.Join(", ", requiredScopes)}; the token lacks {string.Join(", ", missingScopes)}.",
             w =>
             {
                 w.WriteStartObject();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore;
 
@@ -13,6 +14,8 @@ namespace McpServices.AspNetCore;
 internal sealed class ProtectedResourceMetadata(
     ResourceUrls resourceUrls,
     ToolAuthorizer authorizer,
+    PrimitiveAuthorizer primitives,
+    IOptions<McpServerOptions> serverOptions,
     ServiceIdentity identity,
     McpServiceSettings settings,
     IOptionsMonitor<JwtBearerOptions> jwtOptions)
@@ -55,7 +58,7 @@ internal sealed class ProtectedResourceMetadata(
 
         w.WriteEndArray();
         w.WriteStartArray("scopes_supported");
-        foreach (var scope in authorizer.AllScopes)
+        foreach (var scope in authorizer.AllScopes.Concat(primitives.Scopes(serverOptions.Value)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             w.WriteStringValue(Advertised(scope));
         }

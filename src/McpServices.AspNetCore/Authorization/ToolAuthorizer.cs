@@ -102,82 +102,9 @@ internal sealed class ToolAuthorizer : IDisposable
     public IReadOnlyList<string> UnknownOverrides(McpServiceOptions options) =>
         options.Authorization.Tools.Keys.Where(name => _catalog.Find(name) is null).Order(StringComparer.Ordinal).ToArray();
 
-    private DeclaredAccess Declare(ToolDescriptor tool)
-    {
-        IEnumerable<object> classAttributes;
-        IEnumerable<object> methodAttributes;
-        if (tool.Source is { } source)
-        {
-            classAttributes = source.ToolType.GetCustomAttributes(inherit: true);
-            methodAttributes = source.Method.GetCustomAttributes(inherit: true);
-        }
-        else
-        {
-            classAttributes = [];
-            methodAttributes = tool.Tool.Metadata;
-        }
-
-        var classList = classAttributes.ToList();
-        var methodList = methodAttributes.ToList();
-        // [AllowAnonymous] on a class is a default like any other class-level declaration: a method that declares requirements
-        // of its own refines it (a public tool class with one admin tool keeps the admin tool protected; ASP.NET Core MVC would
-        // let [AllowAnonymous] on the class win and open it). On the method it wins over the class's requirements. Both on the
-        // same class or method contradict each other, and startup says so.
-        static bool IsRequirement(object attribute) => attribute is RequireScopesAttribute || ToolFactory.IsAuthorizationMetadata(attribute);
-        static bool Requires(List<object> attributes) => attributes.Exists(IsRequirement);
-        var methodAnonymous = methodList.Any(a => a is IAllowAnonymous);
-        var classAnonymous = classList.Any(a => a is IAllowAnonymous);
-        var allowAnonymous = methodAnonymous;
-        if (tool.Source is not null)
-        {
-            if ((methodAnonymous && Requires(methodList)) || (classAnonymous && Requires(classList)))
-            {
-                throw new InvalidOperationException(
-                    $"The tool '{tool.Name}' ({tool.DisplaySource}) is marked [AllowAnonymous] and also requires scopes, roles or policies on the same " +
-                    (methodAnonymous && Requires(methodList) ? "method" : "class") + ". Remove one: [AllowAnonymous] for a public tool, the requirements for a protected one.");
-            }
-
-            allowAnonymous = methodAnonymous || (classAnonymous && !Requires(methodList));
-            if (methodAnonymous)
-            {
-                // The method is public: the class's requirements are defaults it replaces.
-                classList.RemoveAll(IsRequirement);
-            }
-        }
-
-        var methodScopes = methodList.OfType<RequireScopesAttribute>().SelectMany(a => a.Scopes).ToArray();
-        var scopes = methodScopes.Length > 0 ? methodScopes : classList.OfType<RequireScopesAttribute>().SelectMany(a => a.Scopes).ToArray();
-
-        var authorizeData = classList.Concat(methodList).OfType<IAuthorizeData>().ToArray();
-        var requirements = classList.Concat(methodList).OfType<IAuthorizationRequirementData>().SelectMany(r => r.GetRequirements()).ToArray();
-        var policies = classList.Concat(methodList).OfType<AuthorizationPolicy>().ToList();
-        AuthorizationPolicy? policy = null;
-        if (authorizeData.Length > 0 || requirements.Length > 0 || policies.Count > 0)
-        {
-            if (_policyProvider is null)
-            {
-                throw new InvalidOperationException($"The tool '{tool.Name}' uses [Authorize] or authorization requirements, but authorization services are missing. Call builder.Services.AddAuthorization().");
-            }
-
-            if (requirements.Length > 0)
-            {
-                policies.Add(new AuthorizationPolicyBuilder().AddRequirements(requirements).Build());
-            }
-
-            try
-            {
-                policy = AuthorizationPolicy.CombineAsync(_policyProvider, authorizeData, policies).GetAwaiter().GetResult();
-            }
-            catch (InvalidOperationException ex)
-            {
-                throw new InvalidOperationException($"The tool '{tool.Name}' ({tool.DisplaySource}) names an authorization policy that is not registered: {ex.Message} Register it with builder.Services.AddAuthorization(o => o.AddPolicy(...)).", ex);
-            }
-        }
-
-        return new DeclaredAccess(allowAnonymous, scopes, policy);
-    }
-
-    private sealed record DeclaredAccess(bool AllowAnonymous, string[] Scopes, AuthorizationPolicy? Policy);
+    private DeclaredAccess Declare(ToolDescriptor tool) => tool.Source is { } source
+        ? DeclaredAccess.Read($"tool '{tool.Name}'", tool.DisplaySource, source.ToolType.GetCustomAttributes(inherit: true), source.Method.GetCustomAttributes(inherit: true), fromMethod: true, _policyProvider)
+        : DeclaredAccess.Read($"tool '{tool.Name}'", tool.DisplaySource, [], tool.Tool.Metadata, fromMethod: false, _policyProvider);
 }
 
 /// <summary>Builds the typed-argument resource for a tool.</summary>

@@ -2,7 +2,6 @@ using System.Reflection;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +25,6 @@ internal static class HandlerChecks
     {
         CheckNoDuplicates(prompts, resources);
         var handlers = Handler.All(server);
-        CheckNoAuthorizationOnResourcesOrPrompts(handlers);
         CheckNoAsyncStreamResults(handlers);
         CheckPromptAndResourceResults(handlers);
         CheckToolResultsCanBeWritten(handlers);
@@ -55,35 +53,6 @@ internal static class HandlerChecks
 
         static string Source(IReadOnlyList<object> metadata) =>
             metadata.OfType<MethodInfo>().FirstOrDefault() is { } method ? $"{method.DeclaringType?.Name}.{method.Name}" : "a hand-written one";
-    }
-
-    /// <summary>
-    /// Fails when a resource, resource template or prompt carries authorization metadata ([Authorize], [RequireScopes], a
-    /// policy or requirement). McpServices authorizes tool calls; the SDK enforces such metadata on other items only through its
-    /// AddAuthorizationFilters(), which McpServices replaces, so the item would be served to every authenticated caller while
-    /// its code says otherwise.
-    /// </summary>
-    private static void CheckNoAuthorizationOnResourcesOrPrompts(IReadOnlyList<Handler> handlers)
-    {
-        var guarded = handlers
-            .Where(h => h.Kind != "tool")
-            .Select(h => (Handler: h, Marks: h.Metadata.Select(AuthorizationMark).OfType<string>().Distinct().ToArray()))
-            .Where(item => item.Marks.Length > 0)
-            .Select(item => $"The {item.Handler.Kind} '{item.Handler.Name}' is marked {string.Join(" and ", item.Marks)}");
-        Fail(guarded,
-            ", but McpServices authorizes tool calls only: resources, resource templates and prompts are served to every " +
-            "authenticated caller, so the mark would protect nothing. Remove it, and serve what needs a scope, role or policy through a tool " +
-            "([RequireScopes], [Authorize] on the tool method), or require it of every caller of the endpoint: app.MapMcpService().RequireAuthorization(\"policy\").");
-
-        static string? AuthorizationMark(object metadata) => metadata switch
-        {
-            RequireScopesAttribute => "[RequireScopes]",
-            IAllowAnonymous => null,
-            Attribute attribute and (IAuthorizeData or IAuthorizationRequirementData) =>
-                $"[{attribute.GetType().Name.Replace("Attribute", string.Empty, StringComparison.Ordinal)}]",
-            AuthorizationPolicy or IAuthorizeData or IAuthorizationRequirementData => "an authorization policy",
-            _ => null,
-        };
     }
 
     /// <summary>

@@ -127,6 +127,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<IdentityProviderStatus>();
         services.AddHostedService<IdentityProviderWarmUp>();
         services.TryAddSingleton<ToolAuthorizer>();
+        services.TryAddSingleton<PrimitiveAuthorizer>();
         services.TryAddSingleton<ToolRateLimiter>();
         services.TryAddSingleton<ProtectedResourceMetadata>();
         services.AddHostedService<McpServiceStartupCheck>();

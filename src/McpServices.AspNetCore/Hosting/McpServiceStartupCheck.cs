@@ -21,6 +21,7 @@ internal sealed partial class McpServiceStartupCheck(
     IOptionsMonitor<JwtBearerOptions> jwtOptions,
     ApiKeyStore apiKeys,
     ToolAuthorizer authorizer,
+    PrimitiveAuthorizer primitiveAuthorizer,
     ToolCatalog catalog,
     ILoggerFactory loggerFactory,
     IEnumerable<IAuditSink> auditSinks,
@@ -43,6 +44,7 @@ internal sealed partial class McpServiceStartupCheck(
         if (serverOptions is not null)
         {
             HandlerChecks.Run(serverOptions.Value, registeredPrompts ?? [], registeredResources ?? [], serviceProviderIsService);
+            primitiveAuthorizer.Check(serverOptions.Value);
         }
 
         if (marker is { MappedInto: null } && serviceProviderIsService?.IsService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) == true)

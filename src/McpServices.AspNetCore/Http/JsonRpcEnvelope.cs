@@ -16,6 +16,8 @@ internal sealed class JsonRpcEnvelope
     public const string Initialize = "initialize";
 
     public const string PromptsGet = "prompts/get";
+
+    public const string ResourcesRead = "resources/read";
     private const string Complete = "completion/complete";
 
     private const string UnpairedSurrogate = "a string has a \\u escape of an unpaired UTF-16 surrogate (\\ud800-\\udfff without its pair); JSON strings must be valid Unicode.";
@@ -31,6 +33,9 @@ internal sealed class JsonRpcEnvelope
 
     /// <summary><c>params.name</c> when it is a string: the tool a <c>tools/call</c> calls, the prompt a <c>prompts/get</c> gets.</summary>
     public string? Name { get; private set; }
+
+    /// <summary><c>params.uri</c> when it is a string: the resource a <c>resources/read</c> reads.</summary>
+    public string? Uri { get; private set; }
 
     public bool IsToolCall => Method == ToolsCall;
 
@@ -50,7 +55,7 @@ internal sealed class JsonRpcEnvelope
     /// <summary>
     /// What makes the message an invalid request, as a sentence for the caller, or <see langword="null"/>: a member that routing,
     /// authorization or audit read (<c>jsonrpc</c>, <c>method</c>, <c>id</c>, <c>params</c>, and in <c>params</c> <c>name</c>,
-    /// <c>arguments</c>, <c>_meta</c>) given twice — parsers disagree on which copy counts, so the HTTP stage refuses the message
+    /// <c>arguments</c>, <c>_meta</c>, <c>uri</c>) given twice — parsers disagree on which copy counts, so the HTTP stage refuses the message
     /// rather than authorize one tool and let the SDK run another — or a request id that is neither a string nor a 64-bit integer;
     /// or a body that is valid JSON but not one message (an array: a batch, which MCP no longer has; a string or number).
     /// </summary>
@@ -558,8 +563,11 @@ internal sealed class JsonRpcEnvelope
             }
             else if (reader.ValueTextEquals("uri"u8))
             {
+                // Given twice, the stage could authorize one resource and the SDK read another.
+                envelope.See(Member.Uri, "params.uri");
                 reader.Read();
                 envelope.UriIsString = reader.TokenType == JsonTokenType.String;
+                envelope.Uri = envelope.UriIsString ? envelope.ReadString(ref reader) : null;
                 reader.Skip();
             }
             else if (reader.ValueTextEquals("cursor"u8))
@@ -753,5 +761,6 @@ internal sealed class JsonRpcEnvelope
         Name = 16,
         Arguments = 32,
         Meta = 64,
+        Uri = 128,
     }
 }

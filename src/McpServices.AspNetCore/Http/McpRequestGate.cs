@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore;
 
@@ -36,6 +37,8 @@ internal sealed partial class McpRequestGate
     private readonly ToolCatalog _catalog;
     private readonly McpMethodCatalog _methods;
     private readonly ToolAuthorizer _authorizer;
+    private readonly PrimitiveAuthorizer _primitives;
+    private readonly IOptions<McpServerOptions> _serverOptions;
     private readonly ProtectedResourceMetadata _metadata;
     private readonly AuditTrail _audit;
     private readonly string _apiKeyHeader;
@@ -50,6 +53,8 @@ internal sealed partial class McpRequestGate
         ToolCatalog catalog,
         McpMethodCatalog methods,
         ToolAuthorizer authorizer,
+        PrimitiveAuthorizer primitives,
+        IOptions<McpServerOptions> serverOptions,
         ProtectedResourceMetadata metadata,
         AuditTrail audit,
         StatefulSessions sessions,
@@ -70,6 +75,8 @@ internal sealed partial class McpRequestGate
         _catalog = catalog;
         _methods = methods;
         _authorizer = authorizer;
+        _primitives = primitives;
+        _serverOptions = serverOptions;
         _metadata = metadata;
         _audit = audit;
         _logger = logger;
@@ -292,7 +299,7 @@ internal sealed partial class McpRequestGate
             if (envelope is not { IsToolCall: true })
             {
                 if (await AuthenticateAsync(context, envelope, body).ConfigureAwait(false) && await CheckMessageAsync(context, envelope, body).ConfigureAwait(false)
-                    && await CheckMethodAsync(context, envelope, body).ConfigureAwait(false))
+                    && await CheckMethodAsync(context, envelope, body).ConfigureAwait(false) && await CheckPrimitiveScopesAsync(context, envelope).ConfigureAwait(false))
                 {
                     await InvokeNextAsync(context, next).ConfigureAwait(false);
                 }
@@ -583,7 +590,35 @@ internal sealed partial class McpRequestGate
         }
 
         Refuse(context, envelope, body, ToolCallOutcome.Denied, "insufficient_scope", $"The tool '{tool.Name}' requires the scope(s) {string.Join(", ", access.RequiredScopes)}.");
-        await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), [.. access.RequiredScopes.Select(_metadata.Advertised)], [.. missing.Select(_metadata.Advertised)], tool.Name, envelope.Id).ConfigureAwait(false);
+        await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), [.. access.RequiredScopes.Select(_metadata.Advertised)], [.. missing.Select(_metadata.Advertised)], $"tool '{tool.Name}'", envelope.Id).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>
+    /// Answers 403 <c>insufficient_scope</c> when the caller's token lacks a scope the prompt a <c>prompts/get</c> gets, or the
+    /// resource a <c>resources/read</c> reads, requires (<see cref="PrimitiveAuthorizer"/>); the prompt and the resource are
+    /// found as the SDK finds them.
+    /// </summary>
+    private async Task<bool> CheckPrimitiveScopesAsync(HttpContext context, JsonRpcEnvelope? envelope)
+    {
+        if (envelope is null || envelope.IsNotification || !_primitives.Enabled)
+        {
+            return true;
+        }
+
+        var options = _serverOptions.Value;
+        var access = envelope.Method switch
+        {
+            JsonRpcEnvelope.PromptsGet when envelope.Name is { } name && options.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var prompt) => _primitives.For(prompt),
+            JsonRpcEnvelope.ResourcesRead when envelope.Uri is { } uri && PrimitiveAuthorizer.FindResource(options, uri) is { } resource => _primitives.For(resource),
+            _ => null,
+        };
+        if (access is not { RequiredScopes.Length: > 0 } || access.MissingScopes(CallerIdentity.Of(context).Scopes) is not { Length: > 0 } missing)
+        {
+            return true;
+        }
+
+        await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), [.. access.RequiredScopes.Select(_metadata.Advertised)], [.. missing.Select(_metadata.Advertised)], access.What, envelope.Id).ConfigureAwait(false);
         return false;
     }
 

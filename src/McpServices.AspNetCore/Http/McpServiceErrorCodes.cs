@@ -9,10 +9,10 @@ public static class McpServiceErrorCodes
     /// <summary>The caller is not authenticated; sent with HTTP 401 and a <c>WWW-Authenticate</c> challenge.</summary>
     public const int Unauthenticated = -32040;
 
-    /// <summary>The caller is authenticated but may not call this tool (role, policy or a disabled tool).</summary>
+    /// <summary>The caller is authenticated but may not call this tool (role, policy or a disabled tool), or use this prompt or resource (role or policy).</summary>
     public const int Forbidden = -32041;
 
-    /// <summary>The caller's token lacks scopes the tool needs; sent with HTTP 403 and an <c>insufficient_scope</c> challenge.</summary>
+    /// <summary>The caller's token lacks scopes the tool, prompt or resource needs; sent with HTTP 403 and an <c>insufficient_scope</c> challenge.</summary>
     public const int InsufficientScope = -32042;
 
     /// <summary>The caller exceeded a rate limit; <c>error.data.retryAfterSeconds</c> says when to retry.</summary>

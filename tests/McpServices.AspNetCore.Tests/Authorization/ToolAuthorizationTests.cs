@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
-using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore.Tests.Authorization;
 
@@ -165,35 +164,6 @@ public sealed class ToolAuthorizationTests
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<ContradictoryTools>(), authentication: true));
 
         Assert.StartsWith("The tool 'both' (McpServices.AspNetCore.Tests.TestTools.ContradictoryTools.Both) is marked [AllowAnonymous] and also requires scopes, roles or policies on the same method.", ex.Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>
-    /// McpServices authorizes tools; resources and prompts are open to every authenticated caller. The SDK enforces [Authorize] on
-    /// them only through its AddAuthorizationFilters(), which McpServices replaces: a resource marked [Authorize(Roles = …)] was
-    /// readable by every caller, without a word. Startup fails instead, naming the item and what to do.
-    /// </summary>
-    [Theory]
-    [InlineData(typeof(GuardedResources), "The resource 'board' is marked [Authorize], but McpServices authorizes tool calls only")]
-    [InlineData(typeof(GuardedPrompts), "The prompt 'incident' is marked [RequireScopes], but McpServices authorizes tool calls only")]
-    public async Task AuthorizationAttributesOnResourcesOrPrompts_FailStartup_InsteadOfBeingIgnored(Type type, string expected)
-    {
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(
-            b =>
-            {
-                b.WithTools<CalculatorTools>();
-                if (type == typeof(GuardedResources))
-                {
-                    b.WithResources<GuardedResources>();
-                }
-                else
-                {
-                    b.WithPrompts<GuardedPrompts>();
-                }
-            },
-            authentication: true));
-
-        Assert.StartsWith(expected, ex.Message, StringComparison.Ordinal);
-        Assert.Contains("RequireAuthorization", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -404,19 +374,4 @@ public sealed class ToolAuthorizationTests
 
     private static Dictionary<string, object?> Args(object value) =>
         JsonSerializer.SerializeToElement(value).EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value);
-}
-
-public sealed class GuardedResources
-{
-    [McpServerResource(UriTemplate = "notes://board", Name = "board", MimeType = "text/plain")]
-    [Authorize(Roles = "board")]
-    public static string Board() => "Board minutes.";
-}
-
-[RequireScopes("incidents:admin")]
-[McpServerPromptType]
-public sealed class GuardedPrompts
-{
-    [McpServerPrompt(Name = "incident")]
-    public static string Incident() => "Summarize the incident.";
 }

@@ -1,0 +1,212 @@
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>What a prompt or resource requires of its callers.</summary>
+/// <param name="What">What it is, for messages: <c>prompt 'summarize'</c>, <c>resource 'orders://{id}'</c>.</param>
+/// <param name="RequiredScopes">The scopes a caller's token must carry, ordered.</param>
+/// <param name="Policy">Its roles, policies and requirements combined, or <see langword="null"/>.</param>
+internal sealed record PrimitiveAccess(string What, string[] RequiredScopes, AuthorizationPolicy? Policy)
+{
+    public static readonly PrimitiveAccess None = new(string.Empty, [], null);
+
+    public string[] MissingScopes(IReadOnlySet<string> granted) => [.. RequiredScopes.Where(s => !granted.Contains(s))];
+}
+
+/// <summary>
+/// Authorization of prompts and resources, declared in code as for tools: <see cref="RequireScopesAttribute"/> and
+/// <c>[Authorize]</c> (roles, policies) on the method or its class. Prompts and resources are never anonymous (one public tool
+/// must not open them), so <c>[AllowAnonymous]</c> on their method is an error and on their class it opens only the class's
+/// tools. Missing scopes are answered at the HTTP stage with the specification's 403 <c>insufficient_scope</c> challenge
+/// (<see cref="McpRequestGate"/>); these filters check again inside the SDK, evaluate roles and policies (the policy's resource
+/// is the request's params: <see cref="GetPromptRequestParams"/>, <see cref="ReadResourceRequestParams"/>; <see langword="null"/>
+/// when listing), and show each caller only the prompts, resources and templates it may use. Without them, the SDK (which
+/// McpServices does not let evaluate authorization, <c>AddAuthorizationFilters()</c>) fails every request on a prompt or
+/// resource with <c>[Authorize]</c>, and nothing reads <see cref="RequireScopesAttribute"/>.
+/// </summary>
+internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider services)
+{
+    /// <summary>
+    /// The SDK's marker that its authorization filter ran (ModelContextProtocol.AspNetCore 2.4.0, <c>AuthorizationFilterSetup</c>):
+    /// its guards fail a request on a primitive with authorization metadata unless the marker is set. Should a release rename it,
+    /// those requests fail closed (−32603), and the tests say so.
+    /// </summary>
+    private const string SdkAuthorizationInvokedKey = "ModelContextProtocol.AspNetCore.AuthorizationFilter.Invoked";
+
+    private readonly ConditionalWeakTable<object, PrimitiveAccess> _access = [];
+    private readonly IAuthorizationPolicyProvider? _policyProvider = services.GetService<IAuthorizationPolicyProvider>();
+
+    public bool Enabled => tools.AuthenticationEnabled;
+
+    public PrimitiveAccess For(McpServerPrompt prompt) =>
+        _access.GetValue(prompt, _ => Declare($"prompt '{prompt.ProtocolPrompt.Name}'", prompt, prompt.Metadata));
+
+    public PrimitiveAccess For(McpServerResource resource) =>
+        _access.GetValue(resource, _ => Declare($"resource '{resource.ProtocolResourceTemplate.UriTemplate}'", resource, resource.Metadata));
+
+    /// <summary>Reads every registered prompt's and resource's declarations, so that a mistake in them stops startup.</summary>
+    public void Check(McpServerOptions options)
+    {
+        foreach (var prompt in options.PromptCollection ?? [])
+        {
+            For(prompt);
+        }
+
+        foreach (var resource in options.ResourceCollection ?? [])
+        {
+            For(resource);
+        }
+    }
+
+    /// <summary>Every scope a registered prompt or resource requires (for <c>scopes_supported</c>).</summary>
+    public IEnumerable<string> Scopes(McpServerOptions options) =>
+        (options.PromptCollection ?? []).SelectMany(p => For(p).RequiredScopes)
+            .Concat((options.ResourceCollection ?? []).SelectMany(r => For(r).RequiredScopes));
+
+    /// <summary>The resource a <c>resources/read</c> of <paramref name="uri"/> reads, found as the SDK finds it.</summary>
+    public static McpServerResource? FindResource(McpServerOptions options, string uri)
+    {
+        if (options.ResourceCollection is not { } resources)
+        {
+            return null;
+        }
+
+        if (resources.TryGetPrimitive(uri, out var exact) && !exact.IsTemplated)
+        {
+            return exact;
+        }
+
+        foreach (var resource in resources)
+        {
+            if (resource.IsMatch(uri))
+            {
+                return resource;
+            }
+        }
+
+        return null;
+    }
+
+    public McpRequestFilter<GetPromptRequestParams, GetPromptResult> GetPromptFilter => next => async (request, cancellationToken) =>
+    {
+        var prompt = request.MatchedPrimitive as McpServerPrompt
+            ?? (request.Params?.Name is { } name && request.Server.ServerOptions.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var found) ? found : null);
+        if (prompt is not null)
+        {
+            await AuthorizeAsync(request, For(prompt), request.Params).ConfigureAwait(false);
+        }
+
+        return await next(request, cancellationToken).ConfigureAwait(false);
+    };
+
+    public McpRequestFilter<ReadResourceRequestParams, ReadResourceResult> ReadResourceFilter => next => async (request, cancellationToken) =>
+    {
+        var resource = request.MatchedPrimitive as McpServerResource
+            ?? (request.Params?.Uri is { } uri ? FindResource(request.Server.ServerOptions, uri) : null);
+        if (resource is not null)
+        {
+            await AuthorizeAsync(request, For(resource), request.Params).ConfigureAwait(false);
+        }
+
+        return await next(request, cancellationToken).ConfigureAwait(false);
+    };
+
+    public McpRequestFilter<ListPromptsRequestParams, ListPromptsResult> ListPromptsFilter => next => async (request, cancellationToken) =>
+    {
+        request.Items[SdkAuthorizationInvokedKey] = true;
+        var result = await next(request, cancellationToken).ConfigureAwait(false);
+        var prompts = request.Server.ServerOptions.PromptCollection;
+        await RemoveRefusedAsync(request, result.Prompts, p => prompts is not null && prompts.TryGetPrimitive(p.Name, out var prompt) ? For(prompt) : null).ConfigureAwait(false);
+        return result;
+    };
+
+    public McpRequestFilter<ListResourcesRequestParams, ListResourcesResult> ListResourcesFilter => next => async (request, cancellationToken) =>
+    {
+        request.Items[SdkAuthorizationInvokedKey] = true;
+        var result = await next(request, cancellationToken).ConfigureAwait(false);
+        var resources = request.Server.ServerOptions.ResourceCollection;
+        await RemoveRefusedAsync(request, result.Resources, r => resources is not null && resources.TryGetPrimitive(r.Uri, out var resource) ? For(resource) : null).ConfigureAwait(false);
+        return result;
+    };
+
+    public McpRequestFilter<ListResourceTemplatesRequestParams, ListResourceTemplatesResult> ListResourceTemplatesFilter => next => async (request, cancellationToken) =>
+    {
+        request.Items[SdkAuthorizationInvokedKey] = true;
+        var result = await next(request, cancellationToken).ConfigureAwait(false);
+        var resources = request.Server.ServerOptions.ResourceCollection;
+        await RemoveRefusedAsync(request, result.ResourceTemplates, t => resources is not null && resources.TryGetPrimitive(t.UriTemplate, out var resource) ? For(resource) : null).ConfigureAwait(false);
+        return result;
+    };
+
+    private PrimitiveAccess Declare(string what, object primitive, IReadOnlyList<object> metadata)
+    {
+        var method = SdkInternals.FunctionOf(primitive)?.UnderlyingMethod;
+        var display = method is not null ? $"{method.DeclaringType?.FullName}.{method.Name}" : what;
+        var declared = method is not null
+            ? DeclaredAccess.Read(what, display, method.DeclaringType?.GetCustomAttributes(inherit: true) ?? [], method.GetCustomAttributes(inherit: true), fromMethod: true, _policyProvider)
+            : DeclaredAccess.Read(what, display, [], metadata, fromMethod: false, _policyProvider);
+        if (declared.MethodAllowsAnonymous)
+        {
+            throw new InvalidOperationException(
+                $"The {what} ({display}) is marked [AllowAnonymous], but prompts and resources always need an authenticated caller: one public tool must not open them. " +
+                "Remove [AllowAnonymous]; [RequireScopes] and [Authorize] say who may use it.");
+        }
+
+        return declared.Scopes.Length == 0 && declared.Policy is null ? PrimitiveAccess.None : new PrimitiveAccess(what, declared.Scopes, declared.Policy);
+    }
+
+    private async ValueTask AuthorizeAsync(MessageContext request, PrimitiveAccess access, object? resource)
+    {
+        request.Items[SdkAuthorizationInvokedKey] = true;
+        if (!Enabled || (access.RequiredScopes.Length == 0 && access.Policy is null))
+        {
+            return;
+        }
+
+        var user = request.User ?? new ClaimsPrincipal(new ClaimsIdentity());
+        var missing = access.MissingScopes(CallerIdentity.Create(user, remoteAddress: null).Scopes);
+        if (missing.Length > 0)
+        {
+            // The HTTP stage answers this with 403 and the challenge; this is the same refusal for a request it did not judge.
+            throw new McpProtocolException(
+                $"Forbidden: the {access.What} requires the scope(s) {string.Join(", ", access.RequiredScopes)}; the token lacks {string.Join(", ", missing)}.",
+                (McpErrorCode)McpServiceErrorCodes.InsufficientScope);
+        }
+
+        if (access.Policy is not null && !await IsAllowedAsync(user, access.Policy, request.Services, resource).ConfigureAwait(false))
+        {
+            throw new McpProtocolException($"You are not allowed to use the {access.What}.", (McpErrorCode)McpServiceErrorCodes.Forbidden);
+        }
+    }
+
+    private async ValueTask RemoveRefusedAsync<T>(MessageContext request, IList<T> items, Func<T, PrimitiveAccess?> accessOf)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        var user = request.User ?? new ClaimsPrincipal(new ClaimsIdentity());
+        var scopes = CallerIdentity.Create(user, remoteAddress: null).Scopes;
+        for (var i = items.Count - 1; i >= 0; i--)
+        {
+            if (accessOf(items[i]) is { } access && (access.MissingScopes(scopes).Length > 0
+                || (access.Policy is not null && !await IsAllowedAsync(user, access.Policy, request.Services, resource: null).ConfigureAwait(false))))
+            {
+                items.RemoveAt(i);
+            }
+        }
+    }
+
+    private static async ValueTask<bool> IsAllowedAsync(ClaimsPrincipal user, AuthorizationPolicy policy, IServiceProvider? services, object? resource)
+    {
+        var authorization = (services ?? throw new InvalidOperationException("The MCP request has no service provider.")).GetRequiredService<IAuthorizationService>();
+        return (await authorization.AuthorizeAsync(user, resource, policy).ConfigureAwait(false)).Succeeded;
+    }
+}

@@ -1,0 +1,182 @@
+using System.Net;
+using System.Text.Json;
+using McpServices.AspNetCore.Tests.Http;
+using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Testing;
+using Microsoft.AspNetCore.Authorization;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace McpServices.AspNetCore.Tests.Authorization;
+
+/// <summary>
+/// Prompts and resources are authorized as tools are: [RequireScopes] and [Authorize] on their method or class. Before, the
+/// SDK failed every request on one marked [Authorize] (McpServices does not let it evaluate authorization), and startup refused them.
+/// </summary>
+public sealed class PrimitiveAuthorizationTests
+{
+    [Fact]
+    public async Task APromptsScopes_AreAnsweredWithTheStepUpChallenge_AndItIsListedOnlyForCallersWithThem()
+    {
+        await using var server = await StartAsync();
+        using var http = server.CreateHttpClient();
+        const string get = """{"jsonrpc":"2.0","id":"g1","method":"prompts/get","params":{"name":"incident"}}""";
+
+        using var refused = await SendAsync(http, get, server.Token("notes:read"));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var challenge = refused.Headers.WwwAuthenticate.Single().Parameter!;
+        Assert.Contains("error=\"insufficient_scope\"", challenge, StringComparison.Ordinal);
+        Assert.Contains("scope=\"incidents:admin\"", challenge, StringComparison.Ordinal);
+        Assert.Contains("resource_metadata=", challenge, StringComparison.Ordinal);
+        var error = Error(await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(McpServiceErrorCodes.InsufficientScope, error.GetProperty("code").GetInt32());
+        Assert.Equal("Forbidden: the prompt 'incident' requires the scope(s) incidents:admin; the token lacks incidents:admin.", error.GetProperty("message").GetString());
+
+        using var served = await SendAsync(http, get, server.Token("incidents:admin"));
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Contains("Summarize the incident.", await served.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+        await using var reader = await server.ConnectWithScopesAsync("notes:read");
+        await using var admin = await server.ConnectWithScopesAsync("incidents:admin");
+        Assert.Equal(["greet"], (await reader.ListPromptsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(p => p.Name).Order());
+        Assert.Equal(["greet", "incident"], (await admin.ListPromptsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(p => p.Name).Order());
+    }
+
+    [Fact]
+    public async Task AResourceTemplatesScopes_CoverEveryUriItMatches_InReadsAndInTheLists()
+    {
+        await using var server = await StartAsync();
+        using var http = server.CreateHttpClient();
+        const string read = """{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"ledger://accounts/7"}}""";
+
+        using var refused = await SendAsync(http, read, server.Token("notes:read"));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("scope=\"ledger:read\"", refused.Headers.WwwAuthenticate.Single().Parameter, StringComparison.Ordinal);
+        Assert.Contains("the resource 'ledger://accounts/{id}' requires", Error(await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        await using var reader = await server.ConnectWithScopesAsync("notes:read");
+        await using var auditor = await server.ConnectWithScopesAsync("ledger:read");
+        var ledger = await auditor.ReadResourceAsync("ledger://accounts/7", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("Account 7.", Assert.IsType<TextResourceContents>(Assert.Single(ledger.Contents)).Text);
+        Assert.Empty(await reader.ListResourceTemplatesAsync(cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(["ledger://accounts/{id}"], (await auditor.ListResourceTemplatesAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.UriTemplate));
+
+        // A resource without requirements stays open to every authenticated caller.
+        var notice = await reader.ReadResourceAsync("notes://notice", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("Notice.", Assert.IsType<TextResourceContents>(Assert.Single(notice.Contents)).Text);
+    }
+
+    [Fact]
+    public async Task AResourcesRole_IsAClearJsonRpcError_AndItIsListedOnlyForCallersInTheRole()
+    {
+        await using var server = await StartAsync();
+        await using var reader = await server.ConnectWithScopesAsync("notes:read");
+        await using var board = await server.ConnectAsync(new McpTestClientOptions
+        {
+            AccessToken = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["notes:read"], Roles = ["board"] }),
+        }, TestContext.Current.CancellationToken);
+
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => reader.ReadResourceAsync("notes://board", cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(McpServiceErrorCodes.Forbidden, (int)ex.ErrorCode);
+        Assert.Contains("You are not allowed to use the resource 'notes://board'.", ex.Message, StringComparison.Ordinal);
+
+        var minutes = await board.ReadResourceAsync("notes://board", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("Board minutes.", Assert.IsType<TextResourceContents>(Assert.Single(minutes.Contents)).Text);
+        Assert.Equal(["notes://notice"], (await reader.ListResourcesAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(r => r.Uri));
+        Assert.Equal(["notes://board", "notes://notice"], (await board.ListResourcesAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(r => r.Uri).Order());
+    }
+
+    [Fact]
+    public async Task TheirScopes_AreInTheProtectedResourceMetadata()
+    {
+        await using var server = await StartAsync();
+        using var http = server.CreateHttpClient();
+
+        using var metadata = JsonDocument.Parse(await http.GetStringAsync(".well-known/oauth-protected-resource/mcp", TestContext.Current.CancellationToken));
+
+        var scopes = metadata.RootElement.GetProperty("scopes_supported").EnumerateArray().Select(s => s.GetString()).ToArray();
+        Assert.Contains("incidents:admin", scopes);
+        Assert.Contains("ledger:read", scopes);
+        Assert.Equal(scopes.Order(StringComparer.Ordinal), scopes);
+    }
+
+    [Fact]
+    public async Task WithAuthenticationOff_TheyAreServedToEveryCaller()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<GuardedPrompts>().WithResources<GuardedResources>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["incident"], (await client.ListPromptsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(p => p.Name));
+        Assert.Equal(3, (await client.ListResourcesAsync(cancellationToken: TestContext.Current.CancellationToken)).Count + (await client.ListResourceTemplatesAsync(cancellationToken: TestContext.Current.CancellationToken)).Count);
+        var minutes = await client.ReadResourceAsync("notes://board", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("Board minutes.", Assert.IsType<TextResourceContents>(Assert.Single(minutes.Contents)).Text);
+    }
+
+    [Fact]
+    public async Task AllowAnonymousOnAPromptOrResource_FailsStartup_NamingIt()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<PublicPrompts>(), authentication: true));
+
+        Assert.StartsWith("The prompt 'hello' (McpServices.AspNetCore.Tests.Authorization.PublicPrompts.Hello) is marked [AllowAnonymous], but prompts and resources always need an authenticated caller", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A read that names its resource twice could be authorized for one and read the other: it is refused.</summary>
+    [Fact]
+    public async Task AReadThatGivesItsUriTwice_IsAnInvalidRequest()
+    {
+        await using var server = await StartAsync();
+        using var http = server.CreateHttpClient();
+
+        using var response = await SendAsync(http, """{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"notes://notice","uri":"ledger://accounts/7"}}""", server.Token("notes:read"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = Error(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(-32600, error.GetProperty("code").GetInt32());
+        Assert.Contains("more than one \"params.uri\" member", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    private static Task<McpTestServer> StartAsync() => TestServer.StartAsync(
+        b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithPrompts<GuardedPrompts>().WithResources<GuardedResources>(),
+        authentication: true);
+
+    private static Task<HttpResponseMessage> SendAsync(HttpClient http, string json, string token)
+    {
+        var request = RequestGateTests.Post(json);
+        request.Headers.Authorization = new("Bearer", token);
+        return http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    private static JsonElement Error(string body) => JsonDocument.Parse(RequestGateTests.MessageOf(body)).RootElement.GetProperty("error").Clone();
+}
+
+[McpServerResourceType]
+public sealed class GuardedResources
+{
+    [McpServerResource(UriTemplate = "notes://board", Name = "board", MimeType = "text/plain")]
+    [Authorize(Roles = "board")]
+    public static string Board() => "Board minutes.";
+
+    [McpServerResource(UriTemplate = "notes://notice", Name = "notice", MimeType = "text/plain")]
+    public static string Notice() => "Notice.";
+
+    [McpServerResource(UriTemplate = "ledger://accounts/{id}", Name = "account", MimeType = "text/plain")]
+    [RequireScopes("ledger:read")]
+    public static string Account(int id) => $"Account {id}.";
+}
+
+[RequireScopes("incidents:admin")]
+[McpServerPromptType]
+public sealed class GuardedPrompts
+{
+    [McpServerPrompt(Name = "incident")]
+    public static string Incident() => "Summarize the incident.";
+}
+
+[McpServerPromptType]
+public sealed class PublicPrompts
+{
+    [McpServerPrompt(Name = "hello")]
+    [AllowAnonymous]
+    public static string Hello() => "Hello.";
+}
