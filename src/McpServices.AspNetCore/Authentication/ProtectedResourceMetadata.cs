@@ -13,7 +13,6 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal sealed class ProtectedResourceMetadata(
     ResourceUrls resourceUrls,
-    ToolAuthorizer authorizer,
     PrimitiveAuthorizer primitives,
     IOptions<McpServerOptions> serverOptions,
     ServiceIdentity identity,
@@ -58,7 +57,7 @@ internal sealed class ProtectedResourceMetadata(
 
         w.WriteEndArray();
         w.WriteStartArray("scopes_supported");
-        foreach (var scope in authorizer.AllScopes.Concat(primitives.Scopes(serverOptions.Value)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        foreach (var scope in primitives.AllScopes(serverOptions.Value))
         {
             w.WriteStringValue(Advertised(scope));
         }

@@ -64,10 +64,15 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
         }
     }
 
-    /// <summary>Every scope a registered prompt or resource requires (for <c>scopes_supported</c>).</summary>
-    public IEnumerable<string> Scopes(McpServerOptions options) =>
-        (options.PromptCollection ?? []).SelectMany(p => For(p).RequiredScopes)
-            .Concat((options.ResourceCollection ?? []).SelectMany(r => For(r).RequiredScopes));
+    /// <summary>
+    /// Every scope a tool, prompt or resource requires, ordered: the protected resource metadata's <c>scopes_supported</c> and the
+    /// self-description's <c>authentication.scopes</c>.
+    /// </summary>
+    public IReadOnlyList<string> AllScopes(McpServerOptions options) =>
+        [.. tools.AllScopes
+            .Concat((options.PromptCollection ?? []).SelectMany(p => For(p).RequiredScopes))
+            .Concat((options.ResourceCollection ?? []).SelectMany(r => For(r).RequiredScopes))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
     /// <summary>The resource a <c>resources/read</c> of <paramref name="uri"/> reads, found as the SDK finds it.</summary>
     public static McpServerResource? FindResource(McpServerOptions options, string uri)

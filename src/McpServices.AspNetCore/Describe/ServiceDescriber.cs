@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore;
 
@@ -16,6 +17,8 @@ internal sealed class ServiceDescriber(
     IOptions<McpServiceOptions> options,
     ToolCatalog catalog,
     ToolAuthorizer authorizer,
+    PrimitiveAuthorizer primitives,
+    IOptions<McpServerOptions> serverOptions,
     ToolRateLimiter rateLimiter,
     McpServiceSettings settings,
     ResourceUrls resourceUrls)
@@ -74,7 +77,7 @@ internal sealed class ServiceDescriber(
             w.WriteEndArray();
             w.WriteString("resourceMetadata", resourceUrls.MetadataPaths[0]);
             WriteNullableString(w, "resource", resourceUrls.ConfiguredResource);
-            WriteStrings(w, "scopes", authorizer.AllScopes);
+            WriteStrings(w, "scopes", primitives.AllScopes(serverOptions.Value));
         }
 
         w.WriteEndObject();

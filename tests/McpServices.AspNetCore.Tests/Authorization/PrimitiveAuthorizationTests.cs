@@ -99,6 +99,10 @@ public sealed class PrimitiveAuthorizationTests
         Assert.Contains("incidents:admin", scopes);
         Assert.Contains("ledger:read", scopes);
         Assert.Equal(scopes.Order(StringComparer.Ordinal), scopes);
+
+        // And in the self-description, from which the deployment's settings are generated.
+        using var description = JsonDocument.Parse(server.Services.GetRequiredService<ServiceDescriber>().DescribeToString());
+        Assert.Equal(scopes, description.RootElement.GetProperty("authentication").GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
     }
 
     [Fact]
