@@ -25,8 +25,9 @@ internal sealed record PrimitiveAccess(string What, string[] RequiredScopes, Aut
 /// must not open them), so <c>[AllowAnonymous]</c> on their method is an error and on their class it opens only the class's
 /// tools. Missing scopes are answered at the HTTP stage with the specification's 403 <c>insufficient_scope</c> challenge
 /// (<see cref="McpRequestGate"/>); these filters check again inside the SDK, evaluate roles and policies (the policy's resource
-/// is the request's params: <see cref="GetPromptRequestParams"/>, <see cref="ReadResourceRequestParams"/>; <see langword="null"/>
-/// when listing), and show each caller only the prompts, resources and templates it may use. Without them, the SDK (which
+/// is the request's params: <see cref="GetPromptRequestParams"/>, <see cref="ReadResourceRequestParams"/>,
+/// <see cref="CompleteRequestParams"/>; <see langword="null"/> when listing), hold completions of their arguments to the same
+/// rules, and show each caller only the prompts, resources and templates it may use. Without them, the SDK (which
 /// McpServices does not let evaluate authorization, <c>AddAuthorizationFilters()</c>) fails every request on a prompt or
 /// resource with <c>[Authorize]</c>, and nothing reads <see cref="RequireScopesAttribute"/>.
 /// </summary>
@@ -117,6 +118,27 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
         if (resource is not null)
         {
             await AuthorizeAsync(request, For(resource), request.Params).ConfigureAwait(false);
+        }
+
+        return await next(request, cancellationToken).ConfigureAwait(false);
+    };
+
+    /// <summary>
+    /// Completing an argument of a prompt or resource template needs what using it needs: the completions may reveal what it
+    /// would (a template's ids, a prompt's options).
+    /// </summary>
+    public McpRequestFilter<CompleteRequestParams, CompleteResult> CompleteFilter => next => async (request, cancellationToken) =>
+    {
+        var options = request.Server.ServerOptions;
+        var access = request.Params?.Ref switch
+        {
+            PromptReference { Name: { } name } when options.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var prompt) => For(prompt),
+            ResourceTemplateReference { Uri: { } template } when options.ResourceCollection is { } resources && resources.TryGetPrimitive(template, out var resource) => For(resource),
+            _ => null,
+        };
+        if (access is not null)
+        {
+            await AuthorizeAsync(request, access, request.Params).ConfigureAwait(false);
         }
 
         return await next(request, cancellationToken).ConfigureAwait(false);

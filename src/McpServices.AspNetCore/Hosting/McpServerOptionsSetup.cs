@@ -17,6 +17,7 @@ internal sealed class McpServerOptionsSetup(ServiceIdentity identity, ToolCallPi
     private readonly McpRequestFilter<ListPromptsRequestParams, ListPromptsResult> _listPrompts = primitives.ListPromptsFilter;
     private readonly McpRequestFilter<ListResourcesRequestParams, ListResourcesResult> _listResources = primitives.ListResourcesFilter;
     private readonly McpRequestFilter<ListResourceTemplatesRequestParams, ListResourceTemplatesResult> _listTemplates = primitives.ListResourceTemplatesFilter;
+    private readonly McpRequestFilter<CompleteRequestParams, CompleteResult> _authorizeCompletion = primitives.CompleteFilter;
 
     private readonly McpRequestFilter<GetPromptRequestParams, GetPromptResult> _promptFilter = PromptArgumentsFilter.Create(serviceOptions.Value.AllowUnknownArguments);
 
@@ -40,5 +41,6 @@ internal sealed class McpServerOptionsSetup(ServiceIdentity identity, ToolCallPi
         filters.ListPromptsFilters.Insert(0, _listPrompts);
         filters.ListResourcesFilters.Insert(0, _listResources);
         filters.ListResourceTemplatesFilters.Insert(0, _listTemplates);
+        filters.CompleteFilters.Insert(0, _authorizeCompletion);
     }
 }

@@ -87,6 +87,27 @@ public sealed class PrimitiveAuthorizationTests
         Assert.Equal(["notes://board", "notes://notice"], (await board.ListResourcesAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(r => r.Uri).Order());
     }
 
+    /// <summary>Completions of a template's variables or a prompt's arguments can reveal what reading or getting it would.</summary>
+    [Fact]
+    public async Task CompletingTheirArguments_NeedsWhatUsingThemNeeds()
+    {
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithPrompts<GuardedPrompts>().WithResources<GuardedResources>()
+                .WithMcpServer(mcp => mcp.WithCompleteHandler((_, _) => ValueTask.FromResult(new CompleteResult { Completion = new() { Values = ["7", "8"] } }))),
+            authentication: true);
+        await using var reader = await server.ConnectWithScopesAsync("notes:read");
+        await using var auditor = await server.ConnectWithScopesAsync("ledger:read");
+        var account = new ResourceTemplateReference { Uri = "ledger://accounts/{id}" };
+
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => reader.CompleteAsync(account, "id", "", cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(McpServiceErrorCodes.InsufficientScope, (int)ex.ErrorCode);
+        Assert.Contains("the resource 'ledger://accounts/{id}' requires the scope(s) ledger:read", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<McpProtocolException>(() => reader.CompleteAsync(new PromptReference { Name = "incident" }, "x", "", cancellationToken: TestContext.Current.CancellationToken).AsTask());
+
+        Assert.Equal(["7", "8"], (await auditor.CompleteAsync(account, "id", "", cancellationToken: TestContext.Current.CancellationToken)).Completion.Values);
+        Assert.Equal(["7", "8"], (await reader.CompleteAsync(new PromptReference { Name = "greet" }, "name", "", cancellationToken: TestContext.Current.CancellationToken)).Completion.Values);
+    }
+
     [Fact]
     public async Task TheirScopes_AreInTheProtectedResourceMetadata()
     {
