@@ -26,8 +26,8 @@ internal sealed record PrimitiveAccess(string What, string[] RequiredScopes, Aut
 /// tools. Missing scopes are answered at the HTTP stage with the specification's 403 <c>insufficient_scope</c> challenge
 /// (<see cref="McpRequestGate"/>); these filters check again inside the SDK, evaluate roles and policies (the policy's resource
 /// is the request's params: <see cref="GetPromptRequestParams"/>, <see cref="ReadResourceRequestParams"/>,
-/// <see cref="CompleteRequestParams"/>; <see langword="null"/> when listing), hold completions of their arguments to the same
-/// rules, and show each caller only the prompts, resources and templates it may use. Without them, the SDK (which
+/// <see cref="CompleteRequestParams"/>, <see cref="SubscribeRequestParams"/>; <see langword="null"/> when listing), hold
+/// completions of their arguments and subscriptions to their updates to the same rules, and show each caller only the prompts, resources and templates it may use. Without them, the SDK (which
 /// McpServices does not let evaluate authorization, <c>AddAuthorizationFilters()</c>) fails every request on a prompt or
 /// resource with <c>[Authorize]</c>, and nothing reads <see cref="RequireScopesAttribute"/>.
 /// </summary>
@@ -116,6 +116,17 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
         var resource = request.MatchedPrimitive as McpServerResource
             ?? (request.Params?.Uri is { } uri ? FindResource(request.Server.ServerOptions, uri) : null);
         if (resource is not null)
+        {
+            await AuthorizeAsync(request, For(resource), request.Params).ConfigureAwait(false);
+        }
+
+        return await next(request, cancellationToken).ConfigureAwait(false);
+    };
+
+    /// <summary>Subscribing to a resource's updates needs what reading it needs.</summary>
+    public McpRequestFilter<SubscribeRequestParams, EmptyResult> SubscribeFilter => next => async (request, cancellationToken) =>
+    {
+        if (request.Params?.Uri is { } uri && FindResource(request.Server.ServerOptions, uri) is { } resource)
         {
             await AuthorizeAsync(request, For(resource), request.Params).ConfigureAwait(false);
         }

@@ -18,6 +18,7 @@ internal sealed class McpServerOptionsSetup(ServiceIdentity identity, ToolCallPi
     private readonly McpRequestFilter<ListResourcesRequestParams, ListResourcesResult> _listResources = primitives.ListResourcesFilter;
     private readonly McpRequestFilter<ListResourceTemplatesRequestParams, ListResourceTemplatesResult> _listTemplates = primitives.ListResourceTemplatesFilter;
     private readonly McpRequestFilter<CompleteRequestParams, CompleteResult> _authorizeCompletion = primitives.CompleteFilter;
+    private readonly McpRequestFilter<SubscribeRequestParams, EmptyResult> _authorizeSubscription = primitives.SubscribeFilter;
 
     private readonly McpRequestFilter<GetPromptRequestParams, GetPromptResult> _promptFilter = PromptArgumentsFilter.Create(serviceOptions.Value.AllowUnknownArguments);
 
@@ -42,5 +43,6 @@ internal sealed class McpServerOptionsSetup(ServiceIdentity identity, ToolCallPi
         filters.ListResourcesFilters.Insert(0, _listResources);
         filters.ListResourceTemplatesFilters.Insert(0, _listTemplates);
         filters.CompleteFilters.Insert(0, _authorizeCompletion);
+        filters.SubscribeToResourcesFilters.Insert(0, _authorizeSubscription);
     }
 }

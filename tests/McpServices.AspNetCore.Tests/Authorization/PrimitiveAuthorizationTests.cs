@@ -108,6 +108,26 @@ public sealed class PrimitiveAuthorizationTests
         Assert.Equal(["7", "8"], (await reader.CompleteAsync(new PromptReference { Name = "greet" }, "name", "", cancellationToken: TestContext.Current.CancellationToken)).Completion.Values);
     }
 
+    /// <summary>Updates of a resource tell what reading it would (that it changed): subscribing needs what reading needs.</summary>
+    [Fact]
+    public async Task SubscribingToAResource_NeedsWhatReadingItNeeds()
+    {
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>().WithResources<GuardedResources>()
+                .WithMcpServer(mcp => mcp.WithSubscribeToResourcesHandler((_, _) => ValueTask.FromResult(new EmptyResult()))),
+            o => o.SessionMode = ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful,
+            authentication: true);
+        McpTestClientOptions Client(params string[] scopes) => new() { AccessToken = server.Token(scopes), ProtocolVersion = "2025-11-25" };
+        await using var reader = await server.ConnectAsync(Client("notes:read"), TestContext.Current.CancellationToken);
+        await using var auditor = await server.ConnectAsync(Client("ledger:read"), TestContext.Current.CancellationToken);
+
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => reader.SubscribeToResourceAsync("ledger://accounts/7", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(McpServiceErrorCodes.InsufficientScope, (int)ex.ErrorCode);
+
+        await auditor.SubscribeToResourceAsync("ledger://accounts/7", cancellationToken: TestContext.Current.CancellationToken);
+        await reader.SubscribeToResourceAsync("notes://notice", cancellationToken: TestContext.Current.CancellationToken);
+    }
+
     [Fact]
     public async Task TheirScopes_AreInTheProtectedResourceMetadata()
     {
