@@ -58,7 +58,7 @@ internal static class PromptArgumentsFilter
     /// <summary>
     /// Refuses arguments the prompt does not list, as <c>tools/call</c> refuses undeclared arguments: a misnamed argument would
     /// otherwise be dropped silently and the prompt rendered without it. A prompt method that takes the arguments whole (an
-    /// <see cref="AIFunctionArguments"/> parameter) accepts any.
+    /// <see cref="AIFunctionArguments"/> parameter), and a prompt not built from a method, accept any.
     /// </summary>
     private static void CheckDeclared(GetPromptRequestParams? parameters, McpServerPrompt? prompt)
     {
@@ -77,7 +77,9 @@ internal static class PromptArgumentsFilter
             }
         }
 
-        if (undeclared is null || SdkInternals.FunctionOf(prompt) is { UnderlyingMethod: { } method } && ToolCatalog.TakesAllArguments(method))
+        // A prompt written by hand (not from a method) reads its arguments itself, and MCP gives it no way to say it takes only
+        // the ones it lists: it is not judged, as a hand-written tool schema without "additionalProperties": false is not.
+        if (undeclared is null || SdkInternals.FunctionOf(prompt) is not { UnderlyingMethod: { } method } || ToolCatalog.TakesAllArguments(method))
         {
             return;
         }

@@ -186,6 +186,30 @@ public sealed class UnknownArgumentsTests
     }
 
     /// <summary>A tool written by hand, with the schema its author wrote: one <c>colour</c> argument.</summary>
+    /// <summary>A prompt written by hand reads its arguments itself: MCP gives it no way to say it takes only the ones it lists.</summary>
+    [Fact]
+    public async Task APromptWrittenByHand_GetsEveryArgumentSent()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithPrompts<GreetingPrompts>().Services.AddSingleton<McpServerPrompt>(new EchoPrompt()));
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var echo = await client.GetPromptAsync("echo", new Dictionary<string, object?> { ["text"] = "a", ["extra"] = "b" }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("""{"text":"a","extra":"b"}""", Assert.IsType<TextContentBlock>(Assert.Single(echo.Messages).Content).Text);
+
+        // A prompt from a method is held to its parameters (OtherRequestsParamsTests has the messages).
+        await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => client.GetPromptAsync("greet", new Dictionary<string, object?> { ["name"] = "Ann", ["extra"] = "b" }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
+    }
+
+    private sealed class EchoPrompt : McpServerPrompt
+    {
+        public override Prompt ProtocolPrompt { get; } = new() { Name = "echo", Arguments = [new PromptArgument { Name = "text", Required = true }] };
+
+        public override IReadOnlyList<object> Metadata { get; } = [];
+
+        public override ValueTask<GetPromptResult> GetAsync(RequestContext<GetPromptRequestParams> request, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(new GetPromptResult { Messages = [new PromptMessage { Role = Role.User, Content = new TextContentBlock { Text = JsonSerializer.Serialize(request.Params?.Arguments) } }] });
+    }
+
     private sealed class SchemaTool(string name, string schema) : McpServerTool
     {
         public override Tool ProtocolTool { get; } = new() { Name = name, Description = "Paints.", InputSchema = JsonElement.Parse(schema) };
