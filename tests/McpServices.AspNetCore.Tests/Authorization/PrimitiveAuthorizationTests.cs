@@ -166,6 +166,17 @@ public sealed class PrimitiveAuthorizationTests
         Assert.StartsWith("The prompt 'hello' (McpServices.AspNetCore.Tests.Authorization.PublicPrompts.Hello) is marked [AllowAnonymous], but prompts and resources always need an authenticated caller", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>The SDK's own authorization filters would answer refusals themselves, unaudited and without the challenges.</summary>
+    [Fact]
+    public async Task TheSdksAuthorizationFilters_FailStartup_SayingWhatToUseInstead()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>().WithPrompts<GuardedPrompts>().WithMcpServer(mcp => mcp.AddAuthorizationFilters()), authentication: true));
+
+        Assert.StartsWith("The MCP SDK's AddAuthorizationFilters() was called", ex.Message, StringComparison.Ordinal);
+        Assert.EndsWith("use [RequireScopes] and [Authorize] on tools, prompts and resources.", ex.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A read that names its resource twice could be authorized for one and read the other: it is refused.</summary>
     [Fact]
     public async Task AReadThatGivesItsUriTwice_IsAnInvalidRequest()
