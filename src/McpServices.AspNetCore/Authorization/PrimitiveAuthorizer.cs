@@ -24,22 +24,15 @@ internal sealed record PrimitiveAccess(string What, string[] RequiredScopes, Aut
 /// <c>[Authorize]</c> (roles, policies) on the method or its class. Prompts and resources are never anonymous (one public tool
 /// must not open them), so <c>[AllowAnonymous]</c> on their method is an error and on their class it opens only the class's
 /// tools. Missing scopes are answered at the HTTP stage with the specification's 403 <c>insufficient_scope</c> challenge
-/// (<see cref="McpRequestGate"/>); these filters check again inside the SDK, evaluate roles and policies (the policy's resource
-/// is the request's params: <see cref="GetPromptRequestParams"/>, <see cref="ReadResourceRequestParams"/>,
-/// <see cref="CompleteRequestParams"/>, <see cref="SubscribeRequestParams"/>; <see langword="null"/> when listing), hold
-/// completions of their arguments and subscriptions to their updates to the same rules, and show each caller only the prompts, resources and templates it may use. Without them, the SDK (which
-/// McpServices does not let evaluate authorization, <c>AddAuthorizationFilters()</c>) fails every request on a prompt or
-/// resource with <c>[Authorize]</c>, and nothing reads <see cref="RequireScopesAttribute"/>.
+/// (<see cref="McpRequestGate"/>). These filters check again inside the SDK; evaluate roles and policies, whose resource is the
+/// request's params (<see cref="GetPromptRequestParams"/>, <see cref="ReadResourceRequestParams"/>, <see cref="CompleteRequestParams"/>,
+/// <see cref="SubscribeRequestParams"/>; <see langword="null"/> when listing); hold completions of their arguments and
+/// subscriptions to their updates to the same rules; and show each caller only the prompts, resources and templates it may
+/// use. Without them, the SDK (which McpServices does not let evaluate authorization: <c>AddAuthorizationFilters()</c>) fails
+/// every request on a prompt or resource marked <c>[Authorize]</c>, and nothing reads <see cref="RequireScopesAttribute"/>.
 /// </summary>
 internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider services)
 {
-    /// <summary>
-    /// The SDK's marker that its authorization filter ran (ModelContextProtocol.AspNetCore 2.4.0, <c>AuthorizationFilterSetup</c>):
-    /// its guards fail a request on a primitive with authorization metadata unless the marker is set. Should a release rename it,
-    /// those requests fail closed (−32603), and the tests say so.
-    /// </summary>
-    private const string SdkAuthorizationInvokedKey = "ModelContextProtocol.AspNetCore.AuthorizationFilter.Invoked";
-
     private readonly ConditionalWeakTable<object, PrimitiveAccess> _access = [];
     private readonly IAuthorizationPolicyProvider? _policyProvider = services.GetService<IAuthorizationPolicyProvider>();
 
@@ -157,7 +150,7 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
 
     public McpRequestFilter<ListPromptsRequestParams, ListPromptsResult> ListPromptsFilter => next => async (request, cancellationToken) =>
     {
-        request.Items[SdkAuthorizationInvokedKey] = true;
+        request.Items[SdkInternals.AuthorizationFilterInvokedKey] = true;
         var result = await next(request, cancellationToken).ConfigureAwait(false);
         var prompts = request.Server.ServerOptions.PromptCollection;
         await RemoveRefusedAsync(request, result.Prompts, p => prompts is not null && prompts.TryGetPrimitive(p.Name, out var prompt) ? For(prompt) : null).ConfigureAwait(false);
@@ -166,7 +159,7 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
 
     public McpRequestFilter<ListResourcesRequestParams, ListResourcesResult> ListResourcesFilter => next => async (request, cancellationToken) =>
     {
-        request.Items[SdkAuthorizationInvokedKey] = true;
+        request.Items[SdkInternals.AuthorizationFilterInvokedKey] = true;
         var result = await next(request, cancellationToken).ConfigureAwait(false);
         var resources = request.Server.ServerOptions.ResourceCollection;
         await RemoveRefusedAsync(request, result.Resources, r => resources is not null && resources.TryGetPrimitive(r.Uri, out var resource) ? For(resource) : null).ConfigureAwait(false);
@@ -175,7 +168,7 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
 
     public McpRequestFilter<ListResourceTemplatesRequestParams, ListResourceTemplatesResult> ListResourceTemplatesFilter => next => async (request, cancellationToken) =>
     {
-        request.Items[SdkAuthorizationInvokedKey] = true;
+        request.Items[SdkInternals.AuthorizationFilterInvokedKey] = true;
         var result = await next(request, cancellationToken).ConfigureAwait(false);
         var resources = request.Server.ServerOptions.ResourceCollection;
         await RemoveRefusedAsync(request, result.ResourceTemplates, t => resources is not null && resources.TryGetPrimitive(t.UriTemplate, out var resource) ? For(resource) : null).ConfigureAwait(false);
@@ -201,7 +194,7 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
 
     private async ValueTask AuthorizeAsync(MessageContext request, PrimitiveAccess access, object? resource)
     {
-        request.Items[SdkAuthorizationInvokedKey] = true;
+        request.Items[SdkInternals.AuthorizationFilterInvokedKey] = true;
         if (!Enabled || (access.RequiredScopes.Length == 0 && access.Policy is null))
         {
             return;

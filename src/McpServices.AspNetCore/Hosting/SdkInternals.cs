@@ -13,6 +13,14 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal static class SdkInternals
 {
+    /// <summary>
+    /// The request item with which the SDK's authorization filter (ModelContextProtocol.AspNetCore, <c>AuthorizationFilterSetup</c>)
+    /// says it ran: the SDK's guards fail a request on a prompt or resource with authorization metadata unless it is set, and
+    /// <see cref="PrimitiveAuthorizer"/>, which authorizes them instead, sets it. Should a release rename it, those requests fail
+    /// closed (−32603), and the tests say so.
+    /// </summary>
+    public const string AuthorizationFilterInvokedKey = "ModelContextProtocol.AspNetCore.AuthorizationFilter.Invoked";
+
     private const BindingFlags Instance = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
 
     private static readonly MethodInfo? UriVariableConverterFactory =
