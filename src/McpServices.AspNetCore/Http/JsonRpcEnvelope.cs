@@ -622,15 +622,38 @@ internal sealed class JsonRpcEnvelope
                 if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.Null))
                 {
                     envelope.ParamsProblem = "params._meta must be a JSON object.";
+                    reader.Skip();
                 }
-
-                reader.Skip();
+                else if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    ReadMeta(ref reader, envelope);
+                }
             }
             else
             {
                 reader.Read();
                 reader.Skip();
             }
+        }
+    }
+
+    /// <summary>
+    /// Reads <c>params._meta</c> (the reader is on its start) to its end. A <c>progressToken</c> must be a string or a number
+    /// (MCP's <c>ProgressToken</c>): the SDK takes any JSON value and puts it in the progress notifications it sends, where a
+    /// client cannot match it to its request.
+    /// </summary>
+    private static void ReadMeta(ref Utf8JsonReader reader, JsonRpcEnvelope envelope)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var progressToken = reader.ValueTextEquals("progressToken"u8);
+            reader.Read();
+            if (progressToken && reader.TokenType is not (JsonTokenType.String or JsonTokenType.Number or JsonTokenType.Null))
+            {
+                envelope.ParamsProblem ??= "params._meta.progressToken must be a string or a number: the token the progress notifications of the request carry.";
+            }
+
+            reader.Skip();
         }
     }
 

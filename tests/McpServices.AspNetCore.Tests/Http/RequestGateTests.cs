@@ -699,6 +699,8 @@ public sealed class RequestGateTests
     [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":{"name":"add"},"arguments":{"a":1}}}""", "params.name must be a string: the name of the tool to call.", "")]
     [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":"a=1"}}""", "params.arguments must be a JSON object of the tool's arguments.", "add")]
     [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1},"_meta":5}}""", "params._meta must be a JSON object.", "add")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1},"_meta":{"traceparent":"x","progressToken":{"id":1}}}}""", "params._meta.progressToken must be a string or a number: the token the progress notifications of the request carry.", "add")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":true},"name":"add","arguments":{"a":1}}}""", "params._meta.progressToken must be a string or a number: the token the progress notifications of the request carry.", "add")]
     [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1},"requestState":[1]}}""", "params.requestState must be a string: the requestState of the server's input-required result, unchanged.", "add")]
     [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1},"inputResponses":"yes"}}""", "params.inputResponses must be a JSON object: the answers to the server's input requests, by their keys.", "add")]
     public async Task ToolCallWithMalformedParams_IsInvalidParams_NamesTheProblem_AndIsAudited(string json, string problem, string tool)
@@ -728,6 +730,7 @@ public sealed class RequestGateTests
     [Theory]
     [InlineData("tools/list", """[1]""")]
     [InlineData("tools/list", """{"_meta":"x"}""")]
+    [InlineData("tools/list", """{"_meta":{"progressToken":[1]}}""")]
     [InlineData("resources/list", "\"x\"")]
     public async Task OtherRequestsWithMalformedParams_AreInvalidParams(string method, string parameters)
     {
