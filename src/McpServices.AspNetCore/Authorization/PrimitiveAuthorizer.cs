@@ -148,32 +148,25 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
         return await next(request, cancellationToken).ConfigureAwait(false);
     };
 
-    public McpRequestFilter<ListPromptsRequestParams, ListPromptsResult> ListPromptsFilter => next => async (request, cancellationToken) =>
-    {
-        request.Items[SdkInternals.AuthorizationFilterInvokedKey] = true;
-        var result = await next(request, cancellationToken).ConfigureAwait(false);
-        var prompts = request.Server.ServerOptions.PromptCollection;
-        await RemoveRefusedAsync(request, result.Prompts, p => prompts is not null && prompts.TryGetPrimitive(p.Name, out var prompt) ? For(prompt) : null).ConfigureAwait(false);
-        return result;
-    };
+    public McpRequestFilter<ListPromptsRequestParams, ListPromptsResult> ListPromptsFilter =>
+        ListFilter<ListPromptsRequestParams, ListPromptsResult, Prompt>(r => r.Prompts, (o, p) => o.PromptCollection is { } all && all.TryGetPrimitive(p.Name, out var prompt) ? For(prompt) : null);
 
-    public McpRequestFilter<ListResourcesRequestParams, ListResourcesResult> ListResourcesFilter => next => async (request, cancellationToken) =>
-    {
-        request.Items[SdkInternals.AuthorizationFilterInvokedKey] = true;
-        var result = await next(request, cancellationToken).ConfigureAwait(false);
-        var resources = request.Server.ServerOptions.ResourceCollection;
-        await RemoveRefusedAsync(request, result.Resources, r => resources is not null && resources.TryGetPrimitive(r.Uri, out var resource) ? For(resource) : null).ConfigureAwait(false);
-        return result;
-    };
+    public McpRequestFilter<ListResourcesRequestParams, ListResourcesResult> ListResourcesFilter =>
+        ListFilter<ListResourcesRequestParams, ListResourcesResult, Resource>(r => r.Resources, (o, r) => o.ResourceCollection is { } all && all.TryGetPrimitive(r.Uri, out var resource) ? For(resource) : null);
 
-    public McpRequestFilter<ListResourceTemplatesRequestParams, ListResourceTemplatesResult> ListResourceTemplatesFilter => next => async (request, cancellationToken) =>
-    {
-        request.Items[SdkInternals.AuthorizationFilterInvokedKey] = true;
-        var result = await next(request, cancellationToken).ConfigureAwait(false);
-        var resources = request.Server.ServerOptions.ResourceCollection;
-        await RemoveRefusedAsync(request, result.ResourceTemplates, t => resources is not null && resources.TryGetPrimitive(t.UriTemplate, out var resource) ? For(resource) : null).ConfigureAwait(false);
-        return result;
-    };
+    public McpRequestFilter<ListResourceTemplatesRequestParams, ListResourceTemplatesResult> ListResourceTemplatesFilter =>
+        ListFilter<ListResourceTemplatesRequestParams, ListResourceTemplatesResult, ResourceTemplate>(r => r.ResourceTemplates, (o, t) => o.ResourceCollection is { } all && all.TryGetPrimitive(t.UriTemplate, out var resource) ? For(resource) : null);
+
+    /// <summary>A list filter that removes the items the caller may not use (an item the service did not register stays).</summary>
+    private McpRequestFilter<TParams, TResult> ListFilter<TParams, TResult, TItem>(Func<TResult, IList<TItem>> items, Func<McpServerOptions, TItem, PrimitiveAccess?> accessOf) =>
+        next => async (request, cancellationToken) =>
+        {
+            request.Items[SdkInternals.AuthorizationFilterInvokedKey] = true;
+            var result = await next(request, cancellationToken).ConfigureAwait(false);
+            var options = request.Server.ServerOptions;
+            await RemoveRefusedAsync(request, items(result), item => accessOf(options, item)).ConfigureAwait(false);
+            return result;
+        };
 
     private PrimitiveAccess Declare(string what, object primitive, IReadOnlyList<object> metadata)
     {
