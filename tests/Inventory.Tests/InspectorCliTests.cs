@@ -71,8 +71,8 @@ public sealed partial class InspectorCliTests
         var result = await InspectAsync(factory.McpEndpoint.ToString(), token, "--method", "tools/call", "--tool-name", "adjust_stock", "--tool-arg", """adjustment={"sku":"HAM-0001","warehouse":"ams-1","delta":1,"reason":"count"}""");
 
         Assert.NotEqual(0, result.ExitCode);
-        // The body of the 403: the documented error (-32042) naming the missing scope.
-        Assert.Contains("\"code\":-32042", result.StandardError, StringComparison.Ordinal);
+        // The body of the 403: the documented error (-32046) naming the missing scope.
+        Assert.Contains("\"code\":-32046", result.StandardError, StringComparison.Ordinal);
         Assert.Contains("\"missingScopes\":[\"inventory:write\"]", result.StandardError, StringComparison.Ordinal);
     }
 

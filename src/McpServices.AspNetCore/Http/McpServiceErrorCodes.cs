@@ -12,8 +12,12 @@ public static class McpServiceErrorCodes
     /// <summary>The caller is authenticated but may not call this tool (role, policy or a disabled tool), or use this prompt or resource (role or policy).</summary>
     public const int Forbidden = -32041;
 
-    /// <summary>The caller's token lacks scopes the tool, prompt or resource needs; sent with HTTP 403 and an <c>insufficient_scope</c> challenge.</summary>
-    public const int InsufficientScope = -32042;
+    /// <summary>
+    /// The caller's token lacks scopes the tool, prompt or resource needs; sent with HTTP 403 and an <c>insufficient_scope</c>
+    /// challenge. (Not −32042, which MCP 2025-11-25 gave to <see cref="ModelContextProtocol.McpErrorCode.UrlElicitationRequired"/>:
+    /// clients would read the refusal as a request to open a URL.)
+    /// </summary>
+    public const int InsufficientScope = -32046;
 
     /// <summary>The caller exceeded a rate limit; <c>error.data.retryAfterSeconds</c> says when to retry.</summary>
     public const int RateLimited = -32043;
