@@ -70,13 +70,13 @@ internal static class AuthenticationChallenges
         var scope = string.Join(' ', requiredScopes);
         var header = new StringBuilder($"Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
         AppendResourceMetadata(header, resourceMetadataUrl);
-        header.Append($", error_description=\"The {what} requires the scopes: {scope}.\"");
+        header.Append($", error_description=\"{HeaderSafe($"The {what} requires the scopes: {scope}.")}\"");
         context.Response.Headers[HeaderNames.WWWAuthenticate] = header.ToString();
         return JsonRpcErrorWriter.WriteAsync(
             context,
             StatusCodes.Status403Forbidden,
             McpServiceErrorCodes.InsufficientScope,
-            $"Forbidden: the {what} requires the scope(s) {string.Join(", ", requiredScopes)}; the token lacks {string.Join(", ", missingScopes)}.",
+            InsufficientScopeMessage(what, requiredScopes, missingScopes),
             w =>
             {
                 w.WriteStartObject();
@@ -98,4 +98,24 @@ internal static class AuthenticationChallenges
             },
             id);
     }
+
+    /// <summary>The JSON-RPC message of an <c>insufficient_scope</c> refusal (<see cref="McpServiceErrorCodes.InsufficientScope"/>), from the scopes as advertised.</summary>
+    public static string InsufficientScopeMessage(string what, IReadOnlyList<string> requiredScopes, IReadOnlyList<string> missingScopes) =>
+        $"Forbidden: the {what} requires the scope(s) {string.Join(", ", requiredScopes)}; the token lacks {string.Join(", ", missingScopes)}.";
+
+    /// <summary>
+    /// <paramref name="text"/> with every character RFC 6750 does not allow in an <c>error_description</c> (outside printable
+    /// ASCII, and <c>"</c> and <c>\</c>) replaced by <c>?</c>: a prompt's name or a resource's URI may hold any, and Kestrel refuses
+    /// a response header with characters outside ASCII. The JSON-RPC message keeps the name as it is.
+    /// </summary>
+    private static string HeaderSafe(string text) =>
+        text.AsSpan().IndexOfAnyExceptInRange(' ', '~') < 0 && !text.Contains('"') && !text.Contains('\\')
+            ? text
+            : string.Create(text.Length, text, static (span, source) =>
+            {
+                for (var i = 0; i < source.Length; i++)
+                {
+                    span[i] = source[i] is >= ' ' and <= '~' and not '"' and not '\\' ? source[i] : '?';
+                }
+            });
 }

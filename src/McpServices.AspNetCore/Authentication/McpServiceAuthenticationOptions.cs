@@ -39,6 +39,9 @@ public sealed class McpServiceAuthenticationOptions
     /// <value>The default value is <see langword="null"/>: clients request the scopes as tools declare them.</value>
     public string? ScopePrefix { get; set; }
 
+    /// <summary>A scope as clients request it from the identity provider: after <see cref="ScopePrefix"/>.</summary>
+    internal string Advertised(string scope) => ScopePrefix + scope;
+
     /// <summary>Gets or sets the clock skew tolerated when checking token lifetimes.</summary>
     /// <value>The default value is 30 seconds.</value>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);

@@ -72,7 +72,7 @@ internal sealed class ProtectedResourceMetadata(
     }
 
     /// <summary>A scope as clients request it from the identity provider: with <see cref="McpServiceAuthenticationOptions.ScopePrefix"/>.</summary>
-    public string Advertised(string scope) => settings.Current.Authentication.ScopePrefix + scope;
+    public string Advertised(string scope) => settings.Current.Authentication.Advertised(scope);
 
     /// <summary>Configured servers, else the JWT authority (or the issuer behind a metadata address), else the valid issuers.</summary>
     public IReadOnlyList<string> GetAuthorizationServers()

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
@@ -31,7 +33,7 @@ internal sealed record PrimitiveAccess(string What, string[] RequiredScopes, Aut
 /// use. Without them, the SDK (which McpServices does not let evaluate authorization: <c>AddAuthorizationFilters()</c>) fails
 /// every request on a prompt or resource marked <c>[Authorize]</c>, and nothing reads <see cref="RequireScopesAttribute"/>.
 /// </summary>
-internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider services)
+internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettings settings, IServiceProvider services)
 {
     private readonly ConditionalWeakTable<object, PrimitiveAccess> _access = [];
     private readonly IAuthorizationPolicyProvider? _policyProvider = services.GetService<IAuthorizationPolicyProvider>();
@@ -68,6 +70,10 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
             .Concat((options.ResourceCollection ?? []).SelectMany(r => For(r).RequiredScopes))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
+    /// <summary>The prompt a <c>prompts/get</c> (or a completion's <c>ref/prompt</c>) names.</summary>
+    public static McpServerPrompt? FindPrompt(McpServerOptions options, string? name) =>
+        name is not null && options.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var prompt) ? prompt : null;
+
     /// <summary>The resource a <c>resources/read</c> of <paramref name="uri"/> reads, found as the SDK finds it.</summary>
     public static McpServerResource? FindResource(McpServerOptions options, string uri)
     {
@@ -94,9 +100,7 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
 
     public McpRequestFilter<GetPromptRequestParams, GetPromptResult> GetPromptFilter => next => async (request, cancellationToken) =>
     {
-        var prompt = request.MatchedPrimitive as McpServerPrompt
-            ?? (request.Params?.Name is { } name && request.Server.ServerOptions.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var found) ? found : null);
-        if (prompt is not null)
+        if ((request.MatchedPrimitive as McpServerPrompt ?? FindPrompt(request.Server.ServerOptions, request.Params?.Name)) is { } prompt)
         {
             await AuthorizeAsync(request, For(prompt), request.Params).ConfigureAwait(false);
         }
@@ -106,9 +110,7 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
 
     public McpRequestFilter<ReadResourceRequestParams, ReadResourceResult> ReadResourceFilter => next => async (request, cancellationToken) =>
     {
-        var resource = request.MatchedPrimitive as McpServerResource
-            ?? (request.Params?.Uri is { } uri ? FindResource(request.Server.ServerOptions, uri) : null);
-        if (resource is not null)
+        if ((request.MatchedPrimitive as McpServerResource ?? (request.Params?.Uri is { } uri ? FindResource(request.Server.ServerOptions, uri) : null)) is { } resource)
         {
             await AuthorizeAsync(request, For(resource), request.Params).ConfigureAwait(false);
         }
@@ -136,7 +138,7 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
         var options = request.Server.ServerOptions;
         var access = request.Params?.Ref switch
         {
-            PromptReference { Name: { } name } when options.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var prompt) => For(prompt),
+            PromptReference { Name: var name } when FindPrompt(options, name) is { } prompt => For(prompt),
             ResourceTemplateReference { Uri: { } template } when options.ResourceCollection is { } resources && resources.TryGetPrimitive(template, out var resource) => For(resource),
             _ => null,
         };
@@ -149,7 +151,7 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
     };
 
     public McpRequestFilter<ListPromptsRequestParams, ListPromptsResult> ListPromptsFilter =>
-        ListFilter<ListPromptsRequestParams, ListPromptsResult, Prompt>(r => r.Prompts, (o, p) => o.PromptCollection is { } all && all.TryGetPrimitive(p.Name, out var prompt) ? For(prompt) : null);
+        ListFilter<ListPromptsRequestParams, ListPromptsResult, Prompt>(r => r.Prompts, (o, p) => FindPrompt(o, p.Name) is { } prompt ? For(prompt) : null);
 
     public McpRequestFilter<ListResourcesRequestParams, ListResourcesResult> ListResourcesFilter =>
         ListFilter<ListResourcesRequestParams, ListResourcesResult, Resource>(r => r.Resources, (o, r) => o.ResourceCollection is { } all && all.TryGetPrimitive(r.Uri, out var resource) ? For(resource) : null);
@@ -197,10 +199,15 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
         var missing = access.MissingScopes(CallerIdentity.Create(user, remoteAddress: null).Scopes);
         if (missing.Length > 0)
         {
-            // The HTTP stage answers this with 403 and the challenge; this is the same refusal for a request it did not judge.
-            throw new McpProtocolException(
-                $"Forbidden: the {access.What} requires the scope(s) {string.Join(", ", access.RequiredScopes)}; the token lacks {string.Join(", ", missing)}.",
-                (McpErrorCode)McpServiceErrorCodes.InsufficientScope);
+            // The HTTP stage answers this with 403 and the challenge; this is the same refusal for a request it did not judge
+            // (a completion, a subscription), with the same message and data.
+            var authentication = settings.Current.Authentication;
+            string[] required = [.. access.RequiredScopes.Select(authentication.Advertised)];
+            string[] lacking = [.. missing.Select(authentication.Advertised)];
+            throw new McpProtocolException(AuthenticationChallenges.InsufficientScopeMessage(access.What, required, lacking), (McpErrorCode)McpServiceErrorCodes.InsufficientScope)
+            {
+                Data = { ["requiredScopes"] = JsonArrayOf(required), ["missingScopes"] = JsonArrayOf(lacking) },
+            };
         }
 
         if (access.Policy is not null && !await IsAllowedAsync(user, access.Policy, request.Services, resource).ConfigureAwait(false))
@@ -227,6 +234,9 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, IServiceProvider
             }
         }
     }
+
+    private static JsonElement JsonArrayOf(string[] values) =>
+        JsonSerializer.SerializeToElement(new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]), McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonNode)));
 
     private static async ValueTask<bool> IsAllowedAsync(ClaimsPrincipal user, AuthorizationPolicy policy, IServiceProvider? services, object? resource)
     {

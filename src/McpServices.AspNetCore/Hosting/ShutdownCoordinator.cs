@@ -15,7 +15,7 @@ namespace McpServices.AspNetCore;
 internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
 {
     /// <summary>How long calls cancelled at the end of the drain get to return before they are recorded as unfinished.</summary>
-    internal static readonly TimeSpan CancellationGrace = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CancellationGrace = TimeSpan.FromSeconds(1);
 
     private readonly TimeSpan _drainTimeout;
     private readonly ToolCallCompletion _completion;

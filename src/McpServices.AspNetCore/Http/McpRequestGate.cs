@@ -609,7 +609,7 @@ internal sealed partial class McpRequestGate
         var options = _serverOptions.Value;
         var access = envelope.Method switch
         {
-            JsonRpcEnvelope.PromptsGet when envelope.Name is { } name && options.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var prompt) => _primitives.For(prompt),
+            JsonRpcEnvelope.PromptsGet when PrimitiveAuthorizer.FindPrompt(options, envelope.Name) is { } prompt => _primitives.For(prompt),
             JsonRpcEnvelope.ResourcesRead when envelope.Uri is { } uri && PrimitiveAuthorizer.FindResource(options, uri) is { } resource => _primitives.For(resource),
             _ => null,
         };

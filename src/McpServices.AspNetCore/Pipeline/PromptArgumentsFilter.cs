@@ -18,7 +18,7 @@ internal static class PromptArgumentsFilter
 {
     public static McpRequestFilter<GetPromptRequestParams, GetPromptResult> Create(bool allowUnknownArguments) => next => async (request, cancellationToken) =>
     {
-        var prompt = request.Params is { } parameters ? request.MatchedPrimitive as McpServerPrompt ?? Find(request.Server, parameters.Name) : null;
+        var prompt = request.Params is { } parameters ? request.MatchedPrimitive as McpServerPrompt ?? PrimitiveAuthorizer.FindPrompt(request.Server.ServerOptions, parameters.Name) : null;
         if (!allowUnknownArguments)
         {
             // First: a misnamed argument also makes the one it meant missing, and its suggestion is the fix.
@@ -121,7 +121,4 @@ internal static class PromptArgumentsFilter
 
         return null;
     }
-
-    private static McpServerPrompt? Find(McpServer server, string name) =>
-        server.ServerOptions.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var prompt) ? prompt : null;
 }

@@ -94,18 +94,39 @@ public sealed class PrimitiveAuthorizationTests
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithPrompts<GuardedPrompts>().WithResources<GuardedResources>()
                 .WithMcpServer(mcp => mcp.WithCompleteHandler((_, _) => ValueTask.FromResult(new CompleteResult { Completion = new() { Values = ["7", "8"] } }))),
+            o => o.Authentication.ScopePrefix = "api://ledger/",
             authentication: true);
         await using var reader = await server.ConnectWithScopesAsync("notes:read");
         await using var auditor = await server.ConnectWithScopesAsync("ledger:read");
         var account = new ResourceTemplateReference { Uri = "ledger://accounts/{id}" };
 
+        // The same refusal as the HTTP stage's: the scopes as clients request them, and in error.data.
         var ex = await Assert.ThrowsAsync<McpProtocolException>(() => reader.CompleteAsync(account, "id", "", cancellationToken: TestContext.Current.CancellationToken).AsTask());
         Assert.Equal(McpServiceErrorCodes.InsufficientScope, (int)ex.ErrorCode);
-        Assert.Contains("the resource 'ledger://accounts/{id}' requires the scope(s) ledger:read", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Forbidden: the resource 'ledger://accounts/{id}' requires the scope(s) api://ledger/ledger:read; the token lacks api://ledger/ledger:read.", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("""["api://ledger/ledger:read"]""", Assert.IsType<JsonElement>(ex.Data["requiredScopes"]).GetRawText());
+        Assert.Equal("""["api://ledger/ledger:read"]""", Assert.IsType<JsonElement>(ex.Data["missingScopes"]).GetRawText());
         await Assert.ThrowsAsync<McpProtocolException>(() => reader.CompleteAsync(new PromptReference { Name = "incident" }, "x", "", cancellationToken: TestContext.Current.CancellationToken).AsTask());
 
         Assert.Equal(["7", "8"], (await auditor.CompleteAsync(account, "id", "", cancellationToken: TestContext.Current.CancellationToken)).Completion.Values);
         Assert.Equal(["7", "8"], (await reader.CompleteAsync(new PromptReference { Name = "greet" }, "name", "", cancellationToken: TestContext.Current.CancellationToken)).Completion.Values);
+    }
+
+    /// <summary>
+    /// A prompt's name may hold any character; RFC 6750 allows only printable ASCII without quotes and backslashes in the challenge's
+    /// error_description, and Kestrel refuses a header outside ASCII (a 500). The JSON-RPC message keeps the name.
+    /// </summary>
+    [Fact]
+    public async Task AChallengeForAPromptWithAnyName_IsAValidHeader()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithPrompts<NamedPrompts>(), authentication: true);
+        using var http = server.CreateHttpClient();
+
+        using var refused = await SendAsync(http, """{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"résumé \"draft\""}}""", server.Token("notes:read"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("error_description=\"The prompt 'r?sum? ?draft?' requires the scopes: cv:read.\"", refused.Headers.WwwAuthenticate.Single().Parameter, StringComparison.Ordinal);
+        Assert.Equal("Forbidden: the prompt 'résumé \"draft\"' requires the scope(s) cv:read; the token lacks cv:read.", Error(await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).GetProperty("message").GetString());
     }
 
     /// <summary>Updates of a resource tell what reading it would (that it changed): subscribing needs what reading needs.</summary>
@@ -227,6 +248,14 @@ public sealed class GuardedPrompts
 {
     [McpServerPrompt(Name = "incident")]
     public static string Incident() => "Summarize the incident.";
+}
+
+[McpServerPromptType]
+public sealed class NamedPrompts
+{
+    [McpServerPrompt(Name = "résumé \"draft\"")]
+    [RequireScopes("cv:read")]
+    public static string Draft() => "Draft a résumé.";
 }
 
 [McpServerPromptType]

@@ -3,6 +3,8 @@ using System.Text.Json;
 using McpServices.AspNetCore.Tests.Auditing;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Tests.Common;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 
 namespace McpServices.AspNetCore.Tests.Hosting;
@@ -69,10 +71,15 @@ public sealed class GracefulShutdownTests
     {
         var ct = TestContext.Current.CancellationToken;
         var sink = new FlakySink();
+        var logs = new CapturingLoggerProvider();
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<DeafTools>().WithTools<CalculatorTools>(),
             o => o.DrainTimeout = TimeSpan.FromMilliseconds(200),
-            configure: b => b.Services.AddSingleton<IAuditSink>(sink));
+            configure: b =>
+            {
+                b.Services.AddSingleton<IAuditSink>(sink);
+                b.Logging.AddProvider(logs);
+            });
         var gate = server.Services.GetRequiredService<CallGate>();
         await using var client = await server.ConnectAsync(cancellationToken: ct);
         await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: ct);
@@ -107,6 +114,10 @@ public sealed class GracefulShutdownTests
             Assert.Single(sink.Written, r => r.Tool == "persist");
             Assert.Equal(2, sink.Written.Count);
         }
+
+        // The logs say both: that the call was recorded as unfinished (13), and how it ended after all (14).
+        Assert.Contains(logs.Entries, e => e.EventId.Id == 13 && e.Level == LogLevel.Error && e.Message.Contains(record.Id, StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.EventId.Id == 14 && e.Message.Contains($"The call {record.Id} to the tool 'persist' finished (succeeded", StringComparison.Ordinal));
     }
 
     private static async Task<AuditRecord> WaitForRecordAsync(FlakySink sink, string tool, CancellationToken ct)
