@@ -210,9 +210,9 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
             };
         }
 
-        if (access.Policy is not null && !await IsAllowedAsync(user, access.Policy, request.Services, resource).ConfigureAwait(false))
+        if (access.Policy is not null && await AuthorizeAsync(user, access.Policy, request.Services, resource).ConfigureAwait(false) is { Succeeded: false } refusal)
         {
-            throw new McpProtocolException($"You are not allowed to use the {access.What}.", (McpErrorCode)McpServiceErrorCodes.Forbidden);
+            throw new McpProtocolException(ToolAuthorizer.RefusalMessage($"use the {access.What}", refusal), (McpErrorCode)McpServiceErrorCodes.Forbidden);
         }
     }
 
@@ -228,7 +228,7 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
         for (var i = items.Count - 1; i >= 0; i--)
         {
             if (accessOf(items[i]) is { } access && (access.MissingScopes(scopes).Length > 0
-                || (access.Policy is not null && !await IsAllowedAsync(user, access.Policy, request.Services, resource: null).ConfigureAwait(false))))
+                || (access.Policy is not null && !(await AuthorizeAsync(user, access.Policy, request.Services, resource: null).ConfigureAwait(false)).Succeeded)))
             {
                 items.RemoveAt(i);
             }
@@ -238,9 +238,6 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
     private static JsonElement JsonArrayOf(string[] values) =>
         JsonSerializer.SerializeToElement(new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]), McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonNode)));
 
-    private static async ValueTask<bool> IsAllowedAsync(ClaimsPrincipal user, AuthorizationPolicy policy, IServiceProvider? services, object? resource)
-    {
-        var authorization = (services ?? throw new InvalidOperationException("The MCP request has no service provider.")).GetRequiredService<IAuthorizationService>();
-        return (await authorization.AuthorizeAsync(user, resource, policy).ConfigureAwait(false)).Succeeded;
-    }
+    private static Task<AuthorizationResult> AuthorizeAsync(ClaimsPrincipal user, AuthorizationPolicy policy, IServiceProvider? services, object? resource) =>
+        (services ?? throw new InvalidOperationException("The MCP request has no service provider.")).GetRequiredService<IAuthorizationService>().AuthorizeAsync(user, resource, policy);
 }

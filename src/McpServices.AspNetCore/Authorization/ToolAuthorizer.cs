@@ -75,6 +75,15 @@ internal sealed class ToolAuthorizer : IDisposable
         return await authorization.AuthorizeAsync(user, invocation, access.Policy).ConfigureAwait(false);
     }
 
+    /// <summary>What a caller refused by roles or policies is told (−32041): the authorization handlers' reasons, when they give any.</summary>
+    /// <param name="action">What was refused: <c>call the tool 'x'</c>.</param>
+    /// <param name="refusal">The failed authorization.</param>
+    public static string RefusalMessage(string action, AuthorizationResult refusal)
+    {
+        var reasons = refusal.Failure?.FailureReasons.Select(r => r.Message).Where(m => !string.IsNullOrWhiteSpace(m)).ToArray() ?? [];
+        return reasons.Length > 0 ? $"You are not allowed to {action}: {string.Join(" ", reasons)}" : $"You are not allowed to {action}.";
+    }
+
     public void Dispose() => _settings.Changed -= Rebuild;
 
     private void Rebuild()

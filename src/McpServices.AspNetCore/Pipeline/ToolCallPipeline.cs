@@ -120,11 +120,7 @@ internal sealed partial class ToolCallPipeline
 
                 if (!authorization.Succeeded)
                 {
-                    var reasons = authorization.Failure?.FailureReasons.Select(r => r.Message).Where(m => !string.IsNullOrWhiteSpace(m)).ToArray() ?? [];
-                    var message = reasons.Length > 0
-                        ? $"You are not allowed to call the tool '{tool.Name}': {string.Join(" ", reasons)}"
-                        : $"You are not allowed to call the tool '{tool.Name}'.";
-                    throw Refuse(call, ToolCallOutcome.Denied, "forbidden", McpServiceErrorCodes.Forbidden, message);
+                    throw Refuse(call, ToolCallOutcome.Denied, "forbidden", McpServiceErrorCodes.Forbidden, ToolAuthorizer.RefusalMessage($"call the tool '{tool.Name}'", authorization));
                 }
             }
 

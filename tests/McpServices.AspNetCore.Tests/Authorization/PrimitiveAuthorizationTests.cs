@@ -149,6 +149,23 @@ public sealed class PrimitiveAuthorizationTests
         await reader.SubscribeToResourceAsync("notes://notice", cancellationToken: TestContext.Current.CancellationToken);
     }
 
+    /// <summary>A policy sees the request's params, so it can judge the URI read; when listing it sees none, and says itself what to show.</summary>
+    [Fact]
+    public async Task APolicy_JudgesTheRequestsParams_AndItsReasonReachesTheCaller()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>().WithResources<ShiftResources>(), authentication: true);
+        await using var client = await server.ConnectWithScopesAsync("notes:read");
+
+        var night = await client.ReadResourceAsync("logs://shift/night", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("The night shift's log.", Assert.IsType<TextResourceContents>(Assert.Single(night.Contents)).Text);
+
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.ReadResourceAsync("logs://shift/day", cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(McpServiceErrorCodes.Forbidden, (int)ex.ErrorCode);
+        Assert.Contains("You are not allowed to use the resource 'logs://shift/{name}': Only the night shift's log may be read.", ex.Message, StringComparison.Ordinal);
+
+        Assert.Equal(["logs://shift/{name}"], (await client.ListResourceTemplatesAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.UriTemplate));
+    }
+
     [Fact]
     public async Task TheirScopes_AreInTheProtectedResourceMetadata()
     {
@@ -248,6 +265,38 @@ public sealed class GuardedPrompts
 {
     [McpServerPrompt(Name = "incident")]
     public static string Incident() => "Summarize the incident.";
+}
+
+[McpServerResourceType]
+public sealed class ShiftResources
+{
+    [McpServerResource(UriTemplate = "logs://shift/{name}", Name = "shift-log", MimeType = "text/plain")]
+    [NightShift]
+    public static string Log(string name) => $"The {name} shift's log.";
+}
+
+/// <summary>A requirement that is its own handler (ASP.NET Core runs those without registration): only the night shift's log.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class NightShiftAttribute : Attribute, IAuthorizationRequirementData
+{
+    public IEnumerable<IAuthorizationRequirement> GetRequirements() => [new NightShiftRequirement()];
+}
+
+public sealed class NightShiftRequirement : AuthorizationHandler<NightShiftRequirement>, IAuthorizationRequirement
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, NightShiftRequirement requirement)
+    {
+        if (context.Resource is null || (context.Resource is ReadResourceRequestParams read && read.Uri == "logs://shift/night"))
+        {
+            context.Succeed(requirement); // listing (no params), or the night shift's log
+        }
+        else
+        {
+            context.Fail(new AuthorizationFailureReason(this, "Only the night shift's log may be read."));
+        }
+
+        return Task.CompletedTask;
+    }
 }
 
 [McpServerPromptType]
