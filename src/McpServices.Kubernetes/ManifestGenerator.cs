@@ -304,7 +304,10 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
             { "metadata", Metadata(Name, ServiceAnnotations()) },
             { "spec", new YamlMap
                 {
-                    { "replicas", 2 },
+                    // No replicas: the HorizontalPodAutoscaler owns the count (its minReplicas is the overlay's replicas). A count
+                    // here would be applied again with every change — by kubectl, Argo CD or Flux — and scale a Deployment the
+                    // autoscaler had grown back down to it, in the middle of the load that grew it (Kubernetes' own advice:
+                    // remove spec.replicas when an autoscaler manages the Deployment).
                     { "revisionHistoryLimit", 5 },
                     { "selector", new YamlMap { { "matchLabels", SelectorLabels() } } },
                     { "strategy", new YamlMap
@@ -649,7 +652,9 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
     private void Overlay(SortedDictionary<string, string> files, string name, OverlayOptions overlay, string defaultNamespace, bool smaller)
     {
         var ns = overlay.Namespace ?? defaultNamespace;
-        var replicas = overlay.Replicas; // at least the overlay's minimum, and at most its maximum (GeneratorOptionsValidation)
+        // The autoscaler's minimum; the Deployment has no count of its own (see Deployment()). At least the overlay's minimum, and
+        // at most its maximum (GeneratorOptionsValidation).
+        var replicas = overlay.Replicas;
         var maxReplicas = overlay.EffectiveMaxReplicas;
         var resources = new List<string> { "../../base" };
         if (options.Kagent is { } kagent)
@@ -691,7 +696,6 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
             { "kind", "Kustomization" },
             { "namespace", ns },
             { "resources", resources },
-            { "replicas", new[] { new YamlMap { { "name", Name }, { "count", replicas } } } },
             { "patches", patches },
         };
         files[$"overlays/{name}/kustomization.yaml"] = Header() + Yaml.Write(kustomization);

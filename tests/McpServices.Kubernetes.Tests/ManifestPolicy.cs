@@ -107,10 +107,22 @@ internal static class ManifestPolicy
             violations.Add("no NetworkPolicy restricts the pods' ingress and egress");
         }
 
-        // Availability.
-        if ((deployment.Spec.Replicas ?? 1) < minimumReplicas)
+        // Availability: an autoscaler keeps the minimum, and owns the count — a Deployment that sets one of its own is scaled
+        // back to it by every apply (kubectl, Argo CD, Flux), under the very load that made the autoscaler grow it.
+        var autoscaler = objects.OfType<V2HorizontalPodAutoscaler>()
+            .SingleOrDefault(a => a.Spec.ScaleTargetRef.Kind == "Deployment" && a.Spec.ScaleTargetRef.Name == deployment.Metadata.Name);
+        if (autoscaler is null)
         {
-            violations.Add($"replicas {deployment.Spec.Replicas} < {minimumReplicas}");
+            violations.Add("no HorizontalPodAutoscaler scales the Deployment");
+        }
+        else if ((autoscaler.Spec.MinReplicas ?? 1) < minimumReplicas)
+        {
+            violations.Add($"the autoscaler's minReplicas {autoscaler.Spec.MinReplicas} < {minimumReplicas}");
+        }
+
+        if (deployment.Spec.Replicas is { } replicas)
+        {
+            violations.Add($"the Deployment sets replicas ({replicas}), which every apply would restore over the autoscaler's count");
         }
 
         if (deployment.Spec.Strategy?.RollingUpdate?.MaxUnavailable?.Value is not "0")

@@ -155,7 +155,9 @@ public sealed class ManifestTests
         { "image :latest", "not pinned" },
         { "token mounted", "service-account token" },
         { "no network policy", "NetworkPolicy" },
-        { "one replica in prod", "replicas" },
+        { "one replica in prod", "minReplicas" },
+        { "no autoscaler", "no HorizontalPodAutoscaler" },
+        { "a count the autoscaler fights", "the Deployment sets replicas" },
         { "surge-less rollout", "maxUnavailable" },
         { "short grace period", "terminationGracePeriodSeconds" },
         { "no zone spread", "spread over topology.kubernetes.io/zone" },
@@ -181,7 +183,9 @@ public sealed class ManifestTests
             case "image :latest": container.Image = "registry.example.com/agents/inventory:latest"; break;
             case "token mounted": pod.AutomountServiceAccountToken = true; break;
             case "no network policy": objects.RemoveAll(o => o is V1NetworkPolicy); break;
-            case "one replica in prod": deployment.Spec.Replicas = 1; break;
+            case "one replica in prod": objects.OfType<V2HorizontalPodAutoscaler>().Single().Spec.MinReplicas = 1; break;
+            case "no autoscaler": objects.RemoveAll(o => o is V2HorizontalPodAutoscaler); break;
+            case "a count the autoscaler fights": deployment.Spec.Replicas = 3; break;
             case "surge-less rollout": deployment.Spec.Strategy.RollingUpdate.MaxUnavailable = "25%"; break;
             case "short grace period": pod.TerminationGracePeriodSeconds = 10; break;
             case "no zone spread": pod.TopologySpreadConstraints.RemoveAt(0); break;
@@ -205,7 +209,7 @@ public sealed class ManifestTests
         Assert.ThrowsAny<Exception>(() => ManifestPolicy.LoadStrict(typo));
 
         // A value of the wrong type and a missing required field: the schema refuses them.
-        var wrongType = rendered.Replace("maxReplicas: 10", "maxReplicas: ten", StringComparison.Ordinal).Replace("  replicas: 3", "  replicas: three", StringComparison.Ordinal);
+        var wrongType = rendered.Replace("maxReplicas: 10", "maxReplicas: ten", StringComparison.Ordinal).Replace("  revisionHistoryLimit: 5", "  revisionHistoryLimit: five", StringComparison.Ordinal);
         var schema = await ValidateSchemasAsync(wrongType);
         Assert.Contains(schema.Errors, e => e.Contains("HorizontalPodAutoscaler", StringComparison.Ordinal));
         Assert.Contains(schema.Errors, e => e.Contains("Deployment", StringComparison.Ordinal));
@@ -314,7 +318,7 @@ public sealed class ManifestTests
                 var objects = ManifestPolicy.LoadStrict(await RenderAsync(Path.Combine(folder, "deploy", "overlays", overlay)));
                 var autoscaler = objects.OfType<V2HorizontalPodAutoscaler>().Single();
                 Assert.Equal((min, max), (autoscaler.Spec.MinReplicas ?? 0, autoscaler.Spec.MaxReplicas));
-                Assert.Equal(min, objects.OfType<V1Deployment>().Single().Spec.Replicas);
+                Assert.Null(objects.OfType<V1Deployment>().Single().Spec.Replicas); // the autoscaler owns the count
             }
         }
         finally
@@ -398,8 +402,8 @@ public sealed class ManifestTests
             Assert.Empty((await ValidateSchemasAsync(rendered)).Errors);
             string Document(string kind) => rendered.Split("\n---\n").Single(d => d.Split('\n').Contains($"kind: {kind}")); // top level only
             var service = KubernetesYaml.Deserialize<V1Service>(Document("Service"), strict: true);
-            var deployment = KubernetesYaml.Deserialize<V1Deployment>(Document("Deployment"), strict: true);
-            Assert.True(deployment.Spec.Replicas >= 2);
+            var autoscaler = KubernetesYaml.Deserialize<V2HorizontalPodAutoscaler>(Document("HorizontalPodAutoscaler"), strict: true);
+            Assert.True(autoscaler.Spec.MinReplicas >= 2);
             Assert.Equal(sessionMode, service.Metadata.Annotations["mcpservices.io/session-mode"]);
             Assert.Equal(sticky ? "ClientIP" : null, service.Spec.SessionAffinity);
             Assert.Equal(sticky ? 10800 : null, service.Spec.SessionAffinityConfig?.ClientIP?.TimeoutSeconds);
