@@ -44,10 +44,20 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         // The generated README's path, its own commands: a development credential (user-jwts token, API key in user secrets, or
         // nothing), the service running, a tool called with curl. Only the README's port is swapped for a free one.
         var port = ServiceProcess.FreePort();
-        var readme = ReadmeSteps(await File.ReadAllTextAsync(Path.Combine(solution, "README.md"), TestContext.Current.CancellationToken), port);
-        var tokenFile = Path.Combine(fixture.Root, $"token-{System.Guid.NewGuid():N}");
-        await BashAsync(solution, $"{readme.Credential}\nprintf %s \"$token\" > '{tokenFile}'");
-        var credential = await File.ReadAllTextAsync(tokenFile, TestContext.Current.CancellationToken);
+        var readmeText = await File.ReadAllTextAsync(Path.Combine(solution, "README.md"), TestContext.Current.CancellationToken);
+        AssertReadmeFitsTheVariant(readmeText, auth, skipTests);
+        var http = await File.ReadAllTextAsync(Path.Combine(solution, "src", "Tickets", "Tickets.http"), TestContext.Current.CancellationToken);
+        Assert.Equal(auth != "none", http.Contains("Authorization: Bearer {{token}}", StringComparison.Ordinal));
+        Assert.DoesNotContain("//#", http, StringComparison.Ordinal);
+        var readme = ReadmeSteps(readmeText, port, needsCredential: auth != "none");
+        var credential = string.Empty;
+        if (auth != "none")
+        {
+            var tokenFile = Path.Combine(fixture.Root, $"token-{System.Guid.NewGuid():N}");
+            await BashAsync(solution, $"{readme.Credential}\nprintf %s \"$token\" > '{tokenFile}'");
+            credential = await File.ReadAllTextAsync(tokenFile, TestContext.Current.CancellationToken);
+        }
+
         await using var service = await RunAsync(solution, port);
         var call = await BashAsync(solution, $"token='{credential}'\n{readme.Call}");
         Assert.Contains("TCK-1001", call, StringComparison.Ordinal);
@@ -289,13 +299,36 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     /// The shell blocks of the generated README's "Call a tool" section: those that set <c>$token</c>, and the curl call (the
     /// last block), with the README's localhost port replaced by <paramref name="port"/>.
     /// </summary>
-    private static (string Credential, string Call) ReadmeSteps(string readme, int port)
+    private static (string Credential, string Call) ReadmeSteps(string readme, int port, bool needsCredential)
     {
         var blocks = ReadmeBlocks(readme, "## 3. Call a tool")
             .Select(b => LocalhostPort().Replace(b, $"127.0.0.1:{port}"))
             .ToList();
+        if (!needsCredential)
+        {
+            // Authentication off: one call, and no credential to send (a Bearer header with a made-up value only confuses).
+            var call = Assert.Single(blocks);
+            Assert.DoesNotContain("Authorization", call, StringComparison.Ordinal);
+            return (string.Empty, call);
+        }
+
         Assert.True(blocks.Count >= 2, "The 'Call a tool' section needs a credential block and a call block.");
         return (string.Join('\n', blocks[..^1]), blocks[^1]);
+    }
+
+    /// <summary>
+    /// The README says what the variant does: no claim of authentication or scope tests without authentication, and no test
+    /// project, test command or tool test without tests; and no template directive is left in it.
+    /// </summary>
+    private static void AssertReadmeFitsTheVariant(string readme, string auth, bool skipTests)
+    {
+        Assert.DoesNotContain("<!--#", readme, StringComparison.Ordinal);
+        Assert.Equal(auth != "none", readme.Contains("every call is authenticated", StringComparison.Ordinal));
+        Assert.Equal(auth != "none" && !skipTests, readme.Contains("with and without the scopes", StringComparison.Ordinal));
+        Assert.Equal(!skipTests, readme.Contains("tests/Tickets.Tests/", StringComparison.Ordinal));
+        Assert.Equal(!skipTests, ReadmeBlocks(readme, "## 2. Test it").Any(b => b.Contains("dotnet test", StringComparison.Ordinal)));
+        var addTool = Assert.Single(ReadmeBlocks(readme, "## 4. Add a tool"));
+        Assert.Equal(skipTests, addTool.Contains("--skip-tests", StringComparison.Ordinal));
     }
 
     /// <summary>The bash blocks of the README section that starts with <paramref name="heading"/>.</summary>
