@@ -39,6 +39,10 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
             var test = await fixture.DotnetAsync(solution, "test", "--no-build");
             Assert.True(test.ExitCode == 0, test.Describe());
             Assert.Matches(auth == "none" ? @"succeeded: 4\b" : @"succeeded: 5\b", test.StandardOutput);
+
+            // Without authentication the generated tests connect without a credential: a token would suggest a check nobody makes.
+            var factory = await File.ReadAllTextAsync(Path.Combine(solution, "tests", "Tickets.Tests", "ServiceFactory.cs"), TestContext.Current.CancellationToken);
+            Assert.Equal(auth != "none", factory.Contains("McpTestTokenIssuer", StringComparison.Ordinal));
         }
 
         // The generated README's path, its own commands: a development credential (user-jwts token, API key in user secrets, or
@@ -98,10 +102,12 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.DoesNotContain("--mcpservices-version", help.StandardOutput, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task McpTool_AddsATool_ItsValidator_AndItsTest_ThatBuildAndPassOnceRegistered()
+    [Theory]
+    [InlineData("jwt")]
+    [InlineData("none")] // every caller sees every tool: the service's own tests must not break when a tool is added
+    public async Task McpTool_AddsATool_ItsValidator_AndItsTest_ThatBuildAndPassOnceRegistered(string auth)
     {
-        var solution = await CreateServiceAsync("with-tool");
+        var solution = await CreateServiceAsync($"with-tool-{auth}", "--auth", auth);
 
         var added = await fixture.NewAsync(solution, "mcp-tool", "-n", "Pricing", "--service", "Tickets");
         Assert.True(added.ExitCode == 0, added.Describe());
@@ -113,7 +119,7 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         await BuildAsync(solution);
         var test = await fixture.DotnetAsync(solution, "test", "--no-build");
         Assert.True(test.ExitCode == 0, test.Describe());
-        Assert.Matches(@"succeeded: 7\b", test.StandardOutput);
+        Assert.Matches(auth == "none" ? @"succeeded: 6\b" : @"succeeded: 7\b", test.StandardOutput);
     }
 
     [Fact]
@@ -326,6 +332,7 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.Equal(auth != "none", readme.Contains("every call is authenticated", StringComparison.Ordinal));
         Assert.Equal(auth != "none" && !skipTests, readme.Contains("with and without the scopes", StringComparison.Ordinal));
         Assert.Equal(!skipTests, readme.Contains("tests/Tickets.Tests/", StringComparison.Ordinal));
+        Assert.Equal(auth != "none" && !skipTests, readme.Contains("the MCP SDK's client, test tokens", StringComparison.Ordinal));
         Assert.Equal(!skipTests, ReadmeBlocks(readme, "## 2. Test it").Any(b => b.Contains("dotnet test", StringComparison.Ordinal)));
         var addTool = Assert.Single(ReadmeBlocks(readme, "## 4. Add a tool"));
         Assert.Equal(skipTests, addTool.Contains("--skip-tests", StringComparison.Ordinal));
