@@ -103,13 +103,24 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     }
 
     [Theory]
-    [InlineData("jwt")]
-    [InlineData("none")] // every caller sees every tool: the service's own tests must not break when a tool is added
-    public async Task McpTool_AddsATool_ItsValidator_AndItsTest_ThatBuildAndPassOnceRegistered(string auth)
+    [InlineData("jwt", false)]
+    // Every caller sees every tool: the service's own tests must not break when a tool is added. And run where item templates
+    // usually run, in the project folder: the files land where they do from the solution folder (they went to a src/ folder
+    // nested in the project, which compiled the tool's test into the service and failed its build).
+    [InlineData("none", true)]
+    public async Task McpTool_AddsATool_ItsValidator_AndItsTest_ThatBuildAndPassOnceRegistered(string auth, bool fromProjectFolder)
     {
         var solution = await CreateServiceAsync($"with-tool-{auth}", "--auth", auth);
 
-        var added = await fixture.NewAsync(solution, "mcp-tool", "-n", "Pricing", "--service", "Tickets");
+        var project = Path.Combine(solution, "src", "Tickets");
+        if (fromProjectFolder)
+        {
+            // dotnet new reads the project in the folder only once it is restored, as it is after the README's run and test steps.
+            var restore = await fixture.DotnetAsync(project, "restore");
+            Assert.True(restore.ExitCode == 0, restore.Describe());
+        }
+
+        var added = await fixture.NewAsync(fromProjectFolder ? project : solution, "mcp-tool", "-n", "Pricing", "--service", "Tickets");
         Assert.True(added.ExitCode == 0, added.Describe());
         Assert.Contains("Manual instructions: Register the new tool class", added.StandardOutput, StringComparison.Ordinal);
         Snapshot.Match(Describe(solution, only: "Pricing"), "tests", "McpServices.Templates.Tests", "Snapshots", "mcp-tool.approved.txt");
