@@ -34,6 +34,17 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         // The first build fills deploy/ with the generated kustomize base and overlays.
         var deploy = Path.Combine(solution, "src", "Tickets", "deploy");
         Assert.All(new[] { "base/kustomization.yaml", "base/deployment.yaml", "overlays/dev/kustomization.yaml", "overlays/prod/kustomization.yaml" }, f => Assert.True(File.Exists(Path.Combine(deploy, f)), f));
+
+        // The README's deploy step names what the generated manifests use: the dev overlay's namespace, which must exist before
+        // kubectl apply, and the API keys Secret the Deployment mounts.
+        var readmeDeploy = await File.ReadAllTextAsync(Path.Combine(solution, "README.md"), TestContext.Current.CancellationToken);
+        var devNamespace = (await File.ReadAllLinesAsync(Path.Combine(deploy, "overlays", "dev", "kustomization.yaml"), TestContext.Current.CancellationToken))
+            .Single(l => l.StartsWith("namespace: ", StringComparison.Ordinal))["namespace: ".Length..];
+        Assert.Contains($"kubectl create namespace {devNamespace} ", readmeDeploy, StringComparison.Ordinal);
+        var apiKeysSecret = (await File.ReadAllLinesAsync(Path.Combine(deploy, "base", "deployment.yaml"), TestContext.Current.CancellationToken))
+            .SingleOrDefault(l => l.TrimStart().StartsWith("secretName: ", StringComparison.Ordinal))?.Trim()["secretName: ".Length..];
+        Assert.Equal(auth != "none", apiKeysSecret is not null && readmeDeploy.Contains($"`{apiKeysSecret}`", StringComparison.Ordinal));
+        Assert.Equal(auth == "apikey", readmeDeploy.Contains($"kubectl -n {devNamespace} create secret generic {apiKeysSecret} ", StringComparison.Ordinal));
         if (!skipTests)
         {
             var test = await fixture.DotnetAsync(solution, "test", "--no-build");
