@@ -40,7 +40,8 @@ public sealed class AuditRecord
     /// <summary>Gets the tool name.</summary>
     public string Tool { get; }
 
-    /// <summary>Gets the outcome: <c>succeeded</c>, <c>failed</c>, <c>denied</c>, <c>rate_limited</c>, <c>invalid</c>, <c>cancelled</c> or <c>unavailable</c>.</summary>
+    /// <summary>Gets the outcome: <c>succeeded</c>, <c>failed</c>, <c>denied</c>, <c>rate_limited</c>, <c>invalid</c>, <c>cancelled</c>,
+    /// <c>unavailable</c> or <c>input_required</c> (see <c>docs/audit.md</c>).</summary>
     public string Outcome { get; }
 
     /// <summary>Gets the error code, when the call did not succeed.</summary>
