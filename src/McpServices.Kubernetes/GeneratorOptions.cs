@@ -131,6 +131,7 @@ internal sealed class OverlayOptions
     /// <summary>The namespace; default: the service name, with <c>-dev</c> for the dev overlay.</summary>
     public string? Namespace { get; set; }
 
+    /// <summary>The replicas the overlay runs at least: its autoscaler's minimum (the Deployment leaves the count to the autoscaler).</summary>
     public int Replicas { get; set; }
 
     /// <summary>The autoscaler's maximum; default: the overlay's default maximum, or <see cref="Replicas"/> when that is more.</summary>

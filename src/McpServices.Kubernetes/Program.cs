@@ -22,7 +22,7 @@ namespace McpServices.Kubernetes
               --digest <sha256:...>       name the image by digest (after a push)
               --namespace <ns>            namespace of the prod overlay (default: the service name)
               --dev-namespace <ns>        namespace of the dev overlay (default: <name>-dev)
-              --replicas <n>              prod replicas (default 3, at least 2)
+              --replicas <n>              prod replicas, the autoscaler's minimum (default 3, at least 2)
               --max-replicas <n>          prod autoscaling maximum (default 10)
               --authority <url>           OpenID Connect authority for the ConfigMap
               --public-url <url>          public URL of the MCP endpoint (token audience)
