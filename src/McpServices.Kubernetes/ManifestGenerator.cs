@@ -39,6 +39,16 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
 
     private bool UsesApiKeys => service.AuthenticationEnabled && service.AuthenticationMethods.Contains("api_key");
 
+    /// <summary>
+    /// Whether the pods will know no identity provider: authentication with bearer tokens is on, the service's configuration names
+    /// none (its description says so; older descriptions do not tell) and the settings give no authority for the ConfigMap.
+    /// </summary>
+    public static bool NoIdentityProvider(ServiceDescription service, GeneratorOptions options) =>
+        service.AuthenticationEnabled
+        && service.AuthenticationMethods.Contains("bearer")
+        && service.AuthorizationServers is { Count: 0 }
+        && string.IsNullOrEmpty(options.Authority);
+
     private bool AuditsToFile => service.AuditEnabled && service.AuditSinks.Contains("file");
 
     private bool Prometheus => service.TelemetryEnabled && (options.ServiceMonitor || service.PrometheusPath is not null);

@@ -53,7 +53,7 @@ namespace McpServices.Kubernetes
                 var service = ServiceDescription.Parse(description);
                 var files = new ManifestGenerator(service, parsed.Options).Generate();
                 var root = Path.GetFullPath(parsed.Options.Output);
-                return parsed.Check ? Check(root, files, output, error) : Write(root, files, output, service);
+                return parsed.Check ? Check(root, files, output, error) : Write(root, files, output, service, parsed.Options);
             }
             catch (Exception ex) when (ex is UsageException or FormatException or IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
             {
@@ -62,7 +62,7 @@ namespace McpServices.Kubernetes
             }
         }
 
-        private static int Write(string root, SortedDictionary<string, string> files, TextWriter output, ServiceDescription service)
+        private static int Write(string root, SortedDictionary<string, string> files, TextWriter output, ServiceDescription service, GeneratorOptions options)
         {
             foreach (var obsolete in NoLongerGenerated(root, files))
             {
@@ -80,6 +80,15 @@ namespace McpServices.Kubernetes
             }
 
             output.WriteLine($"Kubernetes manifests for {service.Name} {service.Version} in {root} (kubectl apply -k {Path.Combine(root, "overlays", "prod")}).");
+            if (ManifestGenerator.NoIdentityProvider(service, options))
+            {
+                // Not an error: a service may take API keys only. But a bearer token would be refused by every pod, which is the
+                // first thing a new service's author finds out after deploying, unless told here.
+                output.WriteLine(
+                    $"note: authentication is on, but neither the service's configuration nor the settings (\"authority\" in deploy/kubernetes.json, " +
+                    $"--authority) name an identity provider: the pods will refuse every bearer token and accept only API keys (from the Secret {service.Name}-api-keys).");
+            }
+
             return 0;
         }
 

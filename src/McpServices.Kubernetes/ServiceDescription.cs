@@ -34,6 +34,10 @@ internal sealed class ServiceDescription
     /// <summary>The resource URL the service's own configuration sets (<c>McpService:Authentication:Resource</c>), if any.</summary>
     public string? Resource { get; init; }
 
+    /// <summary>The identity providers the service's own configuration names (<c>authentication.authorizationServers</c>);
+    /// <see langword="null"/> in a description from before the field.</summary>
+    public IReadOnlyList<string>? AuthorizationServers { get; init; }
+
     public required bool AuditEnabled { get; init; }
 
     public required IReadOnlyList<string> AuditSinks { get; init; }
@@ -78,6 +82,7 @@ internal sealed class ServiceDescription
             AuthenticationMethods = authentication.TryGetProperty("methods", out _) ? Strings(authentication, "methods") : [],
             ResourceMetadataPath = authentication.TryGetProperty("resourceMetadata", out var rm) ? rm.GetString() : null,
             Resource = authentication.TryGetProperty("resource", out var resource) && resource.ValueKind == JsonValueKind.String ? resource.GetString() : null,
+            AuthorizationServers = authentication.TryGetProperty("authorizationServers", out _) ? Strings(authentication, "authorizationServers") : null,
             AuditEnabled = audit.ValueKind != JsonValueKind.Object || audit.GetProperty("enabled").GetBoolean(),
             AuditSinks = audit.ValueKind == JsonValueKind.Object ? Strings(audit, "sinks") : ["stdout"],
             AuditFailurePolicy = audit.ValueKind == JsonValueKind.Object ? audit.GetProperty("failurePolicy").GetString()! : "fail-closed",

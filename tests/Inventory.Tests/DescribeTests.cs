@@ -76,10 +76,13 @@ public sealed class DescribeTests
     public async Task DotnetRun_Describe_PrintsTheSameDescription()
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Name;
+        // In the environment the direct run uses: the launch profile's Development would add this machine's user secrets (the
+        // sample's dotnet user-jwts issuer, among the description's authorization servers) to the configuration.
         var run = await ProcessRunner.RunAsync(
             "dotnet",
-            ["run", "--no-build", "-v", "q", "-c", configuration, "--project", RepoPaths.Combine("samples", "Inventory"), "--", "--describe"],
+            ["run", "--no-build", "--no-launch-profile", "-v", "q", "-c", configuration, "--project", RepoPaths.Combine("samples", "Inventory"), "--", "--describe"],
             RepoPaths.Root,
+            new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Production" },
             timeout: TimeSpan.FromMinutes(2),
             cancellationToken: TestContext.Current.CancellationToken);
         var direct = await DescribeAsync();

@@ -651,6 +651,43 @@ public sealed class ManifestTests
             .OfType<string>()
             .ToArray();
 
+    [Theory]
+    [InlineData("[]", null, true)] // bearer tokens on, no identity provider anywhere: every token would be refused in the cluster
+    [InlineData("[]", "https://login.example.com/realms/agents", false)] // the settings give the ConfigMap one
+    [InlineData("[\"https://login.example.com/realms/agents\"]", null, false)] // the service's own configuration names one
+    [InlineData(null, null, false)] // a description from before the field does not tell
+    public async Task Generator_NotesAServiceWhosePodsKnowNoIdentityProvider(string? authorizationServers, string? authority, bool noted)
+    {
+        var description = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.Combine("tests", "Inventory.Tests", "Snapshots", "inventory.describe.approved.json"), TestContext.Current.CancellationToken))!.AsObject();
+        var authentication = description["authentication"]!.AsObject();
+        authentication.Remove("authorizationServers");
+        if (authorizationServers is not null)
+        {
+            authentication["authorizationServers"] = JsonNode.Parse(authorizationServers);
+        }
+
+        var file = Path.GetTempFileName();
+        var output = Directory.CreateTempSubdirectory("mcps-k8s-idp-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(file, description.ToJsonString(), TestContext.Current.CancellationToken);
+            using var writer = new StringWriter();
+            string[] arguments = authority is null ? ["--description", file, "--output", output] : ["--description", file, "--output", output, "--authority", authority];
+            Assert.True(await Cli.RunAsync(arguments, writer, writer) == 0, writer.ToString());
+
+            Assert.Equal(noted, writer.ToString().Contains("note: authentication is on, but neither the service's configuration nor the settings", StringComparison.Ordinal));
+            if (noted)
+            {
+                Assert.Contains("accept only API keys (from the Secret inventory-api-keys)", writer.ToString(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
     /// <summary>Generates the sample's manifests into <paramref name="folder"/>/deploy with <paramref name="settings"/> as the settings file (in the folder), asserting that it succeeds.</summary>
     private static async Task GenerateWithSettingsAsync(string folder, string settings)
     {

@@ -21,7 +21,8 @@ internal sealed class ServiceDescriber(
     IOptions<McpServerOptions> serverOptions,
     ToolRateLimiter rateLimiter,
     McpServiceSettings settings,
-    ResourceUrls resourceUrls)
+    ResourceUrls resourceUrls,
+    ProtectedResourceMetadata metadata)
 {
     public const string SchemaVersion = "mcpservices.io/service-description/v1";
 
@@ -78,6 +79,7 @@ internal sealed class ServiceDescriber(
             w.WriteString("resourceMetadata", resourceUrls.MetadataPaths[0]);
             WriteNullableString(w, "resource", resourceUrls.ConfiguredResource);
             WriteStrings(w, "scopes", primitives.AllScopes(serverOptions.Value));
+            WriteStrings(w, "authorizationServers", metadata.GetAuthorizationServers());
         }
 
         w.WriteEndObject();

@@ -182,6 +182,11 @@ public sealed class PrimitiveAuthorizationTests
         // And in the self-description, from which the deployment's settings are generated.
         using var description = JsonDocument.Parse(server.Services.GetRequiredService<ServiceDescriber>().DescribeToString());
         Assert.Equal(scopes, description.RootElement.GetProperty("authentication").GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+
+        // The identity providers too: a generator that finds none warns that the pods would refuse every token.
+        var servers = metadata.RootElement.GetProperty("authorization_servers").EnumerateArray().Select(s => s.GetString()).ToArray();
+        Assert.NotEmpty(servers);
+        Assert.Equal(servers, description.RootElement.GetProperty("authentication").GetProperty("authorizationServers").EnumerateArray().Select(s => s.GetString()));
     }
 
     [Fact]
