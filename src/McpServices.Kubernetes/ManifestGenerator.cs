@@ -35,19 +35,26 @@ internal sealed class ManifestGenerator(ServiceDescription service, GeneratorOpt
 
     private string CredentialsSecret => $"{Name}-credentials";
 
-    private string ApiKeysSecret => $"{Name}-api-keys";
+    private string ApiKeysSecret => ApiKeysSecretOf(Name);
+
+    private static string ApiKeysSecretOf(string name) => $"{name}-api-keys";
 
     private bool UsesApiKeys => service.AuthenticationEnabled && service.AuthenticationMethods.Contains("api_key");
 
     /// <summary>
-    /// Whether the pods will know no identity provider: authentication with bearer tokens is on, the service's configuration names
-    /// none (its description says so; older descriptions do not tell) and the settings give no authority for the ConfigMap.
+    /// A note for the generator's output when the pods will know no identity provider: authentication with bearer tokens is on,
+    /// the service's configuration names none (its description says so; older descriptions do not tell) and the settings give no
+    /// authority for the ConfigMap. Not an error: a service may take API keys only. But every pod would refuse every bearer
+    /// token, which a new service's author otherwise finds out from 401s after deploying. <see langword="null"/> otherwise.
     /// </summary>
-    public static bool NoIdentityProvider(ServiceDescription service, GeneratorOptions options) =>
+    public static string? IdentityProviderNote(ServiceDescription service, GeneratorOptions options) =>
         service.AuthenticationEnabled
         && service.AuthenticationMethods.Contains("bearer")
         && service.AuthorizationServers is { Count: 0 }
-        && string.IsNullOrEmpty(options.Authority);
+        && string.IsNullOrEmpty(options.Authority)
+            ? "note: authentication is on, but neither the service's configuration nor the settings (\"authority\" in deploy/kubernetes.json, " +
+              $"--authority) name an identity provider: the pods will refuse every bearer token and accept only API keys (from the Secret {ApiKeysSecretOf(service.Name)})."
+            : null;
 
     private bool AuditsToFile => service.AuditEnabled && service.AuditSinks.Contains("file");
 

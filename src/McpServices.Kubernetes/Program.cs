@@ -80,13 +80,9 @@ namespace McpServices.Kubernetes
             }
 
             output.WriteLine($"Kubernetes manifests for {service.Name} {service.Version} in {root} (kubectl apply -k {Path.Combine(root, "overlays", "prod")}).");
-            if (ManifestGenerator.NoIdentityProvider(service, options))
+            if (ManifestGenerator.IdentityProviderNote(service, options) is { } note)
             {
-                // Not an error: a service may take API keys only. But a bearer token would be refused by every pod, which is the
-                // first thing a new service's author finds out after deploying, unless told here.
-                output.WriteLine(
-                    $"note: authentication is on, but neither the service's configuration nor the settings (\"authority\" in deploy/kubernetes.json, " +
-                    $"--authority) name an identity provider: the pods will refuse every bearer token and accept only API keys (from the Secret {service.Name}-api-keys).");
+                output.WriteLine(note);
             }
 
             return 0;

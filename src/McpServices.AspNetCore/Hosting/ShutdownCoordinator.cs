@@ -72,17 +72,7 @@ internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
 
         LogDraining(_logger, inFlight, _drainTimeout);
         var started = Stopwatch.GetTimestamp();
-        while (InFlight > 0 && Stopwatch.GetElapsedTime(started) < _drainTimeout && !cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
+        await WaitWhileAsync(() => InFlight > 0, _drainTimeout, cancellationToken).ConfigureAwait(false);
 
         var remaining = InFlight;
         if (remaining == 0)
@@ -97,8 +87,22 @@ internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
         // Cancellation is cooperative: a tool that ignores its token keeps running, and the server then stops around it. Such a
         // call would complete after the audit trail was flushed, or never (the process exits), and leave no record; it is
         // recorded now instead, as unfinished, while the trail still writes.
-        var cancelled = Stopwatch.GetTimestamp();
-        while (!_running.IsEmpty && Stopwatch.GetElapsedTime(cancelled) < CancellationGrace && !cancellationToken.IsCancellationRequested)
+        await WaitWhileAsync(() => !_running.IsEmpty, CancellationGrace, cancellationToken).ConfigureAwait(false);
+
+        foreach (var call in _running.Keys)
+        {
+            if (_completion.CompleteUnfinished(call))
+            {
+                LogRecordedUnfinished(_logger, call.ToolName, call.Id);
+            }
+        }
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 20 ms until it is false, <paramref name="limit"/> has passed or the host stops waiting.</summary>
+    private static async Task WaitWhileAsync(Func<bool> condition, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (condition() && Stopwatch.GetElapsedTime(started) < limit && !cancellationToken.IsCancellationRequested)
         {
             try
             {
@@ -106,15 +110,7 @@ internal sealed partial class ShutdownCoordinator : IHostedLifecycleService
             }
             catch (OperationCanceledException)
             {
-                break;
-            }
-        }
-
-        foreach (var call in _running.Keys)
-        {
-            if (_completion.CompleteUnfinished(call))
-            {
-                LogRecordedUnfinished(_logger, call.ToolName, call.Id);
+                return;
             }
         }
     }

@@ -590,7 +590,7 @@ internal sealed partial class McpRequestGate
         }
 
         Refuse(context, envelope, body, ToolCallOutcome.Denied, "insufficient_scope", $"The tool '{tool.Name}' requires the scope(s) {string.Join(", ", access.RequiredScopes)}.");
-        await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), [.. access.RequiredScopes.Select(_metadata.Advertised)], [.. missing.Select(_metadata.Advertised)], $"tool '{tool.Name}'", envelope.Id).ConfigureAwait(false);
+        await WriteInsufficientScopeAsync(context, access.RequiredScopes, missing, $"tool '{tool.Name}'", envelope.Id).ConfigureAwait(false);
         return false;
     }
 
@@ -618,9 +618,13 @@ internal sealed partial class McpRequestGate
             return true;
         }
 
-        await AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), [.. access.RequiredScopes.Select(_metadata.Advertised)], [.. missing.Select(_metadata.Advertised)], access.What, envelope.Id).ConfigureAwait(false);
+        await WriteInsufficientScopeAsync(context, access.RequiredScopes, missing, access.What, envelope.Id).ConfigureAwait(false);
         return false;
     }
+
+    /// <summary>The 403 <c>insufficient_scope</c> challenge, with the scopes as clients request them (after the scope prefix).</summary>
+    private Task WriteInsufficientScopeAsync(HttpContext context, string[] required, string[] missing, string what, string? id) =>
+        AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), [.. required.Select(_metadata.Advertised)], [.. missing.Select(_metadata.Advertised)], what, id);
 
     /// <summary>
     /// Answers a request for a method the service does not have, or a prompt it does not have, as the SDK would (−32601 "Method

@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace McpServices.AspNetCore;
 
 /// <summary>
-/// Enriches the current span — the SDK's <c>tools/call &lt;tool&gt;</c> span, or the HTTP request span for calls refused at the
-/// HTTP stage — with the caller's identity, the tool version and the outcome.
+/// Enriches the call's span (<see cref="ToolCall.Activity"/>: the SDK's <c>tools/call &lt;tool&gt;</c> span, or the HTTP request
+/// span for calls refused at the HTTP stage) with the caller's identity, the tool version and the outcome.
 /// </summary>
 internal sealed class ToolCallTracing(ServiceIdentity identity) : IToolCallObserver
 {
@@ -13,7 +13,7 @@ internal sealed class ToolCallTracing(ServiceIdentity identity) : IToolCallObser
     public void OnCompleted(ToolCall call)
     {
         // An unfinished call is recorded by shutdown, on another thread, while its span is still open on the call's own.
-        var activity = call.IsUnfinished ? null : Activity.Current;
+        var activity = call.IsUnfinished ? null : call.Activity;
         if (activity is null || !activity.IsAllDataRequested)
         {
             return;
