@@ -69,6 +69,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<ToolCallCompletion>();
         services.TryAddSingleton<ToolCallPipeline>();
         services.TryAddSingleton<McpMethodCatalog>();
+        services.TryAddSingleton<RepeatedRefusals>();
         services.TryAddSingleton<McpRequestGate>();
         services.TryAddSingleton<ServiceDescriber>();
         services.AddDataProtection();

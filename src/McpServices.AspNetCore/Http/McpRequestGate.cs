@@ -45,6 +45,7 @@ internal sealed partial class McpRequestGate
     private readonly HttpServerSessionMode _sessionMode;
     private readonly StatefulSessions? _sessions;
     private readonly ILogger _logger;
+    private readonly RepeatedRefusals _repeatedRefusals;
 
     public McpRequestGate(
         IOptions<McpServiceOptions> options,
@@ -59,8 +60,10 @@ internal sealed partial class McpRequestGate
         AuditTrail audit,
         StatefulSessions sessions,
         IOptions<HttpServerTransportOptions> transport,
+        RepeatedRefusals repeatedRefusals,
         ILogger<McpRequestGate> logger)
     {
+        _repeatedRefusals = repeatedRefusals;
         _originPolicy = new OriginPolicy(options.Value);
         _maxBodySize = options.Value.MaxRequestBodySize;
         _tooLargeMessage = $"Payload Too Large: the request body exceeds the limit of {_maxBodySize} bytes.";
@@ -188,7 +191,9 @@ internal sealed partial class McpRequestGate
         var request = context.Request;
         if (!_originPolicy.IsHostAllowed(request.Host))
         {
-            LogHostRejected(_logger, request.Host.Value);
+            var host = request.Host.Value ?? string.Empty;
+            var level = _repeatedRefusals.Level("host", host, out var repeats);
+            LogHostRejected(_logger, level, RepeatedRefusals.Shorten(host), repeats);
             await RefuseUnreadAsync(context, StatusCodes.Status403Forbidden, "Forbidden: the request's Host is not served here.", ToolCallOutcome.Denied, "host_not_allowed").ConfigureAwait(false);
             return;
         }
@@ -196,7 +201,9 @@ internal sealed partial class McpRequestGate
         var origin = request.Headers.Origin;
         if (origin.Count > 0 && !_originPolicy.IsOriginAllowed(origin.ToString(), request.Host))
         {
-            LogOriginRejected(_logger, origin.ToString());
+            var value = origin.ToString();
+            var level = _repeatedRefusals.Level("origin", value, out var repeats);
+            LogOriginRejected(_logger, level, RepeatedRefusals.Shorten(value), repeats);
             await RefuseUnreadAsync(context, StatusCodes.Status403Forbidden, "Forbidden: the request's Origin is not allowed.", ToolCallOutcome.Denied, "origin_not_allowed").ConfigureAwait(false);
             return;
         }
@@ -896,11 +903,12 @@ internal sealed partial class McpRequestGate
             },
             id: id);
 
-    [LoggerMessage(1, LogLevel.Warning, "Refused an MCP request for host '{Host}': it is not in McpService:AllowedHosts.")]
-    private static partial void LogHostRejected(ILogger logger, string? host);
+    // Warning the first time a value is refused and then every 5 minutes, Debug in between (RepeatedRefusals).
+    [LoggerMessage(EventId = 1, Message = "Refused an MCP request for host '{Host}': it is not in McpService:AllowedHosts. Refused {Repeats} more time(s) since the last warning for it; repeats within 5 minutes are logged at Debug.")]
+    private static partial void LogHostRejected(ILogger logger, LogLevel level, string host, long repeats);
 
-    [LoggerMessage(2, LogLevel.Warning, "Refused an MCP request from origin '{Origin}': it is not in McpService:AllowedOrigins (DNS-rebinding protection).")]
-    private static partial void LogOriginRejected(ILogger logger, string origin);
+    [LoggerMessage(EventId = 2, Message = "Refused an MCP request from origin '{Origin}': it is not in McpService:AllowedOrigins (DNS-rebinding protection). Refused {Repeats} more time(s) since the last warning for it; repeats within 5 minutes are logged at Debug.")]
+    private static partial void LogOriginRejected(ILogger logger, LogLevel level, string origin, long repeats);
 
     [LoggerMessage(4, LogLevel.Debug, "MCP request refused with 401: {Reason}")]
     private static partial void LogAuthenticationFailed(ILogger logger, string reason);

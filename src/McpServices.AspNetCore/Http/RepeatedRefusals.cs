@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace McpServices.AspNetCore;
+
+/// <summary>
+/// Decides at which level a refusal that any client can repeat at will — a <c>Host</c> or <c>Origin</c> the service does not
+/// allow, answered before authentication — is logged: <see cref="LogLevel.Warning"/> the first time a value is refused and then
+/// at most once per <see cref="Interval"/> for that value, saying how many refusals of it were logged at
+/// <see cref="LogLevel.Debug"/> in between. Without this, anyone who can reach the endpoint could write a warning per request
+/// into the service's logs. Every refusal still shows in ASP.NET Core's <c>http.server.request.duration</c> (status 403), and a
+/// refused tool call in <c>mcpservices.tool.refusals</c> and the audit trail; the log only has to tell an operator that, and
+/// for which value, it happens. At most <see cref="MaxValues"/> values are
+/// tracked (each cut to <see cref="MaxValueLength"/> characters); refusals of further values share one entry.
+/// </summary>
+internal sealed class RepeatedRefusals(TimeProvider? time = null)
+{
+    internal const int MaxValues = 100;
+    internal const int MaxValueLength = 200;
+    internal static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ConcurrentDictionary<(string Kind, string Value), Entry> _entries = new();
+
+    /// <summary>The value as it is logged: cut to <see cref="MaxValueLength"/> characters.</summary>
+    public static string Shorten(string value) => value.Length <= MaxValueLength ? value : string.Concat(value.AsSpan(0, MaxValueLength), "…");
+
+    /// <summary>
+    /// The level at which to log this refusal; for a warning, <paramref name="repeats"/> is how many refusals of the value were
+    /// logged at Debug since its last warning.
+    /// </summary>
+    public LogLevel Level(string kind, string value, out long repeats)
+    {
+        var key = (kind, Shorten(value));
+        if (!_entries.TryGetValue(key, out var entry))
+        {
+            entry = _entries.Count < MaxValues ? _entries.GetOrAdd(key, _ => new Entry()) : _entries.GetOrAdd((kind, "\0other"), _ => new Entry());
+        }
+
+        var now = _time.GetUtcNow();
+        lock (entry)
+        {
+            if (entry.NextWarning is { } next && now < next)
+            {
+                entry.Repeats++;
+                repeats = 0;
+                return LogLevel.Debug;
+            }
+
+            repeats = entry.Repeats;
+            entry.Repeats = 0;
+            entry.NextWarning = now + Interval;
+            return LogLevel.Warning;
+        }
+    }
+
+    private sealed class Entry
+    {
+        public DateTimeOffset? NextWarning;
+        public long Repeats;
+    }
+}
