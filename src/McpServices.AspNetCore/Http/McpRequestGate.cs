@@ -28,6 +28,9 @@ internal sealed partial class McpRequestGate
     /// <summary>How much of a body that is too large the HTTP stage reads to tell whether it is a <c>tools/call</c>.</summary>
     private const int TooLargePrefixBytes = 16 * 1024;
 
+    /// <summary>Kestrel's message for a body that ends early (<c>RequestRejectionReason.UnexpectedEndOfRequestContent</c>, internal).</summary>
+    private const string UnexpectedEndOfBody = "Unexpected end of request content";
+
     private int _defaultSchemeIsOurs;
     private readonly OriginPolicy _originPolicy;
     private readonly long _maxBodySize;
@@ -269,19 +272,10 @@ internal sealed partial class McpRequestGate
         byte[]? buffer = null;
         try
         {
-            int length;
-            bool tooLarge;
-            try
+            (buffer, var length, var tooLarge, var failure) = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
+            if (failure is not null)
             {
-                (buffer, length, tooLarge) = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
-            }
-            catch (BadHttpRequestException ex)
-            {
-                await WriteReadFailureAsync(context, ex).ConfigureAwait(false);
-                return;
-            }
-            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-            {
+                await RefuseUnreadableAsync(context, buffer.AsMemory(0, Math.Min(length, TooLargePrefixBytes)), failure).ConfigureAwait(false);
                 return;
             }
 
@@ -731,9 +725,10 @@ internal sealed partial class McpRequestGate
 
     /// <summary>
     /// Reads the whole body into a pooled buffer, which the caller returns to the pool. When the body exceeds the limit, reading
-    /// stops and <c>TooLarge</c> is set; the buffer then holds the bytes read so far.
+    /// stops and <c>TooLarge</c> is set; when it cannot be read to its end (the client went away, sent it too slowly or in
+    /// broken chunks), <c>Failure</c> says why. Either way the buffer then holds the bytes read so far.
     /// </summary>
-    private async Task<(byte[] Buffer, int Length, bool TooLarge)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    private async Task<(byte[] Buffer, int Length, bool TooLarge, Exception? Failure)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var limit = (int)Math.Min(_maxBodySize, Array.MaxLength - 1);
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 4096, 1, limit) + 1);
@@ -753,20 +748,24 @@ internal sealed partial class McpRequestGate
                 var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    return (buffer, length, false);
+                    return (buffer, length, false, null);
                 }
 
                 length += read;
                 if (length > limit)
                 {
-                    return (buffer, length, true);
+                    return (buffer, length, true, null);
                 }
             }
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             // A server limit below ours (one the application set) ended the read.
-            return (buffer, length, true);
+            return (buffer, length, true, null);
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or OperationCanceledException or IOException)
+        {
+            return (buffer, length, false, ex);
         }
         catch
         {
@@ -775,10 +774,38 @@ internal sealed partial class McpRequestGate
         }
     }
 
+    /// <summary>
+    /// Answers a body that could not be read to its end — sent more slowly than the server's minimum data rate (408), in broken
+    /// chunks (400) — or nobody, when the client closed the connection in the middle of it. When what arrived shows a
+    /// <c>tools/call</c>, the call is audited all the same (<c>invalid</c> / <c>request_timeout</c> or <c>unreadable_body</c>,
+    /// <c>cancelled</c> / <c>client_disconnected</c>), without arguments.
+    /// </summary>
+    private async Task RefuseUnreadableAsync(HttpContext context, ReadOnlyMemory<byte> prefix, Exception failure)
+    {
+        // A body that ends before its Content-Length (or last chunk) means the client closed or reset the connection. Kestrel
+        // reports that as a 400, or as an aborted request when it noticed the closed connection first: the same for the record.
+        if (context.RequestAborted.IsCancellationRequested || failure is not BadHttpRequestException bad
+            || bad.Message.StartsWith(UnexpectedEndOfBody, StringComparison.Ordinal))
+        {
+            await RecordUnreadToolCallAsync(context, prefix, ToolCallOutcome.Cancelled, "client_disconnected", "The client closed the connection before the request body arrived.").ConfigureAwait(false);
+            return;
+        }
+
+        var (code, message) = ReadFailure(bad);
+        var envelope = await RecordUnreadToolCallAsync(context, prefix, ToolCallOutcome.Invalid, code, message).ConfigureAwait(false);
+        CloseConnection(context);
+        await JsonRpcErrorWriter.WriteAsync(context, bad.StatusCode, McpServiceErrorCodes.RequestRejected, message, id: envelope?.Id).ConfigureAwait(false);
+    }
+
+    /// <summary>The audit code and the answer for a body the server could not read (other than one over the size limit).</summary>
+    private static (string Code, string Message) ReadFailure(BadHttpRequestException ex) => ex.StatusCode == StatusCodes.Status408RequestTimeout
+        ? ("request_timeout", "Request Timeout: the request body arrived more slowly than the server's minimum data rate.")
+        : ("unreadable_body", $"Bad Request: the request body could not be read: {ex.Message}");
+
     private Task WriteReadFailureAsync(HttpContext context, BadHttpRequestException ex) =>
         ex.StatusCode == StatusCodes.Status413PayloadTooLarge
             ? WriteTooLargeAsync(context)
-            : JsonRpcErrorWriter.WriteAsync(context, ex.StatusCode, McpServiceErrorCodes.RequestRejected, "Bad Request: the request body could not be read.");
+            : JsonRpcErrorWriter.WriteAsync(context, ex.StatusCode, McpServiceErrorCodes.RequestRejected, ReadFailure(ex).Message);
 
     /// <summary>
     /// Answers 413. A body that is too large is not read, except for its first bytes: when they show a <c>tools/call</c>, the
