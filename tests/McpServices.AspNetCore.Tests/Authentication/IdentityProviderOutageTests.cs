@@ -37,10 +37,18 @@ public sealed class IdentityProviderOutageTests
         // The service reads the metadata when it starts: the outage is in the log and in /readyz (degraded, still ready:
         // API keys and anonymous tools work, and every replica would fail alike).
         Assert.Equal("Degraded", await WaitForReadinessAsync(http, "Degraded", ct));
-        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 44);
-        Assert.Equal(LogLevel.Warning, warning.Level);
-        Assert.Contains($"{authority}/.well-known/openid-configuration", warning.Message, StringComparison.Ordinal);
-        Assert.Contains("Connection refused", warning.Message, StringComparison.Ordinal);
+        // On a loaded machine the refused connection may come after the 5 s the service waits: it then logs the outage twice,
+        // "no answer within 5 seconds" first and the refusal when it comes.
+        for (var i = 0; i < 100 && !logs.Entries.Any(e => e.EventId.Id == 44 && e.Message.Contains("Connection refused", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(100, ct);
+        }
+
+        var warnings = logs.Entries.Where(e => e.EventId.Id == 44).ToList();
+        Assert.Contains(warnings, e => e.Message.Contains("Connection refused", StringComparison.Ordinal));
+        Assert.All(warnings, e => Assert.Equal(LogLevel.Warning, e.Level));
+        Assert.All(warnings, e => Assert.Contains($"{authority}/.well-known/openid-configuration", e.Message, StringComparison.Ordinal));
+        Assert.InRange(warnings.Count, 1, 2);
 
         // A token in the issuer's name (signed by a key the service cannot know yet) cannot be checked: 503, not 401.
         var unverifiable = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Issuer = authority + "/", Scopes = ["inventory:read"] });
