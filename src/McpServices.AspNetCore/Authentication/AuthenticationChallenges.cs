@@ -14,6 +14,21 @@ internal static class AuthenticationChallenges
 {
     public static Task WriteUnauthorizedAsync(HttpContext context, string? resourceMetadataUrl, bool invalidToken, string? id)
     {
+        SetUnauthorizedChallenge(context, resourceMetadataUrl, invalidToken);
+        var message = invalidToken
+            ? "Unauthorized: the access token or API key is invalid, expired or revoked."
+            : resourceMetadataUrl is null
+                ? "Unauthorized: this service requires a credential: an API key, or an access token from its identity provider."
+                : "Unauthorized: this service requires an access token; see the WWW-Authenticate header for where to get one.";
+        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, McpServiceErrorCodes.Unauthenticated, message, id: id);
+    }
+
+    /// <summary>
+    /// The 401's status and <c>WWW-Authenticate</c> header without a body: for the application's own endpoints that share the
+    /// scheme, whose clients do not speak JSON-RPC (the application's status code pages or problem details write the body).
+    /// </summary>
+    public static void SetUnauthorizedChallenge(HttpContext context, string? resourceMetadataUrl, bool invalidToken)
+    {
         var header = new StringBuilder("Bearer");
         if (invalidToken)
         {
@@ -21,13 +36,8 @@ internal static class AuthenticationChallenges
         }
 
         AppendResourceMetadata(header, resourceMetadataUrl);
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers[HeaderNames.WWWAuthenticate] = header.ToString();
-        var message = invalidToken
-            ? "Unauthorized: the access token or API key is invalid, expired or revoked."
-            : resourceMetadataUrl is null
-                ? "Unauthorized: this service requires a credential: an API key, or an access token from its identity provider."
-                : "Unauthorized: this service requires an access token; see the WWW-Authenticate header for where to get one.";
-        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, McpServiceErrorCodes.Unauthenticated, message, id: id);
     }
 
     /// <summary>Adds <c>resource_metadata="…"</c> to a challenge, when the service has metadata to point to.</summary>

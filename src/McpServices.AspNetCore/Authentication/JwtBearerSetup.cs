@@ -91,13 +91,33 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
                 if (!context.Handled)
                 {
                     context.HandleResponse();
-                    if (context.HttpContext.Features.Get<IdentityProviderStatus.UnavailableFeature>() is not null)
+                    var http = context.HttpContext;
+                    var metadataUrl = http.RequestServices.GetRequiredService<ProtectedResourceMetadata>().MetadataUrlFor(context.Request);
+                    var unavailable = http.Features.Get<IdentityProviderStatus.UnavailableFeature>() is not null;
+                    if (http.GetEndpoint()?.Metadata.GetMetadata<McpServiceEndpoints.McpEndpointMetadata>() is null)
                     {
-                        await AuthenticationChallenges.WriteIdentityProviderUnavailableAsync(context.HttpContext, id: null).ConfigureAwait(false);
+                        // An endpoint of the application that shares the scheme: the same status and headers, without a JSON-RPC
+                        // body its clients would not expect (the application's status code pages or problem details write one).
+                        if (unavailable)
+                        {
+                            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                            http.Response.Headers.RetryAfter = AuthenticationChallenges.IdentityProviderRetryAfterSeconds;
+                        }
+                        else
+                        {
+                            AuthenticationChallenges.SetUnauthorizedChallenge(http, metadataUrl, invalidToken: context.AuthenticateFailure is not null);
+                        }
+
                         return;
                     }
 
-                    await AuthenticationChallenges.WriteUnauthorizedAsync(context.HttpContext, context.HttpContext.RequestServices.GetRequiredService<ProtectedResourceMetadata>().MetadataUrlFor(context.Request), invalidToken: context.AuthenticateFailure is not null, id: null).ConfigureAwait(false);
+                    if (unavailable)
+                    {
+                        await AuthenticationChallenges.WriteIdentityProviderUnavailableAsync(http, id: null).ConfigureAwait(false);
+                        return;
+                    }
+
+                    await AuthenticationChallenges.WriteUnauthorizedAsync(http, metadataUrl, invalidToken: context.AuthenticateFailure is not null, id: null).ConfigureAwait(false);
                 }
             };
         }

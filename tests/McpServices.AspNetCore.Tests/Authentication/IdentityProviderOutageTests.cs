@@ -73,6 +73,7 @@ public sealed class IdentityProviderOutageTests
             using var response = await http.SendAsync(request, ct);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
+            Assert.Empty(await response.Content.ReadAsStringAsync(ct)); // not a JSON-RPC error: the application writes its own body
         }
 
         // What is wrong with a token itself is still the token's fault: expired, or not a token at all.

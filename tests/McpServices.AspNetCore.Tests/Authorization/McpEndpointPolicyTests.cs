@@ -59,11 +59,56 @@ public sealed class McpEndpointPolicyTests
         Assert.Equal(0, server.Log().Count("ping"));
     }
 
-    private static Task<McpServices.Testing.McpTestServer> StartAsync(Action<WebApplication> mapMcp) =>
+    [Fact]
+    public async Task TheApplicationsEndpoints_AreChallengedWithTheirOwnErrorBodies_TheMcpEndpointWithJsonRpc()
+    {
+        // An API that answers errors with problem details: the 401 of its own endpoints, challenged by the scheme it shares with
+        // the MCP endpoint, must be its problem details, not a JSON-RPC error its clients do not speak.
+        await using var server = await StartAsync(
+            app => app.MapMcpService().RequireAuthorization(),
+            b => b.Services.AddProblemDetails(),
+            app =>
+            {
+                app.UseStatusCodePages();
+                app.UseAuthentication();
+                app.UseAuthorization();
+            });
+        using var http = server.CreateHttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        foreach (var token in new[] { null, "not-a-token" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "api/orders");
+            if (token is not null)
+            {
+                request.Headers.Authorization = new("Bearer", token);
+            }
+
+            using var orders = await http.SendAsync(request, ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, orders.StatusCode);
+            Assert.StartsWith(token is null ? "Bearer resource_metadata=" : "Bearer error=\"invalid_token\"", orders.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+            Assert.Equal("application/problem+json", orders.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(await orders.Content.ReadAsStringAsync(ct));
+            Assert.Equal(401, problem.RootElement.GetProperty("status").GetInt32());
+        }
+
+        using var ping = await http.SendAsync(RequestGateTests.Post(Ping), ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, ping.StatusCode);
+        Assert.Equal("application/json", ping.Content.Headers.ContentType?.MediaType);
+        using var error = JsonDocument.Parse(await ping.Content.ReadAsStringAsync(ct));
+        Assert.Equal(McpServiceErrorCodes.Unauthenticated, error.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+    }
+
+    private static Task<McpServices.Testing.McpTestServer> StartAsync(Action<WebApplication> mapMcp, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? middleware = null) =>
         TestServer.StartAsync(b => b.WithTools<PublicTools>().WithTools<SecuredTools>(),
-            configure: b => b.Services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build()),
+            configure: b =>
+            {
+                b.Services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+                configure?.Invoke(b);
+            },
             configureApp: app =>
             {
+                middleware?.Invoke(app);
                 mapMcp(app);
                 app.MapGet("/api/orders", () => "orders");
             },
