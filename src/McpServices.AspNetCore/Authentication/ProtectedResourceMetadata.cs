@@ -42,6 +42,15 @@ internal sealed class ProtectedResourceMetadata(
             return;
         }
 
+        if (!resourceUrls.CanNameResource(context.Request))
+        {
+            // RFC 6749 §5.2's error format, as OAuth clients read it.
+            response.StatusCode = StatusCodes.Status400BadRequest;
+            response.Headers.CacheControl = "no-store";
+            await response.WriteAsJsonAsync(new Dictionary<string, string> { ["error"] = "invalid_request", ["error_description"] = ResourceUrls.NoHostMessage["Bad Request: ".Length..] }).ConfigureAwait(false);
+            return;
+        }
+
         response.ContentType = "application/json";
         response.Headers.CacheControl = "public, max-age=300";
         response.Headers.AccessControlAllowOrigin = "*"; // an application's CORS policy, when it covers the path, replaces it as the response starts

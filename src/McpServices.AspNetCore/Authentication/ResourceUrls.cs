@@ -40,6 +40,16 @@ internal sealed class ResourceUrls
         }
     }
 
+    /// <summary>
+    /// Whether the resource URL can be named for <paramref name="request"/>: it is configured, or the request says which host it
+    /// was sent to (an HTTP/1.0 request may leave <c>Host</c> out, and an HTTP/1.1 one may send it empty).
+    /// </summary>
+    public bool CanNameResource(HttpRequest request) => _configured is not null || request.Host.HasValue;
+
+    /// <summary>The answer to a request for which <see cref="CanNameResource"/> is false.</summary>
+    public const string NoHostMessage =
+        "Bad Request: the request has no Host header, so the service cannot name the resource URL that access tokens are issued for. Send the Host header (HTTP/1.1 requires it), or configure McpService:Authentication:Resource.";
+
     public string GetResource(HttpRequest request) =>
         _configured ?? $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase}{_mcpPath}";
 

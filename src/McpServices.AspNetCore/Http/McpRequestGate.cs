@@ -49,6 +49,7 @@ internal sealed partial class McpRequestGate
     private readonly StatefulSessions? _sessions;
     private readonly ILogger _logger;
     private readonly RepeatedRefusals _repeatedRefusals;
+    private readonly ResourceUrls _resourceUrls;
 
     public McpRequestGate(
         IOptions<McpServiceOptions> options,
@@ -64,9 +65,11 @@ internal sealed partial class McpRequestGate
         StatefulSessions sessions,
         IOptions<HttpServerTransportOptions> transport,
         RepeatedRefusals repeatedRefusals,
+        ResourceUrls resourceUrls,
         ILogger<McpRequestGate> logger)
     {
         _repeatedRefusals = repeatedRefusals;
+        _resourceUrls = resourceUrls;
         _originPolicy = new OriginPolicy(options.Value);
         _maxBodySize = options.Value.MaxRequestBodySize;
         _tooLargeMessage = $"Payload Too Large: the request body exceeds the limit of {_maxBodySize} bytes.";
@@ -198,6 +201,14 @@ internal sealed partial class McpRequestGate
             var level = _repeatedRefusals.Level("host", host, out var repeats);
             LogHostRejected(_logger, level, RepeatedRefusals.Shorten(host), repeats);
             await RefuseUnreadAsync(context, StatusCodes.Status403Forbidden, "Forbidden: the request's Host is not served here.", ToolCallOutcome.Denied, "host_not_allowed").ConfigureAwait(false);
+            return;
+        }
+
+        if (_authorizer.AuthenticationEnabled && !_resourceUrls.CanNameResource(request))
+        {
+            // Without a Host the resource URL would come out as "http:///mcp": in the challenges, and as the audience tokens
+            // are checked against.
+            await RefuseUnreadAsync(context, StatusCodes.Status400BadRequest, ResourceUrls.NoHostMessage, ToolCallOutcome.Invalid, "missing_host").ConfigureAwait(false);
             return;
         }
 
