@@ -148,6 +148,7 @@ internal sealed class StdoutAuditSink : IAuditSink, IDisposable
 internal sealed partial class FileAuditSink(string path, long maxBytes, int maxFiles, ILogger logger) : IAuditSink, IDisposable
 {
     private FileStream? _stream;
+    private FileStream? _lock;
     private string? _lastWritten;
     private bool _terminatedCutOffRecord;
 
@@ -200,7 +201,18 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
         return ValueTask.CompletedTask;
     }
 
-    public void Dispose() => _stream?.Dispose();
+    public void Dispose()
+    {
+        _stream?.Dispose();
+        _lock?.Dispose();
+    }
+
+    /// <summary>
+    /// The lock file next to the audit file (<c>.audit.jsonl.lock</c>: hidden, so that <c>audit.jsonl*</c> does not match it),
+    /// held exclusively while this sink writes. Two writers of one file — replicas sharing a volume, two processes or hosts given
+    /// the same path — would interleave and cut each other's records; the second one is refused instead.
+    /// </summary>
+    internal string LockPath => Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.lock");
 
     /// <summary>
     /// Opens the file when the service starts, so that a path it cannot write to stops the service with the setting to fix,
@@ -213,6 +225,15 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
         {
             Open();
             return _terminatedCutOffRecord;
+        }
+        catch (IOException) when (_lock is null && File.Exists(LockPath) && IsLockedByAnotherWriter())
+        {
+            throw new McpServiceConfigurationException(
+                $"McpService:Audit:FilePath: the audit file '{path}' is being written by another process, or by another service in " +
+                $"this process (it holds '{LockPath}'). Two writers of one file would interleave and cut each other's records. Give " +
+                "each instance its own file — with replicas sharing a volume, a path that includes the pod's name, for example the " +
+                "container environment variable McpService__Audit__FilePath=/var/audit/$(POD_NAME).jsonl (Kubernetes expands " +
+                "$(POD_NAME) in the pod's env, not in a ConfigMap) — or use the stdout or otlp sink.");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
         {
@@ -228,6 +249,8 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
         if (_stream is null)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // FileShare.None is an exclusive advisory lock (flock) on Unix, released by the kernel when the process ends.
+            _lock ??= new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
             _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024);
 
             // A process that stopped while writing a record (killed, or out of disk space) left half a line. The next record must
@@ -241,6 +264,20 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
         }
 
         return _stream;
+    }
+
+    /// <summary>Whether the lock file is held: opening it exclusively fails while another writer has it open.</summary>
+    private bool IsLockedByAnotherWriter()
+    {
+        try
+        {
+            using var probe = new FileStream(LockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
     }
 
     private bool EndsInTheMiddleOfALine()

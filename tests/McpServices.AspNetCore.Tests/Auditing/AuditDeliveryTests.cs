@@ -385,6 +385,41 @@ public sealed class AuditDeliveryTests
     }
 
     [Fact]
+    public async Task FileSink_WhoseFileAnotherServiceWrites_StopsStartup_AndTheFileIsFreeOnceThatOneStops()
+    {
+        // Replicas sharing a volume, or two processes given the same path: their writes interleave and cut each other's records
+        // (two governed servers on one file lost half their records in a load test, and --verify-audit found unreadable lines).
+        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "audit.jsonl");
+            void Options(McpServiceOptions o)
+            {
+                o.Audit.Sinks = ["file"];
+                o.Audit.FilePath = path;
+            }
+
+            var first = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), Options);
+            var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), Options));
+
+            Assert.Equal("McpServiceConfigurationException", error.GetType().Name);
+            Assert.StartsWith($"McpService:Audit:FilePath: the audit file '{path}' is being written by another process, or by another service in this process (it holds '{Path.Combine(directory.FullName, ".audit.jsonl.lock")}').", error.Message);
+            Assert.Contains("McpService__Audit__FilePath=/var/audit/$(POD_NAME).jsonl", error.Message);
+
+            // The lock file is hidden from "audit.jsonl*", and released when the first service stops.
+            Assert.Equal(["audit.jsonl"], Directory.GetFiles(directory.FullName, "audit.jsonl*").Select(Path.GetFileName));
+            await first.DisposeAsync();
+            await using var second = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), Options);
+            await using var client = await second.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task FileSink_AfterARestart_CountsTheExistingFileTowardsRotation()
     {
         var directory = Directory.CreateTempSubdirectory("mcps-audit-");
