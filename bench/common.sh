@@ -28,7 +28,8 @@ bench_start_governed() {
 }
 
 bench_stop_and_verify() {
-  kill -TERM "$pid"; wait "$pid" || true
+  kill -TERM "$pid" 2>/dev/null || true  # it may have been stopped already (bench/mixed: stop-after)
+  wait "$pid" || true
   trap - EXIT
   records=$(cat "$work"/audit.jsonl* | wc -l)
   echo "Audit: $records records in $(ls "$work"/audit.jsonl* | wc -l) file(s); server log lines: $(grep -c . "$work/server.log" || true)"

@@ -4,11 +4,14 @@
 # arguments, an undeclared argument, an unknown tool, a body that breaks off, a notification, no scope, no token, a malformed
 # token, a foreign Origin. After a SIGTERM the audit trail must hold one record per answered call (plus at most one per
 # connection for calls in flight when wrk stopped) and verify. Prints the HTTP statuses and the records by outcome.
-#   ./bench/mixed/run.sh [seconds=30]
+#   ./bench/mixed/run.sh [seconds=30] [stop-after]
+#   with stop-after: SIGTERM the server that many seconds into the load — calls then meet the shutdown drain (503, audited as
+#   unavailable) and a closed port; wrk's socket errors after that are expected, a missing record is not.
 # Not part of the test run. Installs wrk and python3-cryptography (Debian) when missing. Exits 1 when a record is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-30}
+stop_after=${2:-}
 connections=32
 
 source bench/common.sh
@@ -17,7 +20,15 @@ python3 bench/soak/mint_tokens.py "$work/issuer.key" "$url" 1 "$work/good.txt"
 python3 bench/soak/mint_tokens.py "$work/issuer.key" "$url" 1 "$work/noscope.txt" "other:scope"
 
 MIXED_GOOD=$(cat "$work/good.txt") MIXED_NOSCOPE=$(cat "$work/noscope.txt") \
-  wrk -t2 -c$connections -d"${seconds}s" -s bench/mixed/mixed.lua "$url" | tee "$work/wrk.out" | sed -n '/Latency/,$p'
+  wrk -t2 -c$connections -d"${seconds}s" -s bench/mixed/mixed.lua "$url" >"$work/wrk.out" 2>&1 &
+load=$!
+if [[ -n "$stop_after" ]]; then
+  sleep "$stop_after"
+  echo "SIGTERM to the server after ${stop_after} s of load"
+  kill -TERM "$pid"
+fi
+wait "$load"
+sed -n '/Latency/,$p' "$work/wrk.out"
 answered=$(awk '/requests in/ {print $1}' "$work/wrk.out")
 
 bench_stop_and_verify
