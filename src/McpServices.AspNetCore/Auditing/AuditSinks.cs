@@ -160,13 +160,25 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
     public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (_stream is not null && !File.Exists(path))
+        if (_stream is not null)
         {
-            // Deleted or moved away (by hand, or by a log rotator that moves files): the open handle would go on writing where
-            // nobody can read, so the records that follow go to a new file at the configured path.
-            LogFileGone(logger, path);
-            _stream.Dispose();
-            _stream = null;
+            var file = new FileInfo(path); // one stat: whether the file is still there, and its size
+            if (!file.Exists)
+            {
+                // Deleted or moved away (by hand, or by a log rotator that moves files): the open handle would go on writing
+                // where nobody can read, so the records that follow go to a new file at the configured path.
+                LogFileGone(logger, path);
+                _stream.Dispose();
+                _stream = null;
+            }
+            else if (file.Length < _stream.Position)
+            {
+                // Truncated under the open handle (a log rotator's copytruncate): writing on at the old position would leave a
+                // run of NUL bytes before the next record and glue that record to it, unreadable. Continue at the new end.
+                LogFileTruncated(logger, path, _stream.Position, file.Length);
+                _stream.Dispose();
+                _stream = null;
+            }
         }
 
         var stream = Open();
@@ -286,6 +298,9 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
         Span<byte> last = stackalloc byte[1];
         return RandomAccess.Read(handle, last, RandomAccess.GetLength(handle) - 1) == 1 && last[0] != (byte)'\n';
     }
+
+    [LoggerMessage(64, LogLevel.Warning, "The audit file '{Path}' was truncated from {Written} to {Length} bytes while the service was writing it (a log rotator's copytruncate?); the following records continue at its new end. Rotate by moving the file instead, or ship the records from stdout.")]
+    private static partial void LogFileTruncated(ILogger logger, string path, long written, long length);
 
     [LoggerMessage(62, LogLevel.Warning, "The audit file '{Path}' was deleted or moved while the service was writing it; the following records go to a new file at that path. The records written before are in the moved file, or gone if it was deleted.")]
     private static partial void LogFileGone(ILogger logger, string path);

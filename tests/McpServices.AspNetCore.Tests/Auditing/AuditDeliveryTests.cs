@@ -463,6 +463,57 @@ public sealed class AuditDeliveryTests
     /// handle would go on writing where nobody can read the records. The next batch goes to a new file at the configured path,
     /// with a warning, and the moved file and the new one verify as one trail.
     /// </summary>
+    [Fact]
+    public async Task FileSink_WhenTheFileIsTruncatedUnderIt_ContinuesAtItsNewEnd_WithoutAGapOfNulBytes()
+    {
+        // logrotate's copytruncate copies the file and truncates it in place. The sink wrote on at its old position: the file then
+        // began with a run of NUL bytes glued to the next record, which no reader could read (the verifier reported it REMOVED).
+        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "audit.jsonl");
+            var logs = new CapturingLoggerProvider();
+            await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+            {
+                o.Audit.Sinks = ["file"];
+                o.Audit.FilePath = path;
+            }, configure: b => b.Logging.AddProvider(logs));
+            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            var trail = server.Services.GetRequiredService<AuditTrail>();
+            async Task CallAsync(int calls)
+            {
+                for (var i = 0; i < calls; i++)
+                {
+                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
+                }
+
+                await trail.FlushAsync(TestContext.Current.CancellationToken);
+            }
+
+            await CallAsync(3);
+            File.Copy(path, path + ".copied");
+            using (var truncate = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            {
+                truncate.SetLength(0);
+            }
+
+            await CallAsync(2);
+
+            var bytes = await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken);
+            Assert.Equal((byte)'{', bytes[0]);
+            Assert.DoesNotContain((byte)0, bytes);
+            Assert.Equal(2, File.ReadAllLines(path).Length);
+            Assert.Contains(logs.Entries, e => e.EventId.Id == 64 && e.Level == LogLevel.Warning && e.Message.Contains($"The audit file '{path}' was truncated from ", StringComparison.Ordinal));
+            var result = VerifyFiles([path + ".copied", path]);
+            Assert.True(result.Intact, result.Message);
+            Assert.Equal(5, result.Records);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
