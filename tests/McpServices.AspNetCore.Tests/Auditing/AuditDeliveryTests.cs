@@ -458,113 +458,116 @@ public sealed class AuditDeliveryTests
         }
     }
 
-    /// <summary>
-    /// An audit file deleted or moved away while the service writes it (by hand, or by a log rotator that moves files): the open
-    /// handle would go on writing where nobody can read the records. The next batch goes to a new file at the configured path,
-    /// with a warning, and the moved file and the new one verify as one trail.
-    /// </summary>
     [Fact]
     public async Task FileSink_WhenTheFileIsTruncatedUnderIt_ContinuesAtItsNewEnd_WithoutAGapOfNulBytes()
     {
         // logrotate's copytruncate copies the file and truncates it in place. The sink wrote on at its old position: the file then
         // began with a run of NUL bytes glued to the next record, which no reader could read (the verifier reported it REMOVED).
-        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
-        try
+        await using var audited = await FileAudited.StartAsync();
+        var path = audited.Path;
+
+        await audited.CallAsync(3);
+        File.Copy(path, path + ".copied");
+        using (var truncate = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
         {
-            var path = Path.Combine(directory.FullName, "audit.jsonl");
-            var logs = new CapturingLoggerProvider();
-            await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
-            {
-                o.Audit.Sinks = ["file"];
-                o.Audit.FilePath = path;
-            }, configure: b => b.Logging.AddProvider(logs));
-            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-            var trail = server.Services.GetRequiredService<AuditTrail>();
-            async Task CallAsync(int calls)
-            {
-                for (var i = 0; i < calls; i++)
-                {
-                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
-                }
-
-                await trail.FlushAsync(TestContext.Current.CancellationToken);
-            }
-
-            await CallAsync(3);
-            File.Copy(path, path + ".copied");
-            using (var truncate = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-            {
-                truncate.SetLength(0);
-            }
-
-            await CallAsync(2);
-
-            var bytes = await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken);
-            Assert.Equal((byte)'{', bytes[0]);
-            Assert.DoesNotContain((byte)0, bytes);
-            Assert.Equal(2, File.ReadAllLines(path).Length);
-            Assert.Contains(logs.Entries, e => e.EventId.Id == 64 && e.Level == LogLevel.Warning && e.Message.Contains($"The audit file '{path}' was truncated from ", StringComparison.Ordinal));
-            var result = VerifyFiles([path + ".copied", path]);
-            Assert.True(result.Intact, result.Message);
-            Assert.Equal(5, result.Records);
+            truncate.SetLength(0);
         }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+
+        await audited.CallAsync(2);
+
+        var bytes = await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken);
+        Assert.Equal((byte)'{', bytes[0]);
+        Assert.DoesNotContain((byte)0, bytes);
+        Assert.Equal(2, File.ReadAllLines(path).Length);
+        Assert.Contains(audited.Logs.Entries, e => e.EventId.Id == 64 && e.Level == LogLevel.Warning && e.Message.Contains($"The audit file '{path}' was truncated from ", StringComparison.Ordinal));
+        var result = VerifyFiles([path + ".copied", path]);
+        Assert.True(result.Intact, result.Message);
+        Assert.Equal(5, result.Records);
     }
 
+    /// <summary>
+    /// An audit file deleted or moved away while the service writes it (by hand, or by a log rotator that moves files): the open
+    /// handle would go on writing where nobody can read the records. The next batch goes to a new file at the configured path,
+    /// with a warning, and the moved file and the new one verify as one trail.
+    /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task FileSink_WhenTheFileIsDeletedOrMovedAway_WritesTheNextRecordsToANewFile(bool moved)
     {
-        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
-        try
+        await using var audited = await FileAudited.StartAsync();
+        var path = audited.Path;
+
+        await audited.CallAsync(2);
+        if (moved)
         {
-            var path = Path.Combine(directory.FullName, "audit.jsonl");
-            var logs = new CapturingLoggerProvider();
-            await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+            File.Move(path, path + ".old");
+        }
+        else
+        {
+            File.Delete(path);
+        }
+
+        await audited.CallAsync(3);
+
+        Assert.Equal(3, File.ReadAllLines(path).Length);
+        Assert.Contains(audited.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"The audit file '{path}' was deleted or moved", StringComparison.Ordinal));
+        if (moved)
+        {
+            var result = VerifyFiles([path + ".old", path]);
+            Assert.True(result.Intact, result.Message);
+            Assert.Equal(5, result.Records);
+        }
+    }
+
+    /// <summary>A service auditing to a file in a folder of its own, with a client, its logs, and calls that wait until their records are written.</summary>
+    private sealed class FileAudited : IAsyncDisposable
+    {
+        private readonly DirectoryInfo _directory;
+        private McpServices.Testing.McpTestServer? _server;
+        private ModelContextProtocol.Client.McpClient? _client;
+
+        private FileAudited(DirectoryInfo directory) => _directory = directory;
+
+        public string Path => System.IO.Path.Combine(_directory.FullName, "audit.jsonl");
+
+        public CapturingLoggerProvider Logs { get; } = new();
+
+        public static async Task<FileAudited> StartAsync()
+        {
+            var audited = new FileAudited(Directory.CreateTempSubdirectory("mcps-audit-"));
+            audited._server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
             {
                 o.Audit.Sinks = ["file"];
-                o.Audit.FilePath = path;
-            }, configure: b => b.Logging.AddProvider(logs));
-            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-            var trail = server.Services.GetRequiredService<AuditTrail>();
-            async Task CallAsync(int calls)
-            {
-                for (var i = 0; i < calls; i++)
-                {
-                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
-                }
-
-                await trail.FlushAsync(TestContext.Current.CancellationToken);
-            }
-
-            await CallAsync(2);
-            if (moved)
-            {
-                File.Move(path, path + ".old");
-            }
-            else
-            {
-                File.Delete(path);
-            }
-
-            await CallAsync(3);
-
-            Assert.Equal(3, File.ReadAllLines(path).Length);
-            Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"The audit file '{path}' was deleted or moved", StringComparison.Ordinal));
-            if (moved)
-            {
-                var result = VerifyFiles([path + ".old", path]);
-                Assert.True(result.Intact, result.Message);
-                Assert.Equal(5, result.Records);
-            }
+                o.Audit.FilePath = audited.Path;
+            }, configure: b => b.Logging.AddProvider(audited.Logs));
+            audited._client = await audited._server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            return audited;
         }
-        finally
+
+        public async Task CallAsync(int calls)
         {
-            directory.Delete(recursive: true);
+            for (var i = 0; i < calls; i++)
+            {
+                await _client!.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
+            }
+
+            await _server!.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_client is not null)
+            {
+                await _client.DisposeAsync();
+            }
+
+            if (_server is not null)
+            {
+                await _server.DisposeAsync();
+            }
+
+            _directory.Delete(recursive: true);
         }
     }
 
