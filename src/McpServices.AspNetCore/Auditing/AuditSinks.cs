@@ -262,8 +262,8 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             // FileShare.None is an exclusive advisory lock (flock) on Unix, released by the kernel when the process ends.
-            _lock ??= new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
-            _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024);
+            _lock ??= new FileStream(LockPath, Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0));
+            _stream = new FileStream(path, Options(FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024));
 
             // A process that stopped while writing a record (killed, or out of disk space) left half a line. The next record must
             // not be glued to it: it would be unreadable too, and the verifier could not tell the cut from tampering.
@@ -276,6 +276,24 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
         }
 
         return _stream;
+    }
+
+    /// <summary>
+    /// Audit records name callers and carry their arguments: files the sink creates are readable by their owner and group only
+    /// (0640, so that a log shipper in the service's group can read them), not by every user of the host as the umask would
+    /// usually allow. An existing file keeps its mode.
+    /// </summary>
+    internal const UnixFileMode CreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
+
+    private static FileStreamOptions Options(FileMode mode, FileAccess access, FileShare share, int bufferSize)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = bufferSize };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = CreateMode;
+        }
+
+        return options;
     }
 
     /// <summary>Whether the lock file is held: opening it exclusively fails while another writer has it open.</summary>

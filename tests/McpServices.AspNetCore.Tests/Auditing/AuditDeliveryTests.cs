@@ -485,6 +485,21 @@ public sealed class AuditDeliveryTests
         Assert.Equal(5, result.Records);
     }
 
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task FileSink_CreatesItsFilesReadableByOwnerAndGroupOnly()
+    {
+        // Records name callers and carry their arguments; with the usual umask (022) every user of the host could read them.
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix file modes");
+        await using var audited = await FileAudited.StartAsync();
+
+        await audited.CallAsync(1);
+
+        var expected = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
+        Assert.Equal(expected, File.GetUnixFileMode(audited.Path));
+        Assert.Equal(expected, File.GetUnixFileMode(Path.Combine(Path.GetDirectoryName(audited.Path)!, ".audit.jsonl.lock")));
+    }
+
     /// <summary>
     /// An audit file deleted or moved away while the service writes it (by hand, or by a log rotator that moves files): the open
     /// handle would go on writing where nobody can read the records. The next batch goes to a new file at the configured path,
