@@ -29,10 +29,8 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
         }
 
         _exporter = new TrackingExporter(new OtlpLogExporter(options));
-        // One export request per WriteAsync, all or nothing: the audit trail retries a failed batch whole, so a batch split
-        // into several requests (by size, or by the processor's timer firing half-way) would send the part the collector had
-        // already accepted a second time. Exports happen only on ForceFlush: no timer, and a batch size above what the trail
-        // hands a sink at once.
+        // Exports happen only on ForceFlush — no timer, and a batch size above what the trail hands a sink at once — so each
+        // request is exactly one chunk of WriteAsync (see there), accepted or refused whole.
         _processor = new BatchLogRecordExportProcessor(_exporter, maxQueueSize: MaxRecordsPerWrite, scheduledDelayMilliseconds: int.MaxValue, exporterTimeoutMilliseconds: 10_000, maxExportBatchSize: MaxRecordsPerWrite);
         var resource = ResourceBuilder.CreateDefault().AddService(identity.Name, serviceVersion: identity.Version, serviceInstanceId: identity.InstanceId);
         _factory = LoggerFactory.Create(builder => builder.AddOpenTelemetry(o =>
@@ -49,9 +47,24 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
 
     private const int ExportTimeoutMilliseconds = 15_000;
 
+    /// <summary>
+    /// The most record bytes one export request carries (1 MiB; a single larger record goes alone). A batch of 512 records with
+    /// arguments near their limit would otherwise make a request of several MiB, above what collectors accept by default (gRPC's
+    /// 4 MiB message limit), and the refused batch would be retried for ever — under FailClosed, an outage.
+    /// </summary>
+    internal const int MaxBytesPerExport = 1 << 20;
+
     /// <summary>Records handed to the processor so far (the audit writer calls a sink from one thread at a time).</summary>
     private long _logged;
 
+    /// <summary>The hash of the last record a collector accepted, so that a retried batch skips what already arrived.</summary>
+    private string? _lastExported;
+
+    /// <summary>
+    /// Sends the records in chunks of at most <see cref="MaxBytesPerExport"/>, one export request each, accepted or refused
+    /// whole. The audit trail retries a batch a sink failed on; the chunks the collector had accepted before are not sent again
+    /// (the file sink skips what it wrote in the same way), so no record arrives twice.
+    /// </summary>
     public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
         if (records.Count > MaxRecordsPerWrite)
@@ -59,21 +72,47 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
             throw new ArgumentException($"The OTLP audit sink writes at most {MaxRecordsPerWrite} records at once.", nameof(records));
         }
 
-        if (records.Count == 0)
+        var start = 0;
+        for (var i = 0; i < records.Count; i++)
         {
-            return ValueTask.CompletedTask;
+            if (records[i].Hash == _lastExported)
+            {
+                start = i + 1;
+            }
         }
 
-        var failuresBefore = _exporter.Failures;
-        foreach (var record in records)
+        while (start < records.Count)
         {
-            _audit.Log(LogLevel.Information, new EventId(1, "AuditRecord"), new AuditLogState(record), null, static (state, _) => state.Body);
+            var end = start;
+            long bytes = 0;
+            do
+            {
+                bytes += records[end].Json.Length;
+                end++;
+            }
+            while (end < records.Count && bytes + records[end].Json.Length <= MaxBytesPerExport);
+
+            Export(records, start, end);
+            _lastExported = records[end - 1].Hash;
+            start = end;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Exports <paramref name="records"/>[<paramref name="start"/>..<paramref name="end"/>) as one request; throws when it is not accepted.</summary>
+    private void Export(IReadOnlyList<AuditRecord> records, int start, int end)
+    {
+        var failuresBefore = _exporter.Failures;
+        for (var i = start; i < end; i++)
+        {
+            _audit.Log(LogLevel.Information, new EventId(1, "AuditRecord"), new AuditLogState(records[i]), null, static (state, _) => state.Body);
         }
 
         // ForceFlush can report success once the exporter has taken the records from the queue, while its request is still on the
         // way (the processor polls every second): wait for the export itself to return, so that a refusal is this batch's failure.
         // (Counting from what was exported, when more was: records of an earlier write that timed out, exported since.)
-        _logged = Math.Max(_logged, _exporter.Exported) + records.Count;
+        _logged = Math.Max(_logged, _exporter.Exported) + (end - start);
         if (!_processor.ForceFlush(ExportTimeoutMilliseconds) || !_exporter.WaitForExported(_logged, TimeSpan.FromMilliseconds(ExportTimeoutMilliseconds)))
         {
             _logged = _exporter.Exported; // never wait for records that may not be exported any more
@@ -84,8 +123,6 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
         {
             throw new IOException("The OTLP endpoint did not accept the audit records.");
         }
-
-        return ValueTask.CompletedTask;
     }
 
     public void Dispose()
@@ -165,7 +202,9 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
     {
         public string Body { get; } = System.Text.Encoding.UTF8.GetString(record.Json.Span);
 
-        public int Count => 5;
+        // The JSON line is the log record's body (the formatted message) and nowhere else: as "{OriginalFormat}" too, the
+        // exporter sent every record twice.
+        public int Count => 4;
 
         public KeyValuePair<string, object?> this[int index] => index switch
         {
@@ -173,7 +212,6 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
             1 => new("mcp.tool.name", record.Tool),
             2 => new("mcpservices.outcome", record.Outcome),
             3 => new("mcpservices.audit.hash", record.Hash),
-            4 => new("{OriginalFormat}", Body),
             _ => throw new ArgumentOutOfRangeException(nameof(index)),
         };
 

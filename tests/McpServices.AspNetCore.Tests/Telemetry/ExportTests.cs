@@ -385,8 +385,8 @@ public sealed class ExportTests
     }
 
     /// <summary>
-    /// The audit trail retries a batch a sink failed on, whole. The OTLP sink must then send it as one request, all or nothing:
-    /// a batch split over several requests, of which the collector accepted some, would reach it twice in part.
+    /// The audit trail retries a batch a sink failed on, whole. The OTLP sink must not send what the collector already accepted a
+    /// second time.
     /// </summary>
     [Fact]
     public async Task OtlpAuditSink_ABatchTheCollectorRefused_IsSentAgainWhole_SoNoRecordArrivesTwice()
@@ -415,6 +415,34 @@ public sealed class ExportTests
 
             return count;
         }
+    }
+
+    /// <summary>
+    /// A batch of records with large arguments (512 near the 16 KiB limit: about 8 MiB) went as one request, above what
+    /// collectors accept by default (gRPC: 4 MiB); refused, it would have been retried for ever, and under FailClosed every call
+    /// refused. The sink sends it in requests of at most 1 MiB of records; when one is refused, the retry sends only what did
+    /// not arrive.
+    /// </summary>
+    [Fact]
+    public async Task OtlpAuditSink_SendsALargeBatchInRequestsOfBoundedSize_AndARetrySendsOnlyWhatDidNotArrive()
+    {
+        await using var receiver = await OtlpTestReceiver.StartAsync(TestContext.Current.CancellationToken);
+        using var sink = new OtlpAuditSink(receiver.Endpoint.ToString(), new ServiceIdentity(Options.Create(new McpServiceOptions { Name = "otlp-large", Version = "1.0.0" })));
+        var padding = new string('x', 16 * 1024);
+        var records = Enumerable.Range(0, 512)
+            .Select(i => new AuditRecord($"id-{i:D4}", DateTimeOffset.UtcNow, "add", "succeeded", null, $"sha256:{i:D64}", Encoding.UTF8.GetBytes($$"""{"n":{{i}},"arguments":"{{padding}}"}""")))
+            .ToArray();
+
+        await sink.WriteAsync(records[..100], TestContext.Current.CancellationToken); // two requests, both accepted
+        receiver.RefuseLogs(1);
+        await Assert.ThrowsAsync<IOException>(() => sink.WriteAsync(records[100..], TestContext.Current.CancellationToken).AsTask());
+        await sink.WriteAsync(records[100..], TestContext.Current.CancellationToken); // the trail's retry: the same records
+
+        var accepted = receiver.Requests.Where(r => r.Path == "/v1/logs").ToList();
+        Assert.All(accepted, r => Assert.InRange(r.Body.Length, 1, OtlpAuditSink.MaxBytesPerExport + (64 * 1024)));
+        Assert.InRange(accepted.Count, 8, 10); // about 8.1 MiB of records, 1 MiB at most per request
+        var bodies = accepted.Select(r => Encoding.UTF8.GetString(r.Body)).ToList();
+        Assert.All(records, r => Assert.Equal(1, bodies.Count(body => body.Contains(r.Hash, StringComparison.Ordinal))));
     }
 
     [Fact]
