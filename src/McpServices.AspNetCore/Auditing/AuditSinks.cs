@@ -184,14 +184,7 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
         var stream = Open();
 
         // A retried batch starts after the last record already written, so a failure half-way never duplicates records.
-        var start = 0;
-        for (var i = 0; i < records.Count; i++)
-        {
-            if (records[i].Hash == _lastWritten)
-            {
-                start = i + 1;
-            }
-        }
+        var start = AuditRecord.After(records, _lastWritten);
 
         for (var i = start; i < records.Count; i++)
         {
@@ -238,8 +231,9 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
             Open();
             return _terminatedCutOffRecord;
         }
-        catch (IOException) when (_lock is null && File.Exists(LockPath) && IsLockedByAnotherWriter())
+        catch (IOException) when (_lock is null && File.Exists(LockPath))
         {
+            // The lock file is there, and opening it exclusively failed: another writer holds it.
             throw new McpServiceConfigurationException(
                 $"McpService:Audit:FilePath: the audit file '{path}' is being written by another process, or by another service in " +
                 $"this process (it holds '{LockPath}'). Two writers of one file would interleave and cut each other's records. Give " +
@@ -294,20 +288,6 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
         }
 
         return options;
-    }
-
-    /// <summary>Whether the lock file is held: opening it exclusively fails while another writer has it open.</summary>
-    private bool IsLockedByAnotherWriter()
-    {
-        try
-        {
-            using var probe = new FileStream(LockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
-            return false;
-        }
-        catch (IOException)
-        {
-            return true;
-        }
     }
 
     private bool EndsInTheMiddleOfALine()

@@ -31,6 +31,24 @@ public sealed class AuditRecord
         Json = json;
     }
 
+    /// <summary>
+    /// Where a sink resumes a batch the audit trail hands it again after a failure: the index after the record with
+    /// <paramref name="lastWritten"/> as its hash (hashes are unique: each covers its predecessor's), or 0 when the batch does not
+    /// hold it — a new batch.
+    /// </summary>
+    internal static int After(IReadOnlyList<AuditRecord> records, string? lastWritten)
+    {
+        for (var i = records.Count - 1; i >= 0; i--)
+        {
+            if (records[i].Hash == lastWritten)
+            {
+                return i + 1;
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>Gets the record id (also the reference returned to callers on unexpected failures).</summary>
     public string Id { get; }
 

@@ -72,14 +72,7 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
             throw new ArgumentException($"The OTLP audit sink writes at most {MaxRecordsPerWrite} records at once.", nameof(records));
         }
 
-        var start = 0;
-        for (var i = 0; i < records.Count; i++)
-        {
-            if (records[i].Hash == _lastExported)
-            {
-                start = i + 1;
-            }
-        }
+        var start = AuditRecord.After(records, _lastExported);
 
         while (start < records.Count)
         {

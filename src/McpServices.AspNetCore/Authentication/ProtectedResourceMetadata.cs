@@ -22,9 +22,11 @@ internal sealed class ProtectedResourceMetadata(
     /// <summary>
     /// The metadata URL challenges name, or <see langword="null"/> when the service knows no authorization server (API keys
     /// only, or signing keys without an issuer): metadata must name at least one (MCP authorization), and a client sent to a
-    /// document without one could not get a token anyway.
+    /// document without one could not get a token anyway. Nor when the URL would come from a request without a Host
+    /// (<c>http:///…</c>): the MCP endpoint refuses such requests, but an application endpoint sharing the scheme is challenged.
     /// </summary>
-    public string? MetadataUrlFor(HttpRequest request) => GetAuthorizationServers().Count > 0 ? resourceUrls.GetMetadataUrl(request) : null;
+    public string? MetadataUrlFor(HttpRequest request) =>
+        resourceUrls.CanNameResource(request) && GetAuthorizationServers().Count > 0 ? resourceUrls.GetMetadataUrl(request) : null;
 
     public async Task WriteAsync(HttpContext context)
     {
@@ -47,7 +49,7 @@ internal sealed class ProtectedResourceMetadata(
             // RFC 6749 §5.2's error format, as OAuth clients read it.
             response.StatusCode = StatusCodes.Status400BadRequest;
             response.Headers.CacheControl = "no-store";
-            await response.WriteAsJsonAsync(new Dictionary<string, string> { ["error"] = "invalid_request", ["error_description"] = ResourceUrls.NoHostMessage["Bad Request: ".Length..] }).ConfigureAwait(false);
+            await response.WriteAsJsonAsync(new Dictionary<string, string> { ["error"] = "invalid_request", ["error_description"] = ResourceUrls.NoHostReason }).ConfigureAwait(false);
             return;
         }
 

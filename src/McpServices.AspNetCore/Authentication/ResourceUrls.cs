@@ -46,9 +46,12 @@ internal sealed class ResourceUrls
     /// </summary>
     public bool CanNameResource(HttpRequest request) => _configured is not null || request.Host.HasValue;
 
-    /// <summary>The answer to a request for which <see cref="CanNameResource"/> is false.</summary>
-    public const string NoHostMessage =
-        "Bad Request: the request has no Host header, so the service cannot name the resource URL that access tokens are issued for. Send the Host header (HTTP/1.1 requires it), or configure McpService:Authentication:Resource.";
+    /// <summary>Why a request for which <see cref="CanNameResource"/> is false is refused (the metadata's <c>error_description</c>).</summary>
+    public const string NoHostReason =
+        "the request has no Host header, so the service cannot name the resource URL that access tokens are issued for. Send the Host header (HTTP/1.1 requires it), or configure McpService:Authentication:Resource.";
+
+    /// <summary>The JSON-RPC error message for such a request.</summary>
+    public const string NoHostMessage = "Bad Request: " + NoHostReason;
 
     public string GetResource(HttpRequest request) =>
         _configured ?? $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase}{_mcpPath}";

@@ -42,6 +42,12 @@ public sealed class MissingHostTests
         Assert.Contains("Cache-Control: no-store", metadata, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("invalid_request", Body(metadata).GetProperty("error").GetString());
         Assert.DoesNotContain("http:///", metadata, StringComparison.Ordinal);
+
+        // An endpoint of the application that shares the scheme is still challenged, without pointing at "http:///…".
+        var orders = await SendAsync(port, $"GET /orders {version}", host, body: null, ct);
+        Assert.StartsWith("HTTP/1.1 401 ", orders, StringComparison.Ordinal);
+        Assert.Contains("WWW-Authenticate: Bearer\r\n", orders, StringComparison.Ordinal);
+        Assert.DoesNotContain("http:///", orders, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -88,6 +94,7 @@ public sealed class MissingHostTests
         }).WithTools<SecuredTools>().WithTools<CalculatorTools>();
         var app = builder.Build();
         app.MapMcpService();
+        app.MapGet("/orders", () => "orders").RequireAuthorization();
         await app.StartAsync(ct);
         return app;
     }
