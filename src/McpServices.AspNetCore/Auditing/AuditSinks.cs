@@ -231,9 +231,9 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
             Open();
             return _terminatedCutOffRecord;
         }
-        catch (IOException) when (_lock is null && File.Exists(LockPath))
+        catch (IOException ex) when (_lock is null && IsHeldByAnother(ex))
         {
-            // The lock file is there, and opening it exclusively failed: another writer holds it.
+            // Opening the lock file exclusively failed because another writer holds it.
             throw new McpServiceConfigurationException(
                 $"McpService:Audit:FilePath: the audit file '{path}' is being written by another process, or by another service in " +
                 $"this process (it holds '{LockPath}'). Two writers of one file would interleave and cut each other's records. Give " +
@@ -249,6 +249,21 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
                 "with McpService:Audit:Sinks.");
         }
     }
+
+    /// <summary>
+    /// Whether opening the lock file failed because another writer holds its lock — and not for another reason the file system
+    /// gives (a volume remounted read-only after errors, a lock path that is not a regular file), which must not send the
+    /// operator looking for a second writer. .NET reports a held lock as the <c>flock</c> error <c>EWOULDBLOCK</c> on Unix (its
+    /// errno as the exception's <see cref="Exception.HResult"/>: 11 on Linux, 35 on macOS and the BSDs) and as a sharing or lock
+    /// violation on Windows.
+    /// </summary>
+    private static bool IsHeldByAnother(IOException ex) => ex.HResult switch
+    {
+        11 => OperatingSystem.IsLinux(),
+        35 => OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD(),
+        unchecked((int)0x80070020) or unchecked((int)0x80070021) => OperatingSystem.IsWindows(),
+        _ => false,
+    };
 
     private FileStream Open()
     {

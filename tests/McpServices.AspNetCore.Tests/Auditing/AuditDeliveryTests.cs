@@ -357,16 +357,30 @@ public sealed class AuditDeliveryTests
     [Theory]
     [InlineData("under-a-file")]
     [InlineData("a-directory")]
+    [InlineData("a-lock-path-that-is-no-file")]
     public async Task FileSink_WhosePathCannotBeWritten_StopsStartup_NamingTheSetting(string kind)
     {
         // A path the service cannot write must not give an instance that reports ready, runs calls and only then refuses them
         // (FailClosed) with records that can never be written.
         var directory = Directory.CreateTempSubdirectory("mcps-audit-");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         try
         {
             var blocker = Path.Combine(directory.FullName, "not-a-directory");
             File.WriteAllText(blocker, "");
-            var path = kind == "under-a-file" ? Path.Combine(blocker, "audit.jsonl") : directory.FullName;
+            var path = kind switch
+            {
+                "under-a-file" => Path.Combine(blocker, "audit.jsonl"),
+                "a-directory" => directory.FullName,
+                _ => Path.Combine(directory.FullName, "audit.jsonl"),
+            };
+            if (kind == "a-lock-path-that-is-no-file")
+            {
+                // The lock file's place is taken by something no process can open (a socket; opening it fails with ENXIO): the
+                // error is the file system's, not "another writer holds the lock", which would send the operator looking for
+                // a second replica (as would a volume remounted read-only after errors).
+                socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(directory.FullName, ".audit.jsonl.lock")));
+            }
 
             var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
             {
