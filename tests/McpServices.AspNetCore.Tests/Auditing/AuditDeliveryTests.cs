@@ -434,6 +434,52 @@ public sealed class AuditDeliveryTests
     }
 
     [Fact]
+    public async Task FileSink_OnAVolumeRemountedReadOnly_StopsStartup_WithTheFileSystemsReason_NotAnotherWriter()
+    {
+        // A node's file system remounted read-only after errors, with the lock file and the trail of the previous pod on it:
+        // opening the lock fails with EROFS. That is not a second writer, and the message must not send the operator looking
+        // for replicas sharing the volume. (A real read-only mount: a tmpfs, which needs root to mount; CI runs as root.)
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
+        {
+            Assert.Skip("Mounting a tmpfs needs root on Linux.");
+        }
+
+        var ct = TestContext.Current.CancellationToken;
+        var mountPoint = Directory.CreateTempSubdirectory("mcps-rofs-");
+        var mount = await ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.FullName], cancellationToken: ct);
+        if (mount.ExitCode != 0)
+        {
+            mountPoint.Delete();
+            Assert.Skip($"Cannot mount a tmpfs here (a container without CAP_SYS_ADMIN?): {mount.StandardError.Trim()}");
+        }
+
+        try
+        {
+            var path = Path.Combine(mountPoint.FullName, "audit.jsonl");
+            await File.WriteAllTextAsync(path, "", ct);
+            await File.WriteAllTextAsync(Path.Combine(mountPoint.FullName, ".audit.jsonl.lock"), "", ct);
+            var remount = await ProcessRunner.RunAsync("mount", ["-o", "remount,ro", mountPoint.FullName], cancellationToken: ct);
+            Assert.True(remount.ExitCode == 0, remount.Describe());
+
+            var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+            {
+                o.Audit.Sinks = ["file"];
+                o.Audit.FilePath = path;
+            }));
+
+            Assert.Equal("McpServiceConfigurationException", error.GetType().Name);
+            Assert.StartsWith($"McpService:Audit:FilePath: the audit file '{path}' cannot be opened for writing (Read-only file system", error.Message);
+            Assert.DoesNotContain("another process", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            var umount = await ProcessRunner.RunAsync("umount", [mountPoint.FullName], cancellationToken: CancellationToken.None);
+            Assert.True(umount.ExitCode == 0, umount.Describe());
+            mountPoint.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task FileSink_AfterARestart_CountsTheExistingFileTowardsRotation()
     {
         var directory = Directory.CreateTempSubdirectory("mcps-audit-");
