@@ -439,44 +439,23 @@ public sealed class AuditDeliveryTests
         // A node's file system remounted read-only after errors, with the lock file and the trail of the previous pod on it:
         // opening the lock fails with EROFS. That is not a second writer, and the message must not send the operator looking
         // for replicas sharing the volume. (A real read-only mount: a tmpfs, which needs root to mount; CI runs as root.)
-        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
-        {
-            Assert.Skip("Mounting a tmpfs needs root on Linux.");
-        }
-
         var ct = TestContext.Current.CancellationToken;
-        var mountPoint = Directory.CreateTempSubdirectory("mcps-rofs-");
-        var mount = await ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.FullName], cancellationToken: ct);
-        if (mount.ExitCode != 0)
-        {
-            mountPoint.Delete();
-            Assert.Skip($"Cannot mount a tmpfs here (a container without CAP_SYS_ADMIN?): {mount.StandardError.Trim()}");
-        }
+        await using var volume = await Tmpfs.MountAsync("64k");
+        var path = Path.Combine(volume.Path, "audit.jsonl");
+        await File.WriteAllTextAsync(path, "", ct);
+        await File.WriteAllTextAsync(Path.Combine(volume.Path, ".audit.jsonl.lock"), "", ct);
+        var remount = await ProcessRunner.RunAsync("mount", ["-o", "remount,ro", volume.Path], cancellationToken: ct);
+        Assert.True(remount.ExitCode == 0, remount.Describe());
 
-        try
+        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
         {
-            var path = Path.Combine(mountPoint.FullName, "audit.jsonl");
-            await File.WriteAllTextAsync(path, "", ct);
-            await File.WriteAllTextAsync(Path.Combine(mountPoint.FullName, ".audit.jsonl.lock"), "", ct);
-            var remount = await ProcessRunner.RunAsync("mount", ["-o", "remount,ro", mountPoint.FullName], cancellationToken: ct);
-            Assert.True(remount.ExitCode == 0, remount.Describe());
+            o.Audit.Sinks = ["file"];
+            o.Audit.FilePath = path;
+        }));
 
-            var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
-            {
-                o.Audit.Sinks = ["file"];
-                o.Audit.FilePath = path;
-            }));
-
-            Assert.Equal("McpServiceConfigurationException", error.GetType().Name);
-            Assert.StartsWith($"McpService:Audit:FilePath: the audit file '{path}' cannot be opened for writing (Read-only file system", error.Message);
-            Assert.DoesNotContain("another process", error.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            var umount = await ProcessRunner.RunAsync("umount", [mountPoint.FullName], cancellationToken: CancellationToken.None);
-            Assert.True(umount.ExitCode == 0, umount.Describe());
-            mountPoint.Delete(recursive: true);
-        }
+        Assert.Equal("McpServiceConfigurationException", error.GetType().Name);
+        Assert.StartsWith($"McpService:Audit:FilePath: the audit file '{path}' cannot be opened for writing (Read-only file system", error.Message);
+        Assert.DoesNotContain("another process", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -700,72 +679,51 @@ public sealed class AuditDeliveryTests
         // A real full file system (a 256 KiB tmpfs, which needs root to mount; CI runs as root): writes fail part-way through a
         // batch with ENOSPC, FailClosed refuses new calls, and once space returns the trail must hold every call that ran
         // exactly once, and verify.
-        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
-        {
-            Assert.Skip("Mounting a small tmpfs needs root on Linux.");
-        }
-
         var ct = TestContext.Current.CancellationToken;
-        var mountPoint = Directory.CreateTempSubdirectory("mcps-fullfs-");
-        var mount = await ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint.FullName], cancellationToken: ct);
-        if (mount.ExitCode != 0)
+        await using var volume = await Tmpfs.MountAsync("256k");
+        var path = Path.Combine(volume.Path, "audit.jsonl");
+        var filler = Path.Combine(volume.Path, "filler");
+        await File.WriteAllBytesAsync(filler, new byte[236 * 1024], ct); // about 20 KiB stay free: a few dozen records
+        var succeeded = 0;
+        await using (var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
         {
-            mountPoint.Delete();
-            Assert.Skip($"Cannot mount a tmpfs here (a container without CAP_SYS_ADMIN?): {mount.StandardError.Trim()}");
-        }
-
-        try
+            o.Audit.Sinks = ["file"];
+            o.Audit.FilePath = path;
+            o.Audit.FileMaxBytes = 1024 * 1024;
+        }))
         {
-            var path = Path.Combine(mountPoint.FullName, "audit.jsonl");
-            var filler = Path.Combine(mountPoint.FullName, "filler");
-            await File.WriteAllBytesAsync(filler, new byte[236 * 1024], ct); // about 20 KiB stay free: a few dozen records
-            var succeeded = 0;
-            await using (var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+            using var http = server.CreateHttpClient();
+            var refused = false;
+            for (var i = 0; i < 2000 && !refused; i++)
             {
-                o.Audit.Sinks = ["file"];
-                o.Audit.FilePath = path;
-                o.Audit.FileMaxBytes = 1024 * 1024;
-            }))
-            {
-                using var http = server.CreateHttpClient();
-                var refused = false;
-                for (var i = 0; i < 2000 && !refused; i++)
-                {
-                    using var response = await http.SendAsync(RequestGateTests.Post(Call), ct);
-                    refused = response.StatusCode == HttpStatusCode.ServiceUnavailable;
-                    succeeded += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
-                }
-
-                Assert.True(refused, "The full disk should have stopped the audit trail, and FailClosed new calls.");
-                File.Delete(filler); // space returns
-                await WaitUntilAsync(async () =>
-                {
-                    using var response = await http.SendAsync(RequestGateTests.Post(Call), ct);
-                    succeeded += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
-                    return response.StatusCode == HttpStatusCode.OK;
-                });
-                for (var i = 0; i < 20; i++)
-                {
-                    using var response = await http.SendAsync(RequestGateTests.Post(Call), ct);
-                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                    succeeded++;
-                }
-
-                Assert.Equal(succeeded, server.Log().Count("add"));
+                using var response = await http.SendAsync(RequestGateTests.Post(Call), ct);
+                refused = response.StatusCode == HttpStatusCode.ServiceUnavailable;
+                succeeded += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
             }
 
-            var result = VerifyFiles([path]);
-            Assert.True(result.Intact, result.Message);
-            var records = File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-            Assert.Equal(records.Count, records.Select(r => r.GetProperty("id").GetString()).Distinct().Count());
-            Assert.Equal(succeeded, records.Count(r => r.GetProperty("outcome").GetString() == "succeeded"));
+            Assert.True(refused, "The full disk should have stopped the audit trail, and FailClosed new calls.");
+            File.Delete(filler); // space returns
+            await WaitUntilAsync(async () =>
+            {
+                using var response = await http.SendAsync(RequestGateTests.Post(Call), ct);
+                succeeded += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+                return response.StatusCode == HttpStatusCode.OK;
+            });
+            for (var i = 0; i < 20; i++)
+            {
+                using var response = await http.SendAsync(RequestGateTests.Post(Call), ct);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                succeeded++;
+            }
+
+            Assert.Equal(succeeded, server.Log().Count("add"));
         }
-        finally
-        {
-            var umount = await ProcessRunner.RunAsync("umount", [mountPoint.FullName], cancellationToken: CancellationToken.None);
-            Assert.True(umount.ExitCode == 0, umount.Describe());
-            mountPoint.Delete(recursive: true);
-        }
+
+        var result = VerifyFiles([path]);
+        Assert.True(result.Intact, result.Message);
+        var records = File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(records.Count, records.Select(r => r.GetProperty("id").GetString()).Distinct().Count());
+        Assert.Equal(succeeded, records.Count(r => r.GetProperty("outcome").GetString() == "succeeded"));
     }
 
     private static AuditVerifier.Result VerifyFiles(IEnumerable<string> files)
@@ -794,5 +752,43 @@ public sealed class AuditDeliveryTests
         }
 
         Assert.Fail("Condition not met within 10 seconds.");
+    }
+}
+
+/// <summary>
+/// A real, small file system (tmpfs) mounted for one test: a full disk or a read-only remount, as a node gives them. Mounting
+/// needs root on Linux (CI runs as root); elsewhere, or in a container without CAP_SYS_ADMIN, the test is skipped.
+/// </summary>
+internal sealed class Tmpfs : IAsyncDisposable
+{
+    private Tmpfs(DirectoryInfo mountPoint) => MountPoint = mountPoint;
+
+    private DirectoryInfo MountPoint { get; }
+
+    public string Path => MountPoint.FullName;
+
+    public static async Task<Tmpfs> MountAsync(string size)
+    {
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
+        {
+            Assert.Skip("Mounting a tmpfs needs root on Linux.");
+        }
+
+        var mountPoint = Directory.CreateTempSubdirectory("mcps-tmpfs-");
+        var mount = await ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", $"size={size}", "tmpfs", mountPoint.FullName], cancellationToken: TestContext.Current.CancellationToken);
+        if (mount.ExitCode != 0)
+        {
+            mountPoint.Delete();
+            Assert.Skip($"Cannot mount a tmpfs here (a container without CAP_SYS_ADMIN?): {mount.StandardError.Trim()}");
+        }
+
+        return new Tmpfs(mountPoint);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var umount = await ProcessRunner.RunAsync("umount", [Path], cancellationToken: CancellationToken.None);
+        Assert.True(umount.ExitCode == 0, umount.Describe());
+        MountPoint.Delete(recursive: true);
     }
 }
