@@ -66,11 +66,18 @@ internal static class AuthenticationChallenges
     /// <summary>The answer to a bearer token that cannot be checked because the identity provider's metadata cannot be read.</summary>
     public static Task WriteIdentityProviderUnavailableAsync(HttpContext context, string? id)
     {
-        context.Response.Headers.RetryAfter = IdentityProviderRetryAfterSeconds;
+        SetIdentityProviderUnavailable(context);
         return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, McpServiceErrorCodes.Unavailable, IdentityProviderUnavailableMessage, id: id);
     }
 
-    internal const string IdentityProviderRetryAfterSeconds = "5";
+    /// <summary>That answer's status and <c>Retry-After</c> without a body, for the application's own endpoints (as <see cref="SetUnauthorizedChallenge"/>).</summary>
+    public static void SetIdentityProviderUnavailable(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = IdentityProviderRetryAfterSeconds;
+    }
+
+    private const string IdentityProviderRetryAfterSeconds = "5";
 
     internal const string IdentityProviderUnavailableMessage =
         "Service Unavailable: the service cannot check access tokens now because its identity provider cannot be reached; retry later with the same token.";

@@ -100,8 +100,7 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
                         // body its clients would not expect (the application's status code pages or problem details write one).
                         if (unavailable)
                         {
-                            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                            http.Response.Headers.RetryAfter = AuthenticationChallenges.IdentityProviderRetryAfterSeconds;
+                            AuthenticationChallenges.SetIdentityProviderUnavailable(http);
                         }
                         else
                         {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -316,42 +317,35 @@ public sealed class AuditDeliveryTests
     [Fact]
     public async Task FileSink_WritesJsonLines_AndRotates_AndTheSetVerifies()
     {
-        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
-        try
+        using var directory = TemporaryFolder.Create();
+        var path = Path.Combine(directory.FullName, "audit.jsonl");
+        await using (var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
         {
-            var path = Path.Combine(directory.FullName, "audit.jsonl");
-            await using (var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+            o.Audit.Sinks = ["file"];
+            o.Audit.FilePath = path;
+            o.Audit.FileMaxBytes = 4096;
+            o.Audit.FileMaxFiles = 50;
+        }))
+        {
+            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            for (var i = 0; i < 60; i++)
             {
-                o.Audit.Sinks = ["file"];
-                o.Audit.FilePath = path;
-                o.Audit.FileMaxBytes = 4096;
-                o.Audit.FileMaxFiles = 50;
-            }))
-            {
-                await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-                for (var i = 0; i < 60; i++)
-                {
-                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
-                }
+                await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
             }
-
-            // As the shell expands audit.jsonl*: name order (audit.jsonl, .1, .10, .11, .2, …), which --verify-audit puts in
-            // rotation order, oldest first.
-            var globbed = Directory.GetFiles(directory.FullName).Order(StringComparer.Ordinal).ToArray();
-            Assert.True(globbed.Length > 10, $"The file sink should have rotated more than ten times; it wrote {globbed.Length} files.");
-            Assert.All(globbed, f => Assert.True(new FileInfo(f).Length <= 4096));
-            var files = AuditVerifier.InRotationOrder(globbed);
-            Assert.Equal(globbed.OrderByDescending(f => f.Length).ThenByDescending(f => f, StringComparer.Ordinal), files);
-            var result = VerifyFiles(files);
-
-            Assert.True(result.Intact, result.Message);
-            Assert.Equal(60, result.Records);
-            Assert.False(VerifyFiles(globbed).Intact); // read in name order, the records are out of order
         }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+
+        // As the shell expands audit.jsonl*: name order (audit.jsonl, .1, .10, .11, .2, …), which --verify-audit puts in
+        // rotation order, oldest first.
+        var globbed = Directory.GetFiles(directory.FullName).Order(StringComparer.Ordinal).ToArray();
+        Assert.True(globbed.Length > 10, $"The file sink should have rotated more than ten times; it wrote {globbed.Length} files.");
+        Assert.All(globbed, f => Assert.True(new FileInfo(f).Length <= 4096));
+        var files = AuditVerifier.InRotationOrder(globbed);
+        Assert.Equal(globbed.OrderByDescending(f => f.Length).ThenByDescending(f => f, StringComparer.Ordinal), files);
+        var result = VerifyFiles(files);
+
+        Assert.True(result.Intact, result.Message);
+        Assert.Equal(60, result.Records);
+        Assert.False(VerifyFiles(globbed).Intact); // read in name order, the records are out of order
     }
 
     [Theory]
@@ -362,40 +356,33 @@ public sealed class AuditDeliveryTests
     {
         // A path the service cannot write must not give an instance that reports ready, runs calls and only then refuses them
         // (FailClosed) with records that can never be written.
-        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-        try
+        using var directory = TemporaryFolder.Create();
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var blocker = Path.Combine(directory.FullName, "not-a-directory");
+        File.WriteAllText(blocker, "");
+        var path = kind switch
         {
-            var blocker = Path.Combine(directory.FullName, "not-a-directory");
-            File.WriteAllText(blocker, "");
-            var path = kind switch
-            {
-                "under-a-file" => Path.Combine(blocker, "audit.jsonl"),
-                "a-directory" => directory.FullName,
-                _ => Path.Combine(directory.FullName, "audit.jsonl"),
-            };
-            if (kind == "a-lock-path-that-is-no-file")
-            {
-                // The lock file's place is taken by something no process can open (a socket; opening it fails with ENXIO): the
-                // error is the file system's, not "another writer holds the lock", which would send the operator looking for
-                // a second replica (as would a volume remounted read-only after errors).
-                socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(directory.FullName, ".audit.jsonl.lock")));
-            }
-
-            var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
-            {
-                o.Audit.Sinks = ["file"];
-                o.Audit.FilePath = path;
-            }));
-
-            Assert.Equal("McpServiceConfigurationException", error.GetType().Name);
-            Assert.StartsWith($"McpService:Audit:FilePath: the audit file '{path}' cannot be opened for writing (", error.Message);
-            Assert.EndsWith("choose another sink with McpService:Audit:Sinks.", error.Message);
-        }
-        finally
+            "under-a-file" => Path.Combine(blocker, "audit.jsonl"),
+            "a-directory" => directory.FullName,
+            _ => Path.Combine(directory.FullName, "audit.jsonl"),
+        };
+        if (kind == "a-lock-path-that-is-no-file")
         {
-            directory.Delete(recursive: true);
+            // The lock file's place is taken by something no process can open (a socket; opening it fails with ENXIO): the
+            // error is the file system's, not "another writer holds the lock", which would send the operator looking for
+            // a second replica (as would a volume remounted read-only after errors).
+            socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(directory.FullName, ".audit.jsonl.lock")));
         }
+
+        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+        {
+            o.Audit.Sinks = ["file"];
+            o.Audit.FilePath = path;
+        }));
+
+        Assert.Equal("McpServiceConfigurationException", error.GetType().Name);
+        Assert.StartsWith($"McpService:Audit:FilePath: the audit file '{path}' cannot be opened for writing (", error.Message);
+        Assert.EndsWith("choose another sink with McpService:Audit:Sinks.", error.Message);
     }
 
     [Fact]
@@ -403,34 +390,27 @@ public sealed class AuditDeliveryTests
     {
         // Replicas sharing a volume, or two processes given the same path: their writes interleave and cut each other's records
         // (two governed servers on one file lost half their records in a load test, and --verify-audit found unreadable lines).
-        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
-        try
+        using var directory = TemporaryFolder.Create();
+        var path = Path.Combine(directory.FullName, "audit.jsonl");
+        void Options(McpServiceOptions o)
         {
-            var path = Path.Combine(directory.FullName, "audit.jsonl");
-            void Options(McpServiceOptions o)
-            {
-                o.Audit.Sinks = ["file"];
-                o.Audit.FilePath = path;
-            }
-
-            var first = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), Options);
-            var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), Options));
-
-            Assert.Equal("McpServiceConfigurationException", error.GetType().Name);
-            Assert.StartsWith($"McpService:Audit:FilePath: the audit file '{path}' is being written by another process, or by another service in this process (it holds '{Path.Combine(directory.FullName, ".audit.jsonl.lock")}').", error.Message);
-            Assert.Contains("McpService__Audit__FilePath=/var/audit/$(POD_NAME).jsonl", error.Message);
-
-            // The lock file is hidden from "audit.jsonl*", and released when the first service stops.
-            Assert.Equal(["audit.jsonl"], Directory.GetFiles(directory.FullName, "audit.jsonl*").Select(Path.GetFileName));
-            await first.DisposeAsync();
-            await using var second = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), Options);
-            await using var client = await second.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-            await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+            o.Audit.Sinks = ["file"];
+            o.Audit.FilePath = path;
         }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+
+        var first = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), Options);
+        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), Options));
+
+        Assert.Equal("McpServiceConfigurationException", error.GetType().Name);
+        Assert.StartsWith($"McpService:Audit:FilePath: the audit file '{path}' is being written by another process, or by another service in this process (it holds '{Path.Combine(directory.FullName, ".audit.jsonl.lock")}').", error.Message);
+        Assert.Contains("McpService__Audit__FilePath=/var/audit/$(POD_NAME).jsonl", error.Message);
+
+        // The lock file is hidden from "audit.jsonl*", and released when the first service stops.
+        Assert.Equal(["audit.jsonl"], Directory.GetFiles(directory.FullName, "audit.jsonl*").Select(Path.GetFileName));
+        await first.DisposeAsync();
+        await using var second = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), Options);
+        await using var client = await second.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
     }
 
     [Fact]
@@ -461,40 +441,33 @@ public sealed class AuditDeliveryTests
     [Fact]
     public async Task FileSink_AfterARestart_CountsTheExistingFileTowardsRotation()
     {
-        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
-        try
+        using var directory = TemporaryFolder.Create();
+        var path = Path.Combine(directory.FullName, "audit.jsonl");
+        async Task CallAsync(long maxBytes, int calls)
         {
-            var path = Path.Combine(directory.FullName, "audit.jsonl");
-            async Task CallAsync(long maxBytes, int calls)
+            await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
             {
-                await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
-                {
-                    o.Audit.Sinks = ["file"];
-                    o.Audit.FilePath = path;
-                    o.Audit.FileMaxBytes = maxBytes;
-                });
-                await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-                for (var i = 0; i < calls; i++)
-                {
-                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
-                }
+                o.Audit.Sinks = ["file"];
+                o.Audit.FilePath = path;
+                o.Audit.FileMaxBytes = maxBytes;
+            });
+            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            for (var i = 0; i < calls; i++)
+            {
+                await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
             }
-
-            await CallAsync(1024 * 1024, 3);
-            var firstRun = File.ReadAllBytes(path);
-
-            // The next process appends to the same file; one more record does not fit, so its first write rotates.
-            await CallAsync(firstRun.Length + 10, 1);
-
-            Assert.Equal(firstRun, File.ReadAllBytes(path + ".1"));
-            var result = VerifyFiles([path + ".1", path]);
-            Assert.True(result.Intact, result.Message);
-            Assert.Equal(4, result.Records);
         }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+
+        await CallAsync(1024 * 1024, 3);
+        var firstRun = File.ReadAllBytes(path);
+
+        // The next process appends to the same file; one more record does not fit, so its first write rotates.
+        await CallAsync(firstRun.Length + 10, 1);
+
+        Assert.Equal(firstRun, File.ReadAllBytes(path + ".1"));
+        var result = VerifyFiles([path + ".1", path]);
+        Assert.True(result.Intact, result.Message);
+        Assert.Equal(4, result.Records);
     }
 
     [Fact]
@@ -628,51 +601,43 @@ public sealed class AuditDeliveryTests
     [Fact]
     public async Task FileSink_AfterAProcessStoppedInTheMiddleOfARecord_StartsOnANewLine_AndVerifyReportsTheCut()
     {
-        var directory = Directory.CreateTempSubdirectory("mcps-audit-");
-        try
+        using var directory = TemporaryFolder.Create();
+        var path = Path.Combine(directory.FullName, "audit.jsonl");
+        var logs = new CapturingLoggerProvider();
+        async Task CallAsync(int calls)
         {
-            var path = Path.Combine(directory.FullName, "audit.jsonl");
-            var logs = new CapturingLoggerProvider();
-            async Task CallAsync(int calls)
+            await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
             {
-                await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
-                {
-                    o.Audit.Sinks = ["file"];
-                    o.Audit.FilePath = path;
-                }, configure: b => b.Logging.AddProvider(logs));
-                await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
-                for (var i = 0; i < calls; i++)
-                {
-                    await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
-                }
+                o.Audit.Sinks = ["file"];
+                o.Audit.FilePath = path;
+            }, configure: b => b.Logging.AddProvider(logs));
+            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            for (var i = 0; i < calls; i++)
+            {
+                await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = i }, cancellationToken: TestContext.Current.CancellationToken);
             }
-
-            // A process killed while writing its third record (OOM kill, power loss) leaves half a line at the end of the file.
-            await CallAsync(3);
-            var written = File.ReadAllBytes(path);
-            var thirdStart = Array.LastIndexOf(written, (byte)'\n', written.Length - 2) + 1;
-            File.WriteAllBytes(path, written[..(thirdStart + 40)]);
-
-            await CallAsync(2);
-
-            // The next process's records start on a line of their own: none of them is lost in the cut-off line.
-            var lines = File.ReadAllLines(path);
-            Assert.Equal(5, lines.Length);
-            Assert.Equal(System.Text.Encoding.UTF8.GetString(written, thirdStart, 40), lines[2]);
-            Assert.All(lines[3..], l => Assert.Equal("succeeded", System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("outcome").GetString()));
-            Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"The audit file '{path}' ended in the middle of a record", StringComparison.Ordinal));
-
-            var result = VerifyFiles([path]);
-            Assert.False(result.Intact);
-            Assert.StartsWith("audit.jsonl:3: CUT OFF — the writer stopped in the middle of this audit record (a crash, or a full disk), and a new process continued the file after it.", result.Message);
         }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+
+        // A process killed while writing its third record (OOM kill, power loss) leaves half a line at the end of the file.
+        await CallAsync(3);
+        var written = File.ReadAllBytes(path);
+        var thirdStart = Array.LastIndexOf(written, (byte)'\n', written.Length - 2) + 1;
+        File.WriteAllBytes(path, written[..(thirdStart + 40)]);
+
+        await CallAsync(2);
+
+        // The next process's records start on a line of their own: none of them is lost in the cut-off line.
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(5, lines.Length);
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(written, thirdStart, 40), lines[2]);
+        Assert.All(lines[3..], l => Assert.Equal("succeeded", System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("outcome").GetString()));
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"The audit file '{path}' ended in the middle of a record", StringComparison.Ordinal));
+
+        var result = VerifyFiles([path]);
+        Assert.False(result.Intact);
+        Assert.StartsWith("audit.jsonl:3: CUT OFF — the writer stopped in the middle of this audit record (a crash, or a full disk), and a new process continued the file after it.", result.Message);
     }
 
-    /// <summary>Verifies audit files as <c>--verify-audit</c> does, oldest first.</summary>
     [Fact]
     public async Task FileSink_OnAFullDisk_RefusesCalls_ThenResumesWhenSpaceReturns_WithoutLosingOrDuplicatingARecord()
     {
@@ -726,6 +691,7 @@ public sealed class AuditDeliveryTests
         Assert.Equal(succeeded, records.Count(r => r.GetProperty("outcome").GetString() == "succeeded"));
     }
 
+    /// <summary>Verifies audit files as <c>--verify-audit</c> does, oldest first.</summary>
     private static AuditVerifier.Result VerifyFiles(IEnumerable<string> files)
     {
         var readers = files.Select(f => (Path.GetFileName(f), (TextReader)new StreamReader(f))).ToList();
@@ -791,4 +757,18 @@ internal sealed class Tmpfs : IAsyncDisposable
         Assert.True(umount.ExitCode == 0, umount.Describe());
         MountPoint.Delete(recursive: true);
     }
+}
+
+/// <summary>A new folder under the temporary directory, deleted with what it holds when disposed.</summary>
+internal sealed class TemporaryFolder : IDisposable
+{
+    private readonly DirectoryInfo _directory;
+
+    private TemporaryFolder(DirectoryInfo directory) => _directory = directory;
+
+    public string FullName => _directory.FullName;
+
+    public static TemporaryFolder Create() => new(Directory.CreateTempSubdirectory("mcps-audit-"));
+
+    public void Dispose() => _directory.Delete(recursive: true);
 }
