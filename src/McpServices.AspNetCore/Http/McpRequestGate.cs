@@ -197,9 +197,7 @@ internal sealed partial class McpRequestGate
         var request = context.Request;
         if (!_originPolicy.IsHostAllowed(request.Host))
         {
-            var host = request.Host.Value ?? string.Empty;
-            var level = _repeatedRefusals.Level("host", host, out var repeats);
-            LogHostRejected(_logger, level, RepeatedRefusals.Shorten(host), repeats);
+            _repeatedRefusals.Log(_logger, HostRefusals, request.Host.Value ?? string.Empty);
             await RefuseUnreadAsync(context, StatusCodes.Status403Forbidden, "Forbidden: the request's Host is not served here.", ToolCallOutcome.Denied, "host_not_allowed").ConfigureAwait(false);
             return;
         }
@@ -215,9 +213,7 @@ internal sealed partial class McpRequestGate
         var origin = request.Headers.Origin;
         if (origin.Count > 0 && !_originPolicy.IsOriginAllowed(origin.ToString(), request.Host))
         {
-            var value = origin.ToString();
-            var level = _repeatedRefusals.Level("origin", value, out var repeats);
-            LogOriginRejected(_logger, level, RepeatedRefusals.Shorten(value), repeats);
+            _repeatedRefusals.Log(_logger, OriginRefusals, origin.ToString());
             await RefuseUnreadAsync(context, StatusCodes.Status403Forbidden, "Forbidden: the request's Origin is not allowed.", ToolCallOutcome.Denied, "origin_not_allowed").ConfigureAwait(false);
             return;
         }
@@ -941,12 +937,18 @@ internal sealed partial class McpRequestGate
             },
             id: id);
 
-    // Warning the first time a value is refused and then every 5 minutes, Debug in between (RepeatedRefusals).
-    [LoggerMessage(EventId = 1, Message = "Refused an MCP request for host '{Host}': it is not in McpService:AllowedHosts. Refused {Repeats} more time(s) since the last warning for it; repeats within 5 minutes are logged at Debug.")]
-    private static partial void LogHostRejected(ILogger logger, LogLevel level, string host, long repeats);
+    // Warning the first time a value is refused and then every 5 minutes, Debug in between (RepeatedRefusals): events 1 and 2.
+    private static readonly RepeatedRefusals.Messages HostRefusals = new(
+        "host",
+        LoggerMessage.Define<string>(LogLevel.Warning, new EventId(1, "HostRefused"), "Refused an MCP request for host '{Host}': it is not in McpService:AllowedHosts. Further refusals of it are logged at Debug, with a warning at most every 5 minutes."),
+        LoggerMessage.Define<string, long>(LogLevel.Warning, new EventId(1, "HostRefused"), "Refused an MCP request for host '{Host}': it is not in McpService:AllowedHosts. Refused {Repeats} more time(s) since the last warning for it (logged at Debug)."),
+        LoggerMessage.Define<string>(LogLevel.Debug, new EventId(1, "HostRefused"), "Refused an MCP request for host '{Host}' again: it is not in McpService:AllowedHosts."));
 
-    [LoggerMessage(EventId = 2, Message = "Refused an MCP request from origin '{Origin}': it is not in McpService:AllowedOrigins (DNS-rebinding protection). Refused {Repeats} more time(s) since the last warning for it; repeats within 5 minutes are logged at Debug.")]
-    private static partial void LogOriginRejected(ILogger logger, LogLevel level, string origin, long repeats);
+    private static readonly RepeatedRefusals.Messages OriginRefusals = new(
+        "origin",
+        LoggerMessage.Define<string>(LogLevel.Warning, new EventId(2, "OriginRefused"), "Refused an MCP request from origin '{Origin}': it is not in McpService:AllowedOrigins (DNS-rebinding protection). Further refusals of it are logged at Debug, with a warning at most every 5 minutes."),
+        LoggerMessage.Define<string, long>(LogLevel.Warning, new EventId(2, "OriginRefused"), "Refused an MCP request from origin '{Origin}': it is not in McpService:AllowedOrigins (DNS-rebinding protection). Refused {Repeats} more time(s) since the last warning for it (logged at Debug)."),
+        LoggerMessage.Define<string>(LogLevel.Debug, new EventId(2, "OriginRefused"), "Refused an MCP request from origin '{Origin}' again: it is not in McpService:AllowedOrigins."));
 
     [LoggerMessage(4, LogLevel.Debug, "MCP request refused with 401: {Reason}")]
     private static partial void LogAuthenticationFailed(ILogger logger, string reason);

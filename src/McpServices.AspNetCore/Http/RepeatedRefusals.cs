@@ -22,14 +22,47 @@ internal sealed class RepeatedRefusals(TimeProvider? time = null)
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<(string Kind, string Value), Entry> _entries = new();
 
+    /// <summary>
+    /// Logs a refusal at the level <see cref="Level(string, string, out long, out bool)"/> decides, with one of three messages:
+    /// the first warning for a value (saying what happens to its repeats), a later warning (with how many were logged at Debug
+    /// since the previous one), a repeat at Debug. All three under one event id, so that an alert matches every refusal.
+    /// </summary>
+    public void Log(ILogger logger, Messages messages, string value)
+    {
+        var level = Level(messages.Kind, value, out var repeats, out var first);
+        if (level == LogLevel.Debug)
+        {
+            messages.Repeated(logger, Shorten(value), null);
+        }
+        else if (first)
+        {
+            messages.First(logger, Shorten(value), null);
+        }
+        else
+        {
+            messages.Again(logger, Shorten(value), repeats, null);
+        }
+    }
+
+    /// <summary>The three messages of one kind of refusal (<see cref="Log"/>).</summary>
+    /// <param name="Kind">The kind of value refused, which keeps its repeats apart from another kind's.</param>
+    /// <param name="First">The first warning for a value.</param>
+    /// <param name="Again">A later warning, with the number of repeats logged at Debug since the previous one.</param>
+    /// <param name="Repeated">A repeat within the interval, at Debug.</param>
+    internal sealed record Messages(
+        string Kind,
+        Action<ILogger, string, Exception?> First,
+        Action<ILogger, string, long, Exception?> Again,
+        Action<ILogger, string, Exception?> Repeated);
+
     /// <summary>The value as it is logged: cut to <see cref="MaxValueLength"/> characters.</summary>
     public static string Shorten(string value) => value.Length <= MaxValueLength ? value : string.Concat(value.AsSpan(0, MaxValueLength), "…");
 
     /// <summary>
     /// The level at which to log this refusal; for a warning, <paramref name="repeats"/> is how many refusals of the value were
-    /// logged at Debug since its last warning.
+    /// logged at Debug since its last warning, and <paramref name="first"/> whether there was none before it.
     /// </summary>
-    public LogLevel Level(string kind, string value, out long repeats)
+    public LogLevel Level(string kind, string value, out long repeats, out bool first)
     {
         var key = (kind, Shorten(value));
         if (!_entries.TryGetValue(key, out var entry))
@@ -44,10 +77,12 @@ internal sealed class RepeatedRefusals(TimeProvider? time = null)
             {
                 entry.Repeats++;
                 repeats = 0;
+                first = false;
                 return LogLevel.Debug;
             }
 
             repeats = entry.Repeats;
+            first = entry.NextWarning is null;
             entry.Repeats = 0;
             entry.NextWarning = now + Interval;
             return LogLevel.Warning;

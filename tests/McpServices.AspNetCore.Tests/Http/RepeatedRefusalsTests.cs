@@ -54,7 +54,9 @@ public sealed class RepeatedRefusalsTests
         Assert.Equal(
             ["https://evil.example", "https://other.example", RepeatedRefusals.Shorten(longOrigin)],
             origins.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message.Split('\'')[1]));
-        Assert.All(origins.Where(e => e.Level == LogLevel.Warning), e => Assert.Contains("Refused 0 more time(s) since the last warning", e.Message, StringComparison.Ordinal));
+        Assert.All(origins.Where(e => e.Level == LogLevel.Warning), e => Assert.EndsWith("Further refusals of it are logged at Debug, with a warning at most every 5 minutes.", e.Message, StringComparison.Ordinal));
+        Assert.All(origins.Where(e => e.Level == LogLevel.Debug), e => Assert.StartsWith("Refused an MCP request from origin '", e.Message, StringComparison.Ordinal));
+        Assert.All(origins.Where(e => e.Level == LogLevel.Debug), e => Assert.Contains("' again: it is not in McpService:AllowedOrigins.", e.Message, StringComparison.Ordinal));
         Assert.Equal(19 + 1, origins.Count(e => e.Level == LogLevel.Debug));
         Assert.Equal(RepeatedRefusals.MaxValueLength + 1, RepeatedRefusals.Shorten(longOrigin).Length);
 
@@ -73,21 +75,47 @@ public sealed class RepeatedRefusalsTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var refusals = new RepeatedRefusals(time);
 
-        Assert.Equal(LogLevel.Warning, refusals.Level("origin", "https://evil.example", out var repeats));
-        Assert.Equal(0, repeats);
+        Assert.Equal(LogLevel.Warning, refusals.Level("origin", "https://evil.example", out var repeats, out var first));
+        Assert.Equal((0, true), (repeats, first));
         for (var i = 0; i < 7; i++)
         {
-            Assert.Equal(LogLevel.Debug, refusals.Level("origin", "https://evil.example", out _));
+            Assert.Equal(LogLevel.Debug, refusals.Level("origin", "https://evil.example", out _, out _));
         }
 
-        Assert.Equal(LogLevel.Warning, refusals.Level("host", "https://evil.example", out _)); // another kind, another entry
+        Assert.Equal(LogLevel.Warning, refusals.Level("host", "https://evil.example", out _, out _)); // another kind, another entry
         time.Advance(RepeatedRefusals.Interval - TimeSpan.FromSeconds(1));
-        Assert.Equal(LogLevel.Debug, refusals.Level("origin", "https://evil.example", out _));
+        Assert.Equal(LogLevel.Debug, refusals.Level("origin", "https://evil.example", out _, out _));
 
         time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(LogLevel.Warning, refusals.Level("origin", "https://evil.example", out repeats));
-        Assert.Equal(8, repeats);
-        Assert.Equal(LogLevel.Debug, refusals.Level("origin", "https://evil.example", out _));
+        Assert.Equal(LogLevel.Warning, refusals.Level("origin", "https://evil.example", out repeats, out first));
+        Assert.Equal((8, false), (repeats, first));
+        Assert.Equal(LogLevel.Debug, refusals.Level("origin", "https://evil.example", out _, out _));
+    }
+
+    [Fact]
+    public void TheMessages_SayWhetherAWarningIsTheFirstForItsValue_AndHowManyRepeatsCameBetweenWarnings()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var refusals = new RepeatedRefusals(time);
+        var logs = new CapturingLoggerProvider();
+        var logger = logs.CreateLogger("test");
+        var messages = new RepeatedRefusals.Messages(
+            "origin",
+            LoggerMessage.Define<string>(LogLevel.Warning, 2, "first {Origin}"),
+            LoggerMessage.Define<string, long>(LogLevel.Warning, 2, "again {Origin} after {Repeats}"),
+            LoggerMessage.Define<string>(LogLevel.Debug, 2, "repeat {Origin}"));
+
+        refusals.Log(logger, messages, "https://evil.example");
+        refusals.Log(logger, messages, "https://evil.example");
+        refusals.Log(logger, messages, "https://evil.example");
+        time.Advance(RepeatedRefusals.Interval);
+        refusals.Log(logger, messages, "https://evil.example");
+        time.Advance(RepeatedRefusals.Interval);
+        refusals.Log(logger, messages, "https://evil.example");
+
+        Assert.Equal(
+            ["first https://evil.example", "repeat https://evil.example", "repeat https://evil.example", "again https://evil.example after 2", "again https://evil.example after 0"],
+            logs.Entries.Select(e => e.Message));
     }
 
     [Fact]
@@ -96,9 +124,9 @@ public sealed class RepeatedRefusalsTests
         var refusals = new RepeatedRefusals(new FakeTimeProvider(DateTimeOffset.UtcNow));
 
         var warnings = Enumerable.Range(0, 10 * RepeatedRefusals.MaxValues)
-            .Count(i => refusals.Level("origin", $"https://attacker-{i}.example", out _) == LogLevel.Warning);
+            .Count(i => refusals.Level("origin", $"https://attacker-{i}.example", out _, out _) == LogLevel.Warning);
 
         Assert.Equal(RepeatedRefusals.MaxValues + 1, warnings);
-        Assert.Equal(LogLevel.Debug, refusals.Level("origin", "https://attacker-0.example", out _)); // tracked ones stay tracked
+        Assert.Equal(LogLevel.Debug, refusals.Level("origin", "https://attacker-0.example", out _, out _)); // tracked ones stay tracked
     }
 }
