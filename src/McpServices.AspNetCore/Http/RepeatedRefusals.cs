@@ -44,16 +44,24 @@ internal sealed class RepeatedRefusals(TimeProvider? time = null)
         }
     }
 
-    /// <summary>The three messages of one kind of refusal (<see cref="Log"/>).</summary>
-    /// <param name="Kind">The kind of value refused, which keeps its repeats apart from another kind's.</param>
-    /// <param name="First">The first warning for a value.</param>
-    /// <param name="Again">A later warning, with the number of repeats logged at Debug since the previous one.</param>
-    /// <param name="Repeated">A repeat within the interval, at Debug.</param>
-    internal sealed record Messages(
-        string Kind,
-        Action<ILogger, string, Exception?> First,
-        Action<ILogger, string, long, Exception?> Again,
-        Action<ILogger, string, Exception?> Repeated);
+    /// <summary>
+    /// The three messages of one kind of refusal (<see cref="Log"/>), all under <see cref="EventId"/>: the first warning for a
+    /// value, a later warning (its template's second placeholder takes the number of repeats logged at Debug since the previous
+    /// one), and a repeat within the interval, at Debug.
+    /// </summary>
+    internal sealed class Messages(string kind, EventId eventId, string first, string again, string repeated)
+    {
+        /// <summary>The kind of value refused, which keeps its repeats apart from another kind's.</summary>
+        public string Kind { get; } = kind;
+
+        public EventId EventId { get; } = eventId;
+
+        public Action<ILogger, string, Exception?> First { get; } = LoggerMessage.Define<string>(LogLevel.Warning, eventId, first);
+
+        public Action<ILogger, string, long, Exception?> Again { get; } = LoggerMessage.Define<string, long>(LogLevel.Warning, eventId, again);
+
+        public Action<ILogger, string, Exception?> Repeated { get; } = LoggerMessage.Define<string>(LogLevel.Debug, eventId, repeated);
+    }
 
     /// <summary>The value as it is logged: cut to <see cref="MaxValueLength"/> characters.</summary>
     public static string Shorten(string value) => value.Length <= MaxValueLength ? value : string.Concat(value.AsSpan(0, MaxValueLength), "…");

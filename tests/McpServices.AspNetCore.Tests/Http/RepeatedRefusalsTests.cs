@@ -99,11 +99,7 @@ public sealed class RepeatedRefusalsTests
         var refusals = new RepeatedRefusals(time);
         var logs = new CapturingLoggerProvider();
         var logger = logs.CreateLogger("test");
-        var messages = new RepeatedRefusals.Messages(
-            "origin",
-            LoggerMessage.Define<string>(LogLevel.Warning, 2, "first {Origin}"),
-            LoggerMessage.Define<string, long>(LogLevel.Warning, 2, "again {Origin} after {Repeats}"),
-            LoggerMessage.Define<string>(LogLevel.Debug, 2, "repeat {Origin}"));
+        var messages = new RepeatedRefusals.Messages("origin", 2, "first {Origin}", "again {Origin} after {Repeats}", "repeat {Origin}");
 
         refusals.Log(logger, messages, "https://evil.example");
         refusals.Log(logger, messages, "https://evil.example");

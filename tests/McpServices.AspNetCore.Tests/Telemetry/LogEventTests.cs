@@ -11,11 +11,19 @@ public sealed partial class LogEventTests
     public void EveryLogEvent_HasAUniqueId_AndIsInTheDocumentedTable()
     {
         // Operators alert on event ids (docs/observability.md); an event that is not in the table, or an id used twice, breaks that.
-        var events = typeof(McpServiceOptions).Assembly.GetTypes()
+        // Events are [LoggerMessage] methods, and the refusals any client can repeat (RepeatedRefusals.Messages, three messages
+        // under one id each).
+        var types = typeof(McpServiceOptions).Assembly.GetTypes();
+        var events = types
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public))
             .Select(m => m.GetCustomAttribute<LoggerMessageAttribute>())
             .OfType<LoggerMessageAttribute>()
             .Select(a => a.EventId)
+            .Concat(types
+                .Where(t => !t.ContainsGenericParameters)
+                .SelectMany(t => t.GetFields(BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public))
+                .Where(f => f.FieldType == typeof(RepeatedRefusals.Messages))
+                .Select(f => ((RepeatedRefusals.Messages)f.GetValue(null)!).EventId.Id))
             .ToArray();
         Assert.NotEmpty(events);
         Assert.Equal(events.Length, events.Distinct().Count());
