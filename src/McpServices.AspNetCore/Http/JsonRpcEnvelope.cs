@@ -84,17 +84,19 @@ internal sealed class JsonRpcEnvelope
     /// What makes the request's <c>params</c> unusable, as a sentence for the caller, or <see langword="null"/>. MCP sends
     /// <c>params</c> as an object, its <c>_meta</c> as an object, and a <c>tools/call</c> names its tool with a string and passes
     /// its arguments as an object. The SDK answers these mistakes with a bare internal error; the HTTP stage answers them with
-    /// −32602 and this text instead.
+    /// −32602 and this text instead. The arguments of a <c>tools/call</c> or <c>prompts/get</c> must not give a member twice in
+    /// any of their objects (<see cref="RepeatedMembers"/>).
     /// </summary>
-    public string? InvalidParams
+    public string? InvalidParams =>
+        ParamsProblem
+        ?? MethodParamsProblem
+        ?? (Method is ToolsCall or PromptsGet && RepeatedArgument is { } repeated ? RepeatedMembers.Describe("params.arguments", repeated) : null);
+
+    /// <summary>What is wrong with the params of this method in particular.</summary>
+    private string? MethodParamsProblem
     {
         get
         {
-            if (ParamsProblem is not null)
-            {
-                return ParamsProblem;
-            }
-
             return Method switch
             {
                 ToolsCall when !HasParams => "tools/call needs params: an object with the name of the tool to call and its arguments.",
@@ -147,6 +149,12 @@ internal sealed class JsonRpcEnvelope
 
     /// <summary>Whether a prompt argument is not a string (prompts/get; checked when the method comes before params, as clients send it).</summary>
     private bool ArgumentValueNotString { get; set; }
+
+    /// <summary>
+    /// A member given twice in an object of <c>params.arguments</c> (<see cref="RepeatedMembers"/>): the path of its object
+    /// below the arguments and its name.
+    /// </summary>
+    private (string Path, string Name)? RepeatedArgument { get; set; }
 
     /// <summary>The first member given twice, as a sentence for the caller.</summary>
     private string? Ambiguity { get; set; }
@@ -238,7 +246,7 @@ internal sealed class JsonRpcEnvelope
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
                         envelope.HasParams = true;
-                        ReadParams(ref reader, envelope);
+                        ReadParams(ref reader, envelope, body);
                     }
                     else
                     {
@@ -514,7 +522,7 @@ internal sealed class JsonRpcEnvelope
         }
     }
 
-    private static void ReadParams(ref Utf8JsonReader reader, JsonRpcEnvelope envelope)
+    private static void ReadParams(ref Utf8JsonReader reader, JsonRpcEnvelope envelope, ReadOnlySpan<byte> body)
     {
         var completion = envelope.Method == Complete;
         if (completion)
@@ -546,6 +554,8 @@ internal sealed class JsonRpcEnvelope
                 envelope.ArgumentsAreObject = reader.TokenType is JsonTokenType.StartObject or JsonTokenType.Null;
                 if (envelope.Method == PromptsGet && reader.TokenType == JsonTokenType.StartObject)
                 {
+                    var copy = reader;
+                    envelope.RepeatedArgument = RepeatedMembers.Find(ref copy, body);
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
                         reader.Read();
@@ -555,7 +565,7 @@ internal sealed class JsonRpcEnvelope
                 }
                 else
                 {
-                    reader.Skip();
+                    envelope.RepeatedArgument = RepeatedMembers.Find(ref reader, body);
                 }
 
                 envelope.ArgumentsStart = start;

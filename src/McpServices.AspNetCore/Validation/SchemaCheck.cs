@@ -239,6 +239,11 @@ internal static class SchemaCheck
                 }
             }
 
+            if (checkDeclared && IgnoreCase && schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
+            {
+                CheckNoMemberSetTwice(value, properties, path, ref errors);
+            }
+
             if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
             {
                 foreach (var name in required.EnumerateArray())
@@ -262,6 +267,47 @@ internal static class SchemaCheck
                 if (memberSchema.ValueKind == JsonValueKind.Object)
                 {
                     CheckMember(member.Value, memberSchema, $"{path}.{member.Name}", ref errors, ref optionalNulls, depth);
+                }
+            }
+        }
+
+        /// <summary>
+        /// With names matched ignoring case (the tool's JSON options), two members that differ only in case set one property, and
+        /// the binding keeps the last: <c>{"warehouse":"ams-1","Warehouse":"ber-1"}</c> runs the tool for <c>ber-1</c>, while a
+        /// gateway or an audit reader that matches names exactly sees <c>ams-1</c>. Such an object is invalid, as the HTTP stage
+        /// refuses a name given twice (<see cref="RepeatedMembers"/>).
+        /// </summary>
+        private static void CheckNoMemberSetTwice(JsonElement value, JsonElement properties, string path, ref List<ArgumentError>? errors)
+        {
+            List<(string Declared, string Sent)>? set = null;
+            foreach (var member in value.EnumerateObject())
+            {
+                string? declared = null;
+                foreach (var property in properties.EnumerateObject())
+                {
+                    if (string.Equals(property.Name, member.Name, StringComparison.OrdinalIgnoreCase))
+                    {
+                        declared = property.Name;
+                        if (string.Equals(property.Name, member.Name, StringComparison.Ordinal))
+                        {
+                            break;
+                        }
+                    }
+                }
+
+                if (declared is null)
+                {
+                    continue;
+                }
+
+                var earlier = set?.Find(s => string.Equals(s.Declared, declared, StringComparison.Ordinal)).Sent;
+                if (earlier is not null)
+                {
+                    (errors ??= []).Add(new ArgumentError($"{path}.{member.Name}", $"The {path} object sets '{declared}' twice: '{earlier}' and '{member.Name}' name the same member (names match ignoring case); send it once."));
+                }
+                else
+                {
+                    (set ??= []).Add((declared, member.Name));
                 }
             }
         }

@@ -22,6 +22,8 @@ public sealed class OtherRequestsParamsTests
     [InlineData("""{"method":"prompts/get","params":{}}""", "params.name must be a string: the name of the prompt to get.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":5}}}""", "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":["Ann"]}}""", "params.arguments must be a JSON object of strings: MCP passes prompt arguments as strings.")]
+    [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Ann","name":"Bob"}}}""", "params.arguments has more than one \"name\" member; JSON parsers disagree on which one counts, so send each member once.")]
+    [InlineData("""{"params":{"name":"greet","arguments":{"name":"Ann","tone":"warm","name":"Bob"}},"method":"prompts/get"}""", "params.arguments has more than one \"name\" member; JSON parsers disagree on which one counts, so send each member once.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet"}}""", "the prompt 'greet' needs the argument 'name'.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"greet","arguments":{"tone":"warm"}}}""", "the prompt 'greet' needs the argument 'name'.")]
     [InlineData("""{"method":"prompts/get","params":{"name":"repeat","arguments":{"text":"hi","times":"many"}}}""", "the argument 'times' of the prompt 'repeat' must be an integer from -2147483648 to 2147483647.")]

@@ -703,6 +703,11 @@ public sealed class RequestGateTests
     [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":true},"name":"add","arguments":{"a":1}}}""", "params._meta.progressToken must be a string or a number: the token the progress notifications of the request carry.", "add")]
     [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1},"requestState":[1]}}""", "params.requestState must be a string: the requestState of the server's input-required result, unchanged.", "add")]
     [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1},"inputResponses":"yes"}}""", "params.inputResponses must be a JSON object: the answers to the server's input requests, by their keys.", "add")]
+    // An argument or a member of one given twice: the tool, the binding and typed policies would get the last copy, a gateway or
+    // an audit reader with another parser the first (RepeatedMembers).
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2,"a":40}}}""", "params.arguments has more than one \"a\" member; JSON parsers disagree on which one counts, so send each member once.", "add")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"arguments":{"a":1,"b":2,"\u0061":40},"name":"add"}}""", "params.arguments has more than one \"a\" member; JSON parsers disagree on which one counts, so send each member once.", "add")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":{"x":[{"w":"ams-1"},{"w":"ams-1","w":"ber-1"}]}}}}""", "params.arguments.b.x[1] has more than one \"w\" member; JSON parsers disagree on which one counts, so send each member once.", "add")]
     public async Task ToolCallWithMalformedParams_IsInvalidParams_NamesTheProblem_AndIsAudited(string json, string problem, string tool)
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());

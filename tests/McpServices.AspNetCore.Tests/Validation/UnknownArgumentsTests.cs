@@ -78,6 +78,30 @@ public sealed class UnknownArgumentsTests
     }
 
     [Fact]
+    public async Task MembersThatDifferOnlyInCase_SetOneProperty_AndAreInvalid_WhateverAllowUnknownArgumentsSays()
+    {
+        // The serializer matches member names ignoring case and keeps the last: {"sku":"ABC-1234","SKU":"XYZ-9999"} would reserve
+        // XYZ-9999, while a gateway or an audit reader matching names exactly sees ABC-1234. (A name given twice exactly is
+        // refused before the SDK: RequestGateTests.)
+        foreach (var allowUnknown in new[] { false, true })
+        {
+            await using var server = await TestServer.StartAsync(b => b.WithTools<OrderTools>(), o => o.AllowUnknownArguments = allowUnknown);
+            await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+            var order = await CallAsync(client, "place_order", """{"order":{"customerEmail":"a@example.com","lines":[{"sku":"ABC-1234","quantity":2,"SKU":"XYZ-9999"}],"CustomerEmail":"b@example.com"}}""");
+
+            Assert.Equal(
+                [("order.CustomerEmail", "The order object sets 'customerEmail' twice: 'customerEmail' and 'CustomerEmail' name the same member (names match ignoring case); send it once."),
+                 ("order.lines[0].SKU", "The order.lines[0] object sets 'sku' twice: 'sku' and 'SKU' name the same member (names match ignoring case); send it once.")],
+                Errors(order));
+            Assert.Equal(0, server.Log().Count("place_order"));
+
+            // One spelling, in any case, is one member.
+            Assert.NotEqual(true, (await CallAsync(client, "place_order", """{"order":{"CUSTOMEREMAIL":"a@example.com","lines":[{"SKU":"ABC-1234","quantity":2}]}}""")).IsError);
+        }
+    }
+
+    [Fact]
     public async Task ManyArgumentsTheToolDoesNotHave_AreNamedUpToALimit_AndLongNamesAreCut()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>());
