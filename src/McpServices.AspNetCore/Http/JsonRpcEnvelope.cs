@@ -90,7 +90,7 @@ internal sealed class JsonRpcEnvelope
     public string? InvalidParams =>
         ParamsProblem
         ?? MethodParamsProblem
-        ?? (Method is ToolsCall or PromptsGet && RepeatedArgument is { } repeated ? RepeatedMembers.Describe("params.arguments", repeated) : null);
+        ?? (Method is ToolsCall or PromptsGet ? RepeatedArgument : null);
 
     /// <summary>What is wrong with the params of this method in particular.</summary>
     private string? MethodParamsProblem
@@ -150,11 +150,8 @@ internal sealed class JsonRpcEnvelope
     /// <summary>Whether a prompt argument is not a string (prompts/get; checked when the method comes before params, as clients send it).</summary>
     private bool ArgumentValueNotString { get; set; }
 
-    /// <summary>
-    /// A member given twice in an object of <c>params.arguments</c> (<see cref="RepeatedMembers"/>): the path of its object
-    /// below the arguments and its name.
-    /// </summary>
-    private (string Path, string Name)? RepeatedArgument { get; set; }
+    /// <summary>A member given twice in an object of <c>params.arguments</c> (<see cref="RepeatedMembers"/>), as a sentence for the caller.</summary>
+    private string? RepeatedArgument { get; set; }
 
     /// <summary>The first member given twice, as a sentence for the caller.</summary>
     private string? Ambiguity { get; set; }
@@ -555,7 +552,7 @@ internal sealed class JsonRpcEnvelope
                 if (envelope.Method == PromptsGet && reader.TokenType == JsonTokenType.StartObject)
                 {
                     var copy = reader;
-                    envelope.RepeatedArgument = RepeatedMembers.Find(ref copy, body);
+                    envelope.RepeatedArgument = RepeatedMembers.Find(ref copy, body, "params.arguments");
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
                         reader.Read();
@@ -565,7 +562,7 @@ internal sealed class JsonRpcEnvelope
                 }
                 else
                 {
-                    envelope.RepeatedArgument = RepeatedMembers.Find(ref reader, body);
+                    envelope.RepeatedArgument = RepeatedMembers.Find(ref reader, body, "params.arguments");
                 }
 
                 envelope.ArgumentsStart = start;

@@ -28,6 +28,14 @@ internal static class RepeatedMembers
     private static List<Name>? t_names;
 
     /// <summary>
+    /// Reads the value the reader is on (its first token) to its last token, and returns the message for the first member
+    /// given twice in one of its objects (<see cref="Describe"/>), or <see langword="null"/>. <paramref name="body"/> is the span
+    /// the reader reads; <paramref name="valuePath"/> names the value in the message.
+    /// </summary>
+    public static string? Find(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, string valuePath) =>
+        Find(ref reader, body) is { } repeated ? Describe(valuePath, repeated) : null;
+
+    /// <summary>
     /// Reads the value the reader is on (its first token) to its last token; returns where a member is given twice — the path
     /// of its object below the value (<c>""</c> for the value itself, <c>.adjustment</c>, <c>[2].line</c>) and the name — or
     /// <see langword="null"/>. <paramref name="body"/> is the span the reader reads.
