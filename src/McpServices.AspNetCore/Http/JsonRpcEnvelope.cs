@@ -84,13 +84,34 @@ internal sealed class JsonRpcEnvelope
     /// What makes the request's <c>params</c> unusable, as a sentence for the caller, or <see langword="null"/>. MCP sends
     /// <c>params</c> as an object, its <c>_meta</c> as an object, and a <c>tools/call</c> names its tool with a string and passes
     /// its arguments as an object. The SDK answers these mistakes with a bare internal error; the HTTP stage answers them with
-    /// −32602 and this text instead. The arguments of a <c>tools/call</c> or <c>prompts/get</c> must not give a member twice in
-    /// any of their objects (<see cref="RepeatedMembers"/>).
+    /// −32602 and this text instead. (<see cref="FindRepeatedArgument"/> is the last check of params.)
     /// </summary>
-    public string? InvalidParams =>
-        ParamsProblem
-        ?? MethodParamsProblem
-        ?? (Method is ToolsCall or PromptsGet ? RepeatedArgument : null);
+    public string? InvalidParams => ParamsProblem ?? MethodParamsProblem;
+
+    /// <summary>
+    /// A member given twice in an object of the arguments of a <c>tools/call</c> or <c>prompts/get</c>
+    /// (<see cref="RepeatedMembers"/>), as a sentence for the caller, or <see langword="null"/>. Read from the body again, after
+    /// authentication: the envelope is read for every request, also from callers who have not authenticated, and only skips
+    /// the arguments, so that nobody can make it compare the names of a megabyte of arguments without a credential.
+    /// </summary>
+    public string? FindRepeatedArgument(ReadOnlySpan<byte> body)
+    {
+        if (Method is not (ToolsCall or PromptsGet) || ArgumentsStart < 0 || !ArgumentsAreObject || ArgumentsStart + ArgumentsLength > body.Length)
+        {
+            return null;
+        }
+
+        var arguments = body.Slice(ArgumentsStart, ArgumentsLength);
+        var reader = new Utf8JsonReader(arguments, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
+        try
+        {
+            return reader.Read() ? RepeatedMembers.Find(ref reader, arguments, "params.arguments") : null;
+        }
+        catch (JsonException)
+        {
+            return null; // not reached for a message without a parse error, which is refused before this
+        }
+    }
 
     /// <summary>What is wrong with the params of this method in particular.</summary>
     private string? MethodParamsProblem
@@ -149,9 +170,6 @@ internal sealed class JsonRpcEnvelope
 
     /// <summary>Whether a prompt argument is not a string (prompts/get; checked when the method comes before params, as clients send it).</summary>
     private bool ArgumentValueNotString { get; set; }
-
-    /// <summary>A member given twice in an object of <c>params.arguments</c> (<see cref="RepeatedMembers"/>), as a sentence for the caller.</summary>
-    private string? RepeatedArgument { get; set; }
 
     /// <summary>The first member given twice, as a sentence for the caller.</summary>
     private string? Ambiguity { get; set; }
@@ -243,7 +261,7 @@ internal sealed class JsonRpcEnvelope
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
                         envelope.HasParams = true;
-                        ReadParams(ref reader, envelope, body);
+                        ReadParams(ref reader, envelope);
                     }
                     else
                     {
@@ -519,7 +537,7 @@ internal sealed class JsonRpcEnvelope
         }
     }
 
-    private static void ReadParams(ref Utf8JsonReader reader, JsonRpcEnvelope envelope, ReadOnlySpan<byte> body)
+    private static void ReadParams(ref Utf8JsonReader reader, JsonRpcEnvelope envelope)
     {
         var completion = envelope.Method == Complete;
         if (completion)
@@ -551,8 +569,6 @@ internal sealed class JsonRpcEnvelope
                 envelope.ArgumentsAreObject = reader.TokenType is JsonTokenType.StartObject or JsonTokenType.Null;
                 if (envelope.Method == PromptsGet && reader.TokenType == JsonTokenType.StartObject)
                 {
-                    var copy = reader;
-                    envelope.RepeatedArgument = RepeatedMembers.Find(ref copy, body, "params.arguments");
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
                         reader.Read();
@@ -562,7 +578,7 @@ internal sealed class JsonRpcEnvelope
                 }
                 else
                 {
-                    envelope.RepeatedArgument = RepeatedMembers.Find(ref reader, body, "params.arguments");
+                    reader.Skip();
                 }
 
                 envelope.ArgumentsStart = start;

@@ -566,7 +566,7 @@ internal sealed partial class McpRequestGate
             return false;
         }
 
-        if (envelope is not { Id: not null, InvalidParams: { } problem })
+        if (envelope is not { Id: not null } || (envelope.InvalidParams ?? envelope.FindRepeatedArgument(body.Span)) is not { } problem)
         {
             return true;
         }

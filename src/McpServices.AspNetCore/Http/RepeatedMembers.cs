@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 
@@ -13,19 +15,24 @@ namespace McpServices.AspNetCore;
 /// runs with another — <c>{"warehouse":"ams-1","warehouse":"ber-1"}</c>. I-JSON (RFC 7493) forbids such objects, so the HTTP
 /// stage refuses them, as it refuses the envelope's own members given twice. Names compare after unescaping
 /// (<c>"w\u0061rehouse"</c> is <c>warehouse</c>), exactly (case matters: <c>Warehouse</c> is another member in JSON).
-/// Allocation-free for what clients send: names are compared in place in the body, and only escaped names become strings;
-/// objects with many members switch from pairwise comparison to a set.
+/// <para>
+/// Anyone can send a body before authenticating, so the check costs time in proportion to the body and allocates nothing that
+/// grows with it: names are compared as UTF-8 bytes in place in the body (an escaped name is unescaped into a reused buffer),
+/// an object's first <see cref="LinearLimit"/> names with each other, and beyond that through an open-addressing table of the
+/// names' hashes (rented, and keyed with the process's randomized <see cref="HashCode"/>, so that a caller cannot choose names
+/// that collide). The buffers are per thread; what a large body needs beyond them is rented and returned.
+/// </para>
 /// </remarks>
 internal static class RepeatedMembers
 {
-    /// <summary>Beyond this many members, an object's names go into a set instead of being compared with each other.</summary>
-    private const int LinearLimit = 32;
+    /// <summary>Up to this many members, an object's names are compared with each other; beyond, through a hash table.</summary>
+    private const int LinearLimit = 16;
 
     /// <summary>The longest name a message shows; a caller's name may be a megabyte long.</summary>
     private const int MaxNameShown = 64;
 
     [ThreadStatic]
-    private static List<Name>? t_names;
+    private static Names? t_names;
 
     /// <summary>
     /// Reads the value the reader is on (its first token) to its last token, and returns the message for the first member
@@ -42,19 +49,14 @@ internal static class RepeatedMembers
     /// </summary>
     public static (string Path, string Name)? Find(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
     {
-        var names = t_names ??= [];
-        names.Clear();
+        var names = t_names ??= new Names();
         try
         {
             return Walk(ref reader, body, names);
         }
         finally
         {
-            names.Clear();
-            if (names.Capacity > 1024)
-            {
-                t_names = null; // one large object does not keep its buffer on the thread
-            }
+            names.Reset();
         }
     }
 
@@ -65,7 +67,7 @@ internal static class RepeatedMembers
         return $"{valuePath}{repeated.Path} has more than one \"{name}\" member; JSON parsers disagree on which one counts, so send each member once.";
     }
 
-    private static (string Path, string Name)? Walk(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, List<Name> names)
+    private static (string Path, string Name)? Walk(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, Names names)
     {
         if (reader.TokenType == JsonTokenType.StartArray)
         {
@@ -90,77 +92,229 @@ internal static class RepeatedMembers
         }
 
         var frame = names.Count;
-        HashSet<string>? set = null;
+        var arenaFrame = names.ArenaLength;
+        int[]? table = null;
+        var tableSize = 0;
         (string Path, string Name)? repeated = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        try
         {
-            var name = new Name((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, reader.ValueIsEscaped ? Unescape(ref reader) : null);
-            if (repeated is null)
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (names.Count - frame == LinearLimit && set is null)
+                var index = names.Add(ref reader, body);
+                if (repeated is null)
                 {
-                    set = new HashSet<string>(StringComparer.Ordinal);
-                    for (var i = frame; i < names.Count; i++)
+                    var members = index - frame + 1;
+                    var given = members <= LinearLimit
+                        ? names.IsAmong(index, frame, body)
+                        : names.Insert(ref table, ref tableSize, index, frame, body);
+                    if (given)
                     {
-                        set.Add(names[i].Text(body));
+                        repeated = (string.Empty, names.Text(index, body));
                     }
                 }
 
-                if (set is not null ? !set.Add(name.Text(body)) : IsAmong(name, names, frame, body))
+                reader.Read();
+                if (Walk(ref reader, body, names) is { } inner && repeated is null)
                 {
-                    repeated = (string.Empty, name.Text(body));
+                    repeated = ($".{names.Text(index, body)}{inner.Path}", inner.Name);
                 }
             }
-
-            names.Add(name);
-            reader.Read();
-            if (Walk(ref reader, body, names) is { } inner && repeated is null)
+        }
+        finally
+        {
+            if (table is not null)
             {
-                repeated = ($".{name.Text(body)}{inner.Path}", inner.Name);
+                ArrayPool<int>.Shared.Return(table);
             }
+
+            names.Pop(frame, arenaFrame);
         }
 
-        names.RemoveRange(frame, names.Count - frame);
         return repeated;
     }
 
-    /// <summary>
-    /// The name's text; <see langword="null"/> (compare its bytes as they are) when it is not Unicode — invalid UTF-8 or an
-    /// unpaired surrogate escape —, for which the envelope reports a parse error once it has read the body.
-    /// </summary>
-    private static string? Unescape(ref Utf8JsonReader reader)
+    /// <summary>A member name: where its UTF-8 bytes are (in the body, or unescaped in the arena), and its hash once needed.</summary>
+    private struct Name
     {
-        try
-        {
-            return reader.GetString();
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
+        public int Start;
+        public int Length;
+        public bool InArena;
+        public bool Hashed;
+        public int Hash;
     }
 
-    private static bool IsAmong(Name name, List<Name> names, int frame, ReadOnlySpan<byte> body)
+    /// <summary>The names of the objects being read, innermost last; reused by the thread.</summary>
+    private sealed class Names
     {
-        for (var i = frame; i < names.Count; i++)
+        private const int InitialNames = 64;
+        private const int InitialArena = 512;
+
+        private readonly Name[] _ownNames = new Name[InitialNames];
+        private readonly byte[] _ownArena = new byte[InitialArena];
+        private Name[] _names;
+        private byte[] _arena;
+
+        public Names()
         {
-            if (names[i].SameAs(name, body))
+            _names = _ownNames;
+            _arena = _ownArena;
+        }
+
+        public int Count { get; private set; }
+
+        public int ArenaLength { get; private set; }
+
+        /// <summary>Adds the name the reader is on; returns its index.</summary>
+        public int Add(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
+        {
+            if (Count == _names.Length)
             {
-                return true;
+                _names = Grow(_names, _ownNames, Count);
+            }
+
+            var raw = reader.ValueSpan;
+            ref var name = ref _names[Count];
+            name = new Name { Start = (int)reader.TokenStartIndex + 1, Length = raw.Length };
+            if (reader.ValueIsEscaped)
+            {
+                if (_arena.Length - ArenaLength < raw.Length)
+                {
+                    _arena = Grow(_arena, _ownArena, ArenaLength, ArenaLength + raw.Length);
+                }
+
+                try
+                {
+                    // Unescaped, a name is never longer than as sent.
+                    var written = reader.CopyString(_arena.AsSpan(ArenaLength));
+                    name = new Name { Start = ArenaLength, Length = written, InArena = true };
+                    ArenaLength += written;
+                }
+                catch (InvalidOperationException)
+                {
+                    // An escape of an unpaired surrogate: not Unicode, which the envelope reports as a parse error once it has
+                    // read the body. Its bytes as sent stand for it here.
+                }
+            }
+
+            return Count++;
+        }
+
+        /// <summary>Whether a name of the object before <paramref name="index"/> (from <paramref name="frame"/>) is the same.</summary>
+        public bool IsAmong(int index, int frame, ReadOnlySpan<byte> body)
+        {
+            var name = Bytes(index, body);
+            for (var i = frame; i < index; i++)
+            {
+                if (_names[i].Length == name.Length && Bytes(i, body).SequenceEqual(name))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// Adds the name at <paramref name="index"/> to the object's table of <paramref name="size"/> slots (created from its
+        /// earlier names when it first needs one, doubled when half full); returns whether an earlier name of the object is the same.
+        /// </summary>
+        public bool Insert(ref int[]? table, ref int size, int index, int frame, ReadOnlySpan<byte> body)
+        {
+            var members = index - frame + 1;
+            if (table is null || members * 2 > size)
+            {
+                if (table is not null)
+                {
+                    ArrayPool<int>.Shared.Return(table);
+                }
+
+                size = (int)BitOperations.RoundUpToPowerOf2((uint)members * 2);
+                table = ArrayPool<int>.Shared.Rent(size);
+                Array.Clear(table, 0, size);
+                for (var i = frame; i < index; i++)
+                {
+                    Place(table, size, i, body, out _);
+                }
+            }
+
+            Place(table, size, index, body, out var given);
+            return given;
+        }
+
+        public string Text(int index, ReadOnlySpan<byte> body) => Encoding.UTF8.GetString(Bytes(index, body));
+
+        /// <summary>Forgets the names of an object that has been read.</summary>
+        public void Pop(int frame, int arenaFrame)
+        {
+            Count = frame;
+            ArenaLength = arenaFrame;
+        }
+
+        /// <summary>Empties the lists, giving back what a large body rented.</summary>
+        public void Reset()
+        {
+            Count = 0;
+            ArenaLength = 0;
+            if (!ReferenceEquals(_names, _ownNames))
+            {
+                ArrayPool<Name>.Shared.Return(_names);
+                _names = _ownNames;
+            }
+
+            if (!ReferenceEquals(_arena, _ownArena))
+            {
+                ArrayPool<byte>.Shared.Return(_arena);
+                _arena = _ownArena;
             }
         }
 
-        return false;
-    }
+        /// <summary>Puts the name in the table's first free slot from its hash, unless an equal name is there: then <paramref name="given"/>.</summary>
+        private void Place(int[] table, int size, int index, ReadOnlySpan<byte> body, out bool given)
+        {
+            ref var name = ref _names[index];
+            var bytes = Bytes(index, body);
+            if (!name.Hashed)
+            {
+                var hash = default(HashCode);
+                hash.AddBytes(bytes);
+                name.Hash = hash.ToHashCode();
+                name.Hashed = true;
+            }
 
-    /// <summary>A member name: where its bytes are in the body, or, when it has escapes, its text.</summary>
-    private readonly record struct Name(int Start, int Length, string? Unescaped)
-    {
-        public string Text(ReadOnlySpan<byte> body) => Unescaped ?? Encoding.UTF8.GetString(body.Slice(Start, Length));
+            var mask = size - 1;
+            var slot = name.Hash & mask;
+            while (table[slot] != 0)
+            {
+                var other = table[slot] - 1;
+                if (_names[other].Hash == name.Hash && Bytes(other, body).SequenceEqual(bytes))
+                {
+                    given = true;
+                    return;
+                }
 
-        public bool SameAs(Name other, ReadOnlySpan<byte> body) =>
-            Unescaped is null && other.Unescaped is null
-                ? body.Slice(Start, Length).SequenceEqual(body.Slice(other.Start, other.Length))
-                : string.Equals(Text(body), other.Text(body), StringComparison.Ordinal);
+                slot = (slot + 1) & mask;
+            }
+
+            table[slot] = index + 1;
+            given = false;
+        }
+
+        private ReadOnlySpan<byte> Bytes(int index, ReadOnlySpan<byte> body)
+        {
+            var name = _names[index];
+            return name.InArena ? _arena.AsSpan(name.Start, name.Length) : body.Slice(name.Start, name.Length);
+        }
+
+        private static T[] Grow<T>(T[] current, T[] own, int used, int atLeast = 0)
+        {
+            var grown = ArrayPool<T>.Shared.Rent(Math.Max(current.Length * 2, atLeast));
+            current.AsSpan(0, used).CopyTo(grown);
+            if (!ReferenceEquals(current, own))
+            {
+                ArrayPool<T>.Shared.Return(current);
+            }
+
+            return grown;
+        }
     }
 }

@@ -37,20 +37,27 @@ public sealed class RepeatedMembersTests
     }
 
     [Theory]
-    [InlineData(33, -1)]
-    [InlineData(1000, -1)]
-    [InlineData(1000, 10)]
-    [InlineData(1000, 500)]
-    [InlineData(40, 35)]
-    public void LargeObjects_AreCheckedThroughASet(int members, int repeatOf)
+    [InlineData(16, 3, false)]
+    [InlineData(16, -1, false)]
+    [InlineData(17, 16, false)]
+    [InlineData(17, 0, true)]
+    [InlineData(33, -1, false)]
+    [InlineData(1000, -1, true)]
+    [InlineData(1000, 10, false)]
+    [InlineData(1000, 500, true)]
+    [InlineData(40, 35, true)]
+    [InlineData(100_000, 99_998, true)]
+    public void LargeObjects_AreCheckedThroughAHashTable(int members, int repeatOf, bool escapeEveryOther)
     {
+        // Every other name written with an escape (m5 as \u006d5): equal names compare equal however they are spelled.
+        string Spelled(int i, string name) => escapeEveryOther && i % 2 == 1 ? "\\u006d" + name[1..] : name;
         var names = Enumerable.Range(0, members).Select(i => $"m{i}").ToList();
         if (repeatOf >= 0)
         {
             names.Add($"m{repeatOf}");
         }
 
-        var body = Encoding.UTF8.GetBytes("{\"outer\":{" + string.Join(',', names.Select((n, i) => $"\"{n}\":{i}")) + "}}");
+        var body = Encoding.UTF8.GetBytes("{\"outer\":{" + string.Join(',', names.Select((n, i) => $"\"{Spelled(i, n)}\":{i}")) + "},\"next\":{\"m0\":1}}");
         var reader = new Utf8JsonReader(body);
         reader.Read();
 
@@ -62,7 +69,7 @@ public sealed class RepeatedMembersTests
     [Theory]
     [InlineData(new byte[] { 0x8C })] // invalid UTF-8 in an escaped name
     [InlineData(new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0' })] // an unpaired surrogate escape
-    public void ANameThatIsNotUnicode_DoesNotStopTheReading_AndTheMessageIsAParseError(byte[] bad)
+    public void ANameThatIsNotUnicode_DoesNotStopTheCheck_AndTheMessageIsAParseError(byte[] bad)
     {
         byte[] body = [.. Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"\u0061"""), .. bad, .. Encoding.UTF8.GetBytes("\":1,\"b\":2}}}")];
 
@@ -71,6 +78,11 @@ public sealed class RepeatedMembersTests
         Assert.NotNull(envelope);
         Assert.NotNull(envelope.ParseError);
         Assert.Equal("add", envelope.Name);
+        Assert.Null(envelope.FindRepeatedArgument(body)); // refused as a parse error first; the check itself does not throw
+
+        var reader = new Utf8JsonReader(body);
+        reader.Read();
+        Assert.Null(RepeatedMembers.Find(ref reader, body));
     }
 
     [Fact]
