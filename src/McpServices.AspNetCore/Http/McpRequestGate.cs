@@ -939,18 +939,10 @@ internal sealed partial class McpRequestGate
 
     // Warning the first time a value is refused and then every 5 minutes, Debug in between (RepeatedRefusals): events 1 and 2.
     private static readonly RepeatedRefusals.Messages HostRefusals = new(
-        "host",
-        new EventId(1, "HostRefused"),
-        first: "Refused an MCP request for host '{Host}': it is not in McpService:AllowedHosts. Further refusals of it are logged at Debug, with a warning at most every 5 minutes.",
-        again: "Refused an MCP request for host '{Host}': it is not in McpService:AllowedHosts. Refused {Repeats} more time(s) since the last warning for it (logged at Debug).",
-        repeated: "Refused an MCP request for host '{Host}' again: it is not in McpService:AllowedHosts.");
+        "host", new EventId(1, "HostRefused"), "Refused an MCP request for host '{Host}'", "it is not in McpService:AllowedHosts");
 
     private static readonly RepeatedRefusals.Messages OriginRefusals = new(
-        "origin",
-        new EventId(2, "OriginRefused"),
-        first: "Refused an MCP request from origin '{Origin}': it is not in McpService:AllowedOrigins (DNS-rebinding protection). Further refusals of it are logged at Debug, with a warning at most every 5 minutes.",
-        again: "Refused an MCP request from origin '{Origin}': it is not in McpService:AllowedOrigins (DNS-rebinding protection). Refused {Repeats} more time(s) since the last warning for it (logged at Debug).",
-        repeated: "Refused an MCP request from origin '{Origin}' again: it is not in McpService:AllowedOrigins.");
+        "origin", new EventId(2, "OriginRefused"), "Refused an MCP request from origin '{Origin}'", "it is not in McpService:AllowedOrigins (DNS-rebinding protection)");
 
     [LoggerMessage(4, LogLevel.Debug, "MCP request refused with 401: {Reason}")]
     private static partial void LogAuthenticationFailed(ILogger logger, string reason);

@@ -16,8 +16,8 @@ namespace McpServices.AspNetCore;
 /// stage refuses them, as it refuses the envelope's own members given twice. Names compare after unescaping
 /// (<c>"w\u0061rehouse"</c> is <c>warehouse</c>), exactly (case matters: <c>Warehouse</c> is another member in JSON).
 /// <para>
-/// Anyone can send a body before authenticating, so the check costs time in proportion to the body and allocates nothing that
-/// grows with it: names are compared as UTF-8 bytes in place in the body (an escaped name is unescaped into a reused buffer),
+/// The check runs after authentication (<see cref="JsonRpcEnvelope.FindRepeatedArgument"/>), but a caller's arguments may still
+/// fill the 1 MiB body, so it costs time in proportion to the body and allocates nothing that grows with it: names are compared as UTF-8 bytes in place in the body (an escaped name is unescaped into a reused buffer),
 /// an object's first <see cref="LinearLimit"/> names with each other, and beyond that through an open-addressing table of the
 /// names' hashes (rented, and keyed with the process's randomized <see cref="HashCode"/>, so that a caller cannot choose names
 /// that collide). The buffers are per thread; what a large body needs beyond them is rented and returned.
@@ -233,12 +233,11 @@ internal static class RepeatedMembers
                 Array.Clear(table, 0, size);
                 for (var i = frame; i < index; i++)
                 {
-                    Place(table, size, i, body, out _);
+                    Place(table, size, i, body);
                 }
             }
 
-            Place(table, size, index, body, out var given);
-            return given;
+            return Place(table, size, index, body);
         }
 
         public string Text(int index, ReadOnlySpan<byte> body) => Encoding.UTF8.GetString(Bytes(index, body));
@@ -268,8 +267,8 @@ internal static class RepeatedMembers
             }
         }
 
-        /// <summary>Puts the name in the table's first free slot from its hash, unless an equal name is there: then <paramref name="given"/>.</summary>
-        private void Place(int[] table, int size, int index, ReadOnlySpan<byte> body, out bool given)
+        /// <summary>Puts the name in the table's first free slot from its hash; returns <see langword="true"/> instead when an equal name is there.</summary>
+        private bool Place(int[] table, int size, int index, ReadOnlySpan<byte> body)
         {
             ref var name = ref _names[index];
             var bytes = Bytes(index, body);
@@ -288,15 +287,14 @@ internal static class RepeatedMembers
                 var other = table[slot] - 1;
                 if (_names[other].Hash == name.Hash && Bytes(other, body).SequenceEqual(bytes))
                 {
-                    given = true;
-                    return;
+                    return true;
                 }
 
                 slot = (slot + 1) & mask;
             }
 
             table[slot] = index + 1;
-            given = false;
+            return false;
         }
 
         private ReadOnlySpan<byte> Bytes(int index, ReadOnlySpan<byte> body)

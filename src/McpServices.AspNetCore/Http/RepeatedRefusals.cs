@@ -45,22 +45,25 @@ internal sealed class RepeatedRefusals(TimeProvider? time = null)
     }
 
     /// <summary>
-    /// The three messages of one kind of refusal (<see cref="Log"/>), all under <see cref="EventId"/>: the first warning for a
-    /// value, a later warning (its template's second placeholder takes the number of repeats logged at Debug since the previous
-    /// one), and a repeat within the interval, at Debug.
+    /// The three messages of one kind of refusal (<see cref="Log"/>), all under <see cref="EventId"/>, made from what was
+    /// refused (<c>Refused an MCP request for host '{Host}'</c>, with the value's placeholder) and why: the first warning for a
+    /// value, which says what happens to its repeats; a later warning, with how many were logged at Debug since the previous
+    /// one; and a repeat within the <see cref="Interval"/>, at Debug.
     /// </summary>
-    internal sealed class Messages(string kind, EventId eventId, string first, string again, string repeated)
+    internal sealed class Messages(string kind, EventId eventId, string refusal, string reason)
     {
         /// <summary>The kind of value refused, which keeps its repeats apart from another kind's.</summary>
         public string Kind { get; } = kind;
 
         public EventId EventId { get; } = eventId;
 
-        public Action<ILogger, string, Exception?> First { get; } = LoggerMessage.Define<string>(LogLevel.Warning, eventId, first);
+        public Action<ILogger, string, Exception?> First { get; } = LoggerMessage.Define<string>(
+            LogLevel.Warning, eventId, $"{refusal}: {reason}. Further refusals of it are logged at Debug, with a warning at most every {Interval.TotalMinutes} minutes.");
 
-        public Action<ILogger, string, long, Exception?> Again { get; } = LoggerMessage.Define<string, long>(LogLevel.Warning, eventId, again);
+        public Action<ILogger, string, long, Exception?> Again { get; } = LoggerMessage.Define<string, long>(
+            LogLevel.Warning, eventId, $"{refusal}: {reason}. Refused {{Repeats}} more time(s) since the last warning for it (logged at Debug).");
 
-        public Action<ILogger, string, Exception?> Repeated { get; } = LoggerMessage.Define<string>(LogLevel.Debug, eventId, repeated);
+        public Action<ILogger, string, Exception?> Repeated { get; } = LoggerMessage.Define<string>(LogLevel.Debug, eventId, $"{refusal} again: {reason}.");
     }
 
     /// <summary>The value as it is logged: cut to <see cref="MaxValueLength"/> characters.</summary>

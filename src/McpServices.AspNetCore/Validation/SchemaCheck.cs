@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace McpServices.AspNetCore;
@@ -279,37 +280,62 @@ internal static class SchemaCheck
         /// </summary>
         private static void CheckNoMemberSetTwice(JsonElement value, JsonElement properties, string path, ref List<ArgumentError>? errors)
         {
-            List<(string Declared, string Sent)>? set = null;
+            // For each declared property, the position of the first member that sets it: no allocation for the objects of a call.
+            var declaredCount = properties.GetPropertyCount();
+            Span<int> first = declaredCount <= 64 ? stackalloc int[declaredCount] : new int[declaredCount];
+            first.Fill(-1);
+            var position = 0;
             foreach (var member in value.EnumerateObject())
             {
-                string? declared = null;
-                foreach (var property in properties.EnumerateObject())
+                var declared = Declared(properties, member);
+                if (declared >= 0 && first[declared] < 0)
                 {
-                    if (string.Equals(property.Name, member.Name, StringComparison.OrdinalIgnoreCase))
-                    {
-                        declared = property.Name;
-                        if (string.Equals(property.Name, member.Name, StringComparison.Ordinal))
-                        {
-                            break;
-                        }
-                    }
+                    first[declared] = position;
+                }
+                else if (declared >= 0)
+                {
+                    var name = properties.EnumerateObject().ElementAt(declared).Name;
+                    var earlier = value.EnumerateObject().ElementAt(first[declared]).Name;
+                    (errors ??= []).Add(new ArgumentError($"{path}.{member.Name}", $"The {path} object sets '{name}' twice: '{earlier}' and '{member.Name}' name the same member (names match ignoring case); send it once."));
                 }
 
-                if (declared is null)
-                {
-                    continue;
-                }
-
-                var earlier = set?.Find(s => string.Equals(s.Declared, declared, StringComparison.Ordinal)).Sent;
-                if (earlier is not null)
-                {
-                    (errors ??= []).Add(new ArgumentError($"{path}.{member.Name}", $"The {path} object sets '{declared}' twice: '{earlier}' and '{member.Name}' name the same member (names match ignoring case); send it once."));
-                }
-                else
-                {
-                    (set ??= []).Add((declared, member.Name));
-                }
+                position++;
             }
+        }
+
+        /// <summary>
+        /// The position among the declared properties of the one <paramref name="member"/> sets — of the same spelling, else the
+        /// first that matches ignoring case —, or -1.
+        /// </summary>
+        private static int Declared(JsonElement properties, JsonProperty member)
+        {
+            // The member's name as sent; one with escapes, which clients do not send, is compared below.
+            var sent = JsonMarshal.GetRawUtf8PropertyName(member);
+            var index = 0;
+            foreach (var property in properties.EnumerateObject())
+            {
+                if (property.NameEquals(sent))
+                {
+                    return index;
+                }
+
+                index++;
+            }
+
+            // Another spelling (or no declared property at all): rare, so the names are read as strings only here.
+            index = 0;
+            var name = member.Name;
+            foreach (var property in properties.EnumerateObject())
+            {
+                if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return index;
+                }
+
+                index++;
+            }
+
+            return -1;
         }
 
         /// <summary>

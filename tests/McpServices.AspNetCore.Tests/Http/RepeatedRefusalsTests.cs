@@ -54,15 +54,23 @@ public sealed class RepeatedRefusalsTests
         Assert.Equal(
             ["https://evil.example", "https://other.example", RepeatedRefusals.Shorten(longOrigin)],
             origins.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message.Split('\'')[1]));
+        Assert.Equal(
+            "Refused an MCP request from origin 'https://evil.example': it is not in McpService:AllowedOrigins (DNS-rebinding protection). Further refusals of it are logged at Debug, with a warning at most every 5 minutes.",
+            origins[0].Message);
         Assert.All(origins.Where(e => e.Level == LogLevel.Warning), e => Assert.EndsWith("Further refusals of it are logged at Debug, with a warning at most every 5 minutes.", e.Message, StringComparison.Ordinal));
-        Assert.All(origins.Where(e => e.Level == LogLevel.Debug), e => Assert.StartsWith("Refused an MCP request from origin '", e.Message, StringComparison.Ordinal));
-        Assert.All(origins.Where(e => e.Level == LogLevel.Debug), e => Assert.Contains("' again: it is not in McpService:AllowedOrigins.", e.Message, StringComparison.Ordinal));
+        Assert.Equal(
+            "Refused an MCP request from origin 'https://evil.example' again: it is not in McpService:AllowedOrigins (DNS-rebinding protection).",
+            origins.First(e => e.Level == LogLevel.Debug).Message);
+        Assert.All(origins.Where(e => e.Level == LogLevel.Debug), e => Assert.Contains("' again: it is not in McpService:AllowedOrigins (DNS-rebinding protection).", e.Message, StringComparison.Ordinal));
         Assert.Equal(19 + 1, origins.Count(e => e.Level == LogLevel.Debug));
         Assert.Equal(RepeatedRefusals.MaxValueLength + 1, RepeatedRefusals.Shorten(longOrigin).Length);
 
         var hosts = logs.Entries.Where(e => e.EventId.Id == 1).ToList();
         Assert.Equal([LogLevel.Warning, LogLevel.Debug], hosts.Select(e => e.Level));
-        Assert.Contains("'rebound.example'", hosts[0].Message, StringComparison.Ordinal);
+        Assert.Equal(
+            ["Refused an MCP request for host 'rebound.example': it is not in McpService:AllowedHosts. Further refusals of it are logged at Debug, with a warning at most every 5 minutes.",
+             "Refused an MCP request for host 'rebound.example' again: it is not in McpService:AllowedHosts."],
+            hosts.Select(e => e.Message));
 
         // Every refused call is still audited, whatever its log level.
         await server.Audit.WaitForAsync(_ => server.Audit.Records.Count == 25, cancellationToken: ct);
@@ -99,7 +107,7 @@ public sealed class RepeatedRefusalsTests
         var refusals = new RepeatedRefusals(time);
         var logs = new CapturingLoggerProvider();
         var logger = logs.CreateLogger("test");
-        var messages = new RepeatedRefusals.Messages("origin", 2, "first {Origin}", "again {Origin} after {Repeats}", "repeat {Origin}");
+        var messages = new RepeatedRefusals.Messages("origin", 2, "Refused '{Origin}'", "not allowed");
 
         refusals.Log(logger, messages, "https://evil.example");
         refusals.Log(logger, messages, "https://evil.example");
@@ -110,7 +118,13 @@ public sealed class RepeatedRefusalsTests
         refusals.Log(logger, messages, "https://evil.example");
 
         Assert.Equal(
-            ["first https://evil.example", "repeat https://evil.example", "repeat https://evil.example", "again https://evil.example after 2", "again https://evil.example after 0"],
+            [
+                "Refused 'https://evil.example': not allowed. Further refusals of it are logged at Debug, with a warning at most every 5 minutes.",
+                "Refused 'https://evil.example' again: not allowed.",
+                "Refused 'https://evil.example' again: not allowed.",
+                "Refused 'https://evil.example': not allowed. Refused 2 more time(s) since the last warning for it (logged at Debug).",
+                "Refused 'https://evil.example': not allowed. Refused 0 more time(s) since the last warning for it (logged at Debug).",
+            ],
             logs.Entries.Select(e => e.Message));
     }
 

@@ -766,32 +766,39 @@ public sealed class RequestGateTests
         // bypass, so such messages are refused whatever the copies say (here an anonymous tool next to a protected one).
         await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>().WithTools<SecuredTools>(), authentication: true);
         using var http = server.CreateHttpClient();
-        using var request = Post(json);
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", server.Token("inventory:read"));
 
-        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await http.SendAsync(Post(json, bearer: server.Token("inventory:read")), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var error = await ReadErrorAsync(response);
-        Assert.Equal(-32600, error.GetProperty("code").GetInt32());
-        Assert.Equal($"Bad Request: the JSON-RPC message has more than one \"{member}\" member; send each member once.", error.GetProperty("message").GetString());
+        Assert.Equal((-32600, $"Bad Request: the JSON-RPC message has more than one \"{member}\" member; send each member once."), await ReadCodeAndMessageAsync(response));
         Assert.Equal(0, server.Log().Count("ping") + server.Log().Count("read_stock"));
         var record = await server.Audit.WaitForAsync(r => r.Outcome == "invalid", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("invalid_request", record.ErrorCode);
     }
 
     [Fact]
-    public async Task RefusedCallWithAnArgumentGivenTwice_IsAuditedWithTheLastValue_LikeTheSdkReadsIt()
+    public async Task ACallWithAnArgumentGivenTwice_IsCheckedForItAfterAuthentication_AndAuditedWithTheLastValue_LikeTheSdkReadsIt()
     {
+        const string Call = """{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_stock","arguments":{"sku":"A","sku":"B"}}}""";
         await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true);
         using var http = server.CreateHttpClient();
 
-        using var response = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_stock","arguments":{"sku":"A","sku":"B"}}}"""), TestContext.Current.CancellationToken);
+        // Without a credential the names of the arguments are not compared (RepeatedMembers): the caller is refused for that.
+        using var response = await http.SendAsync(Post(Call), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         var record = await server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
         Assert.Equal("denied", record.GetProperty("outcome").GetString());
         Assert.Equal("B", record.GetProperty("arguments").GetProperty("sku").GetString());
+
+        using var refused = await http.SendAsync(Post(Call, bearer: server.Token("inventory:read")), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Equal(
+            (-32602, "Invalid params: params.arguments has more than one \"sku\" member; JSON parsers disagree on which one counts, so send each member once."),
+            await ReadCodeAndMessageAsync(refused));
+        Assert.Equal(0, server.Log().Count("read_stock"));
+        Assert.Equal("invalid_params", (await server.Audit.WaitForAsync(r => r.Outcome == "invalid", cancellationToken: TestContext.Current.CancellationToken)).ErrorCode);
     }
 
     [Fact]
@@ -949,5 +956,11 @@ public sealed class RequestGateTests
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return doc.RootElement.GetProperty("error").Clone();
+    }
+
+    private static async Task<(int Code, string? Message)> ReadCodeAndMessageAsync(HttpResponseMessage response)
+    {
+        var error = await ReadErrorAsync(response);
+        return (error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString());
     }
 }

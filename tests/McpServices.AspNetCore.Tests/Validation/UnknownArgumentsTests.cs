@@ -96,6 +96,13 @@ public sealed class UnknownArgumentsTests
                 Errors(order));
             Assert.Equal(0, server.Log().Count("place_order"));
 
+            // Three spellings: each later one is named with the first.
+            var thrice = await CallAsync(client, "place_order", """{"order":{"customerEmail":"a@example.com","lines":[{"SKU":"ABC-1234","quantity":2,"Sku":"B","sku":"C"}]}}""");
+            Assert.Equal(
+                [("order.lines[0].Sku", "The order.lines[0] object sets 'sku' twice: 'SKU' and 'Sku' name the same member (names match ignoring case); send it once."),
+                 ("order.lines[0].sku", "The order.lines[0] object sets 'sku' twice: 'SKU' and 'sku' name the same member (names match ignoring case); send it once.")],
+                Errors(thrice));
+
             // One spelling, in any case, is one member.
             Assert.NotEqual(true, (await CallAsync(client, "place_order", """{"order":{"CUSTOMEREMAIL":"a@example.com","lines":[{"SKU":"ABC-1234","quantity":2}]}}""")).IsError);
         }
