@@ -14,6 +14,12 @@ using OpenTelemetry.Trace;
 
 namespace McpServices.AspNetCore.Tests.Telemetry;
 
+/// <summary>
+/// Exports through real OTLP/HTTP requests. A tracer provider sees the spans of every service in the process, so these tests
+/// run alone (<see cref="ProcessWideTelemetry"/>): another test's stateful session would otherwise put its <c>mcp.session.id</c>
+/// spans into this service's export, which the first test requires to have none.
+/// </summary>
+[Collection(nameof(ProcessWideTelemetry))]
 public sealed class ExportTests
 {
     [Fact]
@@ -77,8 +83,8 @@ public sealed class ExportTests
         // McpServices' sources, meters and resource still reach the application's exporter — once.
         Assert.True(receiver.Received("/v1/traces", "otlp-app-exporter", "tools/call add"), Describe(receiver));
         Assert.True(receiver.Received("/v1/metrics", "otlp-app-exporter", "mcpservices.tool.calls"), Describe(receiver));
-        // Once: one metrics export at shutdown. (Spans cannot be counted: a tracer provider also sees the spans of the other
-        // tests' services in this process, while the McpServices meter belongs to this service.)
+        // Once: one metrics export at shutdown. (Spans are not counted: a tracer provider sees the spans of every service in
+        // the process, while the McpServices meter belongs to this service.)
         Assert.Equal(1, receiver.Requests.Count(r => r.Path == "/v1/metrics" && System.Text.Encoding.UTF8.GetString(r.Body).Contains("mcpservices.tool.calls", StringComparison.Ordinal)));
     }
 
@@ -500,3 +506,7 @@ public sealed class MetricProbeTools
 
     public string ProbeIsolation() => "measured";
 }
+
+/// <summary>Tests whose telemetry would mix with other tests' services in the process: they run after the others, one at a time.</summary>
+[CollectionDefinition(nameof(ProcessWideTelemetry), DisableParallelization = true)]
+public sealed class ProcessWideTelemetry;
