@@ -17,10 +17,10 @@ namespace McpServices.AspNetCore;
 /// (<c>"w\u0061rehouse"</c> is <c>warehouse</c>), exactly (case matters: <c>Warehouse</c> is another member in JSON).
 /// <para>
 /// The check runs after authentication (<see cref="JsonRpcEnvelope.FindRepeatedArgument"/>), but a caller's arguments may still
-/// fill the 1 MiB body, so it costs time in proportion to the body and allocates nothing that grows with it: names are compared as UTF-8 bytes in place in the body (an escaped name is unescaped into a reused buffer),
-/// an object's first <see cref="LinearLimit"/> names with each other, and beyond that through an open-addressing table of the
-/// names' hashes (rented, and keyed with the process's randomized <see cref="HashCode"/>, so that a caller cannot choose names
-/// that collide). The buffers are per thread; what a large body needs beyond them is rented and returned.
+/// fill the 1 MiB body, so it costs time in proportion to the body and allocates nothing that grows with it: names are
+/// compared as UTF-8 bytes in place in the body (an escaped name is unescaped into a reused buffer), an object's first
+/// <see cref="LinearLimit"/> names with each other, and beyond that through an open-addressing table of the names' hashes
+/// (rented, and keyed with the process's randomized <see cref="HashCode"/>, so that a caller cannot choose names that collide). The buffers are per thread; what a large body needs beyond them is rented and returned.
 /// </para>
 /// </remarks>
 internal static class RepeatedMembers

@@ -29,18 +29,18 @@ internal sealed class RepeatedRefusals(TimeProvider? time = null)
     /// </summary>
     public void Log(ILogger logger, Messages messages, string value)
     {
-        var level = Level(messages.Kind, value, out var repeats, out var first);
-        if (level == LogLevel.Debug)
+        var shown = Shorten(value);
+        if (Level(messages.Kind, shown, out var repeats, out var first) == LogLevel.Debug)
         {
-            messages.Repeated(logger, Shorten(value), null);
+            messages.Repeated(logger, shown, null);
         }
         else if (first)
         {
-            messages.First(logger, Shorten(value), null);
+            messages.First(logger, shown, null);
         }
         else
         {
-            messages.Again(logger, Shorten(value), repeats, null);
+            messages.Again(logger, shown, repeats, null);
         }
     }
 

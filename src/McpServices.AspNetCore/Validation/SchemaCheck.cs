@@ -280,6 +280,11 @@ internal static class SchemaCheck
         /// </summary>
         private static void CheckNoMemberSetTwice(JsonElement value, JsonElement properties, string path, ref List<ArgumentError>? errors)
         {
+            if (value.GetPropertyCount() < 2)
+            {
+                return; // most objects of a call: nothing to set twice
+            }
+
             // For each declared property, the position of the first member that sets it: no allocation for the objects of a call.
             var declaredCount = properties.GetPropertyCount();
             Span<int> first = declaredCount <= 64 ? stackalloc int[declaredCount] : new int[declaredCount];

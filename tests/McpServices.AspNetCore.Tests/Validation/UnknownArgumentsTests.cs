@@ -103,6 +103,10 @@ public sealed class UnknownArgumentsTests
                  ("order.lines[0].sku", "The order.lines[0] object sets 'sku' twice: 'SKU' and 'sku' name the same member (names match ignoring case); send it once.")],
                 Errors(thrice));
 
+            // Two members, the fewest that can set one property twice.
+            var two = await CallAsync(client, "place_order", """{"order":{"customerEmail":"a@example.com","lines":[{"sku":"ABC-1234","SKU":"XYZ-9999"}]}}""");
+            Assert.Contains(("order.lines[0].SKU", "The order.lines[0] object sets 'sku' twice: 'sku' and 'SKU' name the same member (names match ignoring case); send it once."), Errors(two));
+
             // One spelling, in any case, is one member.
             Assert.NotEqual(true, (await CallAsync(client, "place_order", """{"order":{"CUSTOMEREMAIL":"a@example.com","lines":[{"SKU":"ABC-1234","quantity":2}]}}""")).IsError);
         }
