@@ -1,3 +1,6 @@
+//#if (!AuthNone)
+using System.Net;
+//#endif
 using McpServices.Testing;
 using ModelContextProtocol.Protocol;
 
@@ -58,10 +61,14 @@ public sealed class TicketToolsTests : IAsyncLifetime
     {
         await using var client = await _service.ConnectAsync(_service.Caller("tickets:read"), TestContext.Current.CancellationToken);
 
-        await Assert.ThrowsAnyAsync<Exception>(() => client.CallToolAsync(
+        // The service answers 403 with the MCP step-up challenge (WWW-Authenticate: Bearer error="insufficient_scope",
+        // scope="..."), and a JSON-RPC error naming the missing scope; the SDK's client surfaces both as HttpRequestException.
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => client.CallToolAsync(
             "open_ticket",
             new Dictionary<string, object?> { ["title"] = "Coffee machine leaks", ["team"] = "facilities", ["reporterEmail"] = "ana@example.com" },
             cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("tickets:write", refused.Message, StringComparison.Ordinal);
         var record = await _service.Audit.WaitForToolAsync("open_ticket", TestContext.Current.CancellationToken);
         Assert.Equal("denied", record.GetProperty("outcome").GetString());
     }
