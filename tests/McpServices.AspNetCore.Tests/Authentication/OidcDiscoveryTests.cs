@@ -123,9 +123,9 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         await using var server = await StartServiceAsync();
         var token = await _issuer.RequestTokenAsync(Agent.ClientId, Agent.Secret, "https://billing.example.com/mcp", "inventory:read");
 
-        var ex = await Assert.ThrowsAnyAsync<Exception>(() => server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken));
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => server.ConnectAsync(new McpTestClientOptions { AccessToken = token }, TestContext.Current.CancellationToken));
 
-        Assert.Contains("401", ex.ToString());
+        Assert.Equal(HttpStatusCode.Unauthorized, ex.StatusCode);
     }
 
     private Task<McpTestServer> StartServiceAsync() =>

@@ -5,6 +5,7 @@ using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
 using McpServices.Tests.Common;
+using ModelContextProtocol;
 using ModelContextProtocol.AspNetCore;
 using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Metrics;
@@ -179,7 +180,7 @@ public sealed class TracingAndMetricsTests
         await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
-        await Assert.ThrowsAnyAsync<Exception>(() => client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken).AsTask());   // rate_limited
         await client.CallToolAsync("reserve", new Dictionary<string, object?> { ["sku"] = "x", ["quantity"] = 0 }, cancellationToken: TestContext.Current.CancellationToken);
         await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
         server.Services.GetRequiredService<MeterProvider>().ForceFlush();
