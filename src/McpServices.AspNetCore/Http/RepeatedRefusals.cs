@@ -30,7 +30,7 @@ internal sealed class RepeatedRefusals(TimeProvider? time = null)
     public void Log(ILogger logger, Messages messages, string value)
     {
         var shown = Shorten(value);
-        if (Level(messages.Kind, shown, out var repeats, out var first) == LogLevel.Debug)
+        if (LevelOfShown(messages.Kind, shown, out var repeats, out var first) == LogLevel.Debug)
         {
             messages.Repeated(logger, shown, null);
         }
@@ -73,9 +73,12 @@ internal sealed class RepeatedRefusals(TimeProvider? time = null)
     /// The level at which to log this refusal; for a warning, <paramref name="repeats"/> is how many refusals of the value were
     /// logged at Debug since its last warning, and <paramref name="first"/> whether there was none before it.
     /// </summary>
-    public LogLevel Level(string kind, string value, out long repeats, out bool first)
+    public LogLevel Level(string kind, string value, out long repeats, out bool first) => LevelOfShown(kind, Shorten(value), out repeats, out first);
+
+    /// <summary><see cref="Level"/> for a value already cut by <see cref="Shorten"/>, which keys its entry.</summary>
+    private LogLevel LevelOfShown(string kind, string shown, out long repeats, out bool first)
     {
-        var key = (kind, Shorten(value));
+        var key = (kind, shown);
         if (!_entries.TryGetValue(key, out var entry))
         {
             entry = _entries.Count < MaxValues ? _entries.GetOrAdd(key, _ => new Entry()) : _entries.GetOrAdd((kind, "\0other"), _ => new Entry());
