@@ -317,7 +317,7 @@ public sealed class AuditDeliveryTests
     [Fact]
     public async Task FileSink_WritesJsonLines_AndRotates_AndTheSetVerifies()
     {
-        using var directory = TemporaryFolder.Create();
+        using var directory = TemporaryFolder.Create("mcps-audit-");
         var path = Path.Combine(directory.FullName, "audit.jsonl");
         await using (var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
         {
@@ -356,7 +356,7 @@ public sealed class AuditDeliveryTests
     {
         // A path the service cannot write must not give an instance that reports ready, runs calls and only then refuses them
         // (FailClosed) with records that can never be written.
-        using var directory = TemporaryFolder.Create();
+        using var directory = TemporaryFolder.Create("mcps-audit-");
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         var blocker = Path.Combine(directory.FullName, "not-a-directory");
         File.WriteAllText(blocker, "");
@@ -390,7 +390,7 @@ public sealed class AuditDeliveryTests
     {
         // Replicas sharing a volume, or two processes given the same path: their writes interleave and cut each other's records
         // (two governed servers on one file lost half their records in a load test, and --verify-audit found unreadable lines).
-        using var directory = TemporaryFolder.Create();
+        using var directory = TemporaryFolder.Create("mcps-audit-");
         var path = Path.Combine(directory.FullName, "audit.jsonl");
         void Options(McpServiceOptions o)
         {
@@ -441,7 +441,7 @@ public sealed class AuditDeliveryTests
     [Fact]
     public async Task FileSink_AfterARestart_CountsTheExistingFileTowardsRotation()
     {
-        using var directory = TemporaryFolder.Create();
+        using var directory = TemporaryFolder.Create("mcps-audit-");
         var path = Path.Combine(directory.FullName, "audit.jsonl");
         async Task CallAsync(long maxBytes, int calls)
         {
@@ -601,7 +601,7 @@ public sealed class AuditDeliveryTests
     [Fact]
     public async Task FileSink_AfterAProcessStoppedInTheMiddleOfARecord_StartsOnANewLine_AndVerifyReportsTheCut()
     {
-        using var directory = TemporaryFolder.Create();
+        using var directory = TemporaryFolder.Create("mcps-audit-");
         var path = Path.Combine(directory.FullName, "audit.jsonl");
         var logs = new CapturingLoggerProvider();
         async Task CallAsync(int calls)
@@ -757,18 +757,4 @@ internal sealed class Tmpfs : IAsyncDisposable
         Assert.True(umount.ExitCode == 0, umount.Describe());
         MountPoint.Delete(recursive: true);
     }
-}
-
-/// <summary>A new folder under the temporary directory, deleted with what it holds when disposed.</summary>
-internal sealed class TemporaryFolder : IDisposable
-{
-    private readonly DirectoryInfo _directory;
-
-    private TemporaryFolder(DirectoryInfo directory) => _directory = directory;
-
-    public string FullName => _directory.FullName;
-
-    public static TemporaryFolder Create() => new(Directory.CreateTempSubdirectory("mcps-audit-"));
-
-    public void Dispose() => _directory.Delete(recursive: true);
 }

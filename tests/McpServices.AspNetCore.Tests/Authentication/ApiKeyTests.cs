@@ -276,10 +276,10 @@ public sealed class ApiKeyTests
     /// <summary>An API keys file, as a mounted Secret holds it, in a folder of its own that is deleted on dispose.</summary>
     private sealed class KeysFile : IDisposable
     {
-        private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("mcps-apikeys-");
+        private readonly TemporaryFolder _folder = TemporaryFolder.Create("mcps-apikeys-");
 
-        public string Path => System.IO.Path.Combine(_directory.FullName, "apikeys.json");
+        public string Path => System.IO.Path.Combine(_folder.FullName, "apikeys.json");
 
-        public void Dispose() => _directory.Delete(recursive: true);
+        public void Dispose() => _folder.Dispose();
     }
 }

@@ -278,14 +278,22 @@ public sealed class MultiRoundTripTests
     /// <summary>A replica: the transfer tool, a Data Protection key ring of its own, and <paramref name="keys"/> as <c>McpService:RequestState:Keys</c>.</summary>
     private static async Task<McpTestServer> ReplicaAsync(string[] keys, bool authentication = false)
     {
-        var keyRing = Directory.CreateTempSubdirectory("mcps-keyring-");
-        var server = await TestServer.StartAsync(
-            b => b.WithTools<TransferTools>(),
-            o => o.RequestState.Keys = keys,
-            configure: b => b.Services.AddDataProtection().PersistKeysToFileSystem(keyRing),
-            authentication: authentication);
-        server.App.Lifetime.ApplicationStopped.Register(() => keyRing.Delete(recursive: true));
-        return server;
+        var keyRing = TemporaryFolder.Create("mcps-keyring-");
+        try
+        {
+            var server = await TestServer.StartAsync(
+                b => b.WithTools<TransferTools>(),
+                o => o.RequestState.Keys = keys,
+                configure: b => b.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(keyRing.FullName)),
+                authentication: authentication);
+            server.App.Lifetime.ApplicationStopped.Register(keyRing.Dispose);
+            return server;
+        }
+        catch
+        {
+            keyRing.Dispose(); // a replica refused at startup (invalid keys) never stops
+            throw;
+        }
     }
 
     [Fact]
