@@ -157,6 +157,49 @@ public sealed class ObservabilityTests
         await AssertVerifiesAsync(fromFirst);
     }
 
+    /// <summary>
+    /// Standard output and standard error redirected to one regular file (<c>dotnet Service.dll &gt; service.log 2&gt;&amp;1</c>, or a
+    /// process manager that does the same) share one file offset: the sink must write where the logs write, never at a position
+    /// of its own, or records and log lines overwrite each other. Console chatter (sent to standard error while the sink runs)
+    /// interleaves with the records; every record and every chatter line must come out whole.
+    /// </summary>
+    [Fact]
+    public async Task StdoutAndStderrInOneRegularFile_LoseNoRecordAndNoLogLine()
+    {
+        var hook = RepoPaths.BuiltAssembly("ConsoleChatter");
+        var (key, environment) = SampleProcess.ApiKey();
+        var chatter = "chatter " + new string('x', 200);
+        environment["DOTNET_STARTUP_HOOKS"] = hook;
+        environment["CHATTER_LINE"] = chatter;
+        using var folder = TemporaryFolder.Create("mcps-stdout-file-");
+        var log = Path.Combine(folder.FullName, "service.log");
+        const int Calls = 60;
+        var sample = await SampleProcess.StartAsync(environment, TestContext.Current.CancellationToken, launcher: ["sh", "-c", "exec \"$@\" >\"$0\" 2>&1", log]);
+        await using (sample)
+        {
+            for (var i = 0; i < Calls; i++)
+            {
+                using var call = await sample.CallToolAsync(key, "get_stock", """{"sku":"HAM-0001"}""", TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+                await Task.Delay(5, TestContext.Current.CancellationToken);
+            }
+
+            Assert.Equal(0, await sample.StopAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        var lines = await File.ReadAllLinesAsync(log, TestContext.Current.CancellationToken);
+        var records = lines.Where(l => l.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(Calls, records.Length);
+        await AssertVerifiesAsync(records);
+        Assert.Contains(chatter, lines);
+        Assert.Contains(lines, line => line.Contains("Application is shutting down", StringComparison.Ordinal));
+
+        // Nothing else, and nothing cut: every line is a whole record, a whole chatter line or a whole JSON log line.
+        Assert.All(lines, line => Assert.True(
+            line == chatter || (line.StartsWith('{') && IsJson(line)),
+            $"a line that is neither a record, the console line nor a log line: {line[..Math.Min(line.Length, 120)]}"));
+    }
+
     [Fact]
     public async Task AuditRecords_AreWrittenToStdout_AndTheVerifyCommandAcceptsThem()
     {
@@ -303,6 +346,19 @@ public sealed class ObservabilityTests
 
     private static Task<ProcessResult> VerifyAsync(string file) =>
         SampleProcess.RunToExitAsync(null, "--verify-audit", file);
+
+    private static bool IsJson(string line)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(line);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Writes <paramref name="records"/> to a file and checks that the documented command finds the trail intact.</summary>
     private static async Task AssertVerifiesAsync(IEnumerable<string> records)

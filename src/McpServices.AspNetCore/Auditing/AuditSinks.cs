@@ -28,7 +28,7 @@ internal sealed class AuditSinkFactory(IHostEnvironment environment, ServiceIden
 
 /// <summary>
 /// JSON Lines on standard output — the Kubernetes way: the container runtime collects it. Logs go to stderr. Writes are
-/// synchronous, on the audit writer's own thread, and a write nobody can read any more fails: standard output is written as file
+/// synchronous, on the audit writer's own thread, and a write nobody can read any more fails: a pipe is written as file
 /// descriptor 1 itself, because the stream <see cref="Console.OpenStandardOutput()"/> returns on Linux and macOS ignores a broken
 /// pipe (<c>EPIPE</c>: the log collector reading the container's output has gone) and would drop the records while the calls
 /// went on. A failing write makes the sink a failing sink, and the trail's failure policy applies.
@@ -45,9 +45,7 @@ internal sealed class StdoutAuditSink : IAuditSink, IDisposable
     /// <summary>The errno of a write to a full non-blocking pipe (EAGAIN), which .NET reports as the exception's HResult.</summary>
     private static readonly int WouldBlock = OperatingSystem.IsLinux() ? 11 : 35;
 
-    private readonly Stream _stdout = OperatingSystem.IsWindows()
-        ? Console.OpenStandardOutput()
-        : new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+    private readonly Stream _stdout = OpenStandardOutput();
 
     public ValueTask WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
@@ -75,7 +73,7 @@ internal sealed class StdoutAuditSink : IAuditSink, IDisposable
     /// </summary>
     private void Write(ReadOnlySpan<byte> bytes, CancellationToken cancellationToken)
     {
-        if (_stdout.CanSeek || _stdout is not FileStream)
+        if (_stdout is not FileStream)
         {
             _stdout.Write(bytes);
             return;
@@ -104,6 +102,30 @@ internal sealed class StdoutAuditSink : IAuditSink, IDisposable
     }
 
     public void Dispose() => _stdout.Dispose();
+
+    /// <summary>
+    /// Standard output as a stream that writes where everyone else sharing it writes. A pipe or terminal: file descriptor 1
+    /// itself (see above). A regular file (<c>dotnet Service.dll &gt; service.log 2&gt;&amp;1</c>): the console's own stream,
+    /// which writes at the file offset standard output shares with standard error, like the logs — a <see cref="FileStream"/>
+    /// on a seekable descriptor writes at a position of its own (<c>pwrite</c>), and records and log lines would overwrite
+    /// each other. A broken pipe, which the console stream ignores, cannot happen on a file.
+    /// </summary>
+    private static Stream OpenStandardOutput()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return Console.OpenStandardOutput();
+        }
+
+        var descriptor = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        if (!descriptor.CanSeek)
+        {
+            return descriptor;
+        }
+
+        descriptor.Dispose();
+        return Console.OpenStandardOutput();
+    }
 
     /// <summary>
     /// Makes standard output the audit trail's alone while the sink runs: <see cref="Console.Out"/> writes to standard error.
