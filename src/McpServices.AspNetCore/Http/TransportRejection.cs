@@ -9,9 +9,10 @@ namespace McpServices.AspNetCore;
 /// The SDK writes its JSON-RPC error straight to the response, so the reason is found again from the request — only on this
 /// rare path, never for calls that run. A reason the checks below do not recognize leaves the record with the HTTP status alone.
 /// The HTTP stage also asks before it answers a message itself (an unknown tool, method or prompt): the transport's objections
-/// come first. Its checks, as the SDK makes them: the protocol version header; on 2026-07-28 the <c>Mcp-Method</c> header for
-/// every message, the <c>_meta</c> version and capabilities for requests, and the <c>Mcp-Name</c> header for the messages that
-/// name their target (<c>tools/call</c> and <c>prompts/get</c> by name; <c>resources/read</c>, by URI, is never asked about).
+/// come first. Its checks, in the order the SDK makes them: the protocol version header; on 2026-07-28 the <c>_meta</c> version
+/// for requests, the <c>Mcp-Method</c> header for every message, the <c>Mcp-Name</c> header for the messages that name their
+/// target (<c>tools/call</c> and <c>prompts/get</c> by name; <c>resources/read</c>, by URI, is never asked about), the
+/// <c>_meta</c> capabilities for requests, and whether the service speaks 2026-07-28 at all (a stateful one does not).
 /// </summary>
 internal static class TransportRejection
 {
@@ -30,10 +31,13 @@ internal static class TransportRejection
 
         // 2026-07-28: the version and the client's capabilities travel in a request's _meta, and the method and tool name in
         // headers too (so that gateways can route and authorize without reading the body); the transport refuses a request where
-        // they are missing or disagree, and a fully stateful service refuses the version itself.
+        // they are missing or disagree, and a fully stateful service refuses the version itself. The order is the SDK's, so that
+        // a request with several faults is recorded with the one its client was told: the _meta version, the Mcp-Method and
+        // Mcp-Name headers, the capabilities, then the version itself.
+        var hasCapabilities = true;
         if (!envelope.IsNotification)
         {
-            var (metaVersion, hasCapabilities) = ReadMeta(body);
+            (var metaVersion, hasCapabilities) = ReadMeta(body);
             if (metaVersion is null)
             {
                 return $"a {McpProtocolVersions.Mrtr} request must carry the protocol version in params._meta[\"{MetaProtocolVersion}\"]";
@@ -43,20 +47,21 @@ internal static class TransportRejection
             {
                 return $"the MCP-Protocol-Version header {Quote(version)} does not match params._meta[\"{MetaProtocolVersion}\"] {Quote(metaVersion)}";
             }
-
-            if (!hasCapabilities)
-            {
-                return $"a {McpProtocolVersions.Mrtr} request must carry the client's capabilities as an object in params._meta[\"{MetaClientCapabilities}\"]";
-            }
         }
 
-        if (!McpProtocolVersions.Served(mode).Contains(version))
-        {
-            return NotSpoken(version, mode) + " (a stateful service: use the initialize handshake)";
-        }
-
-        return Header(request, McpHeaders.Method, envelope.Method, "method")
+        var header = Header(request, McpHeaders.Method, envelope.Method, "method")
             ?? (envelope.Method is JsonRpcEnvelope.ToolsCall or JsonRpcEnvelope.PromptsGet ? Header(request, McpHeaders.Name, envelope.Name, envelope.IsToolCall ? "tool name" : "prompt name") : null);
+        if (header is not null)
+        {
+            return header;
+        }
+
+        if (!hasCapabilities)
+        {
+            return $"a {McpProtocolVersions.Mrtr} request must carry the client's capabilities as an object in params._meta[\"{MetaClientCapabilities}\"]";
+        }
+
+        return McpProtocolVersions.Served(mode).Contains(version) ? null : NotSpoken(version, mode) + " (a stateful service: use the initialize handshake)";
     }
 
     private static string NotSpoken(string version, HttpServerSessionMode mode) =>

@@ -195,6 +195,92 @@ public sealed class AuditRecordTests
         Assert.Equal(0, server.Log().Count("add"));
     }
 
+    /// <summary>
+    /// A 2026-07-28 call can be wrong in several ways at once; the SDK answers with the first fault its checks meet, and the record
+    /// must name the same one (a record that blamed the capabilities while the client was told its Mcp-Method header did not
+    /// match would send whoever reads the trail after the wrong problem). Every combination of faults, stateless and stateful.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ACallWithSeveralProtocolFaults_IsRecordedWithTheFaultTheClientWasTold(bool stateful)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.SessionMode = stateful ? HttpServerSessionMode.Stateful : HttpServerSessionMode.Stateless);
+        using var http = server.CreateHttpClient();
+        string?[] versions = ["2026-07-28", null, "2025-11-25"];
+        string?[] methods = ["tools/call", null, "tools/list"];
+        string?[] names = ["add", null, "subtract"];
+        var disagreements = new List<string>();
+        var calls = 0;
+        foreach (var version in versions)
+        {
+            foreach (var capabilities in new[] { true, false })
+            {
+                foreach (var method in methods)
+                {
+                    foreach (var name in names)
+                    {
+                        if (!stateful && version == versions[0] && capabilities && method == methods[0] && name == names[0])
+                        {
+                            continue; // nothing wrong: the call runs
+                        }
+
+                        var meta = new List<string>();
+                        if (version is not null)
+                        {
+                            meta.Add($"\"io.modelcontextprotocol/protocolVersion\":\"{version}\"");
+                        }
+
+                        if (capabilities)
+                        {
+                            meta.Add("\"io.modelcontextprotocol/clientCapabilities\":{}");
+                        }
+
+                        using var request = RequestGateTests.Post($"{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{{\"name\":\"add\",\"arguments\":{{\"a\":1}},\"_meta\":{{{string.Join(',', meta)}}}}}}}");
+                        request.Headers.Remove("MCP-Protocol-Version");
+                        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+                        if (method is not null)
+                        {
+                            request.Headers.Add("Mcp-Method", method);
+                        }
+
+                        if (name is not null)
+                        {
+                            request.Headers.Add("Mcp-Name", name);
+                        }
+
+                        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+                        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+                        using var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+                        var told = answer.RootElement.GetProperty("error").GetProperty("message").GetString()!;
+                        calls++;
+                        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+                        var record = McpTestAuditSink.Parse(server.Audit.Records[^1]);
+                        var recorded = record.GetProperty("error").GetProperty("message").GetString()!;
+                        if (ProtocolFault(told) != ProtocolFault(recorded))
+                        {
+                            disagreements.Add($"meta version {version ?? "none"}, capabilities {capabilities}, Mcp-Method {method ?? "none"}, Mcp-Name {name ?? "none"}: told \"{told}\", recorded \"{recorded}\"");
+                        }
+                    }
+                }
+            }
+        }
+
+        Assert.Equal(calls, server.Audit.Records.Count);
+        Assert.True(disagreements.Count == 0, string.Join('\n', disagreements));
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
+    /// <summary>Which protocol fault a message names, in the SDK's words or the audit record's.</summary>
+    private static string ProtocolFault(string message) =>
+        message.Contains("Mcp-Method", StringComparison.Ordinal) ? "Mcp-Method header"
+        : message.Contains("Mcp-Name", StringComparison.Ordinal) ? "Mcp-Name header"
+        : message.Contains("clientCapabilities", StringComparison.Ordinal) ? "capabilities"
+        : message.Contains("protocolVersion", StringComparison.Ordinal) && message.Contains("does not match", StringComparison.Ordinal) ? "_meta version differs"
+        : message.Contains("protocolVersion", StringComparison.Ordinal) ? "_meta version missing"
+        : message.Contains("does not support sessions", StringComparison.Ordinal) || message.Contains("this service speaks", StringComparison.Ordinal) ? "version not served"
+        : $"unrecognized: {message}";
+
     [Fact]
     public async Task AToolNameTheTransportRefuses_IsQuotedInItsRecord_CutWithoutBreakingACharacter()
     {
