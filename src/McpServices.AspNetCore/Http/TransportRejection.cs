@@ -12,7 +12,8 @@ namespace McpServices.AspNetCore;
 /// come first. Its checks, in the order the SDK makes them: the protocol version header; on 2026-07-28 the <c>_meta</c> version
 /// for requests, the <c>Mcp-Method</c> header for every message, the <c>Mcp-Name</c> header for the messages that name their
 /// target (<c>tools/call</c> and <c>prompts/get</c> by name; <c>resources/read</c>, by URI, is never asked about), the
-/// <c>_meta</c> capabilities for requests, and whether the service speaks 2026-07-28 at all (a stateful one does not).
+/// <c>_meta</c> capabilities for requests, and whether the service speaks 2026-07-28 at all (a stateful one does not); before
+/// 2026-07-28, on a service that keeps sessions, the session id for every request but <c>initialize</c>.
 /// </summary>
 internal static class TransportRejection
 {
@@ -26,7 +27,15 @@ internal static class TransportRejection
         var version = request.Headers[McpHeaders.ProtocolVersion].ToString();
         if (version != McpProtocolVersions.Mrtr)
         {
-            return version.Length > 0 && !McpProtocolVersions.Served(mode).Contains(version) ? NotSpoken(version, mode) : null;
+            if (version.Length > 0 && !McpProtocolVersions.Served(mode).Contains(version))
+            {
+                return NotSpoken(version, mode);
+            }
+
+            // Before 2026-07-28, a service that keeps sessions takes every request but initialize within one.
+            return mode != HttpServerSessionMode.Stateless && envelope.Method != JsonRpcEnvelope.Initialize && request.Headers[McpHeaders.SessionId].Count == 0
+                ? $"the service keeps sessions, and the request has no {McpHeaders.SessionId} header: send initialize first, then the session id it returns with every request"
+                : null;
         }
 
         // 2026-07-28: the version and the client's capabilities travel in a request's _meta, and the method and tool name in

@@ -271,6 +271,38 @@ public sealed class AuditRecordTests
         Assert.Equal(0, server.Log().Count("add"));
     }
 
+    /// <summary>
+    /// A service that keeps sessions takes a call before 2026-07-28 only within a session; a call without <c>Mcp-Session-Id</c>
+    /// (a client that skipped initialize, or was set up for a stateless service) is refused by the SDK, and the record says why.
+    /// </summary>
+    [Theory]
+    [InlineData(HttpServerSessionMode.Stateful, "2025-11-25")]
+    [InlineData(HttpServerSessionMode.Stateful, null)]
+    [InlineData(HttpServerSessionMode.StatefulForInitializeClients, "2025-06-18")]
+    public async Task ACallWithoutASession_OnAServiceThatKeepsSessions_IsRecordedWithTheReason(HttpServerSessionMode mode, string? version)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.SessionMode = mode);
+        using var http = server.CreateHttpClient();
+        using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}""");
+        request.Headers.Remove("MCP-Protocol-Version");
+        if (version is not null)
+        {
+            request.Headers.Add("MCP-Protocol-Version", version);
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("A new session can only be created by an initialize request", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
+        Assert.Equal(("invalid", "rejected_by_transport"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal(
+            "The MCP transport rejected the request (HTTP 400): the service keeps sessions, and the request has no Mcp-Session-Id header: send initialize first, then the session id it returns with every request.",
+            record.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
     /// <summary>Which protocol fault a message names, in the SDK's words or the audit record's.</summary>
     private static string ProtocolFault(string message) =>
         message.Contains("Mcp-Method", StringComparison.Ordinal) ? "Mcp-Method header"
