@@ -20,6 +20,8 @@ internal static class TransportRejection
     private const string MetaProtocolVersion = "io.modelcontextprotocol/protocolVersion";
     private const string MetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities";
     private const int MaxQuoted = 100;
+    private const string Base64Prefix = "=?base64?";
+    private const string Base64Suffix = "?=";
 
     /// <summary>Returns what was wrong with the request, or <see langword="null"/> when none of the transport's known checks explains it.</summary>
     public static string? Describe(HttpRequest request, JsonRpcEnvelope envelope, ReadOnlySpan<byte> body, HttpServerSessionMode mode)
@@ -84,7 +86,26 @@ internal static class TransportRejection
             return $"the {name} header, required with protocol {McpProtocolVersions.Mrtr}, is missing";
         }
 
-        return value.ToString() == inBody ? null : $"the {name} header {Quote(value.ToString())} does not match the {what} in the body {Quote(inBody ?? string.Empty)}";
+        var text = value.ToString();
+        var meant = text;
+        if (name == McpHeaders.Name && text.StartsWith(Base64Prefix, StringComparison.Ordinal) && text.EndsWith(Base64Suffix, StringComparison.Ordinal)
+            && text.Length >= Base64Prefix.Length + Base64Suffix.Length)
+        {
+            // A name that is not plain ASCII travels Base64-encoded (=?base64?…?=), and the transport compares the decoded name.
+            meant = DecodeBase64(text.AsSpan(Base64Prefix.Length, text.Length - Base64Prefix.Length - Base64Suffix.Length));
+            if (meant is null)
+            {
+                return $"the {name} header {Quote(text)} is not valid Base64 inside =?base64?…?=";
+            }
+        }
+
+        return meant == inBody ? null : $"the {name} header {Quote(text)} does not match the {what} in the body {Quote(inBody ?? string.Empty)}";
+    }
+
+    private static string? DecodeBase64(ReadOnlySpan<char> encoded)
+    {
+        var bytes = new byte[(encoded.Length * 3 / 4) + 3];
+        return Convert.TryFromBase64Chars(encoded, bytes, out var written) ? System.Text.Encoding.UTF8.GetString(bytes, 0, written) : null;
     }
 
     /// <summary>Quotes a client-supplied value, cut to a length that keeps audit records small (never inside a surrogate pair).</summary>

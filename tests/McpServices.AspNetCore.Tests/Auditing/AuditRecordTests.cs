@@ -166,6 +166,10 @@ public sealed class AuditRecordTests
     [InlineData("2026-07-28", "tools/call", "subtract", "the Mcp-Name header 'subtract' does not match the tool name in the body 'add'")]
     [InlineData("2026-07-28", "tools/list", "add", "the Mcp-Method header 'tools/list' does not match the method in the body 'tools/call'")]
     [InlineData("2026-07-28", "tools/call", null, "the Mcp-Name header, required with protocol 2026-07-28, is missing")]
+    [InlineData("2026-07-28", "tools/call", "=?base64?c3VidHJhY3Q=?=", "the Mcp-Name header '=?base64?c3VidHJhY3Q=?=' does not match the tool name in the body 'add'")]
+    [InlineData("2026-07-28", "tools/call", "=?base64?YWRk?=", "a 2026-07-28 request must carry the client's capabilities as an object in params._meta[\"io.modelcontextprotocol/clientCapabilities\"]", false)]
+    [InlineData("2026-07-28", "tools/call", "=?base64?YWRk?", "the Mcp-Name header '=?base64?YWRk?' does not match the tool name in the body 'add'")]
+    [InlineData("2026-07-28", "tools/call", "=?base64?###?=", "the Mcp-Name header '=?base64?###?=' is not valid Base64 inside =?base64?…?=")]
     [InlineData("2025-11-25", "tools/call", "add", "the MCP-Protocol-Version header '2026-07-28' does not match params._meta[\"io.modelcontextprotocol/protocolVersion\"] '2025-11-25'")]
     [InlineData(null, "tools/call", "add", "a 2026-07-28 request must carry the protocol version in params._meta[\"io.modelcontextprotocol/protocolVersion\"]")]
     [InlineData("2026-07-28", "tools/call", "add", "a 2026-07-28 request must carry the client's capabilities as an object in params._meta[\"io.modelcontextprotocol/clientCapabilities\"]", false)]
@@ -209,7 +213,7 @@ public sealed class AuditRecordTests
         using var http = server.CreateHttpClient();
         string?[] versions = ["2026-07-28", null, "2025-11-25"];
         string?[] methods = ["tools/call", null, "tools/list"];
-        string?[] names = ["add", null, "subtract"];
+        string?[] names = ["add", null, "subtract", "=?base64?YWRk?=", "=?base64?###?="]; // 'add' Base64-encoded, and not Base64
         var disagreements = new List<string>();
         var calls = 0;
         foreach (var version in versions)
@@ -220,7 +224,7 @@ public sealed class AuditRecordTests
                 {
                     foreach (var name in names)
                     {
-                        if (!stateful && version == versions[0] && capabilities && method == methods[0] && name == names[0])
+                        if (!stateful && version == versions[0] && capabilities && method == methods[0] && name is "add" or "=?base64?YWRk?=")
                         {
                             continue; // nothing wrong: the call runs
                         }
