@@ -13,7 +13,8 @@ namespace McpServices.AspNetCore;
 /// for requests, the <c>Mcp-Method</c> header for every message, the <c>Mcp-Name</c> header for the messages that name their
 /// target (<c>tools/call</c> and <c>prompts/get</c> by name; <c>resources/read</c>, by URI, is never asked about), the
 /// <c>_meta</c> capabilities for requests, and whether the service speaks 2026-07-28 at all (a stateful one does not); before
-/// 2026-07-28, on a service that keeps sessions, the session id for every request but <c>initialize</c>.
+/// 2026-07-28, on a service that keeps sessions, the session id for every request but <c>initialize</c>, and on a stateless
+/// one, no session id.
 /// </summary>
 internal static class TransportRejection
 {
@@ -34,8 +35,15 @@ internal static class TransportRejection
                 return NotSpoken(version, mode);
             }
 
-            // Before 2026-07-28, a service that keeps sessions takes every request but initialize within one.
-            return mode != HttpServerSessionMode.Stateless && envelope.Method != JsonRpcEnvelope.Initialize && request.Headers[McpHeaders.SessionId].Count == 0
+            // Before 2026-07-28, a service that keeps sessions takes every request but initialize within one, and a stateless
+            // service refuses a session id (one from a stateful replica, or made up) instead of ignoring it.
+            var session = request.Headers[McpHeaders.SessionId].ToString();
+            if (mode == HttpServerSessionMode.Stateless)
+            {
+                return session.Length > 0 ? $"the service keeps no sessions, and the request carries an {McpHeaders.SessionId} header: send requests without it" : null;
+            }
+
+            return envelope.Method != JsonRpcEnvelope.Initialize && session.Length == 0
                 ? $"the service keeps sessions, and the request has no {McpHeaders.SessionId} header: send initialize first, then the session id it returns with every request"
                 : null;
         }

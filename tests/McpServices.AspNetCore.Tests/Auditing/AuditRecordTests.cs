@@ -307,6 +307,34 @@ public sealed class AuditRecordTests
         Assert.Equal(0, server.Log().Count("add"));
     }
 
+    /// <summary>
+    /// A stateless service refuses a call that carries a session id before 2026-07-28 (a client that kept the id a stateful
+    /// replica gave it, or made one up), whatever the tool — the transport's objection comes before the HTTP stage's answer for
+    /// a tool the service does not have — and the record says why.
+    /// </summary>
+    [Theory]
+    [InlineData("add")]
+    [InlineData("nope")]
+    public async Task ACallWithASessionId_OnAStatelessService_IsRefusedByTheTransport_AndRecordedWithTheReason(string tool)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"TOOL","arguments":{"a":1,"b":2}}}""".Replace("TOOL", tool, StringComparison.Ordinal));
+        request.Headers.Add("Mcp-Session-Id", "a-session-from-somewhere-else");
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("The Mcp-Session-Id header is not supported in stateless mode", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
+        Assert.Equal(("invalid", "rejected_by_transport"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal(
+            "The MCP transport rejected the request (HTTP 400): the service keeps no sessions, and the request carries an Mcp-Session-Id header: send requests without it.",
+            record.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(0, server.Log().Count("add"));
+    }
+
     /// <summary>Which protocol fault a message names, in the SDK's words or the audit record's.</summary>
     private static string ProtocolFault(string message) =>
         message.Contains("Mcp-Method", StringComparison.Ordinal) ? "Mcp-Method header"
