@@ -15,13 +15,16 @@ internal static class AuthenticationChallenges
     public static Task WriteUnauthorizedAsync(HttpContext context, string? resourceMetadataUrl, bool invalidToken, string? id)
     {
         SetUnauthorizedChallenge(context, resourceMetadataUrl, invalidToken);
-        var message = invalidToken
+        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, McpServiceErrorCodes.Unauthenticated, UnauthorizedMessage(resourceMetadataUrl, invalidToken), id: id);
+    }
+
+    /// <summary>The JSON-RPC message of a 401 (<see cref="McpServiceErrorCodes.Unauthenticated"/>); a refused call's audit record carries the same.</summary>
+    public static string UnauthorizedMessage(string? resourceMetadataUrl, bool invalidToken) =>
+        invalidToken
             ? "Unauthorized: the access token or API key is invalid, expired or revoked."
             : resourceMetadataUrl is null
                 ? "Unauthorized: this service requires a credential: an API key, or an access token from its identity provider."
                 : "Unauthorized: this service requires an access token; see the WWW-Authenticate header for where to get one.";
-        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, McpServiceErrorCodes.Unauthenticated, message, id: id);
-    }
 
     /// <summary>
     /// The 401's status and <c>WWW-Authenticate</c> header without a body: for the application's own endpoints that share the
@@ -60,8 +63,12 @@ internal static class AuthenticationChallenges
         AppendResourceMetadata(header, resourceMetadataUrl);
         context.Response.Headers[HeaderNames.WWWAuthenticate] = header.ToString();
         return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, (int)ModelContextProtocol.McpErrorCode.InvalidRequest,
-            $"Bad Request: the request carries two credentials, {credentials}; send one of them.", id: id);
+            TwoCredentialsMessage(credentials), id: id);
     }
+
+    /// <summary>The JSON-RPC message of the answer to a request with two credentials; a refused call's audit record carries the same.</summary>
+    public static string TwoCredentialsMessage(string credentials) =>
+        $"Bad Request: the request carries two credentials, {credentials}; send one of them.";
 
     /// <summary>The answer to a bearer token that cannot be checked because the identity provider's metadata cannot be read.</summary>
     public static Task WriteIdentityProviderUnavailableAsync(HttpContext context, string? id)

@@ -447,7 +447,7 @@ internal sealed partial class McpRequestGate
 
         if (ApiKeyAuthenticationHandler.DescribeTwoCredentials(context.Request.Headers, _apiKeyHeader) is { } twoCredentials)
         {
-            Refuse(context, envelope, body, ToolCallOutcome.Invalid, "two_credentials", $"The request carries two credentials, {twoCredentials}; send one.");
+            Refuse(context, envelope, body, ToolCallOutcome.Invalid, "two_credentials", AuthenticationChallenges.TwoCredentialsMessage(twoCredentials));
             await AuthenticationChallenges.WriteTwoCredentialsAsync(context, _metadata.MetadataUrlFor(context.Request), twoCredentials, envelope?.Id).ConfigureAwait(false);
             return false;
         }
@@ -463,7 +463,7 @@ internal sealed partial class McpRequestGate
         if (presented && context.Features.Get<IdentityProviderStatus.UnavailableFeature>() is not null)
         {
             LogIdentityProviderUnavailable(_logger);
-            Refuse(context, envelope, body, ToolCallOutcome.Unavailable, "identity_provider_unavailable", "The access token could not be checked: the identity provider cannot be reached.");
+            Refuse(context, envelope, body, ToolCallOutcome.Unavailable, "identity_provider_unavailable", AuthenticationChallenges.IdentityProviderUnavailableMessage);
             await AuthenticationChallenges.WriteIdentityProviderUnavailableAsync(context, envelope?.Id).ConfigureAwait(false);
             return false;
         }
@@ -471,8 +471,9 @@ internal sealed partial class McpRequestGate
         if (presented)
         {
             LogAuthenticationFailed(_logger, result.Failure?.Message ?? "no identity");
-            Refuse(context, envelope, body, ToolCallOutcome.Denied, "invalid_token", "The access token or API key is invalid, expired or revoked.");
-            await AuthenticationChallenges.WriteUnauthorizedAsync(context, _metadata.MetadataUrlFor(context.Request), invalidToken: true, envelope?.Id).ConfigureAwait(false);
+            var metadataUrl = _metadata.MetadataUrlFor(context.Request);
+            Refuse(context, envelope, body, ToolCallOutcome.Denied, "invalid_token", AuthenticationChallenges.UnauthorizedMessage(metadataUrl, invalidToken: true));
+            await AuthenticationChallenges.WriteUnauthorizedAsync(context, metadataUrl, invalidToken: true, envelope?.Id).ConfigureAwait(false);
             return false;
         }
 
@@ -490,8 +491,9 @@ internal sealed partial class McpRequestGate
             return true;
         }
 
-        Refuse(context, envelope, body, ToolCallOutcome.Denied, "authentication_required", "The tool requires an authenticated caller.");
-        await AuthenticationChallenges.WriteUnauthorizedAsync(context, _metadata.MetadataUrlFor(context.Request), invalidToken: false, envelope?.Id).ConfigureAwait(false);
+        var resourceMetadataUrl = _metadata.MetadataUrlFor(context.Request);
+        Refuse(context, envelope, body, ToolCallOutcome.Denied, "authentication_required", AuthenticationChallenges.UnauthorizedMessage(resourceMetadataUrl, invalidToken: false));
+        await AuthenticationChallenges.WriteUnauthorizedAsync(context, resourceMetadataUrl, invalidToken: false, envelope?.Id).ConfigureAwait(false);
         return false;
     }
 
@@ -597,8 +599,10 @@ internal sealed partial class McpRequestGate
             return true;
         }
 
-        Refuse(context, envelope, body, ToolCallOutcome.Denied, "insufficient_scope", $"The tool '{tool.Name}' requires the scope(s) {string.Join(", ", access.RequiredScopes)}.");
-        await WriteInsufficientScopeAsync(context, access.RequiredScopes, missing, $"tool '{tool.Name}'", envelope.Id).ConfigureAwait(false);
+        var what = $"tool '{tool.Name}'";
+        var scopes = Advertised(access.RequiredScopes, missing);
+        Refuse(context, envelope, body, ToolCallOutcome.Denied, "insufficient_scope", AuthenticationChallenges.InsufficientScopeMessage(what, scopes.Required, scopes.Missing));
+        await WriteInsufficientScopeAsync(context, scopes, what, envelope.Id).ConfigureAwait(false);
         return false;
     }
 
@@ -626,13 +630,17 @@ internal sealed partial class McpRequestGate
             return true;
         }
 
-        await WriteInsufficientScopeAsync(context, access.RequiredScopes, missing, access.What, envelope.Id).ConfigureAwait(false);
+        await WriteInsufficientScopeAsync(context, Advertised(access.RequiredScopes, missing), access.What, envelope.Id).ConfigureAwait(false);
         return false;
     }
 
-    /// <summary>The 403 <c>insufficient_scope</c> challenge, with the scopes as clients request them (after the scope prefix).</summary>
-    private Task WriteInsufficientScopeAsync(HttpContext context, string[] required, string[] missing, string what, string? id) =>
-        AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), [.. required.Select(_metadata.Advertised)], [.. missing.Select(_metadata.Advertised)], what, id);
+    /// <summary>The 403 <c>insufficient_scope</c> challenge, with the scopes as clients request them (<see cref="Advertised"/>).</summary>
+    private Task WriteInsufficientScopeAsync(HttpContext context, (string[] Required, string[] Missing) scopes, string what, string? id) =>
+        AuthenticationChallenges.WriteInsufficientScopeAsync(context, _metadata.MetadataUrlFor(context.Request), scopes.Required, scopes.Missing, what, id);
+
+    /// <summary>Scopes as clients request them (after the scope prefix): in the challenge, its message and the call's record.</summary>
+    private (string[] Required, string[] Missing) Advertised(string[] required, string[] missing) =>
+        ([.. required.Select(_metadata.Advertised)], [.. missing.Select(_metadata.Advertised)]);
 
     /// <summary>
     /// Answers a request for a method the service does not have, or a prompt it does not have, as the SDK would (−32601 "Method
