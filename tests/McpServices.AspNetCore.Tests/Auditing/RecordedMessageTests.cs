@@ -17,7 +17,12 @@ public sealed class RecordedMessageTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<SecuredTools>().WithTools<CalculatorTools>().WithTools<FailingTools>(),
-            o => o.RateLimits.Tools["read_stock"] = new McpRateLimit { PermitsPerPeriod = 1, Period = TimeSpan.FromHours(1) },
+            o =>
+            {
+                o.RateLimits.Tools["read_stock"] = new McpRateLimit { PermitsPerPeriod = 1, Period = TimeSpan.FromHours(1) };
+                o.Authorization.Tools["divide"] = new McpToolAuthorizationOverride { Disabled = true };
+                o.MaxRequestBodySize = 4096;
+            },
             authentication: true);
         using var http = server.CreateHttpClient();
         var token = server.Token("inventory:read");
@@ -25,35 +30,36 @@ public sealed class RecordedMessageTests
         var id = 0;
         string Call(string tool, string arguments) => $$$"""{"jsonrpc":"2.0","id":{{{++id}}},"method":"tools/call","params":{"name":"{{{tool}}}","arguments":{{{arguments}}}}}""";
 
-        (string Body, string? Bearer, string? Origin)[] calls =
+        (string Body, string? Bearer, string? Origin, Action<HttpRequestMessage>? Adjust)[] calls =
         [
-            (Call("read_stock", "{}"), token, null),                       // succeeded, and uses up the rate limit
-            (Call("read_stock", "{}"), token, null),                       // rate_limited
-            (Call("add", """{"a":"forty"}"""), token, null),              // invalid_arguments
-            (Call("add", """{"a":40,"c":2}"""), token, null),             // invalid_arguments (unknown argument)
-            (Call("subtract", "{}"), token, null),                         // unknown_tool
-            (Call("write_stock", "{}"), token, null),                      // insufficient_scope
-            (Call("read_stock", "{}"), noScope, null),                     // insufficient_scope
-            (Call("purge", "{}"), token, null),                            // forbidden (role)
-            (Call("read_stock", "{}"), null, null),                        // authentication_required
-            (Call("read_stock", "{}"), "not.a.token", null),               // invalid_token
-            (Call("read_stock", "{}"), token, "https://evil.example"),     // origin_not_allowed
-            (Call("crash", "{}"), token, null),                            // internal_error
-            (Call("out_of_stock", """{"sku":"HAM-1"}"""), token, null),   // insufficient_stock (ToolException)
-            (Call("soft_error", "{}"), token, null),                       // tool_error (an isError result)
-            (Call("add", """{"a":40,"b":2}""")[..70], token, null),       // parse_error
-            (Call("read_stock", "{}"), token, null),                       // two_credentials: an API key header too (below)
+            (Call("read_stock", "{}"), token, null, null),                       // succeeded, and uses up the rate limit
+            (Call("read_stock", "{}"), token, null, null),                       // rate_limited
+            (Call("add", """{"a":"forty"}"""), token, null, null),              // invalid_arguments
+            (Call("add", """{"a":40,"c":2}"""), token, null, null),             // invalid_arguments (unknown argument)
+            (Call("add", "[40,2]"), token, null, null),                          // invalid_params
+            (Call("subtract", "{}"), token, null, null),                         // unknown_tool
+            (Call("divide", """{"a":1,"b":2}"""), token, null, null),           // tool_disabled
+            (Call("write_stock", "{}"), token, null, null),                      // insufficient_scope
+            (Call("read_stock", "{}"), noScope, null, null),                     // insufficient_scope
+            (Call("purge", "{}"), token, null, null),                            // forbidden (role)
+            (Call("read_stock", "{}"), null, null, null),                        // authentication_required
+            (Call("read_stock", "{}"), "not.a.token", null, null),               // invalid_token
+            (Call("read_stock", "{}"), token, null, r => r.Headers.Add("X-API-Key", "mcpk_ops_0123456789abcdef")), // two_credentials
+            (Call("read_stock", "{}"), token, "https://evil.example", null),     // origin_not_allowed
+            (Call("read_stock", "{}"), token, null, r => r.Content!.Headers.ContentType = new("text/plain")), // unsupported_media_type
+            (Call("read_stock", "{}"), token, null, r => r.Headers.Accept.Remove(r.Headers.Accept.Last())),  // not_acceptable
+            (Call("add", $$"""{"a":1,"b":2,"note":"{{new string('x', 5000)}}"}"""), token, null, null),     // payload_too_large
+            (Call("crash", "{}"), token, null, null),                            // internal_error
+            (Call("out_of_stock", """{"sku":"HAM-1"}"""), token, null, null),   // insufficient_stock (ToolException)
+            (Call("soft_error", "{}"), token, null, null),                       // tool_error (an isError result)
+            (Call("add", """{"a":40,"b":2}""")[..70], token, null, null),       // parse_error
         ];
 
         var told = new Dictionary<string, string>();
-        foreach (var (body, bearer, origin) in calls)
+        foreach (var (body, bearer, origin, adjust) in calls)
         {
             using var request = RequestGateTests.Post(body, origin: origin, bearer: bearer);
-            if (body == calls[^1].Body)
-            {
-                request.Headers.Add("X-API-Key", "mcpk_ops_0123456789abcdef");
-            }
-
+            adjust?.Invoke(request);
             using var response = await http.SendAsync(request, ct);
             var text = await response.Content.ReadAsStringAsync(ct);
             var json = text.StartsWith("event:", StringComparison.Ordinal) ? text[(text.IndexOf("data: ", StringComparison.Ordinal) + 6)..].Trim() : text;
@@ -83,6 +89,11 @@ public sealed class RecordedMessageTests
         }
 
         Assert.Equal(calls.Length - 1, told.Count);
+        Assert.Equal(
+            ((string[])["authentication_required", "forbidden", "insufficient_scope", "insufficient_scope", "insufficient_stock", "internal_error", "invalid_arguments", "invalid_arguments",
+             "invalid_params", "invalid_token", "not_acceptable", "origin_not_allowed", "parse_error", "payload_too_large", "rate_limited", "tool_disabled", "tool_error", "two_credentials",
+             "unknown_tool", "unsupported_media_type"]).Order(StringComparer.Ordinal),
+            server.Audit.Records.Where(r => r.ErrorCode is not null).Select(r => r.ErrorCode!).Order(StringComparer.Ordinal).ToArray());
         Assert.True(disagreements.Count == 0, string.Join('\n', disagreements));
     }
 }
