@@ -68,7 +68,7 @@ internal sealed class OriginPolicy
             return true;
         }
 
-        if (!TryNormalizeOrigin(origin, out var normalized))
+        if (!TryNormalizeOrigin(origin, out var normalized, out var host))
         {
             return false;
         }
@@ -80,12 +80,19 @@ internal sealed class OriginPolicy
 
         // A page served from loopback may call a service that is itself addressed on loopback (local development, the Inspector).
         // A rebinding attack arrives with the attacker's host name in both Origin and Host, so it fails this test.
-        return IsLoopback(new Uri(normalized).Host) && IsLoopback(requestHost.Host);
+        return IsLoopback(host) && IsLoopback(requestHost.Host);
     }
 
-    internal static bool TryNormalizeOrigin(string? origin, out string normalized)
+    internal static bool TryNormalizeOrigin(string? origin, out string normalized) => TryNormalizeOrigin(origin, out normalized, out _);
+
+    /// <summary>
+    /// <c>scheme://host[:port]</c> with the host in its ASCII form (IDN), lower case, and an IPv6 address in brackets, as an
+    /// origin is written; <paramref name="host"/> is the host alone.
+    /// </summary>
+    private static bool TryNormalizeOrigin(string? origin, out string normalized, out string host)
     {
         normalized = string.Empty;
+        host = string.Empty;
         if (string.IsNullOrWhiteSpace(origin) || !Uri.TryCreate(origin.Trim(), UriKind.Absolute, out var uri))
         {
             return false;
@@ -96,7 +103,8 @@ internal sealed class OriginPolicy
             return false;
         }
 
-        normalized = uri.IsDefaultPort ? $"{uri.Scheme}://{uri.IdnHost}" : $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}";
+        host = uri.HostNameType == UriHostNameType.IPv6 ? $"[{uri.IdnHost}]" : uri.IdnHost;
+        normalized = uri.IsDefaultPort ? $"{uri.Scheme}://{host}" : $"{uri.Scheme}://{host}:{uri.Port}";
         return true;
     }
 

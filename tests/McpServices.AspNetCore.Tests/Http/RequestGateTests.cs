@@ -110,6 +110,35 @@ public sealed class RequestGateTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>
+    /// IPv6 addresses in Origin and Host (a service on <c>http://[::1]:8080</c>, a page on an IPv6 host): a loopback page calling a
+    /// loopback service is accepted, a configured IPv6 origin is accepted, any other is refused with 403 — never a 500 from an
+    /// address written back without its brackets.
+    /// </summary>
+    [Theory]
+    [InlineData("http://[::1]:5173", "[::1]:8080", null, HttpStatusCode.OK)]
+    [InlineData("http://[::1]", "127.0.0.1:8080", null, HttpStatusCode.OK)]
+    [InlineData("http://localhost:5173", "[::1]:8080", null, HttpStatusCode.OK)]
+    [InlineData("http://[2001:db8::7]:8080", "[::1]:8080", null, HttpStatusCode.Forbidden)]
+    [InlineData("http://[::1]:5173", "[2001:db8::1]:8080", null, HttpStatusCode.Forbidden)]
+    [InlineData("https://[2001:DB8::7]:8443", "[2001:db8::1]:8080", "https://[2001:db8::7]:8443", HttpStatusCode.OK)]
+    [InlineData("https://[2001:db8::8]:8443", "[2001:db8::1]:8080", "https://[2001:db8::7]:8443", HttpStatusCode.Forbidden)]
+    public async Task Ipv6OriginsAndHosts_AreJudgedLikeOthers(string origin, string host, string? allowedOrigin, HttpStatusCode expected)
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+        {
+            o.AllowedOrigins = allowedOrigin is null ? [] : [allowedOrigin];
+            o.AllowedHosts = ["127.0.0.1", "[::1]", "[2001:db8::1]"];
+        });
+        using var http = server.CreateHttpClient();
+        using var request = Post(Initialize, origin: origin);
+        request.Headers.Host = host;
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
+    }
+
     [Fact]
     public async Task ConfiguredOrigin_IsAccepted_OthersAreNot()
     {
