@@ -170,7 +170,11 @@ internal sealed class McpServiceOptionsValidator(IHostEnvironment environment) :
 
         foreach (var host in options.AllowedHosts)
         {
-            if (string.IsNullOrWhiteSpace(host) || host.Contains('/', StringComparison.Ordinal) || host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('['))
+            if (host is not null && !host.StartsWith('[') && host.Contains(':', StringComparison.Ordinal) && System.Net.IPAddress.TryParse(host, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            {
+                failures.Add($"{Section}:AllowedHosts contains '{host}', an IPv6 address without brackets. Write it as a Host header carries it: '[{host}]'.");
+            }
+            else if (string.IsNullOrWhiteSpace(host) || host.Contains('/', StringComparison.Ordinal) || host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('['))
             {
                 failures.Add($"{Section}:AllowedHosts contains '{host}', which is not a host name. Use names without scheme or port, for example 'inventory.example.com' or '*.svc.cluster.local'.");
             }

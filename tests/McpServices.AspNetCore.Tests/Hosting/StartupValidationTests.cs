@@ -54,6 +54,22 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public async Task HostsWithPortsOrIpv6WithoutBrackets_FailStartup_SayingHowToWriteThem()
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+            o.AllowedHosts = ["inventory.example.com:8080", "2001:db8::1", "[2001:db8::2]", "https://tools.example.com"]));
+
+        var lines = StartupErrors.Describe(ex);
+        Assert.Equal(
+            [
+                "McpService:AllowedHosts contains 'inventory.example.com:8080', which is not a host name. Use names without scheme or port, for example 'inventory.example.com' or '*.svc.cluster.local'.",
+                "McpService:AllowedHosts contains '2001:db8::1', an IPv6 address without brackets. Write it as a Host header carries it: '[2001:db8::1]'.",
+                "McpService:AllowedHosts contains 'https://tools.example.com', which is not a host name. Use names without scheme or port, for example 'inventory.example.com' or '*.svc.cluster.local'.",
+            ],
+            lines);
+    }
+
+    [Fact]
     public async Task InvalidRateLimits_FailStartup_NamingEachSetting()
     {
         // A zero period made every call of every limited tool fail (the token bucket refused its options on the first call).
