@@ -568,6 +568,16 @@ internal sealed partial class McpRequestGate
             return false;
         }
 
+        if (envelope is not null && envelope.ProtocolVersion != McpProtocolVersions.Mrtr && TransportRejection.MirroredHeaderMismatch(context.Request, envelope) is { } mismatch
+            && TransportRejection.Describe(context.Request, envelope, body.Span, _sessionMode) is null)
+        {
+            // 2026-07-28 requests are checked by the transport; before that revision nothing would check these headers. A request
+            // the transport refuses anyway (an unsupported version, a missing session) keeps the transport's answer.
+            Refuse(context, envelope, body, ToolCallOutcome.Invalid, "header_mismatch", mismatch);
+            await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, (int)ModelContextProtocol.McpErrorCode.HeaderMismatch, mismatch, id: envelope.Id).ConfigureAwait(false);
+            return false;
+        }
+
         if (envelope is not { Id: not null } || (envelope.InvalidParams ?? envelope.FindRepeatedArgument(body.Span)) is not { } problem)
         {
             return true;

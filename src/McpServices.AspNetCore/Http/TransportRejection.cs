@@ -95,20 +95,51 @@ internal static class TransportRejection
         }
 
         var text = value.ToString();
-        var meant = text;
-        if (name == McpHeaders.Name && text.StartsWith(Base64Prefix, StringComparison.Ordinal) && text.EndsWith(Base64Suffix, StringComparison.Ordinal)
-            && text.Length >= Base64Prefix.Length + Base64Suffix.Length)
+        return Named(name, text) switch
         {
-            // A name that is not plain ASCII travels Base64-encoded (=?base64?…?=), and the transport compares the decoded name.
-            meant = DecodeBase64(text.AsSpan(Base64Prefix.Length, text.Length - Base64Prefix.Length - Base64Suffix.Length));
-            if (meant is null)
-            {
-                return $"the {name} header {Quote(text)} is not valid Base64 inside =?base64?…?=";
-            }
+            null => $"the {name} header {Quote(text)} is not valid Base64 inside =?base64?…?=",
+            var meant when meant == inBody => null,
+            _ => $"the {name} header {Quote(text)} does not match the {what} in the body {Quote(inBody ?? string.Empty)}",
+        };
+    }
+
+    /// <summary>
+    /// Before 2026-07-28 the transport neither requires nor checks the <c>Mcp-Method</c> and <c>Mcp-Name</c> headers, and runs
+    /// what the body says. A request that carries them anyway must agree with its body, as 2026-07-28 requires — a gateway that
+    /// authorizes by header would otherwise have allowed one tool while another ran. Returns the refusal's message, in the
+    /// transport's words, or <see langword="null"/> when the headers present agree (or none is).
+    /// </summary>
+    public static string? MirroredHeaderMismatch(HttpRequest request, JsonRpcEnvelope envelope)
+    {
+        var method = request.Headers[McpHeaders.Method];
+        if (method.Count > 0 && method.ToString() != envelope.Method)
+        {
+            return $"Header mismatch: {McpHeaders.Method} header value {Quote(method.ToString())} does not match body value {Quote(envelope.Method ?? string.Empty)}.";
         }
 
-        return meant == inBody ? null : $"the {name} header {Quote(text)} does not match the {what} in the body {Quote(inBody ?? string.Empty)}";
+        var name = request.Headers[McpHeaders.Name];
+        if (name.Count == 0 || envelope.Method is not (JsonRpcEnvelope.ToolsCall or JsonRpcEnvelope.PromptsGet))
+        {
+            return null;
+        }
+
+        return Named(McpHeaders.Name, name.ToString()) switch
+        {
+            null => $"Header mismatch: {McpHeaders.Name} header contains invalid Base64 encoding.",
+            var meant when meant == envelope.Name => null,
+            _ => $"Header mismatch: {McpHeaders.Name} header value {Quote(name.ToString())} does not match body value {Quote(envelope.Name ?? string.Empty)}.",
+        };
     }
+
+    /// <summary>
+    /// What a mirrored header names: its value, or for <c>Mcp-Name</c> in its Base64 form (<c>=?base64?…?=</c>, for a name that
+    /// is not plain ASCII) the decoded name, as the transport compares it; <see langword="null"/> when that form is not valid Base64.
+    /// </summary>
+    private static string? Named(string header, string text) =>
+        header == McpHeaders.Name && text.Length >= Base64Prefix.Length + Base64Suffix.Length
+            && text.StartsWith(Base64Prefix, StringComparison.Ordinal) && text.EndsWith(Base64Suffix, StringComparison.Ordinal)
+            ? DecodeBase64(text.AsSpan(Base64Prefix.Length, text.Length - Base64Prefix.Length - Base64Suffix.Length))
+            : text;
 
     private static string? DecodeBase64(ReadOnlySpan<char> encoded)
     {

@@ -335,6 +335,66 @@ public sealed class AuditRecordTests
         Assert.Equal(0, server.Log().Count("add"));
     }
 
+    /// <summary>
+    /// Before 2026-07-28 the transport neither requires nor checks the Mcp-Method and Mcp-Name headers, and would run the tool the
+    /// body names. A gateway that authorizes by header would then have allowed one tool while another ran; so headers that a
+    /// request carries must agree with its body whatever its protocol version (400 / −32020, as 2026-07-28 requires), and
+    /// headers that agree, or none, change nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("tools/call", "add", null)]
+    [InlineData(null, null, null)]
+    [InlineData("tools/call", "=?base64?YWRk?=", null)]
+    [InlineData("tools/call", "divide", "Header mismatch: Mcp-Name header value 'divide' does not match body value 'add'.")]
+    [InlineData("tools/list", null, "Header mismatch: Mcp-Method header value 'tools/list' does not match body value 'tools/call'.")]
+    [InlineData(null, "=?base64?###?=", "Header mismatch: Mcp-Name header contains invalid Base64 encoding.")]
+    [InlineData("tools/list", null, "The MCP transport rejected the request (HTTP 400): the MCP-Protocol-Version header '1999-01-01' is not a protocol version this service speaks (2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28).", "1999-01-01")]
+    public async Task MirroredHeaders_BeforeTheRevisionThatDefinesThem_MustAgreeWithTheBody(string? method, string? name, string? refusal, string version = "2025-11-25")
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        using var http = server.CreateHttpClient();
+        using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}""");
+        request.Headers.Remove("MCP-Protocol-Version");
+        request.Headers.Add("MCP-Protocol-Version", version);
+        if (method is not null)
+        {
+            request.Headers.Add("Mcp-Method", method);
+        }
+
+        if (name is not null)
+        {
+            request.Headers.Add("Mcp-Name", name);
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
+
+        var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
+        if (refusal is null)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("succeeded", record.GetProperty("outcome").GetString());
+            Assert.Equal(1, server.Log().Count("add"));
+            return;
+        }
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, server.Log().Count("add"));
+        using var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(9, answer.RootElement.GetProperty("id").GetInt32());
+        if (version != "2025-11-25")
+        {
+            // The transport refuses the version first, and answers itself.
+            Assert.Equal(-32022, answer.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+            Assert.Equal(("invalid", "rejected_by_transport", refusal), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString(), record.GetProperty("error").GetProperty("message").GetString()));
+            return;
+        }
+
+        Assert.Equal(-32020, answer.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(refusal, answer.RootElement.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(("invalid", "header_mismatch", refusal), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString(), record.GetProperty("error").GetProperty("message").GetString()));
+    }
+
     /// <summary>Which protocol fault a message names, in the SDK's words or the audit record's.</summary>
     private static string ProtocolFault(string message) =>
         message.Contains("Mcp-Method", StringComparison.Ordinal) ? "Mcp-Method header"
