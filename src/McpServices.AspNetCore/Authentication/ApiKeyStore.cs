@@ -185,7 +185,14 @@ internal sealed partial class ApiKeyStore : IDisposable
     /// </summary>
     private List<KeyValuePair<string, McpServiceApiKey>> ReadFile(byte[] content, string path)
     {
-        using var document = JsonDocument.Parse(content, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        // A byte order mark (files written on Windows) is not part of the JSON; .NET's configuration files allow it too.
+        var json = content.AsMemory();
+        if (json.Span.StartsWith("\uFEFF"u8))
+        {
+            json = json[3..];
+        }
+
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             throw new JsonException($"the file must be one JSON object with a member per key id, not a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}");

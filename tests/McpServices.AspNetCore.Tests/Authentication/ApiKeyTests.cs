@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
@@ -178,6 +179,23 @@ public sealed class ApiKeyTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, key));
         Assert.Equal(0, server.Log().Count("read_stock"));
+    }
+
+    /// <summary>
+    /// A keys file written on Windows — a UTF-8 byte order mark (Notepad, PowerShell 5's <c>-Encoding utf8</c>) and CRLF line
+    /// ends — is JSON like any other (as .NET's configuration files are): its keys work.
+    /// </summary>
+    [Fact]
+    public async Task ASecretFileWithAByteOrderMarkAndCrlf_IsRead()
+    {
+        using var keys = new KeysFile();
+        var (key, hash) = ApiKeyStore.CreateKey("ci-bot");
+        await File.WriteAllBytesAsync(keys.Path, [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes($"{{\r\n  \"ci-bot\": {{ \"owner\": \"ci\", \"hash\": \"{hash}\", \"scopes\": [\"inventory:read\"] }}\r\n}}\r\n")], TestContext.Current.CancellationToken);
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), o => o.Authentication.ApiKeysFile = keys.Path, authentication: true);
+        using var http = server.CreateHttpClient();
+
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(http, key));
+        Assert.Equal(1, server.Log().Count("read_stock"));
     }
 
     [Fact]
