@@ -155,7 +155,8 @@ internal static class AuditVerifier
 
     private static Line? Parse(string text, string file, int number)
     {
-        var trimmed = text.TrimEnd('\r');
+        // A byte order mark is not part of a record: standard input from a tool that writes one, files saved on Windows and joined.
+        var trimmed = text.TrimEnd('\r').TrimStart('\uFEFF');
         if (!trimmed.StartsWith("{\"schema\":\"" + AuditRecordSerializer.Schema + "\"", StringComparison.Ordinal))
         {
             return null;

@@ -20,6 +20,25 @@ public sealed class AuditVerifierTests
         Assert.Equal(0, result.Continued);
     }
 
+    /// <summary>
+    /// A byte order mark before a record — standard input from a tool that writes one, or files saved on Windows and then joined
+    /// (<c>cat a.jsonl b.jsonl</c>) — is not part of the record: the record is read, not skipped as a line of something else
+    /// (which dropped the first record without a word and reported the chain as continuing earlier records).
+    /// </summary>
+    [Fact]
+    public async Task ByteOrderMarksBeforeRecords_AreNotPartOfThem()
+    {
+        var lines = await RecordsAsync(4);
+        lines[0] = "\uFEFF" + lines[0];
+        lines[2] = "\uFEFF" + lines[2];
+
+        var result = Verify(lines);
+
+        Assert.True(result.Intact, result.Message);
+        Assert.Equal(4, result.Records);
+        Assert.Equal(0, result.Continued);
+    }
+
     [Fact]
     public async Task RecordsRemovedFromTheStart_LeaveNoGap_SoTheChainsStartMidwayIsReported()
     {
