@@ -200,6 +200,23 @@ public sealed class ObservabilityTests
             $"a line that is neither a record, the console line nor a log line: {line[..Math.Min(line.Length, 120)]}"));
     }
 
+    /// <summary>
+    /// A process started with its standard output closed (<c>&gt;&amp;-</c>, or a supervisor that closes it) cannot write the
+    /// stdout sink's records: it stops at startup with exit code 78 and the fix, as the file sink does for a path it cannot write
+    /// — not an instance that reports ready and refuses every call once its first record fails.
+    /// </summary>
+    [Fact]
+    public async Task StdoutSink_WithStandardOutputClosed_StopsAtStartup()
+    {
+        var (_, environment) = SampleProcess.ApiKey();
+        environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{SampleProcess.FreePort()}";
+        var result = await ProcessRunner.RunAsync("sh", ["-c", "exec dotnet \"$0\" >&-", SampleProcess.Dll], AppContext.BaseDirectory, environment, TimeSpan.FromMinutes(1), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.ExitCode == 78, result.Describe());
+        Assert.Contains("the 'stdout' audit sink cannot write: standard output is closed", result.StandardError);
+        Assert.DoesNotContain("Now listening", result.StandardError);
+    }
+
     [Fact]
     public async Task AuditRecords_AreWrittenToStdout_AndTheVerifyCommandAcceptsThem()
     {

@@ -104,6 +104,50 @@ internal sealed class StdoutAuditSink : IAuditSink, IDisposable
     public void Dispose() => _stdout.Dispose();
 
     /// <summary>
+    /// Checks when the service starts that standard output is open for writing, so that a process started without one
+    /// (<c>&gt;&amp;-</c>, a supervisor that closes it) stops with the fix instead of reporting ready and refusing every call once
+    /// its first record fails. A closed descriptor 1 does not stay closed: the runtime's first own file or pipe takes the number,
+    /// open for reading — on Linux its access mode is read from <c>/proc/self/fdinfo/1</c>.
+    /// </summary>
+    internal static void CheckAtStart()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        string? problem = null;
+        try
+        {
+            if (OperatingSystem.IsLinux() && Directory.Exists("/proc/self/fdinfo"))
+            {
+                problem = File.Exists("/proc/self/fdinfo/1") ? ReadOnlyProblem(File.ReadAllLines("/proc/self/fdinfo/1")) : "descriptor 1 does not exist";
+            }
+            else
+            {
+                _ = File.GetUnixFileMode(new SafeFileHandle(1, ownsHandle: false)); // throws for a closed descriptor
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problem = ex.Message;
+        }
+
+        if (problem is not null)
+        {
+            throw new McpServiceConfigurationException(
+                $"McpService:Audit:Sinks: the 'stdout' audit sink cannot write: standard output is closed ({problem}). Start the " +
+                "service with a standard output (a container runtime always gives it one), or choose the file or otlp sink.");
+        }
+
+        static string? ReadOnlyProblem(string[] fdinfo) =>
+            fdinfo.FirstOrDefault(l => l.StartsWith("flags:", StringComparison.Ordinal)) is { } flags
+            && (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & 3) == 0
+                ? "descriptor 1 is open for reading only: it was closed when the process started, and the runtime reused the number"
+                : null;
+    }
+
+    /// <summary>
     /// Standard output as a stream that writes where everyone else sharing it writes. A pipe or terminal: file descriptor 1
     /// itself (see above). A regular file (<c>dotnet Service.dll &gt; service.log 2&gt;&amp;1</c>): the console's own stream,
     /// which writes at the file offset standard output shares with standard error, like the logs — a <see cref="FileStream"/>

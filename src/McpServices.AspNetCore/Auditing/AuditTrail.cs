@@ -139,6 +139,7 @@ internal sealed partial class AuditTrail : IToolCallObserver, IHostedLifecycleSe
 
             if (_builtInSinks.OfType<StdoutAuditSink>().Any())
             {
+                StdoutAuditSink.CheckAtStart();
                 _standardOutputClaimed = 1;
                 if (StdoutAuditSink.ClaimStandardOutput())
                 {
