@@ -292,6 +292,14 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
     /// <returns><see langword="true"/> when the existing file ended in the middle of a record and a line break was added.</returns>
     internal bool OpenAtStart()
     {
+        if (Directory.Exists(path))
+        {
+            // The audit volume's mount path, given instead of a file in it: .NET would call that "access denied", after creating
+            // the lock file next to the folder.
+            throw new McpServiceConfigurationException(
+                $"McpService:Audit:FilePath: '{path}' is a folder, not a file. Give the path of a file in it, for example '{Path.Combine(path, "audit.jsonl")}'.");
+        }
+
         try
         {
             Open();
