@@ -7,6 +7,9 @@ namespace Inventory.Tests;
 /// <summary>The sample's audit trail and metrics, seen from outside the process as an operator sees them.</summary>
 public sealed class ObservabilityTests
 {
+    /// <summary>How every audit record's line starts.</summary>
+    private const string RecordStart = "{\"schema\":\"mcpservices.io/audit/v1\"";
+
     /// <summary>
     /// When nobody reads the service's standard output any more (the log collector went away: a broken pipe), the stdout audit
     /// sink fails like any other sink: under FailClosed new calls are refused, the instance is not ready, and the record that
@@ -109,7 +112,7 @@ public sealed class ObservabilityTests
 
         File.Delete(go);
         Assert.DoesNotContain(sample.StandardError, line => line.Contains("AuditSink failed", StringComparison.Ordinal));
-        var records = sample.StandardOutput.Where(l => l.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal)).ToArray();
+        var records = sample.StandardOutput.Where(l => l.StartsWith(RecordStart, StringComparison.Ordinal)).ToArray();
         Assert.Equal(Calls, records.Length);
         await AssertVerifiesAsync(records);
     }
@@ -124,11 +127,8 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task ConsoleOutput_GoesToStandardError_WhileTheAuditTrailOwnsStandardOutput()
     {
-        var hook = RepoPaths.BuiltAssembly("ConsoleChatter");
-        var (key, environment) = SampleProcess.ApiKey();
         var chatter = "chatter " + new string('x', 6000);
-        environment["DOTNET_STARTUP_HOOKS"] = hook;
-        environment["CHATTER_LINE"] = chatter;
+        var (key, environment) = ChattyApiKeyEnvironment(chatter);
         const int Calls = 60;
         var sample = await SampleProcess.StartAsync(environment, TestContext.Current.CancellationToken);
         await using (sample)
@@ -147,11 +147,11 @@ public sealed class ObservabilityTests
         // Before the service starts and after it stopped, the console is standard output: from the first record to the last,
         // only records.
         var output = sample.StandardOutput.ToList();
-        var first = output.FindIndex(l => l.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal));
-        var last = output.FindLastIndex(l => l.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal));
+        var first = output.FindIndex(l => l.StartsWith(RecordStart, StringComparison.Ordinal));
+        var last = output.FindLastIndex(l => l.StartsWith(RecordStart, StringComparison.Ordinal));
         Assert.True(first >= 0, "no audit record on standard output");
         var fromFirst = output[first..(last + 1)];
-        Assert.All(fromFirst, line => Assert.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", line, StringComparison.Ordinal));
+        Assert.All(fromFirst, line => Assert.StartsWith(RecordStart, line, StringComparison.Ordinal));
         Assert.Equal(Calls, fromFirst.Count);
         Assert.Contains(chatter, sample.StandardError);
         await AssertVerifiesAsync(fromFirst);
@@ -166,11 +166,8 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task StdoutAndStderrInOneRegularFile_LoseNoRecordAndNoLogLine()
     {
-        var hook = RepoPaths.BuiltAssembly("ConsoleChatter");
-        var (key, environment) = SampleProcess.ApiKey();
         var chatter = "chatter " + new string('x', 200);
-        environment["DOTNET_STARTUP_HOOKS"] = hook;
-        environment["CHATTER_LINE"] = chatter;
+        var (key, environment) = ChattyApiKeyEnvironment(chatter);
         using var folder = TemporaryFolder.Create("mcps-stdout-file-");
         var log = Path.Combine(folder.FullName, "service.log");
         const int Calls = 60;
@@ -188,7 +185,7 @@ public sealed class ObservabilityTests
         }
 
         var lines = await File.ReadAllLinesAsync(log, TestContext.Current.CancellationToken);
-        var records = lines.Where(l => l.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal)).ToArray();
+        var records = lines.Where(l => l.StartsWith(RecordStart, StringComparison.Ordinal)).ToArray();
         Assert.Equal(Calls, records.Length);
         await AssertVerifiesAsync(records);
         Assert.Contains(chatter, lines);
@@ -232,7 +229,7 @@ public sealed class ObservabilityTests
             Assert.Equal(0, await sample.StopAsync(TimeSpan.FromSeconds(30)));
         }
 
-        var records = sample.StandardOutput.Where(l => l.StartsWith("{\"schema\":\"mcpservices.io/audit/v1\"", StringComparison.Ordinal)).ToArray();
+        var records = sample.StandardOutput.Where(l => l.StartsWith(RecordStart, StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, records.Length);
         using (var first = JsonDocument.Parse(records[0]))
         {
@@ -363,6 +360,18 @@ public sealed class ObservabilityTests
 
     private static Task<ProcessResult> VerifyAsync(string file) =>
         SampleProcess.RunToExitAsync(null, "--verify-audit", file);
+
+    /// <summary>
+    /// The sample with an API key and a startup hook (tests/ConsoleChatter) that writes <paramref name="chatter"/> to the console
+    /// every few milliseconds from the moment the process starts, as a chatty tool or library would.
+    /// </summary>
+    private static (string Key, IDictionary<string, string?> Environment) ChattyApiKeyEnvironment(string chatter)
+    {
+        var (key, environment) = SampleProcess.ApiKey();
+        environment["DOTNET_STARTUP_HOOKS"] = RepoPaths.BuiltAssembly("ConsoleChatter");
+        environment["CHATTER_LINE"] = chatter;
+        return (key, environment);
+    }
 
     private static bool IsJson(string line)
     {

@@ -140,9 +140,11 @@ internal sealed class StdoutAuditSink : IAuditSink, IDisposable
                 "service with a standard output (a container runtime always gives it one), or choose the file or otlp sink.");
         }
 
+        // The flags are octal; their two lowest bits are the access mode, 0 for O_RDONLY. A line this check cannot read is no reason
+        // to stop a service.
         static string? ReadOnlyProblem(string[] fdinfo) =>
             fdinfo.FirstOrDefault(l => l.StartsWith("flags:", StringComparison.Ordinal)) is { } flags
-            && (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & 3) == 0
+            && flags["flags:".Length..].Trim() is { Length: > 0 } octal && octal.All(c => c is >= '0' and <= '7') && (octal[^1] - '0' & 3) == 0
                 ? "descriptor 1 is open for reading only: it was closed when the process started, and the runtime reused the number"
                 : null;
     }
@@ -295,9 +297,9 @@ internal sealed partial class FileAuditSink(string path, long maxBytes, int maxF
         if (Directory.Exists(path))
         {
             // The audit volume's mount path, given instead of a file in it: .NET would call that "access denied", after creating
-            // the lock file next to the folder.
+            // the lock file next to the directory.
             throw new McpServiceConfigurationException(
-                $"McpService:Audit:FilePath: '{path}' is a folder, not a file. Give the path of a file in it, for example '{Path.Combine(path, "audit.jsonl")}'.");
+                $"McpService:Audit:FilePath: '{path}' is a directory, not a file. Give the path of a file in it, for example '{Path.Combine(path, "audit.jsonl")}'.");
         }
 
         try

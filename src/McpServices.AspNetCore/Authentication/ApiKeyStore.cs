@@ -147,7 +147,7 @@ internal sealed partial class ApiKeyStore : IDisposable
             {
                 if (_fileFingerprint is not null || force)
                 {
-                    LogFileMissing(_logger, path, Directory.Exists(path) ? FolderInstead(path) : ex.Message);
+                    LogFileMissing(_logger, path, Directory.Exists(path) ? DirectoryInstead(path) : ex.Message);
                 }
 
                 // A missing file means no keys from it: revocation must never depend on the file staying readable.
@@ -177,11 +177,11 @@ internal sealed partial class ApiKeyStore : IDisposable
         }
     }
 
-    /// <summary>The folder a Secret is mounted at, given instead of the file in it: what to name instead.</summary>
-    private static string FolderInstead(string path)
+    /// <summary>The directory a Secret is mounted at, given instead of the file in it: what to name instead.</summary>
+    private static string DirectoryInstead(string path)
     {
         var files = Directory.EnumerateFiles(path).Select(Path.GetFileName).Where(name => !name!.StartsWith('.')).Order(StringComparer.Ordinal).Take(5).ToArray();
-        return files.Length == 0 ? "it is a folder, and empty: name the keys file" : $"it is a folder: name the keys file in it — {string.Join(", ", files)}";
+        return files.Length == 0 ? "it is a directory, and empty: name the keys file" : $"it is a directory: name the keys file in it — {string.Join(", ", files)}";
     }
 
     /// <summary>

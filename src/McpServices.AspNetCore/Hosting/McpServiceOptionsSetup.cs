@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -162,7 +164,7 @@ internal sealed class McpServiceOptionsValidator(IHostEnvironment environment) :
 
         foreach (var origin in options.AllowedOrigins)
         {
-            if (origin != "*" && !OriginPolicy.TryNormalizeOrigin(origin, out _))
+            if (origin != "*" && !OriginPolicy.TryNormalizeOrigin(origin, out _, out _))
             {
                 failures.Add($"{Section}:AllowedOrigins contains '{origin}', which is not an origin. Use 'scheme://host[:port]' without a path, for example 'https://agents.example.com'.");
             }
@@ -170,7 +172,7 @@ internal sealed class McpServiceOptionsValidator(IHostEnvironment environment) :
 
         foreach (var host in options.AllowedHosts)
         {
-            if (host is not null && !host.StartsWith('[') && host.Contains(':', StringComparison.Ordinal) && System.Net.IPAddress.TryParse(host, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            if (IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6 && !host.StartsWith('['))
             {
                 failures.Add($"{Section}:AllowedHosts contains '{host}', an IPv6 address without brackets. Write it as a Host header carries it: '[{host}]'.");
             }

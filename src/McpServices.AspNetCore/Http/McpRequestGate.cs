@@ -471,9 +471,7 @@ internal sealed partial class McpRequestGate
         if (presented)
         {
             LogAuthenticationFailed(_logger, result.Failure?.Message ?? "no identity");
-            var metadataUrl = _metadata.MetadataUrlFor(context.Request);
-            Refuse(context, envelope, body, ToolCallOutcome.Denied, "invalid_token", AuthenticationChallenges.UnauthorizedMessage(metadataUrl, invalidToken: true));
-            await AuthenticationChallenges.WriteUnauthorizedAsync(context, metadataUrl, invalidToken: true, envelope?.Id).ConfigureAwait(false);
+            await RefuseUnauthenticatedAsync(context, envelope, body, invalidToken: true).ConfigureAwait(false);
             return false;
         }
 
@@ -491,10 +489,16 @@ internal sealed partial class McpRequestGate
             return true;
         }
 
-        var resourceMetadataUrl = _metadata.MetadataUrlFor(context.Request);
-        Refuse(context, envelope, body, ToolCallOutcome.Denied, "authentication_required", AuthenticationChallenges.UnauthorizedMessage(resourceMetadataUrl, invalidToken: false));
-        await AuthenticationChallenges.WriteUnauthorizedAsync(context, resourceMetadataUrl, invalidToken: false, envelope?.Id).ConfigureAwait(false);
+        await RefuseUnauthenticatedAsync(context, envelope, body, invalidToken: false).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>The 401 challenge, and the record of a tool call refused by it with the message the caller receives.</summary>
+    private Task RefuseUnauthenticatedAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body, bool invalidToken)
+    {
+        var metadataUrl = _metadata.MetadataUrlFor(context.Request);
+        Refuse(context, envelope, body, ToolCallOutcome.Denied, invalidToken ? "invalid_token" : "authentication_required", AuthenticationChallenges.UnauthorizedMessage(metadataUrl, invalidToken));
+        return AuthenticationChallenges.WriteUnauthorizedAsync(context, metadataUrl, invalidToken, envelope?.Id);
     }
 
     /// <summary>Authenticates with the McpServices scheme and, when that succeeds, makes the caller the request's user.</summary>

@@ -19,7 +19,7 @@ internal sealed class OriginPolicy
         _allowedOrigins = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var origin in options.AllowedOrigins)
         {
-            if (TryNormalizeOrigin(origin, out var normalized))
+            if (TryNormalizeOrigin(origin, out var normalized, out _))
             {
                 _allowedOrigins.Add(normalized);
             }
@@ -83,13 +83,11 @@ internal sealed class OriginPolicy
         return IsLoopback(host) && IsLoopback(requestHost.Host);
     }
 
-    internal static bool TryNormalizeOrigin(string? origin, out string normalized) => TryNormalizeOrigin(origin, out normalized, out _);
-
     /// <summary>
     /// <c>scheme://host[:port]</c> with the host in its ASCII form (IDN), lower case, and an IPv6 address in brackets, as an
     /// origin is written; <paramref name="host"/> is the host alone.
     /// </summary>
-    private static bool TryNormalizeOrigin(string? origin, out string normalized, out string host)
+    internal static bool TryNormalizeOrigin(string? origin, out string normalized, out string host)
     {
         normalized = string.Empty;
         host = string.Empty;

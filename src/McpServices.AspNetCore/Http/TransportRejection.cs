@@ -68,11 +68,14 @@ internal static class TransportRejection
             }
         }
 
-        var header = Header(request, McpHeaders.Method, envelope.Method, "method")
-            ?? (envelope.Method is JsonRpcEnvelope.ToolsCall or JsonRpcEnvelope.PromptsGet ? Header(request, McpHeaders.Name, envelope.Name, envelope.IsToolCall ? "tool name" : "prompt name") : null);
-        if (header is not null)
+        if (FindMirrorFault(request, envelope, required: true) is { } mirror)
         {
-            return header;
+            return mirror.Fault switch
+            {
+                MirrorFault.Missing => $"the {mirror.Header} header, required with protocol {McpProtocolVersions.Mrtr}, is missing",
+                MirrorFault.NotBase64 => $"the {mirror.Header} header {Quote(mirror.Value!)} is not valid Base64 inside =?base64?…?=",
+                _ => $"the {mirror.Header} header {Quote(mirror.Value!)} does not match the {mirror.What} in the body {Quote(mirror.InBody ?? string.Empty)}",
+            };
         }
 
         if (!hasCapabilities)
@@ -86,49 +89,57 @@ internal static class TransportRejection
     private static string NotSpoken(string version, HttpServerSessionMode mode) =>
         $"the MCP-Protocol-Version header {Quote(version)} is not a protocol version this service speaks ({string.Join(", ", McpProtocolVersions.Served(mode))})";
 
-    private static string? Header(HttpRequest request, string name, string? inBody, string what)
-    {
-        var value = request.Headers[name];
-        if (value.Count == 0)
-        {
-            return $"the {name} header, required with protocol {McpProtocolVersions.Mrtr}, is missing";
-        }
-
-        var text = value.ToString();
-        return Named(name, text) switch
-        {
-            null => $"the {name} header {Quote(text)} is not valid Base64 inside =?base64?…?=",
-            var meant when meant == inBody => null,
-            _ => $"the {name} header {Quote(text)} does not match the {what} in the body {Quote(inBody ?? string.Empty)}",
-        };
-    }
-
     /// <summary>
     /// Before 2026-07-28 the transport neither requires nor checks the <c>Mcp-Method</c> and <c>Mcp-Name</c> headers, and runs
     /// what the body says. A request that carries them anyway must agree with its body, as 2026-07-28 requires — a gateway that
     /// authorizes by header would otherwise have allowed one tool while another ran. Returns the refusal's message, in the
     /// transport's words, or <see langword="null"/> when the headers present agree (or none is).
     /// </summary>
-    public static string? MirroredHeaderMismatch(HttpRequest request, JsonRpcEnvelope envelope)
-    {
-        var method = request.Headers[McpHeaders.Method];
-        if (method.Count > 0 && method.ToString() != envelope.Method)
+    public static string? MirroredHeaderMismatch(HttpRequest request, JsonRpcEnvelope envelope) =>
+        FindMirrorFault(request, envelope, required: false) switch
         {
-            return $"Header mismatch: {McpHeaders.Method} header value {Quote(method.ToString())} does not match body value {Quote(envelope.Method ?? string.Empty)}.";
-        }
-
-        var name = request.Headers[McpHeaders.Name];
-        if (name.Count == 0 || envelope.Method is not (JsonRpcEnvelope.ToolsCall or JsonRpcEnvelope.PromptsGet))
-        {
-            return null;
-        }
-
-        return Named(McpHeaders.Name, name.ToString()) switch
-        {
-            null => $"Header mismatch: {McpHeaders.Name} header contains invalid Base64 encoding.",
-            var meant when meant == envelope.Name => null,
-            _ => $"Header mismatch: {McpHeaders.Name} header value {Quote(name.ToString())} does not match body value {Quote(envelope.Name ?? string.Empty)}.",
+            null => null,
+            { Fault: MirrorFault.NotBase64 } mirror => $"Header mismatch: {mirror.Header} header contains invalid Base64 encoding.",
+            { } mirror => $"Header mismatch: {mirror.Header} header value {Quote(mirror.Value!)} does not match body value {Quote(mirror.InBody ?? string.Empty)}.",
         };
+
+    /// <summary>How a header that mirrors the message disagrees with its body.</summary>
+    private enum MirrorFault
+    {
+        Missing,
+        NotBase64,
+        Differs,
+    }
+
+    /// <summary>A header that mirrors the message, what it says, what the body says, and how they disagree.</summary>
+    private readonly record struct Mirror(string Header, string? Value, string? InBody, string What, MirrorFault Fault);
+
+    /// <summary>
+    /// The first header that disagrees with the body, in the transport's order: <c>Mcp-Method</c> for every message, then
+    /// <c>Mcp-Name</c> for the messages that name their target (<c>tools/call</c> and <c>prompts/get</c>). A header left out is a
+    /// fault only where it is <paramref name="required"/> (2026-07-28).
+    /// </summary>
+    private static Mirror? FindMirrorFault(HttpRequest request, JsonRpcEnvelope envelope, bool required)
+    {
+        return Check(McpHeaders.Method, envelope.Method, "method")
+            ?? (envelope.Method is JsonRpcEnvelope.ToolsCall or JsonRpcEnvelope.PromptsGet ? Check(McpHeaders.Name, envelope.Name, envelope.IsToolCall ? "tool name" : "prompt name") : null);
+
+        Mirror? Check(string header, string? inBody, string what)
+        {
+            var value = request.Headers[header];
+            if (value.Count == 0)
+            {
+                return required ? new Mirror(header, null, inBody, what, MirrorFault.Missing) : null;
+            }
+
+            var text = value.ToString();
+            return Named(header, text) switch
+            {
+                null => new Mirror(header, text, inBody, what, MirrorFault.NotBase64),
+                var meant when meant == inBody => null,
+                _ => new Mirror(header, text, inBody, what, MirrorFault.Differs),
+            };
+        }
     }
 
     /// <summary>

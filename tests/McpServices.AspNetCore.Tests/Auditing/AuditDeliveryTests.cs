@@ -384,8 +384,8 @@ public sealed class AuditDeliveryTests
         if (kind == "a-directory")
         {
             // The audit volume's mount path given instead of a file in it: said so, not "access to the path is denied".
-            Assert.Equal($"McpService:Audit:FilePath: '{path}' is a folder, not a file. Give the path of a file in it, for example '{Path.Combine(path, "audit.jsonl")}'.", error.Message);
-            Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.lock")), "a lock file was left next to the folder");
+            Assert.Equal($"McpService:Audit:FilePath: '{path}' is a directory, not a file. Give the path of a file in it, for example '{Path.Combine(path, "audit.jsonl")}'.", error.Message);
+            Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.lock")), "a lock file was left next to the directory");
             return;
         }
 

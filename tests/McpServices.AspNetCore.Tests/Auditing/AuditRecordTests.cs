@@ -181,13 +181,7 @@ public sealed class AuditRecordTests
         var clientCapabilities = capabilities ? ",\"io.modelcontextprotocol/clientCapabilities\":{}" : string.Empty;
         var meta = metaVersion is null ? string.Empty : $",\"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"{metaVersion}\"{clientCapabilities}}}";
         using var request = RequestGateTests.Post($"{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{{\"name\":\"add\",\"arguments\":{{\"a\":1}}{meta}}}}}");
-        request.Headers.Remove("MCP-Protocol-Version");
-        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
-        request.Headers.Add("Mcp-Method", method);
-        if (name is not null)
-        {
-            request.Headers.Add("Mcp-Name", name);
-        }
+        WithHeaders(request, ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", method), ("Mcp-Name", name));
 
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
         await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
@@ -241,17 +235,7 @@ public sealed class AuditRecordTests
                         }
 
                         using var request = RequestGateTests.Post($"{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{{\"name\":\"add\",\"arguments\":{{\"a\":1}},\"_meta\":{{{string.Join(',', meta)}}}}}}}");
-                        request.Headers.Remove("MCP-Protocol-Version");
-                        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
-                        if (method is not null)
-                        {
-                            request.Headers.Add("Mcp-Method", method);
-                        }
-
-                        if (name is not null)
-                        {
-                            request.Headers.Add("Mcp-Name", name);
-                        }
+                        WithHeaders(request, ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", method), ("Mcp-Name", name));
 
                         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
                         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
@@ -275,63 +259,37 @@ public sealed class AuditRecordTests
         Assert.Equal(0, server.Log().Count("add"));
     }
 
+    private const string NoSession = "the service keeps sessions, and the request has no Mcp-Session-Id header: send initialize first, then the session id it returns with every request";
+    private const string UnwantedSession = "the service keeps no sessions, and the request carries an Mcp-Session-Id header: send requests without it";
+
     /// <summary>
-    /// A service that keeps sessions takes a call before 2026-07-28 only within a session; a call without <c>Mcp-Session-Id</c>
-    /// (a client that skipped initialize, or was set up for a stateless service) is refused by the SDK, and the record says why.
+    /// Before 2026-07-28 a service that keeps sessions takes a call only within a session, and a stateless one refuses a session
+    /// id. A call without <c>Mcp-Session-Id</c> on the first (a client that skipped initialize, or was set up for a stateless
+    /// service), or with one on the second (a client that kept the id a stateful replica gave it, or made one up) is refused by the
+    /// SDK's transport, whatever the tool — its objection comes before the HTTP stage's answer for a tool the service does not
+    /// have — and the record says why.
     /// </summary>
     [Theory]
-    [InlineData(HttpServerSessionMode.Stateful, "2025-11-25")]
-    [InlineData(HttpServerSessionMode.Stateful, null)]
-    [InlineData(HttpServerSessionMode.StatefulForInitializeClients, "2025-06-18")]
-    public async Task ACallWithoutASession_OnAServiceThatKeepsSessions_IsRecordedWithTheReason(HttpServerSessionMode mode, string? version)
+    [InlineData(HttpServerSessionMode.Stateful, "2025-11-25", null, "add", "A new session can only be created by an initialize request", NoSession)]
+    [InlineData(HttpServerSessionMode.Stateful, null, null, "add", "A new session can only be created by an initialize request", NoSession)]
+    [InlineData(HttpServerSessionMode.StatefulForInitializeClients, "2025-06-18", null, "add", "A new session can only be created by an initialize request", NoSession)]
+    [InlineData(HttpServerSessionMode.Stateless, "2025-11-25", "a-session-from-somewhere-else", "add", "The Mcp-Session-Id header is not supported in stateless mode", UnwantedSession)]
+    [InlineData(HttpServerSessionMode.Stateless, "2025-11-25", "a-session-from-somewhere-else", "nope", "The Mcp-Session-Id header is not supported in stateless mode", UnwantedSession)]
+    public async Task ASessionTheTransportRefuses_IsRecordedWithTheReason(HttpServerSessionMode mode, string? version, string? sessionId, string tool, string told, string reason)
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.SessionMode = mode);
         using var http = server.CreateHttpClient();
-        using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}""");
-        request.Headers.Remove("MCP-Protocol-Version");
-        if (version is not null)
-        {
-            request.Headers.Add("MCP-Protocol-Version", version);
-        }
-
-        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-        await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
-
-        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("A new session can only be created by an initialize request", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
-        var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
-        Assert.Equal(("invalid", "rejected_by_transport"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
-        Assert.Equal(
-            "The MCP transport rejected the request (HTTP 400): the service keeps sessions, and the request has no Mcp-Session-Id header: send initialize first, then the session id it returns with every request.",
-            record.GetProperty("error").GetProperty("message").GetString());
-        Assert.Equal(0, server.Log().Count("add"));
-    }
-
-    /// <summary>
-    /// A stateless service refuses a call that carries a session id before 2026-07-28 (a client that kept the id a stateful
-    /// replica gave it, or made one up), whatever the tool — the transport's objection comes before the HTTP stage's answer for
-    /// a tool the service does not have — and the record says why.
-    /// </summary>
-    [Theory]
-    [InlineData("add")]
-    [InlineData("nope")]
-    public async Task ACallWithASessionId_OnAStatelessService_IsRefusedByTheTransport_AndRecordedWithTheReason(string tool)
-    {
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
-        using var http = server.CreateHttpClient();
         using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"TOOL","arguments":{"a":1,"b":2}}}""".Replace("TOOL", tool, StringComparison.Ordinal));
-        request.Headers.Add("Mcp-Session-Id", "a-session-from-somewhere-else");
+        WithHeaders(request, ("MCP-Protocol-Version", version), ("Mcp-Session-Id", sessionId));
 
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
         await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("The Mcp-Session-Id header is not supported in stateless mode", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Contains(told, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
         var record = McpTestAuditSink.Parse(Assert.Single(server.Audit.Records));
         Assert.Equal(("invalid", "rejected_by_transport"), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString()));
-        Assert.Equal(
-            "The MCP transport rejected the request (HTTP 400): the service keeps no sessions, and the request carries an Mcp-Session-Id header: send requests without it.",
-            record.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal($"The MCP transport rejected the request (HTTP 400): {reason}.", record.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal(0, server.Log().Count("add"));
     }
 
@@ -354,17 +312,7 @@ public sealed class AuditRecordTests
         await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
         using var http = server.CreateHttpClient();
         using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}""");
-        request.Headers.Remove("MCP-Protocol-Version");
-        request.Headers.Add("MCP-Protocol-Version", version);
-        if (method is not null)
-        {
-            request.Headers.Add("Mcp-Method", method);
-        }
-
-        if (name is not null)
-        {
-            request.Headers.Add("Mcp-Name", name);
-        }
+        WithHeaders(request, ("MCP-Protocol-Version", version), ("Mcp-Method", method), ("Mcp-Name", name));
 
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
         await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);
@@ -395,6 +343,22 @@ public sealed class AuditRecordTests
         Assert.Equal(("invalid", "header_mismatch", refusal), (record.GetProperty("outcome").GetString(), record.GetProperty("error").GetProperty("code").GetString(), record.GetProperty("error").GetProperty("message").GetString()));
     }
 
+    /// <summary>
+    /// Gives the request each header whose value is not <see langword="null"/>, replacing the one it has (the posted request
+    /// carries a protocol version), and leaves out each whose value is <see langword="null"/>.
+    /// </summary>
+    private static void WithHeaders(HttpRequestMessage request, params (string Name, string? Value)[] headers)
+    {
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.Remove(name);
+            if (value is not null)
+            {
+                request.Headers.Add(name, value);
+            }
+        }
+    }
+
     /// <summary>Which protocol fault a message names, in the SDK's words or the audit record's.</summary>
     private static string ProtocolFault(string message) =>
         message.Contains("Mcp-Method", StringComparison.Ordinal) ? "Mcp-Method header"
@@ -413,10 +377,7 @@ public sealed class AuditRecordTests
         using var http = server.CreateHttpClient();
         var name = new string('t', 99) + "\U0001F600" + new string('t', 20);
         using var request = RequestGateTests.Post($"{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{{\"name\":\"{name}\",\"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}}}}}");
-        request.Headers.Remove("MCP-Protocol-Version");
-        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
-        request.Headers.Add("Mcp-Method", "tools/call");
-        request.Headers.Add("Mcp-Name", "add");
+        WithHeaders(request, ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "tools/call"), ("Mcp-Name", "add"));
 
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
         await server.Services.GetRequiredService<AuditTrail>().FlushAsync(TestContext.Current.CancellationToken);

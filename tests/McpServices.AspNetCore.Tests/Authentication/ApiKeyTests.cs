@@ -251,20 +251,20 @@ public sealed class ApiKeyTests
     }
 
     /// <summary>
-    /// The folder a Secret is mounted at, given instead of the keys file in it: the warning says so and names the files there,
+    /// The directory a Secret is mounted at, given instead of the keys file in it: the warning says so and names the files there,
     /// instead of "access to the path is denied".
     /// </summary>
     [Fact]
-    public async Task AFolderGivenAsTheSecretFile_IsNamedAsSuch_WithTheFilesInIt()
+    public async Task ADirectoryGivenAsTheSecretFile_IsNamedAsSuch_WithTheFilesInIt()
     {
         using var file = new KeysFile();
-        var folder = Path.GetDirectoryName(file.Path)!;
+        var directory = Path.GetDirectoryName(file.Path)!;
         await File.WriteAllTextAsync(file.Path, "{}", TestContext.Current.CancellationToken);
         var logs = new CapturingLoggerProvider();
-        await using var server = await StartWithKeysFileAsync(folder, logs);
+        await using var server = await StartWithKeysFileAsync(directory, logs);
 
         var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 41);
-        Assert.Equal($"The API key file {folder} cannot be read (it is a folder: name the keys file in it — apikeys.json); no keys from it are accepted until it can.", warning.Message);
+        Assert.Equal($"The API key file {directory} cannot be read (it is a directory: name the keys file in it — apikeys.json); no keys from it are accepted until it can.", warning.Message);
     }
 
     [Fact]
