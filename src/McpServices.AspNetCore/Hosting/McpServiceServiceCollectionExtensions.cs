@@ -1,6 +1,7 @@
 using McpServices.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -71,6 +72,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<McpMethodCatalog>();
         services.TryAddSingleton<RepeatedRefusals>();
         services.TryAddSingleton<McpRequestGate>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, ApplicationRefusals>());
         services.TryAddSingleton<ServiceDescriber>();
         services.AddDataProtection();
         services.TryAddSingleton<IMcpRequestStateProtector, McpRequestStateProtector>();

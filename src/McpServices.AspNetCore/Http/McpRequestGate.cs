@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -91,10 +92,14 @@ internal sealed partial class McpRequestGate
         _logger = logger;
     }
 
+    /// <summary>The <see cref="HttpContext.Items"/> key that says a request reached the HTTP stage (<see cref="ApplicationRefusals"/>).</summary>
+    internal const string ReachedItemKey = "McpServices.Reached";
+
     public RequestDelegate Wrap(RequestDelegate next) => context => InvokeAsync(context, next);
 
     private async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
+        context.Items[ReachedItemKey] = null;
         try
         {
             await GateAsync(context, next).ConfigureAwait(false);
@@ -894,7 +899,7 @@ internal sealed partial class McpRequestGate
             }
 
             prefix = await ReadPrefixAsync(context).ConfigureAwait(false);
-            if (prefix.Value.Length == TooLargePrefixBytes)
+            if (prefix.Value.Length == TooLargePrefixBytes && !context.Response.HasStarted)
             {
                 CloseConnection(context); // the rest is not worth reading to keep the connection
             }
@@ -912,6 +917,45 @@ internal sealed partial class McpRequestGate
         }
 
         return envelope;
+    }
+
+    /// <summary>
+    /// Audits a <c>tools/call</c> that the application's own middleware answered, or failed on, before it reached the MCP
+    /// endpoint (<see cref="ApplicationRefusals"/>): the outcome follows the status the client received.
+    /// </summary>
+    internal async Task RecordAnsweredByApplicationAsync(HttpContext context, bool failed)
+    {
+        try
+        {
+            var (outcome, errorCode, message) = AnsweredByApplication(context, failed);
+            await RecordUnreadToolCallAsync(context, prefix: null, outcome, errorCode, message).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The application's answer stands whatever happens here; the failure to record it is an error for operators.
+            LogApplicationAnswerNotRecorded(_logger, ex);
+        }
+    }
+
+    private static (ToolCallOutcome Outcome, string ErrorCode, string Message) AnsweredByApplication(HttpContext context, bool failed)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return (ToolCallOutcome.Cancelled, "client_disconnected", "The client closed the connection before the request reached the MCP endpoint.");
+        }
+
+        var status = failed ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
+        var outcome = status switch
+        {
+            StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden => ToolCallOutcome.Denied,
+            StatusCodes.Status429TooManyRequests => ToolCallOutcome.RateLimited,
+            StatusCodes.Status503ServiceUnavailable => ToolCallOutcome.Unavailable,
+            >= 500 => ToolCallOutcome.Failed,
+            _ => ToolCallOutcome.Invalid,
+        };
+        var reason = ReasonPhrases.GetReasonPhrase(status);
+        return (outcome, "refused_by_application",
+            $"HTTP {status}{(reason.Length > 0 ? " " + reason : "")}, from the application's middleware before the MCP endpoint; the tool did not run.");
     }
 
     /// <summary>Ends an HTTP/1.x connection after the answer, instead of letting the server read the rest of the body to reuse it.</summary>
@@ -971,6 +1015,9 @@ internal sealed partial class McpRequestGate
 
     [LoggerMessage(5, LogLevel.Debug, "MCP request refused with 503: its bearer token cannot be checked while the identity provider's metadata cannot be read (event 44 has the cause).")]
     private static partial void LogIdentityProviderUnavailable(ILogger logger);
+
+    [LoggerMessage(6, LogLevel.Error, "A tools/call that the application's middleware answered before the MCP endpoint could not be audited.")]
+    private static partial void LogApplicationAnswerNotRecorded(ILogger logger, Exception exception);
 
     [LoggerMessage(3, LogLevel.Error, "Unhandled exception while serving an MCP request; the client received a JSON-RPC internal error without details.")]
     private static partial void LogUnhandled(ILogger logger, Exception exception);
