@@ -199,8 +199,9 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     {
         // '2fa' is a valid project name but not a Kubernetes Service name: the default service name becomes 'mcp-2fa', for the
         // runtime (the Deployment and Service, from --describe at build time) and for the image repository (MSBuild) alike.
-        // The registry written as a URL, as people paste it: the scheme, the trailing '/' and the upper case go.
-        var solution = await CreateNamedServiceAsync("digit", "2fa", "--registry", "HTTPS://localhost:5000/Agents/", "--skip-tests");
+        // The registry written as a URL, as people paste it: the scheme, the trailing '/' and the upper case go. The namespace
+        // written as a .NET name: lower case, '-' for what a namespace name cannot hold (the build refused 'Billing_Prod').
+        var solution = await CreateNamedServiceAsync("digit", "2fa", "--registry", "HTTPS://localhost:5000/Agents/", "--namespace", "Billing_Prod.", "--skip-tests");
 
         await BuildAsync(solution);
 
@@ -208,6 +209,7 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.Contains("newName: localhost:5000/agents/mcp-2fa\n", await File.ReadAllTextAsync(Path.Combine(deploy, "kustomization.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
         Assert.Contains("pushes `localhost:5000/agents/mcp-2fa:1.0.0`", await File.ReadAllTextAsync(Path.Combine(solution, "README.md"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
         Assert.Contains("\n  name: mcp-2fa\n", await File.ReadAllTextAsync(Path.Combine(deploy, "service.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Contains("\nnamespace: billing-prod\n", await File.ReadAllTextAsync(Path.Combine(solution, "src", "2fa", "deploy", "overlays", "prod", "kustomization.yaml"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
 
     [Fact]
