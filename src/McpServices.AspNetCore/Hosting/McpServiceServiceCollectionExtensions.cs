@@ -62,6 +62,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpServiceOptions>, McpServiceOptionsValidator>());
 
         services.AddHttpContextAccessor();
+        services.AddRouting(); // WebApplication adds it; a host with a Startup class has it only from other features (AddControllers)
         services.TryAddSingleton<McpServiceSettings>();
         services.TryAddSingleton<ServiceIdentity>();
         services.TryAddSingleton<ToolCatalog>(sp => new ToolCatalog(sp.GetServices<McpServerTool>(), sp));
@@ -73,6 +74,7 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<RepeatedRefusals>();
         services.TryAddSingleton<McpRequestGate>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, ApplicationRefusals>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, McpServiceMappingCheck>());
         services.TryAddSingleton<ServiceDescriber>();
         services.AddDataProtection();
         services.TryAddSingleton<IMcpRequestStateProtector, McpRequestStateProtector>();

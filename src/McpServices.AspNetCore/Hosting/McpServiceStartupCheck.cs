@@ -11,9 +11,9 @@ namespace McpServices.AspNetCore;
 
 /// <summary>
 /// Fails startup, with a message that says how to fix it, when authentication cannot work or is switched off without
-/// acknowledgement, when configuration names tools that do not exist, or when the application's endpoints clash with
-/// McpServices' (<see cref="McpServiceEndpoints"/>). Runs when the host starts — not during
-/// <c>--describe</c>, which must not need production credentials.
+/// acknowledgement, or when configuration names tools that do not exist. Runs when the host starts — not during
+/// <c>--describe</c>, which must not need production credentials. The checks of the mapped endpoints wait for the
+/// application's pipeline (<see cref="McpServiceMappingCheck"/>).
 /// </summary>
 internal sealed partial class McpServiceStartupCheck(
     IOptions<McpServiceOptions> options,
@@ -27,7 +27,6 @@ internal sealed partial class McpServiceStartupCheck(
     IEnumerable<IAuditSink> auditSinks,
     IServiceProviderIsService? serviceProviderIsService = null,
     IConfiguration? configuration = null,
-    McpServiceMarker? marker = null,
     IOptions<McpServerOptions>? serverOptions = null,
     IEnumerable<McpServerPrompt>? registeredPrompts = null,
     IEnumerable<McpServerResource>? registeredResources = null) : IHostedLifecycleService
@@ -47,22 +46,10 @@ internal sealed partial class McpServiceStartupCheck(
             primitiveAuthorizer.Check(serverOptions.Value);
         }
 
-        if (marker is { MappedInto: null } && serviceProviderIsService?.IsService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) == true)
-        {
-            throw new InvalidOperationException(
-                "builder.AddMcpService() was called, but app.MapMcpService() was not: the service would run without its MCP endpoint, health endpoints and metadata. " +
-                "Call app.MapMcpService() after builder.Build().");
-        }
-
         CheckSettingsAgainstTools(options.Value, authorizer, catalog);
         if (options.Value.Audit.Enabled && UnmatchedRedactPaths(options.Value, catalog).ToArray() is { Length: > 0 } unmatched)
         {
             LogUnmatchedRedactPaths(loggerFactory.CreateLogger(typeof(AuditTrail).FullName!), string.Join(", ", unmatched.Select(p => $"'{p}'")));
-        }
-
-        if (marker?.MappedInto is { } sources)
-        {
-            McpServiceEndpoints.CheckConflicts(sources);
         }
 
         var audit = options.Value.Audit;

@@ -293,7 +293,7 @@ public sealed class StartupValidationTests
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Equal(
-            "builder.AddMcpService() was called, but app.MapMcpService() was not: the service would run without its MCP endpoint, health endpoints and metadata. Call app.MapMcpService() after builder.Build().",
+            "builder.AddMcpService() was called, but app.MapMcpService() was not: the service would run without its MCP endpoint, health endpoints and metadata. Call app.MapMcpService() after builder.Build() (with a Startup class: endpoints.MapMcpService() in UseEndpoints).",
             ex.Message);
     }
 
