@@ -20,16 +20,7 @@ public static class McpServiceHostApplicationBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
 
         // Defaults at the lowest precedence: any configuration source overrides them.
-        var defaults = new Dictionary<string, string?>
-        {
-            ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore.Routing"] = "Warning",
-            ["Logging:LogLevel:ModelContextProtocol"] = "Warning",
-
-            // The SDK logs every JSON-RPC error a handler returns as an unhandled exception. McpServices returns refusals
-            // (denied, rate-limited, unknown tool) as JSON-RPC errors on purpose and logs real tool failures itself.
-            ["Logging:LogLevel:ModelContextProtocol.Server.McpServer"] = "Critical",
-        };
+        var defaults = LogLevelDefaults.Categories.ToDictionary(d => $"Logging:LogLevel:{d.Category}", d => (string?)d.Level.ToString());
 
         // Structured console logs outside Development — as settings, not in code, so that an application's own console settings
         // win and an application without the console provider does not get it back.

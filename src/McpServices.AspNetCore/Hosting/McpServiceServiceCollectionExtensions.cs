@@ -27,7 +27,11 @@ public static class McpServiceServiceCollectionExtensions
     public static IMcpServiceBuilder AddMcpService(this IServiceCollection services, Action<McpServiceOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var configuration = services.LastOrDefault(d => d.ServiceType == typeof(IConfiguration))?.ImplementationInstance as IConfiguration;
+        // WebApplicationBuilder registers its configuration as an instance; the generic host (an application with a Startup
+        // class) registers a factory, but its context, with the application's configuration, as an instance.
+        var configuration = services.LastOrDefault(d => d.ServiceType == typeof(IConfiguration))?.ImplementationInstance as IConfiguration
+            ?? (services.LastOrDefault(d => d.ServiceType == typeof(HostBuilderContext))?.ImplementationInstance as HostBuilderContext)?.Configuration;
+        LogLevelDefaults.AddAsFilterRules(services);
         return AddMcpServiceCore(services, configure, configuration);
     }
 

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -69,9 +71,61 @@ public sealed class StartupClassTests
         Assert.Contains("the application maps its own endpoint at '/livez' (orders liveness), where McpServices maps its liveness endpoint", ex.Message, StringComparison.Ordinal);
     }
 
-    private static IHost Build(McpTestAuditSink audit, Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder> endpoints) =>
+    [Fact]
+    public async Task AStartupClassApplication_ReadsTheSettingsThatShapeTelemetry_FromItsConfiguration()
+    {
+        // Which OpenTelemetry readers and exporters exist is decided when the services are added: with a Startup class, the
+        // configuration is not yet a service instance then, and McpService:Telemetry:Prometheus in appsettings.json was ignored.
+        var ct = TestContext.Current.CancellationToken;
+        using var host = Build(new McpTestAuditSink(), endpoints => endpoints.MapMcpService(), new() { ["McpService:Telemetry:Prometheus"] = "true" });
+
+        await host.StartAsync(ct);
+        try
+        {
+            var address = new Uri(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+            await using (var client = await McpClient.CreateAsync(new HttpClientTransport(new() { Endpoint = new Uri(address, "mcp") }), cancellationToken: ct))
+            {
+                await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 40, ["b"] = 2 }, cancellationToken: ct);
+            }
+
+            using var http = new HttpClient { BaseAddress = address };
+            using var metrics = await http.GetAsync("metrics", ct);
+            Assert.Equal(System.Net.HttpStatusCode.OK, metrics.StatusCode);
+            Assert.Contains("mcpservices_tool_calls_total{", await metrics.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+        }
+    }
+
+    [Fact]
+    public void AStartupClassApplication_GetsTheLogLevelDefaults_UnlessItsConfigurationSetsThem()
+    {
+        // The SDK logs every JSON-RPC error a handler returns — McpServices' refusals: rate-limited, denied, invalid params — as a
+        // tool that "threw an unhandled exception", with a stack trace. builder.AddMcpService() quiets it with configuration
+        // defaults; services.AddMcpService() had no configuration to add them to, and every refusal was logged as a failure.
+        using var defaults = Build(new McpTestAuditSink(), endpoints => endpoints.MapMcpService());
+        using var configured = Build(new McpTestAuditSink(), endpoints => endpoints.MapMcpService(), new()
+        {
+            ["Logging:LogLevel:ModelContextProtocol.Server.McpServer"] = "Debug",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Routing"] = "Information",
+        });
+
+        static ILogger Logger(IHost host, string category) => host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(category);
+        Assert.False(Logger(defaults, "ModelContextProtocol.Server.McpServer").IsEnabled(LogLevel.Error));
+        Assert.False(Logger(defaults, "ModelContextProtocol.Client").IsEnabled(LogLevel.Information));
+        Assert.True(Logger(defaults, "ModelContextProtocol.Client").IsEnabled(LogLevel.Warning));
+        Assert.False(Logger(defaults, "Microsoft.AspNetCore.Hosting.Diagnostics").IsEnabled(LogLevel.Information));
+        Assert.False(Logger(defaults, "Microsoft.AspNetCore.Routing.EndpointMiddleware").IsEnabled(LogLevel.Information));
+        Assert.True(Logger(configured, "ModelContextProtocol.Server.McpServer").IsEnabled(LogLevel.Debug));
+        Assert.True(Logger(configured, "Microsoft.AspNetCore.Routing.EndpointMiddleware").IsEnabled(LogLevel.Information));
+    }
+
+    private static IHost Build(McpTestAuditSink audit, Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder> endpoints, Dictionary<string, string?>? settings = null) =>
         Host.CreateDefaultBuilder()
             .UseEnvironment("Testing")
+            .ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings ?? []))
             .ConfigureWebHost(web => web
                 .UseKestrel()
                 .UseUrls("http://127.0.0.1:0")
