@@ -135,6 +135,9 @@ internal sealed class ToolCall
 
     public void Complete() => Duration = Stopwatch.GetElapsedTime(_startTimestamp);
 
+    /// <summary>The time since the call arrived (the HTTP stage).</summary>
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_startTimestamp);
+
     /// <summary>
     /// What is known of a call that is still running when the service stops: what was asked and by whom, and that it did not
     /// finish. A copy, so that nothing the call's own thread still writes (its outcome, its result) reaches the record.

@@ -176,12 +176,20 @@ internal sealed partial class ToolCallPipeline
         CallToolResult result;
 
         // A call still running when the drain timeout expires is cancelled, so shutdown cannot hang on it; so is one that
-        // outlives its time limit.
+        // outlives its time limit: McpService:Timeouts, or the application's request timeout when that is shorter (counted, as
+        // the middleware counts it, from the start of the request).
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.DrainExpired);
         var timeout = _settings.Current.Timeouts.For(call.ToolName);
-        if (timeout is { } limit)
+        var remaining = timeout;
+        if (call.HttpContext is { } context && ApplicationRequestTimeout.TakeOver(context) is { } application && !(application >= timeout))
         {
-            linked.CancelAfter(limit);
+            timeout = application;
+            remaining = application - call.Elapsed;
+        }
+
+        if (remaining is { } limit)
+        {
+            linked.CancelAfter(limit > TimeSpan.Zero ? limit : TimeSpan.Zero);
         }
 
         try

@@ -1,4 +1,5 @@
 using McpServices.AspNetCore.Tests.TestTools;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
 
@@ -21,6 +22,46 @@ public sealed class TimeoutTests
 
         var record = await server.Audit.WaitForToolAsync("hold", TestContext.Current.CancellationToken);
         Assert.Equal("cancelled", record.GetProperty("outcome").GetString());
+        Assert.Equal("timeout", record.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(text, record.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("2025-11-25", null)]          // the SDK flushes an event stream's headers before the tool runs
+    [InlineData("2026-07-28", null)]          // a JSON response, not started while the tool runs
+    [InlineData("2025-11-25", "mcp")]         // the limit chained onto the endpoint (WithRequestTimeout), shorter than the default
+    [InlineData("2025-11-25", null, true)]    // a session: the call runs in the session, answered on the POST's stream
+    public async Task TheApplicationsRequestTimeout_IsTheCallsTimeLimit_AnsweredAndAudited(string protocolVersion, string? policy, bool stateful = false)
+    {
+        // An application with ASP.NET Core's request timeouts (UseRequestTimeouts): at the limit, the middleware cancels
+        // RequestAborted, the SDK stopped the call without a word, and the client received an empty 200 — no JSON-RPC answer —
+        // while the record said the call was cancelled.
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SlowTools>(),
+            o => o.SessionMode = stateful ? ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful : o.SessionMode,
+            configure: b => b.Services.AddRequestTimeouts(o =>
+            {
+                o.DefaultPolicy = new() { Timeout = policy is null ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromMinutes(5) };
+                o.AddPolicy("mcp", TimeSpan.FromMilliseconds(300));
+            }),
+            configureApp: app =>
+            {
+                app.UseRequestTimeouts();
+                var mcp = app.MapMcpService();
+                if (policy is not null)
+                {
+                    mcp.WithRequestTimeout(policy);
+                }
+            });
+        await using var client = await server.ConnectAsync(new() { ProtocolVersion = protocolVersion });
+
+        var result = await client.CallToolAsync("hold", cancellationToken: ct);
+
+        Assert.True(result.IsError);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+        Assert.Equal("The tool 'hold' did not finish within its time limit (00:00:00.3000000) and was cancelled.", text);
+        var record = await server.Audit.WaitForToolAsync("hold", ct);
         Assert.Equal("timeout", record.GetProperty("error").GetProperty("code").GetString());
         Assert.Equal(text, record.GetProperty("error").GetProperty("message").GetString());
     }
