@@ -86,12 +86,15 @@ public sealed class ApplicationMiddlewareTests
         Assert.StartsWith("HTTP 403 Forbidden, from the application's middleware", records[1].GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ACallTheApplicationsMiddlewareFailsOn_IsAuditedAsFailed()
+    [Theory]
+    [InlineData("/mcp", "mcp")]
+    [InlineData("/agents/mcp/", "agents/MCP")] // routing ignores case and a trailing slash
+    public async Task ACallTheApplicationsMiddlewareFailsOn_IsAuditedAsFailed(string mcpPath, string requestPath)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<PublicTools>(),
+            o => o.Path = mcpPath,
             configureApp: app =>
             {
                 app.Use((context, next) => context.Request.Headers.ContainsKey("X-Tenant") ? next(context) : throw new InvalidOperationException("No tenant."));
@@ -99,7 +102,7 @@ public sealed class ApplicationMiddlewareTests
             });
         using var http = server.CreateHttpClient();
 
-        using var response = await http.SendAsync(RequestGateTests.Post(Call(1, "ping")), ct);
+        using var response = await http.SendAsync(RequestGateTests.Post(Call(1, "ping"), path: requestPath), ct);
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         var record = McpTestAuditSink.Parse(await server.Audit.WaitForAsync(r => r.Tool == "ping", cancellationToken: ct));
