@@ -77,7 +77,9 @@ public static class McpServiceServiceCollectionExtensions
         services.TryAddSingleton<McpMethodCatalog>();
         services.TryAddSingleton<RepeatedRefusals>();
         services.TryAddSingleton<McpRequestGate>();
-        services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, ApplicationRefusals>());
+        // First, so that its middleware is outermost: in front of the web host's own (host filtering for AllowedHosts, forwarded
+        // headers), which startup filters registered earlier put before the application's.
+        services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, ApplicationRefusals>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, McpServiceMappingCheck>());
         services.TryAddSingleton<ServiceDescriber>();
         services.AddDataProtection();

@@ -86,6 +86,24 @@ public sealed class ApplicationMiddlewareTests
         Assert.StartsWith("HTTP 403 Forbidden, from the application's middleware", records[1].GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ACallAspNetCoresHostFilteringRefuses_IsAuditedAsInvalid()
+    {
+        // ASP.NET Core's own AllowedHosts (host filtering, added in front of the application by the web host's defaults).
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync(b => b.WithTools<PublicTools>(), configure: b => b.Configuration["AllowedHosts"] = "mcp.example.com");
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(RequestGateTests.Post(Call(1, "ping")), ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var record = McpTestAuditSink.Parse(await server.Audit.WaitForAsync(r => r.Tool == "ping", cancellationToken: ct));
+        Assert.Equal("invalid", record.GetProperty("outcome").GetString());
+        Assert.Equal(
+            "HTTP 400 Bad Request, from the application's middleware before the MCP endpoint; the tool did not run.",
+            record.GetProperty("error").GetProperty("message").GetString());
+    }
+
     [Theory]
     [InlineData("/mcp", "mcp")]
     [InlineData("/agents/mcp/", "agents/MCP")] // routing ignores case and a trailing slash
