@@ -880,9 +880,10 @@ internal sealed partial class McpRequestGate
             }
 
             // A client that waits for "100 Continue" before sending the body is answered without it: that is what it asked for,
-            // and reading would make the server send 100 Continue and the client the body. Only a call its headers declare
-            // (Mcp-Method and Mcp-Name, which 2026-07-28 clients send) is recorded, with what they say.
-            if (request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
+            // and reading would make the server send 100 Continue and the client the body. A client that has gone can no longer
+            // be read from (its connection is aborted). Only a call its headers declare (Mcp-Method and Mcp-Name, which
+            // 2026-07-28 clients send) is recorded, with what they say.
+            if (request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase) || context.RequestAborted.IsCancellationRequested)
             {
                 if (JsonRpcEnvelope.DeclaredToolCall(request.Headers[McpHeaders.Method].ToString(), request.Headers[McpHeaders.Name].ToString()) is not { } declared)
                 {

@@ -181,7 +181,7 @@ internal sealed partial class ToolCallPipeline
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.DrainExpired);
         var timeout = _settings.Current.Timeouts.For(call.ToolName);
         var remaining = timeout;
-        if (call.HttpContext is { } context && ApplicationRequestTimeout.TakeOver(context) is { } application && !(application >= timeout))
+        if (call.HttpContext is { } context && ApplicationRequestTimeout.TakeOver(context) is { } application && (timeout is null || application < timeout))
         {
             timeout = application;
             remaining = application - call.Elapsed;

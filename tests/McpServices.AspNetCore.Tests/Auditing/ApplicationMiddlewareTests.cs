@@ -87,6 +87,53 @@ public sealed class ApplicationMiddlewareTests
     }
 
     [Fact]
+    public async Task ACallWhoseClientLeavesWhileTheApplicationsMiddlewareHoldsIt_IsAuditedAsCancelled()
+    {
+        // A middleware that waits (a rate limiter's queue, a slow tenant lookup) while the client gives up.
+        var ct = TestContext.Current.CancellationToken;
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<PublicTools>(),
+            configureApp: app =>
+            {
+                app.Use(async (HttpContext context, RequestDelegate _) =>
+                {
+                    held.TrySetResult();
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                });
+                app.MapMcpService();
+            });
+        using var http = server.CreateHttpClient();
+
+        // The body of a client that has gone can no longer be read: the call is recognized from the headers that declare it
+        // (Mcp-Method and Mcp-Name, sent by 2026-07-28 clients), as for a client waiting for 100 Continue. One without them
+        // leaves no record.
+        foreach (var declared in new[] { false, true })
+        {
+            held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var leave = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var request = RequestGateTests.Post(Call(declared ? 2 : 1, declared ? "ping" : "pong"));
+            if (declared)
+            {
+                request.Headers.Add("Mcp-Method", "tools/call");
+                request.Headers.Add("Mcp-Name", "ping");
+            }
+
+            var call = http.SendAsync(request, leave.Token);
+            await held.Task.WaitAsync(ct);
+            await leave.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        }
+
+        var record = McpTestAuditSink.Parse(await server.Audit.WaitForAsync(r => r.Tool == "ping", cancellationToken: ct));
+        Assert.Equal("cancelled", record.GetProperty("outcome").GetString());
+        Assert.Equal("client_disconnected", record.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(JsonValueKind.Null, record.GetProperty("request").GetProperty("jsonRpcId").ValueKind);
+        await server.StopAsync(ct);
+        Assert.Single(server.Audit.Records);
+    }
+
+    [Fact]
     public async Task ACallAspNetCoresHostFilteringRefuses_IsAuditedAsInvalid()
     {
         // ASP.NET Core's own AllowedHosts (host filtering, added in front of the application by the web host's defaults).

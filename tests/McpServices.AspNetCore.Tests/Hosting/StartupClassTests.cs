@@ -29,8 +29,7 @@ public sealed class StartupClassTests
         await host.StartAsync(ct);
         try
         {
-            var endpoint = new Uri(new Uri(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()), "mcp");
-            await using var client = await McpClient.CreateAsync(new HttpClientTransport(new() { Endpoint = endpoint }), cancellationToken: ct);
+            await using var client = await McpClient.CreateAsync(new HttpClientTransport(new() { Endpoint = new Uri(Address(host), "mcp") }), cancellationToken: ct);
 
             var result = await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 40, ["b"] = 2 }, cancellationToken: ct);
             var invalid = await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = "forty" }, cancellationToken: ct);
@@ -82,7 +81,7 @@ public sealed class StartupClassTests
         await host.StartAsync(ct);
         try
         {
-            var address = new Uri(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+            var address = Address(host);
             await using (var client = await McpClient.CreateAsync(new HttpClientTransport(new() { Endpoint = new Uri(address, "mcp") }), cancellationToken: ct))
             {
                 await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 40, ["b"] = 2 }, cancellationToken: ct);
@@ -121,6 +120,9 @@ public sealed class StartupClassTests
         Assert.True(Logger(configured, "ModelContextProtocol.Server.McpServer").IsEnabled(LogLevel.Debug));
         Assert.True(Logger(configured, "Microsoft.AspNetCore.Routing.EndpointMiddleware").IsEnabled(LogLevel.Information));
     }
+
+    /// <summary>The address Kestrel listens on (port 0: one the system chose).</summary>
+    private static Uri Address(IHost host) => new(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
 
     private static IHost Build(McpTestAuditSink audit, Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder> endpoints, Dictionary<string, string?>? settings = null) =>
         Host.CreateDefaultBuilder()
