@@ -21,7 +21,7 @@ internal sealed class ApplicationRefusals(IOptions<McpServiceOptions> options) :
         var gate = app.ApplicationServices.GetRequiredService<McpRequestGate>();
         app.Use(async (context, nextMiddleware) =>
         {
-            if (!HttpMethods.IsPost(context.Request.Method) || !IsMcpPath(context.Request.Path, path))
+            if (!HttpMethods.IsPost(context.Request.Method) || !EndsWithMcpPath(context.Request.Path, path, out var atMcpPath))
             {
                 await nextMiddleware(context).ConfigureAwait(false);
                 return;
@@ -37,7 +37,10 @@ internal sealed class ApplicationRefusals(IOptions<McpServiceOptions> options) :
                 failure = ExceptionDispatchInfo.Capture(ex);
             }
 
-            if (!context.Items.ContainsKey(McpRequestGate.ReachedItemKey))
+            // Under a path base (app.UsePathBase, a forwarded prefix) the request's path here is the prefixed one: only a call that
+            // routing matched to the MCP endpoint is this service's; one refused before routing cannot be told from another POST.
+            if (!context.Items.ContainsKey(McpRequestGate.ReachedItemKey)
+                && (atMcpPath || context.GetEndpoint()?.Metadata.GetMetadata<McpServiceEndpoints.McpEndpointMetadata>() is not null))
             {
                 await gate.RecordAnsweredByApplicationAsync(context, failed: failure is not null).ConfigureAwait(false);
             }
@@ -47,7 +50,20 @@ internal sealed class ApplicationRefusals(IOptions<McpServiceOptions> options) :
         next(app);
     };
 
-    /// <summary>The MCP path, as routing matches it: whatever the case, with or without a trailing slash.</summary>
-    private static bool IsMcpPath(PathString requestPath, PathString mcpPath) =>
-        requestPath.StartsWithSegments(mcpPath, StringComparison.OrdinalIgnoreCase, out var rest) && (!rest.HasValue || rest.Value == "/");
+    /// <summary>
+    /// Whether the path ends with the MCP path, as routing matches it (whatever the case, with or without a trailing slash);
+    /// <paramref name="exact"/> when it is the MCP path itself, not a prefixed one.
+    /// </summary>
+    private static bool EndsWithMcpPath(PathString requestPath, PathString mcpPath, out bool exact)
+    {
+        var value = requestPath.Value.AsSpan();
+        if (value.Length > 1 && value[^1] == '/')
+        {
+            value = value[..^1];
+        }
+
+        var mcp = mcpPath.Value.AsSpan();
+        exact = value.Equals(mcp, StringComparison.OrdinalIgnoreCase);
+        return exact || (value.Length > mcp.Length && value.EndsWith(mcp, StringComparison.OrdinalIgnoreCase));
+    }
 }

@@ -178,4 +178,42 @@ public sealed class ApplicationMiddlewareTests
             record.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal(0, server.Log().Count("ping"));
     }
+
+    [Theory]
+    [InlineData(false)] // WebApplication adds routing itself
+    [InlineData(true)]
+    public async Task ACallTheApplicationsMiddlewareRefusesBehindUsePathBase_IsAudited(bool useRouting)
+    {
+        // app.UsePathBase("/api") serves the endpoint at /api/mcp: the request's path is /api/mcp outside UsePathBase, /mcp inside.
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<PublicTools>(),
+            configure: b => b.Services.AddRateLimiter(o =>
+            {
+                o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+                o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetFixedWindowLimiter(
+                    "all", _ => new FixedWindowRateLimiterOptions { PermitLimit = 1, Window = TimeSpan.FromHours(1) }));
+            }),
+            configureApp: app =>
+            {
+                app.UsePathBase("/api");
+                if (useRouting)
+                {
+                    app.UseRouting();
+                }
+
+                app.UseRateLimiter();
+                app.MapMcpService();
+            });
+        using var http = server.CreateHttpClient();
+
+        using var first = await http.SendAsync(RequestGateTests.Post(Call(1, "ping"), path: "api/mcp"), ct);
+        using var second = await http.SendAsync(RequestGateTests.Post(Call(2, "ping"), path: "api/mcp"), ct);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        await server.StopAsync(ct);
+        Assert.Equal(["succeeded", "rate_limited"], server.Audit.Records.Select(r => r.Outcome));
+        Assert.Equal("refused_by_application", McpTestAuditSink.Parse(server.Audit.Records[1]).GetProperty("error").GetProperty("code").GetString());
+    }
 }
