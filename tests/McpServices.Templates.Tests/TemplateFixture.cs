@@ -35,6 +35,9 @@ public sealed class TemplateFixture : IAsyncLifetime
         var template = Directory.GetFiles(Feed, "McpServices.Templates.*.nupkg").Single();
         Version = Path.GetFileNameWithoutExtension(template)["McpServices.Templates.".Length..];
 
+        // The machine's package folder is a source for everything but McpServices (restores need no network for what the
+        // repository's own build downloaded), not a fallback folder: NuGet takes a package found in a fallback folder before any
+        // source mapping applies, so an older build of this version that a developer once restored there would be used.
         var machinePackages = System.Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         await File.WriteAllTextAsync(Path.Combine(Root, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -42,16 +45,15 @@ public sealed class TemplateFixture : IAsyncLifetime
               <config>
                 <add key="globalPackagesFolder" value="{Path.Combine(Root, "packages")}" />
               </config>
-              <fallbackPackageFolders>
-                <add key="machine" value="{machinePackages}" />
-              </fallbackPackageFolders>
               <packageSources>
                 <clear />
                 <add key="local" value="{Feed}" />
+                <add key="machine" value="{machinePackages}" />
                 <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
               </packageSources>
               <packageSourceMapping>
                 <packageSource key="local"><package pattern="McpServices.*" /></packageSource>
+                <packageSource key="machine"><package pattern="*" /></packageSource>
                 <packageSource key="nuget.org"><package pattern="*" /></packageSource>
               </packageSourceMapping>
             </configuration>
