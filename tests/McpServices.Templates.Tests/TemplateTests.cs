@@ -69,6 +69,21 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         var credential = string.Empty;
         if (auth != "none")
         {
+            // The README runs the service before it makes a credential: the service starts, and refuses calls until one exists.
+            var firstPort = ServiceProcess.FreePort();
+            await using (var first = await RunAsync(solution, firstPort))
+            {
+                using var anonymous = new HttpClient();
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://127.0.0.1:{firstPort}/mcp"))
+                {
+                    Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_tickets","arguments":{"query":"printer"}}}""", Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Accept.ParseAdd("application/json");
+                request.Headers.Accept.ParseAdd("text/event-stream");
+                using var refusedCall = await anonymous.SendAsync(request, TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.Unauthorized, refusedCall.StatusCode);
+            }
+
             var tokenFile = Path.Combine(fixture.Root, $"token-{System.Guid.NewGuid():N}");
             await BashAsync(solution, $"{readme.Credential}\nprintf %s \"$token\" > '{tokenFile}'");
             credential = await File.ReadAllTextAsync(tokenFile, TestContext.Current.CancellationToken);

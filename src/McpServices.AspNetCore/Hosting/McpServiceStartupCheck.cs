@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -29,7 +31,8 @@ internal sealed partial class McpServiceStartupCheck(
     IConfiguration? configuration = null,
     IOptions<McpServerOptions>? serverOptions = null,
     IEnumerable<McpServerPrompt>? registeredPrompts = null,
-    IEnumerable<McpServerResource>? registeredResources = null) : IHostedLifecycleService
+    IEnumerable<McpServerResource>? registeredResources = null,
+    IServer? server = null) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
@@ -117,6 +120,14 @@ internal sealed partial class McpServiceStartupCheck(
             || parameters.IssuerSigningKey is not null || parameters.IssuerSigningKeys?.Any() == true || parameters.IssuerSigningKeyResolver is not null;
         if (!jwtConfigured && !apiKeys.IsConfigured)
         {
+            if (environment.IsDevelopment())
+            {
+                // A service just created from the template and run before 'dotnet user-jwts create' made its signing key: it
+                // starts, refuses every call, and says what to run once it knows its address (StartedAsync).
+                _nothingToAuthenticateWith = true;
+                return Task.CompletedTask;
+            }
+
             throw new McpServiceConfigurationException(
                 "Authentication is on, but no way to authenticate callers is configured. Configure a token issuer with Authentication:Schemes:Bearer:Authority " +
                 "(an OpenID Connect authority) — in Development, 'dotnet user-jwts create' does it for you — or API keys under McpService:Authentication:ApiKeys " +
@@ -193,7 +204,26 @@ internal sealed partial class McpServiceStartupCheck(
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        if (_nothingToAuthenticateWith)
+        {
+            var address = server?.Features.Get<IServerAddressesFeature>()?.Addresses
+                .OrderBy(a => a.Contains("://localhost", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
+                .FirstOrDefault() ?? "http://localhost:5000";
+            var endpoint = address.TrimEnd('/') + options.Value.Path;
+            var scopes = string.Concat(primitiveAuthorizer.AllScopes(serverOptions?.Value ?? new McpServerOptions())
+                .Select(scope => $" --scope {options.Value.Authentication.Advertised(scope)}"));
+            LogNothingToAuthenticateWith(loggerFactory.CreateLogger(typeof(McpServiceStartupCheck).FullName!), $"dotnet user-jwts create --audience {endpoint}{scopes}");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private bool _nothingToAuthenticateWith;
+
+    [LoggerMessage(66, LogLevel.Warning, "No token issuer and no API key are configured, so every call is refused (401). In Development, create a signing key and a token for this service with: {Command}, then restart it. Elsewhere, configure Authentication:Schemes:Bearer:Authority (an OpenID Connect authority) or API keys under McpService:Authentication:ApiKeys.")]
+    private static partial void LogNothingToAuthenticateWith(ILogger logger, string command);
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -1,7 +1,11 @@
+using System.Net;
+using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Tests.Common;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace McpServices.AspNetCore.Tests.Hosting;
@@ -121,6 +125,36 @@ public sealed class StartupValidationTests
                 "McpService:Audit:RedactPaths contains 'order.lines[0].card', which is not a path: argument and property names separated by '.', '*' for any property or array index, '**' for any number of them, optionally after '<tool>:' (for example 'payment.card', 'create_order:lines.*.card' or '**.password').",
             ],
             ex.Failures);
+    }
+
+    [Fact]
+    public async Task BearerTokens_InDevelopment_WithoutAnIssuerYet_StartAndRefuseEveryCall_SayingHowToGetAToken()
+    {
+        // `dotnet new mcp-service`, then `dotnet run`: there is no signing key until `dotnet user-jwts create` makes one. The
+        // service starts (its README's first step), refuses every call, and says what to run. Outside Development it does not
+        // start (Inventory.Tests' HostingTests).
+        var ct = TestContext.Current.CancellationToken;
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            configure: b => b.Logging.AddProvider(logs),
+            authentication: true,
+            trustTestIssuer: false,
+            environment: "Development");
+        using var http = server.CreateHttpClient();
+
+        using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_stock","arguments":{"sku":"A-1"}}}"""), ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var record = await server.Audit.WaitForToolAsync("read_stock", ct);
+        Assert.Equal("denied", record.GetProperty("outcome").GetString());
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 66);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Equal(
+            "No token issuer and no API key are configured, so every call is refused (401). In Development, create a signing key and a token for this service " +
+            $"with: dotnet user-jwts create --audience {server.McpEndpoint} --scope inventory:audit --scope inventory:read --scope inventory:write, then restart it. " +
+            "Elsewhere, configure Authentication:Schemes:Bearer:Authority (an OpenID Connect authority) or API keys under McpService:Authentication:ApiKeys.",
+            warning.Message);
     }
 
     [Theory]
