@@ -66,31 +66,40 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.Equal(auth != "none", http.Contains("Authorization: Bearer {{token}}", StringComparison.Ordinal));
         Assert.DoesNotContain("//#", http, StringComparison.Ordinal);
         var readme = ReadmeSteps(readmeText, port, needsCredential: auth != "none");
+
+        // The README runs the service first, then makes a credential, then calls: the service starts without one, refuses calls
+        // until one exists, and picks it up while it runs (the user secrets and appsettings.Development.json that the credential
+        // step writes are read on change in Development).
+        await using var service = await RunAsync(solution, port);
         var credential = string.Empty;
         if (auth != "none")
         {
-            // The README runs the service before it makes a credential: the service starts, and refuses calls until one exists.
-            var firstPort = ServiceProcess.FreePort();
-            await using (var first = await RunAsync(solution, firstPort))
+            using var anonymous = new HttpClient();
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://127.0.0.1:{port}/mcp"))
             {
-                using var anonymous = new HttpClient();
-                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://127.0.0.1:{firstPort}/mcp"))
-                {
-                    Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_tickets","arguments":{"query":"printer"}}}""", Encoding.UTF8, "application/json"),
-                };
-                request.Headers.Accept.ParseAdd("application/json");
-                request.Headers.Accept.ParseAdd("text/event-stream");
-                using var refusedCall = await anonymous.SendAsync(request, TestContext.Current.CancellationToken);
-                Assert.Equal(HttpStatusCode.Unauthorized, refusedCall.StatusCode);
-            }
+                Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_tickets","arguments":{"query":"printer"}}}""", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Accept.ParseAdd("application/json");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            using var refusedCall = await anonymous.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Unauthorized, refusedCall.StatusCode);
 
             var tokenFile = Path.Combine(fixture.Root, $"token-{System.Guid.NewGuid():N}");
             await BashAsync(solution, $"{readme.Credential}\nprintf %s \"$token\" > '{tokenFile}'");
             credential = await File.ReadAllTextAsync(tokenFile, TestContext.Current.CancellationToken);
         }
 
-        await using var service = await RunAsync(solution, port);
-        var call = await BashAsync(solution, $"token='{credential}'\n{readme.Call}");
+        // A person types the next command a moment later; the file watcher reports the change within about a second.
+        var call = string.Empty;
+        for (var attempt = 0; attempt < 20 && !call.Contains("TCK-1001", StringComparison.Ordinal); attempt++)
+        {
+            call = await BashAsync(solution, $"token='{credential}'\n{readme.Call}");
+            if (!call.Contains("TCK-1001", StringComparison.Ordinal))
+            {
+                await Task.Delay(500, TestContext.Current.CancellationToken);
+            }
+        }
+
         Assert.Contains("TCK-1001", call, StringComparison.Ordinal);
         Assert.DoesNotContain("\"isError\":true", call, StringComparison.Ordinal);
 

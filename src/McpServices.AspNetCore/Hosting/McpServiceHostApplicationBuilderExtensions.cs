@@ -33,6 +33,7 @@ public static class McpServiceHostApplicationBuilderExtensions
         }
 
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
+        DevelopmentUserSecrets.WatchEvenIfMissing(builder);
 
         return McpServiceServiceCollectionExtensions.AddMcpServiceCore(builder.Services, configure, builder.Configuration);
     }

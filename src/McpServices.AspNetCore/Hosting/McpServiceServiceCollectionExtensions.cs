@@ -155,6 +155,7 @@ public static class McpServiceServiceCollectionExtensions
                 : McpServiceAuthenticationDefaults.BearerScheme;
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<JwtBearerOptions>, JwtBearerSetup>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<JwtBearerOptions>, DevelopmentJwtSettingsReload>());
 
         // An application without a default scheme of its own authenticates with McpServices everywhere (HttpContext.User is set)
         // — unless McpServices authentication is off, when no request should pay for an authentication that decides nothing. An

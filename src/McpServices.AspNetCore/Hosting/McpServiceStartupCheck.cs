@@ -222,7 +222,7 @@ internal sealed partial class McpServiceStartupCheck(
 
     private bool _nothingToAuthenticateWith;
 
-    [LoggerMessage(66, LogLevel.Warning, "No token issuer and no API key are configured, so every call is refused (401). In Development, create a signing key and a token for this service with: {Command}, then restart it. Elsewhere, configure Authentication:Schemes:Bearer:Authority (an OpenID Connect authority) or API keys under McpService:Authentication:ApiKeys.")]
+    [LoggerMessage(66, LogLevel.Warning, "No token issuer and no API key are configured, so every call is refused (401). In Development, create a signing key and a token for this service with: {Command} (the running service picks them up). Elsewhere, configure Authentication:Schemes:Bearer:Authority (an OpenID Connect authority) or API keys under McpService:Authentication:ApiKeys.")]
     private static partial void LogNothingToAuthenticateWith(ILogger logger, string command);
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;

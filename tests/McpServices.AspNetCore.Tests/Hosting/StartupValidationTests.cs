@@ -152,7 +152,7 @@ public sealed class StartupValidationTests
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Equal(
             "No token issuer and no API key are configured, so every call is refused (401). In Development, create a signing key and a token for this service " +
-            $"with: dotnet user-jwts create --audience {server.McpEndpoint} --scope inventory:audit --scope inventory:read --scope inventory:write, then restart it. " +
+            $"with: dotnet user-jwts create --audience {server.McpEndpoint} --scope inventory:audit --scope inventory:read --scope inventory:write (the running service picks them up). " +
             "Elsewhere, configure Authentication:Schemes:Bearer:Authority (an OpenID Connect authority) or API keys under McpService:Authentication:ApiKeys.",
             warning.Message);
     }
