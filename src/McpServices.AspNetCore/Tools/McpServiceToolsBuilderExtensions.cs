@@ -50,6 +50,12 @@ public static class McpServiceToolsBuilderExtensions
                 : $"WithTools({toolType.Name}): the class has no public methods and no methods marked [McpServerTool]. Add public methods (each becomes a tool) or mark the tool methods with [McpServerTool].");
         }
 
+        if (builder.Services.Any(d => d.ServiceType == typeof(RegisteredToolClass) && d.ImplementationInstance is RegisteredToolClass registered && registered.Type == toolType))
+        {
+            throw new InvalidOperationException($"WithTools({toolType.Name}) was already called: each tool class is registered once. Remove the second call.");
+        }
+
+        builder.Services.AddSingleton(new RegisteredToolClass(toolType));
         var options = serializerOptions ?? McpJsonUtilities.DefaultOptions;
         foreach (var method in methods)
         {
@@ -59,3 +65,6 @@ public static class McpServiceToolsBuilderExtensions
         return builder;
     }
 }
+
+/// <summary>Marks a tool class as registered, so that a second <c>WithTools</c> for it is refused where it is made.</summary>
+internal sealed record RegisteredToolClass(Type Type);

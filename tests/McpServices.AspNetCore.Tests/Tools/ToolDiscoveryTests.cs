@@ -178,6 +178,17 @@ public sealed class ToolDiscoveryTests
     }
 
     [Fact]
+    public void WithTools_CalledTwiceForOneClass_SaysSo()
+    {
+        // Before, startup failed later with "The tool name 'add' is declared twice, by CalculatorTools.Add and by CalculatorTools.Add".
+        var builder = new ServiceCollection().AddMcpService().WithTools<CalculatorTools>();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => builder.WithTools<CalculatorTools>());
+
+        Assert.Equal("WithTools(CalculatorTools) was already called: each tool class is registered once. Remove the second call.", ex.Message);
+    }
+
+    [Fact]
     public void WithTools_ClassWithOnlyStaticPublicMethods_SaysThatOnlyAStaticClassExposesThem()
     {
         var builder = new ServiceCollection().AddMcpService();
