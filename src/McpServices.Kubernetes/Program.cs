@@ -50,7 +50,7 @@ namespace McpServices.Kubernetes
                 var description = parsed.DescriptionFile is { } file
                     ? ReadInput(file, "--description")
                     : await DescribeAsync(parsed.ServiceDll ?? throw new UsageException("Give --service <dll> or --description <file>."));
-                var service = ServiceDescription.Parse(description);
+                var service = ServiceDescription.Parse(description, parsed.DescriptionFile ?? $"The output of 'dotnet {parsed.ServiceDll} --describe'");
                 var files = new ManifestGenerator(service, parsed.Options).Generate();
                 var root = Path.GetFullPath(parsed.Options.Output);
                 return parsed.Check ? Check(root, files, output, error) : Write(root, files, output, service, parsed.Options);

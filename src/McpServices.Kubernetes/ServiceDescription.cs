@@ -52,59 +52,145 @@ internal sealed class ServiceDescription
 
     public required IReadOnlyList<ToolInfo> Tools { get; init; }
 
-    public static ServiceDescription Parse(string json)
+    /// <summary>Reads a description; <paramref name="source"/> names where it came from in the error a broken one gets.</summary>
+    public static ServiceDescription Parse(string json, string source)
     {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var schema = root.TryGetProperty("schemaVersion", out var s) ? s.GetString() : null;
-        if (schema != Schema)
+        JsonDocument document;
+        try
         {
-            throw new FormatException($"Not an McpServices service description: schemaVersion is '{schema}', expected '{Schema}'.");
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw Broken(source, $"is not JSON: {ex.Message}");
         }
 
-        var endpoints = root.GetProperty("endpoints");
-        var transport = root.GetProperty("transport");
-        var authentication = root.GetProperty("authentication");
-        var audit = root.TryGetProperty("audit", out var a) ? a : default;
-        var telemetry = root.TryGetProperty("telemetry", out var t) ? t : default;
-        var description = new ServiceDescription
+        using (document)
         {
-            Name = root.GetProperty("name").GetString()!,
-            Version = root.GetProperty("version").GetString()!,
-            Description = root.TryGetProperty("description", out var d) ? d.GetString() : null,
-            McpPath = endpoints.GetProperty("mcp").GetString()!,
-            LivePath = endpoints.GetProperty("live").GetString()!,
-            ReadyPath = endpoints.GetProperty("ready").GetString()!,
-            DrainTimeoutSeconds = transport.GetProperty("drainTimeoutSeconds").GetInt32(),
-            SessionMode = transport.GetProperty("sessionMode").GetString()!,
-            ProtocolVersions = Strings(transport, "protocolVersions"),
-            AuthenticationEnabled = authentication.GetProperty("enabled").GetBoolean(),
-            AuthenticationMethods = authentication.TryGetProperty("methods", out _) ? Strings(authentication, "methods") : [],
-            ResourceMetadataPath = authentication.TryGetProperty("resourceMetadata", out var rm) ? rm.GetString() : null,
-            Resource = authentication.TryGetProperty("resource", out var resource) && resource.ValueKind == JsonValueKind.String ? resource.GetString() : null,
-            AuthorizationServers = authentication.TryGetProperty("authorizationServers", out _) ? Strings(authentication, "authorizationServers") : null,
-            AuditEnabled = audit.ValueKind != JsonValueKind.Object || audit.GetProperty("enabled").GetBoolean(),
-            AuditSinks = audit.ValueKind == JsonValueKind.Object ? Strings(audit, "sinks") : ["stdout"],
-            AuditFailurePolicy = audit.ValueKind == JsonValueKind.Object ? audit.GetProperty("failurePolicy").GetString()! : "fail-closed",
-            AuditArguments = audit.ValueKind == JsonValueKind.Object ? audit.GetProperty("arguments").GetString()! : "redacted",
-            TelemetryEnabled = telemetry.ValueKind != JsonValueKind.Object || telemetry.GetProperty("enabled").GetBoolean(),
-            PrometheusPath = telemetry.ValueKind == JsonValueKind.Object && telemetry.TryGetProperty("prometheus", out var p) ? p.GetString() : null,
-            Tools = [.. root.GetProperty("tools").EnumerateArray().Select(tool => new ToolInfo(
-                tool.GetProperty("name").GetString()!,
-                Strings(tool, "requiredScopes"),
-                tool.GetProperty("allowAnonymous").GetBoolean(),
-                tool.GetProperty("disabled").GetBoolean())).OrderBy(x => x.Name, StringComparer.Ordinal)],
-        };
-        if (GeneratorOptionsValidation.Validate(description) is { Count: > 0 } problems)
-        {
-            throw new FormatException($"The service description cannot make valid Kubernetes objects:\n  - {string.Join("\n  - ", problems)}");
-        }
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw Broken(source, "is not a JSON object.");
+            }
 
-        return description;
+            var schema = root.TryGetProperty("schemaVersion", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+            if (schema != Schema)
+            {
+                throw new FormatException($"Not an McpServices service description: schemaVersion is '{schema}', expected '{Schema}'.");
+            }
+
+            ServiceDescription description;
+            try
+            {
+                description = Read(root);
+            }
+            catch (InvalidDescriptionException ex)
+            {
+                throw Broken(source, ex.Message);
+            }
+
+            if (GeneratorOptionsValidation.Validate(description) is { Count: > 0 } problems)
+            {
+                throw new FormatException($"The service description cannot make valid Kubernetes objects:\n  - {string.Join("\n  - ", problems)}");
+            }
+
+            return description;
+        }
     }
 
-    private static string[] Strings(JsonElement element, string name) =>
-        [.. element.GetProperty(name).EnumerateArray().Select(e => e.GetString()!)];
+    private static ServiceDescription Read(JsonElement root)
+    {
+        var endpoints = Object(root, "", "endpoints");
+        var transport = Object(root, "", "transport");
+        var authentication = Object(root, "", "authentication");
+        var audit = Optional(root, "", "audit", JsonValueKind.Object);
+        var telemetry = Optional(root, "", "telemetry", JsonValueKind.Object);
+        var tools = Get(root, "", "tools");
+        if (tools.ValueKind != JsonValueKind.Array)
+        {
+            throw Wrong("tools", tools, "an array");
+        }
+
+        return new ServiceDescription
+        {
+            Name = String(root, "", "name"),
+            Version = String(root, "", "version"),
+            Description = Optional(root, "", "description", JsonValueKind.String)?.GetString(),
+            McpPath = String(endpoints, "endpoints", "mcp"),
+            LivePath = String(endpoints, "endpoints", "live"),
+            ReadyPath = String(endpoints, "endpoints", "ready"),
+            DrainTimeoutSeconds = Int32(transport, "transport", "drainTimeoutSeconds"),
+            SessionMode = String(transport, "transport", "sessionMode"),
+            ProtocolVersions = Strings(transport, "transport", "protocolVersions"),
+            AuthenticationEnabled = Boolean(authentication, "authentication", "enabled"),
+            AuthenticationMethods = authentication.TryGetProperty("methods", out _) ? Strings(authentication, "authentication", "methods") : [],
+            ResourceMetadataPath = Optional(authentication, "authentication", "resourceMetadata", JsonValueKind.String)?.GetString(),
+            Resource = Optional(authentication, "authentication", "resource", JsonValueKind.String)?.GetString(),
+            AuthorizationServers = authentication.TryGetProperty("authorizationServers", out _) ? Strings(authentication, "authentication", "authorizationServers") : null,
+            AuditEnabled = audit is not { } a1 || Boolean(a1, "audit", "enabled"),
+            AuditSinks = audit is { } a2 ? Strings(a2, "audit", "sinks") : ["stdout"],
+            AuditFailurePolicy = audit is { } a3 ? String(a3, "audit", "failurePolicy") : "fail-closed",
+            AuditArguments = audit is { } a4 ? String(a4, "audit", "arguments") : "redacted",
+            TelemetryEnabled = telemetry is not { } t1 || Boolean(t1, "telemetry", "enabled"),
+            PrometheusPath = telemetry is { } t2 ? Optional(t2, "telemetry", "prometheus", JsonValueKind.String)?.GetString() : null,
+            Tools = [.. tools.EnumerateArray().Select((tool, i) => Tool(tool, $"tools[{i}]")).OrderBy(x => x.Name, StringComparer.Ordinal)],
+        };
+    }
+
+    private static ToolInfo Tool(JsonElement tool, string path) => tool.ValueKind != JsonValueKind.Object
+        ? throw Wrong(path, tool, "an object")
+        : new ToolInfo(String(tool, path, "name"), Strings(tool, path, "requiredScopes"), Boolean(tool, path, "allowAnonymous"), Boolean(tool, path, "disabled"));
+
+    private static FormatException Broken(string source, string problem) =>
+        new($"{source} is not a service description from 'dotnet <service>.dll --describe': it {problem}");
+
+    private static string Join(string parent, string name) => parent.Length == 0 ? name : $"{parent}.{name}";
+
+    private static JsonElement Get(JsonElement parent, string parentPath, string name) =>
+        parent.TryGetProperty(name, out var value) ? value : throw new InvalidDescriptionException($"has no '{Join(parentPath, name)}'.");
+
+    /// <summary>A member that may be missing or null; present, it must be of <paramref name="kind"/>.</summary>
+    private static JsonElement? Optional(JsonElement parent, string parentPath, string name, JsonValueKind kind) =>
+        !parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
+        : value.ValueKind == kind ? value
+        : throw Wrong(Join(parentPath, name), value, kind == JsonValueKind.Object ? "an object" : "a string");
+
+    private static JsonElement Object(JsonElement parent, string parentPath, string name) =>
+        Get(parent, parentPath, name) is { ValueKind: JsonValueKind.Object } value ? value : throw Wrong(Join(parentPath, name), Get(parent, parentPath, name), "an object");
+
+    private static string String(JsonElement parent, string parentPath, string name) =>
+        Get(parent, parentPath, name) is { ValueKind: JsonValueKind.String } value ? value.GetString()! : throw Wrong(Join(parentPath, name), Get(parent, parentPath, name), "a string");
+
+    private static int Int32(JsonElement parent, string parentPath, string name) =>
+        Get(parent, parentPath, name) is { ValueKind: JsonValueKind.Number } value && value.TryGetInt32(out var number) ? number : throw Wrong(Join(parentPath, name), Get(parent, parentPath, name), "a whole number");
+
+    private static bool Boolean(JsonElement parent, string parentPath, string name) =>
+        Get(parent, parentPath, name) is { ValueKind: JsonValueKind.True or JsonValueKind.False } value ? value.GetBoolean() : throw Wrong(Join(parentPath, name), Get(parent, parentPath, name), "true or false");
+
+    private static string[] Strings(JsonElement parent, string parentPath, string name)
+    {
+        var path = Join(parentPath, name);
+        var array = Get(parent, parentPath, name);
+        return array.ValueKind != JsonValueKind.Array
+            ? throw Wrong(path, array, "an array of strings")
+            : [.. array.EnumerateArray().Select((e, i) => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Wrong($"{path}[{i}]", e, "a string"))];
+    }
+
+    private static InvalidDescriptionException Wrong(string path, JsonElement value, string expected)
+    {
+        var actual = value.ValueKind switch
+        {
+            JsonValueKind.Null => "null",
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "true or false",
+            JsonValueKind.Array => "an array",
+            _ => "an object",
+        };
+        return new InvalidDescriptionException($"has '{path}' as {actual}; it is {expected}.");
+    }
+
+    private sealed class InvalidDescriptionException(string message) : Exception(message);
 }
 
 internal sealed record ToolInfo(string Name, IReadOnlyList<string> RequiredScopes, bool AllowAnonymous, bool Disabled);

@@ -416,6 +416,60 @@ public sealed class ManifestTests
     }
 
     [Theory]
+    [InlineData("using System;", "is not JSON: 'u' is an invalid start of a value. LineNumber: 0 | BytePositionInLine: 0.")]
+    [InlineData("[1]", "is not a JSON object.")]
+    [InlineData("""{"schemaVersion":"mcpservices.io/service-description/v1"}""", "has no 'endpoints'.")]
+    [InlineData("remove transport.drainTimeoutSeconds", "has no 'transport.drainTimeoutSeconds'.")]
+    [InlineData("""set transport.drainTimeoutSeconds "25" """, "has 'transport.drainTimeoutSeconds' as a string; it is a whole number.")]
+    [InlineData("set name null", "has 'name' as null; it is a string.")]
+    [InlineData("remove tools.0.requiredScopes", "has no 'tools[0].requiredScopes'.")]
+    [InlineData("set tools.1.allowAnonymous \"no\"", "has 'tools[1].allowAnonymous' as a string; it is true or false.")]
+    public async Task ABrokenDescription_IsAnErrorNamingWhatIsWrong_NotACrash(string change, string expected)
+    {
+        // A saved description edited by hand, cut off, or another file given by mistake.
+        var text = await File.ReadAllTextAsync(RepoPaths.Combine("tests", "Inventory.Tests", "Snapshots", "inventory.describe.approved.json"), TestContext.Current.CancellationToken);
+        if (change.StartsWith("remove ", StringComparison.Ordinal) || change.StartsWith("set ", StringComparison.Ordinal))
+        {
+            var parts = change.Split(' ', 3);
+            var path = parts[1].Split('.');
+            var description = JsonNode.Parse(text)!;
+            var parent = path[..^1].Aggregate(description, (node, segment) => int.TryParse(segment, out var index) ? node[index]! : node[segment]!);
+            if (parts[0] == "remove")
+            {
+                parent.AsObject().Remove(path[^1]);
+            }
+            else
+            {
+                parent[path[^1]] = JsonNode.Parse(parts[2]);
+            }
+
+            text = description.ToJsonString();
+        }
+        else
+        {
+            text = change;
+        }
+
+        var file = Path.GetTempFileName();
+        var output = Directory.CreateTempSubdirectory("mcps-k8s-broken-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(file, text, TestContext.Current.CancellationToken);
+            using var writer = new StringWriter();
+            var code = await Cli.RunAsync(["--description", file, "--output", output], writer, writer);
+
+            Assert.Equal(2, code);
+            Assert.Equal($"error: {file} is not a service description from 'dotnet <service>.dll --describe': it {expected}", writer.ToString().Trim());
+            Assert.Empty(Directory.EnumerateFileSystemEntries(output));
+        }
+        finally
+        {
+            File.Delete(file);
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData("--description")]
     [InlineData("--settings")]
     public async Task AnInputThatIsADirectory_IsAUsageError_NotACrash(string option)
