@@ -165,10 +165,28 @@ namespace McpServices.Kubernetes
             await process.WaitForExitAsync();
             if (process.ExitCode != 0)
             {
-                throw new InvalidOperationException($"'dotnet {path} --describe' failed with exit code {process.ExitCode}:\n{await stderr}");
+                var text = await stderr;
+                var (reason, complete) = DescribeFailure(text);
+                throw new InvalidOperationException($"'dotnet {path} --describe' failed with exit code {process.ExitCode}: {reason}{(complete ? "" : "\n" + text.TrimEnd())}");
             }
 
             return await stdout;
+        }
+
+        /// <summary>
+        /// The reason a describe failed, for the error line (build tools and IDEs show only that line): a configuration error's
+        /// problems, joined; else the first line the service wrote — then the rest follows on the lines after (not complete).
+        /// </summary>
+        private static (string Reason, bool Complete) DescribeFailure(string stderr)
+        {
+            var lines = stderr.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+            var start = lines.IndexOf("The MCP service cannot start because of its configuration:");
+            if (start >= 0 && lines.Skip(start + 1).TakeWhile(l => l.StartsWith("- ", StringComparison.Ordinal)).Select(l => l[2..]).ToList() is { Count: > 0 } problems)
+            {
+                return ($"the service's configuration is invalid: {string.Join(" ", problems)}", true);
+            }
+
+            return (lines.FirstOrDefault() ?? "(nothing on standard error)", lines.Count <= 1);
         }
 
         internal static Parsed Parse(string[] args)

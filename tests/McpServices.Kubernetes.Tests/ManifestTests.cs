@@ -415,6 +415,35 @@ public sealed class ManifestTests
         }
     }
 
+    [Fact]
+    public async Task AServiceWhoseConfigurationIsInvalid_FailsGeneration_WithTheReasonInTheErrorLine()
+    {
+        // Build tools and IDEs show the line that says "error"; the reason must be on it, not only in the lines after it.
+        var copy = Directory.CreateTempSubdirectory("mcps-k8s-invalid-").FullName;
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+            {
+                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(copy, "appsettings.Production.json"), """{ "McpService": { "Path": "mcp", "LivenessPath": "livez" } }""", TestContext.Current.CancellationToken);
+            using var writer = new StringWriter();
+            var code = await Cli.RunAsync(["--service", Path.Combine(copy, "Inventory.dll"), "--output", Path.Combine(copy, "deploy")], writer, writer);
+
+            Assert.Equal(2, code);
+            var errorLine = writer.ToString().Split('\n')[0];
+            Assert.StartsWith($"error: 'dotnet {Path.Combine(copy, "Inventory.dll")} --describe' failed with exit code 78: the service's configuration is invalid: ", errorLine, StringComparison.Ordinal);
+            Assert.Contains("McpService:Path 'mcp' is not a valid path. Use an absolute path such as '/mcp'.", errorLine, StringComparison.Ordinal);
+            Assert.Contains("McpService:LivenessPath 'livez' is not a valid path.", errorLine, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(copy, "deploy")));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("using System;", "is not JSON: 'u' is an invalid start of a value. LineNumber: 0 | BytePositionInLine: 0.")]
     [InlineData("[1]", "is not a JSON object.")]
