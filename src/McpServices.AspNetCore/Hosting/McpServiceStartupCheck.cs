@@ -61,7 +61,10 @@ internal sealed partial class McpServiceStartupCheck(
             foreach (var finding in UnregisteredValidators.Find(catalog))
             {
                 LogUnregisteredValidator(validationLogger, finding.Validator.FullName ?? finding.Validator.Name, finding.ArgumentType.Name, finding.Argument, finding.Tool,
-                    $"IValidator<{finding.ArgumentType.Name}>", finding.Validator.Name);
+                    $"IValidator<{finding.ArgumentType.Name}>",
+                    finding.Validator.IsVisible
+                        ? $"builder.Services.AddValidatorsFromAssemblyContaining<{finding.Validator.Name}>()."
+                        : $"builder.Services.AddValidatorsFromAssemblyContaining<{finding.Validator.Name}>(includeInternalTypes: true): it is not public, and the scan registers only public validators unless told otherwise.");
             }
         }
 
@@ -196,8 +199,8 @@ internal sealed partial class McpServiceStartupCheck(
             ? string.Join(", ", properties.EnumerateObject().Select(p => p.Name)) is { Length: > 0 } names ? names : "none"
             : "none";
 
-    [LoggerMessage(65, LogLevel.Warning, "{Validator} validates {ArgumentType}, the argument '{Argument}' of the tool '{Tool}', but no {ServiceType} is registered, so it does not run before the tool. Register it with builder.Services.AddValidatorsFromAssemblyContaining<{ValidatorName}>().")]
-    private static partial void LogUnregisteredValidator(ILogger logger, string validator, string argumentType, string argument, string tool, string serviceType, string validatorName);
+    [LoggerMessage(65, LogLevel.Warning, "{Validator} validates {ArgumentType}, the argument '{Argument}' of the tool '{Tool}', but no {ServiceType} is registered, so it does not run before the tool. Register it with {Registration}")]
+    private static partial void LogUnregisteredValidator(ILogger logger, string validator, string argumentType, string argument, string tool, string serviceType, string registration);
 
     [LoggerMessage(58, LogLevel.Warning, "McpService:Audit:RedactPaths {Paths} match no argument of any tool: they redact only arguments that clients send beyond the tools' schemas. Check their spelling (a path is argument and property names separated by '.', '*' for any property or array index, '**' for any number of them).")]
     private static partial void LogUnmatchedRedactPaths(ILogger logger, string paths);

@@ -26,6 +26,26 @@ public sealed class UnregisteredValidatorTests
     }
 
     [Fact]
+    public async Task AnInternalValidator_IsToldToBeRegisteredWithInternalTypes()
+    {
+        // FluentValidation's assembly scan registers public validators unless includeInternalTypes says otherwise.
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<LabelTools>(),
+            configure: b =>
+            {
+                b.Logging.AddProvider(logs);
+                b.Services.AddValidatorsFromAssemblyContaining<LabelValidator>();
+            });
+
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 65);
+        Assert.EndsWith(
+            "Register it with builder.Services.AddValidatorsFromAssemblyContaining<LabelValidator>(includeInternalTypes: true): it is not public, and the scan registers only public validators unless told otherwise.",
+            warning.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RegisteredValidators_AreNotWarnedAbout()
     {
         var logs = new CapturingLoggerProvider();
@@ -39,4 +59,17 @@ public sealed class UnregisteredValidatorTests
 
         Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 65);
     }
+}
+
+public sealed record Label(string Text);
+
+internal sealed class LabelValidator : AbstractValidator<Label>
+{
+    public LabelValidator() => RuleFor(l => l.Text).NotEmpty();
+}
+
+public sealed class LabelTools
+{
+    [System.ComponentModel.Description("Prints a label.")]
+    public string PrintLabel(Label label) => label.Text;
 }
