@@ -214,7 +214,7 @@ internal sealed partial class McpServiceStartupCheck(
             var address = server?.Features.Get<IServerAddressesFeature>()?.Addresses
                 .OrderBy(a => a.Contains("://localhost", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
                 .FirstOrDefault() ?? "http://localhost:5000";
-            var endpoint = address.TrimEnd('/') + options.Value.Path;
+            var endpoint = DevelopmentEndpoint(address, options.Value.Path);
             var scopes = string.Concat(primitiveAuthorizer.AllScopes(serverOptions?.Value ?? new McpServerOptions())
                 .Select(scope => $" --scope {options.Value.Authentication.Advertised(scope)}"));
             LogNothingToAuthenticateWith(loggerFactory.CreateLogger(typeof(McpServiceStartupCheck).FullName!), $"dotnet user-jwts create --audience {endpoint}{scopes}");
@@ -224,6 +224,12 @@ internal sealed partial class McpServiceStartupCheck(
     }
 
     private bool _nothingToAuthenticateWith;
+
+    /// <summary>The MCP endpoint's URL on a server address; a wildcard binding (http://0.0.0.0:8080, http://+:80, http://[::]:8080) is called on localhost.</summary>
+    internal static string DevelopmentEndpoint(string address, string path) => WildcardHost().Replace(address.TrimEnd('/'), "${scheme}localhost") + path;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<scheme>https?://)(0\.0\.0\.0|\[::\]|\+|\*)(?=[:/]|$)")]
+    private static partial System.Text.RegularExpressions.Regex WildcardHost();
 
     [LoggerMessage(66, LogLevel.Warning, "No token issuer and no API key are configured, so every call is refused (401). In Development, create a signing key and a token for this service with: {Command} (the running service picks them up). Elsewhere, configure Authentication:Schemes:Bearer:Authority (an OpenID Connect authority) or API keys under McpService:Authentication:ApiKeys.")]
     private static partial void LogNothingToAuthenticateWith(ILogger logger, string command);

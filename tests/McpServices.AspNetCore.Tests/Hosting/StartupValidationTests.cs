@@ -158,6 +158,16 @@ public sealed class StartupValidationTests
     }
 
     [Theory]
+    [InlineData("http://localhost:5195", "http://localhost:5195/mcp")]
+    [InlineData("http://0.0.0.0:8080", "http://localhost:8080/mcp")]
+    [InlineData("http://[::]:8080", "http://localhost:8080/mcp")]
+    [InlineData("http://+:80", "http://localhost:80/mcp")]
+    [InlineData("https://*:5001/", "https://localhost:5001/mcp")]
+    [InlineData("http://127.0.0.1:5000", "http://127.0.0.1:5000/mcp")]
+    public void TheUserJwtsCommandsAudience_IsTheEndpointOnTheServersAddress_WildcardsCalledOnLocalhost(string address, string expected) =>
+        Assert.Equal(expected, McpServiceStartupCheck.DevelopmentEndpoint(address, "/mcp"));
+
+    [Theory]
     [InlineData("Production", true, false)]
     [InlineData("Production", false, true)]
     [InlineData("Development", false, false)]
