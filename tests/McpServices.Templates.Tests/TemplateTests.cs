@@ -271,6 +271,14 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         Assert.Matches(@"McpService__Authorization__Tools__get_price_list__RequiredScopes__[0-9]: price_list:read\n", rendered.StandardOutput);
         Assert.Matches(@"McpService__Authorization__Tools__open_ticket__RequiredScopes__[0-9]: tickets:write\n", rendered.StandardOutput);
         Assert.Contains("image: localhost:5000/agents/tickets:1.0.0\n", rendered.StandardOutput, StringComparison.Ordinal);
+
+        // From the project folder of a service without tests, without --skip-tests: the tool is added, and no test is written to
+        // a tests folder the service does not have (or two levels above a project laid out otherwise).
+        var fromProject = await fixture.NewAsync(Path.Combine(solution, "src", "Tickets"), "mcp-tool", "-n", "Discounts", "--service", "Tickets");
+        Assert.True(fromProject.ExitCode == 0, fromProject.Describe());
+        Assert.True(File.Exists(Path.Combine(solution, "src", "Tickets", "Tools", "DiscountsTools.cs")));
+        Assert.False(Directory.Exists(Path.Combine(solution, "tests")));
+        Assert.Contains("No test was added: this project does not say where its tests are", fromProject.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
