@@ -141,6 +141,7 @@ public sealed class HostingTests
     [InlineData("McpService__Path", "not-a-path", "McpService:Path 'not-a-path' is not a valid path. Use an absolute path such as '/mcp'.")]
     [InlineData("McpService__Audit__Sinks__0", "kafka", "McpService:Audit:Sinks contains 'kafka'.")]
     [InlineData("McpService__Audit__FailurePolicy", "Sometimes", "McpService:Audit:FailurePolicy is 'Sometimes', which is not one of: FailClosed, FailOpen. Fix it in configuration (as an environment variable: McpService__Audit__FailurePolicy).")]
+    [InlineData("McpService__SessionMode", "Sometimes", "McpService:SessionMode is 'Sometimes', which is not one of: Stateless, Stateful, StatefulForInitializeClients. Fix it in configuration (as an environment variable: McpService__SessionMode).")] // an enum of the MCP SDK's assembly
     [InlineData("McpService__DrainTimeout", "30s", "McpService:DrainTimeout is '30s', which is not a duration such as 00:00:30 (hh:mm:ss) or 1.00:00:00 (one day).")]
     [InlineData("McpService__Authentication__ApiKeys__ci__Hash", "sha256:abc", "McpService:Authentication:ApiKeys:ci is not a usable API key")]
     [InlineData("McpService__Audit__OtlpEndpoint", "collector:4318", "McpService:Audit:OtlpEndpoint 'collector:4318' is not an OTLP/HTTP endpoint. Use an absolute http(s) URL")]

@@ -102,7 +102,8 @@ internal static partial class ConfigurationBinding
         }
 
         var (value, path, typeName) = (match.Groups["value"].Value, match.Groups["path"].Value, match.Groups["type"].Value);
-        var type = Type.GetType(typeName) ?? typeof(ConfigurationBinding).Assembly.GetType(typeName);
+        // The type may be in any loaded assembly: an enum of the MCP SDK's (McpService:SessionMode), of ASP.NET Core's, ….
+        var type = Type.GetType(typeName) ?? AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(typeName)).FirstOrDefault(t => t is not null);
         var expected = Nullable.GetUnderlyingType(type ?? typeof(object)) ?? type;
         var accepts = expected switch
         {
