@@ -176,6 +176,8 @@ namespace McpServices.Kubernetes
         /// <summary>
         /// The reason a describe failed, for the error line (build tools and IDEs show only that line): a configuration error's
         /// problems, joined; else the first line the service wrote — then the rest follows on the lines after (not complete).
+        /// The header and the "  - " list are what McpServices.AspNetCore writes for configuration errors (its StartupErrors;
+        /// Inventory.Tests' HostingTests pin that format).
         /// </summary>
         private static (string Reason, bool Complete) DescribeFailure(string stderr)
         {

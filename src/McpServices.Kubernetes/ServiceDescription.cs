@@ -105,11 +105,7 @@ internal sealed class ServiceDescription
         var authentication = Object(root, "", "authentication");
         var audit = Optional(root, "", "audit", JsonValueKind.Object);
         var telemetry = Optional(root, "", "telemetry", JsonValueKind.Object);
-        var tools = Get(root, "", "tools");
-        if (tools.ValueKind != JsonValueKind.Array)
-        {
-            throw Wrong("tools", tools, "an array");
-        }
+        var tools = Expect(root, "", "tools", v => v.ValueKind == JsonValueKind.Array, "an array");
 
         return new ServiceDescription
         {
@@ -155,25 +151,30 @@ internal sealed class ServiceDescription
         : value.ValueKind == kind ? value
         : throw Wrong(Join(parentPath, name), value, kind == JsonValueKind.Object ? "an object" : "a string");
 
+    /// <summary>A member that must be there and be what <paramref name="accepts"/> says (<paramref name="expected"/> in words).</summary>
+    private static JsonElement Expect(JsonElement parent, string parentPath, string name, Func<JsonElement, bool> accepts, string expected)
+    {
+        var value = Get(parent, parentPath, name);
+        return accepts(value) ? value : throw Wrong(Join(parentPath, name), value, expected);
+    }
+
     private static JsonElement Object(JsonElement parent, string parentPath, string name) =>
-        Get(parent, parentPath, name) is { ValueKind: JsonValueKind.Object } value ? value : throw Wrong(Join(parentPath, name), Get(parent, parentPath, name), "an object");
+        Expect(parent, parentPath, name, v => v.ValueKind == JsonValueKind.Object, "an object");
 
     private static string String(JsonElement parent, string parentPath, string name) =>
-        Get(parent, parentPath, name) is { ValueKind: JsonValueKind.String } value ? value.GetString()! : throw Wrong(Join(parentPath, name), Get(parent, parentPath, name), "a string");
+        Expect(parent, parentPath, name, v => v.ValueKind == JsonValueKind.String, "a string").GetString()!;
 
     private static int Int32(JsonElement parent, string parentPath, string name) =>
-        Get(parent, parentPath, name) is { ValueKind: JsonValueKind.Number } value && value.TryGetInt32(out var number) ? number : throw Wrong(Join(parentPath, name), Get(parent, parentPath, name), "a whole number");
+        Expect(parent, parentPath, name, v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out _), "a whole number").GetInt32();
 
     private static bool Boolean(JsonElement parent, string parentPath, string name) =>
-        Get(parent, parentPath, name) is { ValueKind: JsonValueKind.True or JsonValueKind.False } value ? value.GetBoolean() : throw Wrong(Join(parentPath, name), Get(parent, parentPath, name), "true or false");
+        Expect(parent, parentPath, name, v => v.ValueKind is JsonValueKind.True or JsonValueKind.False, "true or false").GetBoolean();
 
     private static string[] Strings(JsonElement parent, string parentPath, string name)
     {
         var path = Join(parentPath, name);
-        var array = Get(parent, parentPath, name);
-        return array.ValueKind != JsonValueKind.Array
-            ? throw Wrong(path, array, "an array of strings")
-            : [.. array.EnumerateArray().Select((e, i) => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Wrong($"{path}[{i}]", e, "a string"))];
+        var array = Expect(parent, parentPath, name, v => v.ValueKind == JsonValueKind.Array, "an array of strings");
+        return [.. array.EnumerateArray().Select((e, i) => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Wrong($"{path}[{i}]", e, "a string"))];
     }
 
     private static InvalidDescriptionException Wrong(string path, JsonElement value, string expected)

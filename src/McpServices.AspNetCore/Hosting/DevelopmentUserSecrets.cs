@@ -36,8 +36,7 @@ internal static class DevelopmentUserSecrets
             var index = -1;
             for (var i = 0; i < sources.Count; i++)
             {
-                if (sources[i] is JsonConfigurationSource { Path: FileName, ReloadOnChange: true } json
-                    && (json.FileProvider as PhysicalFileProvider)?.Root.TrimEnd(Path.DirectorySeparatorChar) != folder.TrimEnd(Path.DirectorySeparatorChar))
+                if (sources[i] is JsonConfigurationSource { Path: FileName, ReloadOnChange: true })
                 {
                     index = i;
                 }
@@ -45,7 +44,7 @@ internal static class DevelopmentUserSecrets
 
             if (index < 0 || Directory.Exists(folder))
             {
-                return; // no user secrets source, or one that watches its folder already
+                return; // no user secrets source, or one whose folder existed when it was added, which it watches
             }
 
             Directory.CreateDirectory(folder);
@@ -57,7 +56,7 @@ internal static class DevelopmentUserSecrets
                 ReloadOnChange = true,
             };
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FileNotFoundException or BadImageFormatException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or BadImageFormatException or InvalidOperationException)
         {
             // A convenience for development: without it, a key written later is read when the service restarts.
         }

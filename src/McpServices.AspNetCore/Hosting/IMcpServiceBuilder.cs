@@ -25,3 +25,6 @@ internal sealed class McpServiceMarker
 {
     public ICollection<Microsoft.AspNetCore.Routing.EndpointDataSource>? MappedInto { get; set; }
 }
+
+/// <summary>Registered by <c>WithTools</c> for each tool class, so that a second <c>WithTools</c> for the same class is refused where it is made.</summary>
+internal sealed record RegisteredToolClass(Type Type);

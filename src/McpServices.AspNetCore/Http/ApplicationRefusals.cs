@@ -11,7 +11,7 @@ namespace McpServices.AspNetCore;
 /// Audits the <c>tools/call</c> requests that the application's own middleware answers or fails on before they reach the MCP
 /// endpoint — a global rate limiter, an authorization policy chained onto <c>MapMcpService()</c>, an HTTPS redirection, an
 /// exception, ASP.NET Core's host filtering (<c>AllowedHosts</c>) —, which the HTTP stage never sees. The outermost middleware
-/// (the first startup filter); for other requests it only compares the path.
+/// (the first startup filter); for other requests it only compares the end of the path.
 /// </summary>
 internal sealed class ApplicationRefusals(IOptions<McpServiceOptions> options) : IStartupFilter
 {

@@ -65,6 +65,3 @@ public static class McpServiceToolsBuilderExtensions
         return builder;
     }
 }
-
-/// <summary>Marks a tool class as registered, so that a second <c>WithTools</c> for it is refused where it is made.</summary>
-internal sealed record RegisteredToolClass(Type Type);

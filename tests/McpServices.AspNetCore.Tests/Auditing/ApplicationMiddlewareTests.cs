@@ -16,6 +16,15 @@ namespace McpServices.AspNetCore.Tests.Auditing;
 /// </summary>
 public sealed class ApplicationMiddlewareTests
 {
+    /// <summary>A global rate limiter of the application's own (<c>UseRateLimiter</c>): one request an hour, then 429.</summary>
+    private static void OneCallPerHourGlobally(WebApplicationBuilder builder) =>
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetFixedWindowLimiter(
+                "all", _ => new FixedWindowRateLimiterOptions { PermitLimit = 1, Window = TimeSpan.FromHours(1) }));
+        });
+
     private static string Call(int id, string tool) =>
         $$"""{"jsonrpc":"2.0","id":{{id}},"method":"tools/call","params":{"name":"{{tool}}","arguments":{} } }""";
 
@@ -25,12 +34,7 @@ public sealed class ApplicationMiddlewareTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<SecuredTools>(),
-            configure: b => b.Services.AddRateLimiter(o =>
-            {
-                o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-                o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetFixedWindowLimiter(
-                    "all", _ => new FixedWindowRateLimiterOptions { PermitLimit = 1, Window = TimeSpan.FromHours(1) }));
-            }),
+            configure: OneCallPerHourGlobally,
             configureApp: app =>
             {
                 app.UseRateLimiter();
@@ -188,12 +192,7 @@ public sealed class ApplicationMiddlewareTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<PublicTools>(),
-            configure: b => b.Services.AddRateLimiter(o =>
-            {
-                o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-                o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetFixedWindowLimiter(
-                    "all", _ => new FixedWindowRateLimiterOptions { PermitLimit = 1, Window = TimeSpan.FromHours(1) }));
-            }),
+            configure: OneCallPerHourGlobally,
             configureApp: app =>
             {
                 app.UsePathBase("/api");
