@@ -18,6 +18,9 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
     private readonly ILoggerFactory _factory;
     private readonly ILogger _audit;
 
+    // Hands the exporter's reason for a failed export (it reports it only to its event source) to TrackingExporter.
+    private readonly OtlpExportProblems _problems = new();
+
     public OtlpAuditSink(string? endpoint, ServiceIdentity identity)
     {
         var options = new OtlpExporterOptions();
@@ -114,7 +117,9 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
 
         if (_exporter.Failures != failuresBefore)
         {
-            throw new IOException("The OTLP endpoint did not accept the audit records.");
+            throw new IOException(_exporter.LastProblem is { } problem
+                ? $"The OTLP endpoint did not accept the audit records: {problem}"
+                : "The OTLP endpoint did not accept the audit records.");
         }
     }
 
@@ -122,6 +127,7 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
     {
         _factory.Dispose();
         _processor.Dispose();
+        _problems.Dispose();
     }
 
     private sealed class TrackingExporter(BaseExporter<LogRecord> inner) : BaseExporter<LogRecord>
@@ -132,6 +138,9 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
 
         public int Failures => Volatile.Read(ref _failures);
 
+        /// <summary>What the exporter reported about the latest failed export (for example "Connection refused"), when it did.</summary>
+        public string? LastProblem { get; private set; }
+
         /// <summary>Records whose export has returned, successfully or not.</summary>
         public long Exported => Interlocked.Read(ref _exported);
 
@@ -139,6 +148,7 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
         {
             var count = batch.Count;
             var result = ExportResult.Failure;
+            using var capture = OtlpExportProblems.BeginCapture();
             try
             {
                 result = inner.Export(batch);
@@ -148,6 +158,7 @@ internal sealed class OtlpAuditSink : IAuditSink, IDisposable
             {
                 if (result != ExportResult.Success)
                 {
+                    LastProblem = capture.Problem;
                     Interlocked.Increment(ref _failures);
                 }
 

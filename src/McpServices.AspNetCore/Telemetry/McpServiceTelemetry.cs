@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
 using OpenTelemetry.Exporter;
@@ -54,6 +55,13 @@ internal static class McpServiceTelemetry
         var applicationExports = services.Any(d => d.ServiceType.FullName == UseOtlpExporterRegistration || d.ServiceType == typeof(IOptionsFactory<OtlpExporterOptions>));
         bool Has(string key) => !applicationExports && !string.IsNullOrWhiteSpace(Setting(key));
         var otlp = Has("OTEL_EXPORTER_OTLP_ENDPOINT");
+        if (otlp || Has("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") || Has("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") || Has("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"))
+        {
+            // A failed export is otherwise reported only to OpenTelemetry's own event source: log event 67.
+            services.AddSingleton(sp => new OtlpExportProblems(sp.GetRequiredService<ILoggerFactory>()));
+            services.AddHostedService(sp => sp.GetRequiredService<OtlpExportProblems>());
+        }
+
 
         // Every metric reader aggregates every measurement, so the Prometheus reader is added only when its endpoint is served.
         var prometheus = bool.TryParse(Setting("McpService:Telemetry:Prometheus") ?? Setting("McpService__Telemetry__Prometheus"), out var configured)

@@ -131,6 +131,40 @@ public sealed class ExportTests
         }
     }
 
+    /// <summary>
+    /// OpenTelemetry reports a failed export only to its own event source, so a collector that cannot be reached (a wrong
+    /// address, a collector that is down or refuses the service's credentials) lost every span, metric and log in silence.
+    /// </summary>
+    [Fact]
+    public async Task Otlp_ACollectorThatCannotBeReached_IsAWarningNamingTheEndpointAndWhy_ThenRepeatsAtDebug()
+    {
+        var logs = new CapturingLoggerProvider();
+        var endpoint = $"http://127.0.0.1:{FreePort()}";
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            configure: b =>
+            {
+                b.Logging.AddProvider(logs).AddFilter("McpServices.AspNetCore.Telemetry", LogLevel.Debug);
+                b.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint;
+                b.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+            });
+        using var http = server.CreateHttpClient();
+        var traces = server.Services.GetRequiredService<TracerProvider>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var call = await http.SendAsync(Http.RequestGateTests.Post("""{"jsonrpc":"2.0","id":""" + i + ""","method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"""), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, call.StatusCode); // the service keeps serving
+            traces.ForceFlush(10_000);
+        }
+
+        var reports = logs.Entries.Where(e => e.EventId.Id == 67 && e.Message.Contains($"{endpoint}/v1/traces", StringComparison.Ordinal)).ToArray();
+        var warning = Assert.Single(reports, e => e.Level == LogLevel.Warning);
+        Assert.Contains("Connection refused", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", warning.Message, StringComparison.Ordinal); // the reason, not the exporter's stack trace
+        Assert.Contains("at most every 5 minutes", warning.Message, StringComparison.Ordinal);
+        Assert.Equal(2, reports.Count(e => e.Level == LogLevel.Debug));
+    }
+
     [Fact]
     public async Task Otlp_ASignalsOwnEndpointOnTheOtherProtocolsPort_NamesThatSignalsSettings()
     {
@@ -404,7 +438,8 @@ public sealed class ExportTests
             .ToArray();
 
         receiver.RefuseLogs(1);
-        await Assert.ThrowsAsync<IOException>(() => sink.WriteAsync(records, TestContext.Current.CancellationToken).AsTask());
+        var refused = await Assert.ThrowsAsync<IOException>(() => sink.WriteAsync(records, TestContext.Current.CancellationToken).AsTask());
+        Assert.Contains("400 (Bad Request)", refused.Message, StringComparison.Ordinal); // why, for the audit sink's failure event
         await sink.WriteAsync(records, TestContext.Current.CancellationToken); // the trail's retry: the same records
 
         var accepted = receiver.Requests.Where(r => r.Path == "/v1/logs").Select(r => Encoding.UTF8.GetString(r.Body)).ToList();
