@@ -52,6 +52,17 @@ internal sealed class ToolCatalog
             descriptors.Add(descriptor.Name, descriptor);
         }
 
+        // Configuration keys are case-insensitive: two tools whose names differ only in case would share their settings under
+        // McpService:Authorization:Tools, :RateLimits:Tools and :Timeouts:Tools, and could not be configured apart.
+        if (descriptors.Values.GroupBy(d => d.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } clash)
+        {
+            var pair = clash.OrderBy(d => d.Name, StringComparer.Ordinal).Take(2).ToArray();
+            throw new InvalidOperationException(
+                $"The tool names '{pair[0].Name}' and '{pair[1].Name}' differ only in case (declared by {pair[0].DisplaySource} and {pair[1].DisplaySource}). " +
+                "Configuration keys are case-insensitive, so McpService:Authorization:Tools, McpService:RateLimits:Tools and McpService:Timeouts:Tools " +
+                "could not tell them apart: rename one with [McpServerTool(Name = \"...\")] or rename the method.");
+        }
+
         // A validation attribute that cannot validate its member's type throws on every value: every call would fail.
         var misplaced = descriptors.Values.SelectMany(d => d.Arguments.AttributeProblems().Select(problem => $"The tool '{d.Name}' ({d.Method?.DeclaringType?.Name}.{d.Method?.Name}), {problem}"))
             .Concat(validators.Values.SelectMany(v => v.AttributeProblems).Distinct().Select(problem => $"The argument type member {problem}"))

@@ -1,5 +1,6 @@
 using McpServices.AspNetCore.Tests.TestTools;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 
 namespace McpServices.AspNetCore.Tests.Tools;
 
@@ -120,6 +121,22 @@ public sealed class ToolDiscoveryTests
 
         Assert.Contains("'get_forecast' is declared twice", ex.Message);
         Assert.Contains(nameof(DuplicateForecastTools), ex.Message);
+    }
+
+    /// <summary>
+    /// Configuration keys are case-insensitive: <c>McpService:Authorization:Tools:Forecast</c> and <c>…:forecast</c> are one key,
+    /// so two tools whose names differ only in case could not be disabled, given scopes, limits or time limits apart.
+    /// </summary>
+    [Fact]
+    public async Task WithTools_ToolNamesThatDifferOnlyInCase_FailStartupNamingBoth()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            TestServer.StartAsync(b => b.WithTools<WeatherTools>().WithTools<CaseOnlyForecastTools>()));
+
+        Assert.StartsWith("The tool names 'Get_Forecast' and 'get_forecast' differ only in case", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"{nameof(CaseOnlyForecastTools)}.{nameof(CaseOnlyForecastTools.Forecast)}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"{nameof(WeatherTools)}.{nameof(WeatherTools.GetForecast)}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("McpService:Authorization:Tools", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -287,6 +304,12 @@ public sealed class ToolDiscoveryTests
     public sealed class DuplicateForecastTools
     {
         public string GetForecast(string city) => city;
+    }
+
+    public sealed class CaseOnlyForecastTools
+    {
+        [McpServerTool(Name = "Get_Forecast")]
+        public string Forecast(string city) => city;
     }
 
     public sealed class NoTools
