@@ -23,6 +23,14 @@ internal sealed class AuditRecordSerializer
     /// <summary>Error messages are cut at this many characters (they can quote what the caller sent).</summary>
     public const int MaxMessageLength = 4096;
 
+    /// <summary>
+    /// The longest record line, in bytes: the Kubernetes container runtime splits log lines above 16 KiB (containerd's
+    /// <c>max_container_log_line_size</c>, with the newline), and a record written to stdout must reach the log pipeline whole.
+    /// Arguments that would take a record past it are recorded as omitted (<c>too_large</c>), as those above
+    /// <see cref="McpServiceAuditOptions.MaxArgumentsBytes"/> are.
+    /// </summary>
+    public const int MaxRecordBytes = (16 * 1024) - 1;
+
     /// <summary>Length of the fixed suffix <c>,"hash":"sha256:&lt;64 hex&gt;"}</c>.</summary>
     public const int HashSuffixLength = 82;
 
@@ -46,6 +54,7 @@ internal sealed class AuditRecordSerializer
     private readonly JsonEncodedText _serviceVersion;
     private readonly JsonEncodedText _instance;
     private string _previousHash = Genesis;
+    private bool _argumentsInFull;
 
     public AuditRecordSerializer(ServiceIdentity identity, McpServiceAuditOptions options)
     {
@@ -67,6 +76,36 @@ internal sealed class AuditRecordSerializer
     /// </param>
     public AuditRecord Serialize(AuditEntry entry, bool fallback = false)
     {
+        long? resultBytes = null;
+        WriteUnhashed(entry, fallback, omitArguments: false, ref resultBytes);
+        if (_argumentsInFull && _buffer.WrittenCount - 1 + HashSuffixLength > MaxRecordBytes)
+        {
+            WriteUnhashed(entry, fallback, omitArguments: true, ref resultBytes);
+        }
+
+        // The line is the record up to its closing brace, then ,"hash":"sha256:<hex>"} — the hash of the record without it.
+        var unhashed = _buffer.WrittenSpan;
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(unhashed, digest);
+        var line = new byte[unhashed.Length - 1 + HashSuffixLength];
+        unhashed[..^1].CopyTo(line);
+        var suffix = line.AsSpan(unhashed.Length - 1);
+        HashPrefix.CopyTo(suffix);
+        Convert.TryToHexStringLower(digest, suffix[HashPrefix.Length..], out var hexLength);
+        "\"}"u8.CopyTo(suffix[(HashPrefix.Length + hexLength)..]);
+        var hashValue = suffix[(HashPrefix.Length - "sha256:".Length)..(HashPrefix.Length + hexLength)]; // the next record's prevHash
+        var hash = Encoding.ASCII.GetString(hashValue);
+        _previousHash = hash;
+        return new AuditRecord(entry.Id, entry.Time, entry.Tool, entry.Outcome.ToWire(), entry.ErrorCode, hash, line);
+    }
+
+    /// <summary>
+    /// Writes the record without its hash into <see cref="_buffer"/>. <paramref name="resultBytes"/> carries the result's size
+    /// from a first attempt to a second (measuring means serializing the result).
+    /// </summary>
+    private void WriteUnhashed(AuditEntry entry, bool fallback, bool omitArguments, ref long? resultBytes)
+    {
+        _argumentsInFull = false;
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
         var w = _writer;
@@ -142,7 +181,7 @@ internal sealed class AuditRecordSerializer
         }
         else
         {
-            WriteArguments(w, entry);
+            WriteArguments(w, entry, omitArguments);
         }
 
         w.WriteString(Names.Outcome, entry.Outcome.ToWire());
@@ -165,30 +204,18 @@ internal sealed class AuditRecordSerializer
         }
         else
         {
-            w.WriteNumber(Names.ResultBytes, MeasureResult(entry.Result));
+            w.WriteNumber(Names.ResultBytes, resultBytes ??= MeasureResult(entry.Result));
         }
 
         w.WriteString(Names.PrevHash, _previousHash);
         w.WriteEndObject();
         w.Flush();
-
-        // The line is the record up to its closing brace, then ,"hash":"sha256:<hex>"} — the hash of the record without it.
-        var unhashed = _buffer.WrittenSpan;
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(unhashed, digest);
-        var line = new byte[unhashed.Length - 1 + HashSuffixLength];
-        unhashed[..^1].CopyTo(line);
-        var suffix = line.AsSpan(unhashed.Length - 1);
-        HashPrefix.CopyTo(suffix);
-        Convert.TryToHexStringLower(digest, suffix[HashPrefix.Length..], out var hexLength);
-        "\"}"u8.CopyTo(suffix[(HashPrefix.Length + hexLength)..]);
-        var hashValue = suffix[(HashPrefix.Length - "sha256:".Length)..(HashPrefix.Length + hexLength)]; // the next record's prevHash
-        var hash = Encoding.ASCII.GetString(hashValue);
-        _previousHash = hash;
-        return new AuditRecord(entry.Id, entry.Time, entry.Tool, entry.Outcome.ToWire(), entry.ErrorCode, hash, line);
     }
 
-    private void WriteArguments(Utf8JsonWriter w, AuditEntry entry)
+    /// <param name="w">The record's writer.</param>
+    /// <param name="entry">The call.</param>
+    /// <param name="omit">Whether to record arguments that fit <see cref="McpServiceAuditOptions.MaxArgumentsBytes"/> as omitted too (they would take the record past <see cref="MaxRecordBytes"/>).</param>
+    private void WriteArguments(Utf8JsonWriter w, AuditEntry entry, bool omit)
     {
         if (entry.Arguments is null)
         {
@@ -217,9 +244,10 @@ internal sealed class AuditRecordSerializer
         _argumentsWriter.Flush();
         var arguments = _argumentsBuffer.WrittenSpan;
         var known = entry.Descriptor is not null;
-        if (known && arguments.Length <= _options.MaxArgumentsBytes)
+        if (known && arguments.Length <= _options.MaxArgumentsBytes && !omit)
         {
             w.WriteRawValue(arguments, skipInputValidation: true);
+            _argumentsInFull = true;
             return;
         }
 

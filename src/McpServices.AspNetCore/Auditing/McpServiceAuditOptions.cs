@@ -38,7 +38,8 @@ public sealed class McpServiceAuditOptions
     /// <summary>
     /// Gets or sets the largest arguments recorded in full, in bytes of their (redacted) JSON. Larger arguments are recorded as
     /// <c>{"$omitted":{"reason":"too_large","bytes":…,"sha256":…}}</c>: their size and the SHA-256 of the JSON that would have been
-    /// recorded, so records stay small enough for log pipelines (the Kubernetes container runtime splits lines above 16 KiB).
+    /// recorded, so records stay small enough for log pipelines. Arguments that fit but would take the whole record past 16 KiB
+    /// (the line length above which the Kubernetes container runtime splits log lines) are recorded the same way.
     /// </summary>
     /// <value>The default value is 16384 (16 KiB).</value>
     public int MaxArgumentsBytes { get; set; } = 16 * 1024;

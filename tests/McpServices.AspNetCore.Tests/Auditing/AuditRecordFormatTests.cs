@@ -152,6 +152,32 @@ public sealed class AuditRecordFormatTests
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(large))), marker.GetProperty("sha256").GetString());
     }
 
+    /// <summary>
+    /// The Kubernetes container runtime splits log lines above 16 KiB. Arguments within <c>MaxArgumentsBytes</c> (16 KiB by
+    /// default) took the record past that, so a stdout record of a call with large arguments reached the log pipeline in pieces.
+    /// </summary>
+    [Fact]
+    public void ArgumentsThatWouldTakeTheRecordPast16KiB_AreRecordedAsTheirSizeAndDigest()
+    {
+        var serializer = new AuditRecordSerializer(Identity, new McpServiceAuditOptions());
+        var fits = "{\"text\":\"" + new string('a', 15_000) + "\"}";
+        var large = "{\"text\":\"" + new string('a', 16_000) + "\"}"; // within MaxArgumentsBytes, but not with the rest of the record
+
+        var keptLine = serializer.Serialize(Entry(fits)).Json;
+        var omittedLine = serializer.Serialize(Entry(large)).Json;
+        using var kept = JsonDocument.Parse(keptLine);
+        using var omitted = JsonDocument.Parse(omittedLine);
+
+        Assert.Equal(fits, kept.RootElement.GetProperty("arguments").GetRawText());
+        Assert.InRange(keptLine.Length, 15_000, AuditRecordSerializer.MaxRecordBytes);
+        Assert.InRange(omittedLine.Length, 1, 2048);
+        var marker = omitted.RootElement.GetProperty("arguments").GetProperty("$omitted");
+        Assert.Equal("too_large", marker.GetProperty("reason").GetString());
+        Assert.Equal(Encoding.UTF8.GetByteCount(large), marker.GetProperty("bytes").GetInt32());
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(large))), marker.GetProperty("sha256").GetString());
+        Assert.Equal(kept.RootElement.GetProperty("hash").GetString(), omitted.RootElement.GetProperty("prevHash").GetString()); // chained once
+    }
+
     [Fact]
     public void StringsTheCallerChooses_AreCut_AndSaySoWithoutBreakingASurrogatePair()
     {
