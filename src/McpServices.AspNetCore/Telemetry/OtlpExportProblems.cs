@@ -1,5 +1,6 @@
 using System.Diagnostics.Tracing;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -20,7 +21,7 @@ namespace McpServices.AspNetCore;
 /// each service's log gets the problems of every exporter.
 /// </para>
 /// </summary>
-internal sealed class OtlpExportProblems : EventListener, IHostedService
+internal sealed partial class OtlpExportProblems : EventListener, IHostedService
 {
     internal const string EventSourceName = "OpenTelemetry-Exporter-OpenTelemetryProtocol";
 
@@ -89,7 +90,7 @@ internal sealed class OtlpExportProblems : EventListener, IHostedService
 
         // One warning per endpoint and kind of problem: a collector that comes back refusing (401 after connection refused) is
         // news, the same refusal every few seconds is not.
-        var endpoint = eventData.Payload is [string first, ..] && Uri.TryCreate(first, UriKind.Absolute, out _) ? first : "the OTLP endpoint";
+        var endpoint = eventData.Payload is [string first, ..] && Uri.TryCreate(first, UriKind.Absolute, out _) ? HideUserInfo(first) : "the OTLP endpoint";
         var shown = RepeatedRefusals.Shorten(endpoint);
         switch (_repeats.Level(RepeatKind, $"{eventData.EventName} {shown}", out var repeats, out var firstTime))
         {
@@ -106,23 +107,32 @@ internal sealed class OtlpExportProblems : EventListener, IHostedService
     }
 
     /// <summary>The exporter's message with its values, each cut at its first line (an exception's type and message, without its stack trace).</summary>
-    internal static string Describe(EventWrittenEventArgs eventData)
+    internal static string Describe(EventWrittenEventArgs eventData) => Describe(eventData.Message, eventData.EventName, eventData.Payload);
+
+    /// <summary>An event's message (its <c>{0}</c> format) with its values, each cut at its first line; at most <see cref="MaxProblemLength"/> characters.</summary>
+    internal static string Describe(string? message, string? eventName, IReadOnlyList<object?>? payload)
     {
-        var values = eventData.Payload?.Select(p => FirstLine(Convert.ToString(p, CultureInfo.InvariantCulture))).ToArray() ?? [];
+        var values = payload?.Select(p => FirstLine(Convert.ToString(p, CultureInfo.InvariantCulture))).ToArray() ?? [];
         string text;
         try
         {
-            text = eventData.Message is { Length: > 0 } format ? string.Format(CultureInfo.InvariantCulture, format, values) : $"{eventData.EventName}: {string.Join("; ", values)}";
+            text = message is { Length: > 0 } format ? string.Format(CultureInfo.InvariantCulture, format, values) : $"{eventName}: {string.Join("; ", values)}";
         }
         catch (FormatException)
         {
-            text = $"{eventData.EventName}: {string.Join("; ", values)}";
+            text = $"{eventName}: {string.Join("; ", values)}";
         }
 
         return text.Length <= MaxProblemLength ? text : string.Concat(text.AsSpan(0, MaxProblemLength), "…");
     }
 
-    private static string FirstLine(string? value) => value is null ? "" : value.AsSpan().IndexOfAny('\r', '\n') is var end and >= 0 ? value[..end] : value;
+    /// <summary>Each line's first line, with the user information of any URL in it (<c>https://user:password@…</c>) hidden.</summary>
+    private static string FirstLine(string? value) => HideUserInfo(value is null ? "" : value.AsSpan().IndexOfAny('\r', '\n') is var end and >= 0 ? value[..end] : value);
+
+    private static string HideUserInfo(string value) => value.Contains('@', StringComparison.Ordinal) ? UserInfo().Replace(value, "://***@") : value;
+
+    [GeneratedRegex(@"://[^/@\s]+@")]
+    private static partial Regex UserInfo();
 
     // Three messages under one event id (so that an alert matches them all), which the logging source generator does not allow.
     private static readonly EventId Event = new(67, "TelemetryExportFailed");

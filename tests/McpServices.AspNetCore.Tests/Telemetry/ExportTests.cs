@@ -139,13 +139,14 @@ public sealed class ExportTests
     public async Task Otlp_ACollectorThatCannotBeReached_IsAWarningNamingTheEndpointAndWhy_ThenRepeatsAtDebug()
     {
         var logs = new CapturingLoggerProvider();
-        var endpoint = $"http://127.0.0.1:{FreePort()}";
+        var port = FreePort();
+        var endpoint = $"http://127.0.0.1:{port}"; // as the exporter names it: without the credentials configured below
         await using var server = await TestServer.StartAsync(
             b => b.WithTools<CalculatorTools>(),
             configure: b =>
             {
                 b.Logging.AddProvider(logs).AddFilter("McpServices.AspNetCore.Telemetry", LogLevel.Debug);
-                b.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint;
+                b.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://collector:s3cret@127.0.0.1:{port}";
                 b.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
             });
         using var http = server.CreateHttpClient();
@@ -163,6 +164,18 @@ public sealed class ExportTests
         Assert.DoesNotContain("   at ", warning.Message, StringComparison.Ordinal); // the reason, not the exporter's stack trace
         Assert.Contains("at most every 5 minutes", warning.Message, StringComparison.Ordinal);
         Assert.Equal(2, reports.Count(e => e.Level == LogLevel.Debug));
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("s3cret", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void OtlpExportProblem_IsTheExportersMessage_WithoutStackTracesOrCredentials_AndBounded()
+    {
+        const string Format = "Exporter failed send data to collector to {0} endpoint. Data will not be sent. Exception: {1}";
+        var problem = OtlpExportProblems.Describe(Format, "FailedToReachCollector", ["https://collector:s3cret@otel.example:4318/v1/traces", "System.Net.Http.HttpRequestException: Connection refused (otel.example:4318)\n   at System.Net.Http.HttpClient.Send()"]);
+
+        Assert.Equal("Exporter failed send data to collector to https://***@otel.example:4318/v1/traces endpoint. Data will not be sent. Exception: System.Net.Http.HttpRequestException: Connection refused (otel.example:4318)", problem);
+        Assert.Equal("HttpRequestFailed: x", OtlpExportProblems.Describe(null, "HttpRequestFailed", ["x"]));
+        Assert.Equal(OtlpExportProblems.MaxProblemLength + 1, OtlpExportProblems.Describe("{0}", "HttpRequestFailed", [new string('b', 5000)]).Length);
     }
 
     [Fact]
