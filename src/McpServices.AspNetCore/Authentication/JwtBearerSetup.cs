@@ -148,7 +148,8 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
                 }
             }
 
-            return false;
+            // Thrown rather than returned: IdentityModel's message for a validator that returns false says only that it did.
+            throw AuthenticationFailures.InvalidAudience(audiences, resource, configuredAudiences);
         };
     }
 }

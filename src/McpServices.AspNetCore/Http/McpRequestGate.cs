@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -51,6 +52,7 @@ internal sealed partial class McpRequestGate
     private readonly ILogger _logger;
     private readonly RepeatedRefusals _repeatedRefusals;
     private readonly ResourceUrls _resourceUrls;
+    private readonly LogLevel _refusedCredentialLevel;
 
     public McpRequestGate(
         IOptions<McpServiceOptions> options,
@@ -67,8 +69,11 @@ internal sealed partial class McpRequestGate
         IOptions<HttpServerTransportOptions> transport,
         RepeatedRefusals repeatedRefusals,
         ResourceUrls resourceUrls,
+        IHostEnvironment environment,
         ILogger<McpRequestGate> logger)
     {
+        // In Development the caller is the developer, with tokens of their own: why one was refused is worth seeing.
+        _refusedCredentialLevel = environment.IsDevelopment() ? LogLevel.Information : LogLevel.Debug;
         _repeatedRefusals = repeatedRefusals;
         _resourceUrls = resourceUrls;
         _originPolicy = new OriginPolicy(options.Value);
@@ -475,7 +480,7 @@ internal sealed partial class McpRequestGate
 
         if (presented)
         {
-            LogAuthenticationFailed(_logger, result.Failure?.Message ?? "no identity");
+            LogAuthenticationFailed(_logger, _refusedCredentialLevel, AuthenticationFailures.Describe(result.Failure));
             await RefuseUnauthenticatedAsync(context, envelope, body, invalidToken: true).ConfigureAwait(false);
             return false;
         }
@@ -1011,8 +1016,8 @@ internal sealed partial class McpRequestGate
     private static readonly RepeatedRefusals.Messages OriginRefusals = new(
         "origin", new EventId(2, "OriginRefused"), "Refused an MCP request from origin '{Origin}'", "it is not in McpService:AllowedOrigins (DNS-rebinding protection)");
 
-    [LoggerMessage(4, LogLevel.Debug, "MCP request refused with 401: {Reason}")]
-    private static partial void LogAuthenticationFailed(ILogger logger, string reason);
+    [LoggerMessage(EventId = 4, Message = "MCP request refused with 401: {Reason}")]
+    private static partial void LogAuthenticationFailed(ILogger logger, LogLevel level, string reason);
 
     [LoggerMessage(5, LogLevel.Debug, "MCP request refused with 503: its bearer token cannot be checked while the identity provider's metadata cannot be read (event 44 has the cause).")]
     private static partial void LogIdentityProviderUnavailable(ILogger logger);

@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Http.Headers;
+using McpServices.AspNetCore.Tests.Http;
+using McpServices.AspNetCore.Tests.TestTools;
+using McpServices.Testing;
+using McpServices.Tests.Common;
+using Microsoft.Extensions.Logging;
+
+namespace McpServices.AspNetCore.Tests.Authentication;
+
+/// <summary>
+/// Why a token was refused, in the service's log. A client gets the same 401 for every bad token; whoever runs the service
+/// needs to know which check failed. IdentityModel's own messages hide the values (its PII switch is off) and, for the
+/// audience McpServices checks itself, said only "Delegate returned false": a token minted for another port or path — the
+/// most common mistake — looked like any other bad token.
+/// </summary>
+public sealed class FailureReasonTests
+{
+    private const string CallRead = """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read_stock","arguments":{}}}""";
+
+    [Fact]
+    public async Task InDevelopment_ARefusedToken_IsLoggedAtInformation_SayingWhatIsWrongWithIt()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true, environment: "Development", configure: b => b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Debug));
+        using var stranger = new McpTestTokenIssuer(TestServer.Issuer.Issuer);
+        var endpoint = server.McpEndpoint.ToString().TrimEnd('/');
+        (string Token, string Reason)[] cases =
+        [
+            (Token(server, t => t.Audience = "https://other.example.com/mcp"),
+                $"The token's audience (aud) is 'https://other.example.com/mcp', but this service accepts tokens for '{endpoint}'"),
+            (Token(server, t => { t.NotBefore = new DateTimeOffset(2026, 1, 2, 2, 4, 5, TimeSpan.Zero); t.Expires = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero); }),
+                "The token expired at 2026-01-02T03:04:05Z"),
+            (Token(server, t => { t.NotBefore = DateTimeOffset.UtcNow.AddDays(1); t.Expires = DateTimeOffset.UtcNow.AddDays(2); }),
+                "The token is not valid before "),
+            (Token(server, t => t.Issuer = "https://evil.example.com"),
+                "The token's issuer (iss) 'https://evil.example.com' is not one this service accepts"),
+            (stranger.CreateToken(server.McpEndpoint, "inventory:read"),
+                "The token's signature does not match"),
+        ];
+
+        using var http = server.CreateHttpClient();
+        foreach (var (token, _) in cases)
+        {
+            using var request = RequestGateTests.Post(CallRead);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        var refusals = logs.Entries.Where(IsRefusal).ToArray();
+        Assert.Equal(cases.Length, refusals.Length);
+        Assert.All(refusals, e => Assert.Equal(LogLevel.Information, e.Level));
+        for (var i = 0; i < cases.Length; i++)
+        {
+            Assert.Contains(cases[i].Reason, refusals[i].Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("PII", refusals[i].Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(cases[i].Token, refusals[i].Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task OutsideDevelopment_ARefusedToken_IsLoggedAtDebug()
+    {
+        // Anyone can send bad tokens: outside Development each refusal is Debug, so that they cannot fill the log.
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true, configure: b => b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Debug));
+        using var http = server.CreateHttpClient();
+        using var request = RequestGateTests.Post(CallRead);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token(server, t => t.Audience = "https://other.example.com/mcp"));
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var refusal = Assert.Single(logs.Entries, IsRefusal);
+        Assert.Equal(LogLevel.Debug, refusal.Level);
+        Assert.Contains("The token's audience (aud) is 'https://other.example.com/mcp'", refusal.Message, StringComparison.Ordinal);
+    }
+
+    private static bool IsRefusal((LogLevel Level, string Message, EventId EventId) entry) =>
+        entry.EventId.Id == 4 && entry.Message.StartsWith("MCP request refused with 401", StringComparison.Ordinal);
+
+    private static string Token(McpTestServer server, Action<McpTestToken> change)
+    {
+        var token = new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["inventory:read"] };
+        change(token);
+        return TestServer.Issuer.CreateToken(token);
+    }
+}
