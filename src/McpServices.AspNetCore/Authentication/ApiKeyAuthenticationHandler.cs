@@ -33,10 +33,10 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var identity = store.Validate(presented);
+        var identity = store.Validate(presented, out var refusal);
         if (identity is null)
         {
-            return Task.FromResult(AuthenticateResult.Fail("The API key is unknown, revoked or does not match."));
+            return Task.FromResult(AuthenticateResult.Fail(refusal ?? "The API key is unknown, revoked or does not match."));
         }
 
         var claims = new List<Claim>(identity.Scopes.Count + 3)

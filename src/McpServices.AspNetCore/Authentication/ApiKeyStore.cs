@@ -42,20 +42,32 @@ internal sealed partial class ApiKeyStore : IDisposable
 
     public static bool LooksLikeApiKey(ReadOnlySpan<char> value) => value.StartsWith(Prefix, StringComparison.Ordinal);
 
-    /// <summary>Returns the key's identity, or <see langword="null"/> when the key is unknown, malformed, revoked or does not match.</summary>
-    public ApiKeyIdentity? Validate(string presented)
+    /// <summary>
+    /// Returns the key's identity, or <see langword="null"/> when the key is unknown, malformed, revoked or does not match, with
+    /// <paramref name="refusal"/> saying which (for the service's log only: the caller gets the same 401 whichever it is).
+    /// </summary>
+    public ApiKeyIdentity? Validate(string presented, out string? refusal)
     {
         CheckFile(force: false);
         if (!TryParseId(presented, out var keyId))
         {
+            refusal = $"The API key is malformed: API keys have the form {Prefix}<id>_<secret>.";
             return null;
         }
 
         var inFile = _fromFile.TryGetValue(keyId, out var fileEntry);
         var inConfiguration = _fromConfiguration.TryGetValue(keyId, out var configurationEntry);
-        if ((!inFile && !inConfiguration) || (inFile && fileEntry!.Disabled) || (inConfiguration && configurationEntry!.Disabled))
+        if (!inFile && !inConfiguration)
+        {
+            // The id is the caller's: named only when it is one a key can have (no line breaks or other text for the log).
+            refusal = IsValidKeyId(keyId) ? $"No API key '{keyId}' is configured." : "No API key with that id is configured (it is not an id a key can have).";
+            return null;
+        }
+
+        if ((inFile && fileEntry!.Disabled) || (inConfiguration && configurationEntry!.Disabled))
         {
             // Revoked in either source is revoked: a key disabled in configuration must not live on in the mounted file.
+            refusal = $"The API key '{keyId}' is revoked (Disabled).";
             return null;
         }
 
@@ -64,7 +76,14 @@ internal sealed partial class ApiKeyStore : IDisposable
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         var bytes = Encoding.UTF8.GetBytes(presented);
         SHA256.HashData(bytes, hash);
-        return CryptographicOperations.FixedTimeEquals(hash, entry.Hash) ? entry.Identity : null;
+        if (!CryptographicOperations.FixedTimeEquals(hash, entry.Hash))
+        {
+            refusal = $"The API key '{keyId}' does not match its configured hash (a wrong secret, or a key replaced since).";
+            return null;
+        }
+
+        refusal = null;
+        return entry.Identity;
     }
 
     /// <summary>Creates a new random key for <paramref name="keyId"/> and the hash to configure (used by tooling and tests).</summary>

@@ -50,6 +50,42 @@ public sealed class ApiKeyTests
         Assert.Equal(0, server.Log().Count("read_stock"));
     }
 
+    [Fact]
+    public async Task ARefusedKey_IsLoggedWithWhyItWasRefused_WithoutTheKey()
+    {
+        var (key, hash) = ApiKeyStore.CreateKey("ci-bot");
+        var (rotated, _) = ApiKeyStore.CreateKey("ci-bot");
+        var (unknown, _) = ApiKeyStore.CreateKey("nobody");
+        var (revoked, revokedHash) = ApiKeyStore.CreateKey("old-bot");
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o =>
+            {
+                o.Authentication.ApiKeys["ci-bot"] = new McpServiceApiKey { Hash = hash, Scopes = ["inventory:read"] };
+                o.Authentication.ApiKeys["old-bot"] = new McpServiceApiKey { Hash = revokedHash, Disabled = true };
+            },
+            configure: b => b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Debug),
+            authentication: true);
+        using var http = server.CreateHttpClient();
+        (string Key, string Reason)[] cases =
+        [
+            (rotated, "The API key 'ci-bot' does not match its configured hash (a wrong secret, or a key replaced since)."),
+            (unknown, "No API key 'nobody' is configured."),
+            (revoked, "The API key 'old-bot' is revoked (Disabled)."),
+            ("mcpk_ci-bot", "The API key is malformed: API keys have the form mcpk_<id>_<secret>."),
+        ];
+
+        foreach (var (presented, _) in cases)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, presented));
+        }
+
+        var refusals = logs.Entries.Where(e => e.EventId.Id == 4 && e.Message.StartsWith("MCP request refused with 401", StringComparison.Ordinal)).Select(e => e.Message).ToArray();
+        Assert.Equal(cases.Select(c => $"MCP request refused with 401: {c.Reason}"), refusals);
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(http, key));
+    }
+
     [Theory]
     [InlineData("invalid JWT")]
     [InlineData("valid JWT")]
