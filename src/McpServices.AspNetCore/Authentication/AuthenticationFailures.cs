@@ -61,9 +61,6 @@ internal static class AuthenticationFailures
     private static string Quote(IEnumerable<string> values) => string.Join(", ", values.Select(v => $"'{Cut(v)}'"));
 
     /// <summary>The value cut to <see cref="MaxValueLength"/> characters, control characters (a line break that would forge a log line) as '?'.</summary>
-    private static string Cut(string value)
-    {
-        var cut = value.Length <= MaxValueLength ? value : string.Concat(value.AsSpan(0, MaxValueLength), "…");
-        return cut.Any(char.IsControl) ? string.Concat(cut.Select(c => char.IsControl(c) ? '?' : c)) : cut;
-    }
+    private static string Cut(string value) =>
+        LogValues.Printable(value.Length <= MaxValueLength ? value : string.Concat(value.AsSpan(0, MaxValueLength), "…"));
 }

@@ -33,7 +33,8 @@ internal sealed partial class OtlpExportProblems : EventListener, IHostedService
 
     private const string RepeatKind = "otlp-export";
 
-    // Field initializers run before EventListener's constructor, which already delivers events of existing sources.
+    // Field initializers run before EventListener's constructor, which already delivers events of existing sources; _logger is
+    // set after it, so an event delivered in between is not logged.
     private readonly RepeatedRefusals _repeats = new();
     private readonly ILogger? _logger;
     private volatile bool _stopped;
@@ -126,8 +127,15 @@ internal sealed partial class OtlpExportProblems : EventListener, IHostedService
         return text.Length <= MaxProblemLength ? text : string.Concat(text.AsSpan(0, MaxProblemLength), "…");
     }
 
-    /// <summary>Each line's first line, with the user information of any URL in it (<c>https://user:password@…</c>) hidden.</summary>
-    private static string FirstLine(string? value) => HideUserInfo(value is null ? "" : value.AsSpan().IndexOfAny('\r', '\n') is var end and >= 0 ? value[..end] : value);
+    /// <summary>
+    /// A value's first line, with the user information of any URL in it (<c>https://user:password@…</c>) hidden and other control
+    /// characters (a collector's response body is part of some messages) as '?'.
+    /// </summary>
+    private static string FirstLine(string? value)
+    {
+        var line = value is null ? "" : value.AsSpan().IndexOfAny('\r', '\n') is var end and >= 0 ? value[..end] : value;
+        return HideUserInfo(LogValues.Printable(line));
+    }
 
     private static string HideUserInfo(string value) => value.Contains('@', StringComparison.Ordinal) ? UserInfo().Replace(value, "://***@") : value;
 

@@ -70,9 +70,18 @@ public sealed class FailureReasonTests
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token(server, t => t.Audience = "https://other.example.com/mcp"));
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
-        var refusal = Assert.Single(logs.Entries, IsRefusal);
-        Assert.Equal(LogLevel.Debug, refusal.Level);
-        Assert.Contains("The token's audience (aud) is 'https://other.example.com/mcp'", refusal.Message, StringComparison.Ordinal);
+        using var forged = RequestGateTests.Post(CallRead);
+        forged.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token(server, t => t.Audience = "https://x.example/mcp\ninfo: forged log line" + new string('a', 300)));
+        using var second = await http.SendAsync(forged, TestContext.Current.CancellationToken);
+
+        var refusals = logs.Entries.Where(IsRefusal).ToArray();
+        Assert.Equal(2, refusals.Length);
+        Assert.All(refusals, r => Assert.Equal(LogLevel.Debug, r.Level));
+        Assert.Contains("The token's audience (aud) is 'https://other.example.com/mcp'", refusals[0].Message, StringComparison.Ordinal);
+        // A value from the token cannot start a log line of its own, nor make one long.
+        Assert.Contains("'https://x.example/mcp?info: forged log line", refusals[1].Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', refusals[1].Message);
+        Assert.Contains(new string('a', AuthenticationFailures.MaxValueLength - "https://x.example/mcp\ninfo: forged log line".Length) + "…'", refusals[1].Message, StringComparison.Ordinal);
     }
 
     private static bool IsRefusal((LogLevel Level, string Message, EventId EventId) entry) =>

@@ -174,7 +174,7 @@ public sealed class ExportTests
         var problem = OtlpExportProblems.Describe(Format, "FailedToReachCollector", ["https://collector:s3cret@otel.example:4318/v1/traces", "System.Net.Http.HttpRequestException: Connection refused (otel.example:4318)\n   at System.Net.Http.HttpClient.Send()"]);
 
         Assert.Equal("Exporter failed send data to collector to https://***@otel.example:4318/v1/traces endpoint. Data will not be sent. Exception: System.Net.Http.HttpRequestException: Connection refused (otel.example:4318)", problem);
-        Assert.Equal("HttpRequestFailed: x", OtlpExportProblems.Describe(null, "HttpRequestFailed", ["x"]));
+        Assert.Equal("HttpRequestFailed: x; a?[31mb", OtlpExportProblems.Describe(null, "HttpRequestFailed", ["x", "a\u001b[31mb"]));
         Assert.Equal(OtlpExportProblems.MaxProblemLength + 1, OtlpExportProblems.Describe("{0}", "HttpRequestFailed", [new string('b', 5000)]).Length);
     }
 
