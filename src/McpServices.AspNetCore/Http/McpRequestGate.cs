@@ -480,7 +480,10 @@ internal sealed partial class McpRequestGate
 
         if (presented)
         {
-            LogAuthenticationFailed(_logger, _refusedCredentialLevel, AuthenticationFailures.Describe(result.Failure));
+            if (_logger.IsEnabled(_refusedCredentialLevel))
+            {
+                LogAuthenticationFailed(_logger, _refusedCredentialLevel, AuthenticationFailures.Describe(result.Failure));
+            }
             await RefuseUnauthenticatedAsync(context, envelope, body, invalidToken: true).ConfigureAwait(false);
             return false;
         }
