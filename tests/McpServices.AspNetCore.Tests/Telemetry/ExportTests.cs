@@ -416,6 +416,7 @@ public sealed class ExportTests
         closed.Start();
         var port = ((IPEndPoint)closed.LocalEndpoint).Port;
         closed.Stop();
+        var logs = new CapturingLoggerProvider();
         await using var isolated = await TestServer.StartAsync(
             b => b.WithTools<CalculatorTools>(),
             o =>
@@ -424,7 +425,11 @@ public sealed class ExportTests
                 o.Audit.OtlpEndpoint = $"http://127.0.0.1:{port}";
                 o.DrainTimeout = TimeSpan.Zero;
             },
-            configure: b => b.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(1)));
+            configure: b =>
+            {
+                b.Logging.AddProvider(logs);
+                b.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(1));
+            });
         await using var second = await isolated.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
         await second.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
         var audit = isolated.Services.GetRequiredService<AuditTrail>();
@@ -435,6 +440,10 @@ public sealed class ExportTests
 
         Assert.False(audit.SinksHealthy);
         Assert.False(audit.IsAccepting);
+        // The sink's failure says why, from what the exporter reports only to its event source.
+        Assert.Contains(logs.Messages, m => m.Contains("Audit sink OtlpAuditSink failed", StringComparison.Ordinal)
+            && m.Contains($"The OTLP endpoint did not accept the audit records: Exporter failed send data to collector to http://127.0.0.1:{port}/v1/logs endpoint", StringComparison.Ordinal)
+            && m.Contains($"Connection refused (127.0.0.1:{port})", StringComparison.Ordinal));
     }
 
     /// <summary>
