@@ -6,8 +6,11 @@ namespace McpServices.AspNetCore;
 /// </summary>
 public sealed class McpServiceAuthorizationOptions
 {
-    /// <summary>Gets the overrides by tool name, for example <c>McpService:Authorization:Tools:adjust_stock:RequiredScopes:0</c>.</summary>
-    public IDictionary<string, McpToolAuthorizationOverride> Tools { get; } = new Dictionary<string, McpToolAuthorizationOverride>(StringComparer.Ordinal);
+    /// <summary>
+    /// Gets the overrides by tool name, for example <c>McpService:Authorization:Tools:adjust_stock:RequiredScopes:0</c>; the name
+    /// in any case, as configuration keys are (<c>MCPSERVICE__AUTHORIZATION__TOOLS__ADJUST_STOCK__DISABLED</c>).
+    /// </summary>
+    public IDictionary<string, McpToolAuthorizationOverride> Tools { get; } = new Dictionary<string, McpToolAuthorizationOverride>(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>Configuration override for one tool.</summary>

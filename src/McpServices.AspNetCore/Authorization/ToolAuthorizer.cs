@@ -109,7 +109,7 @@ internal sealed class ToolAuthorizer : IDisposable
 
     /// <summary>Unknown tool names in configuration overrides (typos must not silently leave a tool unprotected).</summary>
     public IReadOnlyList<string> UnknownOverrides(McpServiceOptions options) =>
-        options.Authorization.Tools.Keys.Where(name => _catalog.Find(name) is null).Order(StringComparer.Ordinal).ToArray();
+        options.Authorization.Tools.Keys.Where(name => _catalog.FindConfigured(name) is null).Order(StringComparer.Ordinal).ToArray();
 
     private DeclaredAccess Declare(ToolDescriptor tool) => tool.Source is { } source
         ? DeclaredAccess.Read($"tool '{tool.Name}'", tool.DisplaySource, source.ToolType.GetCustomAttributes(inherit: true), source.Method.GetCustomAttributes(inherit: true), fromMethod: true, _policyProvider)

@@ -166,8 +166,8 @@ internal sealed partial class McpServiceStartupCheck(
     {
         var unknown = authorizer.UnknownOverrides(options)
             .Select(t => $"McpService:Authorization:Tools:{t}")
-            .Concat(options.RateLimits.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:RateLimits:Tools:{t}"))
-            .Concat(options.Timeouts.Tools.Keys.Where(t => catalog.Find(t) is null).Select(t => $"McpService:Timeouts:Tools:{t}"))
+            .Concat(options.RateLimits.Tools.Keys.Where(t => catalog.FindConfigured(t) is null).Select(t => $"McpService:RateLimits:Tools:{t}"))
+            .Concat(options.Timeouts.Tools.Keys.Where(t => catalog.FindConfigured(t) is null).Select(t => $"McpService:Timeouts:Tools:{t}"))
             .Concat(options.Audit.RedactPaths.Where(p => Redaction.ParseConfigured(p).Tool is { Length: > 0 } tool && catalog.Find(tool) is null).Select(p => $"McpService:Audit:RedactPaths '{p}'"))
             .ToArray();
         if (unknown.Length > 0)

@@ -12,8 +12,11 @@ public sealed class McpServiceTimeoutOptions
     /// <value>The default value is <see langword="null"/>: no limit.</value>
     public TimeSpan? Default { get; set; }
 
-    /// <summary>Gets the limits by tool name; <see cref="TimeSpan.Zero"/> exempts a tool from <see cref="Default"/>.</summary>
-    public IDictionary<string, TimeSpan> Tools { get; } = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+    /// <summary>
+    /// Gets the limits by tool name (in any case, as configuration keys are: <c>MCPSERVICE__TIMEOUTS__TOOLS__ADJUST_STOCK</c>);
+    /// <see cref="TimeSpan.Zero"/> exempts a tool from <see cref="Default"/>.
+    /// </summary>
+    public IDictionary<string, TimeSpan> Tools { get; } = new Dictionary<string, TimeSpan>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The limit for <paramref name="tool"/>, or <see langword="null"/> when it has none.</summary>
     internal TimeSpan? For(string tool) =>

@@ -10,8 +10,8 @@ public sealed class McpServiceRateLimitOptions
     /// <value>The default value is <see langword="null"/>: no limit.</value>
     public McpRateLimit? Default { get; set; }
 
-    /// <summary>Gets the limits by tool name.</summary>
-    public IDictionary<string, McpRateLimit> Tools { get; } = new Dictionary<string, McpRateLimit>(StringComparer.Ordinal);
+    /// <summary>Gets the limits by tool name (in any case, as configuration keys are).</summary>
+    public IDictionary<string, McpRateLimit> Tools { get; } = new Dictionary<string, McpRateLimit>(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>A token bucket: <see cref="PermitsPerPeriod"/> calls per <see cref="Period"/>, with bursts up to <see cref="Burst"/>.</summary>

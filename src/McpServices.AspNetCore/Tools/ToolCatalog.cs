@@ -18,6 +18,7 @@ namespace McpServices.AspNetCore;
 internal sealed class ToolCatalog
 {
     private readonly FrozenDictionary<string, ToolDescriptor> _byName;
+    private readonly FrozenDictionary<string, ToolDescriptor> _byConfiguredName;
 
     public ToolCatalog(IEnumerable<McpServerTool> tools, IServiceProvider services)
     {
@@ -75,6 +76,7 @@ internal sealed class ToolCatalog
         }
 
         _byName = descriptors.ToFrozenDictionary(StringComparer.Ordinal);
+        _byConfiguredName = descriptors.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         Tools = descriptors.Values.OrderBy(d => d.Name, StringComparer.Ordinal).ToArray();
     }
 
@@ -109,4 +111,12 @@ internal sealed class ToolCatalog
 
     public ToolDescriptor? Find(string? name) =>
         name is not null && _byName.TryGetValue(name, out var descriptor) ? descriptor : null;
+
+    /// <summary>
+    /// The tool a configuration key names: in any case, as .NET configuration keys are (environment variables are usually
+    /// written in capitals). Unambiguous, because tool names that differ only in case stop startup. A call names its tool
+    /// exactly (<see cref="Find"/>).
+    /// </summary>
+    public ToolDescriptor? FindConfigured(string? name) =>
+        name is not null && _byConfiguredName.TryGetValue(name, out var descriptor) ? descriptor : null;
 }

@@ -265,6 +265,36 @@ public sealed class ToolAuthorizationTests
         Assert.Contains("scope=\"inventory:audit inventory:read\"", response.Headers.WwwAuthenticate.Single().Parameter);
     }
 
+    /// <summary>
+    /// Environment variables are written in capitals by convention (<c>MCPSERVICE__AUTHORIZATION__TOOLS__READ_STOCK__…</c>), and
+    /// .NET configuration keys are case-insensitive: such settings stopped startup, naming tools "the service does not have".
+    /// </summary>
+    [Fact]
+    public async Task ConfigurationOverrides_NameToolsInAnyCase_AsEnvironmentVariablesOftenDo()
+    {
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            configure: b =>
+            {
+                b.Configuration["MCPSERVICE:AUTHORIZATION:TOOLS:READ_STOCK:REQUIREDSCOPES:0"] = "inventory:audit";
+                b.Configuration["MCPSERVICE:TIMEOUTS:TOOLS:READ_STOCK"] = "00:00:07";
+                b.Configuration["MCPSERVICE:RATELIMITS:TOOLS:READ_STOCK:PERMITSPERPERIOD"] = "3";
+                b.Configuration["MCPSERVICE:RATELIMITS:TOOLS:READ_STOCK:PERIOD"] = "00:01:00";
+            },
+            authentication: true);
+        using var http = server.CreateHttpClient();
+
+        using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_stock"}}""");
+        request.Headers.Authorization = new("Bearer", server.Token("inventory:read"));
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("scope=\"inventory:audit inventory:read\"", response.Headers.WwwAuthenticate.Single().Parameter);
+        var settings = server.Services.GetRequiredService<McpServiceSettings>().Current;
+        Assert.Equal(TimeSpan.FromSeconds(7), settings.Timeouts.For("read_stock"));
+        Assert.Equal(3, server.Services.GetRequiredService<ToolRateLimiter>().GetLimit("read_stock")?.PermitsPerPeriod);
+    }
+
     [Fact]
     public async Task ConfigurationOverride_DisablesATool_AndTakesEffectOnReload()
     {
