@@ -61,6 +61,14 @@ internal static class TestServer
     /// <summary>A token from <see cref="Issuer"/> for this server's MCP endpoint.</summary>
     public static string Token(this McpTestServer server, params string[] scopes) => Issuer.CreateToken(server.McpEndpoint, scopes);
 
+    /// <summary>A token from <see cref="Issuer"/> for this server's MCP endpoint with <c>inventory:read</c>, as <paramref name="change"/> alters it.</summary>
+    public static string Token(this McpTestServer server, Action<McpTestToken> change)
+    {
+        var token = new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["inventory:read"] };
+        change(token);
+        return Issuer.CreateToken(token);
+    }
+
     public static Task<ModelContextProtocol.Client.McpClient> ConnectWithScopesAsync(this McpTestServer server, params string[] scopes) =>
         server.ConnectAsync(new McpTestClientOptions { AccessToken = server.Token(scopes) }, TestContext.Current.CancellationToken);
 }

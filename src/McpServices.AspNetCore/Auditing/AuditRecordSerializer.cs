@@ -54,7 +54,6 @@ internal sealed class AuditRecordSerializer
     private readonly JsonEncodedText _serviceVersion;
     private readonly JsonEncodedText _instance;
     private string _previousHash = Genesis;
-    private bool _argumentsInFull;
 
     public AuditRecordSerializer(ServiceIdentity identity, McpServiceAuditOptions options)
     {
@@ -77,8 +76,8 @@ internal sealed class AuditRecordSerializer
     public AuditRecord Serialize(AuditEntry entry, bool fallback = false)
     {
         long? resultBytes = null;
-        WriteUnhashed(entry, fallback, omitArguments: false, ref resultBytes);
-        if (_argumentsInFull && _buffer.WrittenCount - 1 + HashSuffixLength > MaxRecordBytes)
+        var argumentsInFull = WriteUnhashed(entry, fallback, omitArguments: false, ref resultBytes);
+        if (argumentsInFull && _buffer.WrittenCount - 1 + HashSuffixLength > MaxRecordBytes)
         {
             WriteUnhashed(entry, fallback, omitArguments: true, ref resultBytes);
         }
@@ -100,12 +99,13 @@ internal sealed class AuditRecordSerializer
     }
 
     /// <summary>
-    /// Writes the record without its hash into <see cref="_buffer"/>. <paramref name="resultBytes"/> carries the result's size
-    /// from a first attempt to a second (measuring means serializing the result).
+    /// Writes the record without its hash into <see cref="_buffer"/>; returns whether it holds the arguments in full.
+    /// <paramref name="resultBytes"/> carries the result's size from a first attempt to a second (measuring means serializing
+    /// the result).
     /// </summary>
-    private void WriteUnhashed(AuditEntry entry, bool fallback, bool omitArguments, ref long? resultBytes)
+    private bool WriteUnhashed(AuditEntry entry, bool fallback, bool omitArguments, ref long? resultBytes)
     {
-        _argumentsInFull = false;
+        var argumentsInFull = false;
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
         var w = _writer;
@@ -181,7 +181,7 @@ internal sealed class AuditRecordSerializer
         }
         else
         {
-            WriteArguments(w, entry, omitArguments);
+            argumentsInFull = WriteArguments(w, entry, omitArguments);
         }
 
         w.WriteString(Names.Outcome, entry.Outcome.ToWire());
@@ -210,17 +210,19 @@ internal sealed class AuditRecordSerializer
         w.WriteString(Names.PrevHash, _previousHash);
         w.WriteEndObject();
         w.Flush();
+        return argumentsInFull;
     }
 
     /// <param name="w">The record's writer.</param>
     /// <param name="entry">The call.</param>
     /// <param name="omit">Whether to record arguments that fit <see cref="McpServiceAuditOptions.MaxArgumentsBytes"/> as omitted too (they would take the record past <see cref="MaxRecordBytes"/>).</param>
-    private void WriteArguments(Utf8JsonWriter w, AuditEntry entry, bool omit)
+    /// <returns>Whether the arguments were written in full (not <see langword="null"/>, a digest or omitted).</returns>
+    private bool WriteArguments(Utf8JsonWriter w, AuditEntry entry, bool omit)
     {
         if (entry.Arguments is null)
         {
             w.WriteNullValue();
-            return;
+            return false;
         }
 
         if (_options.Arguments == AuditArgumentsMode.Digest)
@@ -234,7 +236,7 @@ internal sealed class AuditRecordSerializer
             w.WriteStartObject();
             w.WriteString("sha256", Convert.ToHexStringLower(SHA256.HashData(compact.WrittenSpan)));
             w.WriteEndObject();
-            return;
+            return false;
         }
 
         var redaction = RedactionFor(entry);
@@ -247,8 +249,7 @@ internal sealed class AuditRecordSerializer
         if (known && arguments.Length <= _options.MaxArgumentsBytes && !omit)
         {
             w.WriteRawValue(arguments, skipInputValidation: true);
-            _argumentsInFull = true;
-            return;
+            return true;
         }
 
         // Too large to keep in every record, or sent to a tool this service does not have — whose [Sensitive] parameters are
@@ -257,6 +258,7 @@ internal sealed class AuditRecordSerializer
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(arguments, digest);
         WriteOmitted(w, known ? "too_large" : "unknown_tool", arguments.Length, digest);
+        return false;
     }
 
     // Calls to unknown tools are not cached: their names come from callers.

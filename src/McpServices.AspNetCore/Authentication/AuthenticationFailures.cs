@@ -33,11 +33,13 @@ internal static class AuthenticationFailures
         return new SecurityTokenInvalidAudienceException(message) { InvalidAudience = Cut(string.Join(' ', presented)) };
     }
 
-    /// <summary>The reason for log event 4.</summary>
+    /// <summary>
+    /// The reason for log event 4. Failures whose message already says it — <see cref="InvalidAudience"/>'s, an API key's — are
+    /// given as they are.
+    /// </summary>
     public static string Describe(Exception? failure) => failure switch
     {
         null => "no identity",
-        SecurityTokenInvalidAudienceException { Message: var message } when message.StartsWith("The token", StringComparison.Ordinal) => message,
         SecurityTokenExpiredException expired => $"The token expired at {Time(expired.Expires)} (UTC).",
         SecurityTokenNotYetValidException early => $"The token is not valid before {Time(early.NotBefore)} (UTC).",
         SecurityTokenInvalidIssuerException { InvalidIssuer: { Length: > 0 } issuer } =>

@@ -62,7 +62,6 @@ internal static class McpServiceTelemetry
             services.AddHostedService(sp => sp.GetRequiredService<OtlpExportProblems>());
         }
 
-
         // Every metric reader aggregates every measurement, so the Prometheus reader is added only when its endpoint is served.
         var prometheus = bool.TryParse(Setting("McpService:Telemetry:Prometheus") ?? Setting("McpService__Telemetry__Prometheus"), out var configured)
             ? configured

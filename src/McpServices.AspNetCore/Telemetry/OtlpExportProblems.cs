@@ -28,10 +28,11 @@ internal sealed partial class OtlpExportProblems : EventListener, IHostedService
     /// <summary>The longest problem text kept (the exporter's messages carry a collector's response body).</summary>
     internal const int MaxProblemLength = 500;
 
+    /// <summary>Keeps this listener's repeats apart in <see cref="RepeatedRefusals"/>.</summary>
+    private const string RepeatKind = "otlp-export";
+
     [ThreadStatic]
     private static Capture? t_capture;
-
-    private const string RepeatKind = "otlp-export";
 
     // Field initializers run before EventListener's constructor, which already delivers events of existing sources; _logger is
     // set after it, so an event delivered in between is not logged.

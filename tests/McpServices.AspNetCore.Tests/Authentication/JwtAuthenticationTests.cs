@@ -212,12 +212,7 @@ public sealed class JwtAuthenticationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, ex.StatusCode);
     }
 
-    private string Token(Action<McpTestToken> change)
-    {
-        var token = new McpTestToken { Audience = _server.McpEndpoint.ToString(), Scopes = ["inventory:read"] };
-        change(token);
-        return TestServer.Issuer.CreateToken(token);
-    }
+    private string Token(Action<McpTestToken> change) => _server.Token(change);
 
     private async Task<HttpResponseMessage> SendAsync(string? token)
     {

@@ -255,14 +255,8 @@ public sealed class ToolAuthorizationTests
             b => b.WithTools<SecuredTools>(),
             configure: b => b.Configuration["McpService:Authorization:Tools:read_stock:RequiredScopes:0"] = "inventory:audit",
             authentication: true);
-        using var http = server.CreateHttpClient();
 
-        using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_stock"}}""");
-        request.Headers.Authorization = new("Bearer", server.Token("inventory:read"));
-        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Contains("scope=\"inventory:audit inventory:read\"", response.Headers.WwwAuthenticate.Single().Parameter);
+        await AssertReadStockNeedsTheAuditScopeAsync(server);
     }
 
     /// <summary>
@@ -282,14 +276,8 @@ public sealed class ToolAuthorizationTests
                 b.Configuration["MCPSERVICE:RATELIMITS:TOOLS:READ_STOCK:PERIOD"] = "00:01:00";
             },
             authentication: true);
-        using var http = server.CreateHttpClient();
 
-        using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_stock"}}""");
-        request.Headers.Authorization = new("Bearer", server.Token("inventory:read"));
-        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Contains("scope=\"inventory:audit inventory:read\"", response.Headers.WwwAuthenticate.Single().Parameter);
+        await AssertReadStockNeedsTheAuditScopeAsync(server);
         var settings = server.Services.GetRequiredService<McpServiceSettings>().Current;
         Assert.Equal(TimeSpan.FromSeconds(7), settings.Timeouts.For("read_stock"));
         Assert.Equal(3, server.Services.GetRequiredService<ToolRateLimiter>().GetLimit("read_stock")?.PermitsPerPeriod);
@@ -380,6 +368,18 @@ public sealed class ToolAuthorizationTests
             },
             environmentName: "Development",
             cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>A call to <c>read_stock</c> with <c>inventory:read</c> only: refused with the step-up challenge for both scopes.</summary>
+    private static async Task AssertReadStockNeedsTheAuditScopeAsync(McpTestServer server)
+    {
+        using var http = server.CreateHttpClient();
+        using var request = RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_stock"}}""");
+        request.Headers.Authorization = new("Bearer", server.Token("inventory:read"));
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("scope=\"inventory:audit inventory:read\"", response.Headers.WwwAuthenticate.Single().Parameter);
     }
 
     private static Task<McpTestServer> StartWarehouseServiceAsync() =>

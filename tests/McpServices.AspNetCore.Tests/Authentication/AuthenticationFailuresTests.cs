@@ -14,7 +14,7 @@ namespace McpServices.AspNetCore.Tests.Authentication;
 /// audience McpServices checks itself, said only "Delegate returned false": a token minted for another port or path — the
 /// most common mistake — looked like any other bad token.
 /// </summary>
-public sealed class FailureReasonTests
+public sealed class AuthenticationFailuresTests
 {
     private const string CallRead = """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read_stock","arguments":{}}}""";
 
@@ -27,13 +27,13 @@ public sealed class FailureReasonTests
         var endpoint = server.McpEndpoint.ToString().TrimEnd('/');
         (string Token, string Reason)[] cases =
         [
-            (Token(server, t => t.Audience = "https://other.example.com/mcp"),
+            (server.Token(t => t.Audience = "https://other.example.com/mcp"),
                 $"The token's audience (aud) is 'https://other.example.com/mcp', but this service accepts tokens for '{endpoint}'"),
-            (Token(server, t => { t.NotBefore = new DateTimeOffset(2026, 1, 2, 2, 4, 5, TimeSpan.Zero); t.Expires = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero); }),
+            (server.Token(t => { t.NotBefore = new DateTimeOffset(2026, 1, 2, 2, 4, 5, TimeSpan.Zero); t.Expires = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero); }),
                 "The token expired at 2026-01-02T03:04:05Z"),
-            (Token(server, t => { t.NotBefore = DateTimeOffset.UtcNow.AddDays(1); t.Expires = DateTimeOffset.UtcNow.AddDays(2); }),
+            (server.Token(t => { t.NotBefore = DateTimeOffset.UtcNow.AddDays(1); t.Expires = DateTimeOffset.UtcNow.AddDays(2); }),
                 "The token is not valid before "),
-            (Token(server, t => t.Issuer = "https://evil.example.com"),
+            (server.Token(t => t.Issuer = "https://evil.example.com"),
                 "The token's issuer (iss) 'https://evil.example.com' is not one this service accepts"),
             (stranger.CreateToken(server.McpEndpoint, "inventory:read"),
                 "The token's signature does not match"),
@@ -42,10 +42,7 @@ public sealed class FailureReasonTests
         using var http = server.CreateHttpClient();
         foreach (var (token, _) in cases)
         {
-            using var request = RequestGateTests.Post(CallRead);
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, token));
         }
 
         var refusals = logs.Entries.Where(IsRefusal).ToArray();
@@ -60,19 +57,14 @@ public sealed class FailureReasonTests
     }
 
     [Fact]
-    public async Task OutsideDevelopment_ARefusedToken_IsLoggedAtDebug()
+    public async Task OutsideDevelopment_ARefusedToken_IsLoggedAtDebug_WithTheTokensValuesCutAndPrintable()
     {
         // Anyone can send bad tokens: outside Development each refusal is Debug, so that they cannot fill the log.
         var logs = new CapturingLoggerProvider();
         await using var server = await TestServer.StartAsync(b => b.WithTools<SecuredTools>(), authentication: true, configure: b => b.Logging.AddProvider(logs).AddFilter("McpServices", LogLevel.Debug));
         using var http = server.CreateHttpClient();
-        using var request = RequestGateTests.Post(CallRead);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token(server, t => t.Audience = "https://other.example.com/mcp"));
-        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-
-        using var forged = RequestGateTests.Post(CallRead);
-        forged.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token(server, t => t.Audience = "https://x.example/mcp\ninfo: forged log line" + new string('a', 300)));
-        using var second = await http.SendAsync(forged, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, server.Token(t => t.Audience = "https://other.example.com/mcp")));
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(http, server.Token(t => t.Audience = "https://x.example/mcp\ninfo: forged log line" + new string('a', 300))));
 
         var refusals = logs.Entries.Where(IsRefusal).ToArray();
         Assert.Equal(2, refusals.Length);
@@ -84,13 +76,14 @@ public sealed class FailureReasonTests
         Assert.Contains(new string('a', AuthenticationFailures.MaxValueLength - "https://x.example/mcp\ninfo: forged log line".Length) + "…'", refusals[1].Message, StringComparison.Ordinal);
     }
 
+    private static async Task<HttpStatusCode> CallAsync(HttpClient http, string token)
+    {
+        using var request = RequestGateTests.Post(CallRead);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.StatusCode;
+    }
+
     private static bool IsRefusal((LogLevel Level, string Message, EventId EventId) entry) =>
         entry.EventId.Id == 4 && entry.Message.StartsWith("MCP request refused with 401", StringComparison.Ordinal);
-
-    private static string Token(McpTestServer server, Action<McpTestToken> change)
-    {
-        var token = new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["inventory:read"] };
-        change(token);
-        return TestServer.Issuer.CreateToken(token);
-    }
 }
