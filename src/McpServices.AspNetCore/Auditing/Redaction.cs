@@ -63,7 +63,7 @@ internal sealed class Redaction
         foreach (var configured in configuredPaths)
         {
             var (onlyFor, segments) = ParseConfigured(configured);
-            if ((onlyFor is null || string.Equals(onlyFor, toolName, StringComparison.Ordinal)) && segments is not [""])
+            if ((onlyFor is null || string.Equals(onlyFor, toolName, StringComparison.OrdinalIgnoreCase)) && segments is not [""])
             {
                 patterns.Add(segments);
             }
@@ -72,7 +72,10 @@ internal sealed class Redaction
         return patterns.Count == 0 ? None : new Redaction([.. patterns.Select(p => new Pattern(p, Array.IndexOf(p, Globstar) >= 0))]);
     }
 
-    /// <summary>A configured path (<c>McpService:Audit:RedactPaths</c>): the tool it is limited to (<c>&lt;tool&gt;:</c>), if any, and its segments.</summary>
+    /// <summary>
+    /// A configured path (<c>McpService:Audit:RedactPaths</c>): the tool it is limited to (<c>&lt;tool&gt;:</c>, named in any case like
+    /// every per-tool setting), if any, and its segments.
+    /// </summary>
     public static (string? Tool, string[] Segments) ParseConfigured(string configured)
     {
         var colon = configured.IndexOf(':', StringComparison.Ordinal);

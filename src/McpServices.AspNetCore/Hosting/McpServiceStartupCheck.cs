@@ -168,7 +168,7 @@ internal sealed partial class McpServiceStartupCheck(
             .Select(t => $"McpService:Authorization:Tools:{t}")
             .Concat(options.RateLimits.Tools.Keys.Where(t => catalog.FindConfigured(t) is null).Select(t => $"McpService:RateLimits:Tools:{t}"))
             .Concat(options.Timeouts.Tools.Keys.Where(t => catalog.FindConfigured(t) is null).Select(t => $"McpService:Timeouts:Tools:{t}"))
-            .Concat(options.Audit.RedactPaths.Where(p => Redaction.ParseConfigured(p).Tool is { Length: > 0 } tool && catalog.Find(tool) is null).Select(p => $"McpService:Audit:RedactPaths '{p}'"))
+            .Concat(options.Audit.RedactPaths.Where(p => Redaction.ParseConfigured(p).Tool is { Length: > 0 } tool && catalog.FindConfigured(tool) is null).Select(p => $"McpService:Audit:RedactPaths '{p}'"))
             .ToArray();
         if (unknown.Length > 0)
         {
@@ -179,8 +179,8 @@ internal sealed partial class McpServiceStartupCheck(
         // A path for one tool that its arguments cannot have is a typo that would leave the value it meant in the audit trail.
         var impossible = options.Audit.RedactPaths
             .Select(path => (path, parsed: Redaction.ParseConfigured(path)))
-            .Where(p => p.parsed.Tool is { Length: > 0 } && !Redaction.CanMatch(catalog.Find(p.parsed.Tool)!.ProtocolTool.InputSchema, p.parsed.Segments))
-            .Select(p => $"'{p.path}' (the arguments of {p.parsed.Tool}: {ArgumentNames(catalog.Find(p.parsed.Tool)!)})")
+            .Where(p => p.parsed.Tool is { Length: > 0 } && !Redaction.CanMatch(catalog.FindConfigured(p.parsed.Tool)!.ProtocolTool.InputSchema, p.parsed.Segments))
+            .Select(p => $"'{p.path}' (the arguments of {p.parsed.Tool}: {ArgumentNames(catalog.FindConfigured(p.parsed.Tool)!)})")
             .ToArray();
         if (impossible.Length > 0)
         {

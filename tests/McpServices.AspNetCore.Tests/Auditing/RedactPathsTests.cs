@@ -22,6 +22,21 @@ public sealed class RedactPathsTests
     }
 
     [Fact]
+    public async Task ARedactionPath_NamesItsToolInAnyCase_LikeEveryPerToolSetting()
+    {
+        // Configuration keys are case-insensitive (MCPSERVICE__AUTHORIZATION__TOOLS__RESET_PASSWORD__DISABLED works), so the tool
+        // a path is limited to matches in any case too; its argument names already did.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<AccountTools>(), o => o.Audit.RedactPaths = ["RESET_PASSWORD:User"]);
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        await client.CallToolAsync("reset_password", new Dictionary<string, object?> { ["user"] = "bob", ["newPassword"] = "hunter2!" }, cancellationToken: TestContext.Current.CancellationToken);
+
+        var arguments = (await server.Audit.WaitForToolAsync("reset_password", TestContext.Current.CancellationToken)).GetProperty("arguments");
+        Assert.Equal("[redacted]", arguments.GetProperty("user").GetString());
+        Assert.Equal("[redacted]", arguments.GetProperty("newPassword").GetString());
+    }
+
+    [Fact]
     public async Task ARedactionPathThatTheToolsArgumentsCannotHave_FailsStartup_NamingTheArguments()
     {
         // "profle" for "profile": the city would stay in every record. A property of a string cannot be either.
