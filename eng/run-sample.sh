@@ -10,7 +10,7 @@ token="$(dotnet user-jwts create --project "$project" --audience http://localhos
 
 cat <<MSG
 
-Inventory MCP service: http://localhost:5080/mcp   (metadata: http://localhost:5080/.well-known/oauth-protected-resource/mcp)
+Inventory MCP service: http://localhost:5080/mcp
 Development token (scopes inventory:read inventory:write, warehouse ams-1):
 
 $token

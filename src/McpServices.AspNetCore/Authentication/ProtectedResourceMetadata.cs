@@ -85,7 +85,11 @@ internal sealed class ProtectedResourceMetadata(
     /// <summary>A scope as clients request it from the identity provider: with <see cref="McpServiceAuthenticationOptions.ScopePrefix"/>.</summary>
     public string Advertised(string scope) => settings.Current.Authentication.Advertised(scope);
 
-    /// <summary>Configured servers, else the JWT authority (or the issuer behind a metadata address), else the valid issuers.</summary>
+    /// <summary>
+    /// Configured servers, else the JWT authority (or the issuer behind a metadata address), else the valid issuers that are
+    /// URLs: an issuer such as <c>dotnet-user-jwts</c>' is a name, not an authorization server a client could get a token from,
+    /// and RFC 9728 lists issuer URLs (the TypeScript SDK refuses a whole document with anything else in the list).
+    /// </summary>
     public IReadOnlyList<string> GetAuthorizationServers()
     {
         var configured = settings.Current.Authentication.AuthorizationServers;
@@ -108,7 +112,7 @@ internal sealed class ProtectedResourceMetadata(
 
         var parameters = jwt.TokenValidationParameters;
         return (parameters.ValidIssuers ?? []).Prepend(parameters.ValidIssuer)
-            .Where(i => !string.IsNullOrEmpty(i)).Select(i => i!).Distinct(StringComparer.Ordinal).ToArray();
+            .Where(i => !string.IsNullOrEmpty(i) && McpServiceOptionsValidator.IsHttpUrl(i)).Select(i => i!).Distinct(StringComparer.Ordinal).ToArray();
     }
 
     /// <summary>

@@ -245,7 +245,8 @@ internal sealed class McpServiceOptionsValidator(IHostEnvironment environment) :
         }
     }
 
-    private static bool IsHttpUrl(string value) =>
+    /// <summary>An absolute http(s) URL: what an authorization server's issuer identifier is.</summary>
+    internal static bool IsHttpUrl(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
 
     private static bool IsHeaderNameChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);

@@ -1,12 +1,17 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Security.Cryptography;
 using System.Text.Json;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace McpServices.AspNetCore.Tests.Authentication;
 
@@ -164,6 +169,64 @@ public sealed class ProtectedResourceMetadataTests
         Assert.DoesNotContain("resource_metadata", refused.Headers.WwwAuthenticate.Single().ToString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Forbidden, lacksScope.StatusCode);
         Assert.StartsWith("Bearer error=\"insufficient_scope\", scope=\"inventory:audit inventory:write\", error_description=", lacksScope.Headers.WwwAuthenticate.Single().ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task IssuersThatAreNotUrls_AreNotListedAsAuthorizationServers()
+    {
+        // `dotnet user-jwts` signs with the issuer "dotnet-user-jwts": a name, not an authorization server a client can ask for a
+        // token. RFC 9728 lists issuer URLs, and the TypeScript SDK refuses a whole document with anything else in the list.
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            authentication: true,
+            configure: b => b.Services.PostConfigure<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(
+                McpServiceAuthenticationDefaults.BearerScheme,
+                o => o.TokenValidationParameters.ValidIssuers = ["dotnet-user-jwts", TestServer.Issuer.Issuer]));
+        using var http = server.CreateHttpClient();
+
+        using var doc = JsonDocument.Parse(await http.GetStringAsync(".well-known/oauth-protected-resource/mcp", TestContext.Current.CancellationToken));
+
+        Assert.Equal([TestServer.Issuer.Issuer], doc.RootElement.GetProperty("authorization_servers").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task AServiceWhoseOnlyIssuerIsNotAUrl_ServesNoMetadata_AndStillTakesItsTokens()
+    {
+        // What `dotnet user-jwts create` configures in Development: there is no authorization server to send clients to, as
+        // with API keys only, so no metadata and a challenge without resource_metadata; the tokens it prints work.
+        var key = RandomNumberGenerator.GetBytes(32);
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            o => o.AllowedHosts = ["127.0.0.1"],
+            configure: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Authentication:Schemes:Bearer:ValidIssuer"] = "dotnet-user-jwts",
+                ["Authentication:Schemes:Bearer:SigningKeys:0:Issuer"] = "dotnet-user-jwts",
+                ["Authentication:Schemes:Bearer:SigningKeys:0:Value"] = Convert.ToBase64String(key),
+                ["Authentication:Schemes:Bearer:SigningKeys:0:Length"] = "32",
+            }),
+            authentication: true,
+            trustTestIssuer: false);
+        using var http = server.CreateHttpClient();
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "dotnet-user-jwts",
+            Audience = server.McpEndpoint.ToString(),
+            Subject = new ClaimsIdentity([new Claim("sub", "developer"), new Claim("scope", "inventory:read")]),
+            Expires = DateTime.UtcNow.AddHours(1),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key), SecurityAlgorithms.HmacSha256),
+        });
+
+        using var metadata = await http.GetAsync(".well-known/oauth-protected-resource/mcp", TestContext.Current.CancellationToken);
+        using var anonymous = await http.SendAsync(RequestGateTests.Post(Call), TestContext.Current.CancellationToken);
+        using var withToken = await http.SendAsync(RequestGateTests.Post(Call, bearer: token), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, metadata.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.Single().ToString());
+        Assert.Equal(HttpStatusCode.OK, withToken.StatusCode);
+        using var description = JsonDocument.Parse(server.Services.GetRequiredService<ServiceDescriber>().DescribeToString());
+        Assert.Empty(description.RootElement.GetProperty("authentication").GetProperty("authorizationServers").EnumerateArray());
     }
 
     [Fact]
