@@ -83,6 +83,9 @@ public sealed class HostingTests
         Assert.Equal(78, result.ExitCode);
         Assert.Contains("The MCP service cannot start because of its configuration:\n  - Authentication is on, but no way to authenticate callers is configured", result.StandardError);
         Assert.Contains("Authentication:Schemes:Bearer:Authority", result.StandardError);
+        // Outside Development, turning authentication off takes an acknowledgement too: the hint names both settings, so that
+        // following it does not lead to a second refusal.
+        Assert.Contains("set McpService:Authentication:Enabled=false and McpService:Authentication:AcknowledgeUnauthenticated=true", result.StandardError);
         Assert.DoesNotContain("Now listening", result.StandardError);
     }
 

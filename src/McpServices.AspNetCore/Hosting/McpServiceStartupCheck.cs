@@ -134,7 +134,8 @@ internal sealed partial class McpServiceStartupCheck(
             throw new McpServiceConfigurationException(
                 "Authentication is on, but no way to authenticate callers is configured. Configure a token issuer with Authentication:Schemes:Bearer:Authority " +
                 "(an OpenID Connect authority) — in Development, 'dotnet user-jwts create' does it for you — or API keys under McpService:Authentication:ApiKeys " +
-                "(or McpService:Authentication:ApiKeysFile). To run without authentication, set McpService:Authentication:Enabled=false.");
+                "(or McpService:Authentication:ApiKeysFile). To run without authentication, set McpService:Authentication:Enabled=false and McpService:Authentication:AcknowledgeUnauthenticated=true " +
+                "(outside Development, turning authentication off must be acknowledged).");
         }
 
         // RFC 8707 audience binding needs to know which resource this is. Taken from each request's Host header, it would be
