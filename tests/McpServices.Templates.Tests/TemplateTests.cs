@@ -114,6 +114,19 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
             var refused = await Assert.ThrowsAsync<HttpRequestException>(() => McpTestClient.ConnectAsync(new Uri($"http://127.0.0.1:{port}/mcp"), cancellationToken: TestContext.Current.CancellationToken));
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         }
+
+        if (auth == "apikey")
+        {
+            // The deploy step's api-keys.json, as the pods read it from the Secret (McpService:Authentication:ApiKeysFile, which
+            // the generated Deployment sets): its key works on a service that has no other.
+            var keysBlock = Assert.Single(ReadmeBlocks(readmeText, "## 6. Deploy"), b => b.Contains("api-keys.json <<", StringComparison.Ordinal));
+            var clusterKey = (await BashAsync(solution, keysBlock)).Split('\n')[^1];
+            var deployedPort = ServiceProcess.FreePort();
+            await using var deployed = await RunAsync(solution, deployedPort, ("McpService__Authentication__ApiKeysFile", Path.Combine(solution, "api-keys.json")));
+            await using var agent = await McpTestClient.ConnectAsync(new Uri($"http://127.0.0.1:{deployedPort}/mcp"), new McpTestClientOptions { AccessToken = clusterKey }, TestContext.Current.CancellationToken);
+            var fromSecret = await agent.CallToolAsync("search_tickets", new Dictionary<string, object?> { ["query"] = "printer" }, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.NotEqual(true, fromSecret.IsError);
+        }
     }
 
     [Fact]
@@ -399,8 +412,9 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
     private static List<string> ReadmeBlocks(string readme, string heading)
     {
         var start = readme.IndexOf(heading, StringComparison.Ordinal);
-        var end = start < 0 ? -1 : readme.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, $"The README has no '{heading}' section.");
+        var next = start < 0 ? -1 : readme.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
+        var end = next < 0 ? readme.Length : next; // the last section ends with the file
+        Assert.True(start >= 0, $"The README has no '{heading}' section.");
         return BashBlock().Matches(readme[start..end]).Select(m => m.Groups[1].Value).ToList();
     }
 
@@ -411,9 +425,14 @@ public sealed partial class TemplateTests(TemplateFixture fixture) : IClassFixtu
         return result.StandardOutput.Trim();
     }
 
-    private async Task<RunningService> RunAsync(string solution, int port)
+    private async Task<RunningService> RunAsync(string solution, int port, params (string Name, string Value)[] settings)
     {
         var environment = fixture.Environment();
+        foreach (var (name, value) in settings)
+        {
+            environment[name] = value;
+        }
+
         environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         var process = ProcessRunner.Start("dotnet", ["run", "--project", Path.Combine("src", "Tickets"), "--no-build", "--no-launch-profile"], solution, environment);
