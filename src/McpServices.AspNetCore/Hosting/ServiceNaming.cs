@@ -81,6 +81,10 @@ internal static partial class ServiceNaming
         return sb.ToString();
     }
 
+    /// <summary>The version of the McpServices library itself (its telemetry scope version).</summary>
+    internal static string LibraryVersion { get; } = StripBuildMetadata(
+        typeof(ServiceNaming).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0");
+
     internal static string? GetInformationalVersion(string? applicationName)
     {
         var assembly = LoadApplicationAssembly(applicationName);

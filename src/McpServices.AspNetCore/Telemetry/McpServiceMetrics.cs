@@ -22,9 +22,9 @@ internal sealed class McpServiceMetrics : IToolCallObserver
     private readonly Counter<long> _auditDropped;
     private readonly Counter<long> _auditSinkFailures;
 
-    public McpServiceMetrics(IMeterFactory meterFactory, ServiceIdentity identity)
+    public McpServiceMetrics(IMeterFactory meterFactory)
     {
-        _meter = meterFactory.Create(new MeterOptions(MeterName) { Version = identity.Version });
+        _meter = meterFactory.Create(new MeterOptions(MeterName) { Version = ServiceNaming.LibraryVersion });
         _calls = _meter.CreateCounter<long>("mcpservices.tool.calls", "{call}", "Tool calls by tool and outcome.");
         _duration = _meter.CreateHistogram<double>("mcpservices.tool.call.duration", "s", "Duration of tool calls, from the HTTP stage to the result.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Reflection;
 using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
@@ -197,5 +198,25 @@ public sealed class TracingAndMetricsTests
         Assert.Contains(metrics, m => m.Name == "mcpservices.tool.calls");
         Assert.Contains(metrics, m => m.Name == "mcpservices.tool.call.duration");
         Assert.Contains(metrics, m => m.Name == "mcpservices.audit.buffer.depth");
+    }
+
+    [Fact]
+    public async Task TheMcpServicesMeter_CarriesTheLibrarysVersion_NotTheServices()
+    {
+        // The instrumentation scope is McpServices (OpenTelemetry: the scope's version is the instrumenting library's); the
+        // service's own version is the resource attribute service.version.
+        var metrics = new ConcurrentCollection<Metric>();
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>(),
+            o => o.Version = "7.8.9",
+            configure: b => b.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddInMemoryExporter(metrics)));
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+        server.Services.GetRequiredService<MeterProvider>().ForceFlush();
+
+        var library = typeof(McpServiceOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
+        Assert.Equal(library, metrics.First(m => m.Name == "mcpservices.tool.calls").MeterVersion);
+        Assert.NotEqual("7.8.9", library);
     }
 }
