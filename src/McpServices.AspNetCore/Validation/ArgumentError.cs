@@ -61,9 +61,16 @@ internal sealed record ArgumentError(string Field, string Message)
     /// Each suggests the declared name it most likely meant (within two edits, ignoring case, for names up to
     /// <see cref="MaxUndeclaredNameShown"/> characters: a caller's name may be a megabyte long), or lists the declared ones; at
     /// most <see cref="MaxUndeclaredReported"/> are named, each cut to <see cref="MaxUndeclaredNameShown"/> characters.
-    /// <paramref name="subject"/> names what has the arguments (a prompt's are reported the same way).
+    /// <paramref name="subject"/> names what has the arguments (a prompt's are reported the same way). A name that is a member of
+    /// one of the tool's object arguments (<paramref name="memberOwners"/>) is said to belong inside it instead.
     /// </summary>
-    public static void AddUndeclared(ref List<ArgumentError>? errors, string? path, IReadOnlyList<string> names, IReadOnlyList<string> declared, string subject = "The tool")
+    public static void AddUndeclared(
+        ref List<ArgumentError>? errors,
+        string? path,
+        IReadOnlyList<string> names,
+        IReadOnlyList<string> declared,
+        string subject = "The tool",
+        IReadOnlyDictionary<string, (string Argument, string Member)>? memberOwners = null)
     {
         var owner = path is null ? $"{subject} has no argument" : $"The {path} object has no member";
         for (var i = 0; i < names.Count && i < MaxUndeclaredReported; i++)
@@ -71,7 +78,9 @@ internal sealed record ArgumentError(string Field, string Message)
             var name = names[i];
             var shown = name.Length > MaxUndeclaredNameShown ? string.Concat(name.AsSpan(0, MaxUndeclaredNameShown), "…") : name;
             var suggestion = name.Length <= MaxUndeclaredNameShown ? NameSuggestion.Closest(name, declared) : null;
-            var message = suggestion is not null ? $"{owner} '{shown}'; did you mean '{suggestion}'?"
+            var message = memberOwners is not null && memberOwners.TryGetValue(name, out var owning)
+                ? $"{owner} '{shown}'; '{owning.Member}' is a member of the argument '{owning.Argument}': send it inside that object ({{\"{owning.Argument}\": {{\"{owning.Member}\": …}}}})."
+                : suggestion is not null ? $"{owner} '{shown}'; did you mean '{suggestion}'?"
                 : declared.Count == 0 ? $"{owner} '{shown}'; {(path is null ? "it takes no arguments" : "it has no members")}."
                 : $"{owner} '{shown}'; its {(path is null ? "arguments" : "members")} are {string.Join(", ", declared)}.";
             if (i == MaxUndeclaredReported - 1 && names.Count > MaxUndeclaredReported)

@@ -23,6 +23,13 @@ internal sealed class ArgumentPlan
     /// <summary>The argument names the input schema declares, in its order; <see langword="null"/> when it allows others.</summary>
     private readonly string[]? _onlyDeclared;
 
+    /// <summary>
+    /// The members of the object arguments, each with the one argument that has it (<c>sku</c>: <c>adjustment</c>), for the
+    /// error about an argument sent at the top level that belongs inside an object — a model's usual slip with a tool that
+    /// takes one object. A member of several object arguments is not listed: no one argument was meant.
+    /// </summary>
+    private readonly IReadOnlyDictionary<string, (string Argument, string Member)>? _memberOwners;
+
     private ArgumentPlan(ToolArgument[] arguments, JsonElement inputSchema, JsonSerializerOptions serializerOptions, ObjectValidator objectValidator, string[]? onlyDeclared)
     {
         _arguments = arguments;
@@ -30,6 +37,7 @@ internal sealed class ArgumentPlan
         _serializerOptions = serializerOptions;
         _objectValidator = objectValidator;
         _onlyDeclared = onlyDeclared;
+        _memberOwners = onlyDeclared is null ? null : MemberOwners(inputSchema, onlyDeclared);
     }
 
     public IReadOnlyList<ToolArgument> Arguments => _arguments;
@@ -218,7 +226,54 @@ internal sealed class ArgumentPlan
         }
 
         var undeclared = arguments.Keys.Where(name => Array.IndexOf(_onlyDeclared, name) < 0).ToList();
-        ArgumentError.AddUndeclared(ref errors, path: null, undeclared, _onlyDeclared);
+        ArgumentError.AddUndeclared(ref errors, path: null, undeclared, _onlyDeclared, memberOwners: _memberOwners);
+    }
+
+    /// <summary>
+    /// The members of the object arguments of <paramref name="inputSchema"/>, each with its argument (<see cref="_memberOwners"/>);
+    /// keys match ignoring case, as the serializer reads members. A member named like an argument of the tool is left out: sent at
+    /// the top level, it is that argument (or a misspelling of it).
+    /// </summary>
+    private static Dictionary<string, (string Argument, string Member)>? MemberOwners(JsonElement inputSchema, string[] declared)
+    {
+        if (inputSchema.ValueKind != JsonValueKind.Object || !inputSchema.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        Dictionary<string, (string Argument, string Member)>? owners = null;
+        HashSet<string>? shared = null;
+        foreach (var argument in properties.EnumerateObject())
+        {
+            var schema = argument.Value;
+            if (!SchemaCheck.Resolve(ref schema, inputSchema) || !schema.TryGetProperty("properties", out var members) || members.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            foreach (var member in members.EnumerateObject())
+            {
+                if (declared.Contains(member.Name, StringComparer.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                owners ??= new Dictionary<string, (string, string)>(StringComparer.OrdinalIgnoreCase);
+                if (owners.TryGetValue(member.Name, out var first) && first.Argument != argument.Name)
+                {
+                    (shared ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(member.Name);
+                }
+
+                owners.TryAdd(member.Name, (argument.Name, member.Name));
+            }
+        }
+
+        foreach (var name in shared ?? [])
+        {
+            owners!.Remove(name);
+        }
+
+        return owners;
     }
 
     /// <summary>

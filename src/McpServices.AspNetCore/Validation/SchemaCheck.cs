@@ -453,7 +453,7 @@ internal static class SchemaCheck
 
     /// <summary>Follows local <c>$ref</c>s (<c>#/properties/root</c>); <see langword="false"/> when the schema is not an object or
     /// a pointer cannot be followed, in which case nothing is checked.</summary>
-    private static bool Resolve(ref JsonElement schema, JsonElement root)
+    internal static bool Resolve(ref JsonElement schema, JsonElement root)
     {
         for (var hops = 0; schema.ValueKind == JsonValueKind.Object && schema.TryGetProperty("$ref", out var reference); hops++)
         {

@@ -78,6 +78,27 @@ public sealed class UnknownArgumentsTests
     }
 
     [Fact]
+    public async Task MembersOfAnObjectArgument_SentAtTheTopLevel_AreSaidToBelongInsideIt()
+    {
+        // A model calling a tool that takes one object often sends the object's members as the arguments.
+        await using var server = await TestServer.StartAsync(b => b.WithTools<OrderTools>().WithTools<MeasurementTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var flat = await CallAsync(client, "place_order", """{"customerEmail":"a@example.com","LINES":[{"sku":"ABC-1234","quantity":2}],"rush":true}""");
+
+        Assert.Equal(
+            [("order", "The order field is required."),
+             ("customerEmail", "The tool has no argument 'customerEmail'; 'customerEmail' is a member of the argument 'order': send it inside that object ({\"order\": {\"customerEmail\": …}})."),
+             ("LINES", "The tool has no argument 'LINES'; 'lines' is a member of the argument 'order': send it inside that object ({\"order\": {\"lines\": …}})."),
+             ("rush", "The tool has no argument 'rush'; its arguments are order.")],
+            Errors(flat));
+        Assert.Equal(0, server.Log().Count("place_order"));
+
+        // Sent inside it, the same values are an order.
+        Assert.NotEqual(true, (await CallAsync(client, "place_order", """{"order":{"customerEmail":"a@example.com","lines":[{"sku":"ABC-1234","quantity":2}]}}""")).IsError);
+    }
+
+    [Fact]
     public async Task MembersThatDifferOnlyInCase_SetOneProperty_AndAreInvalid_WhateverAllowUnknownArgumentsSays()
     {
         // The serializer matches member names ignoring case and keeps the last: {"sku":"ABC-1234","SKU":"XYZ-9999"} would reserve
