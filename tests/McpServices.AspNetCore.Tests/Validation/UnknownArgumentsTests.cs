@@ -99,6 +99,20 @@ public sealed class UnknownArgumentsTests
     }
 
     [Fact]
+    public async Task AMemberOfSeveralObjectArguments_SentAtTheTopLevel_IsNotAttributedToOne()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WithTools<TransferTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var flat = await CallAsync(client, "transfer", """{"from":{"iban":"A","holder":"x"},"to":{"iban":"B"},"iban":"C","limit":5}""");
+
+        Assert.Equal(
+            [("iban", "The tool has no argument 'iban'; its arguments are from, to, amount."),
+             ("limit", "The tool has no argument 'limit'; 'limit' is a member of the argument 'from': send it inside that object ({\"from\": {\"limit\": …}}).")],
+            Errors(flat));
+    }
+
+    [Fact]
     public async Task MembersThatDifferOnlyInCase_SetOneProperty_AndAreInvalid_WhateverAllowUnknownArgumentsSays()
     {
         // The serializer matches member names ignoring case and keeps the last: {"sku":"ABC-1234","SKU":"XYZ-9999"} would reserve
@@ -220,6 +234,16 @@ public sealed class UnknownArgumentsTests
             .Select(e => (e.GetProperty("field").GetString()!, e.GetProperty("message").GetString()!))
             .ToList();
     }
+
+    /// <summary>A tool with two object arguments of types that share a member (<c>iban</c>).</summary>
+    public sealed class TransferTools
+    {
+        public string Transfer(Account from, Transferee to, decimal amount = 1) => $"{from.Iban} {to.Iban} {amount}";
+    }
+
+    public sealed record Account(string Iban, string? Holder = null, decimal? Limit = null);
+
+    public sealed record Transferee(string Iban);
 
     /// <summary>Arguments whose types take members they do not declare: extension data, a dictionary.</summary>
     public sealed class OpenTools
