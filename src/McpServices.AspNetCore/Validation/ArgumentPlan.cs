@@ -391,7 +391,7 @@ internal sealed class ArgumentPlan
                     }
                     else
                     {
-                        (errors ??= []).Add(new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions)}."));
+                        (errors ??= []).Add(new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions, argument.Schema)}."));
                     }
                 }
             }
@@ -445,7 +445,7 @@ internal sealed class ArgumentPlan
     /// </summary>
     private ArgumentError DescribeReadFailure(ToolArgument argument, JsonElement element) =>
         DiscriminatorError(argument.Name, argument.Type, element)
-            ?? new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions)}.");
+            ?? new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions, argument.Schema)}.");
 
     /// <summary>For an object at <paramref name="path"/> of a polymorphic <paramref name="type"/>, which names no type it has (or
     /// none): the error that names the discriminator and its values; otherwise <see langword="null"/>.</summary>
@@ -463,15 +463,21 @@ internal sealed class ArgumentPlan
     private ArgumentError DescribeBindingError(ToolArgument argument, JsonElement element, JsonException exception)
     {
         // Never echo the serializer's message: it names CLR types. Resolve the failing field from the JSON path instead.
-        var (path, type, value, badKey) = ResolvePath(argument, element, exception.Path);
+        var (path, type, value, badKey, schema) = ResolvePath(argument, element, exception.Path);
         if (badKey is { } key)
         {
             return new ArgumentError(path, $"The key '{key.Name}' of {key.Dictionary} must be {TypeShapes.Describe(key.KeyType, _serializerOptions)}.");
         }
 
         // An object of a polymorphic type that names no type it has (or none): the discriminator is what is wrong.
+        // The field's schema bounds ([Range] on the parameter or the member) narrow the range the message gives.
+        if (SchemaCheck.Resolve(ref schema, _inputSchema) is false)
+        {
+            schema = default;
+        }
+
         return DiscriminatorError(path, type, value)
-            ?? new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions)}.");
+            ?? new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions, schema)}.");
     }
 
     /// <summary>
@@ -480,11 +486,12 @@ internal sealed class ArgumentPlan
     /// (<c>Dictionary&lt;int, string&gt;</c>) under a name that is not such a key, that key: the serializer's path cannot tell a
     /// key it could not read from a value.
     /// </summary>
-    private (string Path, Type Type, JsonElement? Value, (string Name, string Dictionary, Type KeyType)? BadKey) ResolvePath(ToolArgument argument, JsonElement element, string? jsonPath)
+    private (string Path, Type Type, JsonElement? Value, (string Name, string Dictionary, Type KeyType)? BadKey, JsonElement Schema) ResolvePath(ToolArgument argument, JsonElement element, string? jsonPath)
     {
         var path = argument.Name;
         var type = argument.Type;
         JsonElement? value = element;
+        var schema = argument.Schema; // the field's schema, followed along the path for its bounds; Undefined where it cannot be
         var segments = (jsonPath ?? "$").AsSpan().TrimStart('$');
         while (!segments.IsEmpty)
         {
@@ -503,6 +510,7 @@ internal sealed class ArgumentPlan
                 {
                     path += $"[{index}]";
                     type = TypeShapes.GetElementType(type) ?? typeof(object);
+                    schema = SchemaStep(schema, "items", name: null);
                     value = value is { ValueKind: JsonValueKind.Array } array && int.TryParse(index, out var i) && (uint)i < (uint)array.GetArrayLength() ? array[i] : null;
                     continue;
                 }
@@ -516,15 +524,47 @@ internal sealed class ArgumentPlan
 
             if (BadDictionaryKey(type, name) is { } keyType)
             {
-                return (path + "." + name, type, null, (name, path, keyType));
+                return (path + "." + name, type, null, (name, path, keyType), default);
             }
 
             path += "." + name;
             type = FindPropertyType(type, name) ?? typeof(object);
+            schema = SchemaStep(schema, "properties", name);
             value = value is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(name, out var member) ? member : null;
         }
 
-        return (path, type, value, null);
+        return (path, type, value, null, schema);
+    }
+
+    /// <summary>
+    /// The schema one step below <paramref name="schema"/>: its <c>items</c> (<paramref name="name"/> <see langword="null"/>), or
+    /// the member <paramref name="name"/> of its <c>properties</c> (ignoring case, as the serializer reads members) or else its
+    /// <c>additionalProperties</c> (a dictionary's values). Undefined where the schema does not say (a polymorphic <c>anyOf</c>).
+    /// </summary>
+    private JsonElement SchemaStep(JsonElement schema, string keyword, string? name)
+    {
+        if (!SchemaCheck.Resolve(ref schema, _inputSchema))
+        {
+            return default;
+        }
+
+        if (name is null)
+        {
+            return schema.TryGetProperty(keyword, out var items) ? items : default;
+        }
+
+        if (schema.TryGetProperty(keyword, out var properties) && properties.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in properties.EnumerateObject())
+            {
+                if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return property.Value;
+                }
+            }
+        }
+
+        return schema.TryGetProperty("additionalProperties", out var values) && values.ValueKind == JsonValueKind.Object ? values : default;
     }
 
     /// <summary>The key type of <paramref name="type"/>, a dictionary, when <paramref name="name"/> cannot be one of its keys.</summary>

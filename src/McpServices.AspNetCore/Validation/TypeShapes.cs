@@ -75,6 +75,61 @@ internal static class TypeShapes
         return element;
     }
 
+    /// <summary>
+    /// What a value of <paramref name="type"/> must be, as <see cref="Describe(Type, JsonSerializerOptions)"/> says it, with the
+    /// bounds <paramref name="schema"/> sets on a number (a <c>[Range(1, 50)]</c> parameter's <c>minimum</c> and <c>maximum</c>):
+    /// <c>an integer from 1 to 50</c> for <c>5.5</c>, not the whole range of an <c>int</c>, which the caller cannot send either.
+    /// </summary>
+    public static string Describe(Type type, JsonSerializerOptions serializerOptions, JsonElement schema)
+    {
+        var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        if (schema.ValueKind == JsonValueKind.Object && !underlying.IsEnum)
+        {
+            var minimum = Bound(schema, "minimum");
+            var maximum = Bound(schema, "maximum");
+            var exclusiveMinimum = Bound(schema, "exclusiveMinimum");
+            var exclusiveMaximum = Bound(schema, "exclusiveMaximum");
+            if (IntegerRange(underlying) is { } range)
+            {
+                if (minimum is not null || maximum is not null || exclusiveMinimum is not null || exclusiveMaximum is not null)
+                {
+                    var from = Math.Max(range.Min, minimum is { } min ? Math.Ceiling(min) : exclusiveMinimum is { } above ? Math.Floor(above) + 1 : range.Min);
+                    var to = Math.Min(range.Max, maximum is { } max ? Math.Floor(max) : exclusiveMaximum is { } below ? Math.Ceiling(below) - 1 : range.Max);
+                    if (from <= to)
+                    {
+                        return string.Create(CultureInfo.InvariantCulture, $"an integer from {from} to {to}");
+                    }
+                }
+            }
+            else if (IsFloatingOrDecimal(underlying) && minimum is { } min && maximum is { } max && min <= max)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"a number from {min} to {max}");
+            }
+        }
+
+        return Describe(type, serializerOptions);
+    }
+
+    /// <summary>A numeric keyword of a schema, when it is a number a <see cref="decimal"/> holds.</summary>
+    private static decimal? Bound(JsonElement schema, string keyword) =>
+        schema.TryGetProperty(keyword, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var bound) ? bound : null;
+
+    /// <summary>The values of an integer type up to 64 bits, or <see langword="null"/> for another type.</summary>
+    private static (decimal Min, decimal Max)? IntegerRange(Type type) => type switch
+    {
+        _ when type == typeof(byte) => (byte.MinValue, byte.MaxValue),
+        _ when type == typeof(sbyte) => (sbyte.MinValue, sbyte.MaxValue),
+        _ when type == typeof(short) => (short.MinValue, short.MaxValue),
+        _ when type == typeof(ushort) => (ushort.MinValue, ushort.MaxValue),
+        _ when type == typeof(int) => (int.MinValue, int.MaxValue),
+        _ when type == typeof(uint) => (uint.MinValue, uint.MaxValue),
+        _ when type == typeof(long) => (long.MinValue, long.MaxValue),
+        _ when type == typeof(ulong) => (ulong.MinValue, ulong.MaxValue),
+        _ => null,
+    };
+
+    private static bool IsFloatingOrDecimal(Type type) => type == typeof(double) || type == typeof(float) || type == typeof(decimal) || type == typeof(Half);
+
     /// <summary>What a value of <paramref name="type"/> must be, in the caller's terms (JSON, not CLR); enum members named as
     /// <paramref name="serializerOptions"/> write them, which is how the tool's input schema lists them.</summary>
     public static string Describe(Type type, JsonSerializerOptions serializerOptions)
@@ -96,14 +151,7 @@ internal static class TypeShapes
         {
             _ when underlying == typeof(bool) => "a boolean",
             // The SDK's schema says only "integer", so the message gives the range: 99999999999 is an integer, but not an int.
-            _ when underlying == typeof(byte) => IntegerFrom(byte.MinValue, byte.MaxValue),
-            _ when underlying == typeof(sbyte) => IntegerFrom(sbyte.MinValue, sbyte.MaxValue),
-            _ when underlying == typeof(short) => IntegerFrom(short.MinValue, short.MaxValue),
-            _ when underlying == typeof(ushort) => IntegerFrom(ushort.MinValue, ushort.MaxValue),
-            _ when underlying == typeof(int) => IntegerFrom(int.MinValue, int.MaxValue),
-            _ when underlying == typeof(uint) => IntegerFrom(uint.MinValue, uint.MaxValue),
-            _ when underlying == typeof(long) => IntegerFrom(long.MinValue, long.MaxValue),
-            _ when underlying == typeof(ulong) => IntegerFrom(ulong.MinValue, ulong.MaxValue),
+            _ when IntegerRange(underlying) is { } range => string.Create(CultureInfo.InvariantCulture, $"an integer from {range.Min} to {range.Max}"),
             _ when underlying == typeof(Int128) => string.Create(CultureInfo.InvariantCulture, $"an integer from {Int128.MinValue} to {Int128.MaxValue}"),
             _ when underlying == typeof(UInt128) => string.Create(CultureInfo.InvariantCulture, $"an integer from {UInt128.MinValue} to {UInt128.MaxValue}"),
             _ when underlying == typeof(Half) => string.Create(CultureInfo.InvariantCulture, $"a number from {(float)Half.MinValue} to {(float)Half.MaxValue}"),
@@ -122,9 +170,6 @@ internal static class TypeShapes
             _ when GetElementType(underlying) is not null => "an array",
             _ => "an object",
         };
-
-        static string IntegerFrom(decimal min, decimal max) =>
-            string.Create(CultureInfo.InvariantCulture, $"an integer from {min} to {max}");
     }
 
     /// <summary>A type's name as C# writes it, generic arguments included (<c>List&lt;Int32&gt;</c>), for messages.</summary>

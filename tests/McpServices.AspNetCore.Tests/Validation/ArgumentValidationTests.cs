@@ -61,7 +61,7 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
 
         var error = Assert.Single(AssertInvalid(result));
         Assert.Equal("quantity", error.Field);
-        Assert.Equal("The value of quantity must be an integer from -2147483648 to 2147483647.", error.Message);
+        Assert.Equal("The value of quantity must be an integer from 1 to 1000.", error.Message);
         Assert.Equal(0, _server.Log().Count("reserve"));
     }
 
@@ -70,13 +70,14 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     [InlineData(1.5)]
     public async Task IntegerOutsideTheParametersType_IsReportedWithItsRange(object quantity)
     {
-        // The schema the SDK publishes says only "integer": the message must say which integers, or 99999999999
-        // reads as "must be an integer" although it is one.
+        // The schema the SDK publishes says only "integer" and [Range(1, 1000)]'s bounds: the message must say which integers,
+        // or 99999999999 reads as "must be an integer" although it is one. (Without bounds, the type's range: a dictionary's
+        // values below, the key of a Dictionary<int, …>.)
         var result = await CallAsync("reserve", new { sku = "ABC-1234", quantity });
 
         var error = Assert.Single(AssertInvalid(result));
         Assert.Equal("quantity", error.Field);
-        Assert.Equal("The value of quantity must be an integer from -2147483648 to 2147483647.", error.Message);
+        Assert.Equal("The value of quantity must be an integer from 1 to 1000.", error.Message);
         Assert.Equal(0, _server.Log().Count("reserve"));
     }
 
@@ -106,7 +107,7 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
     {
         var result = await CallWithJsonAsync("reserve", $$"""{"sku":"ABC-1234","quantity":{{quantity}}}""");
 
-        Assert.Equal(("quantity", "The value of quantity must be an integer from -2147483648 to 2147483647."), Assert.Single(AssertInvalid(result)));
+        Assert.Equal(("quantity", "The value of quantity must be an integer from 1 to 1000."), Assert.Single(AssertInvalid(result)));
         Assert.Equal(0, _server.Log().Count("reserve"));
     }
 
@@ -321,7 +322,7 @@ public sealed class ArgumentValidationTests : IAsyncLifetime
 
         var error = Assert.Single(AssertInvalid(result));
         Assert.Equal("order.lines[0].quantity", error.Field);
-        Assert.Equal("The value of order.lines[0].quantity must be an integer from -2147483648 to 2147483647.", error.Message);
+        Assert.Equal("The value of order.lines[0].quantity must be an integer from 1 to 100.", error.Message);
     }
 
     [Fact]
