@@ -218,7 +218,7 @@ public sealed class ToolAuthorizationTests
 
     [Theory]
     [InlineData("{}", "transfer", "The transfer field is required.")]
-    [InlineData("""{"transfer":{"warehouse":"ams-1","quantity":"five"}}""", "transfer.quantity", "The value of transfer.quantity must be an integer from -2147483648 to 2147483647.")]
+    [InlineData("""{"transfer":{"warehouse":"ams-1","quantity":"five"}}""", "transfer.quantity", "The value of transfer.quantity must be an integer from 1 to 100.")]
     public async Task TypedArgumentPolicy_ArgumentsThePolicyCannotRead_AreInvalid_NotForbidden(string arguments, string field, string message)
     {
         // The policy would refuse (it finds no warehouse), but the caller's mistake is the arguments: it is told which and why.
