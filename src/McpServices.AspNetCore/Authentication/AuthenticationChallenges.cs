@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 
 namespace McpServices.AspNetCore;
@@ -15,15 +16,18 @@ internal static class AuthenticationChallenges
     public static Task WriteUnauthorizedAsync(HttpContext context, string? resourceMetadataUrl, bool invalidToken, string? id)
     {
         SetUnauthorizedChallenge(context, resourceMetadataUrl, invalidToken);
-        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, McpServiceErrorCodes.Unauthenticated, UnauthorizedMessage(resourceMetadataUrl, invalidToken), id: id);
+        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, McpServiceErrorCodes.Unauthenticated, UnauthorizedMessage(context, resourceMetadataUrl, invalidToken), id: id);
     }
 
-    /// <summary>The JSON-RPC message of a 401 (<see cref="McpServiceErrorCodes.Unauthenticated"/>); a refused call's audit record carries the same.</summary>
-    public static string UnauthorizedMessage(string? resourceMetadataUrl, bool invalidToken) =>
+    /// <summary>
+    /// The JSON-RPC message of a 401 (<see cref="McpServiceErrorCodes.Unauthenticated"/>); a refused call's audit record carries
+    /// the same. Without protected resource metadata to point to, it names the credentials the service accepts.
+    /// </summary>
+    public static string UnauthorizedMessage(HttpContext context, string? resourceMetadataUrl, bool invalidToken) =>
         invalidToken
             ? "Unauthorized: the access token or API key is invalid, expired or revoked."
             : resourceMetadataUrl is null
-                ? "Unauthorized: this service requires a credential: an API key, or an access token from its identity provider."
+                ? context.RequestServices.GetRequiredService<AcceptedCredentials>().MissingCredentialMessage()
                 : "Unauthorized: this service requires an access token; see the WWW-Authenticate header for where to get one.";
 
     /// <summary>

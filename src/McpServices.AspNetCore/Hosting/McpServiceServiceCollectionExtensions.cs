@@ -132,6 +132,7 @@ public static class McpServiceServiceCollectionExtensions
     private static void AddAuthenticationAndAuthorization(IServiceCollection services)
     {
         services.TryAddSingleton<ApiKeyStore>();
+        services.TryAddSingleton<AcceptedCredentials>();
         services.TryAddSingleton<ResourceUrls>();
         services.TryAddSingleton<SigningKeyRefresh>();
         services.TryAddSingleton<TokenValidationCache>();

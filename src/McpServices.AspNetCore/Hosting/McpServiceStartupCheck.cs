@@ -118,9 +118,7 @@ internal sealed partial class McpServiceStartupCheck(
             throw new McpServiceConfigurationException($"{JwtSettingsUnusable} {ConfigurationBinding.Describe(ex, configuration?.GetSection(JwtSection))}");
         }
 
-        var parameters = jwt.TokenValidationParameters;
-        var jwtConfigured = !string.IsNullOrEmpty(jwt.Authority) || !string.IsNullOrEmpty(jwt.MetadataAddress) || jwt.Configuration is not null || jwt.ConfigurationManager is not null
-            || parameters.IssuerSigningKey is not null || parameters.IssuerSigningKeys?.Any() == true || parameters.IssuerSigningKeyResolver is not null;
+        var jwtConfigured = AcceptedCredentials.AcceptsTokens(jwt);
         if (!jwtConfigured && !apiKeys.IsConfigured)
         {
             if (environment.IsDevelopment())

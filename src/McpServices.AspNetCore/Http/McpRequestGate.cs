@@ -510,7 +510,7 @@ internal sealed partial class McpRequestGate
     private Task RefuseUnauthenticatedAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body, bool invalidToken)
     {
         var metadataUrl = _metadata.MetadataUrlFor(context.Request);
-        Refuse(context, envelope, body, ToolCallOutcome.Denied, invalidToken ? "invalid_token" : "authentication_required", AuthenticationChallenges.UnauthorizedMessage(metadataUrl, invalidToken));
+        Refuse(context, envelope, body, ToolCallOutcome.Denied, invalidToken ? "invalid_token" : "authentication_required", AuthenticationChallenges.UnauthorizedMessage(context, metadataUrl, invalidToken));
         return AuthenticationChallenges.WriteUnauthorizedAsync(context, metadataUrl, invalidToken, envelope?.Id);
     }
 

@@ -164,7 +164,11 @@ public sealed class ProtectedResourceMetadataTests
         Assert.Equal(HttpStatusCode.NotFound, metadata.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.Single().ToString());
-        Assert.Contains("requires a credential: an API key, or an access token", await anonymous.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        // With no authorization server to point to, the 401 says what to send: here only an API key is accepted.
+        Assert.Contains(
+            "Unauthorized: this service requires an API key, sent as 'X-API-Key: mcpk_…' or 'Authorization: Bearer mcpk_…'.",
+            JsonDocument.Parse(await anonymous.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("error").GetProperty("message").GetString(),
+            StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.DoesNotContain("resource_metadata", refused.Headers.WwwAuthenticate.Single().ToString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Forbidden, lacksScope.StatusCode);
@@ -224,6 +228,9 @@ public sealed class ProtectedResourceMetadataTests
         Assert.Equal(HttpStatusCode.NotFound, metadata.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.Single().ToString());
+        Assert.Equal(
+            "Unauthorized: this service requires an access token from the token issuer it trusts, sent as 'Authorization: Bearer <token>'.",
+            JsonDocument.Parse(await anonymous.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal(HttpStatusCode.OK, withToken.StatusCode);
         using var description = JsonDocument.Parse(server.Services.GetRequiredService<ServiceDescriber>().DescribeToString());
         Assert.Empty(description.RootElement.GetProperty("authentication").GetProperty("authorizationServers").EnumerateArray());

@@ -146,8 +146,11 @@ public sealed class StartupValidationTests
         using var response = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_stock","arguments":{"sku":"A-1"}}}"""), ct);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        const string Message = "Unauthorized: this service accepts no credential yet: neither a token issuer nor API keys are configured (its log says how to set one up).";
+        Assert.Contains(Message, await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
         var record = await server.Audit.WaitForToolAsync("read_stock", ct);
         Assert.Equal("denied", record.GetProperty("outcome").GetString());
+        Assert.Equal(Message, record.GetProperty("error").GetProperty("message").GetString());
         var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 66);
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Equal(
