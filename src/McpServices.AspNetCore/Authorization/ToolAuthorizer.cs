@@ -63,6 +63,50 @@ internal sealed class ToolAuthorizer : IDisposable
     public ToolAccess GetAccess(ToolDescriptor tool) =>
         _access.TryGetValue(tool.Name, out var access) ? access : new ToolAccess(false, false, [], null);
 
+    /// <summary>Whether <paramref name="caller"/> may see <paramref name="tool"/>: <c>tools/list</c> shows each caller only the tools it may call.</summary>
+    public async ValueTask<bool> IsVisibleAsync(ToolDescriptor tool, CallerIdentity caller, ClaimsPrincipal? user, IServiceProvider? services)
+    {
+        var access = GetAccess(tool);
+        if (access.Disabled)
+        {
+            return false;
+        }
+
+        if (!AuthenticationEnabled || access.AllowAnonymous)
+        {
+            return true;
+        }
+
+        if (!caller.IsAuthenticated || access.MissingScopes(caller.Scopes).Length > 0)
+        {
+            return false;
+        }
+
+        if (access.Policy is null || services is null)
+        {
+            return true;
+        }
+
+        var result = await AuthorizeAsync(user ?? new ClaimsPrincipal(new ClaimsIdentity()), access, McpToolInvocationFactory.ForListing(tool, services)).ConfigureAwait(false);
+        return result.Succeeded;
+    }
+
+    /// <summary>
+    /// The tool a call to the unknown <paramref name="name"/> most likely meant (<c>get_stock</c> for <c>Get_Stock</c> or
+    /// <c>get_stocks</c>: at most two edits away, ignoring case), when the caller may see it — a suggestion must not reveal a tool
+    /// <c>tools/list</c> hides from this caller; otherwise <see langword="null"/>. Names longer than 64 characters get none.
+    /// </summary>
+    public async ValueTask<string?> SuggestToolAsync(string? name, CallerIdentity caller, ClaimsPrincipal? user, IServiceProvider? services)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > ArgumentError.MaxUndeclaredNameShown
+            || NameSuggestion.Closest(name, _catalog.Tools.Select(t => t.Name)) is not { } closest || _catalog.Find(closest) is not { } tool)
+        {
+            return null;
+        }
+
+        return await IsVisibleAsync(tool, caller, user, services).ConfigureAwait(false) ? closest : null;
+    }
+
     /// <summary>Evaluates the tool's roles and policies for a call (or for <c>tools/list</c>) with the typed-argument resource.</summary>
     public async ValueTask<AuthorizationResult> AuthorizeAsync(ClaimsPrincipal user, ToolAccess access, McpToolInvocation invocation)
     {

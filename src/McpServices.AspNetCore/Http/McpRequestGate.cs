@@ -706,11 +706,12 @@ internal sealed partial class McpRequestGate
     /// Only where the SDK's transport would accept the request (it answers its own objections first), and only in stateless mode:
     /// with sessions, the transport answers an unknown or ended session with 404, which a client needs to see first.
     /// </summary>
-    private Task RefuseUnknownToolAsync(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
+    private async Task RefuseUnknownToolAsync(HttpContext context, JsonRpcEnvelope envelope, ReadOnlyMemory<byte> body)
     {
-        var message = ToolCatalog.UnknownToolMessage(envelope.Name);
+        var suggestion = await _authorizer.SuggestToolAsync(envelope.Name, CallerIdentity.Of(context), context.User, context.RequestServices).ConfigureAwait(false);
+        var message = ToolCatalog.UnknownToolMessage(envelope.Name, suggestion);
         Refuse(context, envelope, body, ToolCallOutcome.Invalid, "unknown_tool", message);
-        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status200OK, (int)ModelContextProtocol.McpErrorCode.InvalidParams, message, id: envelope.Id);
+        await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status200OK, (int)ModelContextProtocol.McpErrorCode.InvalidParams, message, id: envelope.Id).ConfigureAwait(false);
     }
 
     /// <summary>Audits the call as <c>unavailable</c> and answers 503 with <c>Retry-After</c>.</summary>

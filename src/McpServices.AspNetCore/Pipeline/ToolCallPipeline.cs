@@ -81,7 +81,10 @@ internal sealed partial class ToolCallPipeline
             call.Tool = tool;
             if (tool is null)
             {
-                var message = ToolCatalog.UnknownToolMessage(call.ToolName);
+                var httpContext = call.HttpContext;
+                var caller = httpContext is not null ? CallerIdentity.Of(httpContext) : CallerIdentity.Create(request.User, null);
+                var suggestion = await _authorizer.SuggestToolAsync(call.ToolName, caller, request.User, request.Services ?? httpContext?.RequestServices).ConfigureAwait(false);
+                var message = ToolCatalog.UnknownToolMessage(call.ToolName, suggestion);
                 call.SetOutcome(ToolCallOutcome.Invalid, "unknown_tool", message);
                 throw new McpProtocolException(message, McpErrorCode.InvalidParams);
             }
@@ -292,7 +295,7 @@ internal sealed partial class ToolCallPipeline
         var user = request.User ?? new ClaimsPrincipal(new ClaimsIdentity());
         for (var i = tools.Count - 1; i >= 0; i--)
         {
-            if (_catalog.Find(tools[i].Name) is not { } tool || !await IsVisibleAsync(tool, caller, user, request.Services ?? httpContext?.RequestServices).ConfigureAwait(false))
+            if (_catalog.Find(tools[i].Name) is not { } tool || !await _authorizer.IsVisibleAsync(tool, caller, user, request.Services ?? httpContext?.RequestServices).ConfigureAwait(false))
             {
                 tools.RemoveAt(i);
             }
@@ -304,33 +307,6 @@ internal sealed partial class ToolCallPipeline
         }
 
         return result;
-    }
-
-    private async ValueTask<bool> IsVisibleAsync(ToolDescriptor tool, CallerIdentity caller, ClaimsPrincipal user, IServiceProvider? services)
-    {
-        var access = _authorizer.GetAccess(tool);
-        if (access.Disabled)
-        {
-            return false;
-        }
-
-        if (!_authorizer.AuthenticationEnabled || access.AllowAnonymous)
-        {
-            return true;
-        }
-
-        if (!caller.IsAuthenticated || access.MissingScopes(caller.Scopes).Length > 0)
-        {
-            return false;
-        }
-
-        if (access.Policy is null || services is null)
-        {
-            return true;
-        }
-
-        var result = await _authorizer.AuthorizeAsync(user, access, McpToolInvocationFactory.ForListing(tool, services)).ConfigureAwait(false);
-        return result.Succeeded;
     }
 
     private static McpProtocolException Refuse(ToolCall call, ToolCallOutcome outcome, string errorCode, int rpcCode, string message)

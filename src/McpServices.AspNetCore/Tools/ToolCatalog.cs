@@ -103,8 +103,12 @@ internal sealed class ToolCatalog
     internal static bool TakesAllArguments(MethodInfo method) =>
         method.GetParameters().Any(p => typeof(AIFunctionArguments).IsAssignableFrom(p.ParameterType));
 
-    /// <summary>What a call to a tool the service does not have is told (the SDK's own words, JSON-RPC −32602).</summary>
-    public static string UnknownToolMessage(string? name) => $"Unknown tool: '{name}'.";
+    /// <summary>
+    /// What a call to a tool the service does not have is told (the SDK's own words, JSON-RPC −32602), with the tool it most
+    /// likely meant when there is one the caller may see (<see cref="ToolAuthorizer.SuggestToolAsync"/>).
+    /// </summary>
+    public static string UnknownToolMessage(string? name, string? suggestion = null) =>
+        suggestion is null ? $"Unknown tool: '{name}'." : $"Unknown tool: '{name}'; did you mean '{suggestion}'?";
 
     /// <summary>Gets the tools, ordered by name (ordinal).</summary>
     public IReadOnlyList<ToolDescriptor> Tools { get; }
