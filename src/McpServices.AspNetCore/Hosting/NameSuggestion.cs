@@ -14,6 +14,11 @@ internal static class NameSuggestion
         var best = 3;
         foreach (var candidate in known)
         {
+            if (Math.Abs(candidate.Length - name.Length) >= best)
+            {
+                continue; // at least that many edits apart: not closer than the best so far
+            }
+
             var distance = Distance(candidate, name);
             if (distance < best)
             {
