@@ -82,8 +82,7 @@ internal sealed partial class ToolCallPipeline
             if (tool is null)
             {
                 var httpContext = call.HttpContext;
-                var caller = httpContext is not null ? CallerIdentity.Of(httpContext) : CallerIdentity.Create(request.User, null);
-                var suggestion = await _authorizer.SuggestToolAsync(call.ToolName, caller, request.User, request.Services ?? httpContext?.RequestServices).ConfigureAwait(false);
+                var suggestion = await _authorizer.SuggestToolAsync(call.ToolName, CallerOf(request, httpContext), request.User, request.Services ?? httpContext?.RequestServices).ConfigureAwait(false);
                 var message = ToolCatalog.UnknownToolMessage(call.ToolName, suggestion);
                 call.SetOutcome(ToolCallOutcome.Invalid, "unknown_tool", message);
                 throw new McpProtocolException(message, McpErrorCode.InvalidParams);
@@ -291,7 +290,7 @@ internal sealed partial class ToolCallPipeline
         var result = await next(request, cancellationToken).ConfigureAwait(false);
         var tools = result.Tools;
         var httpContext = _httpContextAccessor.HttpContext;
-        var caller = httpContext is not null ? CallerIdentity.Of(httpContext) : CallerIdentity.Create(request.User, null);
+        var caller = CallerOf(request, httpContext);
         var user = request.User ?? new ClaimsPrincipal(new ClaimsIdentity());
         for (var i = tools.Count - 1; i >= 0; i--)
         {
@@ -308,6 +307,10 @@ internal sealed partial class ToolCallPipeline
 
         return result;
     }
+
+    /// <summary>The caller of an MCP request: from its HTTP request when there is one, else from the SDK's user.</summary>
+    private static CallerIdentity CallerOf<TParams>(RequestContext<TParams> request, HttpContext? httpContext) =>
+        httpContext is not null ? CallerIdentity.Of(httpContext) : CallerIdentity.Create(request.User, null);
 
     private static McpProtocolException Refuse(ToolCall call, ToolCallOutcome outcome, string errorCode, int rpcCode, string message)
     {

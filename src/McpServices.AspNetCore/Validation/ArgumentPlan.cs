@@ -469,13 +469,8 @@ internal sealed class ArgumentPlan
             return new ArgumentError(path, $"The key '{key.Name}' of {key.Dictionary} must be {TypeShapes.Describe(key.KeyType, _serializerOptions)}.");
         }
 
-        // An object of a polymorphic type that names no type it has (or none): the discriminator is what is wrong.
-        // The field's schema bounds ([Range] on the parameter or the member) narrow the range the message gives.
-        if (SchemaCheck.Resolve(ref schema, _inputSchema) is false)
-        {
-            schema = default;
-        }
-
+        // An object of a polymorphic type that names no type it has (or none): the discriminator is what is wrong. Otherwise the
+        // field's schema bounds ([Range] on the parameter or the member) narrow the range the message gives.
         return DiscriminatorError(path, type, value)
             ?? new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions, schema)}.");
     }
@@ -491,7 +486,7 @@ internal sealed class ArgumentPlan
         var path = argument.Name;
         var type = argument.Type;
         JsonElement? value = element;
-        var schema = argument.Schema; // the field's schema, followed along the path for its bounds; Undefined where it cannot be
+        var schema = argument.Schema; // the field's schema ($refs followed), for its bounds; Undefined where the path leaves it
         var segments = (jsonPath ?? "$").AsSpan().TrimStart('$');
         while (!segments.IsEmpty)
         {
@@ -533,7 +528,7 @@ internal sealed class ArgumentPlan
             value = value is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(name, out var member) ? member : null;
         }
 
-        return (path, type, value, null, schema);
+        return (path, type, value, null, SchemaCheck.Resolve(ref schema, _inputSchema) ? schema : default);
     }
 
     /// <summary>
