@@ -391,7 +391,7 @@ internal sealed class ArgumentPlan
                     }
                     else
                     {
-                        (errors ??= []).Add(new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions, argument.Schema)}."));
+                        (errors ??= []).Add(WrongValue(argument.Name, argument.Type, argument.Schema, element));
                     }
                 }
             }
@@ -445,7 +445,7 @@ internal sealed class ArgumentPlan
     /// </summary>
     private ArgumentError DescribeReadFailure(ToolArgument argument, JsonElement element) =>
         DiscriminatorError(argument.Name, argument.Type, element)
-            ?? new ArgumentError(argument.Name, $"The value of {argument.Name} must be {TypeShapes.Describe(argument.Type, _serializerOptions, argument.Schema)}.");
+            ?? WrongValue(argument.Name, argument.Type, argument.Schema, element);
 
     /// <summary>For an object at <paramref name="path"/> of a polymorphic <paramref name="type"/>, which names no type it has (or
     /// none): the error that names the discriminator and its values; otherwise <see langword="null"/>.</summary>
@@ -472,8 +472,16 @@ internal sealed class ArgumentPlan
         // An object of a polymorphic type that names no type it has (or none): the discriminator is what is wrong. Otherwise the
         // field's schema bounds ([Range] on the parameter or the member) narrow the range the message gives.
         return DiscriminatorError(path, type, value)
-            ?? new ArgumentError(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions, schema)}.");
+            ?? WrongValue(path, type, schema, value);
     }
+
+    /// <summary>
+    /// A value of <paramref name="type"/> that could not be read: what it must be, with the bounds <paramref name="schema"/> sets;
+    /// and, for a number, a boolean, an object or an array sent as a string that holds one (<c>"5"</c>, <c>"{\"sku\": …}"</c>, a
+    /// common slip of models), that the quotes are what is wrong, so that the caller does not resend the same value.
+    /// </summary>
+    private ArgumentError WrongValue(string path, Type type, JsonElement schema, JsonElement? value) =>
+        new(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions, schema)}{TypeShapes.QuotedValueHint(type, value)}.");
 
     /// <summary>
     /// The field a serializer's JSON path (<c>$.a[0]['b']</c>) names, the type its value must have and the value there (if the

@@ -172,6 +172,69 @@ internal static class TypeShapes
         };
     }
 
+    /// <summary>
+    /// For a <paramref name="value"/> that is a JSON string holding what <paramref name="type"/> needs in JSON itself — a number,
+    /// a boolean, an object or an array —, the end of the message that says so (<c>, not a string: send the number without
+    /// quotes</c>); otherwise the empty string. The value itself is never echoed: the message may be audited.
+    /// </summary>
+    public static string QuotedValueHint(Type type, JsonElement? value)
+    {
+        if (value is not { ValueKind: JsonValueKind.String } text)
+        {
+            return "";
+        }
+
+        var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        var (kind, what) = underlying switch
+        {
+            _ when underlying == typeof(bool) => (JsonValueKind.True, "true or false"),
+            _ when IsNumber(underlying) => (JsonValueKind.Number, "the number"),
+            _ when IsSimple(underlying) => (JsonValueKind.Undefined, ""),
+            _ when GetElementType(underlying) is not null => (JsonValueKind.Array, "the array"),
+            _ => (JsonValueKind.Object, "the object"),
+        };
+        if (kind == JsonValueKind.Undefined)
+        {
+            return "";
+        }
+
+        var content = text.GetString().AsSpan().Trim();
+        var first = content.IsEmpty ? '\0' : content[0];
+        var plausible = kind switch
+        {
+            JsonValueKind.True => content is "true" or "false",
+            JsonValueKind.Number => first is '-' or (>= '0' and <= '9'),
+            JsonValueKind.Array => first == '[',
+            _ => first == '{',
+        };
+        if (!plausible)
+        {
+            return "";
+        }
+
+        try
+        {
+            using var parsed = JsonDocument.Parse(content.ToString());
+            var root = parsed.RootElement;
+            var holds = kind switch
+            {
+                JsonValueKind.True => true,
+                // "5.5" for an integer would only trade this error for another: the hint is for a value that is right but for the quotes.
+                JsonValueKind.Number => root.ValueKind == JsonValueKind.Number
+                    && (IsFloatingOrDecimal(underlying) || (root.TryGetDecimal(out var number) && number == decimal.Truncate(number))),
+                _ => root.ValueKind == kind,
+            };
+            return holds ? $", not a string: send {what} without quotes" : "";
+        }
+        catch (JsonException)
+        {
+            return "";
+        }
+    }
+
+    private static bool IsNumber(Type type) =>
+        IntegerRange(type) is not null || type == typeof(Int128) || type == typeof(UInt128) || IsFloatingOrDecimal(type);
+
     /// <summary>A type's name as C# writes it, generic arguments included (<c>List&lt;Int32&gt;</c>), for messages.</summary>
     public static string DisplayName(Type type) => type.IsGenericType
         ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(DisplayName))}>"
