@@ -26,6 +26,10 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
 
     private static readonly JwtBearerEvents DefaultEvents = new();
 
+    /// <summary>The audiences configured besides the resource URL (<c>Authentication:Schemes:Bearer:ValidAudience(s)</c>).</summary>
+    internal static string[] ConfiguredAudiences(TokenValidationParameters parameters) =>
+        (parameters.ValidAudiences ?? []).Append(parameters.ValidAudience).Where(a => !string.IsNullOrEmpty(a)).Select(a => a!).ToArray();
+
     public void PostConfigure(string? name, JwtBearerOptions jwt)
     {
         if (name != McpServiceAuthenticationDefaults.BearerScheme)
@@ -127,7 +131,7 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
             jwt.ConfigurationManager = new BoundedConfigurationManager(standard, identityProvider, httpContextAccessor);
         }
 
-        var configuredAudiences = (parameters.ValidAudiences ?? []).Append(parameters.ValidAudience).Where(a => !string.IsNullOrEmpty(a)).Select(a => a!).ToArray();
+        var configuredAudiences = ConfiguredAudiences(parameters);
         parameters.AudienceValidator = (audiences, _, _) =>
         {
             var request = httpContextAccessor.HttpContext?.Request;

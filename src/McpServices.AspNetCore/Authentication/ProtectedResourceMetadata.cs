@@ -28,7 +28,24 @@ internal sealed class ProtectedResourceMetadata(
     public string? MetadataUrlFor(HttpRequest request) =>
         resourceUrls.CanNameResource(request) && GetAuthorizationServers().Count > 0 ? resourceUrls.GetMetadataUrl(request) : null;
 
-    public async Task WriteAsync(HttpContext context)
+    public Task WriteAsync(HttpContext context) => WriteAsync(context, pathBase: null);
+
+    /// <summary>
+    /// Serves the metadata of the resource URL under the path base that a request outside it names
+    /// (<see cref="ResourceUrls.PrefixedMetadataRoute"/>); 404 for a path that names none.
+    /// </summary>
+    public Task WritePrefixedAsync(HttpContext context)
+    {
+        if (resourceUrls.PathBaseNamedBy(context.Request.Path) is not { } pathBase)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        return WriteAsync(context, pathBase);
+    }
+
+    private async Task WriteAsync(HttpContext context, string? pathBase)
     {
         var response = context.Response;
         if (HttpMethods.IsOptions(context.Request.Method))
@@ -59,7 +76,7 @@ internal sealed class ProtectedResourceMetadata(
 
         await using var w = new Utf8JsonWriter(response.Body);
         w.WriteStartObject();
-        w.WriteString("resource", resourceUrls.GetResource(context.Request));
+        w.WriteString("resource", pathBase is null ? resourceUrls.GetResource(context.Request) : resourceUrls.GetResource(context.Request, pathBase));
         w.WriteStartArray("authorization_servers");
         foreach (var server in servers)
         {

@@ -41,6 +41,36 @@ internal sealed class ResourceUrls
     }
 
     /// <summary>
+    /// The route, beside <see cref="MetadataPaths"/>, of the metadata of a resource URL derived under a path base
+    /// (<c>app.UsePathBase("/api")</c>, or <c>X-Forwarded-Prefix</c> through <c>UseForwardedHeaders()</c>): RFC 9728 puts the
+    /// metadata of <c>https://host/api/mcp</c> at <c>https://host/.well-known/oauth-protected-resource/api/mcp</c>, a request
+    /// outside the path base, which is where a client that is not given the metadata URL looks for it. <see langword="null"/>
+    /// when the resource URL is configured (its path is one of <see cref="MetadataPaths"/>) or the MCP endpoint is at the root.
+    /// </summary>
+    public string? PrefixedMetadataRoute => _configured is null && _mcpPath.TrimEnd('/').Length > 0 ? WellKnownPrefix + "/{**prefixed}" : null;
+
+    /// <summary>
+    /// For a request to <see cref="PrefixedMetadataRoute"/>, the path base its path names before the MCP path
+    /// (<c>/api</c> for <c>/.well-known/oauth-protected-resource/api/mcp</c>), or <see langword="null"/> when it names no
+    /// resource this service could be (a path that does not end with the MCP path).
+    /// </summary>
+    public string? PathBaseNamedBy(PathString path)
+    {
+        var value = path.Value.AsSpan().TrimEnd('/');
+        var mcpPath = _mcpPath.AsSpan().TrimEnd('/');
+        if (!value.StartsWith(WellKnownPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var rest = value[WellKnownPrefix.Length..];
+        return rest.Length > mcpPath.Length + 1 && rest[0] == '/' && rest.EndsWith(mcpPath, StringComparison.OrdinalIgnoreCase)
+            && rest[^(mcpPath.Length + 1)] != '/'
+            ? rest[..^mcpPath.Length].ToString()
+            : null;
+    }
+
+    /// <summary>
     /// Whether the resource URL can be named for <paramref name="request"/>: it is configured, or the request says which host it
     /// was sent to (an HTTP/1.0 request may leave <c>Host</c> out, and an HTTP/1.1 one may send it empty).
     /// </summary>
@@ -56,6 +86,10 @@ internal sealed class ResourceUrls
     public string GetResource(HttpRequest request) =>
         _configured ?? $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase}{_mcpPath}";
 
+    /// <summary>The resource URL of the MCP endpoint under the path base <paramref name="pathBase"/> (<see cref="PathBaseNamedBy"/>).</summary>
+    public string GetResource(HttpRequest request, string pathBase) =>
+        $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase}{pathBase}{_mcpPath}";
+
     public string GetMetadataUrl(HttpRequest request)
     {
         if (_configured is not null && Uri.TryCreate(_configured, UriKind.Absolute, out var uri))
@@ -65,6 +99,42 @@ internal sealed class ResourceUrls
 
         return $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase}{WellKnownPrefix}{_mcpPath.TrimEnd('/')}";
     }
+
+    /// <summary>
+    /// Notes, for a resource URL derived from the request, the request's scheme, host and path base as a bearer token is judged
+    /// against them (its audience, and the validated-token cache's entry). ASP.NET Core runs the authentication middleware it
+    /// adds before the application's middleware, so before <c>UseForwardedHeaders()</c> or <c>UsePathBase()</c> change them.
+    /// </summary>
+    public void NoteTokenJudged(HttpContext context)
+    {
+        if (_configured is null && !context.Items.ContainsKey(JudgedAtKey))
+        {
+            var request = context.Request;
+            context.Items[JudgedAtKey] = new JudgedAt(request.Scheme, request.Host.Value, request.PathBase.Value);
+        }
+    }
+
+    /// <summary>
+    /// Whether the resource URL derived from the request is no longer the one a bearer token was judged against
+    /// (<see cref="NoteTokenJudged"/>): the application's middleware changed the scheme, host or path base since. The MCP endpoint
+    /// then judges the token again, against the URL the client addressed.
+    /// </summary>
+    public bool ChangedSinceTokenJudged(HttpContext context)
+    {
+        if (_configured is not null || !context.Items.TryGetValue(JudgedAtKey, out var noted) || noted is not JudgedAt judged)
+        {
+            return false;
+        }
+
+        var request = context.Request;
+        return !string.Equals(judged.Scheme, request.Scheme, StringComparison.Ordinal)
+            || !string.Equals(judged.Host, request.Host.Value, StringComparison.Ordinal)
+            || !string.Equals(judged.PathBase ?? "", request.PathBase.Value ?? "", StringComparison.Ordinal);
+    }
+
+    private static readonly object JudgedAtKey = new();
+
+    private sealed record JudgedAt(string Scheme, string? Host, string? PathBase);
 
     /// <summary>Whether <paramref name="audience"/> names this resource (ignoring a trailing slash and the case of scheme and host).</summary>
     public static bool Matches(string audience, string resource)

@@ -57,10 +57,23 @@ internal sealed class TokenValidationCache(McpServiceSettings settings, Resource
         var configuration = context.Options.ConfigurationManager is { } manager
             ? await manager.GetConfigurationAsync(context.HttpContext.RequestAborted).ConfigureAwait(false)
             : null;
-        if (_time.GetUtcNow() >= entry.CachedUntil || !ReferenceEquals(configuration, entry.Configuration) || !entry.SameResource(context.Request, resourceUrls.ConfiguredResource))
+        if (_time.GetUtcNow() >= entry.CachedUntil || !ReferenceEquals(configuration, entry.Configuration))
         {
             Remove(token, entry);
             return;
+        }
+
+        // The audience was checked against a resource URL derived from a request (not configured): for a request to another one
+        // (another host, a path base, a scheme a proxy forwarded), the entry answers what validating the token again would —
+        // that it is not for this resource — without the signature check, and stays for requests to its own.
+        if (resourceUrls.ConfiguredResource is null && !entry.ForAnyResource)
+        {
+            var resource = resourceUrls.GetResource(context.Request);
+            if (!entry.Audiences.Any(audience => ResourceUrls.Matches(audience, resource)))
+            {
+                context.Fail(AuthenticationFailures.InvalidAudience(entry.Audiences, resource, JwtBearerSetup.ConfiguredAudiences(context.Options.TokenValidationParameters)));
+                return;
+            }
         }
 
         context.Principal = new ClaimsPrincipal(entry.Identity.Clone());
@@ -97,12 +110,12 @@ internal sealed class TokenValidationCache(McpServiceSettings settings, Resource
         var configuration = context.Options.ConfigurationManager is { } manager
             ? await manager.GetConfigurationAsync(context.HttpContext.RequestAborted).ConfigureAwait(false)
             : null;
-        var request = context.Request;
+        string[] audiences = [.. token.Audiences];
+        var configured = JwtBearerSetup.ConfiguredAudiences(context.Options.TokenValidationParameters);
         var entry = new Entry(identity.Clone(), until, expires, token.IssuedAt == DateTime.MinValue ? null : new DateTimeOffset(DateTime.SpecifyKind(token.IssuedAt, DateTimeKind.Utc)), configuration)
         {
-            Scheme = request.Scheme,
-            Host = request.Host.Value,
-            PathBase = request.PathBase.Value,
+            Audiences = audiences,
+            ForAnyResource = audiences.Any(audience => configured.Any(accepted => ResourceUrls.Matches(audience, accepted))),
         };
         if (_entries.TryAdd(token.EncodedToken, entry))
         {
@@ -197,17 +210,10 @@ internal sealed class TokenValidationCache(McpServiceSettings settings, Resource
 
     private sealed record Entry(ClaimsIdentity Identity, DateTimeOffset CachedUntil, DateTimeOffset ExpiresUtc, DateTimeOffset? IssuedUtc, object? Configuration)
     {
-        public string? Scheme { get; init; }
+        /// <summary>The token's audiences (<c>aud</c>).</summary>
+        public string[] Audiences { get; init; } = [];
 
-        public string? Host { get; init; }
-
-        public string? PathBase { get; init; }
-
-        /// <summary>The audience was checked against the request's resource URL: use the entry only for the same one.</summary>
-        public bool SameResource(Microsoft.AspNetCore.Http.HttpRequest request, string? configuredResource) =>
-            configuredResource is not null
-            || (string.Equals(request.Scheme, Scheme, StringComparison.Ordinal)
-                && string.Equals(request.Host.Value, Host, StringComparison.Ordinal)
-                && string.Equals(request.PathBase.Value, PathBase, StringComparison.Ordinal));
+        /// <summary>Whether an audience is one configured (<c>ValidAudiences</c>), which holds for every request, whatever its resource URL.</summary>
+        public bool ForAnyResource { get; init; }
     }
 }

@@ -84,11 +84,22 @@ public static class McpServiceEndpointRouteBuilderExtensions
         if (options.Authentication.Enabled)
         {
             var metadata = services.GetRequiredService<ProtectedResourceMetadata>();
-            foreach (var path in services.GetRequiredService<ResourceUrls>().MetadataPaths)
+            var resourceUrls = services.GetRequiredService<ResourceUrls>();
+            foreach (var path in resourceUrls.MetadataPaths)
             {
                 endpoints.MapGet(path, metadata.WriteAsync)
                     .WithDisplayName(McpServiceEndpoints.MetadataName)
                     .AllowAnonymous()
+                    .WithMetadata(new ExcludeFromDescriptionAttribute(), MetadataMethods);
+            }
+
+            if (resourceUrls.PrefixedMetadataRoute is { } prefixed)
+            {
+                // A catch-all: the exact paths above take precedence, and an application's own routes under the prefix too.
+                endpoints.MapGet(prefixed, metadata.WritePrefixedAsync)
+                    .WithDisplayName(McpServiceEndpoints.MetadataName)
+                    .AllowAnonymous()
+                    .WithOrder(int.MaxValue)
                     .WithMetadata(new ExcludeFromDescriptionAttribute(), MetadataMethods);
             }
         }

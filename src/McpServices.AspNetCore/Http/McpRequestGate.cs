@@ -517,9 +517,11 @@ internal sealed partial class McpRequestGate
     /// <summary>Authenticates with the McpServices scheme and, when that succeeds, makes the caller the request's user.</summary>
     private async ValueTask<AuthenticateResult> IdentifyCallerAsync(HttpContext context)
     {
-        var result = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true } previous && await IsDefaultAuthenticateSchemeAsync(context).ConfigureAwait(false)
-            ? previous // the authentication middleware already ran this scheme for this request
-            : await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false);
+        var result = _resourceUrls.ChangedSinceTokenJudged(context)
+            ? await AuthenticateTokenAgainAsync(context).ConfigureAwait(false)
+            : context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true } previous && await IsDefaultAuthenticateSchemeAsync(context).ConfigureAwait(false)
+                ? previous // the authentication middleware already ran this scheme for this request
+                : await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false);
         if (result.Succeeded)
         {
             context.User = result.Principal;
@@ -527,6 +529,21 @@ internal sealed partial class McpRequestGate
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Judges the bearer token again, against the resource URL the client addressed, when the authentication middleware judged
+    /// it before the application's middleware changed the request's scheme, host or path base (<c>UseForwardedHeaders()</c>,
+    /// <c>UsePathBase()</c>): the token is for <c>https://tools.example.com/inventory/mcp</c>, not for the pod's
+    /// <c>http://10.1.2.3:8080/mcp</c>. ASP.NET Core remembers each scheme's result for the request, so this runs a handler of
+    /// its own.
+    /// </summary>
+    private static async Task<AuthenticateResult> AuthenticateTokenAgainAsync(HttpContext context)
+    {
+        var handlers = new AuthenticationHandlerProvider(context.RequestServices.GetRequiredService<IAuthenticationSchemeProvider>());
+        return await handlers.GetHandlerAsync(context, McpServiceAuthenticationDefaults.BearerScheme).ConfigureAwait(false) is { } handler
+            ? await handler.AuthenticateAsync().ConfigureAwait(false)
+            : AuthenticateResult.NoResult();
     }
 
     /// <summary>

@@ -137,6 +137,74 @@ public sealed class ProtectedResourceMetadataTests
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Contains("resource_metadata=\"https://tools.example.com/inventory/.well-known/oauth-protected-resource/mcp\"", response.Headers.WwwAuthenticate.Single().Parameter);
+
+        // Tokens are judged against the resource URL as the client addressed it, not as the service's socket saw the request:
+        // ASP.NET Core runs the authentication middleware it adds before the application's UseForwardedHeaders().
+        Assert.Equal(HttpStatusCode.OK, await ListAsync(new Uri("https://tools.example.com/inventory/mcp")));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ListAsync(server.McpEndpoint));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ListAsync(new Uri("https://tools.example.com/mcp")));
+
+        async Task<HttpStatusCode> ListAsync(Uri audience)
+        {
+            using var list = RequestGateTests.Post("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""");
+            list.Headers.Add("X-Forwarded-Proto", "https");
+            list.Headers.Add("X-Forwarded-Host", "tools.example.com");
+            list.Headers.Add("X-Forwarded-Prefix", "/inventory");
+            list.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.Issuer.CreateToken(audience, "inventory:read"));
+            using var listed = await http.SendAsync(list, TestContext.Current.CancellationToken);
+            return listed.StatusCode;
+        }
+    }
+
+    [Fact]
+    public async Task AnMcpEndpointUnderAPathBase_HasItsMetadataWhereRfc9728PutsIt_AsWellAsWhereTheChallengePoints()
+    {
+        // app.UsePathBase("/api") serves the endpoint at /api/mcp. RFC 9728 puts the metadata of https://host/api/mcp at
+        // https://host/.well-known/oauth-protected-resource/api/mcp — outside the path base —, where a client that is not given
+        // the URL (an MCP client's fallback) looks for it; the challenge's URL, under the path base, keeps working.
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            authentication: true,
+            configureApp: app =>
+            {
+                app.UsePathBase("/api");
+                app.MapMcpService();
+            });
+        using var http = server.CreateHttpClient();
+        var origin = server.BaseAddress.ToString().TrimEnd('/');
+        var endpoint = new Uri($"{origin}/api/mcp");
+
+        using var challenge = await http.SendAsync(RequestGateTests.Post("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", path: "api/mcp"), ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
+        Assert.Equal($"Bearer resource_metadata=\"{origin}/api/.well-known/oauth-protected-resource/mcp\"", challenge.Headers.WwwAuthenticate.ToString());
+        foreach (var path in new[] { "api/.well-known/oauth-protected-resource/mcp", ".well-known/oauth-protected-resource/api/mcp", ".well-known/oauth-protected-resource/API/MCP/" })
+        {
+            using var metadata = JsonDocument.Parse(await http.GetStringAsync(path, ct));
+            Assert.Equal(endpoint.ToString(), metadata.RootElement.GetProperty("resource").GetString(), ignoreCase: true);
+            Assert.Equal([TestServer.Issuer.Issuer], metadata.RootElement.GetProperty("authorization_servers").EnumerateArray().Select(e => e.GetString()));
+        }
+
+        // Only paths that end with the MCP path name a resource this service could be; the metadata of the endpoint outside the
+        // path base stays where it was.
+        foreach (var path in new[] { ".well-known/oauth-protected-resource/api/other", ".well-known/oauth-protected-resource/apimcp", ".well-known/oauth-protected-resource//mcp" })
+        {
+            using var response = await http.GetAsync(path, ct);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");
+        }
+
+        using var unprefixed = JsonDocument.Parse(await http.GetStringAsync(".well-known/oauth-protected-resource/mcp", ct));
+        Assert.Equal($"{origin}/mcp", unprefixed.RootElement.GetProperty("resource").GetString());
+
+        // The resource the metadata names is the one tokens are accepted for — not the URL outside the path base, which ASP.NET
+        // Core's authentication middleware, running before UsePathBase(), saw.
+        await using var client = await McpTestClient.ConnectAsync(endpoint, new McpTestClientOptions { AccessToken = TestServer.Issuer.CreateToken(endpoint, "inventory:read") }, ct);
+        Assert.Contains(await client.ListToolsAsync(cancellationToken: ct), t => t.Name == "read_stock");
+        using var otherResource = RequestGateTests.Post("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""", path: "api/mcp");
+        otherResource.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.Issuer.CreateToken(new Uri($"{origin}/mcp"), "inventory:read"));
+        using var refused = await http.SendAsync(otherResource, ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("error=\"invalid_token\"", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using McpServices.AspNetCore.Tests.Http;
 using McpServices.AspNetCore.Tests.TestTools;
 using McpServices.Testing;
 using McpServices.Tests.Common;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 
 namespace McpServices.AspNetCore.Tests.Authentication;
@@ -32,6 +33,54 @@ public sealed class TokenValidationCacheTests
         // The caller seen by the pipeline is the same on a cache hit: subject and scopes reach the audit trail.
         var record = await server.Audit.WaitForToolAsync("read_stock", TestContext.Current.CancellationToken);
         Assert.Equal("test-user", record.GetProperty("actor").GetProperty("subject").GetString());
+    }
+
+    [Fact]
+    public async Task UnderAPathBase_ATokenIsValidatedOnce_AndOnlyForItsOwnResource()
+    {
+        // ASP.NET Core's authentication middleware judges the token before UsePathBase("/api"), for the URL outside the path base,
+        // and the MCP endpoint judges it again for the one the client addressed: the cache must answer both without a signature
+        // check each, and keep its entry for the resource the token is for.
+        var ct = TestContext.Current.CancellationToken;
+        var signatureChecks = 0;
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<SecuredTools>(),
+            authentication: true,
+            configure: b => b.Services.PostConfigure<JwtBearerOptions>(McpServiceAuthenticationDefaults.BearerScheme, o =>
+                o.TokenValidationParameters.IssuerSigningKeyResolver = (_, _, _, _) =>
+                {
+                    Interlocked.Increment(ref signatureChecks);
+                    return [TestServer.Issuer.SigningKey];
+                }),
+            configureApp: app =>
+            {
+                app.UsePathBase("/api");
+                app.MapMcpService();
+            });
+        using var http = server.CreateHttpClient();
+        var token = TestServer.Issuer.CreateToken(new Uri(server.BaseAddress, "api/mcp"), "inventory:read");
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await SendAsync(http, token, "api/mcp");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // The same token at the endpoint outside the path base, another resource, is refused; its entry stays.
+        using (var elsewhere = await SendAsync(http, token, "mcp"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, elsewhere.StatusCode);
+        }
+
+        using (var again = await SendAsync(http, token, "api/mcp"))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        // The first call's token is checked twice — for the URL outside the path base, where its audience fails and nothing is
+        // remembered, then at the endpoint —; no later call checks it again.
+        Assert.Equal(2, signatureChecks);
+        Assert.Equal(4, server.Log().Count("read_stock"));
     }
 
     [Fact]
@@ -162,9 +211,9 @@ public sealed class TokenValidationCacheTests
         Assert.Equal(0, server.Services.GetRequiredService<TokenValidationCache>().Count);
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient http, string token)
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient http, string token, string path = "mcp")
     {
-        var request = RequestGateTests.Post(CallRead);
+        var request = RequestGateTests.Post(CallRead, path: path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await http.SendAsync(request, TestContext.Current.CancellationToken);
     }
