@@ -74,6 +74,27 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
     public static McpServerPrompt? FindPrompt(McpServerOptions options, string? name) =>
         name is not null && options.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var prompt) ? prompt : null;
 
+    /// <summary>What a <c>prompts/get</c> of a prompt the service does not have is answered (−32602), as the SDK words it.</summary>
+    public static string UnknownPromptMessage(string? name, string? suggestion) =>
+        suggestion is null ? $"Unknown prompt: '{name}'" : $"Unknown prompt: '{name}'; did you mean '{suggestion}'?";
+
+    /// <summary>
+    /// The prompt a <c>prompts/get</c> of the unknown <paramref name="name"/> most likely meant (at most two edits away, ignoring
+    /// case), when <paramref name="user"/> may use it — one <c>prompts/list</c> shows it; otherwise <see langword="null"/>, as
+    /// for tools (<see cref="ToolAuthorizer.SuggestToolAsync"/>). Names longer than 64 characters get none.
+    /// </summary>
+    public async ValueTask<string?> SuggestPromptAsync(McpServerOptions options, string? name, ClaimsPrincipal? user, IServiceProvider? requestServices)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > ArgumentError.MaxUndeclaredNameShown || options.PromptCollection is not { } prompts
+            || NameSuggestion.Closest(name, prompts.Select(p => p.ProtocolPrompt.Name)) is not { } closest || FindPrompt(options, closest) is not { } prompt)
+        {
+            return null;
+        }
+
+        user ??= new ClaimsPrincipal(new ClaimsIdentity());
+        return await MayUseAsync(For(prompt), user, CallerIdentity.Create(user, remoteAddress: null).Scopes, requestServices).ConfigureAwait(false) ? closest : null;
+    }
+
     /// <summary>The resource a <c>resources/read</c> of <paramref name="uri"/> reads, found as the SDK finds it.</summary>
     public static McpServerResource? FindResource(McpServerOptions options, string uri)
     {
@@ -103,9 +124,24 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
         if ((request.MatchedPrimitive as McpServerPrompt ?? FindPrompt(request.Server.ServerOptions, request.Params?.Name)) is { } prompt)
         {
             await AuthorizeAsync(request, For(prompt), request.Params).ConfigureAwait(false);
+            return await next(request, cancellationToken).ConfigureAwait(false);
         }
 
-        return await next(request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await next(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (McpProtocolException ex) when (ex.ErrorCode == McpErrorCode.InvalidParams && request.Params?.Name is { } name
+            && ex.Message == UnknownPromptMessage(name, suggestion: null))
+        {
+            // The SDK's answer for a prompt it does not have (with sessions: the HTTP stage answers it in stateless mode).
+            if (await SuggestPromptAsync(request.Server.ServerOptions, name, request.User, request.Services).ConfigureAwait(false) is not { } suggestion)
+            {
+                throw;
+            }
+
+            throw new McpProtocolException(UnknownPromptMessage(name, suggestion), McpErrorCode.InvalidParams);
+        }
     };
 
     public McpRequestFilter<ReadResourceRequestParams, ReadResourceResult> ReadResourceFilter => next => async (request, cancellationToken) =>
@@ -227,13 +263,17 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
         var scopes = CallerIdentity.Create(user, remoteAddress: null).Scopes;
         for (var i = items.Count - 1; i >= 0; i--)
         {
-            if (accessOf(items[i]) is { } access && (access.MissingScopes(scopes).Length > 0
-                || (access.Policy is not null && !(await AuthorizeAsync(user, access.Policy, request.Services, resource: null).ConfigureAwait(false)).Succeeded)))
+            if (accessOf(items[i]) is { } access && !await MayUseAsync(access, user, scopes, request.Services).ConfigureAwait(false))
             {
                 items.RemoveAt(i);
             }
         }
     }
+
+    /// <summary>Whether a list shows the caller the prompt or resource: it has the scopes, and its roles and policies allow it.</summary>
+    private async ValueTask<bool> MayUseAsync(PrimitiveAccess access, ClaimsPrincipal user, IReadOnlySet<string> scopes, IServiceProvider? requestServices) =>
+        !Enabled || (access.MissingScopes(scopes).Length == 0
+            && (access.Policy is null || (await AuthorizeAsync(user, access.Policy, requestServices, resource: null).ConfigureAwait(false)).Succeeded));
 
     private static JsonElement JsonArrayOf(string[] values) =>
         JsonSerializer.SerializeToElement(new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]), McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonNode)));

@@ -85,7 +85,7 @@ internal sealed class McpMethodCatalog
 
         if (!snapshot.PromptFilters && (name is null || prompts is null || !prompts.TryGetPrimitive(name, out _)))
         {
-            return ((int)McpErrorCode.InvalidParams, $"Unknown prompt: '{name}'");
+            return ((int)McpErrorCode.InvalidParams, PrimitiveAuthorizer.UnknownPromptMessage(name, suggestion: null));
         }
 
         return null;

@@ -712,7 +712,14 @@ internal sealed partial class McpRequestGate
         var status = refusal.Code == (int)ModelContextProtocol.McpErrorCode.MethodNotFound && envelope.ProtocolVersion == McpProtocolVersions.Mrtr
             ? StatusCodes.Status404NotFound
             : StatusCodes.Status200OK;
-        await JsonRpcErrorWriter.WriteAsync(context, status, refusal.Code, refusal.Message, id: envelope.Id).ConfigureAwait(false);
+        var message = refusal.Message;
+        if (method == JsonRpcEnvelope.PromptsGet && refusal.Code == (int)ModelContextProtocol.McpErrorCode.InvalidParams
+            && await _primitives.SuggestPromptAsync(_serverOptions.Value, envelope.Name, context.User, context.RequestServices).ConfigureAwait(false) is { } suggestion)
+        {
+            message = PrimitiveAuthorizer.UnknownPromptMessage(envelope.Name, suggestion);
+        }
+
+        await JsonRpcErrorWriter.WriteAsync(context, status, refusal.Code, message, id: envelope.Id).ConfigureAwait(false);
         return false;
     }
 

@@ -235,8 +235,38 @@ public sealed class PrimitiveAuthorizationTests
         Assert.Contains("more than one \"params.uri\" member", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
-    private static Task<McpTestServer> StartAsync() => TestServer.StartAsync(
+    /// <summary>
+    /// A <c>prompts/get</c> of a prompt the service does not have names the prompt it most likely meant, as for tools — only one
+    /// the caller may use: a suggestion must not reveal a prompt <c>prompts/list</c> hides from this caller.
+    /// </summary>
+    [Theory]
+    [InlineData(ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateless)]
+    [InlineData(ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful)]
+    public async Task AMisspelledPrompt_IsNamed_WhenTheCallerMayUseIt(ModelContextProtocol.AspNetCore.HttpServerSessionMode mode)
+    {
+        await using var server = await StartAsync(mode);
+        await using var reader = await server.ConnectWithScopesAsync("notes:read");
+        await using var admin = await server.ConnectWithScopesAsync("incidents:admin");
+
+        Assert.Equal("Unknown prompt: 'Gret'; did you mean 'greet'?", await PromptErrorAsync(reader, "Gret"));
+        Assert.Equal("Unknown prompt: 'incidnt'", await PromptErrorAsync(reader, "incidnt"));
+        Assert.Equal("Unknown prompt: 'incidnt'; did you mean 'incident'?", await PromptErrorAsync(admin, "incidnt"));
+        Assert.Equal("Unknown prompt: 'farewell'", await PromptErrorAsync(admin, "farewell"));
+        Assert.Equal($"Unknown prompt: '{new string('g', 65)}'", await PromptErrorAsync(admin, new string('g', 65)));
+    }
+
+    private static async Task<string> PromptErrorAsync(ModelContextProtocol.Client.McpClient client, string name)
+    {
+        var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.GetPromptAsync(name, cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(McpErrorCode.InvalidParams, error.ErrorCode);
+        const string Prefix = "Request failed (remote): "; // the SDK client's words before the server's
+        Assert.StartsWith(Prefix, error.Message, StringComparison.Ordinal);
+        return error.Message[Prefix.Length..];
+    }
+
+    private static Task<McpTestServer> StartAsync(ModelContextProtocol.AspNetCore.HttpServerSessionMode mode = ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateless) => TestServer.StartAsync(
         b => b.WithTools<CalculatorTools>().WithPrompts<GreetingPrompts>().WithPrompts<GuardedPrompts>().WithResources<GuardedResources>(),
+        o => o.SessionMode = mode,
         authentication: true);
 
     private static Task<HttpResponseMessage> SendAsync(HttpClient http, string json, string token)
