@@ -135,6 +135,11 @@ internal sealed class JwtBearerSetup(IOptions<McpServiceOptions> options, Resour
         parameters.AudienceValidator = (audiences, _, _) =>
         {
             var request = httpContextAccessor.HttpContext?.Request;
+            if (request is not null)
+            {
+                resourceUrls.NoteTokenJudged(request.HttpContext);
+            }
+
             var resource = resourceUrls.ConfiguredResource ?? (request is null ? null : resourceUrls.GetResource(request));
             foreach (var audience in audiences)
             {

@@ -102,7 +102,8 @@ internal sealed class ResourceUrls
 
     /// <summary>
     /// Notes, for a resource URL derived from the request, the request's scheme, host and path base as a bearer token is judged
-    /// against them (its audience, and the validated-token cache's entry). ASP.NET Core runs the authentication middleware it
+    /// against them: by the audience validator, or by the validated-token cache on a hit — whichever scheme the middleware ran
+    /// (McpServices' policy scheme, or the shared <c>Bearer</c> as the application's default). ASP.NET Core runs the authentication middleware it
     /// adds before the application's middleware, so before <c>UseForwardedHeaders()</c> or <c>UsePathBase()</c> change them.
     /// </summary>
     public void NoteTokenJudged(HttpContext context)

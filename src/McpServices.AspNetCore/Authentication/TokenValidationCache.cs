@@ -68,6 +68,7 @@ internal sealed class TokenValidationCache(McpServiceSettings settings, Resource
         // that it is not for this resource — without the signature check, and stays for requests to its own.
         if (resourceUrls.ConfiguredResource is null && !entry.ForAnyResource)
         {
+            resourceUrls.NoteTokenJudged(context.HttpContext);
             var resource = resourceUrls.GetResource(context.Request);
             if (!entry.Audiences.Any(audience => ResourceUrls.Matches(audience, resource)))
             {

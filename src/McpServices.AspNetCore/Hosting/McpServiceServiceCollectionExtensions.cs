@@ -151,13 +151,9 @@ public static class McpServiceServiceCollectionExtensions
         authentication.AddPolicyScheme(McpServiceAuthenticationDefaults.Scheme, "MCP caller", o => o.ForwardDefaultSelector = context =>
         {
             var header = context.RequestServices.GetRequiredService<McpServiceSettings>().Current.Authentication.ApiKeyHeader;
-            if (ApiKeyAuthenticationHandler.ReadKey(context.Request.Headers, header) is not null)
-            {
-                return McpServiceAuthenticationDefaults.ApiKeyScheme;
-            }
-
-            context.RequestServices.GetRequiredService<ResourceUrls>().NoteTokenJudged(context);
-            return McpServiceAuthenticationDefaults.BearerScheme;
+            return ApiKeyAuthenticationHandler.ReadKey(context.Request.Headers, header) is not null
+                ? McpServiceAuthenticationDefaults.ApiKeyScheme
+                : McpServiceAuthenticationDefaults.BearerScheme;
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<JwtBearerOptions>, JwtBearerSetup>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<JwtBearerOptions>, DevelopmentJwtSettingsReload>());

@@ -97,6 +97,41 @@ public sealed class ApplicationSchemeTests
         Assert.Equal(1, server.Log().Count("read_stock"));
     }
 
+    [Fact]
+    public async Task AnApplicationWhoseDefaultSchemeIsTheSharedBearer_UnderAPathBase_JudgesTokensForTheUrlTheClientAddressed()
+    {
+        // The authentication middleware runs the application's default scheme — here the shared "Bearer", not McpServices' policy
+        // scheme in front of it — before UsePathBase("/api"): the MCP endpoint must still judge the token for /api/mcp.
+        await using var server = await McpTestServer.StartAsync(
+            b =>
+            {
+                b.Services.AddSingleton<InvocationLog>();
+                b.Services.AddAuthentication("Bearer").AddJwtBearer();
+                b.AddMcpService().WithTools<SecuredTools>();
+                TestServer.Issuer.ConfigureService(b.Services);
+            },
+            app =>
+            {
+                app.UsePathBase("/api");
+                app.MapMcpService();
+            },
+            cancellationToken: TestContext.Current.CancellationToken);
+        using var http = server.CreateHttpClient();
+        var origin = server.BaseAddress.ToString().TrimEnd('/');
+        var token = TestServer.Issuer.CreateToken(new Uri($"{origin}/api/mcp"), "inventory:read");
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var allowed = await http.SendAsync(RequestGateTests.Post(ReadStock, path: "api/mcp", bearer: token), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        }
+
+        using var otherResource = await http.SendAsync(
+            RequestGateTests.Post(ReadStock, path: "api/mcp", bearer: TestServer.Issuer.CreateToken(new Uri($"{origin}/mcp"), "inventory:read")), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, otherResource.StatusCode);
+        Assert.Equal(2, server.Log().Count("read_stock"));
+    }
+
     private static Task<HttpResponseMessage> CallReadStockAsync(HttpClient http, string? token) =>
         http.SendAsync(RequestGateTests.Post(ReadStock, bearer: token), TestContext.Current.CancellationToken);
 
