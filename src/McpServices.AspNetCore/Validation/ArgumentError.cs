@@ -70,7 +70,8 @@ internal sealed record ArgumentError(string Field, string Message)
         IReadOnlyList<string> names,
         IReadOnlyList<string> declared,
         string subject = "The tool",
-        IReadOnlyDictionary<string, (string Argument, string Member)>? memberOwners = null)
+        IReadOnlyDictionary<string, (string Argument, string Member)>? memberOwners = null,
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? wrappers = null)
     {
         var owner = path is null ? $"{subject} has no argument" : $"The {path} object has no member";
         for (var i = 0; i < names.Count && i < MaxUndeclaredReported; i++)
@@ -78,7 +79,9 @@ internal sealed record ArgumentError(string Field, string Message)
             var name = names[i];
             var shown = name.Length > MaxUndeclaredNameShown ? string.Concat(name.AsSpan(0, MaxUndeclaredNameShown), "…") : name;
             var suggestion = name.Length <= MaxUndeclaredNameShown ? NameSuggestion.Closest(name, declared) : null;
-            var message = memberOwners is not null && memberOwners.TryGetValue(name, out var owning)
+            var message = wrappers is not null && wrappers.TryGetValue(name, out var wrapped)
+                ? $"{owner} '{shown}'; its members are the tool's own arguments: send them at the top level, not inside '{shown}' ({{{string.Join(", ", wrapped.Select(m => $"\"{m}\": …"))}}})."
+                : memberOwners is not null && memberOwners.TryGetValue(name, out var owning)
                 ? $"{owner} '{shown}'; '{owning.Member}' is a member of the argument '{owning.Argument}': send it inside that object ({{\"{owning.Argument}\": {{\"{owning.Member}\": …}}}})."
                 : suggestion is not null ? $"{owner} '{shown}'; did you mean '{suggestion}'?"
                 : declared.Count == 0 ? $"{owner} '{shown}'; {(path is null ? "it takes no arguments" : "it has no members")}."

@@ -226,7 +226,44 @@ internal sealed class ArgumentPlan
         }
 
         var undeclared = arguments.Keys.Where(name => Array.IndexOf(_onlyDeclared, name) < 0).ToList();
-        ArgumentError.AddUndeclared(ref errors, path: null, undeclared, _onlyDeclared, memberOwners: _memberOwners);
+        ArgumentError.AddUndeclared(ref errors, path: null, undeclared, _onlyDeclared, memberOwners: _memberOwners, wrappers: Wrappers(arguments, undeclared));
+    }
+
+    /// <summary>
+    /// The undeclared arguments that wrap the tool's own: objects whose members are all arguments of the tool
+    /// (<c>{"input": {"sku": …, "quantity": …}}</c> for a tool taking <c>sku</c> and <c>quantity</c>, as a model sometimes sends
+    /// them), each with those arguments as the tool names them; <see langword="null"/> when there are none.
+    /// </summary>
+    private Dictionary<string, IReadOnlyList<string>>? Wrappers(IDictionary<string, JsonElement> arguments, List<string> undeclared)
+    {
+        Dictionary<string, IReadOnlyList<string>>? wrappers = null;
+        foreach (var name in undeclared)
+        {
+            if (arguments[name] is not { ValueKind: JsonValueKind.Object } value)
+            {
+                continue;
+            }
+
+            var members = new List<string>();
+            foreach (var member in value.EnumerateObject())
+            {
+                var declared = Array.Find(_onlyDeclared!, d => string.Equals(d, member.Name, StringComparison.OrdinalIgnoreCase));
+                if (declared is null)
+                {
+                    members.Clear();
+                    break;
+                }
+
+                members.Add(declared);
+            }
+
+            if (members.Count > 0)
+            {
+                (wrappers ??= new(StringComparer.Ordinal))[name] = members;
+            }
+        }
+
+        return wrappers;
     }
 
     /// <summary>

@@ -99,6 +99,33 @@ public sealed class UnknownArgumentsTests
     }
 
     [Fact]
+    public async Task TheToolsArguments_SentInsideAnObject_AreSaidToBelongAtTheTopLevel()
+    {
+        // The reverse slip: a model wraps the arguments in an object of its own ({"input": {…}}, {"arguments": {…}}).
+        await using var server = await TestServer.StartAsync(b => b.WithTools<OrderTools>());
+        await using var client = await server.ConnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var wrapped = await CallAsync(client, "reserve", """{"input":{"sku":"ABC-1234","Quantity":2}}""");
+
+        Assert.Equal(
+            [("sku", "The sku field is required."),
+             ("quantity", "The quantity field is required."),
+             ("input", "The tool has no argument 'input'; its members are the tool's own arguments: send them at the top level, not inside 'input' ({\"sku\": …, \"quantity\": …}).")],
+            Errors(wrapped));
+        Assert.Equal(0, server.Log().Count("reserve"));
+
+        // An object with a member the tool does not have is not taken for a wrapper, nor is a value of another kind.
+        var other = await CallAsync(client, "reserve", """{"sku":"ABC-1234","quantity":1,"extra":{"sku":"x","color":"red"},"flags":["sku"]}""");
+        Assert.Equal(
+            [("extra", "The tool has no argument 'extra'; its arguments are sku, quantity, contact, note."),
+             ("flags", "The tool has no argument 'flags'; its arguments are sku, quantity, contact, note.")],
+            Errors(other));
+
+        // Sent at the top level, the same values reserve.
+        Assert.NotEqual(true, (await CallAsync(client, "reserve", """{"sku":"ABC-1234","quantity":2}""")).IsError);
+    }
+
+    [Fact]
     public async Task AMemberOfSeveralObjectArguments_SentAtTheTopLevel_IsNotAttributedToOne()
     {
         await using var server = await TestServer.StartAsync(b => b.WithTools<TransferTools>());
