@@ -514,11 +514,11 @@ internal sealed class ArgumentPlan
 
     /// <summary>
     /// A value of <paramref name="type"/> that could not be read: what it must be, with the bounds <paramref name="schema"/> sets;
-    /// and, for a number, a boolean, an object or an array sent as a string that holds one (<c>"5"</c>, <c>"{\"sku\": …}"</c>, a
-    /// common slip of models), that the quotes are what is wrong, so that the caller does not resend the same value.
+    /// and, when the value's shape shows a common slip of models — a value sent as a string that holds it (<c>"{\"sku\": …}"</c>),
+    /// a single value for an array, an array of one object for that object —, what to change (<see cref="TypeShapes.ValueHint"/>).
     /// </summary>
     private ArgumentError WrongValue(string path, Type type, JsonElement schema, JsonElement? value) =>
-        new(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions, schema)}{TypeShapes.QuotedValueHint(type, value)}.");
+        new(path, $"The value of {path} must be {TypeShapes.Describe(type, _serializerOptions, schema)}{TypeShapes.ValueHint(type, value)}.");
 
     /// <summary>
     /// The field a serializer's JSON path (<c>$.a[0]['b']</c>) names, the type its value must have and the value there (if the

@@ -173,18 +173,37 @@ internal static class TypeShapes
     }
 
     /// <summary>
-    /// For a <paramref name="value"/> that is a JSON string holding what <paramref name="type"/> needs in JSON itself — a number,
-    /// a boolean, an object or an array —, the end of the message that says so (<c>, not a string: send the number without
-    /// quotes</c>); otherwise the empty string. The value itself is never echoed: the message may be audited.
+    /// The end of the message for a <paramref name="value"/> of <paramref name="type"/> that could not be read, when its shape
+    /// shows the slip (models make each of them): a JSON string holding what the type needs in JSON itself — a number, a boolean,
+    /// an object or an array — (<c>, not a string: send the number without quotes</c>); a single value where an array belongs
+    /// (<c>, not a single value: send an array, even of one ([…])</c>); an array of one object where that object belongs
+    /// (<c>, not an array: send the one object itself</c>). Otherwise the empty string. The value itself is never echoed: the
+    /// message may be audited.
     /// </summary>
-    public static string QuotedValueHint(Type type, JsonElement? value)
+    public static string ValueHint(Type type, JsonElement? value)
     {
-        if (value is not { ValueKind: JsonValueKind.String } text)
+        if (value is not { } element)
         {
             return "";
         }
 
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        var array = !IsSimple(underlying) && GetElementType(underlying) is not null;
+        var hint = element.ValueKind switch
+        {
+            JsonValueKind.String => QuotedValueHint(underlying, element),
+            JsonValueKind.Array when !array && !IsSimple(underlying) && element.GetArrayLength() == 1 && element[0].ValueKind == JsonValueKind.Object =>
+                ", not an array: send the one object itself",
+            _ => "",
+        };
+        return hint.Length == 0 && array && element.ValueKind is not (JsonValueKind.Array or JsonValueKind.Null or JsonValueKind.Undefined)
+            ? ", not a single value: send an array, even of one ([…])"
+            : hint;
+    }
+
+    /// <summary>For a JSON string <paramref name="text"/> that holds what <paramref name="underlying"/> needs in JSON itself, the hint that says so.</summary>
+    private static string QuotedValueHint(Type underlying, JsonElement text)
+    {
         var (kind, what) = underlying switch
         {
             _ when underlying == typeof(bool) => (JsonValueKind.True, "true or false"),

@@ -4,11 +4,12 @@ using System.Text.Json;
 namespace McpServices.AspNetCore.Tests.Validation;
 
 /// <summary>
-/// Models often send a number, a boolean, an object or an array as a string that holds it (<c>"limit": "5"</c>,
-/// <c>"adjustment": "{\"sku\": …}"</c>). Told only "must be an integer from 1 to 50", a caller that sent "5" cannot see what is
-/// wrong; the message says that the quotes are, without echoing the value.
+/// Models often send a value in the wrong shape: a number, a boolean, an object or an array as a string that holds it
+/// (<c>"adjustment": "{\"sku\": …}"</c>), a single value for an array, an array of one object for that object. Told only "must be
+/// an object", a caller that sent one, quoted, cannot see what is wrong; the message says what to change, without echoing the
+/// value.
 /// </summary>
-public sealed class QuotedValuesTests
+public sealed class ValueShapeTests
 {
     [Theory]
     [InlineData("""{"limit":" 7 "}""", "limit", "The value of limit must be an integer from 1 to 50, not a string: send the number without quotes.")]
@@ -33,9 +34,26 @@ public sealed class QuotedValuesTests
     [InlineData("""{"dryRun":"yes"}""", "dryRun", "The value of dryRun must be a boolean.")]
     [InlineData("""{"adjustment":"{sku: A-1}"}""", "adjustment", "The value of adjustment must be an object.")]
     [InlineData("""{"adjustment":"[1,2]"}""", "adjustment", "The value of adjustment must be an object.")]
-    [InlineData("""{"skus":"A-1,B-2"}""", "skus", "The value of skus must be an array.")]
-    [InlineData("""{"skus":"{\"a\":1}"}""", "skus", "The value of skus must be an array.")]
     public async Task AStringThatDoesNotHoldTheValue_GetsThePlainMessage(string arguments, string field, string message)
+    {
+        var (errors, invoked) = await CallAsync(arguments);
+
+        Assert.Equal([(field, message)], errors);
+        Assert.False(invoked);
+    }
+
+    /// <summary>A single value where an array belongs, and an array of one object where that object belongs: the message says which.</summary>
+    [Theory]
+    [InlineData("""{"skus":"A-1"}""", "skus", "The value of skus must be an array, not a single value: send an array, even of one ([…]).")]
+    [InlineData("""{"skus":"A-1,B-2"}""", "skus", "The value of skus must be an array, not a single value: send an array, even of one ([…]).")]
+    [InlineData("""{"skus":"{\"a\":1}"}""", "skus", "The value of skus must be an array, not a single value: send an array, even of one ([…]).")]
+    [InlineData("""{"skus":7}""", "skus", "The value of skus must be an array, not a single value: send an array, even of one ([…]).")]
+    [InlineData("""{"batch":{"sku":"A-1","delta":2}}""", "batch", "The value of batch must be an array, not a single value: send an array, even of one ([…]).")]
+    [InlineData("""{"adjustment":[{"sku":"A-1","delta":2}]}""", "adjustment", "The value of adjustment must be an object, not an array: send the one object itself.")]
+    [InlineData("""{"adjustment":[{"sku":"A-1"},{"sku":"B-2"}]}""", "adjustment", "The value of adjustment must be an object.")]
+    [InlineData("""{"adjustment":["A-1"]}""", "adjustment", "The value of adjustment must be an object.")]
+    [InlineData("""{"labels":[{"a":"b"}]}""", "labels", "The value of labels must be an object, not an array: send the one object itself.")]
+    public async Task AValueOfTheWrongShape_IsToldWhichShape(string arguments, string field, string message)
     {
         var (errors, invoked) = await CallAsync(arguments);
 
