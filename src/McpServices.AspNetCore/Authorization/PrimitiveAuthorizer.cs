@@ -144,14 +144,60 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
         }
     };
 
+    /// <summary>What a <c>resources/read</c> of a URI the service does not have is answered, as the SDK words it.</summary>
+    public static string UnknownResourceMessage(string? uri, string? suggestion) =>
+        suggestion is null ? $"Unknown resource URI: '{uri}'" : $"Unknown resource URI: '{uri}'; did you mean '{suggestion}'?";
+
+    /// <summary>
+    /// The resource a <c>resources/read</c> of the unknown <paramref name="uri"/> most likely meant: the URI of a resource (not a
+    /// template) at most two edits away, ignoring case, when <paramref name="user"/> may read it — one <c>resources/list</c> shows
+    /// it; otherwise <see langword="null"/>, as for prompts and tools. URIs longer than 256 characters get none.
+    /// </summary>
+    public async ValueTask<string?> SuggestResourceAsync(McpServerOptions options, string? uri, ClaimsPrincipal? user, IServiceProvider? requestServices)
+    {
+        if (string.IsNullOrEmpty(uri) || uri.Length > MaxUriSuggestedFor || options.ResourceCollection is not { } resources
+            || NameSuggestion.Closest(uri, resources.Where(r => !r.IsTemplated).Select(r => r.ProtocolResourceTemplate.UriTemplate)) is not { } closest
+            || !resources.TryGetPrimitive(closest, out var resource))
+        {
+            return null;
+        }
+
+        user ??= new ClaimsPrincipal(new ClaimsIdentity());
+        return await MayUseAsync(For(resource), user, CallerIdentity.Create(user, remoteAddress: null).Scopes, requestServices).ConfigureAwait(false) ? closest : null;
+    }
+
+    /// <summary>The longest URI a caller sends that gets a suggestion: finding one costs the product of the two URIs' lengths.</summary>
+    private const int MaxUriSuggestedFor = 256;
+
     public McpRequestFilter<ReadResourceRequestParams, ReadResourceResult> ReadResourceFilter => next => async (request, cancellationToken) =>
     {
         if ((request.MatchedPrimitive as McpServerResource ?? (request.Params?.Uri is { } uri ? FindResource(request.Server.ServerOptions, uri) : null)) is { } resource)
         {
             await AuthorizeAsync(request, For(resource), request.Params).ConfigureAwait(false);
+            return await next(request, cancellationToken).ConfigureAwait(false);
         }
 
-        return await next(request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await next(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (McpProtocolException ex) when (ex.ErrorCode is McpErrorCode.ResourceNotFound or McpErrorCode.InvalidParams
+            && request.Params?.Uri is { } unknown && ex.Message == UnknownResourceMessage(unknown, suggestion: null))
+        {
+            // The SDK's answer for a URI that no resource or template matches: −32002, or −32602 from protocol 2026-07-28 on.
+            if (await SuggestResourceAsync(request.Server.ServerOptions, unknown, request.User, request.Services).ConfigureAwait(false) is not { } suggestion)
+            {
+                throw;
+            }
+
+            var answer = new McpProtocolException(UnknownResourceMessage(unknown, suggestion), ex.ErrorCode);
+            foreach (System.Collections.DictionaryEntry entry in ex.Data)
+            {
+                answer.Data[entry.Key] = entry.Value;
+            }
+
+            throw answer;
+        }
     };
 
     /// <summary>Subscribing to a resource's updates needs what reading it needs.</summary>

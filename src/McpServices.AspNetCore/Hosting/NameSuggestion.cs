@@ -19,7 +19,7 @@ internal static class NameSuggestion
                 continue; // at least that many edits apart: not closer than the best so far
             }
 
-            var distance = Distance(candidate, name);
+            var distance = Distance(candidate, name, best);
             if (distance < best)
             {
                 (closest, best) = (candidate, distance);
@@ -29,22 +29,40 @@ internal static class NameSuggestion
         return closest;
     }
 
-    /// <summary>Edit distance between two names, ignoring case.</summary>
-    private static int Distance(string a, string b)
+    /// <summary>
+    /// Edit distance between two names, ignoring case, when it is below <paramref name="limit"/>; otherwise at least
+    /// <paramref name="limit"/>. Two rows of the table, on the stack for names of up to 256 characters, and it stops as soon as
+    /// every entry of a row has reached the limit (later rows only grow).
+    /// </summary>
+    private static int Distance(string a, string b, int limit)
     {
-        a = a.ToUpperInvariant();
-        b = b.ToUpperInvariant();
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        Span<int> previous = b.Length < 256 ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
+        Span<int> current = b.Length < 256 ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
         for (var i = 1; i <= a.Length; i++)
         {
-            var current = new int[b.Length + 1];
             current[0] = i;
+            var rowMinimum = i;
+            var ai = char.ToUpperInvariant(a[i - 1]);
             for (var j = 1; j <= b.Length; j++)
             {
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                var substitution = previous[j - 1] + (ai == char.ToUpperInvariant(b[j - 1]) ? 0 : 1);
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), substitution);
+                rowMinimum = Math.Min(rowMinimum, current[j]);
             }
 
+            if (rowMinimum >= limit)
+            {
+                return limit;
+            }
+
+            var swap = previous;
             previous = current;
+            current = swap;
         }
 
         return previous[b.Length];

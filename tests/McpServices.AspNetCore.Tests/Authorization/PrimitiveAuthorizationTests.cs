@@ -255,6 +255,55 @@ public sealed class PrimitiveAuthorizationTests
         Assert.Equal($"Unknown prompt: '{new string('g', 65)}'", await PromptErrorAsync(admin, new string('g', 65)));
     }
 
+    /// <summary>
+    /// A <c>resources/read</c> of a URI no resource or template matches names the resource it most likely meant, with the SDK's
+    /// code for the client's protocol (−32002, or −32602 from 2026-07-28 on) and its <c>data.uri</c> — only a resource the
+    /// caller may read, and never a template (its URI is not one to read).
+    /// </summary>
+    [Theory]
+    [InlineData(ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateless, "2025-11-25")]
+    [InlineData(ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateless, "2026-07-28")]
+    [InlineData(ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful, "2025-11-25")]
+    public async Task AMisspelledResource_IsNamed_WhenTheCallerMayReadIt(ModelContextProtocol.AspNetCore.HttpServerSessionMode mode, string protocol)
+    {
+        await using var server = await StartAsync(mode);
+        await using var reader = await server.ConnectAsync(new McpTestClientOptions { AccessToken = server.Token("notes:read"), ProtocolVersion = protocol }, TestContext.Current.CancellationToken);
+        await using var board = await server.ConnectAsync(new McpTestClientOptions
+        {
+            AccessToken = TestServer.Issuer.CreateToken(new McpTestToken { Audience = server.McpEndpoint.ToString(), Scopes = ["notes:read"], Roles = ["board"] }),
+            ProtocolVersion = protocol,
+        }, TestContext.Current.CancellationToken);
+        var code = protocol == "2026-07-28" ? McpErrorCode.InvalidParams : McpErrorCode.ResourceNotFound;
+
+        Assert.Equal("Unknown resource URI: 'notes://notis'; did you mean 'notes://notice'?", await ResourceErrorAsync(reader, "notes://notis", code));
+        Assert.Equal("Unknown resource URI: 'NOTES://Notic'; did you mean 'notes://notice'?", await ResourceErrorAsync(reader, "NOTES://Notic", code));
+        Assert.Equal("Unknown resource URI: 'notes://bord'", await ResourceErrorAsync(reader, "notes://bord", code));
+        Assert.Equal("Unknown resource URI: 'notes://bord'; did you mean 'notes://board'?", await ResourceErrorAsync(board, "notes://bord", code));
+        Assert.Equal("Unknown resource URI: 'ledger://account/7'", await ResourceErrorAsync(board, "ledger://account/7", code));
+        Assert.Equal("Unknown resource URI: 'notes://minutes'", await ResourceErrorAsync(board, "notes://minutes", code));
+        var longUri = "notes://" + new string('n', 250);
+        Assert.Equal($"Unknown resource URI: '{longUri}'", await ResourceErrorAsync(board, longUri, code));
+
+        if (mode == ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateless && protocol == "2025-11-25")
+        {
+            // The SDK's error data stays with the suggestion.
+            using var http = server.CreateHttpClient();
+            using var response = await SendAsync(http, """{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"notes://notis"}}""", server.Token("notes:read"));
+            var error = Error(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+            Assert.Equal("notes://notis", error.GetProperty("data").GetProperty("uri").GetString());
+            Assert.EndsWith("did you mean 'notes://notice'?", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    private static async Task<string> ResourceErrorAsync(ModelContextProtocol.Client.McpClient client, string uri, McpErrorCode code)
+    {
+        var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.ReadResourceAsync(uri, cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(code, error.ErrorCode);
+        const string Prefix = "Request failed (remote): ";
+        Assert.StartsWith(Prefix, error.Message, StringComparison.Ordinal);
+        return error.Message[Prefix.Length..];
+    }
+
     private static async Task<string> PromptErrorAsync(ModelContextProtocol.Client.McpClient client, string name)
     {
         var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.GetPromptAsync(name, cancellationToken: TestContext.Current.CancellationToken).AsTask());
