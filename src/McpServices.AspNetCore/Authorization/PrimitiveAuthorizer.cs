@@ -83,17 +83,9 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
     /// case), when <paramref name="user"/> may use it — one <c>prompts/list</c> shows it; otherwise <see langword="null"/>, as
     /// for tools (<see cref="ToolAuthorizer.SuggestToolAsync"/>). Names longer than 64 characters get none.
     /// </summary>
-    public async ValueTask<string?> SuggestPromptAsync(McpServerOptions options, string? name, ClaimsPrincipal? user, IServiceProvider? requestServices)
-    {
-        if (string.IsNullOrEmpty(name) || name.Length > ArgumentError.MaxUndeclaredNameShown || options.PromptCollection is not { } prompts
-            || NameSuggestion.Closest(name, prompts.Select(p => p.ProtocolPrompt.Name)) is not { } closest || FindPrompt(options, closest) is not { } prompt)
-        {
-            return null;
-        }
-
-        user ??= new ClaimsPrincipal(new ClaimsIdentity());
-        return await MayUseAsync(For(prompt), user, CallerIdentity.Create(user, remoteAddress: null).Scopes, requestServices).ConfigureAwait(false) ? closest : null;
-    }
+    public ValueTask<string?> SuggestPromptAsync(McpServerOptions options, string? name, ClaimsPrincipal? user, IServiceProvider? requestServices) =>
+        SuggestAsync(name, ArgumentError.MaxUndeclaredNameShown, (options.PromptCollection ?? []).Select(p => p.ProtocolPrompt.Name),
+            closest => FindPrompt(options, closest) is { } prompt ? For(prompt) : null, user, requestServices);
 
     /// <summary>The resource a <c>resources/read</c> of <paramref name="uri"/> reads, found as the SDK finds it.</summary>
     public static McpServerResource? FindResource(McpServerOptions options, string uri)
@@ -153,21 +145,27 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
     /// template) at most two edits away, ignoring case, when <paramref name="user"/> may read it — one <c>resources/list</c> shows
     /// it; otherwise <see langword="null"/>, as for prompts and tools. URIs longer than 256 characters get none.
     /// </summary>
-    public async ValueTask<string?> SuggestResourceAsync(McpServerOptions options, string? uri, ClaimsPrincipal? user, IServiceProvider? requestServices)
+    public ValueTask<string?> SuggestResourceAsync(McpServerOptions options, string? uri, ClaimsPrincipal? user, IServiceProvider? requestServices) =>
+        SuggestAsync(uri, MaxUriSuggestedFor, (options.ResourceCollection ?? []).Where(r => !r.IsTemplated).Select(r => r.ProtocolResourceTemplate.UriTemplate),
+            closest => options.ResourceCollection is { } resources && resources.TryGetPrimitive(closest, out var resource) ? For(resource) : null, user, requestServices);
+
+    /// <summary>The longest URI a caller sends that gets a suggestion: finding one costs the product of the two URIs' lengths.</summary>
+    private const int MaxUriSuggestedFor = NameSuggestion.MaxStackLength;
+
+    /// <summary>
+    /// The known name closest to <paramref name="name"/> (<see cref="NameSuggestion.Closest"/>) when <paramref name="user"/> may
+    /// use what it names; otherwise, or for a name longer than <paramref name="maxLength"/>, <see langword="null"/>.
+    /// </summary>
+    private async ValueTask<string?> SuggestAsync(string? name, int maxLength, IEnumerable<string> known, Func<string, PrimitiveAccess?> accessOf, ClaimsPrincipal? user, IServiceProvider? requestServices)
     {
-        if (string.IsNullOrEmpty(uri) || uri.Length > MaxUriSuggestedFor || options.ResourceCollection is not { } resources
-            || NameSuggestion.Closest(uri, resources.Where(r => !r.IsTemplated).Select(r => r.ProtocolResourceTemplate.UriTemplate)) is not { } closest
-            || !resources.TryGetPrimitive(closest, out var resource))
+        if (string.IsNullOrEmpty(name) || name.Length > maxLength || NameSuggestion.Closest(name, known) is not { } closest || accessOf(closest) is not { } access)
         {
             return null;
         }
 
         user ??= new ClaimsPrincipal(new ClaimsIdentity());
-        return await MayUseAsync(For(resource), user, CallerIdentity.Create(user, remoteAddress: null).Scopes, requestServices).ConfigureAwait(false) ? closest : null;
+        return await MayUseAsync(access, user, CallerIdentity.Create(user, remoteAddress: null).Scopes, requestServices).ConfigureAwait(false) ? closest : null;
     }
-
-    /// <summary>The longest URI a caller sends that gets a suggestion: finding one costs the product of the two URIs' lengths.</summary>
-    private const int MaxUriSuggestedFor = 256;
 
     public McpRequestFilter<ReadResourceRequestParams, ReadResourceResult> ReadResourceFilter => next => async (request, cancellationToken) =>
     {

@@ -6,6 +6,9 @@ namespace McpServices.AspNetCore;
 /// </summary>
 internal static class NameSuggestion
 {
+    /// <summary>The longest name whose table of edit distances is kept on the stack (two rows of this many entries and one).</summary>
+    public const int MaxStackLength = 256;
+
     /// <summary>The known name closest to <paramref name="name"/>, at most two edits away ignoring case; <see langword="null"/> when none is.</summary>
     /// <remarks>Costs the product of the two names' lengths per candidate: callers bound the length of a name a caller sent.</remarks>
     public static string? Closest(string name, IEnumerable<string> known)
@@ -31,13 +34,13 @@ internal static class NameSuggestion
 
     /// <summary>
     /// Edit distance between two names, ignoring case, when it is below <paramref name="limit"/>; otherwise at least
-    /// <paramref name="limit"/>. Two rows of the table, on the stack for names of up to 256 characters, and it stops as soon as
+    /// <paramref name="limit"/>. Two rows of the table, on the stack for names of up to <see cref="MaxStackLength"/> characters, and it stops as soon as
     /// every entry of a row has reached the limit (later rows only grow).
     /// </summary>
     private static int Distance(string a, string b, int limit)
     {
-        Span<int> previous = b.Length < 256 ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
-        Span<int> current = b.Length < 256 ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
+        Span<int> previous = b.Length <= MaxStackLength ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
+        Span<int> current = b.Length <= MaxStackLength ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
         for (var j = 0; j <= b.Length; j++)
         {
             previous[j] = j;

@@ -281,8 +281,6 @@ public sealed class PrimitiveAuthorizationTests
         Assert.Equal("Unknown resource URI: 'notes://bord'; did you mean 'notes://board'?", await ResourceErrorAsync(board, "notes://bord", code));
         Assert.Equal("Unknown resource URI: 'ledger://account/7'", await ResourceErrorAsync(board, "ledger://account/7", code));
         Assert.Equal("Unknown resource URI: 'notes://minutes'", await ResourceErrorAsync(board, "notes://minutes", code));
-        var longUri = "notes://" + new string('n', 250);
-        Assert.Equal($"Unknown resource URI: '{longUri}'", await ResourceErrorAsync(board, longUri, code));
 
         if (mode == ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateless && protocol == "2025-11-25")
         {
@@ -295,19 +293,37 @@ public sealed class PrimitiveAuthorizationTests
         }
     }
 
-    private static async Task<string> ResourceErrorAsync(ModelContextProtocol.Client.McpClient client, string uri, McpErrorCode code)
+    /// <summary>
+    /// URIs of up to 256 characters get a suggestion (the search's table then stays on the stack); a longer one gets none, even
+    /// one edit away from a resource: the search costs the product of the two URIs' lengths for every resource.
+    /// </summary>
+    [Fact]
+    public async Task AMisspelledLongUri_IsNamedUpTo256Characters()
     {
-        var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.ReadResourceAsync(uri, cancellationToken: TestContext.Current.CancellationToken).AsTask());
-        Assert.Equal(code, error.ErrorCode);
-        const string Prefix = "Request failed (remote): ";
-        Assert.StartsWith(Prefix, error.Message, StringComparison.Ordinal);
-        return error.Message[Prefix.Length..];
+        var registered = "notes://" + new string('n', 248); // 256 characters
+        var longResource = McpServerResource.Create(() => "Long.", new McpServerResourceCreateOptions { UriTemplate = registered, Name = "long", MimeType = "text/plain" });
+        await using var server = await TestServer.StartAsync(
+            b => b.WithTools<CalculatorTools>().WithResources<GuardedResources>().WithMcpServer(mcp => mcp.WithResources([longResource])),
+            authentication: true);
+        await using var reader = await server.ConnectWithScopesAsync("notes:read"); // protocol 2026-07-28: −32602
+
+        var substituted = registered[..^1] + "m"; // 256 characters, one edit away
+        Assert.Equal($"Unknown resource URI: '{substituted}'; did you mean '{registered}'?", await ResourceErrorAsync(reader, substituted, McpErrorCode.InvalidParams));
+        var appended = registered + "n"; // 257 characters, one edit away
+        Assert.Equal($"Unknown resource URI: '{appended}'", await ResourceErrorAsync(reader, appended, McpErrorCode.InvalidParams));
     }
 
-    private static async Task<string> PromptErrorAsync(ModelContextProtocol.Client.McpClient client, string name)
+    private static Task<string> ResourceErrorAsync(ModelContextProtocol.Client.McpClient client, string uri, McpErrorCode code) =>
+        RemoteErrorAsync(() => client.ReadResourceAsync(uri, cancellationToken: TestContext.Current.CancellationToken).AsTask(), code);
+
+    private static Task<string> PromptErrorAsync(ModelContextProtocol.Client.McpClient client, string name) =>
+        RemoteErrorAsync(() => client.GetPromptAsync(name, cancellationToken: TestContext.Current.CancellationToken).AsTask(), McpErrorCode.InvalidParams);
+
+    /// <summary>The message of the error the server answered <paramref name="request"/> with, after checking its code.</summary>
+    private static async Task<string> RemoteErrorAsync(Func<Task> request, McpErrorCode code)
     {
-        var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.GetPromptAsync(name, cancellationToken: TestContext.Current.CancellationToken).AsTask());
-        Assert.Equal(McpErrorCode.InvalidParams, error.ErrorCode);
+        var error = await Assert.ThrowsAsync<McpProtocolException>(request);
+        Assert.Equal(code, error.ErrorCode);
         const string Prefix = "Request failed (remote): "; // the SDK client's words before the server's
         Assert.StartsWith(Prefix, error.Message, StringComparison.Ordinal);
         return error.Message[Prefix.Length..];
