@@ -76,7 +76,12 @@ public sealed class McpTestTokenIssuer : IDisposable
         ArgumentNullException.ThrowIfNull(token);
         var now = DateTime.UtcNow;
         var notBefore = token.NotBefore?.UtcDateTime ?? now.AddSeconds(-5);
-        var claims = new Dictionary<string, object> { ["sub"] = token.Subject, ["client_id"] = token.ClientId };
+        var claims = new Dictionary<string, object> { ["client_id"] = token.ClientId };
+        if (token.Subject is not null)
+        {
+            claims["sub"] = token.Subject;
+        }
+
         if (token.Scopes.Count > 0)
         {
             claims["scope"] = string.Join(' ', token.Scopes);
@@ -115,9 +120,12 @@ public sealed class McpTestToken
     /// <summary>Gets or sets the audience: the service's MCP endpoint URL.</summary>
     public string? Audience { get; set; }
 
-    /// <summary>Gets or sets the subject (<c>sub</c>).</summary>
+    /// <summary>
+    /// Gets or sets the subject (<c>sub</c>); <see langword="null"/> for a token without one, as some identity providers issue for
+    /// the client credentials grant (Duende IdentityServer gives such tokens only <c>client_id</c>).
+    /// </summary>
     /// <value>The default value is <c>test-user</c>.</value>
-    public string Subject { get; set; } = "test-user";
+    public string? Subject { get; set; } = "test-user";
 
     /// <summary>Gets or sets the client id (<c>client_id</c>).</summary>
     /// <value>The default value is <c>test-client</c>.</value>
