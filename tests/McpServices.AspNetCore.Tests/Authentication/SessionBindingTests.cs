@@ -73,6 +73,33 @@ public sealed class SessionBindingTests
         Assert.Equal(HttpStatusCode.OK, status);
     }
 
+    [Fact]
+    public async Task AnApiKeysSession_IsItsOwners()
+    {
+        var (ci, ciHash) = ApiKeyStore.CreateKey("ci-bot");
+        var (ops, opsHash) = ApiKeyStore.CreateKey("ops-bot");
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o =>
+        {
+            o.SessionMode = HttpServerSessionMode.Stateful;
+            o.Authentication.ApiKeys["ci-bot"] = new McpServiceApiKey { Owner = "ci", Hash = ciHash };
+            o.Authentication.ApiKeys["ops-bot"] = new McpServiceApiKey { Owner = "ops", Hash = opsHash };
+        }, authentication: true);
+
+        await using (var client = await server.ConnectAsync(new McpTestClientOptions { Headers = { ["X-API-Key"] = ci }, ProtocolVersion = "2025-11-25" }, TestContext.Current.CancellationToken))
+        {
+            var result = await client.CallToolAsync("add", new Dictionary<string, object?> { ["a"] = 1, ["b"] = 2 }, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.Equal("3", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        }
+
+        using var http = server.CreateHttpClient();
+        var (_, _, session) = await SendAsync(http, Initialize, ci, session: null);
+        Assert.NotNull(session);
+        var (status, _, _) = await SendAsync(http, Call, ops, session);
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        (status, _, _) = await SendAsync(http, Call, ci, session);
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
     private static async Task<(HttpStatusCode Status, string Body, string? Session)> SendAsync(HttpClient http, string json, string token, string? session)
     {
         using var request = RequestGateTests.Post(json, bearer: token);
