@@ -107,51 +107,9 @@ internal sealed class CallerIdentity
         return new CallerIdentity(true, issuer, subject, clientId, apiKeyId is null ? "jwt" : "api_key", ReadScopes(identity), apiKeyId, remoteAddress);
     }
 
-    /// <summary>The authentication type of the identity <see cref="ForStatefulSession"/> adds.</summary>
-    public const string SessionIdentityType = "McpServices.Session";
-
     /// <summary>The client the token was issued to: <c>client_id</c> (RFC 9068), <c>azp</c> (OpenID Connect, Entra ID v2) or <c>appid</c> (Entra ID v1).</summary>
-    private static Claim? ClientIdClaim(ClaimsIdentity identity) =>
+    internal static Claim? ClientIdClaim(ClaimsIdentity identity) =>
         identity.FindFirst("client_id") ?? identity.FindFirst("azp") ?? identity.FindFirst("appid");
-
-    /// <summary>
-    /// The request's user as the MCP SDK binds a stateful session to it. The SDK binds a session to the first
-    /// <c>NameIdentifier</c>, <c>sub</c> or <c>UPN</c> claim of the user who started it, and refuses to start one for an
-    /// authenticated user without any ("Authenticated users need a … claim to use stateful MCP sessions") — every
-    /// client-credentials token of an identity provider that gives such tokens no subject (Duende IdentityServer, for one, issues
-    /// only <c>client_id</c>). McpServices identifies such a caller by its client id (rate limits, request state, audit records),
-    /// so here the user gets a second identity (authentication type <c>McpServices.Session</c>: the SDK reads only authenticated
-    /// identities) with one <c>NameIdentifier</c> claim, <c>client_id:&lt;id&gt;</c> from the token's issuer: the SDK binds the
-    /// session to that client, and another client's request for it is refused (403). The token's identity stays first and
-    /// unchanged (<c>User.Identity</c>), so the caller's subject (the audit record's <c>actor.subject</c>) stays none. Any other
-    /// user is returned as it is.
-    /// </summary>
-    public static ClaimsPrincipal ForStatefulSession(ClaimsPrincipal user)
-    {
-        if (user.Identity is not ClaimsIdentity { IsAuthenticated: true } identity
-            || (SessionUserClaim(user, ClaimTypes.NameIdentifier) ?? SessionUserClaim(user, "sub") ?? SessionUserClaim(user, ClaimTypes.Upn)) is { Value.Length: > 0 }
-            || ClientIdClaim(identity) is not { Value.Length: > 0 } client)
-        {
-            return user; // the SDK can bind the session as it is (or cannot, for want of a client id either)
-        }
-
-        var session = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, "client_id:" + client.Value, ClaimValueTypes.String, client.Issuer)], SessionIdentityType);
-        return new ClaimsPrincipal([.. user.Identities, session]);
-    }
-
-    /// <summary>A claim as the SDK looks for the session's user: in the authenticated identities only.</summary>
-    private static Claim? SessionUserClaim(ClaimsPrincipal user, string type)
-    {
-        foreach (var identity in user.Identities)
-        {
-            if (identity.IsAuthenticated && identity.FindFirst(type) is { } claim)
-            {
-                return claim;
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>Scopes from the <c>scope</c> and <c>scp</c> claims; each claim may hold several space-delimited scopes.</summary>
     public static IReadOnlySet<string> ReadScopes(ClaimsIdentity identity)

@@ -524,7 +524,7 @@ internal sealed partial class McpRequestGate
                 : await context.AuthenticateAsync(McpServiceAuthenticationDefaults.Scheme).ConfigureAwait(false);
         if (result.Succeeded)
         {
-            context.User = _sessionMode == HttpServerSessionMode.Stateless ? result.Principal : CallerIdentity.ForStatefulSession(result.Principal);
+            context.User = _sessionMode == HttpServerSessionMode.Stateless ? result.Principal : StatefulSessionUser.For(result.Principal);
             CallerIdentity.Reset(context);
         }
 

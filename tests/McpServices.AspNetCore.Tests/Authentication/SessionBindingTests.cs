@@ -18,10 +18,12 @@ public sealed class SessionBindingTests
     private const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"agent","version":"1"}}}""";
     private const string Call = """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}""";
 
-    [Fact]
-    public async Task AClientCredentialsTokenWithoutASubject_StartsAStatefulSession_BoundToItsClient()
+    [Theory]
+    [InlineData(HttpServerSessionMode.Stateful)]
+    [InlineData(HttpServerSessionMode.StatefulForInitializeClients)]
+    public async Task AClientCredentialsTokenWithoutASubject_StartsAStatefulSession_BoundToItsClient(HttpServerSessionMode mode)
     {
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.SessionMode = HttpServerSessionMode.Stateful, authentication: true);
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.SessionMode = mode, authentication: true);
         string ClientToken(string client) => server.Token(t => { t.Subject = null; t.ClientId = client; });
 
         // The SDK's own client: initialize, then a call in the session.
@@ -53,6 +55,11 @@ public sealed class SessionBindingTests
         (status, body, _) = await SendAsync(http, Call, ClientToken("agent-a"), session);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains("\"text\":\"3\"", body, StringComparison.Ordinal);
+
+        // Ending the session (DELETE, outside the POST path) is the client's too.
+        Assert.Equal(HttpStatusCode.Forbidden, await DeleteAsync(http, ClientToken("agent-b"), session));
+        Assert.Equal(HttpStatusCode.OK, await DeleteAsync(http, ClientToken("agent-a"), session));
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, Call, ClientToken("agent-a"), session)).Status);
     }
 
     [Fact]
@@ -98,6 +105,16 @@ public sealed class SessionBindingTests
         Assert.Equal(HttpStatusCode.Forbidden, status);
         (status, _, _) = await SendAsync(http, Call, ci, session);
         Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    private static async Task<HttpStatusCode> DeleteAsync(HttpClient http, string token, string session)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "mcp");
+        request.Headers.Authorization = new("Bearer", token);
+        request.Headers.Add("Mcp-Session-Id", session);
+        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.StatusCode;
     }
 
     private static async Task<(HttpStatusCode Status, string Body, string? Session)> SendAsync(HttpClient http, string json, string token, string? session)
