@@ -30,9 +30,9 @@ internal static class TransportRejection
         var version = request.Headers[McpHeaders.ProtocolVersion].ToString();
         if (version != McpProtocolVersions.Mrtr)
         {
-            if (version.Length > 0 && !McpProtocolVersions.Served(mode).Contains(version))
+            if (UnservedVersion(request, mode) is { } unserved)
             {
-                return NotSpoken(version, mode);
+                return NotSpoken(unserved, mode);
             }
 
             // Before 2026-07-28, a service that keeps sessions takes every request but initialize within one, and a stateless
@@ -86,7 +86,19 @@ internal static class TransportRejection
         return McpProtocolVersions.Served(mode).Contains(version) ? null : NotSpoken(version, mode) + " (a stateful service: use the initialize handshake)";
     }
 
-    private static string NotSpoken(string version, HttpServerSessionMode mode) =>
+    /// <summary>
+    /// Returns the request's <c>MCP-Protocol-Version</c> header when the service does not speak that version at all (not when it
+    /// is 2026-07-28 on a fully stateful service, which the transport refuses with a message of its own), or
+    /// <see langword="null"/>.
+    /// </summary>
+    public static string? UnservedVersion(HttpRequest request, HttpServerSessionMode mode)
+    {
+        var version = request.Headers[McpHeaders.ProtocolVersion].ToString();
+        return version.Length == 0 || version == McpProtocolVersions.Mrtr || McpProtocolVersions.Served(mode).Contains(version) ? null : version;
+    }
+
+    /// <summary>The reason a call's record gives when the service does not speak <paramref name="version"/>.</summary>
+    public static string NotSpoken(string version, HttpServerSessionMode mode) =>
         $"the MCP-Protocol-Version header {Quote(version)} is not a protocol version this service speaks ({string.Join(", ", McpProtocolVersions.Served(mode))})";
 
     /// <summary>
