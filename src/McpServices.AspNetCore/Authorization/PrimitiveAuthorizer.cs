@@ -74,9 +74,12 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
     public static McpServerPrompt? FindPrompt(McpServerOptions options, string? name) =>
         name is not null && options.PromptCollection is { } prompts && prompts.TryGetPrimitive(name, out var prompt) ? prompt : null;
 
-    /// <summary>What a <c>prompts/get</c> of a prompt the service does not have is answered (−32602), as the SDK words it.</summary>
+    /// <summary>
+    /// What a <c>prompts/get</c> of a prompt the service does not have is answered (−32602), as the SDK words it — but a name
+    /// longer than MCP allows is quoted cut (<see cref="NameSuggestion.Quoted"/>), where the SDK echoes it whole.
+    /// </summary>
     public static string UnknownPromptMessage(string? name, string? suggestion) =>
-        suggestion is null ? $"Unknown prompt: '{name}'" : $"Unknown prompt: '{name}'; did you mean '{suggestion}'?";
+        suggestion is null ? $"Unknown prompt: '{NameSuggestion.Quoted(name)}'" : $"Unknown prompt: '{NameSuggestion.Quoted(name)}'; did you mean '{suggestion}'?";
 
     /// <summary>
     /// The prompt a <c>prompts/get</c> of the unknown <paramref name="name"/> most likely meant (at most two edits away, ignoring
@@ -124,10 +127,11 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
             return await next(request, cancellationToken).ConfigureAwait(false);
         }
         catch (McpProtocolException ex) when (ex.ErrorCode == McpErrorCode.InvalidParams && request.Params?.Name is { } name
-            && ex.Message == UnknownPromptMessage(name, suggestion: null))
+            && ex.Message == $"Unknown prompt: '{name}'")
         {
             // The SDK's answer for a prompt it does not have (with sessions: the HTTP stage answers it in stateless mode).
-            if (await SuggestPromptAsync(request.Server.ServerOptions, name, request.User, request.Services).ConfigureAwait(false) is not { } suggestion)
+            var suggestion = await SuggestPromptAsync(request.Server.ServerOptions, name, request.User, request.Services).ConfigureAwait(false);
+            if (suggestion is null && name.Length <= NameSuggestion.MaxNameQuoted)
             {
                 throw;
             }

@@ -253,6 +253,7 @@ public sealed class PrimitiveAuthorizationTests
         Assert.Equal("Unknown prompt: 'incidnt'; did you mean 'incident'?", await PromptErrorAsync(admin, "incidnt"));
         Assert.Equal("Unknown prompt: 'farewell'", await PromptErrorAsync(admin, "farewell"));
         Assert.Equal($"Unknown prompt: '{new string('g', 65)}'", await PromptErrorAsync(admin, new string('g', 65)));
+        Assert.Equal($"Unknown prompt: '{new string('g', 128)}…[9872 more characters]'", await PromptErrorAsync(admin, new string('g', 10_000)));
     }
 
     /// <summary>

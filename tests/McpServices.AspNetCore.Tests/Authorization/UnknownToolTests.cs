@@ -39,6 +39,11 @@ public sealed class UnknownToolTests
         var longName = new string('r', 65);
         Assert.Equal($"Unknown tool: '{longName}'.", await ErrorAsync(writer, longName));
 
+        // A name longer than MCP allows (128 characters) is not echoed whole: a caller's name may be a megabyte long.
+        var hugeName = new string('h', 10_000); // within Kestrel's header limit: a 2026-07-28 client sends it in Mcp-Name too
+        Assert.Equal($"Unknown tool: '{new string('h', 128)}…[9872 more characters]'.", await ErrorAsync(writer, hugeName));
+        Assert.Equal($"Unknown tool: '{new string('h', 128)}'.", await ErrorAsync(writer, new string('h', 128)));
+
         // The audit record carries what the caller was told.
         var record = await server.Audit.WaitForAsync(r => r.Tool == "read_stocks", cancellationToken: ct);
         Assert.Equal(("invalid", "unknown_tool"), (record.Outcome, record.ErrorCode));
