@@ -21,12 +21,12 @@ for package in libc6 libgcc-s1 libstdc++6 libicu72 libssl3 zlib1g ca-certificate
   dpkg -L "$package"
 done | sort -u | while read -r path; do
   if [[ -f "$path" || -L "$path" ]] && [[ ! -d "$path" ]]; then
-    # Debian's merged /usr: /lib, /lib64, /bin and /sbin are links into /usr; store files at their real place.
-    target=$(sed -E 's#^/(lib|lib64|bin|sbin)/#/usr/\1/#' <<<"$path")
-    mkdir -p "$libs$(dirname "$target")"
-    cp -a "$path" "$libs$target"
+    printf '%s\n' "${path#/}"
   fi
-done
+done > "$work/files"
+# One tar for the ~1,700 files (a copy each took a minute, and several on a busy machine). Debian's merged /usr: /lib, /lib64,
+# /bin and /sbin are links into /usr; files are stored at their real place (symlink targets stay as they are).
+tar -C / --no-recursion -cf - -T "$work/files" --transform 's#^\(lib\|lib64\|bin\|sbin\)/#usr/\1/#S' | tar -C "$libs" -xf -
 mkdir -p "$libs/etc/ssl/certs" "$libs/tmp" "$libs/home/app" "$libs/usr/lib64"
 cp -a /etc/ssl/certs/ca-certificates.crt "$libs/etc/ssl/certs/"
 ln -s usr/lib "$libs/lib"
