@@ -300,17 +300,8 @@ internal sealed class AuditRecordSerializer
     }
 
     /// <summary>Writes a string, cut at <paramref name="max"/> characters with a note of how much was left out.</summary>
-    private static void WriteBounded(Utf8JsonWriter w, JsonEncodedText name, string? value, int max)
-    {
-        if (value is null || value.Length <= max)
-        {
-            WriteNullable(w, name, value);
-            return;
-        }
-
-        var cut = char.IsHighSurrogate(value[max - 1]) ? max - 1 : max;
-        w.WriteString(name, string.Concat(value.AsSpan(0, cut), $"…[{value.Length - cut} more characters]"));
-    }
+    private static void WriteBounded(Utf8JsonWriter w, JsonEncodedText name, string? value, int max) =>
+        WriteNullable(w, name, BoundedText.Cut(value, max));
 
     /// <summary>The capacity of the buffer results are measured in (for tests).</summary>
     internal int MeasureBufferCapacity => _measureBuffer.Capacity;

@@ -76,10 +76,12 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
 
     /// <summary>
     /// What a <c>prompts/get</c> of a prompt the service does not have is answered (−32602), as the SDK words it — but a name
-    /// longer than MCP allows is quoted cut (<see cref="NameSuggestion.Quoted"/>), where the SDK echoes it whole.
+    /// longer than MCP allows for a tool is quoted cut (<see cref="BoundedText"/>), where the SDK echoes it whole.
     /// </summary>
     public static string UnknownPromptMessage(string? name, string? suggestion) =>
-        suggestion is null ? $"Unknown prompt: '{NameSuggestion.Quoted(name)}'" : $"Unknown prompt: '{NameSuggestion.Quoted(name)}'; did you mean '{suggestion}'?";
+        suggestion is null
+            ? $"Unknown prompt: '{BoundedText.Cut(name, BoundedText.MaxNameLength)}'"
+            : $"Unknown prompt: '{BoundedText.Cut(name, BoundedText.MaxNameLength)}'; did you mean '{suggestion}'?";
 
     /// <summary>
     /// The prompt a <c>prompts/get</c> of the unknown <paramref name="name"/> most likely meant (at most two edits away, ignoring
@@ -129,9 +131,10 @@ internal sealed class PrimitiveAuthorizer(ToolAuthorizer tools, McpServiceSettin
         catch (McpProtocolException ex) when (ex.ErrorCode == McpErrorCode.InvalidParams && request.Params?.Name is { } name
             && ex.Message == $"Unknown prompt: '{name}'")
         {
-            // The SDK's answer for a prompt it does not have (with sessions: the HTTP stage answers it in stateless mode).
+            // The SDK's answer for a prompt it does not have (with sessions: the HTTP stage answers it in stateless mode), in its
+            // words: kept when there is nothing to suggest and the name is short enough to quote whole.
             var suggestion = await SuggestPromptAsync(request.Server.ServerOptions, name, request.User, request.Services).ConfigureAwait(false);
-            if (suggestion is null && name.Length <= NameSuggestion.MaxNameQuoted)
+            if (suggestion is null && name.Length <= BoundedText.MaxNameLength)
             {
                 throw;
             }

@@ -9,27 +9,6 @@ internal static class NameSuggestion
     /// <summary>The longest name whose table of edit distances is kept on the stack (two rows of this many entries and one).</summary>
     public const int MaxStackLength = 256;
 
-    /// <summary>
-    /// The longest tool or prompt name an error message quotes whole: the longest MCP allows (128 characters). A caller's name may
-    /// be a megabyte long, and the answer should not echo it.
-    /// </summary>
-    public const int MaxNameQuoted = 128;
-
-    /// <summary>
-    /// <paramref name="name"/> as an error message quotes it: whole up to <paramref name="max"/> characters, else cut there with
-    /// how many were left out (<c>…[N more characters]</c>, as audit records cut long values).
-    /// </summary>
-    public static string? Quoted(string? name, int max = MaxNameQuoted)
-    {
-        if (name is null || name.Length <= max)
-        {
-            return name;
-        }
-
-        var cut = char.IsHighSurrogate(name[max - 1]) ? max - 1 : max;
-        return string.Concat(name.AsSpan(0, cut), $"…[{name.Length - cut} more characters]");
-    }
-
     /// <summary>The known name closest to <paramref name="name"/>, at most two edits away ignoring case; <see langword="null"/> when none is.</summary>
     /// <remarks>Costs the product of the two names' lengths per candidate: callers bound the length of a name a caller sent.</remarks>
     public static string? Closest(string name, IEnumerable<string> known)

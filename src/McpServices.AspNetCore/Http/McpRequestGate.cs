@@ -230,17 +230,22 @@ internal sealed partial class McpRequestGate
 
         if (!HttpMethods.IsPost(request.Method))
         {
-            if (await AuthenticateAsync(context, envelope: null, body: default).ConfigureAwait(false)
-                && await CheckProtocolVersionAsync(context, envelope: null, body: default).ConfigureAwait(false))
+            if (!await AuthenticateAsync(context, envelope: null, body: default).ConfigureAwait(false))
             {
-                if (HttpMethods.IsDelete(request.Method) && _sessions is not null)
-                {
-                    await EndSessionAsync(context, next).ConfigureAwait(false);
-                }
-                else
-                {
-                    await InvokeNextAsync(context, next).ConfigureAwait(false);
-                }
+                return;
+            }
+
+            if (UnservedVersion(context) is { } unserved)
+            {
+                await RefuseUnservedVersionAsync(context, envelope: null, body: default, unserved).ConfigureAwait(false);
+            }
+            else if (HttpMethods.IsDelete(request.Method) && _sessions is not null)
+            {
+                await EndSessionAsync(context, next).ConfigureAwait(false);
+            }
+            else
+            {
+                await InvokeNextAsync(context, next).ConfigureAwait(false);
             }
 
             return;
@@ -574,7 +579,7 @@ internal sealed partial class McpRequestGate
     /// Answers a message the SDK would answer with a bare internal error or an error that names its internals, or that parsers
     /// could read differently: a body that is not valid JSON (HTTP 400, −32700), a member given twice or a request id that is
     /// neither a string nor an integer (HTTP 400, −32600), on a fully stateful service a protocol version it does not speak (HTTP
-    /// 400, −32022, see <see cref="CheckProtocolVersionAsync"/>), <c>params</c> that MCP never sends (−32602: not an object, a
+    /// 400, −32022, see <see cref="UnservedVersion"/>), <c>params</c> that MCP never sends (−32602: not an object, a
     /// <c>tools/call</c> without a tool name, arguments that are not an object). A <c>tools/call</c> sent as a notification is
     /// accepted (202) and not run; other notifications with such params go on to the SDK.
     /// </summary>
@@ -596,8 +601,9 @@ internal sealed partial class McpRequestGate
             return false;
         }
 
-        if (!await CheckProtocolVersionAsync(context, envelope, body).ConfigureAwait(false))
+        if (UnservedVersion(context) is { } unserved)
         {
+            await RefuseUnservedVersionAsync(context, envelope, body, unserved).ConfigureAwait(false);
             return false;
         }
 
@@ -631,23 +637,23 @@ internal sealed partial class McpRequestGate
     }
 
     /// <summary>
-    /// On a fully stateful service, answers a request whose <c>MCP-Protocol-Version</c> the service does not speak as the
-    /// transport does (HTTP 400, −32022, its message, <c>data: { supported, requested }</c>), but without 2026-07-28 in
+    /// On a fully stateful service, the request's <c>MCP-Protocol-Version</c> when the service does not speak it; else
+    /// <see langword="null"/>. The HTTP stage answers such a request as the transport would (HTTP 400, −32022, its message,
+    /// <c>data: { supported, requested }</c>), but without 2026-07-28 in
     /// <c>supported</c>: ModelContextProtocol.AspNetCore 2.4.0 lists it there although such a service refuses it, and a client
     /// picks its next attempt from that list. The other modes keep the transport's answer, whose list is right for them (on a
     /// stateless service it is the versions <c>server/discover</c> lists, as the 2026-07-28 conformance suite requires; clients of
     /// the earlier versions negotiate with <c>initialize</c>).
     /// </summary>
-    private async Task<bool> CheckProtocolVersionAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body)
-    {
-        if (_sessionMode != HttpServerSessionMode.Stateful || TransportRejection.UnservedVersion(context.Request, _sessionMode) is not { } version)
-        {
-            return true;
-        }
+    private string? UnservedVersion(HttpContext context) =>
+        _sessionMode == HttpServerSessionMode.Stateful ? TransportRejection.UnservedVersion(context.Request, _sessionMode) : null;
 
+    /// <summary>Answers a request whose protocol version the service does not speak (<see cref="UnservedVersion"/>), and records a tool call.</summary>
+    private Task RefuseUnservedVersionAsync(HttpContext context, JsonRpcEnvelope? envelope, ReadOnlyMemory<byte> body, string version)
+    {
         Refuse(context, envelope, body, ToolCallOutcome.Invalid, "rejected_by_transport",
             $"The MCP transport rejected the request (HTTP 400): {TransportRejection.NotSpoken(version, _sessionMode)}.");
-        await JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, (int)ModelContextProtocol.McpErrorCode.UnsupportedProtocolVersion,
+        return JsonRpcErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, (int)ModelContextProtocol.McpErrorCode.UnsupportedProtocolVersion,
             $"Bad Request: The MCP-Protocol-Version header value '{version}' is not supported.", writer =>
             {
                 writer.WriteStartObject();
@@ -660,8 +666,7 @@ internal sealed partial class McpRequestGate
                 writer.WriteEndArray();
                 writer.WriteString("requested", version);
                 writer.WriteEndObject();
-            }, id: envelope?.Id).ConfigureAwait(false);
-        return false;
+            }, id: envelope?.Id);
     }
 
     /// <summary>Answers 403 <c>insufficient_scope</c> when the caller's token lacks a scope the tool requires.</summary>

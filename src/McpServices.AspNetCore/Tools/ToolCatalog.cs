@@ -106,10 +106,12 @@ internal sealed class ToolCatalog
     /// <summary>
     /// What a call to a tool the service does not have is told (the SDK's own words, JSON-RPC −32602), with the tool it most
     /// likely meant when there is one the caller may see (<see cref="ToolAuthorizer.SuggestToolAsync"/>). A name longer than
-    /// MCP allows is quoted cut (<see cref="NameSuggestion.Quoted"/>).
+    /// MCP allows is quoted cut (<see cref="BoundedText"/>).
     /// </summary>
     public static string UnknownToolMessage(string? name, string? suggestion = null) =>
-        suggestion is null ? $"Unknown tool: '{NameSuggestion.Quoted(name)}'." : $"Unknown tool: '{NameSuggestion.Quoted(name)}'; did you mean '{suggestion}'?";
+        suggestion is null
+            ? $"Unknown tool: '{BoundedText.Cut(name, BoundedText.MaxNameLength)}'."
+            : $"Unknown tool: '{BoundedText.Cut(name, BoundedText.MaxNameLength)}'; did you mean '{suggestion}'?";
 
     /// <summary>Gets the tools, ordered by name (ordinal).</summary>
     public IReadOnlyList<ToolDescriptor> Tools { get; }

@@ -13,7 +13,7 @@ namespace McpServices.AspNetCore.Tests.Http;
 /// stateless service the list is the versions <c>server/discover</c> lists (the 2026-07-28 conformance suite checks that);
 /// clients of the earlier versions, which that service serves too, negotiate with <c>initialize</c> instead.
 /// </summary>
-public sealed class ProtocolVersionTests
+public sealed class UnsupportedProtocolVersionTests
 {
     private static readonly string[] InitializeVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
     private static readonly string[] AllVersions = [.. InitializeVersions, "2026-07-28"];
@@ -70,17 +70,21 @@ public sealed class ProtocolVersionTests
         }
     }
 
+    /// <summary>
+    /// On a fully stateful service the HTTP stage answers, where the transport would: the call is not run, and its record says why
+    /// (the stateless service's record, where the transport answers, is in <c>AuditRecordTests</c>).
+    /// </summary>
     [Fact]
-    public async Task ToolCallWithAnUnservedVersion_IsNotRun_AndItsRecordSaysWhy()
+    public async Task ToolCallWithAnUnservedVersion_OnAFullyStatefulService_IsNotRun_AndItsRecordSaysWhy()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>());
+        await using var server = await TestServer.StartAsync(b => b.WithTools<CalculatorTools>(), o => o.SessionMode = HttpServerSessionMode.Stateful);
         using var http = server.CreateHttpClient();
         using var post = RequestGateTests.Post("""{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}""");
         post.Headers.Remove("MCP-Protocol-Version");
         post.Headers.Add("MCP-Protocol-Version", "2099-12-31");
 
-        await AssertRefusedAsync(http, post, await DiscoveredVersionsAsync(http, ct), id: "c1", ct);
+        await AssertRefusedAsync(http, post, InitializeVersions, id: "c1", ct);
         await server.Services.GetRequiredService<AuditTrail>().FlushAsync(ct);
 
         Assert.Equal(0, server.Log().Count("add"));
@@ -88,7 +92,7 @@ public sealed class ProtocolVersionTests
         Assert.Equal("invalid", record.GetProperty("outcome").GetString());
         Assert.Equal("rejected_by_transport", record.GetProperty("error").GetProperty("code").GetString());
         Assert.Equal(
-            "The MCP transport rejected the request (HTTP 400): the MCP-Protocol-Version header '2099-12-31' is not a protocol version this service speaks (2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28).",
+            "The MCP transport rejected the request (HTTP 400): the MCP-Protocol-Version header '2099-12-31' is not a protocol version this service speaks (2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25).",
             record.GetProperty("error").GetProperty("message").GetString());
     }
 
